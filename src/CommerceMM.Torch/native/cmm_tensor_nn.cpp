@@ -44,7 +44,8 @@ CMM_EXPORT cmm_tensor cmm_tensor_attention(cmm_tensor q, cmm_tensor k, cmm_tenso
                                            double dropout_p, bool training, cmm_generator gen) {
   CMM_TENSOR_FN({
     const auto& query = cmm::ref(q);
-    auto scores = at::matmul(query * (1.0 / std::sqrt(static_cast<double>(query.size(-1)))), cmm::ref(k).transpose(-2, -1));
+    // Scale q before the product, dividing as PyTorch does, so results agree to the last bit where BLAS allows.
+    auto scores = at::matmul(query / std::sqrt(static_cast<double>(query.size(-1))), cmm::ref(k).transpose(-2, -1));
     if (blocked != nullptr) scores = scores.masked_fill(*blocked, -std::numeric_limits<float>::infinity());
     auto weights = scores.softmax(-1);
     if (training && dropout_p > 0.0) {

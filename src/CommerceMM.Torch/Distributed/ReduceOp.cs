@@ -1,0 +1,11 @@
+namespace CommerceMM.Torch.Distributed;
+
+/// <summary>Reductions for all-reduce. Values are the native ABI's codes.</summary>
+public enum ReduceOp
+{
+    Sum = 0,
+    /// <summary>Sum divided by the world size (Gloo has no native average).</summary>
+    Average = 1,
+    Max = 2,
+    Min = 3,
+}
