@@ -6,8 +6,12 @@
 
 namespace {
 
-at::TensorOptions options(int32_t dtype, bool requires_grad) {
-  return at::TensorOptions().dtype(cmm::scalar_type(dtype)).requires_grad(requires_grad);
+at::TensorOptions options(int32_t dtype) { return at::TensorOptions().dtype(cmm::scalar_type(dtype)); }
+
+// at:: factories ignore TensorOptions::requires_grad (only torch:: ones honour it), so set it after.
+at::Tensor leaf(at::Tensor t, bool requires_grad) {
+  if (requires_grad) t.set_requires_grad(true);
+  return t;
 }
 
 }  // namespace
@@ -16,7 +20,7 @@ at::TensorOptions options(int32_t dtype, bool requires_grad) {
 CMM_EXPORT cmm_tensor cmm_tensor_from_buffer(const void* data, int64_t nbytes, const int64_t* dims, int64_t ndim,
                                              int32_t dtype, bool requires_grad) {
   CMM_TENSOR_FN({
-    auto t = at::empty(cmm::shape(dims, ndim), options(dtype, false));
+    auto t = at::empty(cmm::shape(dims, ndim), options(dtype));
     if (static_cast<int64_t>(t.nbytes()) != nbytes)
       throw std::invalid_argument("buffer holds " + std::to_string(nbytes) + " bytes but shape " +
                                   c10::str(t.sizes()) + " of " + c10::toString(t.scalar_type()) + " needs " +
@@ -28,41 +32,41 @@ CMM_EXPORT cmm_tensor cmm_tensor_from_buffer(const void* data, int64_t nbytes, c
 }
 
 CMM_EXPORT cmm_tensor cmm_tensor_empty(const int64_t* dims, int64_t ndim, int32_t dtype, bool requires_grad) {
-  CMM_TENSOR(at::empty(cmm::shape(dims, ndim), options(dtype, requires_grad)))
+  CMM_TENSOR(leaf(at::empty(cmm::shape(dims, ndim), options(dtype)), requires_grad))
 }
 
 CMM_EXPORT cmm_tensor cmm_tensor_zeros(const int64_t* dims, int64_t ndim, int32_t dtype, bool requires_grad) {
-  CMM_TENSOR(at::zeros(cmm::shape(dims, ndim), options(dtype, requires_grad)))
+  CMM_TENSOR(leaf(at::zeros(cmm::shape(dims, ndim), options(dtype)), requires_grad))
 }
 
 CMM_EXPORT cmm_tensor cmm_tensor_ones(const int64_t* dims, int64_t ndim, int32_t dtype, bool requires_grad) {
-  CMM_TENSOR(at::ones(cmm::shape(dims, ndim), options(dtype, requires_grad)))
+  CMM_TENSOR(leaf(at::ones(cmm::shape(dims, ndim), options(dtype)), requires_grad))
 }
 
 CMM_EXPORT cmm_tensor cmm_tensor_full(const int64_t* dims, int64_t ndim, double value, int32_t dtype,
                                       bool requires_grad) {
-  CMM_TENSOR(at::full(cmm::shape(dims, ndim), value, options(dtype, requires_grad)))
+  CMM_TENSOR(leaf(at::full(cmm::shape(dims, ndim), value, options(dtype)), requires_grad))
 }
 
 CMM_EXPORT cmm_tensor cmm_tensor_arange(double start, double end, double step, int32_t dtype) {
-  CMM_TENSOR(at::arange(start, end, step, options(dtype, false)))
+  CMM_TENSOR(at::arange(start, end, step, options(dtype)))
 }
 
 CMM_EXPORT cmm_tensor cmm_tensor_randn(const int64_t* dims, int64_t ndim, int32_t dtype, cmm_generator gen) {
-  CMM_TENSOR(at::randn(cmm::shape(dims, ndim), cmm::generator(gen), options(dtype, false)))
+  CMM_TENSOR(at::randn(cmm::shape(dims, ndim), cmm::generator(gen), options(dtype)))
 }
 
 CMM_EXPORT cmm_tensor cmm_tensor_rand(const int64_t* dims, int64_t ndim, int32_t dtype, cmm_generator gen) {
-  CMM_TENSOR(at::rand(cmm::shape(dims, ndim), cmm::generator(gen), options(dtype, false)))
+  CMM_TENSOR(at::rand(cmm::shape(dims, ndim), cmm::generator(gen), options(dtype)))
 }
 
 CMM_EXPORT cmm_tensor cmm_tensor_randint(int64_t low, int64_t high, const int64_t* dims, int64_t ndim,
                                          cmm_generator gen) {
-  CMM_TENSOR(at::randint(low, high, cmm::shape(dims, ndim), cmm::generator(gen), options(2, false)))
+  CMM_TENSOR(at::randint(low, high, cmm::shape(dims, ndim), cmm::generator(gen), options(2)))
 }
 
 CMM_EXPORT cmm_tensor cmm_tensor_randperm(int64_t n, cmm_generator gen) {
-  CMM_TENSOR(at::randperm(n, cmm::generator(gen), options(2, false)))
+  CMM_TENSOR(at::randperm(n, cmm::generator(gen), options(2)))
 }
 
 CMM_EXPORT cmm_tensor cmm_tensor_multinomial(cmm_tensor probs, int64_t samples, bool replacement, cmm_generator gen) {

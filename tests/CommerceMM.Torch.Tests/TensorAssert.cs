@@ -1,0 +1,26 @@
+namespace CommerceMM.Torch.Tests;
+
+internal static class TensorAssert
+{
+    /// <summary>|actual - expected| ≤ atol + rtol·|expected| element-wise (numpy.allclose), with the worst element in the message.</summary>
+    public static void Close(Tensor expected, Tensor actual, double rtol, double atol, string what = "tensor")
+    {
+        Assert.True(expected.Shape.SequenceEqual(actual.Shape), $"{what}: shape {Tensor.ShapeText(actual.Shape)} != expected {Tensor.ShapeText(expected.Shape)}");
+        using var e64 = expected.To(DType.Float64);
+        using var a64 = actual.To(DType.Float64);
+        Close(e64.ToArray<double>(), a64.ToArray<double>(), rtol, atol, what);
+    }
+
+    public static void Close(double[] expected, double[] actual, double rtol, double atol, string what = "values")
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        int worst = -1;
+        double worstExcess = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double excess = Math.Abs(actual[i] - expected[i]) - (atol + rtol * Math.Abs(expected[i]));
+            if (excess > worstExcess || double.IsNaN(actual[i]) != double.IsNaN(expected[i])) { worst = i; worstExcess = excess; }
+        }
+        Assert.True(worst < 0, worst < 0 ? "" : $"{what}: element {worst} is {actual[worst]:R}, expected {expected[worst]:R} (rtol {rtol}, atol {atol})");
+    }
+}
