@@ -42,6 +42,8 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library)] internal static partial IntPtr cmm_tensor_sqrt(TensorHandle a);
     [LibraryImport(Library)] internal static partial IntPtr cmm_tensor_rsqrt(TensorHandle a);
     [LibraryImport(Library)] internal static partial IntPtr cmm_tensor_tanh(TensorHandle a);
+    [LibraryImport(Library)] internal static partial IntPtr cmm_tensor_sin(TensorHandle a);
+    [LibraryImport(Library)] internal static partial IntPtr cmm_tensor_cos(TensorHandle a);
     [LibraryImport(Library)] internal static partial IntPtr cmm_tensor_sigmoid(TensorHandle a);
     [LibraryImport(Library)] internal static partial IntPtr cmm_tensor_relu(TensorHandle a);
     [LibraryImport(Library)] internal static partial IntPtr cmm_tensor_logical_not(TensorHandle a);

@@ -47,6 +47,8 @@ public sealed partial class Tensor
     public Tensor Sqrt() => Wrap(NativeMethods.cmm_tensor_sqrt(Handle));
     public Tensor Rsqrt() => Wrap(NativeMethods.cmm_tensor_rsqrt(Handle));
     public Tensor Tanh() => Wrap(NativeMethods.cmm_tensor_tanh(Handle));
+    public Tensor Sin() => Wrap(NativeMethods.cmm_tensor_sin(Handle));
+    public Tensor Cos() => Wrap(NativeMethods.cmm_tensor_cos(Handle));
     public Tensor Sigmoid() => Wrap(NativeMethods.cmm_tensor_sigmoid(Handle));
     public Tensor Relu() => Wrap(NativeMethods.cmm_tensor_relu(Handle));
 
