@@ -1,0 +1,105 @@
+using System.Runtime.InteropServices;
+
+namespace CommerceMM.Data.Imaging;
+
+/// <summary>
+/// Grey JPEG encode/decode through libturbojpeg. A turbojpeg handle is not thread-safe, so an instance
+/// must be used by one thread at a time; <see cref="ForCurrentThread"/> hands out one per thread.
+/// </summary>
+public sealed class JpegCodec : IDisposable
+{
+    /// <summary>Refuse absurd headers before allocating: the largest image we accept per side.</summary>
+    public const int MaxSide = 8192;
+
+    [ThreadStatic] private static JpegCodec? s_threadCodec;
+
+    private IntPtr _compressor;
+    private IntPtr _decompressor;
+
+    /// <summary>A codec owned by the calling thread (created on first use, lives as long as the thread).</summary>
+    public static JpegCodec ForCurrentThread => s_threadCodec ??= new JpegCodec();
+
+    public byte[] EncodeGray(GrayImage image, int quality = 95)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentOutOfRangeException.ThrowIfLessThan(quality, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(quality, 100);
+        ObjectDisposedException.ThrowIf(_compressor == (IntPtr)(-1), this);
+        if (_compressor == IntPtr.Zero)
+        {
+            _compressor = TurboJpegNative.tjInitCompress();
+            if (_compressor == IntPtr.Zero) throw new JpegException("libturbojpeg could not create a compressor");
+        }
+        unsafe
+        {
+            IntPtr buffer = IntPtr.Zero;
+            nuint size = 0;
+            try
+            {
+                fixed (byte* src = image.Pixels)
+                {
+                    int rc = TurboJpegNative.tjCompress2(_compressor, src, image.Width, image.Width, image.Height,
+                        TurboJpegNative.PixelFormatGray, &buffer, &size, TurboJpegNative.SubsamplingGray, quality, TurboJpegNative.FlagAccurateDct);
+                    if (rc != 0) throw new JpegException($"JPEG encode failed: {ErrorText(_compressor)}");
+                }
+                return new ReadOnlySpan<byte>((void*)buffer, checked((int)size)).ToArray();
+            }
+            finally
+            {
+                // turbojpeg allocated the output buffer itself; it must free it too.
+                if (buffer != IntPtr.Zero) TurboJpegNative.tjFree(buffer);
+            }
+        }
+    }
+
+    /// <summary>Decodes any baseline/progressive JPEG to grey (colour is converted by libturbojpeg).</summary>
+    /// <exception cref="JpegException">The bytes are not a decodable JPEG (truncated, corrupt, empty).</exception>
+    public GrayImage DecodeGray(ReadOnlySpan<byte> jpeg)
+    {
+        ObjectDisposedException.ThrowIf(_decompressor == (IntPtr)(-1), this);
+        if (jpeg.IsEmpty) throw new JpegException("JPEG decode failed: no bytes");
+        if (_decompressor == IntPtr.Zero)
+        {
+            _decompressor = TurboJpegNative.tjInitDecompress();
+            if (_decompressor == IntPtr.Zero) throw new JpegException("libturbojpeg could not create a decompressor");
+        }
+        unsafe
+        {
+            fixed (byte* src = jpeg)
+            {
+                int width, height, subsampling, colorspace;
+                if (TurboJpegNative.tjDecompressHeader3(_decompressor, src, (nuint)jpeg.Length, &width, &height, &subsampling, &colorspace) != 0)
+                    throw new JpegException($"JPEG header unreadable: {ErrorText(_decompressor)}");
+                if (width <= 0 || height <= 0 || width > MaxSide || height > MaxSide)
+                    throw new JpegException($"JPEG size {width}x{height} is outside 1..{MaxSide}");
+                var pixels = new byte[width * height];
+                fixed (byte* dst = pixels)
+                {
+                    // Stop on warnings: a truncated file otherwise "decodes" with grey filler rows.
+                    int rc = TurboJpegNative.tjDecompress2(_decompressor, src, (nuint)jpeg.Length, dst, width, width, height,
+                        TurboJpegNative.PixelFormatGray, TurboJpegNative.FlagAccurateDct | TurboJpegNative.FlagStopOnWarning);
+                    if (rc != 0) throw new JpegException($"JPEG decode failed: {ErrorText(_decompressor)}");
+                }
+                return new GrayImage(width, height, pixels);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        Destroy(ref _compressor);
+        Destroy(ref _decompressor);
+        if (ReferenceEquals(s_threadCodec, this)) s_threadCodec = null;
+    }
+
+    private static void Destroy(ref IntPtr handle)
+    {
+        if (handle != IntPtr.Zero && handle != (IntPtr)(-1)) TurboJpegNative.tjDestroy(handle);
+        handle = (IntPtr)(-1);
+    }
+
+    private static string ErrorText(IntPtr handle) => Marshal.PtrToStringUTF8(TurboJpegNative.tjGetErrorStr2(handle)) ?? "unknown error";
+}
+
+/// <summary>A JPEG could not be encoded or decoded.</summary>
+public sealed class JpegException(string message) : Exception(message);

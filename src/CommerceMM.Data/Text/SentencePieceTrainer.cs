@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace CommerceMM.Data.Text;
+
+/// <summary>
+/// Trains a SentencePiece unigram model by running Debian's <c>spm_train</c> (package
+/// <c>sentencepiece</c>). The special ids are fixed so every model we train agrees:
+/// pad 0, unk 1, [CLS] (bos) 2, [SEP] (eos) 3, &lt;mask&gt; 4.
+/// </summary>
+public static class SentencePieceTrainer
+{
+    public const string ExecutableName = "spm_train";
+
+    /// <summary>Trains on corpusFile (one sentence per line) and writes modelPrefix.model / .vocab.</summary>
+    /// <param name="vocabSize">Target size. Treated as a soft limit: a small corpus gets a smaller vocabulary rather than a failure.</param>
+    /// <param name="seed">Seeds sentencepiece's sampling so retraining the same corpus gives the same model.</param>
+    /// <exception cref="TokenizerException">spm_train is missing or failed (its output is included).</exception>
+    public static async Task<string> TrainAsync(string corpusFile, string modelPrefix, int vocabSize, uint seed, CancellationToken cancellationToken = default)
+    {
+        if (!File.Exists(corpusFile)) throw new TokenizerException($"tokenizer corpus '{corpusFile}' does not exist");
+        if (new FileInfo(corpusFile).Length == 0) throw new TokenizerException($"tokenizer corpus '{corpusFile}' is empty");
+        ArgumentOutOfRangeException.ThrowIfLessThan(vocabSize, 16);
+        string exe = FindExecutable() ?? throw new TokenizerException(
+            $"'{ExecutableName}' was not found on PATH; install the Debian package 'sentencepiece' (tools/bootstrap does)");
+
+        var start = new ProcessStartInfo(exe)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        string[] args =
+        [
+            $"--input={corpusFile}",
+            $"--model_prefix={modelPrefix}",
+            $"--vocab_size={vocabSize.ToString(CultureInfo.InvariantCulture)}",
+            "--model_type=unigram",
+            "--hard_vocab_limit=false",
+            "--character_coverage=1.0",
+            "--pad_id=0", "--unk_id=1", "--bos_id=2", "--eos_id=3",
+            $"--control_symbols={SentencePieceTokenizer.MaskPiece}",
+            $"--random_seed={seed.ToString(CultureInfo.InvariantCulture)}",
+            // One thread: the unigram EM's result then does not depend on the machine's core count.
+            "--num_threads=1",
+            "--minloglevel=1",
+        ];
+        foreach (string a in args) start.ArgumentList.Add(a);
+
+        using var process = Process.Start(start) ?? throw new TokenizerException($"could not start {exe}");
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        Task<string> stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+        string output = (await stdout.ConfigureAwait(false)) + (await stderr.ConfigureAwait(false));
+        string model = modelPrefix + ".model";
+        if (process.ExitCode != 0 || !File.Exists(model))
+            throw new TokenizerException($"{ExecutableName} failed (exit {process.ExitCode}): {Tail(output)}");
+        return model;
+    }
+
+    /// <summary>Fails early, before a build writes anything, when spm_train is not installed.</summary>
+    /// <exception cref="TokenizerException">spm_train is not on PATH.</exception>
+    public static void EnsureAvailable()
+    {
+        if (FindExecutable() is null)
+            throw new TokenizerException($"'{ExecutableName}' was not found on PATH; install the Debian package 'sentencepiece' (tools/bootstrap does)");
+    }
+
+    private static string? FindExecutable()
+    {
+        foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin").Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string candidate = Path.Combine(dir, ExecutableName);
+            if (File.Exists(candidate)) return candidate;
+        }
+        return File.Exists("/usr/bin/" + ExecutableName) ? "/usr/bin/" + ExecutableName : null;
+    }
+
+    private static string Tail(string text) => text.Length <= 2000 ? text.Trim() : "..." + text[^2000..].Trim();
+}

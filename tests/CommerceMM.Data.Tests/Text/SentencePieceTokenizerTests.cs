@@ -1,0 +1,62 @@
+using CommerceMM.Data.Text;
+
+namespace CommerceMM.Data.Tests.Text;
+
+public class SentencePieceTokenizerTests
+{
+    [Fact]
+    public async Task EncodeDecode_MultilingualText_RoundTrips()
+    {
+        var built = await SmallDataset.GetAsync();
+        using var tokenizer = SentencePieceTokenizer.Load(Path.Combine(built.Directory, built.Manifest.Tokenizer.File));
+
+        foreach (string text in new[] { "Nordvik dark patterned dress", "Vestido de tono oscuro con estampado", "Stiefelette von Feldhaus, Schnitt weit. 89,99 €" })
+        {
+            int[] ids = tokenizer.Encode(text);
+            Assert.NotEmpty(ids);
+            Assert.All(ids, id => Assert.InRange(id, 0, tokenizer.VocabSize - 1));
+            Assert.Equal(text, tokenizer.Decode(ids));
+        }
+    }
+
+    [Fact]
+    public async Task Load_TrainedModel_HasFixedSpecialIdsAndRequestedVocabulary()
+    {
+        var built = await SmallDataset.GetAsync();
+        using var tokenizer = SentencePieceTokenizer.Load(Path.Combine(built.Directory, built.Manifest.Tokenizer.File));
+
+        Assert.Equal((0, 1, 2, 3, 4), (tokenizer.PadId, tokenizer.UnkId, tokenizer.ClsId, tokenizer.SepId, tokenizer.MaskId));
+        Assert.Equal(built.Manifest.Tokenizer.VocabSize, tokenizer.VocabSize);
+        Assert.InRange(tokenizer.VocabSize, 100, 400);
+    }
+
+    [Fact]
+    public async Task Decode_IdOutsideVocabulary_ThrowsWithNativeMessage()
+    {
+        var built = await SmallDataset.GetAsync();
+        using var tokenizer = SentencePieceTokenizer.Load(Path.Combine(built.Directory, built.Manifest.Tokenizer.File));
+
+        var error = Assert.Throws<TokenizerException>(() => tokenizer.Decode([5, 1_000_000]));
+        Assert.Contains("1000000", error.Message);
+    }
+
+    [Fact]
+    public void Load_NotAModel_ThrowsTokenizerException()
+    {
+        using var dir = new TempDirectory("badspm");
+        string path = Path.Combine(dir.Path, "bad.model");
+        File.WriteAllText(path, "not a protobuf");
+        Assert.Throws<TokenizerException>(() => SentencePieceTokenizer.Load(path));
+        Assert.Throws<TokenizerException>(() => SentencePieceTokenizer.Load(Path.Combine(dir.Path, "missing.model")));
+    }
+
+    [Fact]
+    public async Task TrainAsync_EmptyCorpus_ThrowsBeforeRunningSpmTrain()
+    {
+        using var dir = new TempDirectory("emptycorpus");
+        string corpus = Path.Combine(dir.Path, "corpus.txt");
+        File.WriteAllText(corpus, "");
+        var error = await Assert.ThrowsAsync<TokenizerException>(() => SentencePieceTrainer.TrainAsync(corpus, Path.Combine(dir.Path, "m"), 100, 1));
+        Assert.Contains("empty", error.Message);
+    }
+}
