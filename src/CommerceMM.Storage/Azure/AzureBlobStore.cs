@@ -201,7 +201,23 @@ public sealed partial class AzureBlobStore : IBlobStore
     /// Sends a fresh message per attempt inside the retry pipeline. Transient statuses become retryable exceptions;
     /// any other response is returned for the caller to interpret (the caller disposes it).
     /// </summary>
-    private Task<HttpMessage> SendAsync(Func<HttpMessage> create, CancellationToken cancellationToken) =>
+    private async Task<HttpMessage> SendAsync(Func<HttpMessage> create, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await SendWithRetriesAsync(create, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not BlobStoreException && AzureRetry.IsTransient(e, cancellationToken))
+        {
+            // Retries are spent: give callers one exception type, naming the endpoint (host and port only, never a query).
+            throw new BlobStoreException(
+                $"Azure Blob Storage at {_options.ServiceUri!.Authority} could not be reached for container '{_options.Container}' after {_options.MaxRetries} retries: {e.Message}",
+                isTransient: true,
+                innerException: e);
+        }
+    }
+
+    private Task<HttpMessage> SendWithRetriesAsync(Func<HttpMessage> create, CancellationToken cancellationToken) =>
         _retry.ExecuteAsync(
             async ct =>
             {
