@@ -105,3 +105,6 @@ public class DatasetException(string message) : Exception(message);
 
 /// <summary>A shard or index failed its size or checksum check.</summary>
 public sealed class ShardCorruptException(string message) : DatasetException(message);
+
+/// <summary>One sample's record cannot be parsed: a bad sample (skipped and counted by the loader), not a bad data set.</summary>
+public sealed class BadRecordException(string message) : DatasetException(message);

@@ -43,7 +43,7 @@ public sealed class ShardReader : IDisposable
         return new ShardReader(info.File, File.OpenHandle(tarPath, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess), index);
     }
 
-    /// <exception cref="DatasetException">The sample's tar entries cannot be parsed.</exception>
+    /// <exception cref="BadRecordException">The sample's tar entries cannot be parsed.</exception>
     public ShardSample Read(int sample)
     {
         if ((uint)sample >= (uint)_index.Count)
@@ -51,7 +51,7 @@ public sealed class ShardReader : IDisposable
         var (offset, length) = _index[sample];
         var bytes = new byte[length];
         int read = RandomAccess.Read(_file, bytes, offset);
-        if (read != length) throw new DatasetException($"shard '{Name}': sample {sample} is truncated ({read} of {length} bytes)");
+        if (read != length) throw new BadRecordException($"shard '{Name}': sample {sample} is truncated ({read} of {length} bytes)");
         return Parse(bytes, sample);
     }
 
@@ -67,20 +67,20 @@ public sealed class ShardReader : IDisposable
             while (tar.GetNextEntry(copyData: false) is { } entry)
             {
                 int dot = entry.Name.IndexOf('.');
-                if (dot <= 0) throw new DatasetException($"shard '{Name}': entry '{entry.Name}' has no '.part' suffix");
+                if (dot <= 0) throw new BadRecordException($"shard '{Name}': entry '{entry.Name}' has no '.part' suffix");
                 string entryKey = entry.Name[..dot];
                 if (key is null) key = entryKey;
-                else if (key != entryKey) throw new DatasetException($"shard '{Name}': sample {sample} mixes keys '{key}' and '{entryKey}'");
+                else if (key != entryKey) throw new BadRecordException($"shard '{Name}': sample {sample} mixes keys '{key}' and '{entryKey}'");
                 var data = new byte[entry.Length];
                 entry.DataStream?.ReadExactly(data);
                 parts[entry.Name[(dot + 1)..]] = data;
             }
         }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException)
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException && e is not DatasetException)
         {
-            throw new DatasetException($"shard '{Name}': sample {sample} is not a valid tar record: {e.Message}");
+            throw new BadRecordException($"shard '{Name}': sample {sample} is not a valid tar record: {e.Message}");
         }
-        if (key is null) throw new DatasetException($"shard '{Name}': sample {sample} holds no entries");
+        if (key is null) throw new BadRecordException($"shard '{Name}': sample {sample} holds no entries");
         return new ShardSample(key, parts);
     }
 

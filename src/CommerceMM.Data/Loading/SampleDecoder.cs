@@ -1,0 +1,109 @@
+using System.Text;
+using System.Text.Json;
+using CommerceMM.Data.Format;
+using CommerceMM.Data.Imaging;
+using CommerceMM.Data.Text;
+
+namespace CommerceMM.Data.Loading;
+
+/// <summary>An image (normalised floats) and/or a text (token ids, [CLS]…[SEP], not padded).</summary>
+internal readonly record struct DecodedSide(float[]? Pixels, int[]? Tokens);
+
+/// <summary>A decoded sample: for pairs only <see cref="Target"/> is set.</summary>
+internal sealed record DecodedSample(string Key, DecodedSide Source, DecodedSide Target, PairKind Kind, int Category);
+
+/// <summary>
+/// Turns stored bytes into model inputs, or into a <see cref="SkipReason"/> for a bad sample
+/// (truncated JPEG, empty or oversize text, missing modality). Thread-safe.
+/// </summary>
+internal sealed class SampleDecoder(ImageSpec image, SentencePieceTokenizer tokenizer, int textLength, int maxTextBytes)
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private sealed class SkipException(SkipReason reason) : Exception(reason.ToString())
+    {
+        public SkipReason Reason { get; } = reason;
+    }
+
+    public DecodedSample? Decode(ShardSample sample, SampleSchema schema, LoaderStats stats)
+    {
+        try
+        {
+            return schema == SampleSchema.Pair ? DecodePair(sample) : DecodeOmni(sample);
+        }
+        catch (SkipException skip)
+        {
+            stats.Skip(skip.Reason);
+            return null;
+        }
+    }
+
+    private DecodedSample DecodePair(ShardSample s)
+    {
+        var meta = Metadata(s);
+        var target = new DecodedSide(Image(Required(s, "jpg")), Tokens(Required(s, "txt")));
+        return new DecodedSample(s.Key, default, target, PairKind.Listing, Category(meta));
+    }
+
+    private DecodedSample DecodeOmni(ShardSample s)
+    {
+        var meta = Metadata(s);
+        if (!meta.TryGetProperty("kind", out var k) || k.ValueKind != JsonValueKind.String || !Enum.TryParse<PairKind>(k.GetString(), ignoreCase: true, out var kind))
+            throw new SkipException(SkipReason.BadMetadata);
+        // The stored parts must be exactly the modalities the kind promises (MODEL.md §4).
+        bool wantsImage = kind is PairKind.Photo or PairKind.Listing;
+        bool wantsText = kind is PairKind.Query or PairKind.Listing;
+        byte[]? srcJpeg = s.Part("src.jpg"), srcText = s.Part("src.txt");
+        if (wantsImage != (srcJpeg is not null) || wantsText != (srcText is not null)) throw new SkipException(SkipReason.MissingModality);
+        var source = new DecodedSide(srcJpeg is null ? null : Image(srcJpeg), srcText is null ? null : Tokens(srcText));
+        var target = new DecodedSide(Image(Required(s, "tgt.jpg")), Tokens(Required(s, "tgt.txt")));
+        return new DecodedSample(s.Key, source, target, kind, Category(meta));
+    }
+
+    private static byte[] Required(ShardSample s, string part) => s.Part(part) ?? throw new SkipException(SkipReason.MissingModality);
+
+    private static JsonElement Metadata(ShardSample s)
+    {
+        byte[]? json = s.Part("json");
+        if (json is null) return default;
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            return doc.RootElement.ValueKind == JsonValueKind.Object ? doc.RootElement.Clone() : throw new SkipException(SkipReason.BadMetadata);
+        }
+        catch (JsonException) { throw new SkipException(SkipReason.BadMetadata); }
+    }
+
+    /// <summary>The category label, or -1 when the metadata has none (users' own data need not).</summary>
+    private static int Category(JsonElement meta) =>
+        meta.ValueKind == JsonValueKind.Object && meta.TryGetProperty("category", out var c) && c.TryGetInt32(out int v) ? v : -1;
+
+    private float[] Image(byte[] jpeg)
+    {
+        GrayImage decoded;
+        try { decoded = JpegCodec.ForCurrentThread.DecodeGray(jpeg); }
+        catch (JpegException) { throw new SkipException(SkipReason.UndecodableImage); }
+        if (decoded.Width != image.Width || decoded.Height != image.Height) throw new SkipException(SkipReason.WrongImageSize);
+        var pixels = new float[decoded.Pixels.Length];
+        float scale = 1f / (255f * image.Std), shift = image.Mean / image.Std;
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = decoded.Pixels[i] * scale - shift;
+        return pixels;
+    }
+
+    private int[] Tokens(byte[] utf8)
+    {
+        if (utf8.Length > maxTextBytes) throw new SkipException(SkipReason.OversizeText);
+        string text;
+        try { text = StrictUtf8.GetString(utf8).Trim(); }
+        catch (DecoderFallbackException) { throw new SkipException(SkipReason.InvalidText); }
+        if (text.Length == 0) throw new SkipException(SkipReason.EmptyText);
+        int[] pieces = tokenizer.Encode(text);
+        if (pieces.Length == 0) throw new SkipException(SkipReason.EmptyText);
+        int kept = Math.Min(pieces.Length, textLength - 2);
+        var ids = new int[kept + 2];
+        ids[0] = tokenizer.ClsId;
+        pieces.AsSpan(0, kept).CopyTo(ids.AsSpan(1));
+        ids[^1] = tokenizer.SepId;
+        return ids;
+    }
+}

@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using CommerceMM.Data.Format;
+using CommerceMM.Data.Text;
+
+namespace CommerceMM.Data.Loading;
+
+/// <summary>
+/// One rank's reader of one stream: deterministic order (<see cref="EpochOrder"/>), this rank's share
+/// (<see cref="RankPlan"/>), and background read + decode + tokenize + collate with bounded prefetch.
+/// Epochs roll over by themselves; <see cref="NextAsync"/> never ends.
+/// </summary>
+/// <remarks>
+/// The producer writes one task per batch, in order, into a bounded channel: the channel's capacity is
+/// the prefetch depth, and a semaphore bounds how many batches decode at once. Ordering comes from the
+/// channel, so parallel decoding never reorders batches.
+/// </remarks>
+public sealed class ShardedLoader<TBatch> : IAsyncDisposable, IDisposable where TBatch : Batch
+{
+    private readonly LoaderOptions _options;
+    private readonly DatasetManifest _manifest;
+    private readonly SampleSchema _schema;
+    private readonly ShardSet _shards;
+    private readonly SentencePieceTokenizer _tokenizer;
+    private readonly SampleDecoder _decoder;
+    private readonly Func<Collator, IReadOnlyList<DecodedSample>, long, long, LoaderPosition, TBatch> _collate;
+    private readonly Collator _collator;
+    private readonly Channel<Task<TBatch>> _ready;
+    private readonly SemaphoreSlim _decodeSlots;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _producer;
+    private readonly LoaderPosition _start;
+
+    internal ShardedLoader(LoaderOptions options, SampleSchema schema,
+        Func<Collator, IReadOnlyList<DecodedSample>, long, long, LoaderPosition, TBatch> collate)
+    {
+        options.Validate();
+        _options = options;
+        _manifest = DatasetManifest.Read(options.DatasetDirectory);
+        var stream = _manifest.Stream(options.Stream);
+        if (stream.Schema != schema)
+            throw new DatasetException($"stream '{options.Stream}' holds {stream.Schema} samples; this loader reads {schema} samples");
+        _schema = schema;
+        _shards = new ShardSet(options.DatasetDirectory, stream, options.VerifyChecksums);
+        _start = StartPosition(options, _shards.Count);
+        _tokenizer = SentencePieceTokenizer.Load(Path.Combine(options.DatasetDirectory, _manifest.Tokenizer.File));
+        _decoder = new SampleDecoder(_manifest.Image, _tokenizer, options.TextLength, options.MaxTextBytes);
+        _collator = new Collator(_manifest.Image, options.TextLength, _tokenizer.PadId);
+        _collate = collate;
+        _decodeSlots = new SemaphoreSlim(options.Workers);
+        _ready = Channel.CreateBounded<Task<TBatch>>(new BoundedChannelOptions(options.Prefetch) { SingleReader = true, SingleWriter = true });
+        Position = _start;
+        _producer = Task.Run(ProduceAsync);
+    }
+
+    /// <summary>Position after the last batch handed out (the start position before the first).</summary>
+    public LoaderPosition Position { get; private set; }
+
+    public LoaderStats Stats { get; } = new();
+
+    /// <summary>Samples in one epoch of this stream (all ranks together).</summary>
+    public int SamplesPerEpoch => _shards.Count;
+
+    public SentencePieceTokenizer Tokenizer => _tokenizer;
+
+    /// <summary>The next batch of this rank; waits while none is ready (that wait is <see cref="LoaderStats.DataWait"/>).</summary>
+    /// <exception cref="ShardCorruptException">A shard failed its checksum; the message names it.</exception>
+    public async ValueTask<TBatch> NextAsync(CancellationToken cancellationToken = default)
+    {
+        long started = Stopwatch.GetTimestamp();
+        Task<TBatch> next;
+        try
+        {
+            next = await _ready.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException e) when (e.InnerException is not null)
+        {
+            throw e.InnerException; // the producer failed (e.g. a corrupt shard); surface its error, not the channel's
+        }
+        TBatch batch = await next.ConfigureAwait(false);
+        Stats.Delivered(batch.Count, Stopwatch.GetElapsedTime(started));
+        Position = batch.Position;
+        return batch;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        try { await _producer.ConfigureAwait(false); } catch (OperationCanceledException) { }
+        // Batches prepared but never handed out still own tensors.
+        while (_ready.Reader.TryRead(out var pending))
+        {
+            try { (await pending.ConfigureAwait(false)).Dispose(); } catch (Exception) { /* already reported or cancelled */ }
+        }
+        _shards.Dispose();
+        _tokenizer.Dispose();
+        _decodeSlots.Dispose();
+        _stop.Dispose();
+    }
+
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    private static LoaderPosition StartPosition(LoaderOptions o, int samples)
+    {
+        if (o.Resume is not { } r)
+            return new LoaderPosition { Stream = o.Stream, Seed = o.Seed, CanonicalPartitions = o.CanonicalPartitions, Samples = samples, Epoch = 0, Cursor = 0, Offset = 0, WorldSize = o.WorldSize };
+        // Each mismatch would silently change the order and so replay or skip samples: refuse by name.
+        if (r.Stream != o.Stream) throw new ArgumentException($"resume position is for stream '{r.Stream}', not '{o.Stream}'");
+        if (r.Seed != o.Seed) throw new ArgumentException($"resume position has seed {r.Seed}, options have {o.Seed}");
+        if (r.CanonicalPartitions != o.CanonicalPartitions)
+            throw new ArgumentException($"resume position has {r.CanonicalPartitions} canonical partitions, options have {o.CanonicalPartitions}");
+        if (r.Samples != samples) throw new ArgumentException($"resume position is for {r.Samples} samples per epoch; the stream now holds {samples}");
+        return r.Rebase(o.WorldSize);
+    }
+
+    private async Task ProduceAsync()
+    {
+        var token = _stop.Token;
+        Exception? failure = null;
+        try
+        {
+            long epoch = _start.Epoch, cursor = _start.Cursor;
+            while (!token.IsCancellationRequested)
+            {
+                int[] order = EpochOrder.Build(_options.Seed, epoch, _options.CanonicalPartitions, _shards.ShardSamples);
+                var plan = new RankPlan(order.Length, cursor, _options.WorldSize, _options.Rank, _options.BatchSize);
+                long steps = plan.Steps;
+                for (long step = 0; step < steps; step++)
+                {
+                    var after = step == steps - 1
+                        ? _start with { Epoch = epoch + 1, Cursor = 0, Offset = 0, WorldSize = _options.WorldSize }
+                        : _start with { Epoch = epoch, Cursor = cursor, Offset = (step + 1) * _options.BatchSize, WorldSize = _options.WorldSize };
+                    long[] positions = plan.Batch(step);
+                    await _decodeSlots.WaitAsync(token).ConfigureAwait(false);
+                    long e = epoch, s = step;
+                    var work = Task.Run(() =>
+                    {
+                        try { return Build(order, positions, e, s, after); }
+                        finally { _decodeSlots.Release(); }
+                    });
+                    try
+                    {
+                        await _ready.Writer.WriteAsync(work, token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        // Stopping: nobody will take this batch, so free its tensors when it is done.
+                        _ = work.ContinueWith(t => { if (t.IsCompletedSuccessfully) t.Result.Dispose(); }, TaskScheduler.Default);
+                        throw;
+                    }
+                }
+                epoch++;
+                cursor = 0;
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested) { }
+        catch (Exception e) { failure = e; }
+        _ready.Writer.TryComplete(failure);
+    }
+
+    private TBatch Build(int[] order, long[] positions, long epoch, long step, LoaderPosition after)
+    {
+        var rows = new List<DecodedSample>(positions.Length);
+        foreach (long p in positions)
+        {
+            ShardSample sample;
+            try { sample = _shards.Read(order[p]); }
+            catch (BadRecordException) { Stats.Skip(SkipReason.UnreadableRecord); continue; }
+            if (_decoder.Decode(sample, _schema, Stats) is { } decoded) rows.Add(decoded);
+        }
+        return _collate(_collator, rows, epoch, step, after);
+    }
+}
+
+/// <summary>Opens loaders for the two passes.</summary>
+public static class DataLoader
+{
+    /// <summary>Pass-1 batches from a pair stream ("pairs" or "eval_pairs").</summary>
+    public static ShardedLoader<PairBatch> Pairs(LoaderOptions options) =>
+        new(options, SampleSchema.Pair, (c, rows, epoch, step, position) => c.Pairs(rows, epoch, step, position));
+
+    /// <summary>Pass-2 batches from an omni stream ("omni" or "eval_omni").</summary>
+    public static ShardedLoader<OmniBatch> Omni(LoaderOptions options) =>
+        new(options, SampleSchema.Omni, (c, rows, epoch, step, position) => c.Omni(rows, epoch, step, position));
+}
