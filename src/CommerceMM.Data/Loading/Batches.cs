@@ -20,6 +20,9 @@ public abstract class Batch : IDisposable
     /// <summary>Sample keys in row order (skipped bad samples are absent, so this may be shorter than the batch size).</summary>
     public IReadOnlyList<string> Keys { get; }
     public int Count => Keys.Count;
+
+    /// <summary>Why each bad sample of this batch's share was left out (usually empty).</summary>
+    public IReadOnlyList<SkipReason> SkippedReasons { get; internal set; } = [];
     public long Epoch { get; }
 
     /// <summary>Step within the epoch (the same on every rank).</summary>

@@ -41,10 +41,9 @@ public sealed class LoaderStats
     /// <summary>The wait of the most recent batch.</summary>
     public TimeSpan LastWait { get; private set; }
 
-    internal void Skip(SkipReason reason) => Interlocked.Increment(ref _skipped[(int)reason]);
-
-    internal void Delivered(int samples, TimeSpan wait)
+    internal void Delivered(int samples, IReadOnlyList<SkipReason> skipped, TimeSpan wait)
     {
+        foreach (var reason in skipped) Interlocked.Increment(ref _skipped[(int)reason]);
         Interlocked.Add(ref _samples, samples);
         Interlocked.Increment(ref _batches);
         Interlocked.Add(ref _waitTicks, wait.Ticks);

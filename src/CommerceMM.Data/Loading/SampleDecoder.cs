@@ -25,15 +25,17 @@ internal sealed class SampleDecoder(ImageSpec image, SentencePieceTokenizer toke
         public SkipReason Reason { get; } = reason;
     }
 
-    public DecodedSample? Decode(ShardSample sample, SampleSchema schema, LoaderStats stats)
+    /// <summary>The decoded sample, or null with the reason it is bad.</summary>
+    public DecodedSample? Decode(ShardSample sample, SampleSchema schema, out SkipReason reason)
     {
+        reason = default;
         try
         {
             return schema == SampleSchema.Pair ? DecodePair(sample) : DecodeOmni(sample);
         }
         catch (SkipException skip)
         {
-            stats.Skip(skip.Reason);
+            reason = skip.Reason;
             return null;
         }
     }

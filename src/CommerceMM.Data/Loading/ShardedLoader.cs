@@ -78,7 +78,8 @@ public sealed class ShardedLoader<TBatch> : IAsyncDisposable, IDisposable where 
             throw e.InnerException; // the producer failed (e.g. a corrupt shard); surface its error, not the channel's
         }
         TBatch batch = await next.ConfigureAwait(false);
-        Stats.Delivered(batch.Count, Stopwatch.GetElapsedTime(started));
+        // Counted on delivery, not on decode: prefetched batches are not yet "seen".
+        Stats.Delivered(batch.Count, batch.SkippedReasons, Stopwatch.GetElapsedTime(started));
         Position = batch.Position;
         return batch;
     }
@@ -161,14 +162,18 @@ public sealed class ShardedLoader<TBatch> : IAsyncDisposable, IDisposable where 
     private TBatch Build(int[] order, long[] positions, long epoch, long step, LoaderPosition after)
     {
         var rows = new List<DecodedSample>(positions.Length);
+        var skipped = new List<SkipReason>();
         foreach (long p in positions)
         {
             ShardSample sample;
             try { sample = _shards.Read(order[p]); }
-            catch (BadRecordException) { Stats.Skip(SkipReason.UnreadableRecord); continue; }
-            if (_decoder.Decode(sample, _schema, Stats) is { } decoded) rows.Add(decoded);
+            catch (BadRecordException) { skipped.Add(SkipReason.UnreadableRecord); continue; }
+            if (_decoder.Decode(sample, _schema, out var reason) is { } decoded) rows.Add(decoded);
+            else skipped.Add(reason);
         }
-        return _collate(_collator, rows, epoch, step, after);
+        var batch = _collate(_collator, rows, epoch, step, after);
+        batch.SkippedReasons = skipped;
+        return batch;
     }
 }
 
