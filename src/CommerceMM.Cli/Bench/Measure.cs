@@ -1,0 +1,28 @@
+using System.Diagnostics;
+
+namespace CommerceMM.Cli.Bench;
+
+/// <summary>Median wall time of repeated runs after a warm-up: these machines are noisy, so never a single run or a mean.</summary>
+internal static class Measure
+{
+    public static double MedianSeconds(Action action, int reps, int warmup = 3)
+    {
+        for (int i = 0; i < warmup; i++) action();
+        var times = new double[reps];
+        for (int i = 0; i < reps; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            action();
+            times[i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        }
+        return Median(times);
+    }
+
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        if (sorted.Length == 0) throw new ArgumentException("no values", nameof(values));
+        int mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+}

@@ -1,0 +1,27 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace CommerceMM.Cli.Bench;
+
+/// <summary>Runs tools/bench/engine.py under Debian's PyTorch and reads its JSON line.</summary>
+internal static class PyTorchBaseline
+{
+    public const string Python = "/usr/bin/python3";
+
+    public static JsonElement Run(string script, int threads, object config)
+    {
+        if (!File.Exists(Python)) throw new InvalidOperationException($"{Python} is missing; PyTorch is the reference (tools/bootstrap installs python3-torch)");
+        if (!File.Exists(script)) throw new InvalidOperationException($"{script} not found; run from the repository root or pass --repo");
+        var info = new ProcessStartInfo(Python) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(script);
+        info.ArgumentList.Add(threads.ToString());
+        info.ArgumentList.Add(JsonSerializer.Serialize(config));
+        info.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
+        using var process = Process.Start(info)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"{script} failed ({process.ExitCode}): {stderr.Result}");
+        return JsonDocument.Parse(stdout.Trim().Split('\n')[^1]).RootElement.Clone();
+    }
+}

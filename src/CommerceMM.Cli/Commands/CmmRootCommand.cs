@@ -1,0 +1,13 @@
+using System.CommandLine;
+
+namespace CommerceMM.Cli.Commands;
+
+internal static class CmmRootCommand
+{
+    public static RootCommand Create()
+    {
+        var root = new RootCommand("cmm: pre-train commerce multimodal models (CommerceMM, M5Product/SCALE) across worker processes.");
+        root.Subcommands.Add(BenchCommand.Create());
+        return root;
+    }
+}

@@ -1,0 +1,3 @@
+using CommerceMM.Cli.Commands;
+
+return CmmRootCommand.Create().Parse(args).Invoke();
