@@ -1,0 +1,133 @@
+using CommerceMM.Storage.Blobs;
+
+namespace CommerceMM.Storage.Checkpoints;
+
+/// <summary>Reads what checkpoints a job has, and picks the one to restore.</summary>
+public static class CheckpointCatalog
+{
+    /// <summary>Every step folder of <paramref name="job"/>, ascending by step, whether committed or not.</summary>
+    public static async Task<IReadOnlyList<CheckpointFolder>> ListAsync(IBlobStore store, string job, CancellationToken cancellationToken = default)
+    {
+        var folders = new SortedDictionary<long, (bool Manifest, int Files, long Bytes)>();
+        await foreach (BlobProperties blob in store.ListAsync(CheckpointLayout.CheckpointsPrefix(job), cancellationToken).ConfigureAwait(false))
+        {
+            if (!CheckpointLayout.TryParse(job, blob.Key, out long step, out string path))
+            {
+                continue; // 'latest', or something that is not ours
+            }
+
+            folders.TryGetValue(step, out var f);
+            folders[step] = path == CheckpointLayout.ManifestName ? (true, f.Files, f.Bytes) : (f.Manifest, f.Files + 1, f.Bytes + blob.Size);
+        }
+
+        return folders.Select(kv => new CheckpointFolder(kv.Key, kv.Value.Manifest, kv.Value.Files, kv.Value.Bytes)).ToList();
+    }
+
+    /// <summary>The manifest of one step; null when the step has none (never committed).</summary>
+    /// <exception cref="CheckpointException">The manifest exists but is not readable JSON.</exception>
+    public static async Task<CheckpointManifest?> ReadManifestAsync(IBlobStore store, string job, long step, CancellationToken cancellationToken = default)
+    {
+        await using BlobDownload? download = await store.OpenReadAsync(CheckpointLayout.ManifestKey(job, step), cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (download is null)
+        {
+            return null;
+        }
+
+        using var buffer = new MemoryStream();
+        await download.Content.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+        return CheckpointManifest.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+    }
+
+    /// <summary>
+    /// The newest checkpoint that is committed (at or below <c>latest</c>) and whose every file verifies; older ones are
+    /// tried in turn, and each one passed over is reported with the reason (missing manifest; file, expected and actual).
+    /// </summary>
+    /// <exception cref="CheckpointException">
+    /// A manifest belongs to another job, was written by a newer format, or (with <paramref name="configHash"/>) by an
+    /// incompatible configuration: restoring something else silently would be worse than stopping.
+    /// </exception>
+    public static async Task<RestoreSelection> FindNewestVerifiedAsync(
+        IBlobStore store, string job, string? configHash = null, CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<CheckpointFolder> folders = await ListAsync(store, job, cancellationToken).ConfigureAwait(false);
+        long? latest = await ReadLatestStepAsync(store, job, cancellationToken).ConfigureAwait(false);
+        var skipped = new List<SkippedCheckpoint>();
+        foreach (CheckpointFolder folder in folders.Reverse())
+        {
+            long step = folder.Step;
+            if (latest is { } l && step > l)
+            {
+                skipped.Add(new(step, $"step-{step} is newer than latest (step {l}): its commit never completed"));
+                continue;
+            }
+
+            CheckpointManifest? manifest;
+            try
+            {
+                manifest = await ReadManifestAsync(store, job, step, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CheckpointException e)
+            {
+                skipped.Add(new(step, $"step-{step}: {e.Message}"));
+                continue;
+            }
+
+            if (manifest is null)
+            {
+                skipped.Add(new(step, $"step-{step} has no {CheckpointLayout.ManifestName}: an interrupted save, never committed"));
+                continue;
+            }
+
+            CheckCompatible(manifest, job, step, configHash);
+            string? problem = await CheckpointVerifier.VerifyAsync(store, manifest, cancellationToken).ConfigureAwait(false);
+            if (problem is not null)
+            {
+                skipped.Add(new(step, $"step-{step} is corrupt: {problem}"));
+                continue;
+            }
+
+            return new RestoreSelection(manifest, skipped);
+        }
+
+        return new RestoreSelection(null, skipped);
+    }
+
+    /// <summary>The step <c>latest</c> names; null when absent or unreadable (then every committed folder is a candidate).</summary>
+    internal static async Task<long?> ReadLatestStepAsync(IBlobStore store, string job, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await CheckpointCommitter.ReadLatestAsync(store, job, cancellationToken).ConfigureAwait(false))?.Pointer.Step;
+        }
+        catch (CheckpointException)
+        {
+            return null;
+        }
+    }
+
+    private static void CheckCompatible(CheckpointManifest manifest, string job, long step, string? configHash)
+    {
+        if (manifest.FormatVersion > CheckpointManifest.CurrentFormatVersion)
+        {
+            throw new CheckpointException($"Checkpoint step-{step} of job '{job}' has format version {manifest.FormatVersion}; this build reads up to {CheckpointManifest.CurrentFormatVersion}.");
+        }
+
+        if (manifest.Job != job || manifest.Step != step)
+        {
+            throw new CheckpointException($"Checkpoint folder step-{step} of job '{job}' holds the manifest of job '{manifest.Job}' step {manifest.Step}: refusing to restore it.");
+        }
+
+        if (configHash is not null && manifest.ConfigHash != configHash)
+        {
+            throw new CheckpointException($"Checkpoint step-{step} of job '{job}' was written with config hash {manifest.ConfigHash}, but this run's config hash is {configHash}: the configuration is incompatible.");
+        }
+    }
+}
+
+/// <summary>One step folder: whether it has a manifest, and the files (other than the manifest) it holds.</summary>
+public sealed record CheckpointFolder(long Step, bool HasManifest, int FileCount, long Bytes);
+
+/// <summary>The checkpoint to restore (null: none usable, start fresh) and every newer one passed over, with why.</summary>
+public sealed record RestoreSelection(CheckpointManifest? Checkpoint, IReadOnlyList<SkippedCheckpoint> Skipped);
+
+public sealed record SkippedCheckpoint(long Step, string Reason);

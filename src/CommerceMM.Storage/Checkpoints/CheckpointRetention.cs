@@ -1,0 +1,90 @@
+using CommerceMM.Storage.Blobs;
+
+namespace CommerceMM.Storage.Checkpoints;
+
+/// <summary>Which committed checkpoints to keep: the last <see cref="KeepLast"/>, plus every step divisible by <see cref="KeepEvery"/>.</summary>
+public sealed record CheckpointRetentionPolicy
+{
+    public CheckpointRetentionPolicy(int keepLast, long keepEvery = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(keepLast, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(keepEvery);
+        KeepLast = keepLast;
+        KeepEvery = keepEvery;
+    }
+
+    /// <summary>Newest committed checkpoints kept (at least 1).</summary>
+    public int KeepLast { get; }
+
+    /// <summary>Also keep steps that are multiples of this (0: off), e.g. for evaluation later.</summary>
+    public long KeepEvery { get; }
+}
+
+/// <summary>Deletes old checkpoints. It never deletes the newest verified checkpoint, the one <c>latest</c> names, or anything newer than <c>latest</c> (a save may be in flight).</summary>
+public static class CheckpointRetention
+{
+    /// <summary>The steps to delete, ascending. Pure: a function of the folders, <c>latest</c>, the newest verified step and the policy.</summary>
+    /// <remarks>
+    /// Folders without a manifest below <c>latest</c> are leftovers of interrupted saves and are deleted. With no
+    /// <c>latest</c> nothing is known to be committed, so nothing is deleted.
+    /// </remarks>
+    public static IReadOnlyList<long> Plan(IReadOnlyList<CheckpointFolder> folders, long? latestStep, long? newestVerifiedStep, CheckpointRetentionPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        if (latestStep is not { } latest)
+        {
+            return [];
+        }
+
+        List<long> committed = folders.Where(f => f.HasManifest && f.Step <= latest).Select(f => f.Step).Order().ToList();
+        var keep = new HashSet<long>(committed.TakeLast(policy.KeepLast)) { latest };
+        if (newestVerifiedStep is { } verified)
+        {
+            keep.Add(verified);
+        }
+
+        if (policy.KeepEvery > 0)
+        {
+            keep.UnionWith(committed.Where(s => s % policy.KeepEvery == 0));
+        }
+
+        IEnumerable<long> abandoned = folders.Where(f => !f.HasManifest && f.Step < latest).Select(f => f.Step);
+        return committed.Where(s => !keep.Contains(s)).Concat(abandoned).Order().ToList();
+    }
+
+    /// <summary>
+    /// Applies <paramref name="policy"/> to <paramref name="job"/>. Pass <paramref name="newestVerifiedStep"/> when known
+    /// (the committer just verified it); otherwise it is found by verifying from the newest down, which reads files.
+    /// </summary>
+    /// <returns>The steps deleted.</returns>
+    public static async Task<IReadOnlyList<long>> ApplyAsync(
+        IBlobStore store, string job, CheckpointRetentionPolicy policy, long? newestVerifiedStep = null, CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<CheckpointFolder> folders = await CheckpointCatalog.ListAsync(store, job, cancellationToken).ConfigureAwait(false);
+        long? latest = await CheckpointCatalog.ReadLatestStepAsync(store, job, cancellationToken).ConfigureAwait(false);
+        newestVerifiedStep ??= (await CheckpointCatalog.FindNewestVerifiedAsync(store, job, cancellationToken: cancellationToken).ConfigureAwait(false)).Checkpoint?.Step;
+        IReadOnlyList<long> doomed = Plan(folders, latest, newestVerifiedStep, policy);
+        foreach (long step in doomed)
+        {
+            await DeleteStepAsync(store, job, step, cancellationToken).ConfigureAwait(false);
+        }
+
+        return doomed;
+    }
+
+    /// <summary>Deletes the manifest first: if deletion stops halfway, what is left reads as uncommitted, never as corrupt.</summary>
+    private static async Task DeleteStepAsync(IBlobStore store, string job, long step, CancellationToken cancellationToken)
+    {
+        await store.DeleteAsync(CheckpointLayout.ManifestKey(job, step), cancellationToken).ConfigureAwait(false);
+        var keys = new List<string>();
+        await foreach (BlobProperties blob in store.ListAsync(CheckpointLayout.StepFolder(job, step), cancellationToken).ConfigureAwait(false))
+        {
+            keys.Add(blob.Key);
+        }
+
+        foreach (string key in keys)
+        {
+            await store.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}
