@@ -35,6 +35,16 @@ internal static class Scenarios
         results.Add(("allgather_with_grad_value", gathered.Detach()));
         results.Add(("allgather_with_grad_grad", x.Grad!));
 
+        // Ranks with different row counts (a rank that skipped bad samples): rank r holds r + 1 rows.
+        var uneven = Torch.Full([r + 1, 2], r + 1.0, requiresGrad: true);
+        int total = w * (w + 1) / 2;
+        using var unevenWeights = Torch.Arange(0, total * 2, 1, DType.Float32).Reshape(total, 2);
+        using var unevenGathered = group.AllGatherWithGrad(uneven);
+        using var unevenLoss = (unevenGathered * unevenWeights).Sum();
+        unevenLoss.Backward();
+        results.Add(("uneven_value", unevenGathered.Detach()));
+        results.Add(("uneven_grad", uneven.Grad!));
+
         group.Barrier();
         return results;
     }

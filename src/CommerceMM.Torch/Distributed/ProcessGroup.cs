@@ -65,7 +65,7 @@ public sealed class ProcessGroup : IDisposable
         GC.KeepAlive(this);
     }
 
-    /// <summary>Every rank's tensor (same shape everywhere), concatenated along dim 0 in rank order. No gradient.</summary>
+    /// <summary>Every rank's rows (row counts may differ, row shapes may not), concatenated in rank order. No gradient.</summary>
     public Tensor AllGather(Tensor tensor, TimeSpan? timeout = null)
     {
         var result = Tensor.Wrap(NativeMethods.cmm_pg_allgather(Handle, tensor.Handle, TcpStore.Millis(timeout ?? Timeout)));

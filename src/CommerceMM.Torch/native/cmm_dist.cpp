@@ -5,6 +5,7 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <unordered_map>
@@ -66,27 +67,50 @@ void wait(const c10::intrusive_ptr<c10d::Work>& work, int64_t timeout_ms, const 
   }
 }
 
-at::Tensor all_gather_rows(const c10::intrusive_ptr<c10d::ProcessGroup>& group, const at::Tensor& local,
-                           int64_t timeout_ms) {
+std::vector<int64_t> all_gather_row_counts(const c10::intrusive_ptr<c10d::ProcessGroup>& group, const at::Tensor& local,
+                                           int64_t timeout_ms) {
   const int world = group->getSize();
-  // Gloo needs equal shapes on every rank; check them first so a mismatch is an error, not corruption.
+  // Row count plus trailing dims (padded to 8 with -1): ranks may differ in rows (skipped bad samples)
+  // but not in the shape of a row, which would be a bug worth an error rather than corrupt data.
   std::vector<int64_t> dims(local.sizes().begin(), local.sizes().end());
   dims.resize(8, -1);
   auto mine = at::tensor(dims, at::kLong);
-  std::vector<std::vector<at::Tensor>> shape_out(1);
-  for (int r = 0; r < world; ++r) shape_out[0].push_back(at::empty_like(mine));
-  std::vector<at::Tensor> shape_in{mine};
-  wait(group->allgather(shape_out, shape_in), timeout_ms, "all_gather (shapes)");
-  for (int r = 0; r < world; ++r)
-    if (!shape_out[0][r].equal(mine))
-      throw std::invalid_argument("all_gather needs the same shape on every rank: rank " + std::to_string(group->getRank()) +
+  std::vector<std::vector<at::Tensor>> out(1);
+  for (int r = 0; r < world; ++r) out[0].push_back(at::empty_like(mine));
+  std::vector<at::Tensor> in{mine};
+  wait(group->allgather(out, in), timeout_ms, "all_gather (shapes)");
+  std::vector<int64_t> rows;
+  for (int r = 0; r < world; ++r) {
+    if (!out[0][r].slice(0, 1).equal(mine.slice(0, 1)))
+      throw std::invalid_argument("all_gather needs the same row shape on every rank: rank " + std::to_string(group->getRank()) +
                                   " has " + c10::str(local.sizes()) + ", rank " + std::to_string(r) + " differs");
+    rows.push_back(out[0][r][0].item<int64_t>());
+  }
+  return rows;
+}
 
-  auto input = local.detach().contiguous();
+at::Tensor pad_rows(const at::Tensor& t, int64_t rows) {
+  if (t.size(0) == rows) return t.contiguous();
+  std::vector<int64_t> shape(t.sizes().begin(), t.sizes().end());
+  shape[0] = rows;
+  auto padded = at::zeros(shape, t.options());
+  padded.slice(0, 0, t.size(0)).copy_(t);
+  return padded;
+}
+
+at::Tensor all_gather_rows(const c10::intrusive_ptr<c10d::ProcessGroup>& group, const at::Tensor& local,
+                           int64_t timeout_ms, std::vector<int64_t>* rows_out) {
+  if (local.dim() < 1) throw std::invalid_argument("all_gather needs at least one dimension (rows)");
+  const auto rows = all_gather_row_counts(group, local, timeout_ms);
+  if (rows_out != nullptr) *rows_out = rows;
+  const int64_t max_rows = *std::max_element(rows.begin(), rows.end());
+  // Gloo gathers equal shapes only: pad every rank to the longest, then drop the padding.
+  auto input = pad_rows(local.detach(), max_rows);
   std::vector<std::vector<at::Tensor>> outputs(1);
-  for (int r = 0; r < world; ++r) outputs[0].push_back(at::empty_like(input));
+  for (size_t r = 0; r < rows.size(); ++r) outputs[0].push_back(at::empty_like(input));
   std::vector<at::Tensor> inputs{input};
   wait(group->allgather(outputs, inputs), timeout_ms, "all_gather");
+  for (size_t r = 0; r < rows.size(); ++r) outputs[0][r] = outputs[0][r].slice(0, 0, rows[r]);
   return at::cat(outputs[0], 0);
 }
 

@@ -23,6 +23,11 @@ namespace cmm {
 c10::intrusive_ptr<c10d::ProcessGroup> process_group(int64_t id);
 std::chrono::milliseconds timeout(int64_t ms);
 void wait(const c10::intrusive_ptr<c10d::Work>& work, int64_t timeout_ms, const char* what);
+// Rows of every rank concatenated in rank order; ranks may hold different row counts (see rows_out).
 at::Tensor all_gather_rows(const c10::intrusive_ptr<c10d::ProcessGroup>& group, const at::Tensor& local,
-                           int64_t timeout_ms);
+                           int64_t timeout_ms, std::vector<int64_t>* rows_out = nullptr);
+// Each rank's row count (and a check that the row shapes agree).
+std::vector<int64_t> all_gather_row_counts(const c10::intrusive_ptr<c10d::ProcessGroup>& group, const at::Tensor& local,
+                                           int64_t timeout_ms);
+at::Tensor pad_rows(const at::Tensor& t, int64_t rows);
 }  // namespace cmm

@@ -14,10 +14,15 @@ struct AllGatherWithGrad : public torch::autograd::Function<AllGatherWithGrad> {
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& local, int64_t group_id,
                             int64_t timeout_ms) {
     auto group = cmm::process_group(group_id);
+    std::vector<int64_t> rows;
+    auto gathered = cmm::all_gather_rows(group, local, timeout_ms, &rows);
+    int64_t start = 0;  // where this rank's rows sit in the gathered tensor, for backward
+    for (int r = 0; r < group->getRank(); ++r) start += rows[r];
     ctx->saved_data["group"] = group_id;
     ctx->saved_data["timeout"] = timeout_ms;
+    ctx->saved_data["start"] = start;
     ctx->saved_data["rows"] = local.size(0);
-    return cmm::all_gather_rows(group, local, timeout_ms);
+    return gathered;
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
@@ -25,9 +30,10 @@ struct AllGatherWithGrad : public torch::autograd::Function<AllGatherWithGrad> {
     auto group = cmm::process_group(ctx->saved_data["group"].toInt());
     const int64_t timeout_ms = ctx->saved_data["timeout"].toInt();
     const int64_t rows = ctx->saved_data["rows"].toInt();
+    const int64_t start = ctx->saved_data["start"].toInt();
+    // Every rank holds a gradient for all gathered rows; equal shapes everywhere, so all-reduce works directly.
     std::vector<at::Tensor> summed{grads[0].contiguous().clone()};
     cmm::wait(group->allreduce(summed), timeout_ms, "all_gather backward (all_reduce)");
-    const int64_t start = group->getRank() * rows;
     return {summed[0].slice(0, start, start + rows), at::Tensor(), at::Tensor()};
   }
 };

@@ -30,6 +30,16 @@ public class MultiProcessTests
                 // Backward sums across ranks: every rank's loss has the same weights on this rank's slice.
                 var grad = f["allgather_with_grad_grad"].ToArray<float>();
                 for (int i = 0; i < 6; i++) Assert.Equal(world * (r * 6 + i), grad[i]);
+                // Uneven rows: rank q contributed q + 1 rows of value q + 1, so rank r's rows start at r(r+1)/2.
+                var uneven = f["uneven_value"].ToArray<float>();
+                Assert.Equal(world * (world + 1), uneven.Length);
+                int row = 0;
+                for (int q = 0; q < world; q++)
+                    for (int k = 0; k <= q; k++, row++) Assert.Equal(new float[] { q + 1, q + 1 }, uneven[(2 * row)..(2 * row + 2)]);
+                int start = r * (r + 1) / 2;
+                var unevenGrad = f["uneven_grad"].ToArray<float>();
+                Assert.Equal(2 * (r + 1), unevenGrad.Length);
+                for (int i = 0; i < unevenGrad.Length; i++) Assert.Equal(world * (2 * start + i), unevenGrad[i]);
             }
         }
         finally
