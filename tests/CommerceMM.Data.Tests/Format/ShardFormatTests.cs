@@ -117,3 +117,34 @@ public class ShardFormatTests
         Assert.Contains("pairs", error.Message);
     }
 }
+
+public class DatasetInspectorTests
+{
+    [Fact]
+    public async Task Inspect_FinishedDataSet_VerifiesEveryShardAndShowsExamplesPerStream()
+    {
+        var shared = await SmallDataset.GetAsync();
+
+        var report = DatasetInspector.Inspect(shared.Directory, examplesPerStream: 2);
+
+        Assert.Equal(shared.Manifest.Streams.Values.Sum(s => s.Shards.Count), report.ShardsVerified);
+        Assert.Equal(8, report.Examples.Count);
+        Assert.All(report.Examples.Where(e => e.Stream == StreamNames.Pairs), e => Assert.Contains("txt", e.Texts.Keys));
+        Assert.All(report.Examples.Where(e => e.Stream == StreamNames.Omni), e => Assert.Contains("tgt.jpg", e.PartBytes.Keys));
+    }
+
+    [Fact]
+    public async Task Inspect_TruncatedIndex_ThrowsNamingTheIndex()
+    {
+        var shared = await SmallDataset.GetAsync();
+        using var dir = new TempDirectory("inspectbad");
+        TempDirectory.CopyTree(shared.Directory, dir.Path);
+        var index = shared.Manifest.Stream(StreamNames.EvalOmni).Shards[0].Index;
+        string path = Path.Combine(dir.Path, index.File);
+        File.WriteAllBytes(path, File.ReadAllBytes(path)[..^16]);
+
+        var error = Assert.Throws<ShardCorruptException>(() => DatasetInspector.Inspect(dir.Path));
+        Assert.Contains("eval_omni/shard-000000.idx", error.Message);
+        Assert.Contains("size", error.Message);
+    }
+}
