@@ -150,7 +150,7 @@ public sealed class FileBlobStore : IBlobStore
         }
 
         var keys = new List<string>();
-        foreach (string file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories))
+        foreach (string file in EnumerateDataFiles(folder))
         {
             string key = Path.GetRelativePath(_root, file).Replace(Path.DirectorySeparatorChar, '/');
             if (key.StartsWith(prefix, StringComparison.Ordinal) && BlobKey.IsValid(key))
@@ -207,6 +207,21 @@ public sealed class FileBlobStore : IBlobStore
                 // A delete of the folder's last blob pruned it between CreateDirectory and Move: create it again.
             }
         }
+    }
+
+    /// <summary>Every file under <paramref name="folder"/>, not descending into the store's own folder at the root.</summary>
+    private IEnumerable<string> EnumerateDataFiles(string folder)
+    {
+        if (folder != _root)
+        {
+            return Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories);
+        }
+
+        string internals = Path.Combine(_root, BlobKey.ReservedSegment);
+        return Directory.EnumerateFiles(_root).Concat(
+            Directory.EnumerateDirectories(_root)
+                .Where(d => d != internals)
+                .SelectMany(d => Directory.EnumerateFiles(d, "*", SearchOption.AllDirectories)));
     }
 
     private BlobProperties? ReadProperties(string key)

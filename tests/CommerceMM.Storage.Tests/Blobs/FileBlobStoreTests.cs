@@ -76,6 +76,16 @@ public sealed class FileBlobStoreTests : BlobStoreContractTests, IDisposable
     }
 
     [Fact]
+    public async Task ListAsync_EmptyPrefix_ListsDataButNotTheStoresOwnFiles()
+    {
+        await PutTextAsync("a", "1");
+
+        List<BlobProperties> all = await ListAsync("");
+
+        Assert.Equal(new[] { Key("a") }, all.Select(p => p.Key));
+    }
+
+    [Fact]
     public async Task DeleteAsync_LastBlobInFolder_RemovesEmptyFolders()
     {
         await PutTextAsync("deep/er/blob", "x");
