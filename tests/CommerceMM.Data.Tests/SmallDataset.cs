@@ -15,7 +15,21 @@ public static class SmallDataset
     private static readonly TempDirectory Folder = new("shared");
     private static readonly Lazy<Task<BuildResult>> Build = new(() => FashionDatasetBuilder.BuildAsync(Options(Folder.Path)));
 
-    static SmallDataset() => AppDomain.CurrentDomain.ProcessExit += (_, _) => Folder.Dispose();
+    static SmallDataset()
+    {
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Folder.Dispose();
+        // The test host is sometimes killed before ProcessExit runs; sweep folders of runs long finished
+        // (an hour old), never those of a run that may still be going.
+        foreach (string stale in Directory.EnumerateDirectories(System.IO.Path.GetTempPath(), "cmm-data-shared-*"))
+        {
+            try
+            {
+                if (Directory.GetLastWriteTimeUtc(stale) < DateTime.UtcNow.AddHours(-1)) Directory.Delete(stale, recursive: true);
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+    }
 
     public static FashionDatasetOptions Options(string outputDirectory) => new()
     {
