@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using CommerceMM.Storage.Azure;
 using CommerceMM.Storage.Blobs;
+using CommerceMM.Storage.Checkpoints;
 
 namespace CommerceMM.Storage.Tests.Azure;
 
@@ -42,6 +43,38 @@ public sealed class AzureOutageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CommitAsync_ServerStoppedWhenTheSaveStarts_CheckpointCommitsAfterRetries()
+    {
+        AzureBlobStore store = new AzuriteServerStores(_server).Create(o =>
+        {
+            o.MaxRetries = 30;
+            o.RetryDelay = TimeSpan.FromMilliseconds(100);
+            o.MaxRetryDelay = TimeSpan.FromSeconds(1);
+        });
+        await store.CreateContainerIfNotExistsAsync();
+        Task? restart = null;
+        var outage = new OutageOnFirstWrite(store, async () =>
+        {
+            await _server.StopAsync();
+            restart = Task.Run(async () =>
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2));
+                await _server.RestartAsync();
+            });
+        });
+        byte[] weights = new byte[300_000];
+        new Random(5).NextBytes(weights);
+
+        await using var saver = new AsyncCheckpointSaver(outage, "job", 0, 1);
+        RankSaveResult saved = await await saver.EnqueueAsync(new CheckpointSnapshot(7, [new SnapshotFile("model.safetensors", weights)], []));
+        CheckpointCommitResult committed = await CheckpointCommitter.CommitAsync(store, CheckpointManifest.Create("job", 7, 1, 1, "c", "v", saved.Files));
+        await restart!;
+
+        Assert.True(committed.Succeeded, committed.Message);
+        Assert.Equal(7, (await CheckpointCatalog.FindNewestVerifiedAsync(store, "job")).Checkpoint!.Step);
+    }
+
+    [Fact]
     public async Task PutAsync_ServerDownBeyondRetries_ThrowsTransientBlobStoreExceptionNamingEndpoint()
     {
         AzureBlobStore store = new AzuriteServerStores(_server).Create(o =>
@@ -74,5 +107,29 @@ public sealed class AzureOutageTests : IAsyncLifetime
             configure(options);
             return new AzureBlobStore(options);
         }
+    }
+
+    /// <summary>A real store that runs <c>outage</c> just before its first write goes out, so that write meets a stopped server.</summary>
+    private sealed class OutageOnFirstWrite(IBlobStore inner, Func<Task> outage) : IBlobStore
+    {
+        private int _writes;
+
+        public async Task<BlobWriteResult> PutAsync(string key, Stream content, BlobCondition condition = default, CancellationToken cancellationToken = default)
+        {
+            if (Interlocked.Increment(ref _writes) == 1)
+            {
+                await outage();
+            }
+
+            return await inner.PutAsync(key, content, condition, cancellationToken);
+        }
+
+        public Task<BlobDownload?> OpenReadAsync(string key, BlobRange? range = null, CancellationToken cancellationToken = default) => inner.OpenReadAsync(key, range, cancellationToken);
+
+        public Task<BlobProperties?> GetPropertiesAsync(string key, CancellationToken cancellationToken = default) => inner.GetPropertiesAsync(key, cancellationToken);
+
+        public IAsyncEnumerable<BlobProperties> ListAsync(string prefix, CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
+
+        public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
     }
 }
