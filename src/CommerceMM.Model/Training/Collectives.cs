@@ -1,0 +1,47 @@
+using CommerceMM.Torch;
+using CommerceMM.Torch.Distributed;
+
+namespace CommerceMM.Model.Training;
+
+/// <summary>
+/// The few collectives the model itself needs (the gradient all-reduce belongs to the trainer). With
+/// no process group every call is the single-process identity, so one code path serves both.
+/// </summary>
+public sealed class Collectives(ProcessGroup? group)
+{
+    public static readonly Collectives Single = new(null);
+
+    public int Rank => group?.Rank ?? 0;
+    public int World => group?.Size ?? 1;
+
+    /// <summary>All ranks' rows in rank order; the backward pass sums gradients across ranks (MODEL.md §5).</summary>
+    public Tensor GatherWithGrad(Tensor local) => group is null ? local.Reshape(local.Shape) : group.AllGatherWithGrad(local);
+
+    /// <summary>Where this rank's rows start in the gathered batch, and how many rows all ranks hold together.</summary>
+    public (long Offset, long Total) RowSpan(long localRows)
+    {
+        if (group is null) return (0, localRows);
+        using var mine = Torch.Torch.FromArray(new long[] { localRows });
+        using var all = group.AllGather(mine);
+        long[] counts = all.ToArray<long>();
+        return (counts.Take(Rank).Sum(), counts.Sum());
+    }
+
+    /// <summary>Element-wise sums over ranks of small integer counts.</summary>
+    public long[] SumCounts(long[] local)
+    {
+        if (group is null) return local;
+        using var t = Torch.Torch.FromArray(local);
+        group.AllReduce(t, ReduceOp.Sum);
+        return t.ToArray<long>();
+    }
+
+    /// <summary>In-place average over ranks.</summary>
+    public void Average(Tensor t)
+    {
+        if (group is not null) group.AllReduce(t, ReduceOp.Average);
+    }
+
+    /// <summary>True when any rank passes true (e.g. "my loss is not finite").</summary>
+    public bool Any(bool local) => SumCounts([local ? 1 : 0])[0] > 0;
+}

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using CommerceMM.Model.Tasks;
+using CommerceMM.Torch;
+using CommerceMM.Torch.Distributed;
+using CommerceMM.Torch.Optim;
+
+namespace CommerceMM.Model.Training;
+
+/// <summary>
+/// The CommerceMM step (MODEL.md §5): pass 1 → backward (no all-reduce) → pass 2 → backward →
+/// one bucketed gradient all-reduce → clip → AdamW → MIM teacher and centre updates. The learning
+/// rate is a pure function of the step, so a restored run continues the schedule exactly.
+/// </summary>
+public sealed class Trainer : IDisposable
+{
+    private readonly CommerceMMModel _model;
+    private readonly TrainerOptions _options;
+    private readonly Collectives _collectives;
+    private readonly GradientBucketer? _bucketer;
+    private readonly IReadOnlyList<Tensor> _parameters;
+
+    public Trainer(CommerceMMModel model, TrainerOptions options, ProcessGroup? group = null)
+    {
+        options.Schedule.Validate();
+        _model = model;
+        _options = options;
+        _collectives = new Collectives(group);
+        var trainable = model.TrainableParameters();
+        _parameters = trainable.Select(p => p.Tensor).ToList();
+        Optimizer = new AdamW(trainable, options.AdamW);
+        if (group is not null) _bucketer = new GradientBucketer(group, _parameters, options.BucketBytes);
+    }
+
+    public AdamW Optimizer { get; }
+
+    /// <summary>Steps skipped because some rank saw a non-finite loss or gradient.</summary>
+    public long SkippedSteps { get; set; }
+
+    public double Weight(string task) => _model.Config.Weight(task);
+
+    public StepResult Step(PairInputs pairs, OmniInputs omni, long step)
+    {
+        var config = _model.Config;
+        var allocation = StepRandom.Allocation(config.EffectiveAllocations, _options.Seed, step);
+        using var generator = StepRandom.For(_options.Seed, step, _collectives.Rank);
+        Optimizer.ZeroGrad();
+        var clock = Stopwatch.StartNew();
+
+        using var plan = Pass1Plan.Create(config, pairs, generator);
+        using var pass1 = Pass1.Run(_model, pairs, plan, allocation, _collectives, generator, Weight);
+        pass1.Total?.Backward();   // no gradient all-reduce yet: pass 2 accumulates into the same gradients
+        double pass1Seconds = clock.Elapsed.TotalSeconds;
+
+        using var pass2 = Pass2.Run(_model, omni, allocation, _collectives, Weight);
+        pass2.Total?.Backward();
+        double pass2Seconds = clock.Elapsed.TotalSeconds - pass1Seconds;
+
+        var tasks = pass1.Results.Concat(pass2.Results).ToList();
+        double loss1 = pass1.Total?.Item() ?? 0, loss2 = pass2.Total?.Item() ?? 0;
+        // Every rank must take the same branch, or the next collective would pair with the wrong peer.
+        bool nonFinite = _collectives.Any(!double.IsFinite(loss1) || !double.IsFinite(loss2));
+        double gradNorm = double.NaN, lr = _options.Schedule.LearningRate(step);
+        double allReduceSeconds = 0;
+        if (!nonFinite)
+        {
+            double before = clock.Elapsed.TotalSeconds;
+            _bucketer?.AllReduceAverage();
+            allReduceSeconds = clock.Elapsed.TotalSeconds - before;
+            // After the all-reduce every rank holds the same gradients, so the same norm: no vote needed.
+            gradNorm = GradientClipping.ClipGlobalNorm(_parameters, _options.MaxGradNorm);
+            nonFinite = !double.IsFinite(gradNorm);
+        }
+        if (nonFinite)
+        {
+            Optimizer.ZeroGrad();
+            SkippedSteps++;
+            return new StepResult(step, allocation, tasks, loss1, loss2, gradNorm, lr, Skipped: true,
+                new StepTimings(pass1Seconds, pass2Seconds, allReduceSeconds, 0));
+        }
+
+        double optimizerStart = clock.Elapsed.TotalSeconds;
+        Optimizer.Step(lr);
+        _model.Teacher.Update(_model, config.Mim.TeacherMomentum);
+        if (pass1.BatchCenter is { } batchCenter) UpdateCenter(batchCenter);
+        Optimizer.ZeroGrad();
+        return new StepResult(step, allocation, tasks, loss1, loss2, gradNorm, lr, Skipped: false,
+            new StepTimings(pass1Seconds, pass2Seconds, allReduceSeconds, clock.Elapsed.TotalSeconds - optimizerStart));
+    }
+
+    /// <summary>centre ← m·centre + (1 − m)·(batch centre averaged over ranks); only in steps where mim_kl ran.</summary>
+    private void UpdateCenter(Tensor batchCenter)
+    {
+        using var noGrad = Torch.Torch.NoGrad();
+        _collectives.Average(batchCenter);
+        _model.MimCenter.LerpInPlace(batchCenter, 1 - _model.Config.Mim.CenterMomentum);
+    }
+
+    public void Dispose()
+    {
+        Optimizer.Dispose();
+        _bucketer?.Dispose();
+    }
+}
