@@ -34,7 +34,7 @@ public static partial class Torch
         long expected = 1;
         foreach (long d in shape) expected *= d;
         if (expected != data.Length)
-            throw new ArgumentException($"shape {Tensor.ShapeText(shape)} needs {expected} elements but {data.Length} were given", nameof(shape));
+            throw new ArgumentException($"shape {Tensor.FormatShape(shape)} needs {expected} elements but {data.Length} were given", nameof(shape));
         fixed (T* p = data)
         fixed (long* d = shape)
             return Tensor.Wrap(NativeMethods.cmm_tensor_from_buffer(p, (long)data.Length * sizeof(T), d, shape.Length, (int)DTypeExtensions.ForElement<T>(), false));

@@ -5,7 +5,7 @@ internal static class TensorAssert
     /// <summary>|actual - expected| ≤ atol + rtol·|expected| element-wise (numpy.allclose), with the worst element in the message.</summary>
     public static void Close(Tensor expected, Tensor actual, double rtol, double atol, string what = "tensor")
     {
-        Assert.True(expected.Shape.SequenceEqual(actual.Shape), $"{what}: shape {Tensor.ShapeText(actual.Shape)} != expected {Tensor.ShapeText(expected.Shape)}");
+        Assert.True(expected.Shape.SequenceEqual(actual.Shape), $"{what}: shape {Tensor.FormatShape(actual.Shape)} != expected {Tensor.FormatShape(expected.Shape)}");
         using var e64 = expected.To(DType.Float64);
         using var a64 = actual.To(DType.Float64);
         Close(e64.ToArray<double>(), a64.ToArray<double>(), rtol, atol, what);

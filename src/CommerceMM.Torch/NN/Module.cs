@@ -83,7 +83,7 @@ public abstract class Module : IDisposable
         {
             var target = own[name];
             if (!source.Shape.SequenceEqual(target.Shape))
-                throw new ArgumentException($"'{name}' has shape {Tensor.ShapeText(source.Shape)} in the state but {Tensor.ShapeText(target.Shape)} in the model");
+                throw new ArgumentException($"'{name}' has shape {Tensor.FormatShape(source.Shape)} in the state but {Tensor.FormatShape(target.Shape)} in the model");
         }
         using var _ = Torch.NoGrad();
         foreach (var (name, source) in state) own[name].CopyFrom(source);

@@ -36,7 +36,7 @@ public sealed class MultiheadAttention : Module
     {
         long[] shape = x.Shape;
         if (shape.Length != 3 || shape[2] != Dim)
-            throw new ArgumentException($"attention input must be (batch, length, {Dim}); got {Tensor.ShapeText(shape)}");
+            throw new ArgumentException($"attention input must be (batch, length, {Dim}); got {Tensor.FormatShape(shape)}");
         long b = shape[0], l = shape[1], dh = Dim / Heads;
         using var scope = DisposeScope.Open();
         var qkv = Functional.Linear(x, InProjWeight, InProjBias)       // (B, L, 3d)

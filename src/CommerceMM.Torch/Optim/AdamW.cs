@@ -80,7 +80,7 @@ public sealed partial class AdamW : IDisposable
         {
             if (!tensors.TryGetValue(name, out var source)) throw new ArgumentException($"optimizer state lacks '{name}'");
             if (!source.Shape.SequenceEqual(target.Shape))
-                throw new ArgumentException($"optimizer state '{name}' has shape {Tensor.ShapeText(source.Shape)}, expected {Tensor.ShapeText(target.Shape)}");
+                throw new ArgumentException($"optimizer state '{name}' has shape {Tensor.FormatShape(source.Shape)}, expected {Tensor.FormatShape(target.Shape)}");
         }
         using (Torch.NoGrad())
             foreach (var (name, target) in own) target.CopyFrom(tensors[name]);

@@ -180,7 +180,7 @@ public static class SafeTensors
             if (!SafeTensorsDType.TryParse(dtypeName, out var dtype))
                 throw new InvalidDataException($"{source}: tensor '{name}' has unsupported dtype '{dtypeName}'");
             var shape = e.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray();
-            if (shape.Any(d => d < 0)) throw new InvalidDataException($"{source}: tensor '{name}' has a negative dimension in shape {Tensor.ShapeText(shape)}");
+            if (shape.Any(d => d < 0)) throw new InvalidDataException($"{source}: tensor '{name}' has a negative dimension in shape {Tensor.FormatShape(shape)}");
             var offsets = e.GetProperty("data_offsets").EnumerateArray().Select(d => d.GetInt64()).ToArray();
             if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0])
                 throw new InvalidDataException($"{source}: tensor '{name}' has invalid data_offsets [{string.Join(", ", offsets)}]");
@@ -188,7 +188,7 @@ public static class SafeTensors
             foreach (long d in shape) numel = checked(numel * d);
             long bytes = checked(numel * dtype.ElementSize());
             if (offsets[1] - offsets[0] != bytes)
-                throw new InvalidDataException($"{source}: tensor '{name}' of shape {Tensor.ShapeText(shape)} {dtypeName} needs {bytes} bytes but data_offsets span {offsets[1] - offsets[0]}");
+                throw new InvalidDataException($"{source}: tensor '{name}' of shape {Tensor.FormatShape(shape)} {dtypeName} needs {bytes} bytes but data_offsets span {offsets[1] - offsets[0]}");
             return new Spec(name, dtype, shape, offsets[0], offsets[1]);
         }
         catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)

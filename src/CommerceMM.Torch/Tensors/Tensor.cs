@@ -60,7 +60,7 @@ public sealed partial class Tensor : IDisposable
     {
         long[] shape = Shape;
         int d = dim < 0 ? dim + shape.Length : dim;
-        if (d < 0 || d >= shape.Length) throw new ArgumentOutOfRangeException(nameof(dim), dim, $"tensor of shape {ShapeText(shape)} has {shape.Length} dimensions");
+        if (d < 0 || d >= shape.Length) throw new ArgumentOutOfRangeException(nameof(dim), dim, $"tensor of shape {FormatShape(shape)} has {shape.Length} dimensions");
         return shape[d];
     }
 
@@ -121,7 +121,7 @@ public sealed partial class Tensor : IDisposable
         return new Span<byte>(p, (int)bytes);
     }
 
-    public override string ToString() => IsDisposed ? "Tensor(disposed)" : $"Tensor({ShapeText(Shape)}, {DType})";
+    public override string ToString() => IsDisposed ? "Tensor(disposed)" : $"Tensor({FormatShape(Shape)}, {DType})";
 
-    internal static string ShapeText(long[] shape) => "[" + string.Join(", ", shape) + "]";
+    public static string FormatShape(long[] shape) => "[" + string.Join(", ", shape) + "]";
 }
