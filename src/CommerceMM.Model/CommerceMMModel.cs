@@ -19,9 +19,10 @@ public sealed class CommerceMMModel : Module
     {
         Config = config.Validate();
         using var g = new Generator(seed);
-        Text = RegisterModule("text", new TextEncoder(config, g));
-        Image = RegisterModule("image", new ImageEncoder(config, g));
-        Fusion = RegisterModule("fusion", new FusionEncoder(config, g));
+        DropoutGenerator = new Generator(seed ^ 0x5DEECE66DUL);
+        Text = RegisterModule("text", new TextEncoder(config, g, DropoutGenerator));
+        Image = RegisterModule("image", new ImageEncoder(config, g, DropoutGenerator));
+        Fusion = RegisterModule("fusion", new FusionEncoder(config, g, DropoutGenerator));
         TextProjection = RegisterModule("text_projection", new Linear(config.Dim, config.EmbedDim, generator: g));
         ImageProjection = RegisterModule("image_projection", new Linear(config.Dim, config.EmbedDim, generator: g));
         FusionProjection = RegisterModule("fusion_projection", new Linear(config.Dim, config.EmbedDim, generator: g));
@@ -30,11 +31,14 @@ public sealed class CommerceMMModel : Module
         Itm = RegisterModule("itm_head", new Linear(config.Dim, 1, generator: g));
         MimPredictor = RegisterModule("mim_predictor", new Linear(config.Dim, config.Dim, generator: g));
         Prototypes = RegisterParameter("prototypes", Init.Normal([config.Mim.Prototypes, config.Dim], 0.02, g));
-        Teacher = RegisterModule("teacher", new MimTeacher(config, this, g));
+        Teacher = RegisterModule("teacher", new MimTeacher(config, this, g, DropoutGenerator));
         MimCenter = RegisterBuffer("mim_center", Torch.Torch.Zeros([config.Mim.Prototypes]));
     }
 
     public CommerceMMConfig Config { get; }
+
+    /// <summary>Draws every dropout mask for the model's lifetime; its state belongs in checkpoints.</summary>
+    public Generator DropoutGenerator { get; }
     public TextEncoder Text { get; }
     public ImageEncoder Image { get; }
     public FusionEncoder Fusion { get; }
@@ -56,6 +60,8 @@ public sealed class CommerceMMModel : Module
 
     /// <summary>exp(logit_scale) clamped to at most LogitScaleMax in the forward pass (the parameter is never clipped).</summary>
     public Tensor Scale() => LogitScale.Exp().Clamp(max: Config.LogitScaleMax);
+
+    protected override void DisposeOwned() => DropoutGenerator.Dispose();
 
     // ---- embedding API: text-only and image-only never run the other branch ----
 

@@ -9,10 +9,10 @@ namespace CommerceMM.Model.Encoders;
 /// </summary>
 public sealed class EncoderStack : Module
 {
-    public EncoderStack(int layers, int dim, int heads, int ffnDim, double dropout, Generator generator)
+    public EncoderStack(int layers, int dim, int heads, int ffnDim, double dropout, Generator generator, Generator dropoutGenerator)
     {
         Layers = RegisterModule("layers", new ModuleList<TransformerEncoderLayer>(
-            Enumerable.Range(0, layers).Select(_ => new TransformerEncoderLayer(dim, heads, ffnDim, dropout, generator: generator))));
+            Enumerable.Range(0, layers).Select(_ => new TransformerEncoderLayer(dim, heads, ffnDim, dropout, generator: generator, dropoutGenerator: dropoutGenerator))));
         Norm = RegisterModule("norm", new LayerNorm(dim));
     }
 

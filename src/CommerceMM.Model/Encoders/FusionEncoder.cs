@@ -10,10 +10,10 @@ namespace CommerceMM.Model.Encoders;
 /// </summary>
 public sealed class FusionEncoder : Module
 {
-    public FusionEncoder(CommerceMMConfig c, Generator g)
+    public FusionEncoder(CommerceMMConfig c, Generator g, Generator dropout)
     {
         TypeEmbedding = RegisterModule("type_embedding", new Embedding(2, c.Dim, std: 0.02, generator: g));
-        Encoder = RegisterModule("encoder", new EncoderStack(c.FusionLayers, c.Dim, c.Heads, c.FfnDim, c.Dropout, g));
+        Encoder = RegisterModule("encoder", new EncoderStack(c.FusionLayers, c.Dim, c.Heads, c.FfnDim, c.Dropout, g, dropout));
     }
 
     public Embedding TypeEmbedding { get; }

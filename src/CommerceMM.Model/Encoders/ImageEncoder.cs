@@ -13,14 +13,14 @@ public sealed class ImageEncoder : Module
 {
     private readonly ImageConfig _image;
 
-    public ImageEncoder(CommerceMMConfig c, Generator g)
+    public ImageEncoder(CommerceMMConfig c, Generator g, Generator dropout)
     {
         _image = c.Image;
         PatchEmbedding = RegisterModule("patch_embedding", new Linear(c.Image.PatchPixels, c.Dim, generator: g));
         ClsToken = RegisterParameter("cls_token", Init.Normal([1, 1, c.Dim], 0.02, g));
         PositionEmbedding = RegisterParameter("position_embedding", Init.Normal([c.Image.PatchCount + 1, c.Dim], 0.02, g));
         MaskToken = RegisterParameter("mask_token", Init.Normal([c.Dim], 0.02, g));
-        Encoder = RegisterModule("encoder", new EncoderStack(c.Image.Layers, c.Dim, c.Heads, c.FfnDim, c.Dropout, g));
+        Encoder = RegisterModule("encoder", new EncoderStack(c.Image.Layers, c.Dim, c.Heads, c.FfnDim, c.Dropout, g, dropout));
     }
 
     public Linear PatchEmbedding { get; }

@@ -11,9 +11,9 @@ namespace CommerceMM.Model.Encoders;
 /// </summary>
 public sealed class MimTeacher : Module
 {
-    public MimTeacher(CommerceMMConfig c, CommerceMMModel student, Generator g)
+    public MimTeacher(CommerceMMConfig c, CommerceMMModel student, Generator g, Generator dropout)
     {
-        Image = RegisterModule("image", new ImageEncoder(c, g));
+        Image = RegisterModule("image", new ImageEncoder(c, g, dropout));
         Prototypes = RegisterParameter("prototypes", Torch.Torch.Zeros([c.Mim.Prototypes, c.Dim]));
         using (Torch.Torch.NoGrad())
         {

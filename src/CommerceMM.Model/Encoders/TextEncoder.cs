@@ -7,12 +7,12 @@ namespace CommerceMM.Model.Encoders;
 /// <summary>Token + learned position embeddings into a transformer; position 0 is [CLS] (MODEL.md §2).</summary>
 public sealed class TextEncoder : Module
 {
-    public TextEncoder(CommerceMMConfig c, Generator g)
+    public TextEncoder(CommerceMMConfig c, Generator g, Generator dropout)
     {
         // BERT's N(0, 0.02) for embeddings; the MLM head reuses TokenEmbedding as its decoder.
         TokenEmbedding = RegisterModule("token_embedding", new Embedding(c.Text.VocabSize, c.Dim, std: 0.02, generator: g));
         PositionEmbedding = RegisterModule("position_embedding", new Embedding(c.Text.MaxLength, c.Dim, std: 0.02, generator: g));
-        Encoder = RegisterModule("encoder", new EncoderStack(c.Text.Layers, c.Dim, c.Heads, c.FfnDim, c.Dropout, g));
+        Encoder = RegisterModule("encoder", new EncoderStack(c.Text.Layers, c.Dim, c.Heads, c.FfnDim, c.Dropout, g, dropout));
     }
 
     public Embedding TokenEmbedding { get; }

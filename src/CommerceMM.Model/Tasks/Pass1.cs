@@ -93,11 +93,21 @@ public sealed class Pass1
         long b = _inputs.Rows;
         var similarity = _imageEmbedding.MatMul(_textEmbedding.T) * _scale;                           // (B image, B text)
         var diagonal = Torch.Torch.Arange(b).Unsqueeze(1).Eq(Torch.Torch.Arange(b).Unsqueeze(0));
-        // A tiny floor keeps every off-diagonal row sampleable when the softmax underflows.
-        var imageToText = (similarity.Softmax(1) + 1e-12).MaskedFill(diagonal, 0);
-        var textToImage = (similarity.T.Softmax(1) + 1e-12).MaskedFill(diagonal, 0);
+        var imageToText = SamplingWeights(similarity, diagonal);
+        var textToImage = SamplingWeights(similarity.T, diagonal);
         return (Torch.Torch.Multinomial(imageToText, 1, false, _generator).Squeeze(1),
                 Torch.Torch.Multinomial(textToImage, 1, false, _generator).Squeeze(1));
+    }
+
+    /// <summary>
+    /// Softmax rows with the positive excluded. A tiny floor keeps every row sampleable when the softmax
+    /// underflows, and non-finite weights (from a NaN input) become uniform: that step's losses are
+    /// non-finite anyway and the trainer skips it, so sampling must not throw first.
+    /// </summary>
+    private static Tensor SamplingWeights(Tensor similarity, Tensor diagonal)
+    {
+        var weights = similarity.Softmax(1) + 1e-12;
+        return weights.MaskedFill(weights.IsFinite().LogicalNot(), 1.0).MaskedFill(diagonal, 0);
     }
 
     /// <summary>mlm: cross-entropy at the corrupted positions, fusing the masked text with the clean image.</summary>

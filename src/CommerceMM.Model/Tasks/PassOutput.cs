@@ -33,7 +33,7 @@ public sealed class PassOutput : IDisposable
         }
         DisposeScope.Detach(loss);
         _losses[task] = loss;
-        _results.Add(new TaskResult(task, TaskStatus.Ok, loss.Item(), weight));
+        _results.Add(new TaskResult(task, TaskOutcome.Ok, loss.Item(), weight));
         using var weighted = loss * weight;
         var total = Total is null ? weighted.Clone() : Total + weighted;
         Total?.Dispose();

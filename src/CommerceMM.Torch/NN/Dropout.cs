@@ -5,6 +5,7 @@ public sealed class Dropout : Module
 {
     private readonly Generator? _generator;
 
+    /// <param name="generator">draws the masks for this module's lifetime: keep it alive as long as the module</param>
     public Dropout(double p, Generator? generator = null)
     {
         if (p is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(p), p, "dropout probability must be in [0, 1]");

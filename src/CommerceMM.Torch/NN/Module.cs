@@ -111,8 +111,12 @@ public abstract class Module : IDisposable
         foreach (var (_, t) in _parameters) t.Dispose();
         foreach (var (_, t) in _buffers) t.Dispose();
         foreach (var (_, m) in _modules) m.Dispose();
+        DisposeOwned();
         GC.SuppressFinalize(this);
     }
+
+    /// <summary>Releases what a module owns besides its tensors and submodules (e.g. a generator).</summary>
+    protected virtual void DisposeOwned() { }
 
     private IEnumerable<(string Name, Tensor Tensor)> Walk(Func<Module, List<(string, Tensor)>> select, string prefix = "")
     {

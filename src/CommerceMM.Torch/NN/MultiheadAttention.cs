@@ -6,16 +6,18 @@ namespace CommerceMM.Torch.NN;
 /// </summary>
 public sealed class MultiheadAttention : Module
 {
-    private readonly Generator? _generator;
+    private readonly Generator? _dropoutGenerator;
 
-    public MultiheadAttention(long dim, long heads, double dropout = 0, Generator? generator = null)
+    /// <param name="generator">draws the initial weights</param>
+    /// <param name="dropoutGenerator">draws attention-dropout masks for the module's lifetime</param>
+    public MultiheadAttention(long dim, long heads, double dropout = 0, Generator? generator = null, Generator? dropoutGenerator = null)
     {
         if (dim <= 0 || heads <= 0 || dim % heads != 0)
             throw new ArgumentException($"attention width {dim} must be a positive multiple of the head count {heads}");
         Dim = dim;
         Heads = heads;
         DropoutP = dropout;
-        _generator = generator;
+        _dropoutGenerator = dropoutGenerator;
         InProjWeight = RegisterParameter("in_proj_weight", Init.XavierUniform([3 * dim, dim], generator));
         InProjBias = RegisterParameter("in_proj_bias", Torch.Zeros([3 * dim]));
         OutProj = RegisterModule("out_proj", new Linear(dim, dim, generator: generator));
@@ -42,7 +44,7 @@ public sealed class MultiheadAttention : Module
         var qkv = Functional.Linear(x, InProjWeight, InProjBias)       // (B, L, 3d)
             .View(b, l, 3, Heads, dh).Permute(2, 0, 3, 1, 4);           // (3, B, h, L, dh)
         var blocked = keyPadding?.View(b, 1, 1, l);                     // (B, 1, 1, L) broadcast over heads and queries
-        var context = Functional.Attention(qkv.Select(0, 0), qkv.Select(0, 1), qkv.Select(0, 2), blocked, DropoutP, Training, _generator)
+        var context = Functional.Attention(qkv.Select(0, 0), qkv.Select(0, 1), qkv.Select(0, 2), blocked, DropoutP, Training, _dropoutGenerator)
             .Transpose(1, 2).Reshape(b, l, Dim);                        // (B, L, d)
         return scope.MoveToOuter(OutProj.Forward(context));
     }

@@ -7,16 +7,19 @@ namespace CommerceMM.Torch.NN;
 /// </summary>
 public sealed class TransformerEncoderLayer : Module
 {
-    public TransformerEncoderLayer(long dim, long heads, long ffnDim, double dropout = 0, double layerNormEps = 1e-5, Generator? generator = null)
+    /// <param name="generator">draws the initial weights</param>
+    /// <param name="dropoutGenerator">draws dropout masks for the layer's lifetime (the default generator when null)</param>
+    public TransformerEncoderLayer(long dim, long heads, long ffnDim, double dropout = 0, double layerNormEps = 1e-5,
+                                   Generator? generator = null, Generator? dropoutGenerator = null)
     {
-        SelfAttention = RegisterModule("self_attn", new MultiheadAttention(dim, heads, dropout, generator));
+        SelfAttention = RegisterModule("self_attn", new MultiheadAttention(dim, heads, dropout, generator, dropoutGenerator));
         Linear1 = RegisterModule("linear1", new Linear(dim, ffnDim, generator: generator));
-        Dropout = RegisterModule("dropout", new Dropout(dropout, generator));
+        Dropout = RegisterModule("dropout", new Dropout(dropout, dropoutGenerator));
         Linear2 = RegisterModule("linear2", new Linear(ffnDim, dim, generator: generator));
         Norm1 = RegisterModule("norm1", new LayerNorm(dim, layerNormEps));
         Norm2 = RegisterModule("norm2", new LayerNorm(dim, layerNormEps));
-        Dropout1 = RegisterModule("dropout1", new Dropout(dropout, generator));
-        Dropout2 = RegisterModule("dropout2", new Dropout(dropout, generator));
+        Dropout1 = RegisterModule("dropout1", new Dropout(dropout, dropoutGenerator));
+        Dropout2 = RegisterModule("dropout2", new Dropout(dropout, dropoutGenerator));
     }
 
     public MultiheadAttention SelfAttention { get; }

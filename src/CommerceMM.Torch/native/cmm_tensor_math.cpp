@@ -1,6 +1,18 @@
 // Element-wise arithmetic (broadcasting, scalar forms), linear algebra and reductions.
 #include "cmm_common.h"
 
+#include <cmath>
+
+namespace {
+// "x + 3" keeps an int64 tensor int64 (an integral double becomes an integer Scalar); "x + 0.5"
+// promotes to float as in PyTorch. Without this every scalar op would turn index tensors into floats.
+at::Scalar scalar_for(const at::Tensor& x, double s) {
+  if (at::isIntegralType(x.scalar_type(), /*includeBool=*/false) && s == std::floor(s) && std::abs(s) < 9.0e15)
+    return at::Scalar(static_cast<int64_t>(s));
+  return at::Scalar(s);
+}
+}  // namespace
+
 #define CMM_BINARY(name, expr)                                          \
   CMM_EXPORT cmm_tensor cmm_tensor_##name(cmm_tensor a, cmm_tensor b) { \
     CMM_TENSOR_FN({                                                     \
@@ -10,9 +22,10 @@
     })                                                                  \
   }
 #define CMM_BINARY_SCALAR(name, expr)                                             \
-  CMM_EXPORT cmm_tensor cmm_tensor_##name##_scalar(cmm_tensor a, double s) {      \
+  CMM_EXPORT cmm_tensor cmm_tensor_##name##_scalar(cmm_tensor a, double value) {  \
     CMM_TENSOR_FN({                                                               \
       const auto& x = cmm::ref(a);                                                \
+      const auto s = scalar_for(x, value);                                        \
       return expr;                                                                \
     })                                                                            \
   }
@@ -45,7 +58,7 @@ CMM_BINARY(mm, x.mm(y))
 
 CMM_BINARY_SCALAR(add, x + s)
 CMM_BINARY_SCALAR(sub, x - s)
-CMM_BINARY_SCALAR(rsub, s - x)
+CMM_BINARY_SCALAR(rsub, at::rsub(x, s))
 CMM_BINARY_SCALAR(mul, x * s)
 CMM_BINARY_SCALAR(div, x / s)
 CMM_BINARY_SCALAR(pow, x.pow(s))

@@ -1,0 +1,120 @@
+using CommerceMM.Model.Config;
+using CommerceMM.Model.Tasks;
+using CommerceMM.Model.Training;
+using CommerceMM.Torch;
+
+namespace CommerceMM.Model.Tests;
+
+public class LossTests
+{
+    private static readonly CommerceMMConfig Tiny = CommerceMMConfig.Tiny() with { Mim = new MimConfig { Prototypes = 32 } };
+
+    [Fact]
+    public void Contrastive_IdenticalOrthonormalEmbeddings_MatchesClosedForm()
+    {
+        // Queries = keys = the 3×3 identity, scale 2: every row's logits are (2, 0, 0) up to order.
+        using var scope = DisposeScope.Open();
+        var eye = Torch.Torch.FromArray(new float[] { 1, 0, 0, 0, 1, 0, 0, 0, 1 }, 3, 3);
+        var loss = Contrastive.LocalRowsLoss(eye, eye, Torch.Torch.Arange(3), Torch.Torch.Scalar(2), world: 1, globalRows: 3);
+        double expected = -Math.Log(Math.Exp(2) / (Math.Exp(2) + 2));
+        Assert.Equal(expected, loss.Item(), 6);
+    }
+
+    [Fact]
+    public void Contrastive_TwoRanksNormaliser_AveragesToGlobalMean()
+    {
+        using var scope = DisposeScope.Open();
+        var eye = Torch.Torch.FromArray(new float[] { 1, 0, 0, 0, 1, 0, 0, 0, 1, 0.6f, 0.8f, 0 }, 4, 3);
+        var global = Contrastive.LocalRowsLoss(eye, eye, Torch.Torch.Arange(4), Torch.Torch.Scalar(5), 1, 4).Item();
+        var first = Contrastive.LocalRowsLoss(eye.Slice(0, 0, 2), eye, Torch.Torch.Arange(2), Torch.Torch.Scalar(5), 2, 4).Item();
+        var second = Contrastive.LocalRowsLoss(eye.Slice(0, 2, 4), eye, Torch.Torch.Arange(2, 4), Torch.Torch.Scalar(5), 2, 4).Item();
+        Assert.Equal(global, (first + second) / 2, 6);
+    }
+
+    [Fact]
+    public void Pass1Plan_Masks_RespectSpecialTokensAndPatchCount()
+    {
+        using var batches = new TestBatches(Tiny, rows: 16, seed: 3);
+        using var g = new Generator(9);
+        using var plan = Pass1Plan.Create(Tiny, batches.Pairs, g);
+        long[] ids = batches.Pairs.TokenIds.ToArray<long>();
+        bool[] padding = batches.Pairs.Padding.ToArray<bool>();
+        long[] labels = plan.MlmLabels.ToArray<long>();
+        long[] corrupted = plan.MlmInputIds.ToArray<long>();
+        int selected = 0;
+        for (int i = 0; i < ids.Length; i++)
+        {
+            bool special = padding[i] || ids[i] == Tiny.Text.ClsId || ids[i] == Tiny.Text.SepId;
+            if (special)
+            {
+                Assert.Equal(-100, labels[i]);
+                Assert.Equal(ids[i], corrupted[i]);
+            }
+            if (labels[i] != -100) { selected++; Assert.Equal(ids[i], labels[i]); }
+        }
+        Assert.InRange(selected, 1, ids.Length / 3);
+        bool[] patches = plan.PatchMask.ToArray<bool>();
+        int n = Tiny.Image.PatchCount, expected = (int)Math.Round(0.3 * n, MidpointRounding.AwayFromZero);
+        for (int r = 0; r < 16; r++) Assert.Equal(expected, patches.Skip(r * n).Take(n).Count(m => m));
+    }
+
+    [Fact]
+    public void Pass2_QueryOnlySources_ImageAndMultimodalSourceTasksAbsent()
+    {
+        using var model = new CommerceMMModel(Tiny, 1);
+        using var batches = new TestBatches(Tiny, rows: 6, seed: 4, sourceKinds: [0, 0, 0, 0, 0, 0]);
+        using var output = Pass2.Run(model, batches.Omni, Tiny.FullDepth, Collectives.Single, Tiny.Weight);
+        foreach (var r in output.Results)
+        {
+            var expected = r.Task.StartsWith("omni_t2", StringComparison.Ordinal) ? TaskOutcome.Ok : TaskOutcome.Absent;
+            Assert.Equal(expected, r.Status);
+            Assert.Equal(expected == TaskOutcome.Ok, double.IsFinite(r.Loss));
+        }
+    }
+
+    [Fact]
+    public void Pass2_RowsWithoutModality_DoNotChangeTheLoss()
+    {
+        // Changing the (absent) image of a query row and the (absent) text of a photo row changes nothing.
+        using var model = new CommerceMMModel(Tiny, 1);
+        using var a = new TestBatches(Tiny, rows: 6, seed: 5);
+        using var b = new TestBatches(Tiny, rows: 6, seed: 5);
+        using (Torch.Torch.NoGrad())
+        {
+            b.Omni.SourceImages.Select(0, 0).Fill(7);       // row 0 is a query: no image
+            b.Omni.SourceTokenIds.Select(0, 1).Fill(9);     // row 1 is a photo: no text
+        }
+        using var lossA = Pass2.Run(model, a.Omni, Tiny.FullDepth, Collectives.Single, Tiny.Weight);
+        using var lossB = Pass2.Run(model, b.Omni, Tiny.FullDepth, Collectives.Single, Tiny.Weight);
+        Assert.Equal(lossA.Results.Select(r => r.Loss), lossB.Results.Select(r => r.Loss));
+    }
+
+    [Fact]
+    public void Pass1_ZeroWeights_ReportDisabledAndComputeNothing()
+    {
+        var config = Tiny with { TaskWeights = new Dictionary<string, double> { ["itm"] = 0, ["mim_kl"] = 0 } };
+        using var model = new CommerceMMModel(config, 1);
+        using var batches = new TestBatches(config, rows: 4, seed: 6);
+        using var g = new Generator(1);
+        using var plan = Pass1Plan.Create(config, batches.Pairs, g);
+        using var output = Pass1.Run(model, batches.Pairs, plan, config.FullDepth, Collectives.Single, g, config.Weight);
+        Assert.Equal(TaskOutcome.Disabled, output.Results.Single(r => r.Task == "itm").Status);
+        Assert.Equal(TaskOutcome.Disabled, output.Results.Single(r => r.Task == "mim_kl").Status);
+        Assert.False(output.Losses.ContainsKey("itm"));
+        Assert.Null(output.BatchCenter);
+        Assert.All(output.Results.Where(r => r.Task is "itc" or "mlm" or "mim_fr"), r => Assert.Equal(TaskOutcome.Ok, r.Status));
+    }
+
+    [Fact]
+    public void Itm_SingleRow_IsAbsentNotZero()
+    {
+        using var model = new CommerceMMModel(Tiny, 1);
+        using var batches = new TestBatches(Tiny, rows: 1, seed: 7);
+        using var g = new Generator(1);
+        using var plan = Pass1Plan.Create(Tiny, batches.Pairs, g);
+        using var output = Pass1.Run(model, batches.Pairs, plan, Tiny.FullDepth, Collectives.Single, g, Tiny.Weight);
+        var itm = output.Results.Single(r => r.Task == "itm");
+        Assert.Equal(TaskOutcome.Absent, itm.Status);
+        Assert.True(double.IsNaN(itm.Loss));
+    }
+}
