@@ -1,0 +1,30 @@
+namespace CommerceMM.Observability.Metrics;
+
+/// <summary>Values of the <c>stream</c> label (ARCHITECTURE.md §4: pass 1 reads pairs, pass 2 omni).</summary>
+public static class SampleStreams
+{
+    public const string Pairs = "pairs";
+    public const string Omni = "omni";
+
+    public static IReadOnlyList<string> All { get; } = [Pairs, Omni];
+}
+
+/// <summary>
+/// Values of the <c>state</c> label of <c>cmm_workers</c>. Every state is always exported (zero
+/// included), so an alert can compare a state's count without an "absent" special case.
+/// </summary>
+public static class WorkerStates
+{
+    /// <summary>Joined, waiting for the rest of the generation to form.</summary>
+    public const string Joining = "joining";
+    /// <summary>Member of the current generation and heartbeating.</summary>
+    public const string Active = "active";
+    /// <summary>Heartbeat overdue but not yet declared lost.</summary>
+    public const string Suspect = "suspect";
+    /// <summary>Declared lost (heartbeat timeout or failed collective); triggers a new generation.</summary>
+    public const string Lost = "lost";
+    /// <summary>Left cleanly (finished or preempted with a checkpoint).</summary>
+    public const string Exited = "exited";
+
+    public static IReadOnlyList<string> All { get; } = [Joining, Active, Suspect, Lost, Exited];
+}

@@ -1,0 +1,56 @@
+namespace CommerceMM.Observability.Metrics;
+
+/// <summary>
+/// Meter names. The OpenTelemetry pipeline subscribes by these names; tests pass their own so that
+/// parallel tests never see each other's measurements.
+/// </summary>
+public static class MeterNames
+{
+    public const string Worker = "CommerceMM.Worker";
+    public const string Coordinator = "CommerceMM.Coordinator";
+}
+
+/// <summary>Label names. Only bounded sets: a task id, a stream, a rank below the world size, a state.</summary>
+public static class LabelNames
+{
+    public const string Task = "task";
+    public const string Stream = "stream";
+    public const string Rank = "rank";
+    public const string State = "state";
+}
+
+/// <summary>
+/// Prometheus names of every instrument (ARCHITECTURE.md §6): base units in the name, <c>_total</c> on
+/// counters. Instruments are created under exactly these names, so what the OpenTelemetry SDK hands
+/// the exposition writer already reads as Prometheus.
+/// </summary>
+public static class MetricNames
+{
+    // Worker: one optimizer step.
+    public const string Step = "cmm_step";
+    public const string TaskLoss = "cmm_task_loss";
+    public const string TaskLossWeight = "cmm_task_loss_weight";
+    public const string StepDuration = "cmm_step_duration_seconds";
+    public const string DataWait = "cmm_data_wait_seconds";
+    public const string AllReduce = "cmm_allreduce_seconds";
+    public const string Samples = "cmm_samples_total";
+    public const string Tokens = "cmm_tokens_total";
+    public const string GradNorm = "cmm_grad_norm";
+    public const string LearningRate = "cmm_learning_rate";
+    public const string SkippedSteps = "cmm_skipped_steps_total";
+
+    // Worker and coordinator: checkpoints.
+    public const string CheckpointSave = "cmm_checkpoint_save_seconds";
+    public const string CheckpointBytes = "cmm_checkpoint_bytes_total";
+    public const string CheckpointLastCommittedStep = "cmm_checkpoint_last_committed_step";
+    public const string CheckpointAge = "cmm_checkpoint_age_seconds";
+
+    // Coordinator: the fleet.
+    public const string Workers = "cmm_workers";
+    public const string WorkersExpected = "cmm_workers_expected";
+    public const string Generation = "cmm_generation";
+    public const string Restarts = "cmm_restarts_total";
+    public const string HeartbeatAge = "cmm_heartbeat_age_seconds";
+    public const string StepTimeRatio = "cmm_rank_step_time_ratio";
+    public const string Straggler = "cmm_straggler";
+}

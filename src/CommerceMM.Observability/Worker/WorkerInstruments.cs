@@ -1,0 +1,47 @@
+using System.Diagnostics.Metrics;
+using CommerceMM.Observability.Metrics;
+
+namespace CommerceMM.Observability.Worker;
+
+/// <summary>The worker's instruments, created once under the names in <see cref="MetricNames"/>.</summary>
+internal sealed class WorkerInstruments
+{
+    public WorkerInstruments(Meter meter, CheckpointClock checkpoints)
+    {
+        Step = meter.CreateGauge<long>(MetricNames.Step, unit: null, "Last optimizer step this worker completed.");
+        TaskLoss = meter.CreateGauge<double>(MetricNames.TaskLoss, unit: null, "Loss of each of the 14 CommerceMM tasks at the last step where it ran.");
+        TaskLossWeight = meter.CreateGauge<double>(MetricNames.TaskLossWeight, unit: null, "Weight applied to each task's loss at the last step (0 = disabled).");
+        StepDuration = meter.CreateHistogram(MetricNames.StepDuration, "s", "Wall time of one optimizer step, data wait included.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Buckets.Step });
+        DataWait = meter.CreateHistogram(MetricNames.DataWait, "s", "Time a step waited for the data loader.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Buckets.StepPhase });
+        AllReduce = meter.CreateHistogram(MetricNames.AllReduce, "s", "Time a step spent in the gradient all-reduce, waiting for peers included.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Buckets.StepPhase });
+        Samples = meter.CreateCounter<long>(MetricNames.Samples, "{sample}", "Samples consumed, by stream (pairs for pass 1, omni for pass 2).");
+        Tokens = meter.CreateCounter<long>(MetricNames.Tokens, "{token}", "Text tokens consumed.");
+        GradNorm = meter.CreateGauge<double>(MetricNames.GradNorm, unit: null, "Global gradient norm before clipping at the last step.");
+        LearningRate = meter.CreateGauge<double>(MetricNames.LearningRate, unit: null, "Learning rate applied at the last step.");
+        SkippedSteps = meter.CreateCounter<long>(MetricNames.SkippedSteps, "{step}", "Steps skipped because a loss or gradient was NaN or infinite.");
+        CheckpointSave = meter.CreateHistogram(MetricNames.CheckpointSave, "s", "Time to save this worker's part of a checkpoint (snapshot to upload done).",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Buckets.CheckpointSave });
+        CheckpointBytes = meter.CreateCounter<long>(MetricNames.CheckpointBytes, "By", "Checkpoint bytes this worker wrote.");
+        meter.CreateObservableGauge(MetricNames.CheckpointLastCommittedStep, checkpoints.ObserveLastStep, unit: null,
+            "Step of the last checkpoint this process saw committed.");
+        meter.CreateObservableGauge(MetricNames.CheckpointAge, () => checkpoints.AgeSeconds, "s",
+            "Seconds since the last committed checkpoint (since start if none yet).");
+    }
+
+    public Gauge<long> Step { get; }
+    public Gauge<double> TaskLoss { get; }
+    public Gauge<double> TaskLossWeight { get; }
+    public Histogram<double> StepDuration { get; }
+    public Histogram<double> DataWait { get; }
+    public Histogram<double> AllReduce { get; }
+    public Counter<long> Samples { get; }
+    public Counter<long> Tokens { get; }
+    public Gauge<double> GradNorm { get; }
+    public Gauge<double> LearningRate { get; }
+    public Counter<long> SkippedSteps { get; }
+    public Histogram<double> CheckpointSave { get; }
+    public Counter<long> CheckpointBytes { get; }
+}
