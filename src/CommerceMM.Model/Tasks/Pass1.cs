@@ -41,7 +41,7 @@ public sealed class Pass1
         var pass = new Pass1(model, inputs, plan, allocation, collectives, generator);
         pass.EncodeClean();
         output.Add(TaskIds.Itc, weight(TaskIds.Itc), pass.Itc);
-        output.Add(TaskIds.Itm, weight(TaskIds.Itm), pass.Itm);
+        output.Add(TaskIds.Itm, weight(TaskIds.Itm), () => pass.Itm(output));
         output.Add(TaskIds.Mlm, weight(TaskIds.Mlm), pass.Mlm);
         pass.Mim(output, weight(TaskIds.MimFr), weight(TaskIds.MimKl));
         return output;
@@ -73,11 +73,13 @@ public sealed class Pass1
     /// and one hard negative image per text, sampled from the local batch in proportion to the
     /// softmaxed ITC similarity with the positive excluded (ALBEF). Absent with fewer than 2 rows.
     /// </summary>
-    private Tensor? Itm()
+    private Tensor? Itm(PassOutput output)
     {
         long b = _inputs.Rows;
         if (b < 2) return null;
         var (negativeText, negativeImage) = SampleHardNegatives();
+        output.Record(ChoiceNames.ItmNegativeText, negativeText);
+        output.Record(ChoiceNames.ItmNegativeImage, negativeImage);
         var text = Torch.Torch.Cat([_text, _text.IndexSelect(0, negativeText), _text]);                 // (3B, L, d)
         var padding = Torch.Torch.Cat([_inputs.Padding, _inputs.Padding.IndexSelect(0, negativeText), _inputs.Padding]);
         var image = Torch.Torch.Cat([_image, _image, _image.IndexSelect(0, negativeImage)]);           // (3B, N + 1, d)

@@ -15,6 +15,13 @@ public sealed class PassOutput : IDisposable
     public IReadOnlyList<TaskResult> Results => _results;
     public IReadOnlyDictionary<string, Tensor> Losses => _losses;
 
+    /// <summary>Random choices made during the pass (e.g. ITM hard negatives), by name, for step dumps.</summary>
+    public IReadOnlyDictionary<string, Tensor> Choices => _choices;
+
+    private readonly Dictionary<string, Tensor> _choices = [];
+
+    internal void Record(string name, Tensor choice) => _choices[name] = DisposeScope.Detach(choice.Clone());
+
     /// <summary>The mim_kl centre estimate of this batch (mean teacher prototype scores), when mim_kl ran.</summary>
     public Tensor? BatchCenter { get; internal set; }
 
@@ -45,5 +52,6 @@ public sealed class PassOutput : IDisposable
         Total?.Dispose();
         BatchCenter?.Dispose();
         foreach (var t in _losses.Values) t.Dispose();
+        foreach (var t in _choices.Values) t.Dispose();
     }
 }
