@@ -18,16 +18,14 @@ public sealed class MetricsPipeline : IDisposable
 {
     private readonly MeterProvider provider;
     private readonly BaseExportingMetricReader reader;
-    private readonly PullExporter exporter;
     private readonly int collectTimeoutMs;
-    /// <summary>Serialises scrapes: the exporter keeps one batch at a time.</summary>
+    /// <summary>Serialises scrapes: the SDK runs one collection of a reader at a time anyway.</summary>
     private readonly Lock collectLock = new();
 
-    private MetricsPipeline(MeterProvider provider, BaseExportingMetricReader reader, PullExporter exporter, int collectTimeoutMs)
+    private MetricsPipeline(MeterProvider provider, BaseExportingMetricReader reader, int collectTimeoutMs)
     {
         this.provider = provider;
         this.reader = reader;
-        this.exporter = exporter;
         this.collectTimeoutMs = collectTimeoutMs;
     }
 
@@ -54,7 +52,7 @@ public sealed class MetricsPipeline : IDisposable
         }
         var provider = builder.Build()
             ?? throw new InvalidOperationException("The OpenTelemetry SDK returned no meter provider (is OTEL_SDK_DISABLED set?).");
-        return new MetricsPipeline(provider, reader, exporter, (int)options.CollectTimeout.TotalMilliseconds);
+        return new MetricsPipeline(provider, reader, (int)options.CollectTimeout.TotalMilliseconds);
     }
 
     /// <summary>Collects now and returns the families (for tests and for callers that add their own).</summary>
@@ -62,12 +60,12 @@ public sealed class MetricsPipeline : IDisposable
     {
         lock (collectLock)
         {
-            exporter.TakeLastBatch();
-            if (!reader.Collect(collectTimeoutMs))
+            var families = PullExporter.Capture(() => reader.Collect(collectTimeoutMs), out var succeeded);
+            if (!succeeded)
             {
                 throw new TimeoutException($"OpenTelemetry did not finish collecting within {collectTimeoutMs} ms.");
             }
-            return exporter.TakeLastBatch();
+            return families;
         }
     }
 
