@@ -8,6 +8,7 @@ internal static class CmmRootCommand
     {
         var root = new RootCommand("cmm: pre-train commerce multimodal models (CommerceMM, M5Product/SCALE) across worker processes.");
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(DebugCommand.Create());
         return root;
     }
 }

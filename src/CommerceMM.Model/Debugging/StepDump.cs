@@ -1,0 +1,82 @@
+using CommerceMM.Model.Config;
+using CommerceMM.Model.Tasks;
+using CommerceMM.Model.Training;
+using CommerceMM.Torch;
+using CommerceMM.Torch.Optim;
+using CommerceMM.Torch.Serialization;
+
+namespace CommerceMM.Model.Debugging;
+
+/// <summary>
+/// Records one CommerceMM step completely enough for an independent implementation
+/// (tools/reference/commercemm.py) to recompute every loss and the gradient: the inputs and every
+/// random choice, the weights (student, EMA teacher, mim_kl centre), the configuration with the
+/// sampled allocation, and what this implementation computed. The step runs both passes and both
+/// backwards but no optimizer update, so the dumped weights are the ones the losses were computed with.
+/// </summary>
+public static class StepDump
+{
+    public const string InputsFile = "inputs.safetensors";
+    public const string WeightsFile = "weights.safetensors";
+    public const string GradientsFile = "gradients.safetensors";
+    public const string ConfigFile = "config.json";
+    public const string LossesFile = "losses.json";
+
+    /// <summary>Builds the model and a synthetic batch, takes the warm-up steps, then dumps the next step into <paramref name="directory"/>.</summary>
+    public static StepDumpResult Write(CommerceMMConfig config, StepDumpOptions options, string directory)
+    {
+        config.Validate();
+        options.Validate();
+        // Dropout masks are drawn inside the layers and not recorded, so a dump with dropout could not be replayed.
+        if (config.Dropout != 0) throw new ConfigException("model.dropout", $"a step dump needs dropout 0 to be replayable (its masks are not recorded), got {config.Dropout}");
+        Directory.CreateDirectory(directory);
+
+        using var model = new CommerceMMModel(config, options.Seed);
+        using var batch = new SyntheticBatch(config, options.Rows, options.Seed + 1);
+        long step = Warmup(model, batch, options);
+        var allocation = StepRandom.Allocation(config.EffectiveAllocations, options.Seed, step);
+
+        using var scope = DisposeScope.Open();
+        using var generator = StepRandom.For(options.Seed, step, rank: 0);
+        model.ZeroGrad();
+        // The same order of draws as Trainer.Step: the plan first, then pass 1's ITM negatives.
+        using var plan = Pass1Plan.Create(config, batch.Pairs, generator);
+        using var pass1 = Pass1.Run(model, batch.Pairs, plan, allocation, Collectives.Single, generator, config.Weight);
+        pass1.Total?.Backward();
+        using var pass2 = Pass2.Run(model, batch.Omni, allocation, Collectives.Single, config.Weight);
+        pass2.Total?.Backward();
+
+        var trainable = model.TrainableParameters();
+        double gradNorm = GradientClipping.GlobalNorm(trainable.Select(p => p.Tensor).ToList());
+        var result = new StepDumpResult(step, allocation, pass1.Results.Concat(pass2.Results).ToList(),
+                                        pass1.Total?.Item() ?? 0, pass2.Total?.Item() ?? 0, gradNorm);
+
+        SafeTensors.Write(Path.Combine(directory, InputsFile), StepDumpInputs.Collect(batch, plan, pass1, pass2));
+        SafeTensors.Write(Path.Combine(directory, WeightsFile), model.StateDict());
+        // Per-parameter gradients are not needed to check the norm, but they locate a disagreement.
+        var gradients = trainable.Select(p => (p.Name, Grad: p.Tensor.Grad)).Where(p => p.Grad is not null).Select(p => (p.Name, p.Grad!)).ToList();
+        SafeTensors.Write(Path.Combine(directory, GradientsFile), gradients);
+        StepDumpJson.WriteConfig(Path.Combine(directory, ConfigFile), config, options, step, allocation);
+        StepDumpJson.WriteLosses(Path.Combine(directory, LossesFile), result);
+        model.ZeroGrad();
+        return result;
+    }
+
+    /// <summary>Full trainer steps 0..WarmupSteps-1 on the same batch; returns the next step index.</summary>
+    private static long Warmup(CommerceMMModel model, SyntheticBatch batch, StepDumpOptions options)
+    {
+        if (options.WarmupSteps == 0) return 0;
+        var trainerOptions = new TrainerOptions
+        {
+            Seed = options.Seed,
+            Schedule = new WarmupCosineSchedule(options.WarmupLearningRate, WarmupSteps: 0, TotalSteps: 1_000_000, MinLearningRate: 0),
+        };
+        using var trainer = new Trainer(model, trainerOptions);
+        for (long s = 0; s < options.WarmupSteps; s++)
+        {
+            var r = trainer.Step(batch.Pairs, batch.Omni, s);
+            if (r.Skipped) throw new InvalidOperationException($"warm-up step {s} was skipped (non-finite loss or gradient)");
+        }
+        return options.WarmupSteps;
+    }
+}
