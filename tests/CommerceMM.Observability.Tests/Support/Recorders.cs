@@ -11,7 +11,9 @@ namespace CommerceMM.Observability.Tests.Support;
 /// </summary>
 internal sealed class Recorders : IDisposable
 {
-    public Recorders(ManualTimeProvider? time = null)
+    /// <param name="listenToTraining">False leaves the worker meter out of the pipeline, for tests of
+    /// names both meters export (checkpoint gauges) where only the coordinator's value should show.</param>
+    public Recorders(ManualTimeProvider? time = null, bool listenToTraining = true)
     {
         Time = time ?? new ManualTimeProvider();
         var id = Guid.NewGuid().ToString("N");
@@ -19,7 +21,7 @@ internal sealed class Recorders : IDisposable
         Fleet = new FleetMetrics(timeProvider: Time, meterName: $"{MeterNames.Coordinator}.test.{id}");
         var options = new MetricsOptions();
         options.MeterNames.Clear();
-        options.MeterNames.Add(Training.MeterName);
+        if (listenToTraining) options.MeterNames.Add(Training.MeterName);
         options.MeterNames.Add(Fleet.MeterName);
         Pipeline = MetricsPipeline.Create(options);
     }
