@@ -101,7 +101,7 @@ public class LossTests
         Assert.Equal(TaskOutcome.Disabled, output.Results.Single(r => r.Task == "itm").Status);
         Assert.Equal(TaskOutcome.Disabled, output.Results.Single(r => r.Task == "mim_kl").Status);
         Assert.False(output.Losses.ContainsKey("itm"));
-        Assert.Null(output.BatchCenter);
+        Assert.Null(output.CenterEstimate);
         Assert.All(output.Results.Where(r => r.Task is "itc" or "mlm" or "mim_fr"), r => Assert.Equal(TaskOutcome.Ok, r.Status));
     }
 

@@ -105,4 +105,21 @@ public class TrainingStepTests
         Assert.Equal(pass1, result.Pass1Loss, 4);
         Assert.True(double.IsFinite(result.GradNorm));
     }
+
+    [Fact]
+    public void Step_EmptyBatch_AllTasksAbsentAndNothingThrows()
+    {
+        // A rank's last batch of an epoch may be empty (the loader keeps ranks in lock-step).
+        using var model = new CommerceMMModel(Tiny, 1);
+        using var full = new TestBatches(Tiny, rows: 3, seed: 15);
+        using var scope = DisposeScope.Open();
+        PairInputs pairs = new(full.Pairs.Images.Slice(0, 0, 0), full.Pairs.TokenIds.Slice(0, 0, 0), full.Pairs.Padding.Slice(0, 0, 0));
+        var o = full.Omni;
+        OmniInputs omni = new(o.SourceHasText.Slice(0, 0, 0), o.SourceHasImage.Slice(0, 0, 0), o.SourceImages.Slice(0, 0, 0),
+            o.SourceTokenIds.Slice(0, 0, 0), o.SourcePadding.Slice(0, 0, 0), o.TargetImages.Slice(0, 0, 0), o.TargetTokenIds.Slice(0, 0, 0), o.TargetPadding.Slice(0, 0, 0));
+        using var trainer = new Trainer(model, new TrainerOptions());
+        var result = trainer.Step(pairs, omni, 0);
+        Assert.False(result.Skipped);
+        Assert.All(result.Tasks, t => Assert.Equal(TaskOutcome.Absent, t.Status));
+    }
 }

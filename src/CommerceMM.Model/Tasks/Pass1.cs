@@ -60,6 +60,7 @@ public sealed class Pass1
     private Tensor? Itc()
     {
         var (offset, total) = _collectives.RowSpan(_inputs.Rows);
+        if (total == 0) return null;
         var allText = _collectives.GatherWithGrad(_textEmbedding);
         var allImage = _collectives.GatherWithGrad(_imageEmbedding);
         var labels = Torch.Torch.Arange(offset, offset + _inputs.Rows);
@@ -145,8 +146,16 @@ public sealed class Pass1
             var teacherImage = _model.Teacher.Image.Forward(_inputs.Images, null, _allocation.Image);
             teacherPatches = teacherImage.Slice(1, 1, teacherImage.Size(1));
         }
-        output.Add(TaskIds.MimFr, frWeight, () => FeatureRegression(student, teacherPatches.MaskedSelectRows(mask)));
-        output.Add(TaskIds.MimKl, klWeight, () => PrototypeKl(student, teacherPatches, mask, output));
+        bool anyMasked = student.Size(0) > 0; // an empty batch (end of epoch on this rank) has none
+        output.Add(TaskIds.MimFr, frWeight, () => anyMasked ? FeatureRegression(student, teacherPatches.MaskedSelectRows(mask)) : null);
+        if (klWeight == 0)
+        {
+            output.Add(TaskIds.MimKl, 0, () => null);
+            return;
+        }
+        var teacherScores = TeacherScores(teacherPatches);                                             // (B, N, K)
+        output.CenterEstimate = (DisposeScope.Detach(teacherScores.Sum([0, 1])), teacherScores.Size(0) * teacherScores.Size(1));
+        output.Add(TaskIds.MimKl, klWeight, () => anyMasked ? PrototypeKl(student, teacherScores.MaskedSelectRows(mask)) : null);
     }
 
     /// <summary>mim_fr: mean over masked patches of ‖n(pred) − n(target)‖² = 2 − 2·cos.</summary>
@@ -157,22 +166,25 @@ public sealed class Pass1
         return (2.0 - cosine * 2.0).Mean();
     }
 
+    /// <summary>Cosine similarity of each teacher patch feature to each teacher prototype: (B, N, K), no gradient.</summary>
+    private Tensor TeacherScores(Tensor teacherPatches)
+    {
+        using var noGrad = Torch.Torch.NoGrad();
+        return teacherPatches.Normalize(-1).MatMul(_model.Teacher.Prototypes.Normalize(-1).T);
+    }
+
     /// <summary>
     /// mim_kl: KL(teacher ‖ student) over K prototypes at masked patches; scores are cosine
     /// similarities; the teacher's are centred and sharpened (DINO/iBOT-style).
     /// </summary>
-    private Tensor PrototypeKl(Tensor student, Tensor teacherPatches, Tensor mask, PassOutput output)
+    private Tensor PrototypeKl(Tensor student, Tensor maskedTeacherScores)
     {
         var mim = _model.Config.Mim;
         var studentScores = student.Normalize(-1).MatMul(_model.Prototypes.Normalize(-1).T);           // (M, K)
         var logStudent = (studentScores / mim.StudentTemperature).LogSoftmax(-1);
         Tensor teacherProbabilities;
         using (Torch.Torch.NoGrad())
-        {
-            var teacherScores = teacherPatches.Normalize(-1).MatMul(_model.Teacher.Prototypes.Normalize(-1).T); // (B, N, K)
-            teacherProbabilities = ((teacherScores.MaskedSelectRows(mask) - _model.MimCenter) / mim.TeacherTemperature).Softmax(-1);
-            output.BatchCenter = DisposeScope.Detach(teacherScores.Mean([0, 1]));                     // over all patch tokens
-        }
+            teacherProbabilities = ((maskedTeacherScores - _model.MimCenter) / mim.TeacherTemperature).Softmax(-1);
         return Losses.KlDiv(logStudent, teacherProbabilities, Reduction.BatchMean);
     }
 }

@@ -22,8 +22,12 @@ public sealed class PassOutput : IDisposable
 
     internal void Record(string name, Tensor choice) => _choices[name] = DisposeScope.Detach(choice.Clone());
 
-    /// <summary>The mim_kl centre estimate of this batch (mean teacher prototype scores), when mim_kl ran.</summary>
-    public Tensor? BatchCenter { get; internal set; }
+    /// <summary>
+    /// When mim_kl is enabled: this rank's sum of the teacher's prototype scores over all patch tokens (K)
+    /// and how many tokens that is. Set even for an empty batch, so every rank joins the centre's
+    /// all-reduce; the trainer divides the global sum by the global count.
+    /// </summary>
+    public (Tensor Sum, long Count)? CenterEstimate { get; internal set; }
 
     internal void Add(string task, double weight, Func<Tensor?> compute)
     {
@@ -50,7 +54,7 @@ public sealed class PassOutput : IDisposable
     public void Dispose()
     {
         Total?.Dispose();
-        BatchCenter?.Dispose();
+        CenterEstimate?.Sum.Dispose();
         foreach (var t in _losses.Values) t.Dispose();
         foreach (var t in _choices.Values) t.Dispose();
     }

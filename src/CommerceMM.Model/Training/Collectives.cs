@@ -36,10 +36,10 @@ public sealed class Collectives(ProcessGroup? group)
         return t.ToArray<long>();
     }
 
-    /// <summary>In-place average over ranks.</summary>
-    public void Average(Tensor t)
+    /// <summary>In-place sum over ranks.</summary>
+    public void Sum(Tensor t)
     {
-        if (group is not null) group.AllReduce(t, ReduceOp.Average);
+        if (group is not null) group.AllReduce(t, ReduceOp.Sum);
     }
 
     /// <summary>True when any rank passes true (e.g. "my loss is not finite").</summary>

@@ -81,17 +81,20 @@ public sealed class Trainer : IDisposable
         double optimizerStart = clock.Elapsed.TotalSeconds;
         Optimizer.Step(lr);
         _model.Teacher.Update(_model, config.Mim.TeacherMomentum);
-        if (pass1.BatchCenter is { } batchCenter) UpdateCenter(batchCenter);
+        if (pass1.CenterEstimate is { } estimate) UpdateCenter(estimate.Sum, estimate.Count);
         Optimizer.ZeroGrad();
         return new StepResult(step, allocation, tasks, loss1, loss2, gradNorm, lr, Skipped: false,
             new StepTimings(pass1Seconds, pass2Seconds, allReduceSeconds, clock.Elapsed.TotalSeconds - optimizerStart));
     }
 
-    /// <summary>centre ← m·centre + (1 − m)·(batch centre averaged over ranks); only in steps where mim_kl ran.</summary>
-    private void UpdateCenter(Tensor batchCenter)
+    /// <summary>centre ← m·centre + (1 − m)·(mean teacher scores over every rank's patch tokens); only in steps where mim_kl ran.</summary>
+    private void UpdateCenter(Tensor sum, long count)
     {
         using var noGrad = Torch.Torch.NoGrad();
-        _collectives.Average(batchCenter);
+        _collectives.Sum(sum);
+        long total = _collectives.SumCounts([count])[0];
+        if (total == 0) return;
+        using var batchCenter = sum / total;
         _model.MimCenter.LerpInPlace(batchCenter, 1 - _model.Config.Mim.CenterMomentum);
     }
 
