@@ -1,0 +1,40 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace CommerceMM.Coordinator.Api;
+
+/// <summary>Collects field errors of one request; the ValidationProblem it builds names each bad field as on the wire.</summary>
+internal sealed class RequestValidation
+{
+    private const int MaxWorkerIdLength = 200;
+
+    private readonly Dictionary<string, string[]> _errors = new(StringComparer.Ordinal);
+
+    public bool HasErrors => _errors.Count > 0;
+
+    public RequestValidation Check(bool ok, string field, string message)
+    {
+        if (!ok && !_errors.ContainsKey(field))
+        {
+            _errors[field] = [message];
+        }
+
+        return this;
+    }
+
+    public RequestValidation WorkerId(string? workerId) =>
+        Check(!string.IsNullOrWhiteSpace(workerId) && workerId.Length <= MaxWorkerIdLength && !workerId.Any(char.IsControl),
+            "workerId", $"required: 1 to {MaxWorkerIdLength} printable characters");
+
+    public RequestValidation Generation(long generation) => Check(generation >= 1, "generation", "must be >= 1 (the generation from join)");
+
+    public RequestValidation Rank(int rank) => Check(rank >= 0, "rank", "must be >= 0");
+
+    public RequestValidation Step(long step, string field = "step") => Check(step >= 0, field, "must be >= 0");
+
+    public RequestValidation Seconds(double value, string field) => Check(double.IsFinite(value) && value >= 0, field, "must be a finite number >= 0");
+
+    public ValidationProblem ToProblem() => TypedResults.ValidationProblem(_errors, title: "The request is invalid");
+
+    public static RequestValidation Body(object? body) => new RequestValidation().Check(body is not null, "body", "a JSON body is required");
+}

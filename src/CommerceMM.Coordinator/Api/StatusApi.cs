@@ -1,0 +1,52 @@
+using CommerceMM.Coordinator.Contracts;
+using CommerceMM.Coordinator.Entities;
+using CommerceMM.Coordinator.Entities.Abstractions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace CommerceMM.Coordinator.Api;
+
+/// <summary>What <c>cmm status</c> and operators read, plus stop.</summary>
+internal static class StatusApi
+{
+    public static RouteGroupBuilder MapStatusApi(this RouteGroupBuilder jobs)
+    {
+        jobs.MapGet("/status", GetStatusAsync).WithName("GetStatus").WithSummary("Job state, generation, members, checkpoints.");
+        jobs.MapGet("/spec", GetSpecAsync).WithName("GetSpec").WithSummary("The job spec the coordinator runs.");
+        jobs.MapGet("/shards", GetShardsAsync).WithName("GetShards").WithSummary("Partition per rank and the last committed data positions.");
+        jobs.MapPost("/stop", StopAsync).WithName("Stop").WithSummary("Stop the job; workers get 'stop' on their next heartbeat.");
+        return jobs;
+    }
+
+    public static async Task<Ok<JobStatusView>> GetStatusAsync(string job, [AsParameters] ApiServices services, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await BuildAsync(services.Job(job), cancellationToken).ConfigureAwait(false));
+
+    public static async Task<Ok<JobSpec>> GetSpecAsync(string job, [AsParameters] ApiServices services, CancellationToken cancellationToken) =>
+        TypedResults.Ok((await services.Job(job).Job.GetAsync(cancellationToken).ConfigureAwait(false)).Spec);
+
+    public static async Task<Ok<ShardLedgerView>> GetShardsAsync(string job, [AsParameters] ApiServices services, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await services.Job(job).Ledger.GetAsync(cancellationToken).ConfigureAwait(false));
+
+    public static async Task<Results<Ok<JobStatusView>, ValidationProblem, ProblemHttpResult>> StopAsync(
+        string job, [AsParameters] ApiServices services, CancellationToken cancellationToken)
+    {
+        JobEntities entities = services.Job(job);
+        EntityResult<JobSnapshot> stopped = await entities.Job.EndAsync(JobState.Stopped, "stopped by request", cancellationToken).ConfigureAwait(false);
+        return stopped.IsOk
+            ? TypedResults.Ok(await BuildAsync(entities, cancellationToken).ConfigureAwait(false))
+            : ApiResults.Refusal<JobSnapshot, JobStatusView>(stopped);
+    }
+
+    private static async Task<JobStatusView> BuildAsync(JobEntities entities, CancellationToken cancellationToken)
+    {
+        // Membership first: its sweep may bump the generation, and the job read after it then shows the bump.
+        MembershipSnapshot membership = await entities.Membership.GetAsync(cancellationToken).ConfigureAwait(false);
+        JobSnapshot job = await entities.Job.GetAsync(cancellationToken).ConfigureAwait(false);
+        CheckpointStatusView checkpoints = await entities.Checkpoints.GetAsync(cancellationToken).ConfigureAwait(false);
+        return new JobStatusView(
+            job.Spec.Name, job.State, job.Reason, job.Generation, job.Restarts, membership.WorldSize, membership.RendezvousOpen,
+            job.Spec.MaxSteps, membership.HeartbeatTimeout.TotalSeconds, membership.Members, checkpoints.LastCommitted, checkpoints.Pending);
+    }
+}

@@ -1,0 +1,53 @@
+using System.Text.Json;
+
+namespace CommerceMM.Coordinator.Contracts;
+
+/// <summary>
+/// POST <c>/v1/jobs/{job}/checkpoints/orders</c>: ask for a checkpoint of the current generation (SIGTERM, operator).
+/// The order reaches every rank through heartbeat replies.
+/// </summary>
+/// <param name="AtStep">Step to save after; null means a few steps ahead of the furthest rank.</param>
+/// <param name="StopAfterCommit">Stop the job once this checkpoint commits (preemption: exit resumable).</param>
+public sealed record CheckpointOrderRequest(long Generation, long? AtStep = null, string Reason = "requested", bool StopAfterCommit = false);
+
+/// <summary>An outstanding checkpoint order and the ranks that have voted for it so far.</summary>
+public sealed record CheckpointOrderView(long Generation, long Step, int WorldSize, string Reason, bool StopAfterCommit, IReadOnlyList<int> VotedRanks);
+
+/// <summary>One file a rank uploaded for a checkpoint (path inside the step folder, size, lower-case hex SHA-256).</summary>
+public sealed record CheckpointFile(string Path, long Size, string Sha256);
+
+/// <summary>
+/// POST <c>/v1/jobs/{job}/checkpoints/votes</c>: a rank finished uploading its part of the checkpoint at
+/// <see cref="Step"/>. When every rank has voted, the coordinator runs the storage library's commit.
+/// </summary>
+/// <param name="ConfigHash">Hash of the model-shaping config; all ranks must agree.</param>
+/// <param name="DataPosition">This rank's loader position record (opaque to the coordinator), kept in the shard ledger.</param>
+public sealed record CheckpointVote(
+    string WorkerId,
+    long Generation,
+    int Rank,
+    long Step,
+    IReadOnlyList<CheckpointFile> Files,
+    string ConfigHash,
+    string CodeVersion,
+    JsonElement? DataPosition = null);
+
+public enum CheckpointVoteStatus
+{
+    /// <summary>Vote recorded; other ranks have not voted yet.</summary>
+    Pending,
+
+    /// <summary>This vote was the last one and the checkpoint is committed (manifest written, files verified, latest moved).</summary>
+    Committed,
+
+    /// <summary>The commit was refused (verification failed, ranks disagree); the message says why. Training goes on.</summary>
+    Failed,
+}
+
+public sealed record CheckpointVoteReply(CheckpointVoteStatus Status, long Step, string Message);
+
+/// <summary>The last committed checkpoint as the coordinator recorded it.</summary>
+public sealed record CommittedCheckpointView(long Step, long Generation, int WorldSize, DateTimeOffset CommittedAt);
+
+/// <summary>GET <c>/v1/jobs/{job}/checkpoints</c>.</summary>
+public sealed record CheckpointStatusView(CheckpointOrderView? Pending, CommittedCheckpointView? LastCommitted, string? LastFailure);

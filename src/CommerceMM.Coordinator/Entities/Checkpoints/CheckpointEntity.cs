@@ -1,0 +1,209 @@
+using CommerceMM.Coordinator.Contracts;
+using CommerceMM.Coordinator.Entities.Abstractions;
+using CommerceMM.Storage.Blobs;
+using CommerceMM.Storage.Checkpoints;
+using Microsoft.Extensions.Logging;
+
+namespace CommerceMM.Coordinator.Entities.Checkpoints;
+
+internal sealed partial class CheckpointEntity : PersistentEntity<CheckpointState>, ICheckpointEntity
+{
+    private readonly JobSpec _spec;
+    private readonly IShardLedgerEntity _ledger;
+    private readonly IJobEntity _job;
+    private readonly IBlobStore _store;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    public CheckpointEntity(JobSpec spec, IShardLedgerEntity ledger, IJobEntity job, IBlobStore store, TimeProvider time, ILogger logger)
+        : base(spec.Name, store, "checkpoints", new CheckpointState(null, null, 0, null))
+    {
+        _spec = spec;
+        _ledger = ledger;
+        _job = job;
+        _store = store;
+        _time = time;
+        _logger = logger;
+    }
+
+    protected override async Task OnActivatedAsync(CancellationToken cancellationToken)
+    {
+        // A job restarted on a fresh coordinator state may already have committed checkpoints: 'latest' is the truth.
+        if (State.LastCommitted is null
+            && await CheckpointCommitter.ReadLatestAsync(_store, Key, cancellationToken).ConfigureAwait(false) is { } latest)
+        {
+            State = State with
+            {
+                LastCommitted = new CommittedCheckpointView(latest.Pointer.Step, latest.Pointer.Generation, 0, _time.GetUtcNow()),
+                LastOrderedStep = Math.Max(State.LastOrderedStep, latest.Pointer.Step),
+            };
+        }
+    }
+
+    public Task<EntityResult<CheckpointOrderView?>> OnProgressAsync(long generation, int worldSize, int rank, long maxStep, int leadSteps, CancellationToken cancellationToken = default) =>
+        TurnAsync(
+            async () =>
+            {
+                DropOrdersOlderThan(generation);
+                if (State.Pending is null
+                    && CheckpointSchedule.NextPeriodic(_spec.CheckpointEverySteps, Math.Max(State.LastOrderedStep, State.LastCommitted?.Step ?? 0), maxStep, leadSteps) is { } next
+                    && (_spec.MaxSteps is not { } max || next <= max))
+                {
+                    State = State with { Pending = new PendingCheckpoint(generation, next, worldSize, "periodic", false, _time.GetUtcNow(), []), LastOrderedStep = next };
+                    LogOrdered(_logger, Key, next, generation, "periodic");
+                }
+
+                if (!await SaveAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    return EntityResult<CheckpointOrderView?>.Conflict(ConflictMessage);
+                }
+
+                return State.Pending is { } p && p.Generation == generation && !p.Votes.Any(v => v.Rank == rank)
+                    ? p.View()
+                    : EntityResult<CheckpointOrderView?>.Ok(null);
+            },
+            cancellationToken);
+
+    public Task<EntityResult<CheckpointOrderView>> OrderAsync(long generation, int worldSize, long step, string reason, bool stopAfterCommit, CancellationToken cancellationToken = default) =>
+        TurnAsync(
+            async () =>
+            {
+                DropOrdersOlderThan(generation);
+                if (State.LastCommitted is { } last && step <= last.Step)
+                {
+                    return EntityResult<CheckpointOrderView>.Invalid("atStep", $"step {step} is not after the last committed checkpoint (step {last.Step})");
+                }
+
+                if (State.Pending is { } p && p.Generation == generation)
+                {
+                    if (p.Step == step)
+                    {
+                        State = State with { Pending = p with { StopAfterCommit = p.StopAfterCommit || stopAfterCommit } };
+                    }
+                    else if (p.Votes.Count > 0)
+                    {
+                        return EntityResult<CheckpointOrderView>.Conflict(
+                            $"the checkpoint at step {p.Step} already has votes from ranks {string.Join(", ", p.Votes.Select(v => v.Rank))}; order again after it commits");
+                    }
+                    else
+                    {
+                        State = State with { Pending = null }; // an unvoted order (say, a periodic one far ahead) gives way
+                    }
+                }
+
+                if (State.Pending is null)
+                {
+                    State = State with { Pending = new PendingCheckpoint(generation, step, worldSize, reason, stopAfterCommit, _time.GetUtcNow(), []), LastOrderedStep = step };
+                    LogOrdered(_logger, Key, step, generation, reason);
+                }
+
+                return await SaveAsync(cancellationToken).ConfigureAwait(false) ? State.Pending!.View() : EntityResult<CheckpointOrderView>.Conflict(ConflictMessage);
+            },
+            cancellationToken);
+
+    public Task<EntityResult<CheckpointVoteReply>> VoteAsync(CheckpointVote vote, CancellationToken cancellationToken = default) =>
+        TurnAsync(
+            async () =>
+            {
+                DropOrdersOlderThan(vote.Generation);
+                if (State.LastCommitted is { } last && last.Step == vote.Step && State.Pending?.Step != vote.Step)
+                {
+                    return new CheckpointVoteReply(CheckpointVoteStatus.Committed, vote.Step, $"step {vote.Step} is already committed"); // a retried last vote
+                }
+
+                if (State.Pending is not { } p || p.Generation != vote.Generation)
+                {
+                    return EntityResult<CheckpointVoteReply>.Conflict($"no checkpoint is ordered in generation {vote.Generation}");
+                }
+
+                if (p.Step != vote.Step)
+                {
+                    return EntityResult<CheckpointVoteReply>.Conflict($"the checkpoint ordered in generation {p.Generation} is at step {p.Step}, not {vote.Step}");
+                }
+
+                var recorded = new RecordedVote(vote.Rank, vote.WorkerId, vote.Files, vote.ConfigHash, vote.CodeVersion, vote.DataPosition);
+                p = p with { Votes = [.. p.Votes.Where(v => v.Rank != vote.Rank), recorded] };
+                State = State with { Pending = p };
+                CheckpointVoteReply reply = p.Votes.Count < p.WorldSize
+                    ? new CheckpointVoteReply(CheckpointVoteStatus.Pending, p.Step, $"{p.Votes.Count} of {p.WorldSize} ranks have voted")
+                    : await CommitAsync(p, cancellationToken).ConfigureAwait(false);
+                return await SaveAsync(cancellationToken).ConfigureAwait(false) ? reply : EntityResult<CheckpointVoteReply>.Conflict(ConflictMessage);
+            },
+            cancellationToken);
+
+    public Task<CheckpointStatusView> GetAsync(CancellationToken cancellationToken = default) =>
+        TurnAsync(() => Task.FromResult(new CheckpointStatusView(State.Pending?.View(), State.LastCommitted, State.LastFailure)), cancellationToken);
+
+    /// <summary>Every rank voted: build the manifest from their files and hand it to the storage library's commit.</summary>
+    private async Task<CheckpointVoteReply> CommitAsync(PendingCheckpoint p, CancellationToken cancellationToken)
+    {
+        State = State with { Pending = null };
+        var hashes = p.Votes.Select(v => v.ConfigHash).Distinct(StringComparer.Ordinal).ToList();
+        if (hashes.Count != 1)
+        {
+            return Failed(p, $"ranks disagree on the config hash ({string.Join(", ", p.Votes.OrderBy(v => v.Rank).Select(v => $"rank {v.Rank}: {v.ConfigHash}"))})");
+        }
+
+        CheckpointCommitResult result;
+        try
+        {
+            RecordedVote first = p.Votes.OrderBy(v => v.Rank).First();
+            var files = p.Votes.SelectMany(v => v.Files.Select(f => new CheckpointFileEntry(f.Path, f.Size, f.Sha256, v.Rank)));
+            var manifest = CheckpointManifest.Create(Key, p.Step, p.Generation, p.WorldSize, first.ConfigHash, first.CodeVersion, files, _time);
+            result = await CheckpointCommitter.CommitAsync(_store, manifest, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CheckpointException e)
+        {
+            return Failed(p, e.Message);
+        }
+
+        if (result.Status == CheckpointCommitStatus.Invalid)
+        {
+            return Failed(p, result.Message);
+        }
+
+        // LostRace means the manifest already exists: a commit of this very step completed before (e.g. before a
+        // coordinator restart), and the committer never leaves an unverified manifest behind.
+        State = State with { LastCommitted = new CommittedCheckpointView(p.Step, p.Generation, p.WorldSize, _time.GetUtcNow()), LastFailure = null };
+        LogCommitted(_logger, Key, p.Step, p.Generation, result.Message);
+        var positions = p.Votes.OrderBy(v => v.Rank).Select(v => new RankDataPosition(v.Rank, v.DataPosition)).ToList();
+        await _ledger.RecordCommitAsync(new CommittedDataPosition(p.Step, p.Generation, p.WorldSize, positions), cancellationToken).ConfigureAwait(false);
+        if (p.StopAfterCommit)
+        {
+            await _job.EndAsync(JobState.Stopped, $"stopped after checkpoint at step {p.Step} ({p.Reason}); resumable", cancellationToken).ConfigureAwait(false);
+        }
+
+        return new CheckpointVoteReply(CheckpointVoteStatus.Committed, p.Step, result.Message);
+    }
+
+    private CheckpointVoteReply Failed(PendingCheckpoint p, string message)
+    {
+        string text = $"checkpoint at step {p.Step} was not committed: {message}";
+        State = State with { Pending = null, LastFailure = text, LastOrderedStep = State.LastCommitted?.Step ?? 0 };
+        LogFailed(_logger, Key, p.Step, text);
+        return new CheckpointVoteReply(CheckpointVoteStatus.Failed, p.Step, text);
+    }
+
+    /// <summary>An order of an older generation can never complete (its world is gone): drop it and let the schedule re-place it.</summary>
+    private void DropOrdersOlderThan(long generation)
+    {
+        if (State.Pending is { } p && p.Generation < generation)
+        {
+            State = State with
+            {
+                Pending = null,
+                LastOrderedStep = State.LastCommitted?.Step ?? 0,
+                LastFailure = $"checkpoint at step {p.Step} of generation {p.Generation} was abandoned: the generation moved on",
+            };
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job}: checkpoint ordered at step {Step} (generation {Generation}, {Reason})")]
+    private static partial void LogOrdered(ILogger logger, string job, long step, long generation, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job}: checkpoint at step {Step} committed (generation {Generation}): {Message}")]
+    private static partial void LogCommitted(ILogger logger, string job, long step, long generation, string message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: checkpoint at step {Step} failed: {Message}")]
+    private static partial void LogFailed(ILogger logger, string job, long step, string message);
+}

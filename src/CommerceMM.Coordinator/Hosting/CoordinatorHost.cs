@@ -1,0 +1,87 @@
+using CommerceMM.Coordinator.Api;
+using CommerceMM.Coordinator.Entities;
+using CommerceMM.Torch.Distributed;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace CommerceMM.Coordinator.Hosting;
+
+/// <summary>
+/// A running coordinator: the HTTP API on Kestrel plus the c10d store, in this process. <c>cmm coordinator</c> and the
+/// local launcher start one with <see cref="StartAsync"/> and dispose it to stop.
+/// </summary>
+public sealed class CoordinatorHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly TcpStore? _store;
+
+    private CoordinatorHost(WebApplication app, TcpStore? store, IReadOnlyList<Uri> addresses, int storePort)
+    {
+        _app = app;
+        _store = store;
+        Addresses = addresses;
+        StorePort = storePort;
+    }
+
+    /// <summary>The bound URLs (with real ports when 0 was asked for).</summary>
+    public IReadOnlyList<Uri> Addresses { get; }
+
+    /// <summary>A URL a local client can use (a wildcard host is replaced by 127.0.0.1).</summary>
+    public Uri BaseAddress => Addresses[0];
+
+    /// <summary>The c10d store's port; 0 when the store is not hosted.</summary>
+    public int StorePort { get; }
+
+    /// <summary>The entities, for in-process callers (tests, the launcher's live view).</summary>
+    public EntityDirectory Entities => _app.Services.GetRequiredService<EntityDirectory>();
+
+    public static async Task<CoordinatorHost> StartAsync(CoordinatorOptions options, Action<ILoggingBuilder>? logging = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+
+        // The store first: if its port is taken, fail before the API accepts joins it could not serve.
+        TcpStore? store = options.HostStore ? TcpStore.StartServer(options.StoreBindHost, options.StorePort, options.StoreTimeout) : null;
+        try
+        {
+            WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(CoordinatorHost).Assembly.GetName().Name });
+            builder.WebHost.UseUrls([.. options.Urls]);
+            if (logging is not null)
+            {
+                logging(builder.Logging);
+            }
+
+            builder.Services.AddCoordinator(options, store?.Port ?? 0);
+            WebApplication app = builder.Build();
+            app.UseCoordinator();
+            app.MapCoordinatorApis();
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+
+            ICollection<string> bound = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;
+            var addresses = bound.Select(a => new UriBuilder(a) { Host = IsWildcard(new Uri(a).Host) ? "127.0.0.1" : new Uri(a).Host }.Uri).ToList();
+            return new CoordinatorHost(app, store, addresses, store?.Port ?? 0);
+        }
+        catch
+        {
+            store?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Stops accepting requests and lets in-flight ones finish (within <paramref name="cancellationToken"/>).</summary>
+    public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        _store?.Dispose();
+    }
+
+    private static bool IsWildcard(string host) => host is "0.0.0.0" or "[::]" or "::" or "*" or "+";
+}

@@ -1,0 +1,85 @@
+using CommerceMM.Coordinator.Contracts;
+using CommerceMM.Storage.Blobs;
+using CommerceMM.Storage.Checkpoints;
+
+namespace CommerceMM.Coordinator.Hosting;
+
+/// <summary>Everything a coordinator needs to start. Secrets (<see cref="Token"/>) come from the environment or a file, never the job spec.</summary>
+public sealed class CoordinatorOptions
+{
+    public const string DefaultUrl = "http://0.0.0.0:7070";
+    public const string DefaultStoreBindHost = "0.0.0.0";
+    public const int DefaultStorePort = 29500;
+
+    /// <summary>The job this coordinator runs.</summary>
+    public required JobSpec Job { get; set; }
+
+    /// <summary>The job's bearer token; every request except <c>/healthz</c> must carry it.</summary>
+    public required string Token { get; set; }
+
+    /// <summary>Where entity state (and checkpoints) live; the embedded default is a <c>FileBlobStore</c>.</summary>
+    public required IBlobStore BlobStore { get; set; }
+
+    /// <summary>Kestrel URLs; port 0 picks a free one (see <see cref="CoordinatorHost.BaseAddress"/>). <value>http://0.0.0.0:7070.</value></summary>
+    public IList<string> Urls { get; set; } = [DefaultUrl];
+
+    /// <summary>Whether to host the c10d TCPStore in-process (off only for tests that need no store). <value>true.</value></summary>
+    public bool HostStore { get; set; } = true;
+
+    /// <summary>Interface the store binds to. <value>0.0.0.0.</value></summary>
+    public string StoreBindHost { get; set; } = DefaultStoreBindHost;
+
+    /// <summary>Port of the c10d store; 0 picks a free one. <value>29500 (torchrun's).</value></summary>
+    public int StorePort { get; set; } = DefaultStorePort;
+
+    /// <summary>Host name workers use to reach the store; null means the host name the worker used to reach this API.</summary>
+    public string? StoreAdvertisedHost { get; set; }
+
+    /// <summary>Timeout of the store's own waits (a rank waiting for a key). <value>5 min.</value></summary>
+    public TimeSpan StoreTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    public LivenessOptions Liveness { get; set; } = new();
+
+    /// <summary>Clock for every timeout and timestamp; tests pass a manual one. <value>TimeProvider.System.</value></summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first bad option.</summary>
+    public void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Job, nameof(Job));
+        ArgumentNullException.ThrowIfNull(BlobStore, nameof(BlobStore));
+        CheckpointLayout.ValidateJob(Job.Name);
+        if (Job.Workers < 1)
+        {
+            throw new ArgumentException($"Job '{Job.Name}': workers must be at least 1 (was {Job.Workers}).", "workers");
+        }
+
+        if (Job.MinWorkers < 1 || Job.MinWorkers > Job.Workers)
+        {
+            throw new ArgumentException($"Job '{Job.Name}': minWorkers must be between 1 and workers ({Job.Workers}) (was {Job.MinWorkers}).", "minWorkers");
+        }
+
+        if (Job.CheckpointEverySteps < 0 || Job.MaxRestarts < 0 || Job.MaxSteps is < 1)
+        {
+            throw new ArgumentException($"Job '{Job.Name}': checkpointEverySteps and maxRestarts must be >= 0 and maxSteps >= 1.", "checkpointEverySteps");
+        }
+
+        if (string.IsNullOrWhiteSpace(Token) || Token.Length < 16)
+        {
+            // The length rule keeps 'changeme'-style tokens out; the token itself is never echoed.
+            throw new ArgumentException("The coordinator token must be at least 16 characters.", nameof(Token));
+        }
+
+        if (Urls.Count == 0)
+        {
+            throw new ArgumentException("At least one URL is needed.", nameof(Urls));
+        }
+
+        if (StorePort is < 0 or > 65535)
+        {
+            throw new ArgumentException($"{nameof(StorePort)} must be 0..65535 (was {StorePort}).", nameof(StorePort));
+        }
+
+        Liveness.Validate();
+    }
+}

@@ -1,0 +1,160 @@
+using System.Net.Http.Headers;
+using CommerceMM.Coordinator.Client;
+using CommerceMM.Coordinator.Contracts;
+using CommerceMM.Coordinator.Hosting;
+using CommerceMM.Storage.FileSystem;
+using Microsoft.Extensions.Logging;
+
+namespace CommerceMM.Coordinator.Tests.Support;
+
+/// <summary>
+/// A real coordinator (Kestrel on 127.0.0.1, port 0) over a per-test temp file store and a manual clock. The background
+/// sweep is off: every request sweeps at the manual clock's time, so the tests decide exactly when a rank goes overdue.
+/// </summary>
+internal sealed class TestCoordinator : IAsyncDisposable
+{
+    public const string Token = "test-token-0123456789abcdef";
+
+    private readonly List<CoordinatorClient> _clients = [];
+
+    private TestCoordinator(string root, JobSpec spec, ManualTimeProvider time, Action<CoordinatorOptions>? configure)
+    {
+        Root = root;
+        Spec = spec;
+        Time = time;
+        Configure = configure;
+        Store = new FileBlobStore(root, time);
+    }
+
+    public string Root { get; }
+
+    public JobSpec Spec { get; }
+
+    public ManualTimeProvider Time { get; }
+
+    public FileBlobStore Store { get; }
+
+    public CoordinatorHost Host { get; private set; } = null!;
+
+    public HttpClient Raw { get; private set; } = null!;
+
+    private Action<CoordinatorOptions>? Configure { get; }
+
+    public static async Task<TestCoordinator> StartAsync(JobSpec? spec = null, Action<CoordinatorOptions>? configure = null)
+    {
+        string root = Path.Combine(Path.GetTempPath(), "cmm-coord-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(root);
+        var coordinator = new TestCoordinator(root, spec ?? new JobSpec("job-a", Workers: 2), new ManualTimeProvider(), configure);
+        await coordinator.StartHostAsync();
+        return coordinator;
+    }
+
+    /// <summary>Stops the host and starts a new one over the same store and clock: a coordinator restart.</summary>
+    public async Task RestartAsync()
+    {
+        Raw.Dispose();
+        await Host.DisposeAsync();
+        await StartHostAsync();
+    }
+
+    /// <summary>A client as a worker or the CLI would hold one (few, fast retries: the host is local).</summary>
+    public CoordinatorClient Client(string? token = null)
+    {
+        var client = new CoordinatorClient(new CoordinatorClientOptions
+        {
+            BaseAddress = Host.BaseAddress,
+            Job = Spec.Name,
+            Token = token ?? Token,
+            MaxRetries = 2,
+            BaseDelay = TimeSpan.FromMilliseconds(20),
+            MaxDelay = TimeSpan.FromMilliseconds(100),
+        });
+        _clients.Add(client);
+        return client;
+    }
+
+    public Task<JoinResponse> JoinAsync(string workerId) => Client().TryJoinAsync(workerId);
+
+    /// <summary>Joins all workers (in order) and returns their final, assigned answers.</summary>
+    public async Task<IReadOnlyList<JoinResponse>> JoinAllAsync(params string[] workerIds)
+    {
+        CoordinatorClient client = Client();
+        foreach (string id in workerIds)
+        {
+            await client.TryJoinAsync(id);
+        }
+
+        var answers = new List<JoinResponse>();
+        foreach (string id in workerIds)
+        {
+            answers.Add(await client.TryJoinAsync(id));
+        }
+
+        return answers;
+    }
+
+    public static HeartbeatRequest Beat(JoinResponse joined, string workerId, long step, double stepSeconds = 0.5) =>
+        new(workerId, joined.Generation, joined.Rank, step, new Dictionary<string, double> { ["mlm"] = 2.5, ["itc"] = 1.25 }, stepSeconds, 0.01);
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (CoordinatorClient client in _clients)
+        {
+            client.Dispose();
+        }
+
+        Raw.Dispose();
+        await Host.DisposeAsync();
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp folder is harmless; failing the test over it is not.
+        }
+    }
+
+    private async Task StartHostAsync()
+    {
+        var options = new CoordinatorOptions
+        {
+            Job = Spec,
+            Token = Token,
+            BlobStore = Store,
+            Urls = ["http://127.0.0.1:0"],
+            HostStore = false,
+            TimeProvider = Time,
+            Liveness = new LivenessOptions
+            {
+                HeartbeatInterval = TimeSpan.FromSeconds(2),
+                TimeoutFloor = TimeSpan.FromSeconds(10),
+                StepTimeFactor = 5,
+                StartupTimeout = TimeSpan.FromSeconds(60),
+                RendezvousTimeout = TimeSpan.FromSeconds(30),
+                SweepInterval = Timeout.InfiniteTimeSpan,
+            },
+        };
+        Configure?.Invoke(options);
+        Host = await CoordinatorHost.StartAsync(options, logging =>
+        {
+            logging.ClearProviders();
+            if (Environment.GetEnvironmentVariable("CMM_TEST_LOG") == "1")
+            {
+                logging.AddSimpleConsole(); // debugging aid: CMM_TEST_LOG=1 dotnet test ...
+            }
+        });
+        Raw = new HttpClient { BaseAddress = Host.BaseAddress };
+    }
+
+    public HttpRequestMessage Request(HttpMethod method, string path, string? token = Token)
+    {
+        var request = new HttpRequestMessage(method, path);
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return request;
+    }
+}
