@@ -1,0 +1,159 @@
+using System.Net;
+using CommerceMM.Coordinator.Client;
+using CommerceMM.Coordinator.Contracts;
+using CommerceMM.Coordinator.Tests.Support;
+using CommerceMM.Storage.Checkpoints;
+
+namespace CommerceMM.Coordinator.Tests.Api;
+
+public sealed class CheckpointTests
+{
+    [Fact]
+    public async Task Heartbeat_PeriodicCheckpointsOn_OrdersEveryRankUntilItVotes()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: 2, CheckpointEverySteps: 50));
+        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
+        CoordinatorClient client = coordinator.Client();
+
+        OrderReply w0 = await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", 10));
+        OrderReply w1 = await client.HeartbeatAsync(TestCoordinator.Beat(joined[1], "w1", 10));
+        await client.VoteCheckpointAsync(CheckpointFiles.Vote(joined[0], "w0", 50, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", 50, 0)));
+        OrderReply voted = await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", 51));
+        OrderReply notVoted = await client.HeartbeatAsync(TestCoordinator.Beat(joined[1], "w1", 51));
+
+        Assert.Equal((WorkerOrder.Checkpoint, 50L, 1L), (w0.Order, w0.CheckpointStep, w0.Generation));
+        Assert.Equal((WorkerOrder.Checkpoint, 50L), (w1.Order, w1.CheckpointStep));
+        Assert.Equal(WorkerOrder.None, voted.Order);
+        Assert.Equal((WorkerOrder.Checkpoint, 50L), (notVoted.Order, notVoted.CheckpointStep));
+    }
+
+    [Fact]
+    public async Task Vote_AllRanksVoted_CommitsThroughStorageAndRecordsPositions()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
+        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
+        CoordinatorClient client = coordinator.Client();
+        CheckpointOrderView order = await client.OrderCheckpointAsync(new CheckpointOrderRequest(1, AtStep: 20, Reason: "operator"));
+
+        CheckpointVoteReply first = await client.VoteCheckpointAsync(CheckpointFiles.Vote(joined[1], "w1", 20, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", 20, 1)));
+        CheckpointVoteReply last = await client.VoteCheckpointAsync(CheckpointFiles.Vote(joined[0], "w0", 20, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", 20, 0)));
+
+        Assert.Equal((20L, 2), (order.Step, order.WorldSize));
+        Assert.Equal(CheckpointVoteStatus.Pending, first.Status);
+        Assert.Equal(CheckpointVoteStatus.Committed, last.Status);
+        var latest = await CheckpointCommitter.ReadLatestAsync(coordinator.Store, "job-a");
+        Assert.Equal((20L, 1L), (latest!.Value.Pointer.Step, latest.Value.Pointer.Generation));
+        CheckpointManifest? manifest = await CheckpointCatalog.ReadManifestAsync(coordinator.Store, "job-a", 20);
+        Assert.Equal(4, manifest!.Files.Count);
+        Assert.Equal([0, 0, 1, 1], manifest.Files.Select(f => f.Rank));
+        JobStatusView status = await client.GetStatusAsync();
+        Assert.Equal(20, status.LastCommittedCheckpoint!.Step);
+        Assert.Null(status.PendingCheckpoint);
+        ShardLedgerView shards = await client.GetShardsAsync();
+        Assert.Equal(20, shards.LastCommitted!.Step);
+        Assert.Equal(201, shards.LastCommitted.Positions[1].Position!.Value.GetProperty("offset").GetInt64());
+        Assert.Equal(20, (await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", 21))).LastCommittedStep);
+    }
+
+    [Fact]
+    public async Task Vote_FileMissingFromStore_FailsCommitAndLeavesLatestAlone()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
+        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
+        CoordinatorClient client = coordinator.Client();
+        await client.OrderCheckpointAsync(new CheckpointOrderRequest(1, AtStep: 20));
+        IReadOnlyList<CheckpointFile> files = await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", 20, 1);
+        await coordinator.Store.DeleteAsync(CheckpointLayout.FileKey("job-a", 20, files[0].Path));
+
+        await client.VoteCheckpointAsync(CheckpointFiles.Vote(joined[1], "w1", 20, files));
+        CheckpointVoteReply last = await client.VoteCheckpointAsync(CheckpointFiles.Vote(joined[0], "w0", 20, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", 20, 0)));
+
+        Assert.Equal(CheckpointVoteStatus.Failed, last.Status);
+        Assert.Contains(files[0].Path, last.Message, StringComparison.Ordinal);
+        Assert.Null(await CheckpointCommitter.ReadLatestAsync(coordinator.Store, "job-a"));
+        CheckpointStatusView checkpoints = await client.GetCheckpointsAsync();
+        Assert.Null(checkpoints.LastCommitted);
+        Assert.Contains("not committed", checkpoints.LastFailure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Vote_RanksDisagreeOnConfigHash_Fails()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
+        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
+        CoordinatorClient client = coordinator.Client();
+        await client.OrderCheckpointAsync(new CheckpointOrderRequest(1, AtStep: 5));
+
+        await client.VoteCheckpointAsync(CheckpointFiles.Vote(joined[0], "w0", 5, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", 5, 0), "cfg-A"));
+        CheckpointVoteReply last = await client.VoteCheckpointAsync(CheckpointFiles.Vote(joined[1], "w1", 5, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", 5, 1), "cfg-B"));
+
+        Assert.Equal(CheckpointVoteStatus.Failed, last.Status);
+        Assert.Contains("config hash", last.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Vote_StaleGeneration_Refused409AndOrderDropped()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
+        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
+        CoordinatorClient client = coordinator.Client();
+        await client.OrderCheckpointAsync(new CheckpointOrderRequest(1, AtStep: 20));
+        await client.ReportFailureAsync(new FailureReport("w1", 1, 1, "peer lost"));
+
+        var refused = await Assert.ThrowsAsync<CoordinatorException>(async () =>
+            await client.VoteCheckpointAsync(CheckpointFiles.Vote(joined[0], "w0", 20, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", 20, 0))));
+
+        Assert.Equal((HttpStatusCode.Conflict, ProblemTypes.StaleGeneration, 2L), (refused.Status, refused.ProblemType, refused.CurrentGeneration));
+        await client.TryJoinAsync("w0");
+        JoinResponse rejoined = await client.TryJoinAsync("w1");
+        await client.HeartbeatAsync(new HeartbeatRequest("w1", 2, rejoined.Rank, 21));
+        CheckpointStatusView checkpoints = await client.GetCheckpointsAsync();
+        Assert.Null(checkpoints.Pending);
+        Assert.Contains("abandoned", checkpoints.LastFailure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OrderCheckpoint_WithoutStep_PlacesItAheadOfTheFurthestRank()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
+        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
+        CoordinatorClient client = coordinator.Client();
+        await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", 40, stepSeconds: 0.5));
+        await client.HeartbeatAsync(TestCoordinator.Beat(joined[1], "w1", 41, stepSeconds: 0.5));
+
+        CheckpointOrderView order = await client.OrderCheckpointAsync(new CheckpointOrderRequest(1, Reason: "sigterm"));
+
+        Assert.Equal(41 + 5, order.Step); // lead: ceil(2 s interval / 0.5 s step) + 1
+        Assert.Equal("sigterm", order.Reason);
+    }
+
+    [Fact]
+    public async Task OrderCheckpoint_StopAfterCommit_StopsJobOnceCommitted()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: 1));
+        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0");
+        CoordinatorClient client = coordinator.Client();
+        await client.OrderCheckpointAsync(new CheckpointOrderRequest(1, AtStep: 9, Reason: "preempted", StopAfterCommit: true));
+
+        OrderReply ordered = await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", 8));
+        CheckpointVoteReply vote = await client.VoteCheckpointAsync(CheckpointFiles.Vote(joined[0], "w0", 9, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", 9, 0)));
+        OrderReply after = await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", 9));
+
+        Assert.Equal((WorkerOrder.Checkpoint, 9L), (ordered.Order, ordered.CheckpointStep));
+        Assert.Equal(CheckpointVoteStatus.Committed, vote.Status);
+        Assert.Equal((WorkerOrder.Stop, JobState.Stopped, 9L), (after.Order, after.JobState, after.LastCommittedStep));
+    }
+
+    [Fact]
+    public async Task Vote_BadSha256_ValidationProblemNamesFileField()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
+        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
+
+        var refused = await Assert.ThrowsAsync<CoordinatorException>(() => coordinator.Client().VoteCheckpointAsync(
+            CheckpointFiles.Vote(joined[0], "w0", 5, [new CheckpointFile("a.bin", 3, "abc")])));
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
+        Assert.Contains("files[0].sha256", refused.Message, StringComparison.Ordinal);
+    }
+}
