@@ -60,6 +60,17 @@ public sealed class CoordinatorHost : IAsyncDisposable
             WebApplication app = builder.Build();
             app.UseCoordinator();
             app.MapCoordinatorApis();
+
+            // Activate every entity before accepting requests: a restarted coordinator's liveness clock starts now
+            // (not at the first request), and an unreadable state fails the start instead of the first worker.
+            EntityDirectory directory = app.Services.GetRequiredService<EntityDirectory>();
+            foreach (string job in directory.JobNames)
+            {
+                directory.TryGet(job, out JobEntities? entities);
+                await entities!.Membership.SweepAsync(cancellationToken).ConfigureAwait(false);
+                await entities.Checkpoints.GetAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
             ICollection<string> bound = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;

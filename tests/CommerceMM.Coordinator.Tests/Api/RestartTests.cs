@@ -1,0 +1,60 @@
+using CommerceMM.Coordinator.Client;
+using CommerceMM.Coordinator.Contracts;
+using CommerceMM.Coordinator.Tests.Support;
+
+namespace CommerceMM.Coordinator.Tests.Api;
+
+public sealed class RestartTests
+{
+    [Fact]
+    public async Task Restart_AfterBumpAndCommit_ResumesGenerationRanksAndCheckpoint()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: 3, MinWorkers: 1));
+        await coordinator.JoinAllAsync("w0", "w1", "w2");
+        CoordinatorClient before = coordinator.Client();
+        await before.ReportFailureAsync(new FailureReport("w2", 1, 2, "peer lost"));
+        coordinator.Time.AdvanceSeconds(1);
+        await before.TryJoinAsync("w2");
+        await before.TryJoinAsync("w0");
+        coordinator.Time.AdvanceSeconds(31); // w1 never comes back: the rendezvous deadline completes generation 2 with two
+        JoinResponse w0 = await before.TryJoinAsync("w0");
+        JoinResponse w2 = await before.TryJoinAsync("w2");
+        await before.OrderCheckpointAsync(new CheckpointOrderRequest(2, AtStep: 30));
+        await before.VoteCheckpointAsync(CheckpointFiles.Vote(w0, "w0", 30, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", 30, w0.Rank)));
+        await before.VoteCheckpointAsync(CheckpointFiles.Vote(w2, "w2", 30, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", 30, w2.Rank)));
+
+        await coordinator.RestartAsync();
+        CoordinatorClient after = coordinator.Client();
+        JobStatusView status = await after.GetStatusAsync();
+        JoinResponse again = await after.TryJoinAsync("w2");
+        OrderReply beat = await after.HeartbeatAsync(TestCoordinator.Beat(w0, "w0", 31));
+
+        Assert.Equal((JobState.Running, 2L, 1, 2), (status.State, status.Generation, status.Restarts, status.WorldSize));
+        Assert.Equal([("w0", 0), ("w2", 1)], status.Members.Select(m => (m.WorkerId, m.Rank!.Value)));
+        Assert.All(status.Members, m => Assert.Equal(MemberState.Starting, m.State)); // liveness is rebuilt from new heartbeats
+        Assert.Equal((30L, 2L), (status.LastCommittedCheckpoint!.Step, status.LastCommittedCheckpoint.Generation));
+        Assert.Equal((JoinStatus.Assigned, 2L, 1, 30L), (again.Status, again.Generation, again.Rank, again.LastCommittedStep));
+        Assert.Equal((WorkerOrder.None, 2L), (beat.Order, beat.Generation));
+        Assert.Equal(30, (await after.GetShardsAsync()).LastCommitted!.Step);
+    }
+
+    [Fact]
+    public async Task Restart_WorkerSilentPastStartupTimeout_IsEvicted()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
+        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
+        CoordinatorClient client = coordinator.Client();
+        await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", 3));
+        await client.HeartbeatAsync(TestCoordinator.Beat(joined[1], "w1", 3));
+
+        await coordinator.RestartAsync();
+        coordinator.Time.AdvanceSeconds(59);
+        OrderReply w0 = await coordinator.Client().HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", 4));
+        coordinator.Time.AdvanceSeconds(2);
+        JobStatusView status = await coordinator.Client().GetStatusAsync();
+
+        Assert.Equal(WorkerOrder.None, w0.Order); // after a restart everyone first gets the startup timeout, not the step-derived one
+        Assert.Equal(2, status.Generation);
+        Assert.Contains("worker 'w1') missed its heartbeat", status.StateReason, StringComparison.Ordinal);
+    }
+}
