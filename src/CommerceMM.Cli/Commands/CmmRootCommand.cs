@@ -7,6 +7,11 @@ internal static class CmmRootCommand
     public static RootCommand Create()
     {
         var root = new RootCommand("cmm: pre-train commerce multimodal models (CommerceMM, M5Product/SCALE) across worker processes.");
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(CoordinatorCommand.Create());
+        root.Subcommands.Add(WorkerCommand.Create());
+        root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(DataCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(DebugCommand.Create());
         return root;

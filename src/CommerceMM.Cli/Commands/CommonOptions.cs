@@ -1,0 +1,32 @@
+using System.CommandLine;
+
+namespace CommerceMM.Cli.Commands;
+
+/// <summary>Options several commands share, defined once so names and help cannot drift.</summary>
+internal static class CommonOptions
+{
+    public static Option<Uri> Coordinator() => new("--coordinator")
+    {
+        Description = "coordinator base URL (env CMM_COORDINATOR)",
+        CustomParser = r => Uri.TryCreate(r.Tokens.Single().Value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+            ? uri : throw new ArgumentException($"--coordinator '{r.Tokens.Single().Value}' is not an http(s) URL"),
+        DefaultValueFactory = _ => new Uri(Environment.GetEnvironmentVariable("CMM_COORDINATOR") ?? "http://127.0.0.1:7070"),
+    };
+
+    public static Option<string> Job() => new("--job")
+    {
+        Description = "job name (env CMM_JOB_NAME)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CMM_JOB_NAME") ?? "fashion-tiny",
+    };
+
+    public static Option<string?> TokenFile() => new("--token-file") { Description = "file holding the job token (otherwise env CMM_JOB_TOKEN)" };
+
+    public static Option<bool> JsonLogs() => new("--log-json") { Description = "structured JSON log lines (env CMM_LOG_JSON=1)", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CMM_LOG_JSON") == "1" };
+
+    public static Option<string[]> Set() => new("--set")
+    {
+        Description = "override a spec key, e.g. --set data.batch_size=64 (repeatable)",
+        AllowMultipleArgumentsPerToken = false,
+        DefaultValueFactory = _ => [],
+    };
+}

@@ -1,0 +1,47 @@
+using System.CommandLine;
+using CommerceMM.Cli.Hosting;
+using CommerceMM.Cli.Launch;
+using CommerceMM.Data.Fashion;
+using CommerceMM.Data.Format;
+using CommerceMM.Observability.Logging;
+using CommerceMM.Worker.Spec;
+using Microsoft.Extensions.Logging;
+
+namespace CommerceMM.Cli.Commands;
+
+/// <summary>`cmm train`: run a job on this machine with N worker processes.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var spec = new Argument<string?>("spec") { Description = "job spec YAML (default: the embedded fashion-tiny job, cluster/jobs/fashion-tiny.yaml)", DefaultValueFactory = _ => null };
+        var workers = new Option<int?>("--workers") { Description = "worker processes (overrides job.workers)" };
+        var set = CommonOptions.Set();
+        var json = CommonOptions.JsonLogs();
+        var command = new Command("train", "Train locally: a coordinator plus N worker processes. Resumes from the job's last checkpoint; Ctrl+C checkpoints and stops.")
+            { spec, workers, set, json };
+        command.SetAction(async (r, ct) =>
+        {
+            var overrides = r.GetValue(set)!.ToList();
+            if (r.GetValue(workers) is { } n) overrides.Add($"job.workers={n}");
+            var training = SpecSource.Load(r.GetValue(spec), overrides);
+            Console.WriteLine("resolved job spec:");
+            Console.WriteLine(SpecLoader.ToYaml(training));
+            await EnsureDataAsync(training, ct).ConfigureAwait(false);
+            var identity = new LogIdentity(training.Job.Name);
+            using var signals = new Signals();
+            return await LocalCluster.RunAsync(training, b => CliLogging.Configure(b, identity, r.GetValue(json)), signals).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    /// <summary>The default job's data set is built on first use; any other missing data set is an error naming data.dir.</summary>
+    private static async Task EnsureDataAsync(TrainingSpec spec, CancellationToken cancellationToken)
+    {
+        if (File.Exists(Path.Combine(spec.Data.Dir, DatasetManifest.FileName))) return;
+        if (Path.GetFullPath(spec.Data.Dir) != Path.GetFullPath(new DataSection().Dir))
+            throw new SpecException("data.dir", $"'{spec.Data.Dir}' holds no {DatasetManifest.FileName}; build it with: cmm data build fashion --out {spec.Data.Dir}");
+        Console.WriteLine($"building the default data set into {spec.Data.Dir} (once; `cmm data build fashion` does the same)");
+        await DataCommand.BuildFashionAsync(new FashionDatasetOptions { OutputDirectory = spec.Data.Dir }, cancellationToken).ConfigureAwait(false);
+    }
+}

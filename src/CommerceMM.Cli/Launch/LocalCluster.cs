@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using CommerceMM.Cli.Bench;
+using CommerceMM.Cli.Commands;
+using CommerceMM.Cli.Hosting;
+using CommerceMM.Coordinator.Client;
+using CommerceMM.Coordinator.Contracts;
+using CommerceMM.Coordinator.Hosting;
+using CommerceMM.Worker.Spec;
+using Microsoft.Extensions.Logging;
+
+namespace CommerceMM.Cli.Launch;
+
+/// <summary>
+/// `cmm train` on one machine: the coordinator in this process (on 127.0.0.1, its own store port),
+/// N worker processes of this same program, exactly as a cluster runs them. Ctrl+C / SIGTERM is
+/// passed to the workers as a preemption: they checkpoint and exit, and the next `cmm train` resumes.
+/// </summary>
+internal sealed class LocalCluster
+{
+    private const int SigTerm = 15;
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int sig);
+
+    public static async Task<int> RunAsync(TrainingSpec spec, Action<ILoggingBuilder> logging, Signals signals)
+    {
+        string token = JobToken.NewToken();
+        await using var coordinator = await CoordinatorHost.StartAsync(new CoordinatorOptions
+        {
+            Job = SpecJson.ToJobSpec(spec),
+            Token = token,
+            BlobStore = BlobStores.Open(spec.Checkpoint),
+            Urls = ["http://127.0.0.1:0"],
+            StoreBindHost = "127.0.0.1",
+            StorePort = 0,
+        }, logging).ConfigureAwait(false);
+        Console.WriteLine($"coordinator at {coordinator.BaseAddress} (store port {coordinator.StorePort}); starting {spec.Job.Workers} workers");
+
+        var environment = new Dictionary<string, string> { [JobToken.Variable] = token };
+        var workers = Enumerable.Range(0, spec.Job.Workers).Select(i => SelfProcess.Start(
+            ["worker", "--coordinator", coordinator.BaseAddress.ToString(), "--job", spec.Job.Name, "--worker-id", $"local-{i}"],
+            redirectOutput: false, environment)).ToList();
+
+        using var client = new CoordinatorClient(new CoordinatorClientOptions { BaseAddress = coordinator.BaseAddress, Job = spec.Job.Name, Token = token });
+        bool forwarded = false;
+        var progress = Stopwatch.StartNew();
+        while (workers.Any(w => !w.HasExited))
+        {
+            if (signals.Graceful.IsCancellationRequested && !forwarded)
+            {
+                forwarded = true;
+                Console.WriteLine("stopping: asking every worker to checkpoint and exit (Ctrl+C again to stop waiting)");
+                foreach (var w in workers.Where(w => !w.HasExited)) kill(w.Id, SigTerm);
+            }
+            if (signals.Immediate.IsCancellationRequested)
+            {
+                foreach (var w in workers.Where(w => !w.HasExited)) w.Kill(entireProcessTree: true);
+                break;
+            }
+            if (progress.Elapsed > TimeSpan.FromSeconds(15))
+            {
+                progress.Restart();
+                PrintProgress(await client.GetStatusAsync().ConfigureAwait(false));
+            }
+            await Task.Delay(200).ConfigureAwait(false);
+        }
+
+        var status = await client.GetStatusAsync().ConfigureAwait(false);
+        Console.WriteLine();
+        StatusCommand.Print(status);
+        Console.WriteLine($"worker exit codes: {string.Join(", ", workers.Select(w => w.HasExited ? w.ExitCode : -1))}");
+        return status.State == JobState.Completed || (forwarded && workers.All(w => w.HasExited && w.ExitCode == 0)) ? 0 : 1;
+    }
+
+    private static void PrintProgress(JobStatusView s)
+    {
+        long step = s.Members.Max(m => m.LastStep) ?? 0;
+        Console.WriteLine($"[cmm train] {s.State}: step {step}/{s.MaxSteps} generation {s.Generation}, {s.Members.Count(m => m.State == MemberState.Running)} workers running, " +
+                          $"last checkpoint {s.LastCommittedCheckpoint?.Step.ToString() ?? "none"}");
+    }
+}

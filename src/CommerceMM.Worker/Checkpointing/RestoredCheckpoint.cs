@@ -1,0 +1,64 @@
+using CommerceMM.Model;
+using CommerceMM.Model.Training;
+using CommerceMM.Storage.Blobs;
+using CommerceMM.Storage.Checkpoints;
+using CommerceMM.Torch.Serialization;
+
+namespace CommerceMM.Worker.Checkpointing;
+
+/// <summary>
+/// A verified checkpoint read back into host memory for one rank. Any rank's state record works for
+/// the data positions (ranks advance in lock-step), so a different world size restores from rank 0's.
+/// </summary>
+public sealed class RestoredCheckpoint
+{
+    private readonly byte[] _model, _optimizer;
+
+    private RestoredCheckpoint(CheckpointManifest manifest, byte[] model, byte[] optimizer, RankState state)
+    {
+        Manifest = manifest;
+        _model = model;
+        _optimizer = optimizer;
+        State = state;
+    }
+
+    public CheckpointManifest Manifest { get; }
+    public RankState State { get; }
+
+    /// <summary>The newest verified checkpoint of the job, or null; each skipped one is reported through <paramref name="skipped"/>.</summary>
+    public static async Task<RestoredCheckpoint?> LoadNewestAsync(IBlobStore store, string job, string configHash, int rank, Action<string> skipped,
+                                                                  CancellationToken cancellationToken = default)
+    {
+        var selection = await CheckpointCatalog.FindNewestVerifiedAsync(store, job, configHash, cancellationToken).ConfigureAwait(false);
+        foreach (var s in selection.Skipped) skipped(s.Reason);
+        if (selection.Checkpoint is not { } manifest) return null;
+        string stateFile = manifest.Files.Any(f => f.Path == $"{AsyncCheckpointSaver.RankFolder(rank)}/{RankState.FileName}")
+            ? $"{AsyncCheckpointSaver.RankFolder(rank)}/{RankState.FileName}"
+            : $"{AsyncCheckpointSaver.RankFolder(0)}/{RankState.FileName}";
+        byte[] model = await ReadAsync(store, job, manifest.Step, CheckpointFiles.Model, cancellationToken).ConfigureAwait(false);
+        byte[] optimizer = await ReadAsync(store, job, manifest.Step, CheckpointFiles.Optimizer, cancellationToken).ConfigureAwait(false);
+        var state = RankState.Parse(await ReadAsync(store, job, manifest.Step, stateFile, cancellationToken).ConfigureAwait(false), stateFile);
+        return new RestoredCheckpoint(manifest, model, optimizer, state);
+    }
+
+    /// <summary>Loads weights, teacher, centre, optimizer moments and the dropout generator into a freshly built model and trainer.</summary>
+    public void Apply(CommerceMMModel model, Trainer trainer)
+    {
+        string source = $"checkpoint step-{Manifest.Step}";
+        using (var weights = SafeTensors.Read(new MemoryStream(_model), $"{source}/{CheckpointFiles.Model}"))
+            model.LoadStateDict(weights.ByName);
+        trainer.Optimizer.Load(new MemoryStream(_optimizer), $"{source}/{CheckpointFiles.Optimizer}");
+        using var generator = Torch.Torch.FromArray(State.DropoutGenerator);
+        model.DropoutGenerator.SetState(generator);
+    }
+
+    private static async Task<byte[]> ReadAsync(IBlobStore store, string job, long step, string file, CancellationToken cancellationToken)
+    {
+        string key = CheckpointLayout.FileKey(job, step, file);
+        await using var download = await store.OpenReadAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false)
+            ?? throw new CheckpointException($"checkpoint step-{step} lost '{file}' after it was verified");
+        using var buffer = new MemoryStream();
+        await download.Content.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+        return buffer.ToArray();
+    }
+}

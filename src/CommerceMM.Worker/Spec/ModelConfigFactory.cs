@@ -1,0 +1,24 @@
+using CommerceMM.Model.Config;
+
+namespace CommerceMM.Worker.Spec;
+
+/// <summary>The model configuration a spec describes: a preset, its overrides, and the data set's tokenizer and image shape.</summary>
+public static class ModelConfigFactory
+{
+    /// <param name="vocabSize">the tokenizer's real vocabulary size; null keeps the preset's (for validation before data is opened)</param>
+    /// <param name="image">the data set's image channels and size; null keeps the preset's</param>
+    public static CommerceMMConfig Create(ModelSection model, int? vocabSize, (int Channels, int Size)? image = null)
+    {
+        var config = CommerceMMConfig.Preset(model.Preset);
+        config = config with
+        {
+            TaskWeights = model.TaskWeights,
+            Allocations = model.Allocations.Select(a => new Allocation(a.Text, a.Image, a.Fusion, a.Probability)).ToList(),
+            Dropout = model.Dropout ?? config.Dropout,
+            Mim = model.Prototypes is { } k ? config.Mim with { Prototypes = k } : config.Mim,
+        };
+        if (vocabSize is { } v) config = config with { Text = config.Text with { VocabSize = v } };
+        if (image is { } i) config = config with { Image = config.Image with { Channels = i.Channels, Size = i.Size } };
+        return config;
+    }
+}

@@ -1,0 +1,128 @@
+using System.Collections;
+using System.Globalization;
+using System.Reflection;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace CommerceMM.Worker.Spec;
+
+/// <summary>
+/// Reads a job spec: YAML, then environment overrides (CMM_DATA_BATCH_SIZE sets data.batch_size;
+/// Kubernetes passes config this way), then explicit overrides (--set key=value), then validation.
+/// Every error names the key.
+/// </summary>
+public static class SpecLoader
+{
+    public const string EnvironmentPrefix = "CMM_";
+
+    public static TrainingSpec Load(string? yaml, IReadOnlyDictionary<string, string>? environment = null, IEnumerable<string>? overrides = null)
+    {
+        var root = Parse(yaml ?? "");
+        foreach (var (key, value) in EnvironmentOverrides(environment ?? CurrentEnvironment())) Set(root, key, value);
+        foreach (string assignment in overrides ?? [])
+        {
+            int eq = assignment.IndexOf('=');
+            if (eq <= 0) throw new SpecException(assignment, "an override must look like section.key=value, e.g. data.batch_size=64");
+            string key = assignment[..eq].Trim();
+            if (!ScalarKeys.Contains(key)) throw new SpecException(key, $"unknown key; settable keys: {string.Join(", ", ScalarKeys)}");
+            Set(root, key, assignment[(eq + 1)..].Trim());
+        }
+        return SpecValidator.Validate(Deserialize(root));
+    }
+
+    public static TrainingSpec LoadFile(string path, IEnumerable<string>? overrides = null)
+    {
+        if (!File.Exists(path)) throw new SpecException("spec", $"file '{path}' not found");
+        return Load(File.ReadAllText(path), null, overrides);
+    }
+
+    /// <summary>Every scalar key of the spec as section.key, e.g. "optimizer.warmup_steps".</summary>
+    public static IReadOnlyList<string> ScalarKeys { get; } = typeof(TrainingSpec).GetProperties()
+        .SelectMany(section => section.PropertyType.GetProperties()
+            .Where(p => IsScalar(p.PropertyType))
+            .Select(p => $"{Snake(section.Name)}.{Snake(p.Name)}"))
+        .ToArray();
+
+    /// <summary>CMM_SECTION_KEY for a section.key.</summary>
+    public static string EnvironmentName(string key) => EnvironmentPrefix + key.Replace('.', '_').ToUpperInvariant();
+
+    /// <summary>The spec written back as YAML (secrets are never in it: they come from the environment).</summary>
+    public static string ToYaml(TrainingSpec spec) =>
+        new SerializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build().Serialize(spec);
+
+    private static IEnumerable<(string Key, string Value)> EnvironmentOverrides(IReadOnlyDictionary<string, string> environment)
+    {
+        foreach (string key in ScalarKeys)
+            if (environment.TryGetValue(EnvironmentName(key), out var value)) yield return (key, value);
+    }
+
+    private static Dictionary<string, string> CurrentEnvironment() =>
+        Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
+            .Where(e => e.Key is string k && k.StartsWith(EnvironmentPrefix, StringComparison.Ordinal))
+            .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? "");
+
+    private static YamlMappingNode Parse(string yaml)
+    {
+        try
+        {
+            var stream = new YamlStream();
+            stream.Load(new StringReader(yaml));
+            if (stream.Documents.Count == 0) return new YamlMappingNode();
+            return stream.Documents[0].RootNode as YamlMappingNode
+                ?? throw new SpecException("spec", "the top level must be a mapping of sections (job, model, data, optimizer, checkpoint)");
+        }
+        catch (YamlException e)
+        {
+            throw new SpecException("spec", $"not valid YAML at line {e.Start.Line}, column {e.Start.Column}: {e.Message}", e);
+        }
+    }
+
+    private static void Set(YamlMappingNode root, string key, string value)
+    {
+        string[] parts = key.Split('.');
+        var section = root.Children.TryGetValue(new YamlScalarNode(parts[0]), out var node) ? node as YamlMappingNode : null;
+        if (section is null)
+        {
+            section = new YamlMappingNode();
+            root.Children[new YamlScalarNode(parts[0])] = section;
+        }
+        section.Children[new YamlScalarNode(parts[1])] = new YamlScalarNode(value);
+    }
+
+    private static TrainingSpec Deserialize(YamlMappingNode root)
+    {
+        var text = new StringWriter(CultureInfo.InvariantCulture);
+        new YamlStream(new YamlDocument(root)).Save(text, assignAnchors: false);
+        var deserializer = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();
+        try
+        {
+            return deserializer.Deserialize<TrainingSpec?>(text.ToString()) ?? new TrainingSpec();
+        }
+        catch (YamlException e)
+        {
+            string where = KeyAt(root, e.Start.Line);
+            string reason = e.InnerException?.Message ?? e.Message;
+            if (e.Message.Contains("not found on type", StringComparison.Ordinal)) reason = "unknown key (check the spelling; see cluster/jobs/fashion-tiny.yaml)";
+            throw new SpecException(where, reason, e);
+        }
+    }
+
+    /// <summary>The section.key whose node sits on a line of the re-serialised document, for error messages.</summary>
+    private static string KeyAt(YamlMappingNode root, long line)
+    {
+        foreach (var (sectionKey, sectionNode) in root.Children)
+        {
+            if (sectionNode is not YamlMappingNode section) continue;
+            foreach (var (key, _) in section.Children)
+                if (key.Start.Line == line || key.End.Line == line) return $"{sectionKey}.{key}";
+        }
+        string? sectionName = root.Children.LastOrDefault(kv => kv.Key.Start.Line <= line).Key?.ToString();
+        return sectionName is null ? "spec" : $"{sectionName} (line {line})";
+    }
+
+    private static bool IsScalar(Type t) => t.IsPrimitive || t == typeof(string) || t == typeof(decimal) || Nullable.GetUnderlyingType(t) is { } u && IsScalar(u);
+
+    private static string Snake(string name) => UnderscoredNamingConvention.Instance.Apply(name);
+}

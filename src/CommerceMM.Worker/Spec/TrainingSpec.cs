@@ -1,0 +1,84 @@
+namespace CommerceMM.Worker.Spec;
+
+// The job spec as written in YAML (snake_case keys). Mutable classes because YamlDotNet fills them;
+// everything is validated by SpecLoader before use, and every error names the key.
+
+/// <summary>A whole training job: what to train, on what, how, and where checkpoints go.</summary>
+public sealed class TrainingSpec
+{
+    public JobSection Job { get; set; } = new();
+    public ModelSection Model { get; set; } = new();
+    public DataSection Data { get; set; } = new();
+    public OptimizerSection Optimizer { get; set; } = new();
+    public CheckpointSection Checkpoint { get; set; } = new();
+}
+
+public sealed class JobSection
+{
+    /// <summary>One blob-key segment: the checkpoint folder and the coordinator's route key.</summary>
+    public string Name { get; set; } = "fashion-tiny";
+    /// <summary>Target world size (worker processes).</summary>
+    public int Workers { get; set; } = 2;
+    /// <summary>Smallest world size worth training with after failures.</summary>
+    public int MinWorkers { get; set; } = 1;
+    public long MaxSteps { get; set; } = 300;
+    /// <summary>Seeds model init, masks, negatives, allocations and the data order.</summary>
+    public ulong Seed { get; set; } = 1;
+    /// <summary>Intra-op threads per worker; 0 = cores / workers (at least 1).</summary>
+    public int Threads { get; set; }
+    /// <summary>Steps between heartbeat log lines in the worker's own output.</summary>
+    public int LogEvery { get; set; } = 10;
+}
+
+public sealed class ModelSection
+{
+    /// <summary>tiny, small or base (MODEL.md §2).</summary>
+    public string Preset { get; set; } = "tiny";
+    /// <summary>Task id → weight; missing tasks weigh 1, 0 disables a task.</summary>
+    public Dictionary<string, double> TaskWeights { get; set; } = [];
+    /// <summary>Modality-randomization allocations; empty = full depth only.</summary>
+    public List<AllocationEntry> Allocations { get; set; } = [];
+    public int? Prototypes { get; set; }
+    public double? Dropout { get; set; }
+}
+
+public sealed class AllocationEntry
+{
+    public int Text { get; set; }
+    public int Image { get; set; }
+    public int Fusion { get; set; }
+    public double Probability { get; set; } = 1;
+}
+
+public sealed class DataSection
+{
+    /// <summary>A data set folder holding dataset.json (built by `cmm data build fashion`).</summary>
+    public string Dir { get; set; } = "data/fashion";
+    /// <summary>Rows per rank per step, for each of the two streams.</summary>
+    public int BatchSize { get; set; } = 32;
+    public int Prefetch { get; set; } = 4;
+    public int DecodeWorkers { get; set; } = 1;
+}
+
+public sealed class OptimizerSection
+{
+    public double Lr { get; set; } = 1e-3;
+    public double MinLr { get; set; } = 1e-5;
+    public long WarmupSteps { get; set; } = 30;
+    public double WeightDecay { get; set; } = 0.05;
+    public double MaxGradNorm { get; set; } = 1.0;
+}
+
+public sealed class CheckpointSection
+{
+    /// <summary>Blob store URI: file:DIR (default), or azure: (account from CMM_AZURE_CONNECTION_STRING, never from the spec).</summary>
+    public string Store { get; set; } = "file:runs";
+    public string Container { get; set; } = "commercemm";
+    /// <summary>Periodic checkpoints every N steps; 0 = only on order (preemption).</summary>
+    public long Every { get; set; } = 100;
+    public int KeepLast { get; set; } = 3;
+    /// <summary>Also keep every M-th step forever; 0 = none.</summary>
+    public long KeepEvery { get; set; }
+    /// <summary>Seconds a preempted worker has to finish its step and write its part.</summary>
+    public double GraceSeconds { get; set; } = 60;
+}

@@ -1,0 +1,31 @@
+namespace CommerceMM.Worker;
+
+/// <summary>How a worker process reaches its job. The spec itself comes from the coordinator.</summary>
+public sealed record WorkerOptions
+{
+    public required Uri Coordinator { get; init; }
+    public required string Job { get; init; }
+    /// <summary>The job's bearer token (from the environment or a file, never a flag or the spec).</summary>
+    public required string Token { get; init; }
+    /// <summary>Stable identity: a restarted pod with the same name gets its rank back.</summary>
+    public string WorkerId { get; init; } = $"{Environment.MachineName}-{Environment.ProcessId}";
+    /// <summary>An address of this machine that peers reach for Gloo (the pod IP on Kubernetes).</summary>
+    public string InterfaceHost { get; init; } = "127.0.0.1";
+    /// <summary>Port of this worker's own /metrics; null = none, 0 = any free port.</summary>
+    public int? MetricsPort { get; init; }
+    /// <summary>A collective that takes longer fails (a dead peer is usually detected at once).</summary>
+    public TimeSpan CollectiveTimeout { get; init; } = TimeSpan.FromMinutes(2);
+    /// <summary>Blob store for checkpoints; null = the one the spec names.</summary>
+    public Storage.Blobs.IBlobStore? BlobStore { get; init; }
+}
+
+/// <summary>Exit codes with meaning: supervisors restart on Retry, never on Fatal or BadSpec.</summary>
+public static class WorkerExitCodes
+{
+    /// <summary>Training completed, or the job was stopped (incl. after a preemption checkpoint): nothing is lost.</summary>
+    public const int Done = 0;
+    public const int Fatal = 1;
+    public const int BadSpec = 2;
+    /// <summary>Lost contact with the coordinator: restart this worker; it resumes from the last checkpoint.</summary>
+    public const int Retry = 75;
+}

@@ -1,0 +1,263 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using CommerceMM.Coordinator.Client;
+using CommerceMM.Coordinator.Contracts;
+using CommerceMM.Model.Tasks;
+using CommerceMM.Observability.Collection;
+using CommerceMM.Observability.Hosting;
+using CommerceMM.Observability.Logging;
+using CommerceMM.Observability.Worker;
+using CommerceMM.Storage.Blobs;
+using CommerceMM.Torch;
+using CommerceMM.Torch.Distributed;
+using CommerceMM.Worker.Checkpointing;
+using CommerceMM.Worker.Spec;
+using CommerceMM.Worker.Training;
+using Microsoft.Extensions.Logging;
+
+namespace CommerceMM.Worker;
+
+/// <summary>
+/// A worker process's life: fetch the spec, then for each generation join (rank, world size, store
+/// address), build the Gloo group, restore the newest verified checkpoint or start from the seed, and
+/// train, heartbeating every step and obeying the replies: checkpoint at a step, stop, rejoin. A failed
+/// collective is reported and answered by a new generation; survivors restore and go on.
+/// </summary>
+public sealed class WorkerRunner
+{
+    private enum Outcome { Done, Rejoin }
+
+    private readonly WorkerOptions _options;
+    private readonly ILogger _log;
+    private readonly LogIdentity _identity;
+    private readonly CoordinatorClient _client;
+    private readonly TrainingMetrics _metrics = new();
+    private TrainingSpec _spec = null!;
+    private IBlobStore _store = null!;
+
+    private WorkerRunner(WorkerOptions options, ILoggerFactory loggers, LogIdentity identity)
+    {
+        _options = options;
+        _identity = identity;
+        _log = loggers.CreateLogger("cmm.worker");
+        _client = new CoordinatorClient(new CoordinatorClientOptions { BaseAddress = options.Coordinator, Job = options.Job, Token = options.Token });
+    }
+
+    /// <param name="preempt">cancelled on SIGTERM: finish the step, checkpoint within the grace period, exit <see cref="WorkerExitCodes.Done"/></param>
+    /// <param name="kill">cancelled when waiting is no longer allowed (a second signal)</param>
+    public static async Task<int> RunAsync(WorkerOptions options, ILoggerFactory loggers, LogIdentity identity, CancellationToken preempt, CancellationToken kill)
+    {
+        var runner = new WorkerRunner(options, loggers, identity);
+        try
+        {
+            return await runner.RunAsync(preempt, kill).ConfigureAwait(false);
+        }
+        finally
+        {
+            runner._client.Dispose();
+            runner._metrics.Dispose();
+        }
+    }
+
+    private async Task<int> RunAsync(CancellationToken preempt, CancellationToken kill)
+    {
+        try
+        {
+            _spec = SpecJson.FromJson((await _client.GetSpecAsync(kill).ConfigureAwait(false)).Config);
+        }
+        catch (SpecException e)
+        {
+            _log.LogError("the job spec is invalid: {Problem}", e.Message);
+            return WorkerExitCodes.BadSpec;
+        }
+        catch (CoordinatorException e)
+        {
+            _log.LogError("cannot reach the coordinator at {Address}: {Problem}", _options.Coordinator, e.Message);
+            return WorkerExitCodes.Retry;
+        }
+        _store = _options.BlobStore ?? BlobStores.Open(_spec.Checkpoint);
+        Torch.Torch.NumThreads = _spec.Job.Threads > 0 ? _spec.Job.Threads : Math.Max(1, Environment.ProcessorCount / _spec.Job.Workers);
+
+        using var pipeline = _options.MetricsPort is null ? null : MetricsPipeline.Create();
+        await using var server = pipeline is null ? null : await MetricsServer.StartAsync(pipeline, IPAddress.Any, _options.MetricsPort!.Value, kill).ConfigureAwait(false);
+        if (server is not null) _log.LogInformation("serving metrics at {Uri}", server.MetricsUri);
+
+        while (true)
+        {
+            try
+            {
+                if (await RunGenerationAsync(preempt, kill).ConfigureAwait(false) == Outcome.Done) return WorkerExitCodes.Done;
+            }
+            catch (CoordinatorException e)
+            {
+                _log.LogError("lost the coordinator: {Problem}; exiting so the supervisor restarts this worker", e.Message);
+                return WorkerExitCodes.Retry;
+            }
+        }
+    }
+
+    private async Task<Outcome> RunGenerationAsync(CancellationToken preempt, CancellationToken kill)
+    {
+        var join = await _client.JoinAsync(_options.WorkerId, kill).ConfigureAwait(false);
+        _identity.Set(join.Rank, join.Generation);
+        _log.LogInformation("joined generation {Generation} as rank {Rank} of {World}", join.Generation, join.Rank, join.WorldSize);
+
+        using var tcp = TcpStore.Connect(join.StoreHost, join.StorePort, _options.CollectiveTimeout);
+        using var store = tcp.WithPrefix(join.StorePrefix.TrimEnd('/'));
+        using var group = ProcessGroup.CreateGloo(store, join.Rank, join.WorldSize, _options.CollectiveTimeout, _options.InterfaceHost);
+
+        string configHash = TrainingSession.ConfigHashFor(_spec);
+        var restore = await RestoredCheckpoint.LoadNewestAsync(_store, _spec.Job.Name, configHash, join.Rank,
+            skipped => _log.LogWarning("skipping checkpoint: {Reason}", skipped), kill).ConfigureAwait(false);
+        _log.LogInformation(restore is null ? "no committed checkpoint: starting from seed {Seed}" : "restoring checkpoint step {Step}",
+            restore is null ? _spec.Job.Seed : restore.Manifest.Step);
+
+        await using var session = await TrainingSession.OpenAsync(_spec, join.Rank, join.WorldSize, group, restore, kill).ConfigureAwait(false);
+        await using var publisher = new CheckpointPublisher(_store, _spec.Job.Name, join.Rank, join.WorldSize, _client, _metrics, _log);
+        var generation = new Generation(this, join, session, publisher, configHash);
+        return await generation.TrainAsync(preempt, kill).ConfigureAwait(false);
+    }
+
+    /// <summary>The step loop of one generation.</summary>
+    private sealed class Generation(WorkerRunner owner, JoinResponse join, TrainingSession session, CheckpointPublisher publisher, string configHash)
+    {
+        private long? _checkpointAt;
+        private long _lastPublished = -1;
+        private bool _preemptionOrdered;
+        private TimeSpan Grace => TimeSpan.FromSeconds(owner._spec.Checkpoint.GraceSeconds);
+
+        public async Task<Outcome> TrainAsync(CancellationToken preempt, CancellationToken kill)
+        {
+            long maxSteps = owner._spec.Job.MaxSteps;
+            while (session.Step < maxSteps)
+            {
+                if (preempt.IsCancellationRequested && !_preemptionOrdered) await OrderPreemptionCheckpointAsync(kill).ConfigureAwait(false);
+
+                SessionStep step;
+                var clock = Stopwatch.StartNew();
+                try
+                {
+                    step = await session.StepAsync(kill).ConfigureAwait(false);
+                }
+                catch (TorchException e)
+                {
+                    // A peer vanished or a collective timed out: the coordinator starts a new generation.
+                    owner._log.LogWarning("step {Step} failed: {Problem}; reporting and rejoining", session.Step, e.Message);
+                    await owner._client.ReportFailureAsync(new FailureReport(owner._options.WorkerId, join.Generation, join.Rank, e.Message), kill).ConfigureAwait(false);
+                    return Outcome.Rejoin;
+                }
+                Record(step, clock.Elapsed);
+
+                var reply = await Heartbeat(step, clock.Elapsed, kill).ConfigureAwait(false);
+                if (await Obey(reply, kill).ConfigureAwait(false) is { } outcome) return outcome;
+
+                if (_checkpointAt == session.Step)
+                {
+                    await PublishAsync(kill).ConfigureAwait(false);
+                    if (_preemptionOrdered) return await WaitForStopAsync(kill).ConfigureAwait(false);
+                }
+            }
+            return await FinishAsync(kill).ConfigureAwait(false);
+        }
+
+        private void Record(SessionStep step, TimeSpan elapsed)
+        {
+            var r = step.Result;
+            if (r.Skipped) owner._metrics.RecordSkippedStep();
+            owner._metrics.RecordStep(new StepReport
+            {
+                Step = r.Step,
+                Duration = elapsed,
+                DataWait = TimeSpan.FromSeconds(step.DataWaitSeconds),
+                AllReduce = TimeSpan.FromSeconds(r.Timings.AllReduce),
+                GradNorm = double.IsFinite(r.GradNorm) ? r.GradNorm : null,
+                LearningRate = r.LearningRate,
+                PairSamples = step.PairRows,
+                OmniSamples = step.OmniRows,
+                Tokens = step.Tokens,
+                TaskLosses = r.Tasks.Where(t => t.Status == TaskOutcome.Ok).ToDictionary(t => t.Task, t => t.Loss),
+                TaskWeights = r.Tasks.ToDictionary(t => t.Task, t => t.Weight),
+            });
+            if (r.Step % owner._spec.Job.LogEvery == 0 || r.Skipped)
+            {
+                owner._log.LogInformation("step {Step} {Allocation}: pass1 {Pass1:F4} pass2 {Pass2:F4} grad {Grad:F3} lr {Lr:G3} {Ms:F0} ms (data {Data:F0} ms){Skipped}",
+                    r.Step, r.Allocation, r.Pass1Loss, r.Pass2Loss, r.GradNorm, r.LearningRate, elapsed.TotalMilliseconds, step.DataWaitSeconds * 1000,
+                    r.Skipped ? " SKIPPED (non-finite)" : "");
+            }
+        }
+
+        private Task<OrderReply> Heartbeat(SessionStep step, TimeSpan elapsed, CancellationToken kill) =>
+            owner._client.HeartbeatAsync(new HeartbeatRequest(owner._options.WorkerId, join.Generation, join.Rank, session.Step,
+                step.Result.Tasks.Where(t => t.Status == TaskOutcome.Ok).ToDictionary(t => t.Task, t => t.Loss),
+                elapsed.TotalSeconds, step.DataWaitSeconds), kill);
+
+        /// <summary>Acts on a reply; returns an outcome when this generation is over for this worker.</summary>
+        private async Task<Outcome?> Obey(OrderReply reply, CancellationToken kill)
+        {
+            switch (reply.Order)
+            {
+                case WorkerOrder.Stop:
+                    owner._log.LogInformation("coordinator says stop (job {State}{Reason})", reply.JobState, reply.Reason is null ? "" : ": " + reply.Reason);
+                    await publisher.DrainAsync(Grace).ConfigureAwait(false);
+                    return Outcome.Done;
+                case WorkerOrder.Rejoin:
+                    owner._log.LogWarning("generation {Old} is over (now {New}){Reason}: rejoining", join.Generation, reply.Generation, reply.Reason is null ? "" : ": " + reply.Reason);
+                    return Outcome.Rejoin;
+                case WorkerOrder.Checkpoint when reply.CheckpointStep is { } at && at > _lastPublished:
+                    if (at < session.Step) owner._log.LogWarning("checkpoint ordered at step {At} but this rank is already at {Step}; skipping it", at, session.Step);
+                    else _checkpointAt = at;
+                    break;
+            }
+            return null;
+        }
+
+        private async Task OrderPreemptionCheckpointAsync(CancellationToken kill)
+        {
+            _preemptionOrdered = true;
+            // Two steps ahead, so every rank hears of the order (on its next heartbeat) before reaching that step.
+            var order = await owner._client.OrderCheckpointAsync(
+                new CheckpointOrderRequest(join.Generation, session.Step + 2, "preempted (SIGTERM)", StopAfterCommit: true), kill).ConfigureAwait(false);
+            _checkpointAt = order.Step;
+            owner._log.LogWarning("SIGTERM: checkpoint ordered at step {Step}; exiting once it commits (grace {Grace}s)", order.Step, Grace.TotalSeconds);
+        }
+
+        private async Task PublishAsync(CancellationToken kill)
+        {
+            var (pairs, omni) = session.Positions;
+            var position = JsonSerializer.SerializeToElement(new { pairs, omni });
+            await publisher.PublishAsync(session.Snapshot(), join.Generation, join.Rank, owner._options.WorkerId, configHash, position, kill).ConfigureAwait(false);
+            _lastPublished = session.Step;
+            _checkpointAt = null;
+        }
+
+        /// <summary>After a preemption checkpoint: keep heartbeating (no more steps) until the coordinator says stop, or the grace ends.</summary>
+        private async Task<Outcome> WaitForStopAsync(CancellationToken kill)
+        {
+            var deadline = Stopwatch.StartNew();
+            await publisher.DrainAsync(Grace).ConfigureAwait(false);
+            while (deadline.Elapsed < Grace && !kill.IsCancellationRequested)
+            {
+                var reply = await owner._client.HeartbeatAsync(new HeartbeatRequest(owner._options.WorkerId, join.Generation, join.Rank, session.Step), kill).ConfigureAwait(false);
+                if (reply.Order is WorkerOrder.Stop or WorkerOrder.Rejoin) break;
+                await Task.Delay(TimeSpan.FromSeconds(0.5), kill).ConfigureAwait(false);
+            }
+            owner._log.LogInformation("preemption checkpoint at step {Step} handled; exiting", _lastPublished);
+            return Outcome.Done;
+        }
+
+        /// <summary>The last step: make sure it is committed, then report completion.</summary>
+        private async Task<Outcome> FinishAsync(CancellationToken kill)
+        {
+            if (_lastPublished != session.Step)
+            {
+                await owner._client.OrderCheckpointAsync(new CheckpointOrderRequest(join.Generation, session.Step, "final"), kill).ConfigureAwait(false);
+                await PublishAsync(kill).ConfigureAwait(false);
+            }
+            await publisher.DrainAsync(Grace).ConfigureAwait(false);
+            await owner._client.CompleteAsync(new CompletionReport(owner._options.WorkerId, join.Generation, join.Rank, session.Step), kill).ConfigureAwait(false);
+            owner._log.LogInformation("training complete at step {Step}", session.Step);
+            return Outcome.Done;
+        }
+    }
+}
