@@ -1,0 +1,78 @@
+"""The reference's own full CommerceMM training step (MODEL.md §5), timed for `cmm bench model`.
+
+pass 1 (5 tasks) -> backward -> pass 2 (9 tasks) -> backward -> clip -> AdamW (decay on matrices
+only) -> EMA teacher -> mim_kl centre: what the C# Trainer.Step does in one process. The model,
+weights and batch come from a step dump written by the benchmark, so both sides train the same
+network on the same batch; masks and negatives are drawn fresh every step, as in training.
+
+Usage: /usr/bin/python3 tools/reference/train_step.py DUMP_DIR THREADS REPS
+Prints one JSON line: step_ms (median of REPS after 3 warm-up steps), threads, torch.
+"""
+import json
+import math
+import os
+import statistics
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dump import Dump  # noqa: E402
+from model import CommerceMM  # noqa: E402
+from sampling import hard_negatives, make_plan  # noqa: E402
+import tasks  # noqa: E402
+
+LR, WEIGHT_DECAY, MAX_GRAD_NORM = 1e-4, 0.05, 1.0
+
+
+class Trainer:
+    def __init__(self, d):
+        self.config, self.alloc, self.weights = d.model_config, d.allocation, d.task_weights
+        self.model = CommerceMM(self.config)
+        self.model.load_state_dict(d.weights, strict=True)
+        self.model.train()
+        self.params = [p for _, p in self.model.trainable()]
+        decay = [p for p in self.params if p.dim() >= 2]
+        no_decay = [p for p in self.params if p.dim() < 2]
+        self.optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": WEIGHT_DECAY},
+                                            {"params": no_decay, "weight_decay": 0.0}], lr=LR, foreach=True)
+        self.pairs, self.omni = d.section("pairs"), d.section("omni")
+        self.gen = torch.Generator().manual_seed(1)
+
+    def step(self):
+        self.optimizer.zero_grad(set_to_none=True)
+        plan = make_plan(self.config, self.pairs, self.gen)
+        losses1 = tasks.pass1(self.model, self.pairs, plan, self.alloc, self.weights, hard_negatives(self.gen))
+        total1 = tasks.weighted_total(losses1, self.weights)
+        total1.backward()
+        losses2 = tasks.pass2(self.model, self.omni, self.alloc, self.weights)
+        total2 = tasks.weighted_total(losses2, self.weights)
+        total2.backward()
+        reported = {k: float(v) for k, v in {**losses1, **losses2}.items() if not k.startswith("_") and v is not None}
+        if not all(math.isfinite(v) for v in reported.values()):
+            return reported   # skipped, as the C# trainer does
+        torch.nn.utils.clip_grad_norm_(self.params, MAX_GRAD_NORM)
+        self.optimizer.step()
+        self.model.update_teacher(self.config["mim"]["teacher_momentum"])
+        if "_batch_center" in losses1:
+            self.model.mim_center.lerp_(losses1["_batch_center"], 1 - self.config["mim"]["center_momentum"])
+        return reported
+
+
+def main():
+    directory, threads, reps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    torch.set_num_threads(threads)
+    trainer = Trainer(Dump(directory))
+    for _ in range(3):
+        trainer.step()
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        trainer.step()
+        times.append(time.perf_counter() - start)
+    print(json.dumps({"step_ms": statistics.median(times) * 1e3, "threads": torch.get_num_threads(), "torch": torch.__version__}))
+
+
+if __name__ == "__main__":
+    main()
