@@ -28,7 +28,7 @@ public sealed class EntityDirectory
             var job = new JobEntity(spec, store, time);
             var ledger = new ShardLedgerEntity(spec.Name, store);
             var membership = new MembershipEntity(spec, job, ledger, store, liveness, time, loggers.CreateLogger<MembershipEntity>());
-            var checkpoints = new CheckpointEntity(spec, ledger, job, store, time, loggers.CreateLogger<CheckpointEntity>());
+            var checkpoints = new CheckpointEntity(spec, ledger, job, store, liveness.CheckpointTimeout, time, loggers.CreateLogger<CheckpointEntity>());
             _jobs.Add(spec.Name, new JobEntities(job, membership, ledger, checkpoints));
         }
     }

@@ -16,6 +16,7 @@ public sealed class LivenessOptions
     public const double DefaultJoinPollSeconds = 0.5;
     public const int DefaultStepWindow = 256;
     public const int DefaultMinCheckpointLeadSteps = 2;
+    public const double DefaultCheckpointTimeoutSeconds = 600;
 
     /// <summary>How often workers heartbeat. <value>2 s.</value></summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(DefaultHeartbeatIntervalSeconds);
@@ -41,6 +42,12 @@ public sealed class LivenessOptions
     /// <summary>Fewest steps ahead of the furthest rank that a checkpoint order is placed. <value>2.</value></summary>
     public int MinCheckpointLeadSteps { get; set; } = DefaultMinCheckpointLeadSteps;
 
+    /// <summary>
+    /// How long a checkpoint order may wait for all votes before it is abandoned (a rank that skipped the step, or
+    /// crashed mid-upload, would otherwise block every later order). <value>10 min.</value>
+    /// </summary>
+    public TimeSpan CheckpointTimeout { get; set; } = TimeSpan.FromSeconds(DefaultCheckpointTimeoutSeconds);
+
     /// <summary>How often the background sweep looks for overdue ranks; <see cref="Timeout.InfiniteTimeSpan"/> leaves sweeping to requests (tests). <value>1 s.</value></summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -52,6 +59,7 @@ public sealed class LivenessOptions
         Positive(StartupTimeout, nameof(StartupTimeout));
         Positive(RendezvousTimeout, nameof(RendezvousTimeout));
         Positive(JoinPollInterval, nameof(JoinPollInterval));
+        Positive(CheckpointTimeout, nameof(CheckpointTimeout));
         if (SweepInterval != Timeout.InfiniteTimeSpan)
         {
             Positive(SweepInterval, nameof(SweepInterval));

@@ -156,4 +156,35 @@ public sealed class CheckpointTests
         Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
         Assert.Contains("files[0].sha256", refused.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Heartbeat_OrderReachedButVotesMissingPastTimeout_AbandonsItAndOrdersTheNext()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync(
+            new JobSpec("job-a", Workers: 2, CheckpointEverySteps: 10), options => options.Liveness.CheckpointTimeout = TimeSpan.FromSeconds(60));
+        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
+        CoordinatorClient client = coordinator.Client();
+        async Task<OrderReply> TickAsync(int seconds, long step)
+        {
+            OrderReply last = null!;
+            for (int elapsed = 0; elapsed < seconds; elapsed += 5)
+            {
+                coordinator.Time.AdvanceSeconds(5); // both ranks stay alive (timeout 10 s); only the clock moves
+                await client.HeartbeatAsync(TestCoordinator.Beat(joined[1], "w1", step));
+                last = await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", step));
+            }
+
+            return last;
+        }
+
+        await TickAsync(100, step: 1); // an early periodic order does not expire before its step is reached
+        await TickAsync(5, step: 10);
+        await client.VoteCheckpointAsync(CheckpointFiles.Vote(joined[0], "w0", 10, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", 10, 0)));
+        OrderReply stillWaiting = await client.HeartbeatAsync(TestCoordinator.Beat(joined[1], "w1", 12));
+        OrderReply next = await TickAsync(65, step: 17); // w1 never votes; 65 s after the step was reached the order expires
+
+        Assert.Equal((WorkerOrder.Checkpoint, 10L), (stillWaiting.Order, stillWaiting.CheckpointStep));
+        Assert.Equal((WorkerOrder.Checkpoint, 30L), (next.Order, next.CheckpointStep)); // 17 + 5 lead steps is past 20
+        Assert.Contains("ranks 1 did not vote within 60 s", (await client.GetCheckpointsAsync()).LastFailure, StringComparison.Ordinal);
+    }
 }

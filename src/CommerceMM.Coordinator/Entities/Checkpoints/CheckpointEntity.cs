@@ -12,16 +12,18 @@ internal sealed partial class CheckpointEntity : PersistentEntity<CheckpointStat
     private readonly IShardLedgerEntity _ledger;
     private readonly IJobEntity _job;
     private readonly IBlobStore _store;
+    private readonly TimeSpan _timeout;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    public CheckpointEntity(JobSpec spec, IShardLedgerEntity ledger, IJobEntity job, IBlobStore store, TimeProvider time, ILogger logger)
+    public CheckpointEntity(JobSpec spec, IShardLedgerEntity ledger, IJobEntity job, IBlobStore store, TimeSpan timeout, TimeProvider time, ILogger logger)
         : base(spec.Name, store, "checkpoints", new CheckpointState(null, null, 0, null))
     {
         _spec = spec;
         _ledger = ledger;
         _job = job;
         _store = store;
+        _timeout = timeout;
         _time = time;
         _logger = logger;
     }
@@ -45,6 +47,12 @@ internal sealed partial class CheckpointEntity : PersistentEntity<CheckpointStat
             async () =>
             {
                 DropOrdersOlderThan(generation);
+                if (State.Pending is { ReachedAt: null } reached && maxStep >= reached.Step)
+                {
+                    State = State with { Pending = reached with { ReachedAt = _time.GetUtcNow() } };
+                }
+
+                DropExpiredOrder();
                 if (State.Pending is null
                     && CheckpointSchedule.NextPeriodic(_spec.CheckpointEverySteps, Math.Max(State.LastOrderedStep, State.LastCommitted?.Step ?? 0), maxStep, leadSteps) is { } next
                     && (_spec.MaxSteps is not { } max || next <= max))
@@ -69,6 +77,7 @@ internal sealed partial class CheckpointEntity : PersistentEntity<CheckpointStat
             async () =>
             {
                 DropOrdersOlderThan(generation);
+                DropExpiredOrder();
                 if (State.LastCommitted is { } last && step <= last.Step)
                 {
                     return EntityResult<CheckpointOrderView>.Invalid("atStep", $"step {step} is not after the last committed checkpoint (step {last.Step})");
@@ -122,7 +131,7 @@ internal sealed partial class CheckpointEntity : PersistentEntity<CheckpointStat
                 }
 
                 var recorded = new RecordedVote(vote.Rank, vote.WorkerId, vote.Files, vote.ConfigHash, vote.CodeVersion, vote.DataPosition);
-                p = p with { Votes = [.. p.Votes.Where(v => v.Rank != vote.Rank), recorded] };
+                p = p with { Votes = [.. p.Votes.Where(v => v.Rank != vote.Rank), recorded], ReachedAt = p.ReachedAt ?? _time.GetUtcNow() };
                 State = State with { Pending = p };
                 CheckpointVoteReply reply = p.Votes.Count < p.WorldSize
                     ? new CheckpointVoteReply(CheckpointVoteStatus.Pending, p.Step, $"{p.Votes.Count} of {p.WorldSize} ranks have voted")
@@ -195,6 +204,19 @@ internal sealed partial class CheckpointEntity : PersistentEntity<CheckpointStat
                 LastOrderedStep = State.LastCommitted?.Step ?? 0,
                 LastFailure = $"checkpoint at step {p.Step} of generation {p.Generation} was abandoned: the generation moved on",
             };
+        }
+    }
+
+    /// <summary>
+    /// An order still missing votes a checkpoint timeout after its step was reached never will get them: give it up so
+    /// later orders can go out. Counted from reaching the step, not from ordering, because periodic orders go out early.
+    /// </summary>
+    private void DropExpiredOrder()
+    {
+        if (State.Pending is { ReachedAt: { } reachedAt } p && _time.GetUtcNow() - reachedAt > _timeout)
+        {
+            string missing = string.Join(", ", Enumerable.Range(0, p.WorldSize).Where(r => !p.Votes.Any(v => v.Rank == r)));
+            Failed(p, $"ranks {missing} did not vote within {_timeout.TotalSeconds:0} s");
         }
     }
 

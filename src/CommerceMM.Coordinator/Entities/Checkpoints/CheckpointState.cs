@@ -7,8 +7,9 @@ namespace CommerceMM.Coordinator.Entities.Checkpoints;
 /// <param name="LastOrderedStep">The newest step ever ordered; periodic orders continue after it.</param>
 internal sealed record CheckpointState(PendingCheckpoint? Pending, CommittedCheckpointView? LastCommitted, long LastOrderedStep, string? LastFailure);
 
+/// <param name="ReachedAt">When the first rank reported reaching <see cref="Step"/> (heartbeat or vote); the checkpoint timeout runs from here.</param>
 internal sealed record PendingCheckpoint(
-    long Generation, long Step, int WorldSize, string Reason, bool StopAfterCommit, DateTimeOffset OrderedAt, IReadOnlyList<RecordedVote> Votes)
+    long Generation, long Step, int WorldSize, string Reason, bool StopAfterCommit, DateTimeOffset OrderedAt, IReadOnlyList<RecordedVote> Votes, DateTimeOffset? ReachedAt = null)
 {
     public CheckpointOrderView View() =>
         new(Generation, Step, WorldSize, Reason, StopAfterCommit, Votes.Select(v => v.Rank).Order().ToList());
