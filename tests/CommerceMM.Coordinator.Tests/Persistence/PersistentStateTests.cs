@@ -76,6 +76,20 @@ public sealed class PersistentStateTests : IDisposable
         Assert.Equal((2L, "rank 1 lost"), (reread.Generation, reread.Reason));
     }
 
+    [Fact]
+    public async Task GetAsync_ReactivatedWithSameSpecIncludingConfig_WritesNothing()
+    {
+        var time = new ManualTimeProvider();
+        var spec = new JobSpec("job-a", Workers: 2, Config: System.Text.Json.JsonDocument.Parse("""{"model":{"layers":2}}""").RootElement);
+        await new JobEntity(spec, _store, time).GetAsync();
+        string etag = (await _store.GetPropertiesAsync("job-a/coordinator/job.json"))!.ETag;
+
+        JobSnapshot again = await new JobEntity(spec, _store, time).GetAsync();
+
+        Assert.Equal(etag, (await _store.GetPropertiesAsync("job-a/coordinator/job.json"))!.ETag);
+        Assert.Equal(2, again.Spec.Config!.Value.GetProperty("model").GetProperty("layers").GetInt32());
+    }
+
     public void Dispose()
     {
         try

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using CommerceMM.Coordinator.Contracts;
 using CommerceMM.Coordinator.Entities.Abstractions;
 using CommerceMM.Storage.Blobs;
@@ -23,13 +24,10 @@ internal sealed class JobEntity : PersistentEntity<JobSnapshot>, IJobEntity
     {
         // A restarted coordinator keeps state and generation, but takes the spec it was started with (an operator may
         // have changed, say, the worker count); the first write records it.
-        if (State.Spec != _spec)
+        // Compared as JSON: the spec's opaque Config is a JsonElement, which has no value equality.
+        if (!StateExists || JsonSerializer.Serialize(State.Spec, CoordinatorJson.Options) != JsonSerializer.Serialize(_spec, CoordinatorJson.Options))
         {
             State = State with { Spec = _spec };
-        }
-
-        if (!StateExists || State.Spec != _spec)
-        {
             await SaveAsync(cancellationToken).ConfigureAwait(false);
         }
     }
