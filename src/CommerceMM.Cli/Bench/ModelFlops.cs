@@ -43,6 +43,39 @@ internal static class ModelFlops
         return pass1 + pass2;
     }
 
+    /// <summary>
+    /// The same step done as 14 single-task forward/backward passes: every pass-1 task re-encodes the
+    /// clean pair (trained where the task's loss reaches it, forward only where not), every omni task
+    /// re-encodes its own source and target modalities. The ratio to <see cref="PerStep"/> is the most
+    /// the two-pass scheme can save; the rest of the gap is per-op and per-pass overhead.
+    /// </summary>
+    public static double PerTaskSteps(CommerceMMConfig c, PairInputs pairs, OmniInputs omni, Allocation a)
+    {
+        double b = pairs.Rows, l = c.Text.MaxLength, i = c.Image.PatchCount + 1, fused = l + i, d = c.Dim;
+        double nText = CountTrue(omni.SourceHasText), nImage = CountTrue(omni.SourceHasImage), nBoth = CountBoth(omni);
+        double textF(double rows) => Layer(c, rows, l) * a.Text;
+        double imageF(double rows) => Layer(c, rows, i) * a.Image + rows * c.Image.PatchCount * 2.0 * c.Image.PatchPixels * d;
+        double fusionF(double rows) => Layer(c, rows, fused) * a.Fusion;
+        double realTokens = pairs.Padding.NumEl - CountTrue(pairs.Padding) - 2 * b;
+        double mlmHead = c.MlmProbability * realTokens * (2 * d * d + 2 * d * c.Text.VocabSize);
+        double masked = b * Math.Clamp(Math.Round(c.Image.MaskRatio * c.Image.PatchCount, MidpointRounding.AwayFromZero), 1, c.Image.PatchCount);
+        double teacher = Layer(c, b, i) * a.Image + b * c.Image.PatchCount * 2 * d * c.Mim.Prototypes;
+        double mim(double head) => Train(textF(b)) + imageF(b) + Train(imageF(b) + fusionF(b) + masked * head) + teacher;
+
+        double total = Train(textF(b) + imageF(b))                                            // itc
+                     + Train(textF(b) + imageF(b) + fusionF(3 * b))                           // itm
+                     + textF(b) + Train(imageF(b) + textF(b) + fusionF(b) + mlmHead)          // mlm: clean text unused
+                     + mim(2 * d * d) + mim(2 * d * c.Mim.Prototypes);                        // mim_fr, mim_kl: clean image unused
+        foreach (char s in TaskIds.Modalities)
+            foreach (char t in TaskIds.Modalities)
+            {
+                double source = s switch { 't' => textF(nText), 'v' => imageF(nImage), _ => textF(nText) + imageF(nImage) + fusionF(nBoth) };
+                double target = t switch { 't' => textF(b), 'v' => imageF(b), _ => textF(b) + imageF(b) + fusionF(b) };
+                total += Train(source + target);
+            }
+        return total;
+    }
+
     /// <summary>Forward FLOPs of one transformer layer over n sequences of length s.</summary>
     private static double Layer(CommerceMMConfig c, double n, double s) =>
         n * s * (8.0 * c.Dim * c.Dim + 4.0 * c.Dim * c.FfnDim) + n * 4.0 * s * s * c.Dim;
