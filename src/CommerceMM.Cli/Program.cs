@@ -5,7 +5,9 @@ using CommerceMM.Cli.Hosting;
 var parsed = CmmRootCommand.Create().Parse(args);
 try
 {
-    return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    // ProcessTerminationTimeout = null: System.CommandLine would otherwise exit the process 2 s after
+    // SIGTERM, killing a worker in the middle of its preemption checkpoint. Hosting/Signals handles it.
+    return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
 }
 catch (Exception e) when (UserErrors.Describe(e) is { } message)
 {

@@ -123,7 +123,8 @@ public sealed class WorkerRunner
     private sealed class Generation(WorkerRunner owner, JoinResponse join, TrainingSession session, CheckpointPublisher publisher, string configHash)
     {
         private long? _checkpointAt;
-        private long _lastPublished = -1;
+        // The restored checkpoint is already committed: never order or publish that step again.
+        private long _lastPublished = session.Step;
         private bool _preemptionOrdered;
         private TimeSpan Grace => TimeSpan.FromSeconds(owner._spec.Checkpoint.GraceSeconds);
 

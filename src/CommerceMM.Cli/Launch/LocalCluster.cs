@@ -34,6 +34,8 @@ internal sealed class LocalCluster
             Urls = ["http://127.0.0.1:0"],
             StoreBindHost = "127.0.0.1",
             StorePort = 0,
+            // Workers heartbeat every step; a short interval keeps checkpoint orders only a few steps ahead.
+            Liveness = new LivenessOptions { HeartbeatInterval = TimeSpan.FromSeconds(0.5) },
         }, logging).ConfigureAwait(false);
         Console.WriteLine($"coordinator at {coordinator.BaseAddress} (store port {coordinator.StorePort}); starting {spec.Job.Workers} workers");
 

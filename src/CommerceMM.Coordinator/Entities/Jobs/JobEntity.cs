@@ -25,11 +25,25 @@ internal sealed class JobEntity : PersistentEntity<JobSnapshot>, IJobEntity
         // A restarted coordinator keeps state and generation, but takes the spec it was started with (an operator may
         // have changed, say, the worker count); the first write records it.
         // Compared as JSON: the spec's opaque Config is a JsonElement, which has no value equality.
+        bool changed = false;
         if (!StateExists || JsonSerializer.Serialize(State.Spec, CoordinatorJson.Options) != JsonSerializer.Serialize(_spec, CoordinatorJson.Options))
         {
             State = State with { Spec = _spec };
-            await SaveAsync(cancellationToken).ConfigureAwait(false);
+            changed = true;
         }
+        // Starting a coordinator for a job that ended is a new launch: "the next launch resumes with no flags".
+        // A preempted (Stopped) or Failed job reopens in a new generation and its workers restore the last
+        // committed checkpoint; a Completed one reopens too, and its workers find nothing left to train.
+        if (StateExists && State.HasEnded)
+        {
+            State = State with
+            {
+                State = JobState.Pending, Generation = State.Generation + 1, UpdatedAt = _time.GetUtcNow(),
+                Reason = $"relaunched after: {State.State}{(State.Reason is null ? "" : $" ({State.Reason})")}",
+            };
+            changed = true;
+        }
+        if (changed) await SaveAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public Task<JobSnapshot> GetAsync(CancellationToken cancellationToken = default) =>

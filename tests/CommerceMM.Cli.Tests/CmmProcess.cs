@@ -1,0 +1,62 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace CommerceMM.Cli.Tests;
+
+/// <summary>The real `cmm` program in its own process, its output captured line by line.</summary>
+internal sealed class CmmProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _lines = new();
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int sig);
+
+    public CmmProcess(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "cmm.dll"));
+        foreach (var a in args) info.ArgumentList.Add(a);
+        info.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
+        _process = Process.Start(info)!;
+        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) _lines.Enqueue(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _lines.Enqueue(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public string Output => string.Join("\n", _lines);
+
+    /// <summary>Waits until a line contains text (or the process exits, or the deadline passes).</summary>
+    public bool WaitForLine(string text, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < timeout)
+        {
+            if (_lines.Any(l => l.Contains(text, StringComparison.Ordinal))) return true;
+            if (_process.HasExited) return false;
+            Thread.Sleep(100);
+        }
+        return false;
+    }
+
+    public void Terminate() => kill(_process.Id, 15);
+
+    public int WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout))
+        {
+            _process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"cmm did not exit within {timeout}; output:\n{Output}");
+        }
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        _process.Dispose();
+    }
+}

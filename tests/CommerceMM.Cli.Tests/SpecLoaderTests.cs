@@ -1,0 +1,74 @@
+using CommerceMM.Cli.Hosting;
+using CommerceMM.Worker.Spec;
+
+namespace CommerceMM.Cli.Tests;
+
+public class SpecLoaderTests
+{
+    private static readonly Dictionary<string, string> NoEnvironment = [];
+
+    [Fact]
+    public void EmbeddedDefault_IsValid_AndMatchesTheClusterFile()
+    {
+        var spec = SpecLoader.Load(SpecSource.EmbeddedDefault(), NoEnvironment);
+        Assert.Equal("fashion-tiny", spec.Job.Name);
+        Assert.Equal(4, spec.Model.Allocations.Count);
+    }
+
+    [Fact]
+    public void Load_UnknownKey_NamesIt()
+    {
+        var error = Assert.Throws<SpecException>(() => SpecLoader.Load("data:\n  batch_sise: 4\n", NoEnvironment));
+        Assert.Equal("data.batch_sise", error.Key);
+    }
+
+    [Fact]
+    public void Load_WrongType_NamesTheKey()
+    {
+        var error = Assert.Throws<SpecException>(() => SpecLoader.Load("job:\n  workers: many\n", NoEnvironment));
+        Assert.Equal("job.workers", error.Key);
+    }
+
+    [Fact]
+    public void Load_EnvironmentThenSet_OverrideInThatOrder()
+    {
+        var environment = new Dictionary<string, string> { ["CMM_DATA_BATCH_SIZE"] = "7", ["CMM_JOB_MAX_STEPS"] = "500" };
+        var spec = SpecLoader.Load("data:\n  batch_size: 3\n", environment, ["job.max_steps=900"]);
+        Assert.Equal(7, spec.Data.BatchSize);
+        Assert.Equal(900, spec.Job.MaxSteps);
+    }
+
+    [Fact]
+    public void Load_SetUnknownKey_ListsSettableKeys()
+    {
+        var error = Assert.Throws<SpecException>(() => SpecLoader.Load("", NoEnvironment, ["data.batchsize=3"]));
+        Assert.Contains("data.batch_size", error.Message);
+    }
+
+    [Theory]
+    [InlineData("model.preset=huge", "model.preset")]
+    [InlineData("job.name=../etc", "job.name")]
+    [InlineData("checkpoint.store=s3://bucket", "checkpoint.store")]
+    [InlineData("optimizer.lr=-1", "optimizer.lr")]
+    [InlineData("job.min_workers=5", "job.min_workers")]
+    public void Load_BadValue_NamesTheKey(string assignment, string key)
+    {
+        var error = Assert.Throws<SpecException>(() => SpecLoader.Load("", NoEnvironment, [assignment]));
+        Assert.Equal(key, error.Key);
+    }
+
+    [Fact]
+    public void Load_BadModelShape_NamesTheModelKey()
+    {
+        var error = Assert.Throws<SpecException>(() => SpecLoader.Load("model:\n  allocations:\n    - {text: 9, image: 1, fusion: 1}\n", NoEnvironment));
+        Assert.Equal("model.allocations[0].text", error.Key);
+    }
+
+    [Fact]
+    public void SpecJson_RoundTrips()
+    {
+        var spec = SpecLoader.Load(SpecSource.EmbeddedDefault(), NoEnvironment, ["data.batch_size=5"]);
+        var back = SpecJson.FromJson(SpecJson.ToJson(spec));
+        Assert.Equal(SpecLoader.ToYaml(spec), SpecLoader.ToYaml(back));
+    }
+}

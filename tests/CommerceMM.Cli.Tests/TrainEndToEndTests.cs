@@ -1,0 +1,85 @@
+using CommerceMM.Storage.Checkpoints;
+using CommerceMM.Storage.FileSystem;
+using CommerceMM.Torch.Serialization;
+using CommerceMM.Worker.Checkpointing;
+
+namespace CommerceMM.Cli.Tests;
+
+/// <summary>
+/// `cmm train` as a user runs it: a coordinator, real worker processes, real Gloo, checkpoints in a
+/// real file blob store. Small (8 rows, a handful of steps) so the suite stays quick on 2 cores.
+/// </summary>
+[Collection(EndToEndCollection.Name)]
+public sealed class TrainEndToEndTests(SmallCorpus corpus) : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(4);
+    private readonly string _runs = Directory.CreateTempSubdirectory("cmm-e2e-runs-").FullName;
+
+    private string[] Args(string job, int workers, int steps, int every, params string[] extra) =>
+    [
+        "train", "--workers", workers.ToString(),
+        "--set", $"job.name={job}", "--set", $"job.max_steps={steps}", "--set", "job.log_every=1",
+        "--set", $"data.dir={corpus.Directory}", "--set", "data.batch_size=8",
+        "--set", "optimizer.warmup_steps=2", "--set", $"checkpoint.every={every}", "--set", $"checkpoint.store=file:{_runs}",
+        "--set", "model.prototypes=32", .. extra,
+    ];
+
+    private async Task<Dictionary<string, float[]>> CommittedWeights(string job, long step)
+    {
+        var store = new FileBlobStore(_runs);
+        var latest = await CheckpointCommitter.ReadLatestAsync(store, job);
+        Assert.NotNull(latest);
+        Assert.Equal(step, latest.Value.Pointer.Step);
+        await using var download = await store.OpenReadAsync(CheckpointLayout.FileKey(job, step, CheckpointFiles.Model));
+        using var file = SafeTensors.Read(download!.Content, "model.safetensors");
+        return file.Tensors.Where(t => t.Tensor.DType == CommerceMM.Torch.DType.Float32).ToDictionary(t => t.Name, t => t.Tensor.ToArray<float>());
+    }
+
+    [Fact]
+    public async Task Train_TwoWorkers_CompletesWithPeriodicAndFinalCheckpoints()
+    {
+        using var cmm = new CmmProcess(Args("e2e-basic", workers: 2, steps: 7, every: 2));
+        int exit = cmm.WaitForExit(Patience);
+        Assert.True(exit == 0, cmm.Output);
+        Assert.Contains("Completed", cmm.Output);
+        var store = new FileBlobStore(_runs);
+        var committed = (await CheckpointCatalog.ListAsync(store, "e2e-basic")).Where(f => f.HasManifest).Select(f => f.Step).ToList();
+        // Periodic orders land on multiples of checkpoint.every far enough ahead of the ranks; the final step always commits.
+        Assert.True(committed.Count >= 2, cmm.Output);
+        Assert.Equal(7L, committed[^1]);
+        Assert.All(committed.SkipLast(1), s => Assert.Equal(0, s % 2));
+        var manifest = await CheckpointCatalog.ReadManifestAsync(store, "e2e-basic", 7);
+        Assert.Equal(2, manifest!.WorldSize);
+        Assert.Contains(manifest.Files, f => f.Path == "rank-00001/state.json");
+    }
+
+    [Fact]
+    public async Task Preempt_ThenRestartWithNoFlags_EndsWithTheUninterruptedRunsWeights()
+    {
+        const int steps = 8;
+        using (var straight = new CmmProcess(Args("e2e-straight", 2, steps, every: 100)))
+            Assert.True(straight.WaitForExit(Patience) == 0, straight.Output);
+        var expected = await CommittedWeights("e2e-straight", steps);
+
+        using (var first = new CmmProcess(Args("e2e-preempted", 2, steps, every: 100)))
+        {
+            Assert.True(first.WaitForLine("step 2 ", Patience), first.Output);
+            first.Terminate(); // SIGTERM, as Kubernetes sends on preemption
+            Assert.True(first.WaitForExit(Patience) == 0, first.Output);
+            Assert.Contains("SIGTERM: checkpoint ordered", first.Output);
+        }
+        using (var second = new CmmProcess(Args("e2e-preempted", 2, steps, every: 100)))
+        {
+            Assert.True(second.WaitForExit(Patience) == 0, second.Output);
+            Assert.Contains("restoring checkpoint step", second.Output);
+        }
+        var resumed = await CommittedWeights("e2e-preempted", steps);
+        Assert.Equal(expected.Keys.Order(), resumed.Keys.Order());
+        foreach (var (name, values) in expected)
+            for (int i = 0; i < values.Length; i++)
+                Assert.True(Math.Abs(values[i] - resumed[name][i]) <= 1e-5f * Math.Abs(values[i]) + 1e-6f,
+                    $"{name}[{i}]: uninterrupted {values[i]:R}, preempted and resumed {resumed[name][i]:R}");
+    }
+
+    public void Dispose() => Directory.Delete(_runs, recursive: true);
+}
