@@ -9,7 +9,12 @@ namespace CommerceMM.Model;
 /// <param name="Images">(B, C, H, W) float32</param>
 /// <param name="TokenIds">(B, L) int64</param>
 /// <param name="Padding">(B, L) bool</param>
-public sealed record PairInputs(Tensor Images, Tensor TokenIds, Tensor Padding)
+/// <param name="SampleSeeds">
+/// Optional per-row seeds (from the sample's identity): the MLM and patch masks of a row are then a
+/// function of the sample, not of which rank or row it landed on, so a job masks identically on any
+/// world size. Null draws every row from the step generator.
+/// </param>
+public sealed record PairInputs(Tensor Images, Tensor TokenIds, Tensor Padding, ulong[]? SampleSeeds = null)
 {
     public long Rows => TokenIds.Size(0);
 }

@@ -117,4 +117,22 @@ public class LossTests
         Assert.Equal(TaskOutcome.Absent, itm.Status);
         Assert.True(double.IsNaN(itm.Loss));
     }
+
+    [Fact]
+    public void Pass1Plan_SampleSeeds_MasksFollowTheSampleNotTheRow()
+    {
+        using var batches = new TestBatches(Tiny, rows: 4, seed: 8);
+        using var scope = DisposeScope.Open();
+        var p = batches.Pairs;
+        ulong[] seeds = [11, 22, 33, 44];
+        var order = Torch.Torch.FromArray(new long[] { 2, 0, 3, 1 });
+        var shuffled = new PairInputs(p.Images.IndexSelect(0, order), p.TokenIds.IndexSelect(0, order), p.Padding.IndexSelect(0, order), [33, 11, 44, 22]);
+        using var g1 = new Generator(1);
+        using var g2 = new Generator(999); // a different rank's generator must not matter
+        using var plan = Pass1Plan.Create(Tiny, p with { SampleSeeds = seeds }, g1);
+        using var shuffledPlan = Pass1Plan.Create(Tiny, shuffled, g2);
+        Assert.Equal(plan.MlmLabels.IndexSelect(0, order).ToArray<long>(), shuffledPlan.MlmLabels.ToArray<long>());
+        Assert.Equal(plan.MlmInputIds.IndexSelect(0, order).ToArray<long>(), shuffledPlan.MlmInputIds.ToArray<long>());
+        Assert.Equal(plan.PatchMask.IndexSelect(0, order).ToArray<bool>(), shuffledPlan.PatchMask.ToArray<bool>());
+    }
 }

@@ -19,6 +19,9 @@ public sealed class Pass1
     private readonly Generator _generator;
     private readonly long _length;
     private Tensor _text = null!, _image = null!, _textEmbedding = null!, _imageEmbedding = null!, _scale = null!;
+    // Selected MLM tokens and masked patches over all ranks: losses averaged over such positions are
+    // normalised by the global count, so N ranks reproduce one process's mean even when counts differ.
+    private long _globalMlmTokens, _globalMaskedPatches;
 
     private Pass1(CommerceMMModel model, PairInputs inputs, Pass1Plan plan, Allocation allocation, Collectives collectives, Generator generator)
     {
@@ -40,12 +43,25 @@ public sealed class Pass1
         using var scope = DisposeScope.Open();
         var pass = new Pass1(model, inputs, plan, allocation, collectives, generator);
         pass.EncodeClean();
+        if (weight(TaskIds.Mlm) != 0 || weight(TaskIds.MimFr) != 0 || weight(TaskIds.MimKl) != 0) pass.CountPositions();
         output.Add(TaskIds.Itc, weight(TaskIds.Itc), pass.Itc);
         output.Add(TaskIds.Itm, weight(TaskIds.Itm), () => pass.Itm(output));
         output.Add(TaskIds.Mlm, weight(TaskIds.Mlm), pass.Mlm);
         pass.Mim(output, weight(TaskIds.MimFr), weight(TaskIds.MimKl));
         return output;
     }
+
+    private void CountPositions()
+    {
+        using var selected = _plan.MlmLabels.Ne(-100);
+        using var tokens = selected.Sum();
+        using var patches = _plan.PatchMask.Sum();
+        long[] global = _collectives.SumCounts([tokens.ItemLong(), patches.ItemLong()]);
+        (_globalMlmTokens, _globalMaskedPatches) = (global[0], global[1]);
+    }
+
+    /// <summary>Σ over this rank's positions, scaled so that averaging over ranks gives the global mean.</summary>
+    private Tensor GlobalMean(Tensor sum, long globalCount) => sum * ((double)_collectives.World / globalCount);
 
     private void EncodeClean()
     {
@@ -116,12 +132,13 @@ public sealed class Pass1
     /// <summary>mlm: cross-entropy at the corrupted positions, fusing the masked text with the clean image.</summary>
     private Tensor? Mlm()
     {
+        if (_globalMlmTokens == 0) return null;
         var selected = _plan.MlmLabels.Ne(-100);                                                      // (B, L)
-        if (selected.Sum().ItemLong() == 0) return null;
+        if (selected.Sum().ItemLong() == 0) return Torch.Torch.Scalar(0); // other ranks hold all of this step's positions
         var maskedText = _model.Text.Forward(_plan.MlmInputIds, _inputs.Padding, _allocation.Text);
         var fused = _model.Fusion.Forward(maskedText, _inputs.Padding, _image, _allocation.Fusion);   // (B, L + N + 1, d)
         var hidden = fused.Slice(1, 0, _length).MaskedSelectRows(selected);                            // (S, d)
-        return Losses.CrossEntropy(_model.Mlm.Forward(hidden), _plan.MlmLabels.MaskedSelectRows(selected));
+        return GlobalMean(Losses.CrossEntropy(_model.Mlm.Forward(hidden), _plan.MlmLabels.MaskedSelectRows(selected), Reduction.Sum), _globalMlmTokens);
     }
 
     /// <summary>
@@ -146,8 +163,8 @@ public sealed class Pass1
             var teacherImage = _model.Teacher.Image.Forward(_inputs.Images, null, _allocation.Image);
             teacherPatches = teacherImage.Slice(1, 1, teacherImage.Size(1));
         }
-        bool anyMasked = student.Size(0) > 0; // an empty batch (end of epoch on this rank) has none
-        output.Add(TaskIds.MimFr, frWeight, () => anyMasked ? FeatureRegression(student, teacherPatches.MaskedSelectRows(mask)) : null);
+        bool anyMasked = _globalMaskedPatches > 0, mineMasked = student.Size(0) > 0; // an empty batch (end of epoch on a rank) has none
+        output.Add(TaskIds.MimFr, frWeight, () => !anyMasked ? null : mineMasked ? FeatureRegression(student, teacherPatches.MaskedSelectRows(mask)) : Torch.Torch.Scalar(0));
         if (klWeight == 0)
         {
             output.Add(TaskIds.MimKl, 0, () => null);
@@ -155,7 +172,7 @@ public sealed class Pass1
         }
         var teacherScores = TeacherScores(teacherPatches);                                             // (B, N, K)
         output.CenterEstimate = (DisposeScope.Detach(teacherScores.Sum([0, 1])), teacherScores.Size(0) * teacherScores.Size(1));
-        output.Add(TaskIds.MimKl, klWeight, () => anyMasked ? PrototypeKl(student, teacherScores.MaskedSelectRows(mask)) : null);
+        output.Add(TaskIds.MimKl, klWeight, () => !anyMasked ? null : mineMasked ? PrototypeKl(student, teacherScores.MaskedSelectRows(mask)) : Torch.Torch.Scalar(0));
     }
 
     /// <summary>mim_fr: mean over masked patches of ‖n(pred) − n(target)‖² = 2 − 2·cos.</summary>
@@ -163,7 +180,7 @@ public sealed class Pass1
     {
         var prediction = _model.MimPredictor.Forward(student).Normalize(-1);
         var cosine = (prediction * target.Normalize(-1)).Sum(-1);
-        return (2.0 - cosine * 2.0).Mean();
+        return GlobalMean((2.0 - cosine * 2.0).Sum(), _globalMaskedPatches);
     }
 
     /// <summary>Cosine similarity of each teacher patch feature to each teacher prototype: (B, N, K), no gradient.</summary>
@@ -185,6 +202,6 @@ public sealed class Pass1
         Tensor teacherProbabilities;
         using (Torch.Torch.NoGrad())
             teacherProbabilities = ((maskedTeacherScores - _model.MimCenter) / mim.TeacherTemperature).Softmax(-1);
-        return Losses.KlDiv(logStudent, teacherProbabilities, Reduction.BatchMean);
+        return GlobalMean(Losses.KlDiv(logStudent, teacherProbabilities, Reduction.Sum), _globalMaskedPatches);
     }
 }

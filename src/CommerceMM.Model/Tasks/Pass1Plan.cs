@@ -29,9 +29,27 @@ public sealed class Pass1Plan : IDisposable
     public static Pass1Plan Create(CommerceMMConfig config, PairInputs inputs, Generator generator)
     {
         using var scope = DisposeScope.Open();
-        var (ids, labels) = CorruptForMlm(config, inputs.TokenIds, inputs.Padding, generator);
-        var patches = MaskPatches(config.Image, inputs.Rows, generator);
-        return new Pass1Plan(scope.MoveToOuter(ids), scope.MoveToOuter(labels), scope.MoveToOuter(patches));
+        if (inputs.SampleSeeds is not { } seeds)
+        {
+            var (ids, labels) = CorruptForMlm(config, inputs.TokenIds, inputs.Padding, generator);
+            var patches = MaskPatches(config.Image, inputs.Rows, generator);
+            return new Pass1Plan(scope.MoveToOuter(ids), scope.MoveToOuter(labels), scope.MoveToOuter(patches));
+        }
+        if (seeds.Length != inputs.Rows) throw new ArgumentException($"{seeds.Length} sample seeds for {inputs.Rows} rows");
+        if (seeds.Length == 0) return Create(config, inputs, generator); // nothing to draw either way
+        var rowIds = new List<Tensor>(seeds.Length);
+        var rowLabels = new List<Tensor>(seeds.Length);
+        var rowPatches = new List<Tensor>(seeds.Length);
+        for (int r = 0; r < seeds.Length; r++)
+        {
+            using var rowGenerator = new Generator(seeds[r]);
+            var (ids, labels) = CorruptForMlm(config, inputs.TokenIds.Slice(0, r, r + 1), inputs.Padding.Slice(0, r, r + 1), rowGenerator);
+            rowIds.Add(ids);
+            rowLabels.Add(labels);
+            rowPatches.Add(MaskPatches(config.Image, 1, rowGenerator));
+        }
+        return new Pass1Plan(scope.MoveToOuter(Torch.Torch.Cat(rowIds)), scope.MoveToOuter(Torch.Torch.Cat(rowLabels)),
+                             scope.MoveToOuter(Torch.Torch.Cat(rowPatches)));
     }
 
     /// <summary>BERT's rule: select 15% of real tokens; of those 80% → [MASK], 10% → a random id, 10% kept.</summary>

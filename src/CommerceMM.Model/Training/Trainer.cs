@@ -48,11 +48,11 @@ public sealed class Trainer : IDisposable
 
         using var plan = Pass1Plan.Create(config, pairs, generator);
         using var pass1 = Pass1.Run(_model, pairs, plan, allocation, _collectives, generator, Weight);
-        pass1.Total?.Backward();   // no gradient all-reduce yet: pass 2 accumulates into the same gradients
+        BackwardIfAny(pass1.Total);   // no gradient all-reduce yet: pass 2 accumulates into the same gradients
         double pass1Seconds = clock.Elapsed.TotalSeconds;
 
         using var pass2 = Pass2.Run(_model, omni, allocation, _collectives, Weight);
-        pass2.Total?.Backward();
+        BackwardIfAny(pass2.Total);
         double pass2Seconds = clock.Elapsed.TotalSeconds - pass1Seconds;
 
         var tasks = pass1.Results.Concat(pass2.Results).ToList();
@@ -85,6 +85,12 @@ public sealed class Trainer : IDisposable
         Optimizer.ZeroGrad();
         return new StepResult(step, allocation, tasks, loss1, loss2, gradNorm, lr, Skipped: false,
             new StepTimings(pass1Seconds, pass2Seconds, allReduceSeconds, clock.Elapsed.TotalSeconds - optimizerStart));
+    }
+
+    /// <summary>A rank whose share of every task was empty holds a constant loss: nothing to back-propagate.</summary>
+    private static void BackwardIfAny(Tensor? total)
+    {
+        if (total is { RequiresGrad: true }) total.Backward();
     }
 
     /// <summary>centre ← m·centre + (1 − m)·(mean teacher scores over every rank's patch tokens); only in steps where mim_kl ran.</summary>

@@ -108,7 +108,7 @@ public sealed class TrainingSession : IAsyncDisposable
         using var omni = await _omni.NextAsync(cancellationToken).ConfigureAwait(false);
         DataWaitSeconds = Stopwatch.GetElapsedTime(waitStart).TotalSeconds;
         var result = Trainer.Step(
-            new PairInputs(pairs.Images, pairs.TokenIds, pairs.PaddingMask),
+            new PairInputs(pairs.Images, pairs.TokenIds, pairs.PaddingMask, SampleSeeds.For(_spec.Job.Seed, pairs.Epoch, pairs.Keys)),
             new OmniInputs(omni.SourceHasText, omni.SourceHasImage, omni.SourceImages, omni.SourceTokenIds, omni.SourcePaddingMask,
                            omni.TargetImages, omni.TargetTokenIds, omni.TargetPaddingMask),
             Step);

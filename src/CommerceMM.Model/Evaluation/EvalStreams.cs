@@ -1,0 +1,147 @@
+using CommerceMM.Data.Format;
+using CommerceMM.Data.Loading;
+using CommerceMM.Torch;
+
+namespace CommerceMM.Model.Evaluation;
+
+/// <summary>
+/// Reads a commerce data set's held-out streams into an <see cref="EvalSet"/>: the gallery from
+/// "eval_pairs", queries and photos from "eval_omni" (listings are not a §7 task), and probe
+/// training items from the training stream "pairs".
+/// </summary>
+public static class EvalStreams
+{
+    /// <exception cref="DatasetException">A stream is missing or empty, or an eval source names no gallery product.</exception>
+    public static async Task<EvalSet> ReadAsync(EvalStreamOptions options, CancellationToken cancellationToken = default)
+    {
+        options.Validate();
+        var gallery = await ReadProductsAsync(options, StreamNames.EvalPairs, int.MaxValue, cancellationToken).ConfigureAwait(false);
+        var probe = await ReadProductsAsync(options, StreamNames.Pairs, options.ProbeTrainItems, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // The first N by key, not the first N read, so --limit picks the same products whatever the seed.
+            var order = Enumerable.Range(0, gallery.Keys.Length).OrderBy(i => gallery.Keys[i], StringComparer.Ordinal)
+                                  .Take(options.GalleryLimit ?? int.MaxValue).ToArray();
+            var galleryRows = Select(gallery.Rows, order);
+            var rowOf = order.Select((source, row) => (gallery.Keys[source], row)).ToDictionary(x => x.Item1, x => x.row, StringComparer.Ordinal);
+            var (queries, photos) = await ReadSourcesAsync(options, rowOf, complete: options.GalleryLimit is null, cancellationToken).ConfigureAwait(false);
+            return new EvalSet(galleryRows, queries, photos, probe.Rows);
+        }
+        finally
+        {
+            Dispose(gallery.Rows);
+        }
+    }
+
+    /// <summary>
+    /// The product an omni sample refers to. The builder names omni samples after their product plus
+    /// one kind suffix ("{product}-q", "-p", "-l"); the target is that same product.
+    /// </summary>
+    public static string ProductKey(string omniKey)
+    {
+        int dash = omniKey.LastIndexOf('-');
+        return dash > 0 ? omniKey[..dash] : throw new DatasetException($"omni sample key '{omniKey}' has no '-kind' suffix naming its product");
+    }
+
+    private static async Task<(string[] Keys, ProductRows Rows)> ReadProductsAsync(EvalStreamOptions o, string stream, int max, CancellationToken ct)
+    {
+        await using var loader = DataLoader.Pairs(LoaderOptions(o, stream));
+        var keys = new List<string>();
+        var batches = new List<PairBatch>();
+        try
+        {
+            while (keys.Count < max)
+            {
+                var batch = await loader.NextAsync(ct).ConfigureAwait(false);
+                batches.Add(batch);
+                keys.AddRange(batch.Keys);
+                if (batch.EndOfEpoch) break;
+            }
+            int n = Math.Min(max, keys.Count);
+            if (n == 0) throw new DatasetException($"stream '{stream}' of '{o.DatasetDirectory}' yielded no readable sample");
+            var rows = new ProductRows(
+                CatRows(batches.Select(b => b.TokenIds), n), CatRows(batches.Select(b => b.PaddingMask), n), CatRows(batches.Select(b => b.Images), n),
+                batches.SelectMany(b => b.Categories.ToArray<long>()).Take(n).Select(c => (int)c).ToArray());
+            return (keys.Take(n).ToArray(), rows);
+        }
+        finally
+        {
+            foreach (var b in batches) b.Dispose();
+        }
+    }
+
+    private static async Task<(QueryRows, PhotoRows)> ReadSourcesAsync(EvalStreamOptions o, IReadOnlyDictionary<string, int> rowOf, bool complete, CancellationToken ct)
+    {
+        await using var loader = DataLoader.Omni(LoaderOptions(o, StreamNames.EvalOmni));
+        var queryIds = new List<Tensor>();
+        var queryPadding = new List<Tensor>();
+        var photoImages = new List<Tensor>();
+        var queryProducts = new List<int>();
+        var photoProducts = new List<int>();
+        try
+        {
+            while (true)
+            {
+                using var batch = await loader.NextAsync(ct).ConfigureAwait(false);
+                long[] kinds = batch.Kinds.ToArray<long>();
+                var queries = new List<long>();
+                var photos = new List<long>();
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    string product = ProductKey(batch.Keys[i]);
+                    if (!rowOf.TryGetValue(product, out int row))
+                    {
+                        if (complete) throw new DatasetException($"eval source '{batch.Keys[i]}' refers to product '{product}', which is not in '{StreamNames.EvalPairs}'");
+                        continue;   // its product was cut by the gallery limit
+                    }
+                    if (kinds[i] == (long)PairKind.Query) { queries.Add(i); queryProducts.Add(row); }
+                    else if (kinds[i] == (long)PairKind.Photo) { photos.Add(i); photoProducts.Add(row); }
+                }
+                using (var index = Torch.Torch.FromArray(queries.ToArray()))
+                {
+                    queryIds.Add(batch.SourceTokenIds.IndexSelect(0, index));
+                    queryPadding.Add(batch.SourcePaddingMask.IndexSelect(0, index));
+                }
+                using (var index = Torch.Torch.FromArray(photos.ToArray()))
+                    photoImages.Add(batch.SourceImages.IndexSelect(0, index));
+                if (batch.EndOfEpoch) break;
+            }
+            if (queryProducts.Count == 0 || photoProducts.Count == 0)
+                throw new DatasetException($"stream '{StreamNames.EvalOmni}' of '{o.DatasetDirectory}' has no query or no photo for the gallery");
+            return (new QueryRows(Torch.Torch.Cat(queryIds), Torch.Torch.Cat(queryPadding), queryProducts.ToArray()),
+                    new PhotoRows(Torch.Torch.Cat(photoImages), photoProducts.ToArray()));
+        }
+        finally
+        {
+            foreach (var t in queryIds.Concat(queryPadding).Concat(photoImages)) t.Dispose();
+        }
+    }
+
+    private static LoaderOptions LoaderOptions(EvalStreamOptions o, string stream) => new()
+    {
+        DatasetDirectory = o.DatasetDirectory, Stream = stream, BatchSize = o.BatchSize, TextLength = o.TextLength,
+        Seed = o.Seed, Prefetch = 2, Workers = 1,
+    };
+
+    /// <summary>The first <paramref name="rows"/> rows of the concatenated batches.</summary>
+    private static Tensor CatRows(IEnumerable<Tensor> parts, int rows)
+    {
+        using var all = Torch.Torch.Cat(parts.ToList());
+        using var head = all.Slice(0, 0, rows);
+        return head.Clone();   // a copy, so the rest of the concatenation is freed
+    }
+
+    private static ProductRows Select(ProductRows rows, int[] order)
+    {
+        using var index = Torch.Torch.FromArray(order.Select(i => (long)i).ToArray());
+        return new ProductRows(rows.TokenIds.IndexSelect(0, index), rows.Padding.IndexSelect(0, index), rows.Images.IndexSelect(0, index),
+                               order.Select(i => rows.Categories[i]).ToArray());
+    }
+
+    private static void Dispose(ProductRows rows)
+    {
+        rows.TokenIds.Dispose();
+        rows.Padding.Dispose();
+        rows.Images.Dispose();
+    }
+}
