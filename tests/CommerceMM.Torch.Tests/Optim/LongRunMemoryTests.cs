@@ -5,6 +5,7 @@ using Xunit.Abstractions;
 namespace CommerceMM.Torch.Tests.Optim;
 
 /// <summary>Leaks show up only over many steps: run 20,000 and require resident memory to stay flat.</summary>
+[Collection(LiveTensorCountCollection.Name)]
 public class LongRunMemoryTests(ITestOutputHelper output)
 {
     // The first few thousand steps grow RSS while JIT tiering and malloc arenas settle (measured: +35 MiB, then flat

@@ -1,5 +1,6 @@
 namespace CommerceMM.Torch.Tests.Tensors;
 
+[Collection(LiveTensorCountCollection.Name)]
 public class DisposeScopeTests
 {
     [Fact]
