@@ -1,0 +1,148 @@
+using CommerceMM.Model.Config;
+
+namespace CommerceMM.Scale.Config;
+
+/// <summary>Text tokens (titles/descriptions) and the tokenizer's special ids; the table shares the vocabulary.</summary>
+public sealed record ScaleTextConfig
+{
+    public int VocabSize { get; init; } = 4000;
+    public int Layers { get; init; } = 1;
+    /// <summary>Tokens per text, [CLS] and [SEP] included.</summary>
+    public int MaxLength { get; init; } = 24;
+    public int PadId { get; init; } = 0;
+    public int ClsId { get; init; } = 2;
+    public int SepId { get; init; } = 3;
+    public int MaskId { get; init; } = 4;
+}
+
+/// <summary>Table: "key: value; key: value" tokens of the product's attributes, each key and each value one entity.</summary>
+public sealed record ScaleTableConfig
+{
+    public int Layers { get; init; } = 1;
+    /// <summary>Tokens per table, [CLS] and [SEP] included.</summary>
+    public int MaxLength { get; init; } = 32;
+}
+
+/// <summary>Image: a ViT over non-overlapping patches.</summary>
+public sealed record ScaleImageConfig
+{
+    public int Channels { get; init; } = 1;
+    public int Size { get; init; } = 28;
+    public int Patch { get; init; } = 7;
+    public int Layers { get; init; } = 1;
+
+    public int PatchCount => Size / Patch * (Size / Patch);
+    public int PatchPixels => Channels * Patch * Patch;
+}
+
+/// <summary>Video: a fixed number of frames, each average-pooled by <see cref="Pool"/> and flattened into one token.</summary>
+public sealed record ScaleVideoConfig
+{
+    public int Frames { get; init; } = 4;
+    public int Channels { get; init; } = 1;
+    public int Size { get; init; } = 28;
+    /// <summary>Average-pooling window per side before flattening (ours: a 28×28 frame becomes 7×7 = 49 features).</summary>
+    public int Pool { get; init; } = 4;
+    public int Layers { get; init; } = 1;
+
+    public int FrameFeatures => Channels * (Size / Pool) * (Size / Pool);
+}
+
+/// <summary>Audio: log-mel frames, one token per frame, padded up to <see cref="MaxFrames"/>.</summary>
+public sealed record ScaleAudioConfig
+{
+    public int Mels { get; init; } = 32;
+    public int MaxFrames { get; init; } = 64;
+    public int Layers { get; init; } = 1;
+}
+
+/// <summary>The whole SCALE configuration (MODEL.md §8); <see cref="Validate"/> names the bad key before any compute.</summary>
+public sealed record ScaleConfig
+{
+    public int Dim { get; init; } = 128;
+    public int Heads { get; init; } = 4;
+    public int FfnMultiplier { get; init; } = 4;
+    /// <summary>Width of the L2-normalised pooled modality embeddings.</summary>
+    public int EmbedDim { get; init; } = 128;
+    public double Dropout { get; init; } = 0.0;
+    public int FusionLayers { get; init; } = 1;
+    /// <summary>InfoNCE temperature (M5Product: 0.07, fixed).</summary>
+    public double Temperature { get; init; } = 0.07;
+    /// <summary>Share of each present modality's tokens (or table entities) masked per sample; at least one.</summary>
+    public double MaskProbability { get; init; } = 0.15;
+    /// <summary>Of the selected text tokens: this share replaced by a random token, the same share kept, the rest [MASK] (BERT's 80/10/10).</summary>
+    public double MaskRandomShare { get; init; } = 0.1;
+
+    /// <summary>Modalities the model encodes; the others are treated as missing for every sample.</summary>
+    public IReadOnlyList<ScaleModality> Modalities { get; init; } = ScaleModalities.All;
+
+    public ScaleTextConfig Text { get; init; } = new();
+    public ScaleTableConfig Table { get; init; } = new();
+    public ScaleImageConfig Image { get; init; } = new();
+    public ScaleVideoConfig Video { get; init; } = new();
+    public ScaleAudioConfig Audio { get; init; } = new();
+
+    /// <summary>Loss weight per task id (<see cref="ScaleTaskIds"/>); 0 skips the task. Missing tasks weigh 1.</summary>
+    public IReadOnlyDictionary<string, double> TaskWeights { get; init; } = new Dictionary<string, double>();
+
+    public int FfnDim => FfnMultiplier * Dim;
+
+    public double Weight(string task) => TaskWeights.TryGetValue(task, out double w) ? w : 1.0;
+
+    public bool Enabled(ScaleModality m) => Modalities.Contains(m);
+
+    /// <summary>Tiny preset for 2 CPU cores (d=128, one layer per encoder and fusion).</summary>
+    public static ScaleConfig Tiny() => new();
+
+    /// <summary>Rejects inconsistent sizes, unknown tasks and modalities, and negative weights, naming the key.</summary>
+    public ScaleConfig Validate()
+    {
+        Positive("model.dim", Dim);
+        Positive("model.heads", Heads);
+        if (Dim % Heads != 0) throw new ConfigException("model.heads", $"{Heads} heads do not divide the width model.dim={Dim}");
+        Positive("model.ffn_multiplier", FfnMultiplier);
+        Positive("model.embed_dim", EmbedDim);
+        Positive("model.fusion_layers", FusionLayers);
+        if (Dropout is < 0 or >= 1) throw new ConfigException("model.dropout", $"must be in [0, 1), got {Dropout}");
+        if (!(Temperature > 0) || double.IsInfinity(Temperature)) throw new ConfigException("model.temperature", $"must be a finite number > 0, got {Temperature}");
+        if (MaskProbability is <= 0 or >= 1) throw new ConfigException("model.mask_probability", $"must be in (0, 1), got {MaskProbability}");
+        if (MaskRandomShare is < 0 or > 0.5) throw new ConfigException("model.mask_random_share", $"must be in [0, 0.5] (random + kept shares are at most all), got {MaskRandomShare}");
+        if (Modalities.Count == 0) throw new ConfigException("model.modalities", "enable at least one modality");
+        if (Modalities.Distinct().Count() != Modalities.Count) throw new ConfigException("model.modalities", "lists a modality twice");
+
+        Positive("model.text.vocab_size", Text.VocabSize);
+        Positive("model.text.layers", Text.Layers);
+        if (Text.MaxLength < 3) throw new ConfigException("model.text.max_length", $"must hold [CLS], a token and [SEP] (>= 3), got {Text.MaxLength}");
+        foreach (var (key, id) in new[] { ("pad_id", Text.PadId), ("cls_id", Text.ClsId), ("sep_id", Text.SepId), ("mask_id", Text.MaskId) })
+            if (id < 0 || id >= Text.VocabSize) throw new ConfigException($"model.text.{key}", $"{id} is outside the vocabulary [0, {Text.VocabSize})");
+        Positive("model.table.layers", Table.Layers);
+        if (Table.MaxLength < 3) throw new ConfigException("model.table.max_length", $"must hold [CLS], a token and [SEP] (>= 3), got {Table.MaxLength}");
+
+        Positive("model.image.channels", Image.Channels);
+        Positive("model.image.layers", Image.Layers);
+        Positive("model.image.patch", Image.Patch);
+        if (Image.Size <= 0 || Image.Size % Image.Patch != 0) throw new ConfigException("model.image.patch", $"patch {Image.Patch} must divide the image size {Image.Size}");
+
+        Positive("model.video.frames", Video.Frames);
+        Positive("model.video.channels", Video.Channels);
+        Positive("model.video.layers", Video.Layers);
+        Positive("model.video.pool", Video.Pool);
+        if (Video.Size <= 0 || Video.Size % Video.Pool != 0) throw new ConfigException("model.video.pool", $"pool {Video.Pool} must divide the frame size {Video.Size}");
+
+        Positive("model.audio.mels", Audio.Mels);
+        Positive("model.audio.max_frames", Audio.MaxFrames);
+        Positive("model.audio.layers", Audio.Layers);
+
+        foreach (var (task, weight) in TaskWeights)
+        {
+            if (!ScaleTaskIds.All.Contains(task)) throw new ConfigException($"model.task_weights.{task}", $"unknown task; known: {string.Join(", ", ScaleTaskIds.All)}");
+            if (!(weight >= 0) || double.IsInfinity(weight)) throw new ConfigException($"model.task_weights.{task}", $"weight must be a finite number >= 0, got {weight}");
+        }
+        return this;
+    }
+
+    private static void Positive(string key, int value)
+    {
+        if (value <= 0) throw new ConfigException(key, $"must be a positive integer, got {value}");
+    }
+}

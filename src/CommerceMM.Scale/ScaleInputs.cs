@@ -1,0 +1,89 @@
+using CommerceMM.Scale.Config;
+using CommerceMM.Torch;
+
+namespace CommerceMM.Scale;
+
+/// <summary>
+/// A batch of B products with any subset of the five modalities. <see cref="Present"/> says which; the
+/// tensors of a modality the model does not enable may be null. Rows lacking a modality may hold
+/// anything there (zeros, padding): the model never lets it reach another row or any loss.
+/// The caller owns the tensors.
+/// </summary>
+public sealed record ScaleInputs
+{
+    /// <summary>(B, 5) bool in <see cref="ScaleModality"/> order.</summary>
+    public required Tensor Present { get; init; }
+
+    /// <summary>(B, C, H, W) float32.</summary>
+    public Tensor? Images { get; init; }
+
+    /// <summary>(B, Lt) int64: [CLS] tokens [SEP] then padding.</summary>
+    public Tensor? TextIds { get; init; }
+    /// <summary>(B, Lt) bool, true at padding.</summary>
+    public Tensor? TextPadding { get; init; }
+
+    /// <summary>(B, Lb) int64: [CLS] key : value ; … [SEP] then padding.</summary>
+    public Tensor? TableIds { get; init; }
+    public Tensor? TablePadding { get; init; }
+    /// <summary>(B, Lb) int64: the entity (a whole key or a whole value) each token belongs to, numbered from 0; -1 elsewhere.</summary>
+    public Tensor? TableEntities { get; init; }
+
+    /// <summary>(B, F, C, H, W) float32 frames.</summary>
+    public Tensor? Video { get; init; }
+
+    /// <summary>(B, T, mels) float32 log-mel frames.</summary>
+    public Tensor? Audio { get; init; }
+    /// <summary>(B, T) bool, true at padding frames.</summary>
+    public Tensor? AudioPadding { get; init; }
+
+    public long Rows => Present.Size(0);
+
+    /// <summary>The same rows picked by index (int64), e.g. a batch without one sample.</summary>
+    public ScaleInputs SelectRows(Tensor index) => new()
+    {
+        Present = Present.IndexSelect(0, index),
+        Images = Images?.IndexSelect(0, index),
+        TextIds = TextIds?.IndexSelect(0, index),
+        TextPadding = TextPadding?.IndexSelect(0, index),
+        TableIds = TableIds?.IndexSelect(0, index),
+        TablePadding = TablePadding?.IndexSelect(0, index),
+        TableEntities = TableEntities?.IndexSelect(0, index),
+        Video = Video?.IndexSelect(0, index),
+        Audio = Audio?.IndexSelect(0, index),
+        AudioPadding = AudioPadding?.IndexSelect(0, index),
+    };
+
+    /// <summary>Presence as the model uses it: given and enabled. Throws for a row with no usable modality.</summary>
+    /// <exception cref="ArgumentException">A row has no enabled modality, or an enabled modality's tensors are missing.</exception>
+    public bool[,] EffectivePresence(ScaleConfig config)
+    {
+        long b = Rows;
+        if (Present.Dim != 2 || Present.Size(1) != ScaleModalities.Count || Present.DType != DType.Bool)
+            throw new ArgumentException($"Present must be (batch, {ScaleModalities.Count}) bool; got {Tensor.FormatShape(Present.Shape)} {Present.DType}");
+        bool[] flat = Present.ToArray<bool>();
+        var result = new bool[b, ScaleModalities.Count];
+        foreach (var m in ScaleModalities.All)
+        {
+            bool enabled = config.Enabled(m);
+            if (enabled && Tensors(m).Any(t => t is null))
+                throw new ArgumentException($"modality '{m.Name()}' is enabled (model.modalities) but the batch carries no {m.Name()} tensors");
+            for (long r = 0; r < b; r++) result[r, (int)m] = enabled && flat[r * ScaleModalities.Count + (int)m];
+        }
+        for (long r = 0; r < b; r++)
+        {
+            bool any = false;
+            for (int m = 0; m < ScaleModalities.Count; m++) any |= result[r, m];
+            if (!any) throw new ArgumentException($"row {r} has none of the enabled modalities ({string.Join(", ", config.Modalities.Select(x => x.Name()))}): drop such samples before batching");
+        }
+        return result;
+    }
+
+    private Tensor?[] Tensors(ScaleModality m) => m switch
+    {
+        ScaleModality.Image => [Images],
+        ScaleModality.Text => [TextIds, TextPadding],
+        ScaleModality.Table => [TableIds, TablePadding, TableEntities],
+        ScaleModality.Video => [Video],
+        _ => [Audio, AudioPadding],
+    };
+}

@@ -1,0 +1,57 @@
+using CommerceMM.Model.Tasks;
+using CommerceMM.Model.Training;
+using CommerceMM.Scale.Config;
+using CommerceMM.Scale.Losses;
+using CommerceMM.Scale.Training;
+using CommerceMM.Torch;
+using CommerceMM.Torch.Optim;
+
+namespace CommerceMM.Scale.Tests;
+
+public class TrainingTests
+{
+    private static readonly ScaleConfig Config = TestInputs.Small;
+
+    [Fact]
+    public void Overfit_FixedBatchAndPlan_EveryLossFallsByHalf()
+    {
+        using var model = new ScaleModel(Config, 11);
+        using var batch = new TestInputs(Config, rows: 6, seed: 12);
+        using var g = new Generator(13);
+        using var plan = ScaleMaskPlan.Create(Config, batch.Inputs, batch.Inputs.EffectivePresence(Config), g, Config.Weight);
+        using var optimizer = new AdamW(model.NamedParameters(), new AdamWOptions { WeightDecay = 0 });
+        Dictionary<string, double>? first = null, last = null;
+        for (int step = 0; step < 60; step++)
+        {
+            using var output = ScalePass.Run(model, batch.Inputs, plan, Collectives.Single, Config.Weight);
+            var losses = output.Results.ToDictionary(r => r.Task, r => r.Loss);
+            first ??= losses;
+            last = losses;
+            optimizer.ZeroGrad();
+            output.Total!.Backward();
+            optimizer.Step(3e-3);
+        }
+        foreach (var (task, before) in first!)
+            Assert.True(last![task] < before / 2, $"{task}: {before:F4} → {last[task]:F4}");
+    }
+
+    [Fact]
+    public void TrainerStep_MissingModalities_FiniteAndReportsEverything()
+    {
+        var present = TestInputs.All(4);
+        present[0, (int)ScaleModality.Audio] = false;
+        present[2, (int)ScaleModality.Video] = false;
+        using var model = new ScaleModel(Config, 14);
+        using var batch = new TestInputs(Config, rows: 4, seed: 15, present);
+        using var trainer = new ScaleTrainer(model, new TrainerOptions { Schedule = new WarmupCosineSchedule(1e-3, 0, 10) });
+        var results = Enumerable.Range(0, 3).Select(s => trainer.Step(batch.Inputs, s)).ToList();
+        Assert.All(results, r =>
+        {
+            Assert.False(r.Skipped);
+            Assert.True(double.IsFinite(r.Loss) && double.IsFinite(r.GradNorm));
+            Assert.Equal(15, r.Tasks.Count);
+            Assert.All(r.Tasks, t => Assert.Equal(TaskOutcome.Ok, t.Status));
+            Assert.Equal(5, r.Weights.Count);
+        });
+    }
+}
