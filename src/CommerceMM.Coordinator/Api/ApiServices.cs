@@ -1,11 +1,14 @@
 using CommerceMM.Coordinator.Entities;
 using CommerceMM.Coordinator.Hosting;
+using CommerceMM.Coordinator.Metrics;
 
 namespace CommerceMM.Coordinator.Api;
 
 /// <summary>What every handler needs, bound with <c>[AsParameters]</c> (eShop's CatalogServices shape).</summary>
-internal sealed class ApiServices(EntityDirectory directory, CoordinatorRuntime runtime)
+internal sealed class ApiServices(EntityDirectory directory, CoordinatorRuntime runtime, FleetMetricsFeed fleet)
 {
+    public FleetMetricsFeed Fleet { get; } = fleet;
+
     public EntityDirectory Directory { get; } = directory;
 
     public CoordinatorRuntime Runtime { get; } = runtime;

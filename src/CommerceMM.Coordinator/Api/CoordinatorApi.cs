@@ -1,3 +1,4 @@
+using CommerceMM.Observability.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 
@@ -9,6 +10,8 @@ public static class CoordinatorApi
     public static IEndpointRouteBuilder MapCoordinatorApis(this IEndpointRouteBuilder app)
     {
         app.MapHealthApi();
+        // Open like /healthz: Prometheus scrapes without the job token, and the fleet figures hold no secret.
+        app.MapPrometheusMetrics("/metrics");
         app.MapGroup("/v1/jobs/{job}")
             .WithMetadata(new RequiresJobTokenMetadata())
             .MapWorkerApi()

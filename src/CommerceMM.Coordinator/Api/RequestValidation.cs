@@ -7,6 +7,7 @@ namespace CommerceMM.Coordinator.Api;
 internal sealed class RequestValidation
 {
     private const int MaxWorkerIdLength = 200;
+    private const int MaxUrlLength = 2048;
 
     private readonly Dictionary<string, string[]> _errors = new(StringComparer.Ordinal);
 
@@ -33,6 +34,11 @@ internal sealed class RequestValidation
     public RequestValidation Step(long step, string field = "step") => Check(step >= 0, field, "must be >= 0");
 
     public RequestValidation Seconds(double value, string field) => Check(double.IsFinite(value) && value >= 0, field, "must be a finite number >= 0");
+
+    /// <summary>Optional; when present an absolute http(s) URL of bounded length (it is shown to operators and scrape set-ups).</summary>
+    public RequestValidation MetricsUrl(string? url) =>
+        Check(url is null || (url.Length <= MaxUrlLength && Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) && uri.Scheme is "http" or "https"),
+            "metricsUrl", $"must be an absolute http(s) URL of at most {MaxUrlLength} characters");
 
     public ValidationProblem ToProblem() => TypedResults.ValidationProblem(_errors, title: "The request is invalid");
 

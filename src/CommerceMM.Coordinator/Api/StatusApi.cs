@@ -21,7 +21,7 @@ internal static class StatusApi
     }
 
     public static async Task<Ok<JobStatusView>> GetStatusAsync(string job, [AsParameters] ApiServices services, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await BuildAsync(services.Job(job), cancellationToken).ConfigureAwait(false));
+        TypedResults.Ok(await BuildAsync(services, services.Job(job), cancellationToken).ConfigureAwait(false));
 
     public static async Task<Ok<JobSpec>> GetSpecAsync(string job, [AsParameters] ApiServices services, CancellationToken cancellationToken) =>
         TypedResults.Ok((await services.Job(job).Job.GetAsync(cancellationToken).ConfigureAwait(false)).Spec);
@@ -35,11 +35,11 @@ internal static class StatusApi
         JobEntities entities = services.Job(job);
         EntityResult<JobSnapshot> stopped = await entities.Job.EndAsync(JobState.Stopped, "stopped by request", cancellationToken).ConfigureAwait(false);
         return stopped.IsOk
-            ? TypedResults.Ok(await BuildAsync(entities, cancellationToken).ConfigureAwait(false))
+            ? TypedResults.Ok(await BuildAsync(services, entities, cancellationToken).ConfigureAwait(false))
             : ApiResults.Refusal<JobSnapshot, JobStatusView>(stopped);
     }
 
-    private static async Task<JobStatusView> BuildAsync(JobEntities entities, CancellationToken cancellationToken)
+    private static async Task<JobStatusView> BuildAsync(ApiServices services, JobEntities entities, CancellationToken cancellationToken)
     {
         // Membership first: its sweep may bump the generation, and the job read after it then shows the bump.
         MembershipSnapshot membership = await entities.Membership.GetAsync(cancellationToken).ConfigureAwait(false);
@@ -47,6 +47,6 @@ internal static class StatusApi
         CheckpointStatusView checkpoints = await entities.Checkpoints.GetAsync(cancellationToken).ConfigureAwait(false);
         return new JobStatusView(
             job.Spec.Name, job.State, job.Reason, job.Generation, job.Restarts, membership.WorldSize, membership.RendezvousOpen,
-            job.Spec.MaxSteps, membership.HeartbeatTimeout.TotalSeconds, membership.Members, checkpoints.LastCommitted, checkpoints.Pending);
+            job.Spec.MaxSteps, membership.HeartbeatTimeout.TotalSeconds, services.Fleet.WithStanding(membership.Members), checkpoints.LastCommitted, checkpoints.Pending);
     }
 }

@@ -60,7 +60,8 @@ internal static class WorkerApi
         if (request is not null)
         {
             validation.WorkerId(request.WorkerId).Generation(request.Generation).Rank(request.Rank).Step(request.Step)
-                .Seconds(request.StepSeconds, "stepSeconds").Seconds(request.DataWaitSeconds, "dataWaitSeconds")
+                .Seconds(request.StepSeconds, "stepSeconds").Seconds(request.DataWaitSeconds, "dataWaitSeconds").Seconds(request.AllReduceSeconds, "allReduceSeconds")
+                .MetricsUrl(request.MetricsUrl)
                 .Check(request.Losses is null || request.Losses.All(l => !string.IsNullOrEmpty(l.Key) && double.IsFinite(l.Value)), "losses", "task names must be non-empty and losses finite");
         }
 
@@ -89,6 +90,7 @@ internal static class WorkerApi
             return TypedResults.Ok(Reply(services, WorkerOrder.Rejoin, snapshot, outcome.Generation, null, checkpoints, outcome.Timeout, outcome.Reason));
         }
 
+        services.Fleet.OnHeartbeat(job, request!, outcome.Generation);
         EntityResult<CheckpointOrderView?> order = await entities.Checkpoints.OnProgressAsync(
             outcome.Generation, outcome.WorldSize, request!.Rank, outcome.MaxStep, outcome.LeadSteps, cancellationToken).ConfigureAwait(false);
         if (!order.IsOk)

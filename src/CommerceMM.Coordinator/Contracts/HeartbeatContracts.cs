@@ -4,6 +4,11 @@ namespace CommerceMM.Coordinator.Contracts;
 /// <param name="Losses">Per-task loss of the last step (task name → value).</param>
 /// <param name="StepSeconds">Wall time of the last step; feeds the heartbeat timeout (a multiple of the p95).</param>
 /// <param name="DataWaitSeconds">Time the last step waited for data.</param>
+/// <param name="AllReduceSeconds">
+/// Time the last step spent in the gradient all-reduce. With it the coordinator can tell a slow rank from the ranks
+/// that wait for it (compute = step - data wait - all-reduce); 0 from a client that does not send it.
+/// </param>
+/// <param name="MetricsUrl">Where this worker serves its own <c>/metrics</c>, if it does; shown in status for scrape set-up.</param>
 public sealed record HeartbeatRequest(
     string WorkerId,
     long Generation,
@@ -11,7 +16,9 @@ public sealed record HeartbeatRequest(
     long Step,
     IReadOnlyDictionary<string, double>? Losses = null,
     double StepSeconds = 0,
-    double DataWaitSeconds = 0);
+    double DataWaitSeconds = 0,
+    double AllReduceSeconds = 0,
+    string? MetricsUrl = null);
 
 /// <summary>What the coordinator tells a worker to do next.</summary>
 public enum WorkerOrder

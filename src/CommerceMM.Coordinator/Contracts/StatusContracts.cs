@@ -24,6 +24,11 @@ public enum MemberState
 /// <summary>One worker as <c>cmm status</c> shows it.</summary>
 /// <param name="Rank">Rank in the current generation; null while waiting.</param>
 /// <param name="HeartbeatAgeSeconds">Seconds since the last heartbeat (or since the rank was assigned).</param>
+/// <param name="StepTimeRatio">
+/// The rank's median compute time per step over its peers' (1 = typical); null until it and a peer have enough steps.
+/// </param>
+/// <param name="Straggler">Whether the rank is flagged as persistently slower than its peers (also <c>cmm_straggler</c>).</param>
+/// <param name="MetricsUrl">The worker's own <c>/metrics</c>, as its heartbeats report it; null when it serves none.</param>
 public sealed record MemberView(
     string WorkerId,
     int? Rank,
@@ -32,7 +37,10 @@ public sealed record MemberView(
     double? HeartbeatAgeSeconds,
     double? LastStepSeconds,
     double? LastDataWaitSeconds,
-    IReadOnlyDictionary<string, double>? Losses);
+    IReadOnlyDictionary<string, double>? Losses,
+    double? StepTimeRatio = null,
+    bool Straggler = false,
+    string? MetricsUrl = null);
 
 /// <summary>GET <c>/v1/jobs/{job}/status</c>.</summary>
 /// <param name="StateReason">Why the job is in its state (e.g. the last generation bump or failure).</param>

@@ -1,5 +1,6 @@
 using CommerceMM.Coordinator.Api;
 using CommerceMM.Coordinator.Entities;
+using CommerceMM.Coordinator.Metrics;
 using CommerceMM.Torch.Distributed;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -71,6 +72,8 @@ public sealed class CoordinatorHost : IAsyncDisposable
                 await entities.Checkpoints.GetAsync(cancellationToken).ConfigureAwait(false);
             }
 
+            // The first scrape should find the fleet figures, not wait for the refresh timer.
+            await app.Services.GetRequiredService<FleetMetricsRefresher>().RefreshAsync(cancellationToken).ConfigureAwait(false);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
             ICollection<string> bound = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;
@@ -83,6 +86,13 @@ public sealed class CoordinatorHost : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>The scrape URL of the fleet metrics (open, like <c>/healthz</c>).</summary>
+    public Uri MetricsUri => new(BaseAddress, "/metrics");
+
+    /// <summary>Re-reads the entities for the fleet metrics now (tests, which run without the refresh timer).</summary>
+    internal Task RefreshMetricsAsync(CancellationToken cancellationToken = default) =>
+        _app.Services.GetRequiredService<FleetMetricsRefresher>().RefreshAsync(cancellationToken);
 
     /// <summary>Stops accepting requests and lets in-flight ones finish (within <paramref name="cancellationToken"/>).</summary>
     public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);

@@ -1,4 +1,6 @@
 using CommerceMM.Coordinator.Contracts;
+using CommerceMM.Observability.Metrics;
+using CommerceMM.Observability.Stragglers;
 using CommerceMM.Storage.Blobs;
 using CommerceMM.Storage.Checkpoints;
 
@@ -40,6 +42,22 @@ public sealed class CoordinatorOptions
 
     public LivenessOptions Liveness { get; set; } = new();
 
+    /// <summary>When a rank counts as a straggler (<c>cmm_straggler</c> and the status's <c>straggler</c>).</summary>
+    public StragglerOptions Stragglers { get; set; } = new();
+
+    /// <summary>
+    /// How often workers-by-state, generation, restarts and the last commit are re-read from the entities for
+    /// <c>/metrics</c>; <see cref="Timeout.InfiniteTimeSpan"/> refreshes only at start-up (tests). <value>1 s.</value>
+    /// </summary>
+    /// <remarks>Heartbeat ages and step times are recorded as heartbeats arrive, whatever this is.</remarks>
+    public TimeSpan MetricsRefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Name of the meter the fleet metrics are recorded on and <c>/metrics</c> reads. <value>CommerceMM.Coordinator.</value>
+    /// </summary>
+    /// <remarks>Meters are matched by name process-wide: tests running several coordinators in one process give each its own.</remarks>
+    public string MetricsMeterName { get; set; } = MeterNames.Coordinator;
+
     /// <summary>Clock for every timeout and timestamp; tests pass a manual one. <value>TimeProvider.System.</value></summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -80,6 +98,17 @@ public sealed class CoordinatorOptions
             throw new ArgumentException($"{nameof(StorePort)} must be 0..65535 (was {StorePort}).", nameof(StorePort));
         }
 
+        if (MetricsRefreshInterval != Timeout.InfiniteTimeSpan && MetricsRefreshInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"{nameof(MetricsRefreshInterval)} must be positive or infinite (was {MetricsRefreshInterval}).", nameof(MetricsRefreshInterval));
+        }
+
+        if (string.IsNullOrWhiteSpace(MetricsMeterName))
+        {
+            throw new ArgumentException($"{nameof(MetricsMeterName)} must not be empty.", nameof(MetricsMeterName));
+        }
+
         Liveness.Validate();
+        Stragglers.Validate();
     }
 }

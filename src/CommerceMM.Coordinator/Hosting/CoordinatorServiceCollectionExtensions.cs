@@ -1,6 +1,9 @@
 using CommerceMM.Coordinator.Api;
 using CommerceMM.Coordinator.Contracts;
 using CommerceMM.Coordinator.Entities;
+using CommerceMM.Coordinator.Metrics;
+using CommerceMM.Observability.Coordinator;
+using CommerceMM.Observability.Hosting;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -9,7 +12,7 @@ namespace CommerceMM.Coordinator.Hosting;
 
 public static class CoordinatorServiceCollectionExtensions
 {
-    /// <summary>Registers the entities, the token check, the liveness monitor and the JSON dialect for one job.</summary>
+    /// <summary>Registers the entities, the token check, the liveness monitor, the fleet metrics and the JSON dialect for one job.</summary>
     /// <param name="storePort">Port the hosted c10d store listens on (0 when it is not hosted).</param>
     public static IServiceCollection AddCoordinator(this IServiceCollection services, CoordinatorOptions options, int storePort)
     {
@@ -20,6 +23,17 @@ public static class CoordinatorServiceCollectionExtensions
         services.AddSingleton(new JobTokens([new(options.Job.Name, options.Token)]));
         services.AddSingleton(sp => new EntityDirectory([options.Job], options.BlobStore, options.Liveness, options.TimeProvider, sp.GetRequiredService<ILoggerFactory>()));
         services.AddHostedService<LivenessMonitor>();
+        // Registered before AddCommerceMMMetrics (which only adds what is missing), on the configured meter, and the
+        // pipeline listens to that meter alone: a coordinator exports fleet figures, never a worker's.
+        services.AddSingleton(_ => new FleetMetrics(options.Stragglers, options.TimeProvider, options.MetricsMeterName));
+        services.AddCommerceMMMetrics(metrics =>
+        {
+            metrics.MeterNames.Clear();
+            metrics.MeterNames.Add(options.MetricsMeterName);
+        });
+        services.AddSingleton<FleetMetricsFeed>();
+        services.AddSingleton<FleetMetricsRefresher>();
+        services.AddHostedService(sp => sp.GetRequiredService<FleetMetricsRefresher>());
         services.AddProblemDetails();
         services.Configure<JsonOptions>(json => CoordinatorJson.Configure(json.SerializerOptions));
         return services;

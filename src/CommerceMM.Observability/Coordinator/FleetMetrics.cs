@@ -38,6 +38,9 @@ public sealed class FleetMetrics : IDisposable
         checkpoints = new CheckpointClock(time);
         meter = new Meter(meterName);
         instruments = new CoordinatorInstruments(meter, fleet, stragglers, checkpoints);
+        // Exported as 0 from the start rather than absent until the first restart: increase() and alerts then have a
+        // baseline, and the first restart reads as an increase. (Dropped if no listener exists yet.)
+        instruments.Restarts.Add(0);
     }
 
     /// <summary>The meter's name, for <see cref="Collection.MetricsOptions.MeterNames"/>.</summary>
@@ -97,6 +100,12 @@ public sealed class FleetMetrics : IDisposable
 
     /// <summary>Notes that the checkpoint of <paramref name="step"/> is committed (its age restarts at 0).</summary>
     public void RecordCheckpointCommitted(long step) => checkpoints.Commit(step);
+
+    /// <summary>
+    /// Notes that the checkpoint of <paramref name="step"/> was committed at <paramref name="committedAt"/>, for a
+    /// caller that reads commits from a record rather than seeing them happen (the age counts from that time).
+    /// </summary>
+    public void RecordCheckpointCommitted(long step, DateTimeOffset committedAt) => checkpoints.Commit(step, committedAt);
 
     public void Dispose() => meter.Dispose();
 

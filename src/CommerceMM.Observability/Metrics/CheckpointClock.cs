@@ -10,14 +10,17 @@ internal sealed class CheckpointClock(TimeProvider time)
     private DateTimeOffset since = time.GetUtcNow();
     private long? lastStep;
 
-    public void Commit(long step)
+    public void Commit(long step) => Commit(step, time.GetUtcNow());
+
+    /// <summary>Notes a commit that happened at <paramref name="at"/> (the coordinator learns of commits after the fact).</summary>
+    public void Commit(long step, DateTimeOffset at)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(step);
         lock (gate)
         {
             // A late commit of an older step (async uploads finish out of order) must not move it back.
             if (lastStep is { } last && step < last) return;
-            (lastStep, since) = (step, time.GetUtcNow());
+            (lastStep, since) = (step, at);
         }
     }
 

@@ -134,6 +134,10 @@ internal sealed class TestCoordinator : IAsyncDisposable
                 RendezvousTimeout = TimeSpan.FromSeconds(30),
                 SweepInterval = Timeout.InfiniteTimeSpan,
             },
+            // Fleet metrics are refreshed by the tests (RefreshMetricsAsync), on a meter of this coordinator's own:
+            // meters are matched by name, and other tests' coordinators run in this process at the same time.
+            MetricsRefreshInterval = Timeout.InfiniteTimeSpan,
+            MetricsMeterName = $"test-coordinator-{Guid.NewGuid():N}",
         };
         Configure?.Invoke(options);
         Host = await CoordinatorHost.StartAsync(options, logging =>
@@ -145,6 +149,15 @@ internal sealed class TestCoordinator : IAsyncDisposable
             }
         });
         Raw = new HttpClient { BaseAddress = Host.BaseAddress };
+    }
+
+    /// <summary>Re-reads the entities for the fleet metrics and returns a scrape of <c>/metrics</c> (no token).</summary>
+    public async Task<Scrape> ScrapeAsync()
+    {
+        await Host.RefreshMetricsAsync();
+        using HttpResponseMessage response = await Raw.GetAsync("/metrics");
+        response.EnsureSuccessStatusCode();
+        return new Scrape(await response.Content.ReadAsStringAsync());
     }
 
     public HttpRequestMessage Request(HttpMethod method, string path, string? token = Token)

@@ -25,13 +25,15 @@ internal sealed class LivenessTracker
         _beats.Clear();
         foreach (string id in workerIds)
         {
-            _beats[id] = new Beat(now, Heartbeated: false, null, null, null, null);
+            _beats[id] = new Beat(now, Heartbeated: false, null, null, null, null, null);
         }
     }
 
     public void Record(HeartbeatRequest heartbeat, DateTimeOffset now)
     {
-        _beats[heartbeat.WorkerId] = new Beat(now, Heartbeated: true, heartbeat.Step, heartbeat.StepSeconds, heartbeat.DataWaitSeconds, heartbeat.Losses);
+        // A heartbeat without a metrics URL (say, while waiting for a stop) keeps the one already known this generation.
+        string? metricsUrl = heartbeat.MetricsUrl ?? (_beats.TryGetValue(heartbeat.WorkerId, out Beat last) ? last.MetricsUrl : null);
+        _beats[heartbeat.WorkerId] = new Beat(now, Heartbeated: true, heartbeat.Step, heartbeat.StepSeconds, heartbeat.DataWaitSeconds, heartbeat.Losses, metricsUrl);
         if (heartbeat.StepSeconds > 0)
         {
             _stepSeconds.Enqueue(heartbeat.StepSeconds);
@@ -70,9 +72,9 @@ internal sealed class LivenessTracker
 
         return new MemberView(
             workerId, rank, beat.Heartbeated ? MemberState.Running : MemberState.Starting, beat.Step,
-            Math.Max(0, (now - beat.LastSeen).TotalSeconds), beat.StepSeconds, beat.DataWaitSeconds, beat.Losses);
+            Math.Max(0, (now - beat.LastSeen).TotalSeconds), beat.StepSeconds, beat.DataWaitSeconds, beat.Losses, MetricsUrl: beat.MetricsUrl);
     }
 
     private readonly record struct Beat(
-        DateTimeOffset LastSeen, bool Heartbeated, long? Step, double? StepSeconds, double? DataWaitSeconds, IReadOnlyDictionary<string, double>? Losses);
+        DateTimeOffset LastSeen, bool Heartbeated, long? Step, double? StepSeconds, double? DataWaitSeconds, IReadOnlyDictionary<string, double>? Losses, string? MetricsUrl);
 }
