@@ -1,5 +1,6 @@
 using CommerceMM.Model;
 using CommerceMM.Model.Config;
+using CommerceMM.Model.Evaluation;
 
 namespace CommerceMM.Cli.Bench;
 
@@ -77,8 +78,7 @@ internal static class ModelFlops
     }
 
     /// <summary>Forward FLOPs of one transformer layer over n sequences of length s.</summary>
-    private static double Layer(CommerceMMConfig c, double n, double s) =>
-        n * s * (8.0 * c.Dim * c.Dim + 4.0 * c.Dim * c.FfnDim) + n * 4.0 * s * s * c.Dim;
+    private static double Layer(CommerceMMConfig c, double n, double s) => EncoderFlops.Layer(c, n, s);
 
     private static double Train(double forward) => 3 * forward;
 

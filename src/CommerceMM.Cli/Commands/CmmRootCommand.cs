@@ -14,6 +14,7 @@ internal static class CmmRootCommand
         root.Subcommands.Add(DataCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(DebugCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
         return root;
     }
 }

@@ -1,0 +1,113 @@
+using System.CommandLine;
+using System.Globalization;
+using CommerceMM.Cli.Hosting;
+using CommerceMM.Data.Format;
+using CommerceMM.Model;
+using CommerceMM.Model.Config;
+using CommerceMM.Model.Evaluation;
+using CommerceMM.Storage.Blobs;
+using CommerceMM.Storage.Checkpoints;
+using CommerceMM.Torch.Serialization;
+using CommerceMM.Worker.Checkpointing;
+using CommerceMM.Worker.Spec;
+
+namespace CommerceMM.Cli.Commands;
+
+/// <summary>
+/// `cmm eval`: the MODEL.md §7 tables for a job's checkpoint: restore the newest verified (or a given)
+/// checkpoint from the spec's store, embed the data set's held-out streams, print one table per
+/// allocation. The work is the model library's (CommerceMM.Model.Evaluation); this only wires it up.
+/// </summary>
+internal static class EvalCommand
+{
+    private const string Latest = "latest";
+
+    public static Command Create()
+    {
+        var spec = new Argument<string?>("spec") { Description = "job spec YAML (default: the embedded fashion-tiny job)", DefaultValueFactory = _ => null };
+        var set = CommonOptions.Set();
+        var checkpoint = new Option<string>("--checkpoint") { Description = "checkpoint step, or 'latest' for the newest verified one", DefaultValueFactory = _ => Latest };
+        var allocation = new Option<string>("--allocation") { Description = "'all' (every allocation of the spec, full depth first) or one, e.g. t2-v2-f1", DefaultValueFactory = _ => AllocationNames.All };
+        var limit = new Option<int?>("--limit") { Description = "gallery size: the first N held-out products by id (default: all)" };
+        var probeItems = new Option<int>("--probe-items") { Description = "training products embedded to fit the linear probe", DefaultValueFactory = _ => EvalStreamOptions.DefaultProbeTrainItems };
+        var output = new Option<DirectoryInfo?>("--out") { Description = "also write eval.json into this folder" };
+        var command = new Command("eval", "Evaluate a job's checkpoint: Recall@1/5/10 (query→product, photo→product, image↔text), linear-probe categorisation, FLOPs and latency, one table per allocation.")
+            { spec, set, checkpoint, allocation, limit, probeItems, output };
+        command.SetAction(async (r, ct) =>
+        {
+            var training = SpecSource.Load(r.GetValue(spec), r.GetValue(set)!);
+            Console.WriteLine("resolved job spec:");
+            Console.WriteLine(SpecLoader.ToYaml(training));
+            var report = await RunAsync(training, r.GetValue(checkpoint)!, r.GetValue(allocation)!, r.GetValue(limit), r.GetValue(probeItems), ct).ConfigureAwait(false);
+            if (r.GetValue(output) is { } dir)
+            {
+                dir.Create();
+                string file = Path.Combine(dir.FullName, "eval.json");
+                await File.WriteAllTextAsync(file, EvalTable.ToJson(report), ct).ConfigureAwait(false);
+                Console.WriteLine($"wrote {file}");
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    private static async Task<EvalReport> RunAsync(TrainingSpec spec, string checkpoint, string allocation, int? limit, int probeItems, CancellationToken ct)
+    {
+        if (!File.Exists(Path.Combine(spec.Data.Dir, DatasetManifest.FileName)))
+            throw new SpecException("data.dir", $"'{spec.Data.Dir}' holds no {DatasetManifest.FileName}; evaluation needs the data set the job trained on");
+        if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null)
+            Console.Error.WriteLine("warning: OMP_WAIT_POLICY is not set; with 2 threads on 2 cores OpenMP spinning can halve speed (set OMP_WAIT_POLICY=PASSIVE)");
+        Torch.Torch.NumThreads = spec.Job.Threads > 0 ? spec.Job.Threads : Environment.ProcessorCount;
+        var data = DatasetManifest.Read(spec.Data.Dir);
+        var config = ModelConfigFactory.Create(spec.Model, data.Tokenizer.VocabSize, (data.Image.Channels, data.Image.Width));
+        var allocations = AllocationNames.Parse(allocation, config);
+
+        using var model = new CommerceMMModel(config, spec.Job.Seed);
+        long step = await RestoreAsync(spec, config, checkpoint, model, ct).ConfigureAwait(false);
+        Console.WriteLine($"evaluating job '{spec.Job.Name}' at checkpoint step {step}");
+
+        var streams = new EvalStreamOptions { DatasetDirectory = spec.Data.Dir, TextLength = config.Text.MaxLength, GalleryLimit = limit, ProbeTrainItems = probeItems, Seed = spec.Job.Seed };
+        using var set = await EvalStreams.ReadAsync(streams, ct).ConfigureAwait(false);
+        var options = new EvaluationOptions { Allocations = allocations, Probe = new ProbeOptions { Seed = spec.Job.Seed } };
+        var report = Evaluator.Evaluate(model, set, options, a => Console.WriteLine($"allocation {a.Allocation} done in {a.Seconds:0.0} s"));
+        Console.WriteLine();
+        Console.Write(EvalTable.Format(report));
+        return report;
+    }
+
+    /// <summary>Loads the chosen checkpoint's weights into <paramref name="model"/>; refuses (naming why) when there is none to load.</summary>
+    private static async Task<long> RestoreAsync(TrainingSpec spec, CommerceMMConfig config, string checkpoint, CommerceMMModel model, CancellationToken ct)
+    {
+        string job = spec.Job.Name, hash = ConfigHashing.Hash(config);
+        IBlobStore store = BlobStores.Open(spec.Checkpoint);
+        CheckpointManifest manifest;
+        if (checkpoint == Latest)
+        {
+            var selection = await CheckpointCatalog.FindNewestVerifiedAsync(store, job, hash, ct).ConfigureAwait(false);
+            foreach (var s in selection.Skipped) Console.Error.WriteLine($"skipped checkpoint: {s.Reason}");
+            manifest = selection.Checkpoint
+                ?? throw new CheckpointException($"job '{job}' has no verified checkpoint in {spec.Checkpoint.Store}; train it first (cmm train) or point checkpoint.store at its store");
+        }
+        else
+        {
+            if (!long.TryParse(checkpoint, NumberStyles.None, CultureInfo.InvariantCulture, out long wanted))
+                throw new ArgumentException($"--checkpoint '{checkpoint}' is neither '{Latest}' nor a step number");
+            manifest = await CheckpointCatalog.ReadManifestAsync(store, job, wanted, ct).ConfigureAwait(false)
+                ?? throw new CheckpointException($"job '{job}' has no committed checkpoint at step {wanted} in {spec.Checkpoint.Store}");
+            if (manifest.ConfigHash != hash)
+                throw new CheckpointException($"checkpoint step-{wanted} was written with config hash {manifest.ConfigHash}, but the spec's model has {hash}: the configuration is incompatible");
+            if (await CheckpointVerifier.VerifyAsync(store, manifest, ct).ConfigureAwait(false) is { } problem)
+                throw new CheckpointException($"checkpoint step-{wanted} does not verify: {problem}");
+        }
+
+        string key = CheckpointLayout.FileKey(job, manifest.Step, CheckpointFiles.Model);
+        await using var download = await store.OpenReadAsync(key, cancellationToken: ct).ConfigureAwait(false)
+            ?? throw new CheckpointException($"checkpoint step-{manifest.Step} lost '{CheckpointFiles.Model}' after it was verified");
+        using var buffer = new MemoryStream();
+        await download.Content.CopyToAsync(buffer, ct).ConfigureAwait(false);
+        buffer.Position = 0;
+        using var weights = SafeTensors.Read(buffer, $"checkpoint step-{manifest.Step}/{CheckpointFiles.Model}");
+        model.LoadStateDict(weights.ByName);
+        return manifest.Step;
+    }
+}
