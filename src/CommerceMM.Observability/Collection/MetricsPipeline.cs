@@ -60,7 +60,9 @@ public sealed class MetricsPipeline : IDisposable
     {
         lock (collectLock)
         {
-            var families = PullExporter.Capture(() => reader.Collect(collectTimeoutMs), out var succeeded);
+            List<MetricFamily> families;
+            bool succeeded;
+            lock (StepConsistency.Gate) families = PullExporter.Capture(() => reader.Collect(collectTimeoutMs), out succeeded);
             if (!succeeded)
             {
                 throw new TimeoutException($"OpenTelemetry did not finish collecting within {collectTimeoutMs} ms.");

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using CommerceMM.Observability.Collection;
 using CommerceMM.Observability.Metrics;
 
 namespace CommerceMM.Observability.Worker;
@@ -40,6 +41,12 @@ public sealed class TrainingMetrics : IDisposable
     {
         ArgumentNullException.ThrowIfNull(report);
         ArgumentOutOfRangeException.ThrowIfNegative(report.Step);
+        // One step's figures reach a scrape together or not at all (StepConsistency).
+        lock (StepConsistency.Gate) Record(report);
+    }
+
+    private void Record(StepReport report)
+    {
         if (report.TaskLosses is { } losses)
         {
             foreach (var (task, loss) in losses) RecordTaskLoss(task, loss);
