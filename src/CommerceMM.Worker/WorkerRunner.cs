@@ -35,6 +35,7 @@ public sealed class WorkerRunner
     private readonly TrainingMetrics _metrics = new();
     private TrainingSpec _spec = null!;
     private IBlobStore _store = null!;
+    private string? _metricsUrl;
 
     private WorkerRunner(WorkerOptions options, ILoggerFactory loggers, LogIdentity identity)
     {
@@ -81,7 +82,9 @@ public sealed class WorkerRunner
 
         using var pipeline = _options.MetricsPort is null ? null : MetricsPipeline.Create();
         await using var server = pipeline is null ? null : await MetricsServer.StartAsync(pipeline, IPAddress.Any, _options.MetricsPort!.Value, kill).ConfigureAwait(false);
-        if (server is not null) _log.LogInformation("serving metrics at {Uri}", server.MetricsUri);
+        // Bound on every interface; peers and Prometheus reach it at the interface address, which heartbeats report.
+        _metricsUrl = server is null ? null : new UriBuilder(server.MetricsUri) { Host = _options.InterfaceHost }.Uri.ToString();
+        if (server is not null) _log.LogInformation("serving metrics at {Uri}", _metricsUrl);
 
         while (true)
         {
@@ -191,7 +194,7 @@ public sealed class WorkerRunner
         private Task<OrderReply> Heartbeat(SessionStep step, TimeSpan elapsed, CancellationToken kill) =>
             owner._client.HeartbeatAsync(new HeartbeatRequest(owner._options.WorkerId, join.Generation, join.Rank, session.Step,
                 step.Result.Tasks.Where(t => t.Status == TaskOutcome.Ok).ToDictionary(t => t.Task, t => t.Loss),
-                elapsed.TotalSeconds, step.DataWaitSeconds), kill);
+                elapsed.TotalSeconds, step.DataWaitSeconds, step.Result.Timings.AllReduce, owner._metricsUrl), kill);
 
         /// <summary>Acts on a reply; returns an outcome when this generation is over for this worker.</summary>
         private async Task<Outcome?> Obey(OrderReply reply, CancellationToken kill)
