@@ -47,6 +47,29 @@ public static class ImageAugmenter
         return new GrayImage(w, h, output);
     }
 
+    /// <summary>
+    /// A fixed geometric view: rotate by angle (radians) about the centre, sample a window scale× the
+    /// frame (scale &lt; 1 zooms in) shifted by (shiftX, shiftY) pixels. No randomness, no brightness or
+    /// noise: video frames are a smooth, deterministic path of such views.
+    /// </summary>
+    public static GrayImage Warp(GrayImage source, double angle, double scale, double shiftX, double shiftY)
+    {
+        int w = source.Width, h = source.Height;
+        double cx = (w - 1) / 2.0, cy = (h - 1) / 2.0;
+        double cos = Math.Cos(angle), sin = Math.Sin(angle);
+        var output = new byte[w * h];
+        for (int y = 0; y < h; y++)
+        {
+            for (int x = 0; x < w; x++)
+            {
+                double dx = (x - cx) * scale, dy = (y - cy) * scale;
+                double v = Bilinear(source, cx + cos * dx + sin * dy + shiftX, cy - sin * dx + cos * dy + shiftY);
+                output[y * w + x] = (byte)Math.Clamp(Math.Round(v), 0, 255);
+            }
+        }
+        return new GrayImage(w, h, output);
+    }
+
     /// <summary>Bilinear sample with black outside the frame (the photos' background is black).</summary>
     private static double Bilinear(GrayImage image, double x, double y)
     {

@@ -98,6 +98,9 @@ public enum SampleSchema
 
     /// <summary>Pass 2: a source (text and/or image) and a target product (image + text).</summary>
     Omni,
+
+    /// <summary>SCALE: one product with any of image, text, table, video and audio (presence listed in its json part).</summary>
+    Product,
 }
 
 /// <summary>The data set is missing, malformed or does not hold what was asked for.</summary>

@@ -14,6 +14,12 @@ public static class StreamNames
 
     /// <summary>Held-out queries and photos (and listings) pointing at gallery products.</summary>
     public const string EvalOmni = "eval_omni";
+
+    /// <summary>SCALE: five-modality products, each modality present or not (training).</summary>
+    public const string Products = "products";
+
+    /// <summary>SCALE: held-out five-modality products of the test split.</summary>
+    public const string EvalProducts = "eval_products";
 }
 
 /// <summary>The modalities this format knows.</summary>
@@ -22,7 +28,16 @@ public static class Modality
     public const string Image = "image";
     public const string Text = "text";
 
-    public static readonly IReadOnlyList<string> Known = [Image, Text];
+    /// <summary>Attribute key/value pairs (M5Product's table; SCALE data sets only).</summary>
+    public const string Table = "table";
+
+    /// <summary>A short frame sequence of the product (SCALE data sets only).</summary>
+    public const string Video = "video";
+
+    /// <summary>The spoken title as a log-mel spectrogram (SCALE data sets only).</summary>
+    public const string Audio = "audio";
+
+    public static readonly IReadOnlyList<string> Known = [Image, Text, Table, Video, Audio];
 
     public static string Validate(string name) =>
         Known.Contains(name) ? name : throw new DatasetException($"unknown modality '{name}' (known: {string.Join(", ", Known)})");

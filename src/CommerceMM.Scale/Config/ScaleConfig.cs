@@ -20,7 +20,7 @@ public sealed record ScaleTableConfig
 {
     public int Layers { get; init; } = 1;
     /// <summary>Tokens per table, [CLS] and [SEP] included.</summary>
-    public int MaxLength { get; init; } = 32;
+    public int MaxLength { get; init; } = 48;
 }
 
 /// <summary>Image: a ViT over non-overlapping patches.</summary>
