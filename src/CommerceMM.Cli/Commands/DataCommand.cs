@@ -1,6 +1,8 @@
 using System.CommandLine;
 using CommerceMM.Cli.Hosting;
 using CommerceMM.Data.Fashion;
+using CommerceMM.Data.Format;
+using CommerceMM.Data.Scale;
 
 namespace CommerceMM.Cli.Commands;
 
@@ -18,8 +20,17 @@ internal static class DataCommand
         var evalLimit = new Option<int?>("--eval-limit") { Description = "held-out products to use (default: all 10,000)" };
         var vocab = new Option<int>("--vocab") { Description = "SentencePiece vocabulary size (a soft limit)", DefaultValueFactory = _ => FashionDatasetOptions.DefaultVocabSize };
         var overwrite = new Option<bool>("--overwrite") { Description = "replace a different data set already in --out" };
+        var modalities = new Option<string>("--modalities")
+        {
+            Description = "image,text builds the CommerceMM corpus; any of table, video, audio added builds the SCALE corpus (e.g. image,text,table,video,audio)",
+            DefaultValueFactory = _ => "image,text",
+        };
+        var audioLimit = new Option<int>("--audio-limit")
+        {
+            Description = "SCALE: products per split that get audio (espeak-ng is the slow step)", DefaultValueFactory = _ => new ScaleDatasetOptions().AudioLimit,
+        };
         var fashion = new Command("fashion", "Products, multilingual listings, queries and photos from Fashion-MNIST (Debian dataset-fashion-mnist).")
-            { output, limit, evalLimit, vocab, overwrite };
+            { output, limit, evalLimit, vocab, overwrite, modalities, audioLimit };
         fashion.SetAction(async (r, ct) =>
         {
             var options = new FashionDatasetOptions
@@ -27,11 +38,26 @@ internal static class DataCommand
                 OutputDirectory = r.GetValue(output)!, TrainLimit = r.GetValue(limit), EvalLimit = r.GetValue(evalLimit),
                 VocabSize = r.GetValue(vocab), Overwrite = r.GetValue(overwrite),
             };
-            await BuildFashionAsync(options, ct).ConfigureAwait(false);
+            var wanted = r.GetValue(modalities)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(m => m.ToLowerInvariant()).ToList();
+            if (wanted.All(m => m is Modality.Image or Modality.Text) && wanted.Contains(Modality.Image) && wanted.Contains(Modality.Text))
+                await BuildFashionAsync(options, ct).ConfigureAwait(false);
+            else
+                await BuildScaleAsync(new ScaleDatasetOptions { Catalog = options, Modalities = wanted, AudioLimit = r.GetValue(audioLimit) }, ct).ConfigureAwait(false);
             return 0;
         });
         build.Subcommands.Add(fashion);
         return data;
+    }
+
+    /// <summary>The five-modality SCALE corpus (MODEL.md §8): streams products and eval_products.</summary>
+    public static async Task BuildScaleAsync(ScaleDatasetOptions options, CancellationToken cancellationToken)
+    {
+        var bar = new ConsoleProgress();
+        var result = await ScaleDatasetBuilder.BuildAsync(options,
+            new Progress<BuildProgress>(p => bar.Report((p.Stage.ToString(), p.Completed, p.Total))), cancellationToken).ConfigureAwait(false);
+        Console.WriteLine(result.UpToDate
+            ? $"{result.Directory}: already up to date"
+            : $"{result.Directory}: {string.Join(", ", result.Manifest.Counts.Select(c => $"{c.Value:N0} {c.Key}"))}; {result.Bytes / 1048576.0:F1} MiB in {result.Elapsed.TotalSeconds:F1}s");
     }
 
     public static async Task BuildFashionAsync(FashionDatasetOptions options, CancellationToken cancellationToken)
