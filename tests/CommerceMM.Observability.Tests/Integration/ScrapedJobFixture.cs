@@ -1,6 +1,7 @@
 using System.Net;
 using CommerceMM.Observability.Hosting;
 using CommerceMM.Observability.Tests.Support;
+using CommerceMM.Tests.Shared;
 
 namespace CommerceMM.Observability.Tests.Integration;
 
@@ -26,7 +27,21 @@ public sealed class ScrapedJobFixture : IAsyncLifetime
         recorders = new Recorders();
         recorders.RecordEverything(Step);
         server = await MetricsServer.StartAsync(recorders.Pipeline, IPAddress.Loopback, port: 0);
-        prometheus = await PrometheusServer.StartAsync(server.MetricsUri, readyWithin: TimeSpan.FromSeconds(60));
+        var target = server.MetricsUri;
+        prometheus = await PrometheusServer.StartAsync($"""
+            global:
+              scrape_interval: 1s
+              scrape_timeout: 1s
+              evaluation_interval: 1s
+            scrape_configs:
+              - job_name: cmm-worker
+                metrics_path: {target.AbsolutePath}
+                static_configs:
+                  - targets: ["{target.Authority}"]
+                    labels:
+                      component: worker
+                      cmm_job: integration
+            """, readyWithin: TimeSpan.FromSeconds(60));
     }
 
     public async Task DisposeAsync()
