@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace CommerceMM.Model.Evaluation;
@@ -7,7 +8,13 @@ namespace CommerceMM.Model.Evaluation;
 /// <summary>Renders an <see cref="EvalReport"/> as plain-text tables (one per allocation) and as JSON.</summary>
 public static class EvalTable
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        // A file for people and tools, never HTML: keep "s_t·e_m" readable instead of \u00B7-escaped.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     public static string ToJson(EvalReport report) => JsonSerializer.Serialize(report, Json);
 

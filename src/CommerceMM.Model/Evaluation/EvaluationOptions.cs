@@ -17,8 +17,8 @@ public sealed record EvaluationOptions
     /// <value>Rows per timed forward; latency is reported per item at this batch size. Default 32 (the training batch).</value>
     public int LatencyBatchSize { get; init; } = 32;
 
-    /// <value>Timed forwards per embedding kind after one warm-up; the median is reported. Default 5.</value>
-    public int LatencyRepeats { get; init; } = 5;
+    /// <value>Timed forwards per embedding kind after one warm-up; the median is reported. Default 9: on a shared 2-core box single forwards vary by 2×.</value>
+    public int LatencyRepeats { get; init; } = 9;
 
     public ProbeOptions Probe { get; init; } = new();
 

@@ -85,6 +85,7 @@ public class EvaluatorTests
         Assert.Contains("== allocation t2-v2-f1 (full depth)", text);
         Assert.Contains("== allocation t1-v1-f1:", text);
         Assert.Contains("query_to_product", text);
+        Assert.Contains("\"s_t·e_m\"", json);
         using var doc = System.Text.Json.JsonDocument.Parse(json);
         Assert.Equal(3, doc.RootElement.GetProperty("allocations").GetArrayLength());
     }
