@@ -171,7 +171,8 @@ public sealed class WorkerRunner
             if (r.Skipped) owner._metrics.RecordSkippedStep();
             owner._metrics.RecordStep(new StepReport
             {
-                Step = r.Step,
+                // Steps completed, as heartbeats, checkpoints and max_steps count them (r.Step is the 0-based index).
+                Step = session.Step,
                 Duration = elapsed,
                 DataWait = TimeSpan.FromSeconds(step.DataWaitSeconds),
                 AllReduce = TimeSpan.FromSeconds(r.Timings.AllReduce),
