@@ -28,7 +28,10 @@ internal sealed class PrometheusServer : IAsyncDisposable
     /// <summary>The folder holding prometheus.yml; relative paths in it (rule files, file_sd targets) resolve here.</summary>
     public string Directory { get; }
 
-    /// <summary>Writes <paramref name="config"/> (and <paramref name="files"/> beside it), starts Prometheus and waits until it is ready.</summary>
+    /// <summary>
+    /// Writes <paramref name="config"/> (and <paramref name="files"/> beside it, by relative path), starts Prometheus and
+    /// waits until it is ready.
+    /// </summary>
     public static async Task<PrometheusServer> StartAsync(string config, TimeSpan readyWithin, IReadOnlyDictionary<string, string>? files = null)
     {
         Assert.True(File.Exists(Binary), $"{Binary} is missing; run tools/bootstrap (Debian package 'prometheus').");
@@ -37,7 +40,9 @@ internal sealed class PrometheusServer : IAsyncDisposable
         await File.WriteAllTextAsync(configFile, config);
         foreach (var (name, content) in files ?? new Dictionary<string, string>())
         {
-            await File.WriteAllTextAsync(Path.Combine(dir, name), content);
+            var path = Path.Combine(dir, name);
+            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            await File.WriteAllTextAsync(path, content);
         }
         var port = FreePort();
         var info = new ProcessStartInfo(Binary)

@@ -18,10 +18,14 @@ internal static class TrainCommand
         var workers = new Option<int?>("--workers") { Description = "worker processes (overrides job.workers)" };
         var set = CommonOptions.Set();
         var json = CommonOptions.JsonLogs();
+        var metrics = new Option<bool>("--metrics") { Description = "workers serve /metrics on free ports, and a Prometheus file_sd targets file lists the coordinator and every worker (see cluster/prometheus/prometheus.yml)" };
+        var targets = new Option<string?>("--prometheus-targets") { Description = "with --metrics: the targets file to write (default: <checkpoint folder>/prometheus-targets/<job>.json)" };
+        var logLevel = new Option<LogLevel>("--log-level") { Description = "coordinator log level (debug also logs each heartbeat's step and losses)", DefaultValueFactory = _ => LogLevel.Information };
         var command = new Command("train", "Train locally: a coordinator plus N worker processes. Resumes from the job's last checkpoint; Ctrl+C checkpoints and stops.")
-            { spec, workers, set, json };
+            { spec, workers, set, json, metrics, targets, logLevel };
         command.SetAction(async (r, ct) =>
         {
+            if (r.GetValue(targets) is not null && !r.GetValue(metrics)) throw new ArgumentException("--prometheus-targets needs --metrics");
             var overrides = r.GetValue(set)!.ToList();
             if (r.GetValue(workers) is { } n) overrides.Add($"job.workers={n}");
             var training = SpecSource.Load(r.GetValue(spec), overrides);
@@ -30,7 +34,9 @@ internal static class TrainCommand
             await EnsureDataAsync(training, ct).ConfigureAwait(false);
             var identity = new LogIdentity(training.Job.Name);
             using var signals = new Signals();
-            return await LocalCluster.RunAsync(training, b => CliLogging.Configure(b, identity, r.GetValue(json)), signals).ConfigureAwait(false);
+            var level = r.GetValue(logLevel);
+            return await LocalCluster.RunAsync(training, b => { CliLogging.Configure(b, identity, r.GetValue(json)); b.SetMinimumLevel(level); }, signals,
+                new LocalMetricsOptions(r.GetValue(metrics), r.GetValue(targets))).ConfigureAwait(false);
         });
         return command;
     }

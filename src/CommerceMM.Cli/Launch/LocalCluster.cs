@@ -20,11 +20,15 @@ internal sealed class LocalCluster
 {
     private const int SigTerm = 15;
 
+    /// <summary>How often the targets file follows the status: well within a scrape interval, cheap for the coordinator.</summary>
+    private static readonly TimeSpan TargetsRefresh = TimeSpan.FromSeconds(0.5);
+
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int sig);
 
-    public static async Task<int> RunAsync(TrainingSpec spec, Action<ILoggingBuilder> logging, Signals signals)
+    public static async Task<int> RunAsync(TrainingSpec spec, Action<ILoggingBuilder> logging, Signals signals, LocalMetricsOptions? metrics = null)
     {
+        metrics ??= LocalMetricsOptions.Off;
         string token = JobToken.NewToken();
         await using var coordinator = await CoordinatorHost.StartAsync(new CoordinatorOptions
         {
@@ -39,16 +43,32 @@ internal sealed class LocalCluster
         }, logging).ConfigureAwait(false);
         Console.WriteLine($"coordinator at {coordinator.BaseAddress} (store port {coordinator.StorePort}); starting {spec.Job.Workers} workers");
 
+        PrometheusTargets? targets = null;
+        if (metrics.Enabled)
+        {
+            targets = new PrometheusTargets(metrics.TargetsFile ?? PrometheusTargets.DefaultPath(spec.Checkpoint.Store, spec.Job.Name), spec.Job.Name, coordinator.MetricsUri);
+            targets.Update([]);
+            Console.WriteLine($"metrics: coordinator at {coordinator.MetricsUri}; Prometheus file_sd targets in {targets.Path} (workers are added as they report)");
+        }
+
         var environment = new Dictionary<string, string> { [JobToken.Variable] = token };
+        // Port 0: each worker binds a free port and reports the URL in its heartbeats; the targets file follows the status.
+        string[] workerMetrics = metrics.Enabled ? ["--metrics-port", "0"] : [];
         var workers = Enumerable.Range(0, spec.Job.Workers).Select(i => SelfProcess.Start(
-            ["worker", "--coordinator", coordinator.BaseAddress.ToString(), "--job", spec.Job.Name, "--worker-id", $"local-{i}"],
+            ["worker", "--coordinator", coordinator.BaseAddress.ToString(), "--job", spec.Job.Name, "--worker-id", $"local-{i}", .. workerMetrics],
             redirectOutput: false, environment)).ToList();
 
         using var client = new CoordinatorClient(new CoordinatorClientOptions { BaseAddress = coordinator.BaseAddress, Job = spec.Job.Name, Token = token });
         bool forwarded = false;
         var progress = Stopwatch.StartNew();
+        var targetsClock = Stopwatch.StartNew();
         while (workers.Any(w => !w.HasExited))
         {
+            if (targets is not null && targetsClock.Elapsed > TargetsRefresh)
+            {
+                targetsClock.Restart();
+                targets.Update((await client.GetStatusAsync().ConfigureAwait(false)).Members);
+            }
             if (signals.Graceful.IsCancellationRequested && !forwarded)
             {
                 forwarded = true;
@@ -69,6 +89,7 @@ internal sealed class LocalCluster
         }
 
         var status = await client.GetStatusAsync().ConfigureAwait(false);
+        targets?.Clear();
         Console.WriteLine();
         StatusCommand.Print(status);
         Console.WriteLine($"worker exit codes: {string.Join(", ", workers.Select(w => w.HasExited ? w.ExitCode : -1))}");
