@@ -13,6 +13,7 @@ internal static class BenchCommand
         var bench = new Command("bench", "Benchmarks that print figures and ratios against PyTorch run on the same machine.");
         bench.Subcommands.Add(CreateEngine());
         bench.Subcommands.Add(BenchModelCommand.Create());
+        bench.Subcommands.Add(MetricsBenchmark.CreateCommand());
         bench.Subcommands.Add(CreateAllReducePeer());
         return bench;
     }
