@@ -15,6 +15,12 @@ public sealed record WorkerOptions
     public int? MetricsPort { get; init; }
     /// <summary>A collective that takes longer fails (a dead peer is usually detected at once).</summary>
     public TimeSpan CollectiveTimeout { get; init; } = TimeSpan.FromMinutes(2);
+    /// <summary>
+    /// When set, every step appends (generation, rank, step, epoch, sample keys) to a JSON-lines file
+    /// here, so an audit can prove no committed sample was consumed twice or skipped across failures.
+    /// </summary>
+    public string? AuditDirectory { get; init; }
+
     /// <summary>Blob store for checkpoints; null = the one the spec names.</summary>
     public Storage.Blobs.IBlobStore? BlobStore { get; init; }
 }

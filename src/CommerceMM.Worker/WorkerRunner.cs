@@ -33,6 +33,7 @@ public sealed class WorkerRunner
     private readonly LogIdentity _identity;
     private readonly CoordinatorClient _client;
     private readonly TrainingMetrics _metrics = new();
+    private readonly ConsumptionAudit? _audit;
     private TrainingSpec _spec = null!;
     private IBlobStore _store = null!;
     private string? _metricsUrl;
@@ -43,6 +44,7 @@ public sealed class WorkerRunner
         _identity = identity;
         _log = loggers.CreateLogger("cmm.worker");
         _client = new CoordinatorClient(new CoordinatorClientOptions { BaseAddress = options.Coordinator, Job = options.Job, Token = options.Token });
+        if (options.AuditDirectory is { } audit) _audit = new ConsumptionAudit(audit, options.WorkerId);
     }
 
     /// <param name="preempt">cancelled on SIGTERM: finish the step, checkpoint within the grace period, exit <see cref="WorkerExitCodes.Done"/></param>
@@ -58,6 +60,7 @@ public sealed class WorkerRunner
         {
             runner._client.Dispose();
             runner._metrics.Dispose();
+            runner._audit?.Dispose();
         }
     }
 
@@ -71,6 +74,11 @@ public sealed class WorkerRunner
         {
             _log.LogError("the job spec is invalid: {Problem}", e.Message);
             return WorkerExitCodes.BadSpec;
+        }
+        catch (CoordinatorException e) when (e.IsUnauthorized)
+        {
+            _log.LogError("the coordinator at {Address} refused the job token for job '{Job}': check CMM_JOB_TOKEN or --token-file", _options.Coordinator, _options.Job);
+            return WorkerExitCodes.Fatal;
         }
         catch (CoordinatorException e)
         {
@@ -168,6 +176,7 @@ public sealed class WorkerRunner
         private void Record(SessionStep step, TimeSpan elapsed)
         {
             var r = step.Result;
+            owner._audit?.Record(join.Generation, join.Rank, step);
             if (r.Skipped) owner._metrics.RecordSkippedStep();
             owner._metrics.RecordStep(new StepReport
             {

@@ -13,12 +13,15 @@ internal sealed class CmmProcess : IDisposable
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int sig);
 
-    public CmmProcess(params string[] args)
+    public CmmProcess(params string[] args) : this(new Dictionary<string, string>(), args) { }
+
+    public CmmProcess(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "cmm.dll"));
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
+        foreach (var (key, value) in environment) info.Environment[key] = value;
         _process = Process.Start(info)!;
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) _lines.Enqueue(e.Data); };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _lines.Enqueue(e.Data); };
@@ -42,6 +45,27 @@ internal sealed class CmmProcess : IDisposable
     }
 
     public void Terminate() => kill(_process.Id, 15);
+
+    public void KillHard() => kill(_process.Id, 9);
+
+    /// <summary>SIGKILLs the process whose command line contains every fragment (a worker started by `cmm train`).</summary>
+    public static void KillHard(params string[] commandLineFragments)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
+            string commandLine;
+            try { commandLine = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' '); }
+            catch (IOException) { continue; }
+            catch (UnauthorizedAccessException) { continue; }
+            if (commandLineFragments.All(f => commandLine.Contains(f, StringComparison.Ordinal)))
+            {
+                kill(pid, 9);
+                return;
+            }
+        }
+        throw new InvalidOperationException($"no process with a command line containing {string.Join(" and ", commandLineFragments)}");
+    }
 
     public int WaitForExit(TimeSpan timeout)
     {

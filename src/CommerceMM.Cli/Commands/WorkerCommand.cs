@@ -20,9 +20,14 @@ internal static class WorkerCommand
             Description = "address of this machine that peers reach for Gloo (env CMM_POD_IP; default 127.0.0.1)",
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CMM_POD_IP") ?? "127.0.0.1",
         };
+        var auditDir = new Option<string?>("--audit-dir")
+        {
+            Description = "append each step's consumed sample keys to DIR/audit-<worker>.jsonl (env CMM_AUDIT_DIR)",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CMM_AUDIT_DIR"),
+        };
         var metricsPort = new Option<int?>("--metrics-port") { Description = "serve this worker's /metrics on this port (0: any free port; env CMM_METRICS_PORT)" };
         var command = new Command("worker", "Run one worker process: join the job, train, heartbeat, checkpoint on order. Exit 0 when done or preempted after a checkpoint.")
-            { coordinator, job, tokenFile, json, workerId, interfaceHost, metricsPort };
+            { coordinator, job, tokenFile, json, workerId, interfaceHost, metricsPort, auditDir };
         command.SetAction(async (r, _) =>
         {
             var identity = new LogIdentity(r.GetValue(job)!);
@@ -36,6 +41,7 @@ internal static class WorkerCommand
                 WorkerId = r.GetValue(workerId) ?? Environment.GetEnvironmentVariable("CMM_WORKER_ID") ?? $"{Environment.MachineName}-{Environment.ProcessId}",
                 InterfaceHost = r.GetValue(interfaceHost)!,
                 MetricsPort = r.GetValue(metricsPort) ?? (int.TryParse(Environment.GetEnvironmentVariable("CMM_METRICS_PORT"), out int p) ? p : null),
+                AuditDirectory = r.GetValue(auditDir),
             };
             return await WorkerRunner.RunAsync(options, loggers, identity, signals.Graceful, signals.Immediate).ConfigureAwait(false);
         });

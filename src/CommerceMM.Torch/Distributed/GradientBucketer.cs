@@ -4,7 +4,9 @@ namespace CommerceMM.Torch.Distributed;
 /// Averages gradients across ranks in flat buckets of about <see cref="DefaultBucketBytes"/>, as
 /// DistributedDataParallel does: one collective per bucket instead of one per parameter, with every
 /// bucket in flight at once so communication of one overlaps packing and unpacking of the others.
-/// Parameters without a gradient on this rank contribute zeros, so all ranks send equal buckets.
+/// Parameters without a gradient on this rank contribute zeros, so all ranks send equal buckets; a
+/// parameter no rank produced a gradient for keeps none, so the optimizer skips it exactly as it would
+/// in a single process (no weight decay on an unused head).
 /// </summary>
 public sealed class GradientBucketer : IDisposable
 {
@@ -13,11 +15,13 @@ public sealed class GradientBucketer : IDisposable
     private readonly ProcessGroup _group;
     private readonly Tensor[][] _buckets;       // parameters per bucket, in reverse registration order (backward order)
     private readonly Tensor[] _flat;            // one reusable float32 buffer per bucket
+    private readonly IReadOnlyList<Tensor> _parameters;
 
     public GradientBucketer(ProcessGroup group, IReadOnlyList<Tensor> parameters, long bucketBytes = DefaultBucketBytes)
     {
         if (bucketBytes <= 0) throw new ArgumentOutOfRangeException(nameof(bucketBytes), bucketBytes, "must be > 0");
         _group = group;
+        _parameters = parameters;
         var buckets = new List<Tensor[]>();
         var current = new List<Tensor>();
         long bytes = 0;
@@ -46,6 +50,7 @@ public sealed class GradientBucketer : IDisposable
     public void AllReduceAverage(TimeSpan? timeout = null)
     {
         if (_group.Size == 1) return;
+        var used = ParametersWithGradientOnAnyRank(timeout);
         var pending = new PendingCollective[_buckets.Length];
         try
         {
@@ -57,7 +62,7 @@ public sealed class GradientBucketer : IDisposable
             for (int b = 0; b < _buckets.Length; b++)
             {
                 pending[b].Wait(timeout ?? _group.Timeout);
-                Unpack(b);
+                Unpack(b, used);
             }
         }
         finally
@@ -82,7 +87,25 @@ public sealed class GradientBucketer : IDisposable
         }
     }
 
-    private void Unpack(int bucket)
+    /// <summary>One small collective: which parameters got a gradient on at least one rank.</summary>
+    private HashSet<Tensor> ParametersWithGradientOnAnyRank(TimeSpan? timeout)
+    {
+        var flags = new long[_parameters.Count];
+        for (int i = 0; i < flags.Length; i++)
+        {
+            using var grad = _parameters[i].Grad;
+            flags[i] = grad is null ? 0 : 1;
+        }
+        using var counts = Torch.FromArray(flags);
+        _group.AllReduce(counts, ReduceOp.Sum, timeout);
+        long[] summed = counts.ToArray<long>();
+        var used = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < summed.Length; i++)
+            if (summed[i] > 0) used.Add(_parameters[i]);
+        return used;
+    }
+
+    private void Unpack(int bucket, HashSet<Tensor> used)
     {
         using var scope = DisposeScope.Open();
         using var noGrad = Torch.NoGrad();
@@ -90,11 +113,12 @@ public sealed class GradientBucketer : IDisposable
         foreach (var p in _buckets[bucket])
         {
             long n = p.NumEl;
-            var averaged = _flat[bucket].Slice(0, offset, offset + n).View(p.Shape);
+            offset += n;
+            if (!used.Contains(p)) continue;
+            var averaged = _flat[bucket].Slice(0, offset - n, offset).View(p.Shape);
             var grad = p.Grad;
             if (grad is null) p.Grad = averaged.Clone();
             else grad.CopyFrom(averaged);
-            offset += n;
         }
     }
 

@@ -116,7 +116,7 @@ public sealed class TrainingSession : IAsyncDisposable
         _omniPosition = omni.Position;
         Step++;
         long tokens = RealTokens(pairs.PaddingMask) + RealTokens(omni.SourcePaddingMask) + RealTokens(omni.TargetPaddingMask);
-        return new SessionStep(result, pairs.Count, omni.Count, tokens, DataWaitSeconds);
+        return new SessionStep(result, pairs.Count, omni.Count, tokens, DataWaitSeconds, pairs.Epoch, pairs.Keys, omni.Keys);
     }
 
     /// <summary>Where both streams stand after the last step (for the coordinator's shard ledger).</summary>

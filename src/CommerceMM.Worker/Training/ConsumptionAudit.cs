@@ -1,0 +1,17 @@
+using System.Text.Json;
+
+namespace CommerceMM.Worker.Training;
+
+/// <summary>One line per step of which samples this rank consumed, appended and flushed as it happens (a kill -9 loses at most the line in flight).</summary>
+internal sealed class ConsumptionAudit(string directory, string workerId) : IDisposable
+{
+    private readonly StreamWriter _file = new(Path.Combine(Directory.CreateDirectory(directory).FullName, $"audit-{workerId}.jsonl"), append: true) { AutoFlush = true };
+
+    public void Record(long generation, int rank, SessionStep step) =>
+        _file.WriteLine(JsonSerializer.Serialize(new AuditRecord(generation, rank, step.Result.Step, step.Epoch, step.PairKeys, step.OmniKeys)));
+
+    public void Dispose() => _file.Dispose();
+}
+
+/// <summary>The audit line format (camelCase JSON).</summary>
+public sealed record AuditRecord(long Generation, int Rank, long Step, long Epoch, IReadOnlyList<string> Pairs, IReadOnlyList<string> Omni);

@@ -1,0 +1,117 @@
+using System.Text.Json;
+using CommerceMM.Data.Format;
+using CommerceMM.Data.Loading;
+using CommerceMM.Storage.Checkpoints;
+using CommerceMM.Storage.FileSystem;
+using CommerceMM.Worker.Training;
+
+namespace CommerceMM.Cli.Tests;
+
+/// <summary>Failures with real processes: a worker killed with SIGKILL, a coordinator killed and restarted, bad URLs and tokens.</summary>
+[Collection(EndToEndCollection.Name)]
+public sealed class FailureEndToEndTests(SmallCorpus corpus) : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(5);
+    private readonly string _runs = Directory.CreateTempSubdirectory("cmm-e2e-runs-").FullName;
+
+    [Fact]
+    public async Task KillOneWorker_JobContinuesInANewGeneration_AndNoCommittedSampleIsConsumedTwiceOrSkipped()
+    {
+        const string job = "e2e-kill";
+        const int steps = 12, batch = 4;
+        string audit = Path.Combine(_runs, "audit");
+        using var cmm = new CmmProcess(new Dictionary<string, string> { ["CMM_AUDIT_DIR"] = audit },
+            ["train", "--workers", "3", .. TrainingArgs.Overrides(job, corpus.Directory, _runs, steps, batch, every: 3)]);
+        Assert.True(cmm.WaitForLine("step 5 ", Patience), cmm.Output);
+        CmmProcess.KillHard($"--job {job}", "--worker-id local-2");
+        Assert.True(cmm.WaitForExit(Patience) == 0, cmm.Output);
+        Assert.Contains("rejoining", cmm.Output);
+
+        // The lineage that reached the final weights: for each step, the newest generation that ran it.
+        var records = Directory.EnumerateFiles(audit, "*.jsonl").SelectMany(File.ReadLines)
+            .Select(l => JsonSerializer.Deserialize<AuditRecord>(l, new JsonSerializerOptions(JsonSerializerDefaults.Web))!).ToList();
+        Assert.Contains(records, r => r.Generation > 1);
+        var lineage = records.GroupBy(r => r.Step).OrderBy(g => g.Key)
+            .Select(g => g.Where(r => r.Generation == g.Max(x => x.Generation)).ToList()).ToList();
+        Assert.Equal(Enumerable.Range(0, steps).Select(s => (long)s), lineage.Select(g => g[0].Step));
+        var consumed = lineage.SelectMany(g => g.SelectMany(r => r.Pairs)).ToList();
+        Assert.Equal(consumed.Count, consumed.Distinct().Count()); // nothing twice
+
+        // Nothing skipped: exactly the first N samples of the epoch order, whatever the world sizes were.
+        await using var order = DataLoader.Pairs(new LoaderOptions
+        {
+            DatasetDirectory = corpus.Directory, Stream = StreamNames.Pairs, BatchSize = consumed.Count, Seed = 1, WorldSize = 1, Rank = 0,
+        });
+        using var first = await order.NextAsync();
+        Assert.Equal(first.Keys.Order(), consumed.Order());
+    }
+
+    [Fact]
+    public async Task KillCoordinator_AndRestartIt_WorkersRideItOutAndFinish()
+    {
+        const string job = "e2e-coordinator";
+        int http = TrainingArgs.FreePort(), store = TrainingArgs.FreePort();
+        var environment = new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "test-token-0123456789" };
+        string[] coordinatorArgs = ["coordinator", .. TrainingArgs.Overrides(job, corpus.Directory, _runs, steps: 16, batch: 4, every: 4),
+            "--set", "job.workers=2", "--urls", $"http://127.0.0.1:{http}", "--store-port", store.ToString()];
+        var coordinator = new CmmProcess(environment, coordinatorArgs);
+        try
+        {
+            Assert.True(coordinator.WaitForLine("rendezvous store on port", Patience), coordinator.Output);
+            using var w0 = new CmmProcess(environment, "worker", "--coordinator", $"http://127.0.0.1:{http}", "--job", job, "--worker-id", "w0");
+            using var w1 = new CmmProcess(environment, "worker", "--coordinator", $"http://127.0.0.1:{http}", "--job", job, "--worker-id", "w1");
+            Assert.True(w0.WaitForLine("step 4 ", Patience), w0.Output);
+
+            coordinator.KillHard();
+            coordinator.WaitForExit(Patience);
+            coordinator.Dispose();
+            Thread.Sleep(2000); // the workers keep training on their Gloo group and retry their heartbeats
+            coordinator = new CmmProcess(environment, coordinatorArgs);
+
+            Assert.True(w0.WaitForExit(Patience) == 0, w0.Output + "\n---\n" + coordinator.Output);
+            Assert.True(w1.WaitForExit(Patience) == 0, w1.Output);
+            Assert.Contains("training complete at step 16", w0.Output);
+            var latest = await CheckpointCommitter.ReadLatestAsync(new FileBlobStore(_runs), job);
+            Assert.Equal(16, latest!.Value.Pointer.Step);
+        }
+        finally
+        {
+            coordinator.Dispose();
+        }
+    }
+
+    [Fact]
+    public void Worker_UnreachableCoordinator_ExitsRetryWithAClearMessage()
+    {
+        using var worker = new CmmProcess(new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "any-token-0123456789" },
+            "worker", "--coordinator", $"http://127.0.0.1:{TrainingArgs.FreePort()}", "--job", "nobody");
+        Assert.Equal(75, worker.WaitForExit(Patience));
+        Assert.Contains("cannot reach the coordinator", worker.Output);
+    }
+
+    [Fact]
+    public void Worker_WrongToken_ExitsFatalNamingTheToken()
+    {
+        const string job = "e2e-token";
+        int http = TrainingArgs.FreePort();
+        using var coordinator = new CmmProcess(new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "right-token-0123456789" },
+            ["coordinator", .. TrainingArgs.Overrides(job, corpus.Directory, _runs, steps: 2, batch: 4, every: 0), "--urls", $"http://127.0.0.1:{http}", "--store-port", "0"]);
+        Assert.True(coordinator.WaitForLine("rendezvous store on port", Patience), coordinator.Output);
+        using var worker = new CmmProcess(new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "wrong-token-0123456789" },
+            "worker", "--coordinator", $"http://127.0.0.1:{http}", "--job", job);
+        Assert.Equal(1, worker.WaitForExit(Patience));
+        Assert.Contains("refused the job token", worker.Output);
+        Assert.DoesNotContain("wrong-token-0123456789", worker.Output);
+    }
+
+    [Fact]
+    public void Train_InvalidSpec_NamesTheKeyAndStartsNothing()
+    {
+        using var cmm = new CmmProcess("train", "--set", "data.batch_size=0");
+        Assert.Equal(2, cmm.WaitForExit(Patience));
+        Assert.Contains("data.batch_size", cmm.Output);
+        Assert.DoesNotContain("coordinator at", cmm.Output);
+    }
+
+    public void Dispose() => Directory.Delete(_runs, recursive: true);
+}
