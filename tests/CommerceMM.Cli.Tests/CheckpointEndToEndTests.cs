@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using System.Text.Json;
+using CommerceMM.Storage.Checkpoints;
+using CommerceMM.Storage.FileSystem;
+using CommerceMM.Torch.Serialization;
+using CommerceMM.Worker.Checkpointing;
+
+namespace CommerceMM.Cli.Tests;
+
+/// <summary>Checkpoints under abuse: the whole job SIGKILLed while saving, and PyTorch reading what we wrote.</summary>
+[Collection(EndToEndCollection.Name)]
+public sealed class CheckpointEndToEndTests(SmallCorpus corpus) : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(5);
+    private readonly string _runs = Directory.CreateTempSubdirectory("cmm-e2e-runs-").FullName;
+
+    private string[] Args(string job, int steps, int every) => ["train", "--workers", "2", .. TrainingArgs.Overrides(job, corpus.Directory, _runs, steps, batch: 4, every)];
+
+    [Fact]
+    public async Task KillEverythingWhileSaving_LatestStaysValid_AndTheRelaunchRestoresAndFinishes()
+    {
+        const string job = "e2e-crash";
+        using (var first = new CmmProcess(Args(job, steps: 12, every: 2)))
+        {
+            // The first rank to finish uploading has voted; the other may still be writing its files.
+            Assert.True(first.WaitForLine("rank 1 saved", Patience) || first.WaitForLine("rank 0 saved", TimeSpan.FromSeconds(1)), first.Output);
+            first.KillHard();
+            CmmProcess.KillHard($"--job {job}", "--worker-id local-0");
+            CmmProcess.KillHard($"--job {job}", "--worker-id local-1");
+            first.WaitForExit(Patience);
+        }
+        var store = new FileBlobStore(_runs);
+        var latest = await CheckpointCommitter.ReadLatestAsync(store, job);
+        var selection = await CheckpointCatalog.FindNewestVerifiedAsync(store, job);
+        Assert.Equal(latest?.Pointer.Step, selection.Checkpoint?.Step); // whatever latest names verifies
+
+        using var second = new CmmProcess(Args(job, steps: 12, every: 2));
+        Assert.True(second.WaitForExit(Patience) == 0, second.Output);
+        Assert.Contains(latest is null ? "no committed checkpoint" : $"restoring checkpoint step {latest.Value.Pointer.Step}", second.Output);
+        Assert.Equal(12, (await CheckpointCommitter.ReadLatestAsync(store, job))!.Value.Pointer.Step);
+    }
+
+    [Fact]
+    public async Task CommittedModelFile_PyTorchReadsTheSameTensors()
+    {
+        const string job = "e2e-export";
+        using (var cmm = new CmmProcess(Args(job, steps: 2, every: 100)))
+            Assert.True(cmm.WaitForExit(Patience) == 0, cmm.Output);
+        string path = Path.Combine(_runs, CheckpointLayout.FileKey(job, 2, CheckpointFiles.Model));
+        using var ours = SafeTensors.Read(path);
+
+        var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add("import sys, json; sys.path.insert(0, sys.argv[1]); from safetensors_io import load; t, _ = load(sys.argv[2]); " +
+                              "print(json.dumps({k: [list(v.shape), float(v.double().sum())] for k, v in t.items()}))");
+        info.ArgumentList.Add(Path.Combine(RepoRoot(), "tools/parity"));
+        info.ArgumentList.Add(path);
+        using var python = Process.Start(info)!;
+        string output = python.StandardOutput.ReadToEnd();
+        python.WaitForExit();
+        Assert.True(python.ExitCode == 0, python.StandardError.ReadToEnd());
+        var theirs = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(output)!;
+
+        Assert.Equal(ours.Tensors.Select(t => t.Name).Order(), theirs.Keys.Order());
+        foreach (var (name, tensor) in ours.Tensors)
+        {
+            Assert.Equal(tensor.Shape, theirs[name][0].EnumerateArray().Select(d => d.GetInt64()));
+            using var f64 = tensor.To(CommerceMM.Torch.DType.Float64);
+            using var sum = f64.Sum();
+            Assert.Equal(sum.Item(), theirs[name][1].GetDouble(), 6);
+        }
+    }
+
+    private static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "CommerceMM.Distributed.sln"))) return dir.FullName;
+        throw new InvalidOperationException("repository root not found");
+    }
+
+    public void Dispose() => Directory.Delete(_runs, recursive: true);
+}
