@@ -133,6 +133,7 @@ public sealed class WorkerRunner
     /// <summary>The step loop of one generation.</summary>
     private sealed class Generation(WorkerRunner owner, JoinResponse join, TrainingSession session, CheckpointPublisher publisher, string configHash)
     {
+        private readonly ThroughputMeter _throughput = new(warmupSteps: 3);
         private long? _checkpointAt;
         // The restored checkpoint is already committed: never order or publish that step again.
         private long _lastPublished = session.Step;
@@ -160,6 +161,7 @@ public sealed class WorkerRunner
                     return Outcome.Rejoin;
                 }
                 Record(step, clock.Elapsed);
+                _throughput.Add(clock.Elapsed.TotalSeconds, step.Result.Timings.AllReduce, (step.PairRows + step.OmniRows) * join.WorldSize);
 
                 var reply = await Heartbeat(step, clock.Elapsed, kill).ConfigureAwait(false);
                 if (await Obey(reply, kill).ConfigureAwait(false) is { } outcome) return outcome;
@@ -270,7 +272,7 @@ public sealed class WorkerRunner
             }
             await publisher.DrainAsync(Grace).ConfigureAwait(false);
             await owner._client.CompleteAsync(new CompletionReport(owner._options.WorkerId, join.Generation, join.Rank, session.Step), kill).ConfigureAwait(false);
-            owner._log.LogInformation("training complete at step {Step}", session.Step);
+            owner._log.LogInformation("training complete at step {Step}; {Throughput}", session.Step, _throughput.Summary(join.WorldSize));
             return Outcome.Done;
         }
     }
