@@ -37,6 +37,10 @@ public sealed partial class MetricsEndToEndTests(SmallCorpus corpus) : IDisposab
         var losses = await prometheus.QuerySamplesAsync("cmm_task_loss{component=\"worker\"}[10m]");
         string context = $"{prometheus.StderrTail()}\n{cmm.Output}";
 
+        // The coordinator's fleet view was scraped from the same file: both workers active at some scrape.
+        var active = await prometheus.QuerySamplesAsync("cmm_workers{component=\"coordinator\",state=\"active\"}[10m]");
+        Assert.True(active.SelectMany(s => s.Samples).Any(s => s.Value == "2"), $"the coordinator never showed 2 active workers\n{context}");
+
         foreach (string rank in new[] { "0", "1" })
         {
             var scrapes = steps.Where(s => s.Labels["rank"] == rank).SelectMany(s => s.Samples)
