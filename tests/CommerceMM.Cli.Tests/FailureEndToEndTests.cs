@@ -26,6 +26,7 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus) : IDisposable
         CmmProcess.KillHard($"--job {job}", "--worker-id local-2");
         Assert.True(cmm.WaitForExit(Patience) == 0, cmm.Output);
         Assert.Contains("rejoining", cmm.Output);
+        Assert.Contains("worker local-2 exited with 137; restarting it", cmm.Output);
 
         // The lineage that reached the final weights: for each step, the newest generation that ran it.
         var records = Directory.EnumerateFiles(audit, "*.jsonl").SelectMany(File.ReadLines)

@@ -20,6 +20,9 @@ internal sealed class LocalCluster
 {
     private const int SigTerm = 15;
 
+    /// <summary>Restarts per worker before the launcher gives up on it (a crash loop helps nobody).</summary>
+    public const int MaxWorkerRestarts = 3;
+
     /// <summary>How often the targets file follows the status: well within a scrape interval, cheap for the coordinator.</summary>
     private static readonly TimeSpan TargetsRefresh = TimeSpan.FromSeconds(0.5);
 
@@ -54,16 +57,32 @@ internal sealed class LocalCluster
         var environment = new Dictionary<string, string> { [JobToken.Variable] = token };
         // Port 0: each worker binds a free port and reports the URL in its heartbeats; the targets file follows the status.
         string[] workerMetrics = metrics.Enabled ? ["--metrics-port", "0"] : [];
-        var workers = Enumerable.Range(0, spec.Job.Workers).Select(i => SelfProcess.Start(
+        Process StartWorker(int i) => SelfProcess.Start(
             ["worker", "--coordinator", coordinator.BaseAddress.ToString(), "--job", spec.Job.Name, "--worker-id", $"local-{i}", .. workerMetrics],
-            redirectOutput: false, environment)).ToList();
+            redirectOutput: false, environment);
+        var workers = Enumerable.Range(0, spec.Job.Workers).Select(StartWorker).ToList();
+        var restarts = new int[workers.Count];
+        var view = new LiveView(spec);
 
         using var client = new CoordinatorClient(new CoordinatorClientOptions { BaseAddress = coordinator.BaseAddress, Job = spec.Job.Name, Token = token });
         bool forwarded = false;
         var progress = Stopwatch.StartNew();
         var targetsClock = Stopwatch.StartNew();
-        while (workers.Any(w => !w.HasExited))
+        while (true)
         {
+            for (int i = 0; i < workers.Count && !forwarded; i++)
+            {
+                // A crashed worker (killed, lost the coordinator) comes back under the same id and rejoins;
+                // exit 0 (done) and 2 (bad spec) are final.
+                var w = workers[i];
+                if (!w.HasExited || w.ExitCode is 0 or 2 || restarts[i] >= MaxWorkerRestarts) continue;
+                var state = (await client.GetStatusAsync().ConfigureAwait(false)).State;
+                if (state is JobState.Completed or JobState.Failed or JobState.Stopped) continue;
+                restarts[i]++;
+                Console.WriteLine($"[cmm train] worker local-{i} exited with {w.ExitCode}; restarting it ({restarts[i]}/{MaxWorkerRestarts})");
+                workers[i] = StartWorker(i);
+            }
+            if (workers.All(w => w.HasExited)) break;
             if (targets is not null && targetsClock.Elapsed > TargetsRefresh)
             {
                 targetsClock.Restart();
@@ -80,10 +99,10 @@ internal sealed class LocalCluster
                 foreach (var w in workers.Where(w => !w.HasExited)) w.Kill(entireProcessTree: true);
                 break;
             }
-            if (progress.Elapsed > TimeSpan.FromSeconds(15))
+            if (progress.Elapsed > LiveView.Interval)
             {
                 progress.Restart();
-                PrintProgress(await client.GetStatusAsync().ConfigureAwait(false));
+                view.Print(await client.GetStatusAsync().ConfigureAwait(false));
             }
             await Task.Delay(200).ConfigureAwait(false);
         }
@@ -96,10 +115,4 @@ internal sealed class LocalCluster
         return status.State == JobState.Completed || (forwarded && workers.All(w => w.HasExited && w.ExitCode == 0)) ? 0 : 1;
     }
 
-    private static void PrintProgress(JobStatusView s)
-    {
-        long step = s.Members.Max(m => m.LastStep) ?? 0;
-        Console.WriteLine($"[cmm train] {s.State}: step {step}/{s.MaxSteps} generation {s.Generation}, {s.Members.Count(m => m.State == MemberState.Running)} workers running, " +
-                          $"last checkpoint {s.LastCommittedCheckpoint?.Step.ToString() ?? "none"}");
-    }
 }
