@@ -1,3 +1,4 @@
+using CommerceMM.Model.Debugging;
 using CommerceMM.Model.Config;
 using CommerceMM.Model.Training;
 using CommerceMM.Torch;
@@ -16,7 +17,7 @@ public class AllocationTests
     public void EveryAllocation_TrainsAndEmbedsWithTheRightShapes()
     {
         using var model = new CommerceMMModel(Config, 1);
-        using var batches = new TestBatches(Config, rows: 3, seed: 1);
+        using var batches = new SyntheticBatch(Config, rows: 3, seed: 1);
         foreach (var allocation in Config.Allocations)
         {
             using var scope = DisposeScope.Open();
@@ -49,7 +50,7 @@ public class AllocationTests
     public void TrainerStep_RunsEveryAllocation()
     {
         using var model = new CommerceMMModel(Config, 1);
-        using var batches = new TestBatches(Config, rows: 4, seed: 2);
+        using var batches = new SyntheticBatch(Config, rows: 4, seed: 2);
         using var trainer = new Trainer(model, new TrainerOptions { Seed = 5 });
         var seen = new HashSet<Allocation>();
         for (long step = 0; step < 40 && seen.Count < Config.Allocations.Count; step++)

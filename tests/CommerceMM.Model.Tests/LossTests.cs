@@ -1,3 +1,4 @@
+using CommerceMM.Model.Debugging;
 using CommerceMM.Model.Config;
 using CommerceMM.Model.Tasks;
 using CommerceMM.Model.Training;
@@ -34,7 +35,7 @@ public class LossTests
     [Fact]
     public void Pass1Plan_Masks_RespectSpecialTokensAndPatchCount()
     {
-        using var batches = new TestBatches(Tiny, rows: 16, seed: 3);
+        using var batches = new SyntheticBatch(Tiny, rows: 16, seed: 3);
         using var g = new Generator(9);
         using var plan = Pass1Plan.Create(Tiny, batches.Pairs, g);
         long[] ids = batches.Pairs.TokenIds.ToArray<long>();
@@ -62,7 +63,7 @@ public class LossTests
     public void Pass2_QueryOnlySources_ImageAndMultimodalSourceTasksAbsent()
     {
         using var model = new CommerceMMModel(Tiny, 1);
-        using var batches = new TestBatches(Tiny, rows: 6, seed: 4, sourceKinds: [0, 0, 0, 0, 0, 0]);
+        using var batches = new SyntheticBatch(Tiny, rows: 6, seed: 4, sourceKinds: [0, 0, 0, 0, 0, 0]);
         using var output = Pass2.Run(model, batches.Omni, Tiny.FullDepth, Collectives.Single, Tiny.Weight);
         foreach (var r in output.Results)
         {
@@ -77,8 +78,8 @@ public class LossTests
     {
         // Changing the (absent) image of a query row and the (absent) text of a photo row changes nothing.
         using var model = new CommerceMMModel(Tiny, 1);
-        using var a = new TestBatches(Tiny, rows: 6, seed: 5);
-        using var b = new TestBatches(Tiny, rows: 6, seed: 5);
+        using var a = new SyntheticBatch(Tiny, rows: 6, seed: 5);
+        using var b = new SyntheticBatch(Tiny, rows: 6, seed: 5);
         using (Torch.Torch.NoGrad())
         {
             b.Omni.SourceImages.Select(0, 0).Fill(7);       // row 0 is a query: no image
@@ -94,7 +95,7 @@ public class LossTests
     {
         var config = Tiny with { TaskWeights = new Dictionary<string, double> { ["itm"] = 0, ["mim_kl"] = 0 } };
         using var model = new CommerceMMModel(config, 1);
-        using var batches = new TestBatches(config, rows: 4, seed: 6);
+        using var batches = new SyntheticBatch(config, rows: 4, seed: 6);
         using var g = new Generator(1);
         using var plan = Pass1Plan.Create(config, batches.Pairs, g);
         using var output = Pass1.Run(model, batches.Pairs, plan, config.FullDepth, Collectives.Single, g, config.Weight);
@@ -109,7 +110,7 @@ public class LossTests
     public void Itm_SingleRow_IsAbsentNotZero()
     {
         using var model = new CommerceMMModel(Tiny, 1);
-        using var batches = new TestBatches(Tiny, rows: 1, seed: 7);
+        using var batches = new SyntheticBatch(Tiny, rows: 1, seed: 7);
         using var g = new Generator(1);
         using var plan = Pass1Plan.Create(Tiny, batches.Pairs, g);
         using var output = Pass1.Run(model, batches.Pairs, plan, Tiny.FullDepth, Collectives.Single, g, Tiny.Weight);
@@ -121,7 +122,7 @@ public class LossTests
     [Fact]
     public void Pass1Plan_SampleSeeds_MasksFollowTheSampleNotTheRow()
     {
-        using var batches = new TestBatches(Tiny, rows: 4, seed: 8);
+        using var batches = new SyntheticBatch(Tiny, rows: 4, seed: 8);
         using var scope = DisposeScope.Open();
         var p = batches.Pairs;
         ulong[] seeds = [11, 22, 33, 44];

@@ -1,3 +1,4 @@
+using CommerceMM.Model.Debugging;
 using CommerceMM.Model.Config;
 using CommerceMM.Model.Tasks;
 using CommerceMM.Model.Training;
@@ -10,7 +11,7 @@ public class TrainingStepTests
     private static readonly CommerceMMConfig Tiny = CommerceMMConfig.Tiny() with { Mim = new MimConfig { Prototypes = 32 } };
 
     /// <summary>Gradients of both passes for the given task weights, accumulated, by parameter name.</summary>
-    private static Dictionary<string, double[]> Gradients(CommerceMMModel model, TestBatches batches, Func<string, double> weight)
+    private static Dictionary<string, double[]> Gradients(CommerceMMModel model, SyntheticBatch batches, Func<string, double> weight)
     {
         model.ZeroGrad();
         using (var g = new Generator(77))
@@ -35,7 +36,7 @@ public class TrainingStepTests
     {
         var config = Tiny with { TaskWeights = TaskIds.All.Select((t, i) => (t, 0.5 + 0.1 * i)).ToDictionary() };
         using var model = new CommerceMMModel(config, 1);
-        using var batches = new TestBatches(config, rows: 6, seed: 11);
+        using var batches = new SyntheticBatch(config, rows: 6, seed: 11);
 
         var twoPass = Gradients(model, batches, config.Weight);
         var summed = twoPass.ToDictionary(kv => kv.Key, kv => new double[kv.Value.Length]);
@@ -58,7 +59,7 @@ public class TrainingStepTests
     public void Overfit_FixedBatch_EveryLossFallsByHalf()
     {
         using var model = new CommerceMMModel(Tiny, 1);
-        using var batches = new TestBatches(Tiny, rows: 8, seed: 12);
+        using var batches = new SyntheticBatch(Tiny, rows: 8, seed: 12);
         var options = new TrainerOptions { Schedule = new(PeakLearningRate: 2e-3, WarmupSteps: 5, TotalSteps: 1000), AdamW = new() { WeightDecay = 0 } };
         using var trainer = new Trainer(model, options);
         var first = trainer.Step(batches.Pairs, batches.Omni, 0).Tasks.ToDictionary(t => t.Task, t => t.Loss);
@@ -74,7 +75,7 @@ public class TrainingStepTests
     public void Step_NonFiniteLoss_IsSkippedCountedAndChangesNothing()
     {
         using var model = new CommerceMMModel(Tiny, 1);
-        using var batches = new TestBatches(Tiny, rows: 4, seed: 13);
+        using var batches = new SyntheticBatch(Tiny, rows: 4, seed: 13);
         using (Torch.Torch.NoGrad()) batches.Pairs.Images.Select(0, 1).Fill(double.NaN);
         using var trainer = new Trainer(model, new TrainerOptions());
         var before = model.StateDict().Select(e => e.Tensor.Clone()).ToList();
@@ -95,7 +96,7 @@ public class TrainingStepTests
     {
         var config = Tiny with { TaskWeights = new Dictionary<string, double> { ["omni_v2t"] = 0, ["itm"] = 2.5 } };
         using var model = new CommerceMMModel(config, 1);
-        using var batches = new TestBatches(config, rows: 6, seed: 14);
+        using var batches = new SyntheticBatch(config, rows: 6, seed: 14);
         using var trainer = new Trainer(model, new TrainerOptions());
         var result = trainer.Step(batches.Pairs, batches.Omni, 0);
         Assert.Equal(TaskIds.All, result.Tasks.Select(t => t.Task));
@@ -111,7 +112,7 @@ public class TrainingStepTests
     {
         // A rank's last batch of an epoch may be empty (the loader keeps ranks in lock-step).
         using var model = new CommerceMMModel(Tiny, 1);
-        using var full = new TestBatches(Tiny, rows: 3, seed: 15);
+        using var full = new SyntheticBatch(Tiny, rows: 3, seed: 15);
         using var scope = DisposeScope.Open();
         PairInputs pairs = new(full.Pairs.Images.Slice(0, 0, 0), full.Pairs.TokenIds.Slice(0, 0, 0), full.Pairs.Padding.Slice(0, 0, 0));
         var o = full.Omni;

@@ -13,14 +13,16 @@ public sealed class SyntheticBatch : IDisposable
 {
     private readonly List<Tensor> _owned = [];
 
-    public SyntheticBatch(CommerceMMConfig config, int rows, ulong seed)
+    /// <param name="sourceKinds">per row 0 query (text), 1 photo (image), 2 listing (both); default cycles them</param>
+    public SyntheticBatch(CommerceMMConfig config, int rows, ulong seed, int[]? sourceKinds = null)
     {
         if (rows < 1) throw new ArgumentOutOfRangeException(nameof(rows), rows, "a batch needs at least one row");
         using var g = new Generator(seed);
         Pairs = new PairInputs(Own(Images(config, rows, g)), Own(Ids(config, rows, g, out var padding)), Own(padding));
-        // Source kinds cycle query (text only), photo (image only), listing (both).
-        var hasText = Enumerable.Range(0, rows).Select(i => i % 3 != 1).ToArray();
-        var hasImage = Enumerable.Range(0, rows).Select(i => i % 3 != 0).ToArray();
+        int[] kinds = sourceKinds ?? Enumerable.Range(0, rows).Select(i => i % 3).ToArray();
+        if (kinds.Length != rows || kinds.Any(k => k is < 0 or > 2)) throw new ArgumentException("one source kind (0, 1 or 2) per row", nameof(sourceKinds));
+        var hasText = kinds.Select(k => k != 1).ToArray();
+        var hasImage = kinds.Select(k => k != 0).ToArray();
         var sourceIds = Ids(config, rows, g, out var sourcePadding);
         Omni = new OmniInputs(
             Own(Torch.Torch.FromArray(hasText)), Own(Torch.Torch.FromArray(hasImage)),
