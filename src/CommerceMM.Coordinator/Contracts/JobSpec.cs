@@ -10,6 +10,8 @@ namespace CommerceMM.Coordinator.Contracts;
 /// <param name="CheckpointEverySteps">Periodic checkpoints at multiples of this step; 0 turns them off (orders still work).</param>
 /// <param name="MaxRestarts">Generation bumps tolerated before the job is marked Failed.</param>
 /// <param name="Config">The job spec the workers run (model, data, optimizer...), passed through untouched.</param>
+/// <param name="KeepLast">Retention after each commit: the newest committed checkpoints kept.</param>
+/// <param name="KeepEvery">Retention: also keep steps divisible by this (0: none).</param>
 public sealed record JobSpec(
     string Name,
     int Workers,
@@ -17,4 +19,6 @@ public sealed record JobSpec(
     long? MaxSteps = null,
     long CheckpointEverySteps = 0,
     int MaxRestarts = 100,
-    JsonElement? Config = null);
+    JsonElement? Config = null,
+    int KeepLast = 3,
+    long KeepEvery = 0);

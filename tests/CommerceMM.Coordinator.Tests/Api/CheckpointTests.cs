@@ -56,6 +56,33 @@ public sealed class CheckpointTests
     }
 
     [Fact]
+    public async Task Commit_BeyondKeepLast_RetentionDeletesTheOlderCheckpointInTheBackground()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: 2, KeepLast: 1));
+        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
+        CoordinatorClient client = coordinator.Client();
+        foreach (long step in new long[] { 10, 20 })
+        {
+            await client.OrderCheckpointAsync(new CheckpointOrderRequest(1, AtStep: step));
+            await client.VoteCheckpointAsync(CheckpointFiles.Vote(joined[1], "w1", step, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", step, 1)));
+            await client.VoteCheckpointAsync(CheckpointFiles.Vote(joined[0], "w0", step, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", step, 0)));
+        }
+
+        // Retention runs off the entity's turn: poll the store, with a deadline, for step 10 to go.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        IReadOnlyList<CheckpointFolder> folders;
+        do
+        {
+            folders = await CheckpointCatalog.ListAsync(coordinator.Store, "job-a");
+            if (folders.All(f => f.Step != 10)) break;
+            await Task.Delay(50);
+        }
+        while (DateTime.UtcNow < deadline);
+        Assert.Equal([20L], folders.Select(f => f.Step));
+        Assert.Equal(20, (await CheckpointCommitter.ReadLatestAsync(coordinator.Store, "job-a"))!.Value.Pointer.Step);
+    }
+
+    [Fact]
     public async Task Vote_FileMissingFromStore_FailsCommitAndLeavesLatestAlone()
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();

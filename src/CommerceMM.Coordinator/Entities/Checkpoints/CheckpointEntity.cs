@@ -182,7 +182,30 @@ internal sealed partial class CheckpointEntity : PersistentEntity<CheckpointStat
             await _job.EndAsync(JobState.Stopped, $"stopped after checkpoint at step {p.Step} ({p.Reason}); resumable", cancellationToken).ConfigureAwait(false);
         }
 
+        ApplyRetentionInBackground(p.Step);
         return new CheckpointVoteReply(CheckpointVoteStatus.Committed, p.Step, result.Message);
+    }
+
+    /// <summary>
+    /// Deletes checkpoints the retention policy no longer keeps, off the entity's turn (deleting reads and
+    /// lists blobs). The storage library never deletes the newest verified one; a failure is logged and the
+    /// next commit tries again.
+    /// </summary>
+    private void ApplyRetentionInBackground(long committedStep)
+    {
+        var policy = new CheckpointRetentionPolicy(Math.Max(1, _spec.KeepLast), Math.Max(0, _spec.KeepEvery));
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                var deleted = await CheckpointRetention.ApplyAsync(_store, Key, policy, committedStep).ConfigureAwait(false);
+                if (deleted.Count > 0) LogRetention(_logger, Key, string.Join(", ", deleted));
+            }
+            catch (Exception e)
+            {
+                LogRetentionFailed(_logger, Key, e.Message);
+            }
+        });
     }
 
     private CheckpointVoteReply Failed(PendingCheckpoint p, string message)
@@ -225,6 +248,12 @@ internal sealed partial class CheckpointEntity : PersistentEntity<CheckpointStat
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job}: checkpoint at step {Step} committed (generation {Generation}): {Message}")]
     private static partial void LogCommitted(ILogger logger, string job, long step, long generation, string message);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job}: retention deleted checkpoints at steps {Steps}")]
+    private static partial void LogRetention(ILogger logger, string job, string steps);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: retention failed ({Problem}); the next commit tries again")]
+    private static partial void LogRetentionFailed(ILogger logger, string job, string problem);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: checkpoint at step {Step} failed: {Message}")]
     private static partial void LogFailed(ILogger logger, string job, long step, string message);
