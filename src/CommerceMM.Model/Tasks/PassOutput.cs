@@ -8,12 +8,11 @@ namespace CommerceMM.Model.Tasks;
 /// </summary>
 public sealed class PassOutput : IDisposable
 {
-    private readonly List<TaskResult> _results = [];
-    private readonly Dictionary<string, Tensor> _losses = [];
+    private readonly WeightedTaskLosses _tasks = new();
 
-    public Tensor? Total { get; private set; }
-    public IReadOnlyList<TaskResult> Results => _results;
-    public IReadOnlyDictionary<string, Tensor> Losses => _losses;
+    public Tensor? Total => _tasks.Total;
+    public IReadOnlyList<TaskResult> Results => _tasks.Results;
+    public IReadOnlyDictionary<string, Tensor> Losses => _tasks.Losses;
 
     /// <summary>Random choices made during the pass (e.g. ITM hard negatives), by name, for step dumps.</summary>
     public IReadOnlyDictionary<string, Tensor> Choices => _choices;
@@ -29,33 +28,12 @@ public sealed class PassOutput : IDisposable
     /// </summary>
     public (Tensor Sum, long Count)? CenterEstimate { get; internal set; }
 
-    internal void Add(string task, double weight, Func<Tensor?> compute)
-    {
-        if (weight == 0)
-        {
-            _results.Add(TaskResult.Disabled(task));
-            return;
-        }
-        var loss = compute();
-        if (loss is null)
-        {
-            _results.Add(TaskResult.Absent(task, weight));
-            return;
-        }
-        DisposeScope.Detach(loss);
-        _losses[task] = loss;
-        _results.Add(new TaskResult(task, TaskOutcome.Ok, loss.Item(), weight));
-        using var weighted = loss * weight;
-        var total = Total is null ? weighted.Clone() : Total + weighted;
-        Total?.Dispose();
-        Total = DisposeScope.Detach(total);
-    }
+    internal void Add(string task, double weight, Func<Tensor?> compute) => _tasks.Add(task, weight, compute);
 
     public void Dispose()
     {
-        Total?.Dispose();
+        _tasks.Dispose();
         CenterEstimate?.Sum.Dispose();
-        foreach (var t in _losses.Values) t.Dispose();
         foreach (var t in _choices.Values) t.Dispose();
     }
 }

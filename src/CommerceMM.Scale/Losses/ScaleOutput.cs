@@ -14,19 +14,18 @@ public sealed record HarmonizedWeight(ScaleModality Modality, TaskOutcome Status
 /// </summary>
 public sealed class ScaleOutput : IDisposable
 {
-    private readonly List<TaskResult> _results = [];
+    private readonly WeightedTaskLosses _tasks = new();
     private readonly List<HarmonizedWeight> _weights = [];
-    private readonly Dictionary<string, Tensor> _losses = [];
 
-    public Tensor? Total { get; private set; }
-    public IReadOnlyList<TaskResult> Results => _results;
+    public Tensor? Total => _tasks.Total;
+    public IReadOnlyList<TaskResult> Results => _tasks.Results;
     public IReadOnlyList<HarmonizedWeight> Weights => _weights;
-    public IReadOnlyDictionary<string, Tensor> Losses => _losses;
+    public IReadOnlyDictionary<string, Tensor> Losses => _tasks.Losses;
 
     /// <summary>(B, 5, 5) harmonized weights of this batch, cut from the graph.</summary>
     public Tensor? WeightMatrix { get; private set; }
 
-    public TaskResult this[string task] => _results.Single(r => r.Task == task);
+    public TaskResult this[string task] => _tasks.Results.Single(r => r.Task == task);
 
     internal void SetWeights(Tensor matrix, bool[,] presence, IReadOnlyList<ScaleModality> enabled)
     {
@@ -44,33 +43,11 @@ public sealed class ScaleOutput : IDisposable
         }
     }
 
-    /// <summary>Runs a task unless its weight is 0; a null loss means no eligible row (absent).</summary>
-    internal void Add(string task, double weight, Func<Tensor?> compute)
-    {
-        if (weight == 0)
-        {
-            _results.Add(TaskResult.Disabled(task));
-            return;
-        }
-        var loss = compute();
-        if (loss is null)
-        {
-            _results.Add(TaskResult.Absent(task, weight));
-            return;
-        }
-        DisposeScope.Detach(loss);
-        _losses[task] = loss;
-        _results.Add(new TaskResult(task, TaskOutcome.Ok, loss.Item(), weight));
-        using var weighted = loss * weight;
-        var total = Total is null ? weighted.Clone() : Total + weighted;
-        Total?.Dispose();
-        Total = DisposeScope.Detach(total);
-    }
+    internal void Add(string task, double weight, Func<Tensor?> compute) => _tasks.Add(task, weight, compute);
 
     public void Dispose()
     {
-        Total?.Dispose();
+        _tasks.Dispose();
         WeightMatrix?.Dispose();
-        foreach (var t in _losses.Values) t.Dispose();
     }
 }
