@@ -3,19 +3,22 @@ using System.Text.Json;
 
 namespace CommerceMM.Cli.Bench;
 
-/// <summary>Runs tools/bench/engine.py under Debian's PyTorch and reads its JSON line.</summary>
+/// <summary>Runs a benchmark peer script under Debian's PyTorch and reads the JSON object on its last line.</summary>
 internal static class PyTorchBaseline
 {
     public const string Python = "/usr/bin/python3";
 
-    public static JsonElement Run(string script, int threads, object config)
+    /// <summary>tools/bench/engine.py: threads, then the shapes as JSON.</summary>
+    public static JsonElement Run(string script, int threads, object config) =>
+        RunScript(script, threads.ToString(System.Globalization.CultureInfo.InvariantCulture), JsonSerializer.Serialize(config));
+
+    public static JsonElement RunScript(string script, params string[] args)
     {
         if (!File.Exists(Python)) throw new InvalidOperationException($"{Python} is missing; PyTorch is the reference (tools/bootstrap installs python3-torch)");
         if (!File.Exists(script)) throw new InvalidOperationException($"{script} not found; run from the repository root or pass --repo");
         var info = new ProcessStartInfo(Python) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(script);
-        info.ArgumentList.Add(threads.ToString());
-        info.ArgumentList.Add(JsonSerializer.Serialize(config));
+        foreach (string a in args) info.ArgumentList.Add(a);
         info.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
         using var process = Process.Start(info)!;
         var stderr = process.StandardError.ReadToEndAsync();

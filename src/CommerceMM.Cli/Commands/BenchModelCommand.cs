@@ -95,18 +95,6 @@ internal static class BenchModelCommand
         }
     }
 
-    private static JsonElement RunReference(string script, string dump, int threads, int reps)
-    {
-        if (!File.Exists(PyTorchBaseline.Python)) throw new InvalidOperationException($"{PyTorchBaseline.Python} is missing; PyTorch is the reference (tools/bootstrap installs python3-torch)");
-        if (!File.Exists(script)) throw new InvalidOperationException($"{script} not found; run from the repository root or pass --repo");
-        var info = new ProcessStartInfo(PyTorchBaseline.Python) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { script, dump, threads.ToString(CultureInfo.InvariantCulture), reps.ToString(CultureInfo.InvariantCulture) }) info.ArgumentList.Add(a);
-        info.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
-        using var process = Process.Start(info)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0) throw new InvalidOperationException($"{script} failed ({process.ExitCode}): {stderr.Result}");
-        return JsonDocument.Parse(stdout.Trim().Split('\n')[^1]).RootElement.Clone();
-    }
+    private static JsonElement RunReference(string script, string dump, int threads, int reps) =>
+        PyTorchBaseline.RunScript(script, dump, threads.ToString(CultureInfo.InvariantCulture), reps.ToString(CultureInfo.InvariantCulture));
 }
