@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Text.Json;
 using CommerceMM.Storage.Checkpoints;
+using CommerceMM.Tests.Shared;
 using CommerceMM.Storage.FileSystem;
 using CommerceMM.Torch.Serialization;
 using CommerceMM.Worker.Checkpointing;
@@ -51,16 +51,10 @@ public sealed class CheckpointEndToEndTests(SmallCorpus corpus) : IDisposable
         string path = Path.Combine(_runs, CheckpointLayout.FileKey(job, 2, CheckpointFiles.Model));
         using var ours = SafeTensors.Read(path);
 
-        var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add("import sys, json; sys.path.insert(0, sys.argv[1]); from safetensors_io import load; t, _ = load(sys.argv[2]); " +
-                              "print(json.dumps({k: [list(v.shape), float(v.double().sum())] for k, v in t.items()}))");
-        info.ArgumentList.Add(Path.Combine(RepoRoot(), "tools/parity"));
-        info.ArgumentList.Add(path);
-        using var python = Process.Start(info)!;
-        string output = python.StandardOutput.ReadToEnd();
-        python.WaitForExit();
-        Assert.True(python.ExitCode == 0, python.StandardError.ReadToEnd());
+        string script = Path.Combine(_runs, "sums.py");
+        File.WriteAllText(script, "import sys, json; sys.path.insert(0, sys.argv[1]); from safetensors_io import load; t, _ = load(sys.argv[2]); " +
+                                  "print(json.dumps({k: [list(v.shape), float(v.double().sum())] for k, v in t.items()}))\n");
+        string output = PyTorchReference.Run(script, Path.Combine(PyTorchReference.RepoRoot, "tools/parity"), path);
         var theirs = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(output)!;
 
         Assert.Equal(ours.Tensors.Select(t => t.Name).Order(), theirs.Keys.Order());
@@ -71,13 +65,6 @@ public sealed class CheckpointEndToEndTests(SmallCorpus corpus) : IDisposable
             using var sum = f64.Sum();
             Assert.Equal(sum.Item(), theirs[name][1].GetDouble(), 6);
         }
-    }
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "CommerceMM.Distributed.sln"))) return dir.FullName;
-        throw new InvalidOperationException("repository root not found");
     }
 
     public void Dispose() => Directory.Delete(_runs, recursive: true);

@@ -1,3 +1,4 @@
+using CommerceMM.Tests.Shared;
 using System.Globalization;
 using CommerceMM.Torch.NN;
 using CommerceMM.Torch.Optim;

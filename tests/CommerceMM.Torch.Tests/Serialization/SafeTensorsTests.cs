@@ -1,3 +1,4 @@
+using CommerceMM.Tests.Shared;
 using System.Buffers.Binary;
 using System.Text;
 using CommerceMM.Torch.Serialization;
@@ -106,8 +107,8 @@ public class SafeTensorsTests
             SafeTensors.Write(Path.Combine(dir, "in.safetensors"), [("m", original), ("b", Torch.FromArray(new[] { true, false }))]);
             File.WriteAllText(Path.Combine(dir, "roundtrip.py"),
                 "import sys; sys.path.insert(0, sys.argv[3])\nfrom safetensors_io import load, save\nt, m = load(sys.argv[1])\nsave(sys.argv[2], {'m2': t['m'] * 2, 'b': t['b']})\n");
-            Parity.PyTorchReference.Run(Path.Combine(dir, "roundtrip.py"), Path.Combine(dir, "in.safetensors"), Path.Combine(dir, "out.safetensors"),
-                Path.Combine(Parity.PyTorchReference.RepoRoot, "tools/parity"));
+            PyTorchReference.Run(Path.Combine(dir, "roundtrip.py"), Path.Combine(dir, "in.safetensors"), Path.Combine(dir, "out.safetensors"),
+                Path.Combine(PyTorchReference.RepoRoot, "tools/parity"));
             using var result = SafeTensors.Read(Path.Combine(dir, "out.safetensors"));
             Assert.Equal((original * 2.0).ToArray<float>(), result["m2"].ToArray<float>());
             Assert.Equal(new[] { true, false }, result["b"].ToArray<bool>());

@@ -1,8 +1,11 @@
 using System.Diagnostics;
 
-namespace CommerceMM.Torch.Tests.Parity;
+namespace CommerceMM.Tests.Shared;
 
-/// <summary>Runs a script under Debian's PyTorch (/usr/bin/python3, torch 1.13.1) and fails clearly when it is absent.</summary>
+/// <summary>
+/// Runs a script under Debian's PyTorch (/usr/bin/python3, torch 1.13.1) and fails clearly when it is
+/// absent: parity is a requirement, not an optional extra. Linked into every test project that needs it.
+/// </summary>
 internal static class PyTorchReference
 {
     public const string Python = "/usr/bin/python3";
@@ -17,7 +20,8 @@ internal static class PyTorchReference
         }
     }
 
-    public static void Run(string script, params string[] args)
+    /// <returns>the script's standard output</returns>
+    public static string Run(string script, params string[] args)
     {
         if (!File.Exists(Python))
             throw new InvalidOperationException($"this test needs PyTorch as the reference: {Python} is missing (tools/bootstrap installs python3-torch)");
@@ -32,5 +36,6 @@ internal static class PyTorchReference
         if (stderr.Contains("No module named 'torch'"))
             throw new InvalidOperationException($"this test needs PyTorch as the reference: {Python} cannot import torch (tools/bootstrap installs python3-torch)");
         if (process.ExitCode != 0) throw new InvalidOperationException($"{script} failed ({process.ExitCode}):\n{stdout.Result}\n{stderr}");
+        return stdout.Result;
     }
 }
