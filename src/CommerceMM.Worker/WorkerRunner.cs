@@ -114,9 +114,25 @@ public sealed class WorkerRunner
         _identity.Set(join.Rank, join.Generation);
         _log.LogInformation("joined generation {Generation} as rank {Rank} of {World}", join.Generation, join.Rank, join.WorldSize);
 
-        using var tcp = TcpStore.Connect(join.StoreHost, join.StorePort, _options.CollectiveTimeout);
-        using var store = tcp.WithPrefix(join.StorePrefix.TrimEnd('/'));
-        using var group = ProcessGroup.CreateGloo(store, join.Rank, join.WorldSize, _options.CollectiveTimeout, _options.InterfaceHost);
+        TcpStore tcp, store;
+        ProcessGroup group;
+        try
+        {
+            tcp = TcpStore.Connect(join.StoreHost, join.StorePort, _options.CollectiveTimeout);
+            store = tcp.WithPrefix(join.StorePrefix.TrimEnd('/'));
+            group = ProcessGroup.CreateGloo(store, join.Rank, join.WorldSize, _options.CollectiveTimeout, _options.InterfaceHost);
+        }
+        catch (TorchException e)
+        {
+            // A peer of this generation died before the group formed: a failed rendezvous is a failed
+            // collective, answered by a new generation, never a crash.
+            _log.LogWarning("could not form the Gloo group of generation {Generation}: {Problem}; reporting and rejoining", join.Generation, e.Message);
+            await _client.ReportFailureAsync(new FailureReport(_options.WorkerId, join.Generation, join.Rank, e.Message), kill).ConfigureAwait(false);
+            return Outcome.Rejoin;
+        }
+        using var ownTcp = tcp;
+        using var ownStore = store;
+        using var ownGroup = group;
 
         string configHash = TrainingSession.ConfigHashFor(_spec);
         var restore = await RestoredCheckpoint.LoadNewestAsync(_store, _spec.Job.Name, configHash, join.Rank,
@@ -262,14 +278,37 @@ public sealed class WorkerRunner
             return Outcome.Done;
         }
 
+        /// <summary>
+        /// Orders the final checkpoint. Another order with votes (e.g. a periodic one other ranks are still
+        /// saving) refuses it until that commits, so retry briefly; a job without its final checkpoint still
+        /// completes, resumable from the last committed one.
+        /// </summary>
+        private async Task<bool> OrderFinalCheckpointAsync(CancellationToken kill)
+        {
+            for (int attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await owner._client.OrderCheckpointAsync(new CheckpointOrderRequest(join.Generation, session.Step, "final"), kill).ConfigureAwait(false);
+                    return true;
+                }
+                catch (CoordinatorException e) when (e.Status == System.Net.HttpStatusCode.Conflict && !e.MustRejoin && attempt < 20)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(0.5), kill).ConfigureAwait(false);
+                }
+                catch (CoordinatorException e) when (!e.MustRejoin && !e.IsUnauthorized)
+                {
+                    owner._log.LogError("the final checkpoint at step {Step} could not be ordered ({Problem}); the job stays resumable from its last committed checkpoint", session.Step, e.Message);
+                    return false;
+                }
+            }
+        }
+
         /// <summary>The last step: make sure it is committed, then report completion.</summary>
         private async Task<Outcome> FinishAsync(CancellationToken kill)
         {
-            if (_lastPublished != session.Step)
-            {
-                await owner._client.OrderCheckpointAsync(new CheckpointOrderRequest(join.Generation, session.Step, "final"), kill).ConfigureAwait(false);
+            if (_lastPublished != session.Step && await OrderFinalCheckpointAsync(kill).ConfigureAwait(false))
                 await PublishAsync(kill).ConfigureAwait(false);
-            }
             await publisher.DrainAsync(Grace).ConfigureAwait(false);
             await owner._client.CompleteAsync(new CompletionReport(owner._options.WorkerId, join.Generation, join.Rank, session.Step), kill).ConfigureAwait(false);
             owner._log.LogInformation("training complete at step {Step}; {Throughput}", session.Step, _throughput.Summary(join.WorldSize));

@@ -1,6 +1,7 @@
 using CommerceMM.Coordinator.Client;
 using CommerceMM.Coordinator.Contracts;
 using CommerceMM.Coordinator.Tests.Support;
+using CommerceMM.Storage.Checkpoints;
 
 namespace CommerceMM.Coordinator.Tests.Api;
 
@@ -36,6 +37,31 @@ public sealed class RestartTests
         Assert.Equal((JoinStatus.Assigned, 2L, 1, 30L), (again.Status, again.Generation, again.Rank, again.LastCommittedStep));
         Assert.Equal((WorkerOrder.None, 2L), (beat.Order, beat.Generation));
         Assert.Equal(30, (await after.GetShardsAsync()).LastCommitted!.Step);
+    }
+
+    [Fact]
+    public async Task Restart_CoordinatorKilledAfterTheManifestButBeforeItsState_TreatsTheOrderAsCommitted()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
+        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
+        CoordinatorClient client = coordinator.Client();
+        await client.OrderCheckpointAsync(new CheckpointOrderRequest(1, AtStep: 20));
+        var rank1 = await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", 20, 1);
+        await client.VoteCheckpointAsync(CheckpointFiles.Vote(joined[1], "w1", 20, rank1));
+        // The last vote's commit reached storage, then the coordinator died before saving its own state.
+        var rank0 = await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", 20, 0);
+        var files = rank0.Select(f => (f, 0)).Concat(rank1.Select(f => (f, 1)))
+            .Select(x => new CheckpointFileEntry(x.f.Path, x.f.Size, x.f.Sha256, x.Item2));
+        await CheckpointCommitter.CommitAsync(coordinator.Store, CheckpointManifest.Create("job-a", 20, 1, 2, "hash", "test", files, TimeProvider.System));
+
+        await coordinator.RestartAsync();
+
+        CheckpointStatusView checkpoints = await coordinator.Client().GetCheckpointsAsync();
+        Assert.Null(checkpoints.Pending);
+        Assert.Equal(20, checkpoints.LastCommitted!.Step);
+        // A later order is accepted instead of refused because of the stale votes.
+        var next = await coordinator.Client().OrderCheckpointAsync(new CheckpointOrderRequest(1, AtStep: 30));
+        Assert.Equal(30, next.Step);
     }
 
     [Fact]

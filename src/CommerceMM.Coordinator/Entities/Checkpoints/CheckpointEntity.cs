@@ -40,6 +40,22 @@ internal sealed partial class CheckpointEntity : PersistentEntity<CheckpointStat
                 LastOrderedStep = Math.Max(State.LastOrderedStep, latest.Pointer.Step),
             };
         }
+
+        // A coordinator killed during a commit may have written the manifest (every rank had voted) but not
+        // its own state: the order still reads as pending with votes, and would refuse every later order.
+        // The manifest is the storage library's commit record, so the order is done; drop it.
+        if (State.Pending is { } pending
+            && await CheckpointCatalog.ReadManifestAsync(_store, Key, pending.Step, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            State = State with
+            {
+                Pending = null,
+                LastCommitted = State.LastCommitted is { } last && last.Step >= pending.Step
+                    ? last : new CommittedCheckpointView(pending.Step, pending.Generation, pending.WorldSize, _time.GetUtcNow()),
+                LastOrderedStep = Math.Max(State.LastOrderedStep, pending.Step),
+            };
+            await SaveAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     public Task<EntityResult<CheckpointOrderView?>> OnProgressAsync(long generation, int worldSize, int rank, long maxStep, int leadSteps, CancellationToken cancellationToken = default) =>
