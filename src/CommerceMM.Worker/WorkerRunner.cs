@@ -100,6 +100,10 @@ public sealed class WorkerRunner
             {
                 if (await RunGenerationAsync(preempt, kill).ConfigureAwait(false) == Outcome.Done) return WorkerExitCodes.Done;
             }
+            catch (CoordinatorException e) when (e.MustRejoin)
+            {
+                _log.LogWarning("the coordinator moved on to generation {Generation} ({Problem}): rejoining", e.CurrentGeneration, e.Message);
+            }
             catch (CoordinatorException e)
             {
                 _log.LogError("lost the coordinator: {Problem}; exiting so the supervisor restarts this worker", e.Message);
@@ -114,7 +118,7 @@ public sealed class WorkerRunner
         _identity.Set(join.Rank, join.Generation);
         _log.LogInformation("joined generation {Generation} as rank {Rank} of {World}", join.Generation, join.Rank, join.WorldSize);
 
-        TcpStore tcp, store;
+        TcpStore? tcp = null, store = null;
         ProcessGroup group;
         try
         {
@@ -124,11 +128,9 @@ public sealed class WorkerRunner
         }
         catch (TorchException e)
         {
-            // A peer of this generation died before the group formed: a failed rendezvous is a failed
-            // collective, answered by a new generation, never a crash.
-            _log.LogWarning("could not form the Gloo group of generation {Generation}: {Problem}; reporting and rejoining", join.Generation, e.Message);
-            await _client.ReportFailureAsync(new FailureReport(_options.WorkerId, join.Generation, join.Rank, e.Message), kill).ConfigureAwait(false);
-            return Outcome.Rejoin;
+            store?.Dispose();
+            tcp?.Dispose();
+            return await ReportAndRejoinAsync(join, "could not form the Gloo group", e, kill).ConfigureAwait(false);
         }
         using var ownTcp = tcp;
         using var ownStore = store;
@@ -140,10 +142,30 @@ public sealed class WorkerRunner
         _log.LogInformation(restore is null ? "no committed checkpoint: starting from seed {Seed}" : "restoring checkpoint step {Step}",
             restore is null ? _spec.Job.Seed : restore.Manifest.Step);
 
-        await using var session = await TrainingSession.OpenAsync(_spec, join.Rank, join.WorldSize, group, restore, kill).ConfigureAwait(false);
+        TrainingSession opened;
+        try
+        {
+            opened = await TrainingSession.OpenAsync(_spec, join.Rank, join.WorldSize, group, restore, kill).ConfigureAwait(false);
+        }
+        catch (TorchException e)
+        {
+            return await ReportAndRejoinAsync(join, "the initial weight broadcast failed", e, kill).ConfigureAwait(false);
+        }
+        await using var session = opened;
         await using var publisher = new CheckpointPublisher(_store, _spec.Job.Name, join.Rank, join.WorldSize, _client, _metrics, _log);
         var generation = new Generation(this, join, session, publisher, configHash);
         return await generation.TrainAsync(preempt, kill).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A peer of this generation died while the group formed or broadcast: that is a failed collective,
+    /// answered by a new generation, never a crash.
+    /// </summary>
+    private async Task<Outcome> ReportAndRejoinAsync(JoinResponse join, string what, TorchException e, CancellationToken kill)
+    {
+        _log.LogWarning("{What} in generation {Generation}: {Problem}; reporting and rejoining", what, join.Generation, e.Message);
+        await _client.ReportFailureAsync(new FailureReport(_options.WorkerId, join.Generation, join.Rank, e.Message), kill).ConfigureAwait(false);
+        return Outcome.Rejoin;
     }
 
     /// <summary>The step loop of one generation.</summary>
