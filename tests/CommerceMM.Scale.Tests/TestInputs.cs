@@ -1,3 +1,4 @@
+using CommerceMM.Model.Config;
 using CommerceMM.Scale.Config;
 using CommerceMM.Torch;
 
@@ -12,9 +13,9 @@ internal sealed class TestInputs : IDisposable
     public static readonly ScaleConfig Small = new ScaleConfig
     {
         Dim = 32, Heads = 2, FfnMultiplier = 2, EmbedDim = 16,
-        Text = new ScaleTextConfig { VocabSize = 50, MaxLength = 10 },
+        Text = new TextConfig { VocabSize = 50, MaxLength = 10, Layers = 1 },
         Table = new ScaleTableConfig { MaxLength = 12 },
-        Image = new ScaleImageConfig { Size = 8, Patch = 4 },
+        Image = new ImageConfig { Size = 8, Patch = 4, Layers = 1 },
         Video = new ScaleVideoConfig { Frames = 3, Size = 8, Pool = 4 },
         Audio = new ScaleAudioConfig { Mels = 6, MaxFrames = 7 },
     }.Validate();

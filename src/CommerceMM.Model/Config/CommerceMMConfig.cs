@@ -13,6 +13,16 @@ public sealed record TextConfig
     public int ClsId { get; init; } = 2;
     public int SepId { get; init; } = 3;
     public int MaskId { get; init; } = 4;
+
+    /// <summary>Checks sizes and special ids; keys are named under <paramref name="prefix"/> (e.g. "model.text").</summary>
+    public void Validate(string prefix)
+    {
+        ConfigChecks.Positive($"{prefix}.vocab_size", VocabSize);
+        ConfigChecks.Positive($"{prefix}.layers", Layers);
+        if (MaxLength < 3) throw new ConfigException($"{prefix}.max_length", $"must hold [CLS], a token and [SEP] (>= 3), got {MaxLength}");
+        foreach (var (key, id) in new[] { ("pad_id", PadId), ("cls_id", ClsId), ("sep_id", SepId), ("mask_id", MaskId) })
+            if (id < 0 || id >= VocabSize) throw new ConfigException($"{prefix}.{key}", $"{id} is outside the vocabulary [0, {VocabSize})");
+    }
 }
 
 /// <summary>ViT image encoder shape.</summary>
@@ -29,6 +39,16 @@ public sealed record ImageConfig
 
     public int PatchCount => Size / Patch * (Size / Patch);
     public int PatchPixels => Channels * Patch * Patch;
+
+    /// <summary>Checks sizes and the mask ratio; keys are named under <paramref name="prefix"/> (e.g. "model.image").</summary>
+    public void Validate(string prefix)
+    {
+        ConfigChecks.Positive($"{prefix}.channels", Channels);
+        ConfigChecks.Positive($"{prefix}.layers", Layers);
+        ConfigChecks.Positive($"{prefix}.patch", Patch);
+        if (Size <= 0 || Size % Patch != 0) throw new ConfigException($"{prefix}.patch", $"patch {Patch} must divide the image size {Size}");
+        if (MaskRatio is <= 0 or >= 1) throw new ConfigException($"{prefix}.mask_ratio", $"must be in (0, 1), got {MaskRatio}");
+    }
 }
 
 /// <summary>The MIM teacher and the mim_kl prototypes (ours: DINO/iBOT-style settings, MODEL.md §3).</summary>
@@ -114,31 +134,22 @@ public sealed record CommerceMMConfig
     /// <summary>Rejects inconsistent sizes, unknown tasks, negative weights and impossible allocations, naming the key.</summary>
     public CommerceMMConfig Validate()
     {
-        Positive("model.dim", Dim);
-        Positive("model.heads", Heads);
+        ConfigChecks.Positive("model.dim", Dim);
+        ConfigChecks.Positive("model.heads", Heads);
         if (Dim % Heads != 0) throw new ConfigException("model.heads", $"{Heads} heads do not divide the width model.dim={Dim}");
-        Positive("model.ffn_multiplier", FfnMultiplier);
-        Positive("model.embed_dim", EmbedDim);
-        Positive("model.fusion_layers", FusionLayers);
+        ConfigChecks.Positive("model.ffn_multiplier", FfnMultiplier);
+        ConfigChecks.Positive("model.embed_dim", EmbedDim);
+        ConfigChecks.Positive("model.fusion_layers", FusionLayers);
         if (Dropout is < 0 or >= 1) throw new ConfigException("model.dropout", $"must be in [0, 1), got {Dropout}");
         if (!(LogitScaleInit > 0) || LogitScaleInit > LogitScaleMax) throw new ConfigException("model.logit_scale_init", $"must be in (0, logit_scale_max={LogitScaleMax}], got {LogitScaleInit}");
         if (MlmProbability is <= 0 or >= 1) throw new ConfigException("model.mlm_probability", $"must be in (0, 1), got {MlmProbability}");
 
-        Positive("model.text.vocab_size", Text.VocabSize);
-        Positive("model.text.layers", Text.Layers);
-        if (Text.MaxLength < 3) throw new ConfigException("model.text.max_length", $"must hold [CLS], a token and [SEP] (>= 3), got {Text.MaxLength}");
-        foreach (var (key, id) in new[] { ("pad_id", Text.PadId), ("cls_id", Text.ClsId), ("sep_id", Text.SepId), ("mask_id", Text.MaskId) })
-            if (id < 0 || id >= Text.VocabSize) throw new ConfigException($"model.text.{key}", $"{id} is outside the vocabulary [0, {Text.VocabSize})");
-
-        Positive("model.image.channels", Image.Channels);
-        Positive("model.image.layers", Image.Layers);
-        Positive("model.image.patch", Image.Patch);
-        if (Image.Size <= 0 || Image.Size % Image.Patch != 0) throw new ConfigException("model.image.patch", $"patch {Image.Patch} must divide the image size {Image.Size}");
-        if (Image.MaskRatio is <= 0 or >= 1) throw new ConfigException("model.image.mask_ratio", $"must be in (0, 1), got {Image.MaskRatio}");
+        Text.Validate("model.text");
+        Image.Validate("model.image");
 
         if (Mim.TeacherMomentum is < 0 or > 1) throw new ConfigException("model.mim.teacher_momentum", $"must be in [0, 1], got {Mim.TeacherMomentum}");
         if (Mim.CenterMomentum is < 0 or > 1) throw new ConfigException("model.mim.center_momentum", $"must be in [0, 1], got {Mim.CenterMomentum}");
-        Positive("model.mim.prototypes", Mim.Prototypes);
+        ConfigChecks.Positive("model.mim.prototypes", Mim.Prototypes);
         if (!(Mim.TeacherTemperature > 0)) throw new ConfigException("model.mim.teacher_temperature", "must be > 0");
         if (!(Mim.StudentTemperature > 0)) throw new ConfigException("model.mim.student_temperature", "must be > 0");
 
@@ -157,10 +168,5 @@ public sealed record CommerceMMConfig
             if (!(a.Probability > 0) || double.IsInfinity(a.Probability)) throw new ConfigException(key + ".probability", $"must be a finite number > 0, got {a.Probability}");
         }
         return this;
-    }
-
-    private static void Positive(string key, int value)
-    {
-        if (value <= 0) throw new ConfigException(key, $"must be a positive integer, got {value}");
     }
 }

@@ -2,37 +2,12 @@ using CommerceMM.Model.Config;
 
 namespace CommerceMM.Scale.Config;
 
-/// <summary>Text tokens (titles/descriptions) and the tokenizer's special ids; the table shares the vocabulary.</summary>
-public sealed record ScaleTextConfig
-{
-    public int VocabSize { get; init; } = 4000;
-    public int Layers { get; init; } = 1;
-    /// <summary>Tokens per text, [CLS] and [SEP] included.</summary>
-    public int MaxLength { get; init; } = 24;
-    public int PadId { get; init; } = 0;
-    public int ClsId { get; init; } = 2;
-    public int SepId { get; init; } = 3;
-    public int MaskId { get; init; } = 4;
-}
-
 /// <summary>Table: "key: value; key: value" tokens of the product's attributes, each key and each value one entity.</summary>
 public sealed record ScaleTableConfig
 {
     public int Layers { get; init; } = 1;
     /// <summary>Tokens per table, [CLS] and [SEP] included.</summary>
     public int MaxLength { get; init; } = 48;
-}
-
-/// <summary>Image: a ViT over non-overlapping patches.</summary>
-public sealed record ScaleImageConfig
-{
-    public int Channels { get; init; } = 1;
-    public int Size { get; init; } = 28;
-    public int Patch { get; init; } = 7;
-    public int Layers { get; init; } = 1;
-
-    public int PatchCount => Size / Patch * (Size / Patch);
-    public int PatchPixels => Channels * Patch * Patch;
 }
 
 /// <summary>Video: a fixed number of frames, each average-pooled by <see cref="Pool"/> and flattened into one token.</summary>
@@ -76,9 +51,11 @@ public sealed record ScaleConfig
     /// <summary>Modalities the model encodes; the others are treated as missing for every sample.</summary>
     public IReadOnlyList<ScaleModality> Modalities { get; init; } = ScaleModalities.All;
 
-    public ScaleTextConfig Text { get; init; } = new();
+    /// <summary>Titles/descriptions; the table shares the vocabulary and special ids. One layer by default.</summary>
+    public TextConfig Text { get; init; } = new() { Layers = 1 };
     public ScaleTableConfig Table { get; init; } = new();
-    public ScaleImageConfig Image { get; init; } = new();
+    /// <summary>A ViT over non-overlapping patches (its mask ratio is CommerceMM's; SCALE masks by MaskProbability). One layer by default.</summary>
+    public ImageConfig Image { get; init; } = new() { Layers = 1 };
     public ScaleVideoConfig Video { get; init; } = new();
     public ScaleAudioConfig Audio { get; init; } = new();
 
@@ -97,12 +74,12 @@ public sealed record ScaleConfig
     /// <summary>Rejects inconsistent sizes, unknown tasks and modalities, and negative weights, naming the key.</summary>
     public ScaleConfig Validate()
     {
-        Positive("model.dim", Dim);
-        Positive("model.heads", Heads);
+        ConfigChecks.Positive("model.dim", Dim);
+        ConfigChecks.Positive("model.heads", Heads);
         if (Dim % Heads != 0) throw new ConfigException("model.heads", $"{Heads} heads do not divide the width model.dim={Dim}");
-        Positive("model.ffn_multiplier", FfnMultiplier);
-        Positive("model.embed_dim", EmbedDim);
-        Positive("model.fusion_layers", FusionLayers);
+        ConfigChecks.Positive("model.ffn_multiplier", FfnMultiplier);
+        ConfigChecks.Positive("model.embed_dim", EmbedDim);
+        ConfigChecks.Positive("model.fusion_layers", FusionLayers);
         if (Dropout is < 0 or >= 1) throw new ConfigException("model.dropout", $"must be in [0, 1), got {Dropout}");
         if (!(Temperature > 0) || double.IsInfinity(Temperature)) throw new ConfigException("model.temperature", $"must be a finite number > 0, got {Temperature}");
         if (MaskProbability is <= 0 or >= 1) throw new ConfigException("model.mask_probability", $"must be in (0, 1), got {MaskProbability}");
@@ -110,28 +87,21 @@ public sealed record ScaleConfig
         if (Modalities.Count == 0) throw new ConfigException("model.modalities", "enable at least one modality");
         if (Modalities.Distinct().Count() != Modalities.Count) throw new ConfigException("model.modalities", "lists a modality twice");
 
-        Positive("model.text.vocab_size", Text.VocabSize);
-        Positive("model.text.layers", Text.Layers);
-        if (Text.MaxLength < 3) throw new ConfigException("model.text.max_length", $"must hold [CLS], a token and [SEP] (>= 3), got {Text.MaxLength}");
-        foreach (var (key, id) in new[] { ("pad_id", Text.PadId), ("cls_id", Text.ClsId), ("sep_id", Text.SepId), ("mask_id", Text.MaskId) })
-            if (id < 0 || id >= Text.VocabSize) throw new ConfigException($"model.text.{key}", $"{id} is outside the vocabulary [0, {Text.VocabSize})");
-        Positive("model.table.layers", Table.Layers);
+        Text.Validate("model.text");
+        ConfigChecks.Positive("model.table.layers", Table.Layers);
         if (Table.MaxLength < 3) throw new ConfigException("model.table.max_length", $"must hold [CLS], a token and [SEP] (>= 3), got {Table.MaxLength}");
 
-        Positive("model.image.channels", Image.Channels);
-        Positive("model.image.layers", Image.Layers);
-        Positive("model.image.patch", Image.Patch);
-        if (Image.Size <= 0 || Image.Size % Image.Patch != 0) throw new ConfigException("model.image.patch", $"patch {Image.Patch} must divide the image size {Image.Size}");
+        Image.Validate("model.image");
 
-        Positive("model.video.frames", Video.Frames);
-        Positive("model.video.channels", Video.Channels);
-        Positive("model.video.layers", Video.Layers);
-        Positive("model.video.pool", Video.Pool);
+        ConfigChecks.Positive("model.video.frames", Video.Frames);
+        ConfigChecks.Positive("model.video.channels", Video.Channels);
+        ConfigChecks.Positive("model.video.layers", Video.Layers);
+        ConfigChecks.Positive("model.video.pool", Video.Pool);
         if (Video.Size <= 0 || Video.Size % Video.Pool != 0) throw new ConfigException("model.video.pool", $"pool {Video.Pool} must divide the frame size {Video.Size}");
 
-        Positive("model.audio.mels", Audio.Mels);
-        Positive("model.audio.max_frames", Audio.MaxFrames);
-        Positive("model.audio.layers", Audio.Layers);
+        ConfigChecks.Positive("model.audio.mels", Audio.Mels);
+        ConfigChecks.Positive("model.audio.max_frames", Audio.MaxFrames);
+        ConfigChecks.Positive("model.audio.layers", Audio.Layers);
 
         foreach (var (task, weight) in TaskWeights)
         {
@@ -139,10 +109,5 @@ public sealed record ScaleConfig
             if (!(weight >= 0) || double.IsInfinity(weight)) throw new ConfigException($"model.task_weights.{task}", $"weight must be a finite number >= 0, got {weight}");
         }
         return this;
-    }
-
-    private static void Positive(string key, int value)
-    {
-        if (value <= 0) throw new ConfigException(key, $"must be a positive integer, got {value}");
     }
 }
