@@ -10,7 +10,8 @@ public static class StepDumpJson
     public const string Format = "commercemm-step-dump";
     public const int Version = 1;
 
-    private static readonly JsonSerializerOptions ConfigJson = new()
+    /// <summary>How a dump serialises a model configuration: snake_case keys, as in the job YAML (shared with SCALE's dump).</summary>
+    public static readonly JsonSerializerOptions ConfigJson = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
@@ -48,8 +49,18 @@ public static class StepDumpJson
         json.WriteStartObject();
         json.WriteNumber("step", result.Step);
         WriteAllocation(json, result.Allocation);
+        WriteTasks(json, result.Tasks);
+        WriteFinite(json, "pass1_total", result.Pass1Total);
+        WriteFinite(json, "pass2_total", result.Pass2Total);
+        WriteFinite(json, "grad_norm", result.GradNorm);
+        json.WriteEndObject();
+    }
+
+    /// <summary>"tasks": {id: {status, loss (null unless ok), weight}} in the given order (shared with SCALE's dump).</summary>
+    public static void WriteTasks(Utf8JsonWriter json, IEnumerable<TaskResult> tasks)
+    {
         json.WriteStartObject("tasks");
-        foreach (var t in result.Tasks)
+        foreach (var t in tasks)
         {
             json.WriteStartObject(t.Task);
             json.WriteString("status", Status(t.Status));
@@ -59,10 +70,6 @@ public static class StepDumpJson
             json.WriteNumber("weight", t.Weight);
             json.WriteEndObject();
         }
-        json.WriteEndObject();
-        WriteFinite(json, "pass1_total", result.Pass1Total);
-        WriteFinite(json, "pass2_total", result.Pass2Total);
-        WriteFinite(json, "grad_norm", result.GradNorm);
         json.WriteEndObject();
     }
 
@@ -83,7 +90,8 @@ public static class StepDumpJson
         json.WriteEndObject();
     }
 
-    private static void WriteFinite(Utf8JsonWriter json, string name, double value)
+    /// <summary>A number, or null where it is NaN or infinite (JSON has neither).</summary>
+    public static void WriteFinite(Utf8JsonWriter json, string name, double value)
     {
         if (double.IsFinite(value)) json.WriteNumber(name, value);
         else json.WriteNull(name);

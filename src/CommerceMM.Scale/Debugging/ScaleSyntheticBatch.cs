@@ -1,0 +1,161 @@
+using CommerceMM.Scale.Config;
+using CommerceMM.Scale.Losses;
+using CommerceMM.Torch;
+
+namespace CommerceMM.Scale.Debugging;
+
+/// <summary>
+/// A deterministic synthetic SCALE batch with the loader's conventions (ScaleBatch): [CLS] first, [SEP]
+/// then padding, table entities of 1–2 tokens numbered from 0, audio of varying length; and, as the
+/// loader does, a missing modality's slots are zeros or all padding. Step dumps use it, like
+/// CommerceMM's <see cref="CommerceMM.Model.Debugging.SyntheticBatch"/>. Owns its tensors.
+/// </summary>
+public sealed class ScaleSyntheticBatch : IDisposable
+{
+    private readonly List<Tensor> _owned = [];
+
+    /// <param name="present">rows × 5 given modalities (<see cref="ScaleModality"/> order); <see cref="MixedPresence"/> when null</param>
+    public ScaleSyntheticBatch(ScaleConfig config, int rows, ulong seed, bool[,]? present = null)
+    {
+        if (rows < 1) throw new ArgumentOutOfRangeException(nameof(rows), rows, "a batch needs at least one row");
+        present ??= MixedPresence(rows);
+        if (present.GetLength(0) != rows || present.GetLength(1) != ScaleModalities.Count)
+            throw new ArgumentException($"presence must be {rows} × {ScaleModalities.Count}; got {present.GetLength(0)} × {present.GetLength(1)}", nameof(present));
+        Presence = present;
+        var c = config;
+        using var g = new Generator(seed);
+        var images = Features([rows, c.Image.Channels, c.Image.Size, c.Image.Size], ScaleModality.Image, g);
+        var video = Features([rows, c.Video.Frames, c.Video.Channels, c.Video.Size, c.Video.Size], ScaleModality.Video, g);
+        var audio = Features([rows, c.Audio.MaxFrames, c.Audio.Mels], ScaleModality.Audio, g);
+        var (textIds, textPadding, _) = Tokens(c, rows, c.Text.MaxLength, ScaleModality.Text, g);
+        var (tableIds, tablePadding, entities) = Tokens(c, rows, c.Table.MaxLength, ScaleModality.Table, g);
+        Inputs = new ScaleInputs
+        {
+            Present = Own(ScalePass.PresenceTensor(present)),
+            Images = Own(images), Video = Own(video), Audio = Own(audio),
+            AudioPadding = Own(AudioPadding(c, rows)),
+            TextIds = Own(textIds), TextPadding = Own(textPadding),
+            TableIds = Own(tableIds), TablePadding = Own(tablePadding), TableEntities = Own(entities),
+        };
+    }
+
+    public ScaleInputs Inputs { get; }
+
+    /// <summary>The given presence, rows × 5.</summary>
+    public bool[,] Presence { get; }
+
+    /// <summary>Every row has every modality.</summary>
+    public static bool[,] AllPresent(int rows)
+    {
+        var p = new bool[rows, ScaleModalities.Count];
+        for (int r = 0; r < rows; r++)
+            for (int m = 0; m < ScaleModalities.Count; m++) p[r, m] = true;
+        return p;
+    }
+
+    /// <summary>
+    /// Rows in groups of four: complete; lacking one modality; lacking two; having only one. The
+    /// modality left out (or kept) rotates with the group, so every modality is missing somewhere in
+    /// eight rows while every pair still has complete rows to contrast.
+    /// </summary>
+    public static bool[,] MixedPresence(int rows)
+    {
+        var p = AllPresent(rows);
+        int k = ScaleModalities.Count;
+        for (int r = 0; r < rows; r++)
+        {
+            int shift = r / 4 + r;
+            switch (r % 4)
+            {
+                case 1:
+                    p[r, shift % k] = false;
+                    break;
+                case 2:
+                    p[r, shift % k] = false;
+                    p[r, (shift + 2) % k] = false;
+                    break;
+                case 3:
+                    for (int m = 0; m < k; m++) p[r, m] = m == shift % k;
+                    break;
+            }
+        }
+        return p;
+    }
+
+    private bool Has(int row, ScaleModality m) => Presence[row, (int)m];
+
+    /// <summary>Standard normal data; zeros in the rows lacking the modality.</summary>
+    private Tensor Features(long[] shape, ScaleModality m, Generator g)
+    {
+        using var random = Torch.Torch.Randn(shape, g);
+        float[] data = random.ToArray<float>();
+        long perRow = data.Length / shape[0];
+        for (int r = 0; r < shape[0]; r++)
+            if (!Has(r, m)) Array.Clear(data, (int)(r * perRow), (int)perRow);
+        return Torch.Torch.FromArray(data, shape);
+    }
+
+    /// <summary>
+    /// (rows, L) ids: [CLS], 2..L-2 random ordinary tokens, [SEP], then padding; entities pair up the
+    /// tokens (key, value, key, …) with a single-token entity every third; rows lacking m are all padding.
+    /// </summary>
+    private (Tensor Ids, Tensor Padding, Tensor Entities) Tokens(ScaleConfig c, int rows, int length, ScaleModality m, Generator g)
+    {
+        // The lowest ids hold the special pieces; drawing above them keeps [CLS]/[SEP]/[PAD]/[MASK] where this method puts them.
+        int firstOrdinary = new[] { c.Text.PadId, c.Text.ClsId, c.Text.SepId, c.Text.MaskId }.Max() + 1;
+        using var random = Torch.Torch.RandInt(firstOrdinary, c.Text.VocabSize, [rows, length], g);
+        long[] ids = random.ToArray<long>();
+        var pad = new bool[rows * length];
+        var entity = Enumerable.Repeat(-1L, rows * length).ToArray();
+        for (int r = 0; r < rows; r++)
+        {
+            int o = r * length;
+            if (!Has(r, m))
+            {
+                Array.Fill(ids, c.Text.PadId, o, length);
+                Array.Fill(pad, true, o, length);
+                continue;
+            }
+            int used = Math.Min(length, 4 + (r * 5) % Math.Max(1, length - 3));   // [CLS] and [SEP] included
+            ids[o] = c.Text.ClsId;
+            int e = 0, inEntity = 0;
+            for (int t = 1; t < used - 1; t++)
+            {
+                entity[o + t] = e;
+                // Entities of two tokens, except every third, which has one.
+                if (++inEntity == (e % 3 == 2 ? 1 : 2)) (e, inEntity) = (e + 1, 0);
+            }
+            ids[o + used - 1] = c.Text.SepId;
+            for (int t = used; t < length; t++)
+            {
+                ids[o + t] = c.Text.PadId;
+                pad[o + t] = true;
+            }
+        }
+        return (Torch.Torch.FromArray(ids, rows, length), Torch.Torch.FromArray(pad, rows, length), Torch.Torch.FromArray(entity, rows, length));
+    }
+
+    /// <summary>(rows, T) true at padding: row r has 2 + (3r mod (T-1)) frames, a missing row none.</summary>
+    private Tensor AudioPadding(ScaleConfig c, int rows)
+    {
+        int t = c.Audio.MaxFrames;
+        var pad = new bool[rows * t];
+        for (int r = 0; r < rows; r++)
+        {
+            int frames = Has(r, ScaleModality.Audio) ? Math.Min(t, 2 + (3 * r) % Math.Max(1, t - 1)) : 0;
+            for (int i = frames; i < t; i++) pad[r * t + i] = true;
+        }
+        return Torch.Torch.FromArray(pad, rows, t);
+    }
+
+    private Tensor Own(Tensor t)
+    {
+        _owned.Add(DisposeScope.Detach(t));
+        return t;
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in _owned) t.Dispose();
+    }
+}
