@@ -1,4 +1,6 @@
+using CommerceMM.Data.Format;
 using CommerceMM.Data.Scale;
+using CommerceMM.Data.Text;
 using CommerceMM.Scale.Config;
 
 namespace CommerceMM.Scale;
@@ -18,16 +20,18 @@ public static class ScaleData
     };
 
     /// <summary>A config whose vocabulary, special ids, frame count, mels and audio length match the data set.</summary>
-    public static ScaleConfig ForData(ScaleConfig config, ScaleBatchReader reader)
+    public static ScaleConfig ForData(ScaleConfig config, ScaleBatchReader reader) => ForData(config, reader.Manifest, reader.Tokenizer);
+
+    /// <inheritdoc cref="ForData(ScaleConfig, ScaleBatchReader)"/>
+    public static ScaleConfig ForData(ScaleConfig config, DatasetManifest manifest, SentencePieceTokenizer t)
     {
-        var t = reader.Tokenizer;
-        var image = reader.Manifest.Image;
+        var image = manifest.Image;
         return (config with
         {
             Text = config.Text with { VocabSize = t.VocabSize, PadId = t.PadId, ClsId = t.ClsId, SepId = t.SepId, MaskId = t.MaskId },
             Image = config.Image with { Size = image.Width, Channels = image.Channels },
-            Video = config.Video with { Frames = reader.VideoFrames, Size = image.Width, Channels = image.Channels },
-            Audio = config.Audio with { Mels = reader.Mels, MaxFrames = reader.MaxAudioFrames },
+            Video = config.Video with { Frames = ScaleShapes.VideoFrames(manifest), Size = image.Width, Channels = image.Channels },
+            Audio = config.Audio with { Mels = ScaleShapes.Mels(manifest), MaxFrames = ScaleShapes.MaxAudioFrames(manifest) },
         }).Validate();
     }
 }

@@ -18,6 +18,15 @@ public sealed class LoaderOptions
     /// <summary>Token ids per text including [CLS] and [SEP]; longer texts are truncated.</summary>
     public int TextLength { get; set; } = 24;
 
+    /// <summary>Token ids per attribute table including [CLS] and [SEP] (product streams only).</summary>
+    public int TableLength { get; set; } = 48;
+
+    /// <summary>
+    /// Modalities the consumer uses (product streams only; null = all stored). A product with none of
+    /// them is skipped and counted, never handed to the model.
+    /// </summary>
+    public IReadOnlyList<string>? Modalities { get; set; }
+
     public ulong Seed { get; set; }
 
     /// <summary>
@@ -53,6 +62,10 @@ public sealed class LoaderOptions
         if (string.IsNullOrWhiteSpace(DatasetDirectory)) throw new ArgumentException($"{nameof(DatasetDirectory)} is required");
         if (BatchSize < 1) throw new ArgumentException($"{nameof(BatchSize)} must be at least 1, got {BatchSize}");
         if (TextLength < 3) throw new ArgumentException($"{nameof(TextLength)} must be at least 3 ([CLS], one token, [SEP]), got {TextLength}");
+        if (TableLength < 3) throw new ArgumentException($"{nameof(TableLength)} must be at least 3 ([CLS], one token, [SEP]), got {TableLength}");
+        if (Modalities is { Count: 0 }) throw new ArgumentException($"{nameof(Modalities)} must name at least one modality");
+        if (Modalities?.FirstOrDefault(m => !Format.Modality.Known.Contains(m)) is { } unknown)
+            throw new ArgumentException($"{nameof(Modalities)}: unknown modality '{unknown}' (known: {string.Join(", ", Format.Modality.Known)})");
         if (CanonicalPartitions < 1) throw new ArgumentException($"{nameof(CanonicalPartitions)} must be at least 1, got {CanonicalPartitions}");
         if (WorldSize < 1) throw new ArgumentException($"{nameof(WorldSize)} must be at least 1, got {WorldSize}");
         if (Rank < 0 || Rank >= WorldSize) throw new ArgumentException($"{nameof(Rank)} must be in 0..{WorldSize - 1}, got {Rank}");

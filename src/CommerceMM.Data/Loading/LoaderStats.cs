@@ -11,6 +11,10 @@ public enum SkipReason
     OversizeText,
     MissingModality,
     BadMetadata,
+    /// <summary>A product has none of the modalities the model uses (SCALE streams).</summary>
+    NoUsableModality,
+    /// <summary>Audio or video longer or shorter than the data set's configured range (SCALE streams).</summary>
+    LengthOutOfRange,
 }
 
 /// <summary>Counters of one loader; safe to read while it runs.</summary>

@@ -20,11 +20,6 @@ internal sealed class SampleDecoder(ImageSpec image, SentencePieceTokenizer toke
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    private sealed class SkipException(SkipReason reason) : Exception(reason.ToString())
-    {
-        public SkipReason Reason { get; } = reason;
-    }
-
     /// <summary>The decoded sample, or null with the reason it is bad.</summary>
     public DecodedSample? Decode(ShardSample sample, SampleSchema schema, out SkipReason reason)
     {
@@ -80,7 +75,8 @@ internal sealed class SampleDecoder(ImageSpec image, SentencePieceTokenizer toke
     private static int Category(JsonElement meta) =>
         meta.ValueKind == JsonValueKind.Object && meta.TryGetProperty("category", out var c) && c.TryGetInt32(out int v) ? v : -1;
 
-    private float[] Image(byte[] jpeg)
+    /// <exception cref="SkipException">Undecodable, or not the data set's size.</exception>
+    internal float[] Image(byte[] jpeg)
     {
         GrayImage decoded;
         try { decoded = JpegCodec.ForCurrentThread.DecodeGray(jpeg); }
@@ -92,7 +88,9 @@ internal sealed class SampleDecoder(ImageSpec image, SentencePieceTokenizer toke
         return pixels;
     }
 
-    private int[] Tokens(byte[] utf8)
+    /// <summary>[CLS] pieces (cut to fit) [SEP].</summary>
+    /// <exception cref="SkipException">Oversize, invalid UTF-8 or empty.</exception>
+    internal int[] Tokens(byte[] utf8)
     {
         if (utf8.Length > maxTextBytes) throw new SkipException(SkipReason.OversizeText);
         string text;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using CommerceMM.Data.Format;
+using CommerceMM.Data.Scale;
 using CommerceMM.Data.Text;
 
 namespace CommerceMM.Data.Loading;
@@ -15,16 +16,13 @@ namespace CommerceMM.Data.Loading;
 /// the prefetch depth, and a semaphore bounds how many batches decode at once. Ordering comes from the
 /// channel, so parallel decoding never reorders batches.
 /// </remarks>
-public sealed class ShardedLoader<TBatch> : IAsyncDisposable, IDisposable where TBatch : Batch
+public sealed class ShardedLoader<TBatch> : IBatchStream, IDisposable where TBatch : Batch
 {
     private readonly LoaderOptions _options;
     private readonly DatasetManifest _manifest;
-    private readonly SampleSchema _schema;
     private readonly ShardSet _shards;
     private readonly SentencePieceTokenizer _tokenizer;
-    private readonly SampleDecoder _decoder;
-    private readonly Func<Collator, IReadOnlyList<DecodedSample>, long, long, LoaderPosition, TBatch> _collate;
-    private readonly Collator _collator;
+    private readonly IBatchFormat<TBatch> _format;
     private readonly Channel<Task<TBatch>> _ready;
     private readonly SemaphoreSlim _decodeSlots;
     private readonly CancellationTokenSource _stop = new();
@@ -32,7 +30,7 @@ public sealed class ShardedLoader<TBatch> : IAsyncDisposable, IDisposable where 
     private readonly LoaderPosition _start;
 
     internal ShardedLoader(LoaderOptions options, SampleSchema schema,
-        Func<Collator, IReadOnlyList<DecodedSample>, long, long, LoaderPosition, TBatch> collate)
+        Func<DatasetManifest, SentencePieceTokenizer, IBatchFormat<TBatch>> format)
     {
         options.Validate();
         _options = options;
@@ -40,13 +38,11 @@ public sealed class ShardedLoader<TBatch> : IAsyncDisposable, IDisposable where 
         var stream = _manifest.Stream(options.Stream);
         if (stream.Schema != schema)
             throw new DatasetException($"stream '{options.Stream}' holds {stream.Schema} samples; this loader reads {schema} samples");
-        _schema = schema;
         _shards = new ShardSet(options.DatasetDirectory, stream, options.VerifyChecksums);
         _start = StartPosition(options, _shards.Count);
         _tokenizer = SentencePieceTokenizer.Load(Path.Combine(options.DatasetDirectory, _manifest.Tokenizer.File));
-        _decoder = new SampleDecoder(_manifest.Image, _tokenizer, options.TextLength, options.MaxTextBytes);
-        _collator = new Collator(_manifest.Image, options.TextLength, _tokenizer.PadId);
-        _collate = collate;
+        try { _format = format(_manifest, _tokenizer); }
+        catch { _tokenizer.Dispose(); _shards.Dispose(); throw; }
         _decodeSlots = new SemaphoreSlim(options.Workers);
         _ready = Channel.CreateBounded<Task<TBatch>>(new BoundedChannelOptions(options.Prefetch) { SingleReader = true, SingleWriter = true });
         Position = _start;
@@ -83,6 +79,8 @@ public sealed class ShardedLoader<TBatch> : IAsyncDisposable, IDisposable where 
         Position = batch.Position;
         return batch;
     }
+
+    async ValueTask<Batch> IBatchStream.NextBatchAsync(CancellationToken cancellationToken) => await NextAsync(cancellationToken).ConfigureAwait(false);
 
     public async ValueTask DisposeAsync()
     {
@@ -161,30 +159,31 @@ public sealed class ShardedLoader<TBatch> : IAsyncDisposable, IDisposable where 
 
     private TBatch Build(int[] order, long[] positions, long epoch, long step, LoaderPosition after)
     {
-        var rows = new List<DecodedSample>(positions.Length);
+        var samples = new List<ShardSample>(positions.Length);
         var skipped = new List<SkipReason>();
         foreach (long p in positions)
         {
-            ShardSample sample;
-            try { sample = _shards.Read(order[p]); }
-            catch (BadRecordException) { skipped.Add(SkipReason.UnreadableRecord); continue; }
-            if (_decoder.Decode(sample, _schema, out var reason) is { } decoded) rows.Add(decoded);
-            else skipped.Add(reason);
+            try { samples.Add(_shards.Read(order[p])); }
+            catch (BadRecordException) { skipped.Add(SkipReason.UnreadableRecord); }
         }
-        var batch = _collate(_collator, rows, epoch, step, after);
+        var batch = _format.Build(samples, skipped, epoch, step, after);
         batch.SkippedReasons = skipped;
         return batch;
     }
 }
 
-/// <summary>Opens loaders for the two passes.</summary>
+/// <summary>Opens loaders for CommerceMM's two passes and SCALE's products.</summary>
 public static class DataLoader
 {
     /// <summary>Pass-1 batches from a pair stream ("pairs" or "eval_pairs").</summary>
     public static ShardedLoader<PairBatch> Pairs(LoaderOptions options) =>
-        new(options, SampleSchema.Pair, (c, rows, epoch, step, position) => c.Pairs(rows, epoch, step, position));
+        new(options, SampleSchema.Pair, (manifest, tokenizer) => new CatalogBatchFormat<PairBatch>(SampleSchema.Pair, manifest, tokenizer, options));
 
     /// <summary>Pass-2 batches from an omni stream ("omni" or "eval_omni").</summary>
     public static ShardedLoader<OmniBatch> Omni(LoaderOptions options) =>
-        new(options, SampleSchema.Omni, (c, rows, epoch, step, position) => c.Omni(rows, epoch, step, position));
+        new(options, SampleSchema.Omni, (manifest, tokenizer) => new CatalogBatchFormat<OmniBatch>(SampleSchema.Omni, manifest, tokenizer, options));
+
+    /// <summary>SCALE batches from a product stream ("products" or "eval_products").</summary>
+    public static ShardedLoader<ScaleBatch> Products(LoaderOptions options) =>
+        new(options, SampleSchema.Product, (manifest, tokenizer) => new ProductBatchFormat(manifest, tokenizer, options));
 }

@@ -1,3 +1,4 @@
+using CommerceMM.Data.Loading;
 using CommerceMM.Torch;
 
 namespace CommerceMM.Data.Scale;
@@ -6,9 +7,10 @@ namespace CommerceMM.Data.Scale;
 /// B five-modality products as tensors, in the model's conventions: <see cref="Present"/> (B, 5) in the
 /// order image, text, table, video, audio; a missing modality's slots are zeros or all padding. Owns its tensors.
 /// </summary>
-public sealed class ScaleBatch : IDisposable
+public sealed class ScaleBatch : Batch
 {
-    public required IReadOnlyList<string> Keys { get; init; }
+    internal ScaleBatch(IReadOnlyList<string> keys, long epoch, long step, LoaderPosition position) : base(keys, epoch, step, position) { }
+
     public required Tensor Present { get; init; }
     /// <summary>(B, 1, H, W) float32, normalised with the data set's mean and std.</summary>
     public required Tensor Images { get; init; }
@@ -23,13 +25,9 @@ public sealed class ScaleBatch : IDisposable
     /// <summary>(B, T, mels) float32 log-mel frames, T the data set's audio_max_frames.</summary>
     public required Tensor Audio { get; init; }
     public required Tensor AudioPadding { get; init; }
-    /// <summary>(B) int64 category labels.</summary>
+    /// <summary>(B) int64 category labels, -1 when unknown.</summary>
     public required Tensor Categories { get; init; }
 
-    public int Count => Keys.Count;
-
-    public void Dispose()
-    {
-        foreach (var t in new[] { Present, Images, TextIds, TextPadding, TableIds, TablePadding, TableEntities, Video, Audio, AudioPadding, Categories }) t.Dispose();
-    }
+    protected override IEnumerable<Tensor> Tensors =>
+        [Present, Images, TextIds, TextPadding, TableIds, TablePadding, TableEntities, Video, Audio, AudioPadding, Categories];
 }

@@ -16,25 +16,20 @@ public sealed class Trainer : IDisposable
     private readonly CommerceMMModel _model;
     private readonly TrainerOptions _options;
     private readonly Collectives _collectives;
-    private readonly GradientBucketer? _bucketer;
-    private readonly IReadOnlyList<Tensor> _parameters;
+    private readonly DistributedOptimizer _optimizer;
 
     public Trainer(CommerceMMModel model, TrainerOptions options, ProcessGroup? group = null)
     {
-        options.Schedule.Validate();
         _model = model;
         _options = options;
         _collectives = new Collectives(group);
-        var trainable = model.TrainableParameters();
-        _parameters = trainable.Select(p => p.Tensor).ToList();
-        Optimizer = new AdamW(trainable, options.AdamW);
-        if (group is not null) _bucketer = new GradientBucketer(group, _parameters, options.BucketBytes);
+        _optimizer = new DistributedOptimizer(model.TrainableParameters(), options, _collectives, group);
     }
 
-    public AdamW Optimizer { get; }
+    public AdamW Optimizer => _optimizer.Optimizer;
 
     /// <summary>Steps skipped because some rank saw a non-finite loss or gradient.</summary>
-    public long SkippedSteps { get; set; }
+    public long SkippedSteps { get => _optimizer.SkippedSteps; set => _optimizer.SkippedSteps = value; }
 
     public double Weight(string task) => _model.Config.Weight(task);
 
@@ -43,7 +38,7 @@ public sealed class Trainer : IDisposable
         var config = _model.Config;
         var allocation = StepRandom.Allocation(config.EffectiveAllocations, _options.Seed, step);
         using var generator = StepRandom.For(_options.Seed, step, _collectives.Rank);
-        Optimizer.ZeroGrad();
+        _optimizer.ZeroGrad();
         var clock = Stopwatch.StartNew();
 
         using var plan = Pass1Plan.Create(config, pairs, generator);
@@ -57,34 +52,17 @@ public sealed class Trainer : IDisposable
 
         var tasks = pass1.Results.Concat(pass2.Results).ToList();
         double loss1 = pass1.Total?.Item() ?? 0, loss2 = pass2.Total?.Item() ?? 0;
-        // Every rank must take the same branch, or the next collective would pair with the wrong peer.
-        bool nonFinite = _collectives.Any(!double.IsFinite(loss1) || !double.IsFinite(loss2));
-        double gradNorm = double.NaN, lr = _options.Schedule.LearningRate(step);
-        double allReduceSeconds = 0;
-        if (!nonFinite)
+        var outcome = _optimizer.Apply(double.IsFinite(loss1) && double.IsFinite(loss2), step);
+        double teacherSeconds = 0;
+        if (!outcome.Skipped)
         {
             double before = clock.Elapsed.TotalSeconds;
-            _bucketer?.AllReduceAverage();
-            allReduceSeconds = clock.Elapsed.TotalSeconds - before;
-            // After the all-reduce every rank holds the same gradients, so the same norm: no vote needed.
-            gradNorm = GradientClipping.ClipGlobalNorm(_parameters, _options.MaxGradNorm);
-            nonFinite = !double.IsFinite(gradNorm);
+            _model.Teacher.Update(_model, config.Mim.TeacherMomentum);
+            if (pass1.CenterEstimate is { } estimate) UpdateCenter(estimate.Sum, estimate.Count);
+            teacherSeconds = clock.Elapsed.TotalSeconds - before;
         }
-        if (nonFinite)
-        {
-            Optimizer.ZeroGrad();
-            SkippedSteps++;
-            return new StepResult(step, allocation, tasks, loss1, loss2, gradNorm, lr, Skipped: true,
-                new StepTimings(pass1Seconds, pass2Seconds, allReduceSeconds, 0));
-        }
-
-        double optimizerStart = clock.Elapsed.TotalSeconds;
-        Optimizer.Step(lr);
-        _model.Teacher.Update(_model, config.Mim.TeacherMomentum);
-        if (pass1.CenterEstimate is { } estimate) UpdateCenter(estimate.Sum, estimate.Count);
-        Optimizer.ZeroGrad();
-        return new StepResult(step, allocation, tasks, loss1, loss2, gradNorm, lr, Skipped: false,
-            new StepTimings(pass1Seconds, pass2Seconds, allReduceSeconds, clock.Elapsed.TotalSeconds - optimizerStart));
+        return new StepResult(step, allocation, tasks, loss1, loss2, outcome.GradNorm, outcome.LearningRate, outcome.Skipped,
+            new StepTimings(pass1Seconds, pass2Seconds, outcome.AllReduceSeconds, outcome.OptimizerSeconds + teacherSeconds));
     }
 
     /// <summary>A rank whose share of every task was empty holds a constant loss: nothing to back-propagate.</summary>
@@ -104,9 +82,5 @@ public sealed class Trainer : IDisposable
         _model.MimCenter.LerpInPlace(batchCenter, 1 - _model.Config.Mim.CenterMomentum);
     }
 
-    public void Dispose()
-    {
-        Optimizer.Dispose();
-        _bucketer?.Dispose();
-    }
+    public void Dispose() => _optimizer.Dispose();
 }

@@ -17,37 +17,32 @@ public sealed record ScaleStepResult(
     double GradNorm,
     double LearningRate,
     bool Skipped,
-    double Seconds);
+    double Seconds,
+    double AllReduceSeconds);
 
 /// <summary>
 /// The SCALE step: mask plan (a pure function of seed, step and rank) → one forward → one backward →
-/// bucketed gradient all-reduce → clip → AdamW. A non-finite loss or gradient on any rank skips the
-/// step on every rank, as CommerceMM's trainer does. Reuses CommerceMM's <see cref="TrainerOptions"/>.
+/// CommerceMM's <see cref="DistributedOptimizer"/> (non-finite vote, bucketed all-reduce, clip, AdamW).
 /// </summary>
 public sealed class ScaleTrainer : IDisposable
 {
     private readonly ScaleModel _model;
     private readonly TrainerOptions _options;
     private readonly Collectives _collectives;
-    private readonly GradientBucketer? _bucketer;
-    private readonly IReadOnlyList<Tensor> _parameters;
+    private readonly DistributedOptimizer _optimizer;
 
     public ScaleTrainer(ScaleModel model, TrainerOptions options, ProcessGroup? group = null)
     {
-        options.Schedule.Validate();
         _model = model;
         _options = options;
         _collectives = new Collectives(group);
-        var named = model.NamedParameters().ToList();
-        _parameters = named.Select(p => p.Tensor).ToList();
-        Optimizer = new AdamW(named, options.AdamW);
-        if (group is not null) _bucketer = new GradientBucketer(group, _parameters, options.BucketBytes);
+        _optimizer = new DistributedOptimizer(model.NamedParameters().ToList(), options, _collectives, group);
     }
 
-    public AdamW Optimizer { get; }
+    public AdamW Optimizer => _optimizer.Optimizer;
 
     /// <summary>Steps skipped because some rank saw a non-finite loss or gradient.</summary>
-    public long SkippedSteps { get; set; }
+    public long SkippedSteps { get => _optimizer.SkippedSteps; set => _optimizer.SkippedSteps = value; }
 
     /// <exception cref="ArgumentException">The batch has a row without any enabled modality, or a bad shape (named).</exception>
     public ScaleStepResult Step(ScaleInputs inputs, long step)
@@ -55,35 +50,15 @@ public sealed class ScaleTrainer : IDisposable
         var clock = Stopwatch.StartNew();
         var config = _model.Config;
         using var generator = StepRandom.For(_options.Seed, step, _collectives.Rank);
-        Optimizer.ZeroGrad();
+        _optimizer.ZeroGrad();
         using var plan = ScaleMaskPlan.Create(config, inputs, inputs.EffectivePresence(config), generator, config.Weight);
         using var output = ScalePass.Run(_model, inputs, plan, _collectives, config.Weight);
-        output.Total?.Backward();
-        double loss = output.Total?.Item() ?? 0, lr = _options.Schedule.LearningRate(step), gradNorm = double.NaN;
-        // Every rank must take the same branch, or the next collective would pair with the wrong peer.
-        bool nonFinite = _collectives.Any(!double.IsFinite(loss));
-        if (!nonFinite)
-        {
-            _bucketer?.AllReduceAverage();
-            gradNorm = GradientClipping.ClipGlobalNorm(_parameters, _options.MaxGradNorm);
-            nonFinite = !double.IsFinite(gradNorm);
-        }
-        if (nonFinite)
-        {
-            Optimizer.ZeroGrad();
-            SkippedSteps++;
-        }
-        else
-        {
-            Optimizer.Step(lr);
-            Optimizer.ZeroGrad();
-        }
-        return new ScaleStepResult(step, output.Results, output.Weights, loss, gradNorm, lr, nonFinite, clock.Elapsed.TotalSeconds);
+        if (output.Total is { RequiresGrad: true } total) total.Backward();
+        double loss = output.Total?.Item() ?? 0;
+        var outcome = _optimizer.Apply(double.IsFinite(loss), step);
+        return new ScaleStepResult(step, output.Results, output.Weights, loss, outcome.GradNorm, outcome.LearningRate, outcome.Skipped,
+            clock.Elapsed.TotalSeconds, outcome.AllReduceSeconds);
     }
 
-    public void Dispose()
-    {
-        Optimizer.Dispose();
-        _bucketer?.Dispose();
-    }
+    public void Dispose() => _optimizer.Dispose();
 }

@@ -1,0 +1,60 @@
+using CommerceMM.Data.Format;
+using CommerceMM.Data.Loading;
+using CommerceMM.Torch;
+
+namespace CommerceMM.Data.Scale;
+
+/// <summary>Packs decoded products into a <see cref="ScaleBatch"/>: absent modalities are zeros or all padding.</summary>
+internal sealed class ProductCollator(DatasetManifest manifest, int textLength, int tableLength, long padId)
+{
+    private readonly ImageSpec _image = manifest.Image;
+    private readonly int _frames = ScaleShapes.VideoFrames(manifest), _mels = ScaleShapes.Mels(manifest), _maxAudio = ScaleShapes.MaxAudioFrames(manifest);
+
+    public ScaleBatch Collate(IReadOnlyList<ProductRow> rows, long epoch, long step, LoaderPosition position)
+    {
+        int b = rows.Count, pixels = _image.Channels * _image.Width * _image.Height;
+        var present = new bool[b * Modality.Known.Count];
+        var images = new float[b * pixels];
+        var video = new float[b * _frames * pixels];
+        var audio = new float[b * _maxAudio * _mels];
+        var audioPad = Enumerable.Repeat(true, b * _maxAudio).ToArray();
+        for (int r = 0; r < b; r++)
+        {
+            var row = rows[r];
+            bool[] has = [row.Image is not null, row.Text is not null, row.Table is not null, row.Video is not null, row.Audio is not null];
+            has.CopyTo(present, r * has.Length);
+            row.Image?.CopyTo(images, r * pixels);
+            row.Video?.CopyTo(video, r * _frames * pixels);
+            row.Audio?.CopyTo(audio, r * _maxAudio * _mels);
+            Array.Fill(audioPad, false, r * _maxAudio, row.AudioFrames);
+        }
+        var (textIds, textPad, _) = Pack(rows.Select(r => r.Text?.Select(id => (id, -1L)).ToArray()).ToArray(), textLength);
+        var (tableIds, tablePad, entities) = Pack(rows.Select(r => r.Table).ToArray(), tableLength);
+        return new ScaleBatch(rows.Select(r => r.Key).ToArray(), epoch, step, position)
+        {
+            Present = Torch.Torch.FromArray(present, b, Modality.Known.Count),
+            Images = Torch.Torch.FromArray(images, b, _image.Channels, _image.Height, _image.Width),
+            TextIds = textIds, TextPadding = textPad,
+            TableIds = tableIds, TablePadding = tablePad, TableEntities = entities,
+            Video = Torch.Torch.FromArray(video, b, _frames, _image.Channels, _image.Height, _image.Width),
+            Audio = Torch.Torch.FromArray(audio, b, _maxAudio, _mels),
+            AudioPadding = Torch.Torch.FromArray(audioPad, b, _maxAudio),
+            Categories = Torch.Torch.FromArray(rows.Select(r => (long)r.Category).ToArray(), b),
+        };
+    }
+
+    /// <summary>Rows of [CLS] … [SEP] padded to <paramref name="length"/>; a row without the modality is all padding.</summary>
+    private (Tensor Ids, Tensor Padding, Tensor Entities) Pack((int Id, long Entity)[]?[] rows, int length)
+    {
+        int b = rows.Length;
+        var ids = Enumerable.Repeat(padId, b * length).ToArray();
+        var pad = Enumerable.Repeat(true, b * length).ToArray();
+        var entity = Enumerable.Repeat(-1L, b * length).ToArray();
+        for (int r = 0; r < b; r++)
+        {
+            if (rows[r] is not { } tokens) continue;
+            for (int i = 0; i < tokens.Length; i++) (ids[r * length + i], entity[r * length + i], pad[r * length + i]) = (tokens[i].Id, tokens[i].Entity, false);
+        }
+        return (Torch.Torch.FromArray(ids, b, length), Torch.Torch.FromArray(pad, b, length), Torch.Torch.FromArray(entity, b, length));
+    }
+}
