@@ -1,4 +1,4 @@
-"""Reads a step dump written by `cmm debug dump-step` (format "commercemm-step-dump", version 1)."""
+"""Reads a step dump written by `cmm debug dump-step` (CommerceMM: "commercemm-step-dump"; SCALE: "scale-step-dump"; version 1)."""
 import json
 import os
 import sys
@@ -10,12 +10,15 @@ FORMAT, VERSION = "commercemm-step-dump", 1
 
 
 class Dump:
-    def __init__(self, directory):
+    """One dump folder; `expected` = (format, version) it must declare, so one model's reference never replays the other's."""
+
+    def __init__(self, directory, expected=(FORMAT, VERSION)):
         self.directory = directory
+        fmt, version = expected
         with open(os.path.join(directory, "config.json")) as f:
             self.config = json.load(f)
-        if self.config.get("format") != FORMAT or self.config.get("version") != VERSION:
-            raise ValueError(f"{directory}/config.json: expected format {FORMAT} version {VERSION}, "
+        if self.config.get("format") != fmt or self.config.get("version") != version:
+            raise ValueError(f"{directory}/config.json: expected format {fmt} version {version}, "
                              f"got {self.config.get('format')} version {self.config.get('version')}")
         with open(os.path.join(directory, "losses.json")) as f:
             self.losses = json.load(f)
@@ -23,6 +26,8 @@ class Dump:
         self.weights, _ = load(os.path.join(directory, "weights.safetensors"))
         gradients = os.path.join(directory, "gradients.safetensors")
         self.gradients = load(gradients)[0] if os.path.exists(gradients) else None
+        outputs = os.path.join(directory, "outputs.safetensors")   # SCALE: intermediate results, to locate a disagreement
+        self.outputs = load(outputs)[0] if os.path.exists(outputs) else {}
 
     @property
     def model_config(self):

@@ -54,28 +54,32 @@ public sealed class ScaleSyntheticBatch : IDisposable
     }
 
     /// <summary>
-    /// Rows in groups of four: complete; lacking one modality; lacking two; having only one. The
-    /// modality left out (or kept) rotates with the group, so every modality is missing somewhere in
-    /// eight rows while every pair still has complete rows to contrast.
+    /// Rows in groups of four: complete; lacking one enabled modality; lacking two; having only one. The
+    /// modalities left out (or kept) rotate with the group over the enabled ones, so in eight rows
+    /// several modalities are missing somewhere while every pair still has two complete rows to
+    /// contrast and no row is left without an enabled modality. Disabled modalities stay given: the
+    /// model must ignore them by itself.
     /// </summary>
-    public static bool[,] MixedPresence(int rows)
+    /// <param name="enabled">the model's modalities; all five when null</param>
+    public static bool[,] MixedPresence(int rows, IReadOnlyList<ScaleModality>? enabled = null)
     {
         var p = AllPresent(rows);
-        int k = ScaleModalities.Count;
+        var e = (enabled ?? ScaleModalities.All).OrderBy(m => m).Select(m => (int)m).ToArray();
+        int k = e.Length;
         for (int r = 0; r < rows; r++)
         {
-            int shift = r / 4 + r;
+            int group = r / 4;
             switch (r % 4)
             {
-                case 1:
-                    p[r, shift % k] = false;
+                case 1 when k > 1:
+                    p[r, e[group % k]] = false;
                     break;
-                case 2:
-                    p[r, shift % k] = false;
-                    p[r, (shift + 2) % k] = false;
+                case 2 when k > 2:
+                    p[r, e[(group + 1) % k]] = false;
+                    p[r, e[(group + 3) % k]] = false;
                     break;
                 case 3:
-                    for (int m = 0; m < k; m++) p[r, m] = m == shift % k;
+                    foreach (int m in e) p[r, m] = m == e[(group + 1) % k];
                     break;
             }
         }
