@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using CommerceMM.Model.Config;
 using CommerceMM.Model.Debugging;
+using CommerceMM.Scale.Config;
+using CommerceMM.Scale.Debugging;
 
 namespace CommerceMM.Cli.Commands;
 
@@ -18,31 +20,76 @@ internal static class DebugCommand
     private static Command CreateDumpStep()
     {
         var output = new Option<DirectoryInfo>("--out") { Description = "directory to write inputs/weights/gradients .safetensors, config.json and losses.json into", Required = true };
-        var preset = new Option<string>("--preset") { Description = "model preset: tiny, small or base", DefaultValueFactory = _ => "tiny" };
-        var rows = new Option<int>("--rows") { Description = "rows of the synthetic pass-1 and pass-2 batches", DefaultValueFactory = _ => 8 };
+        var model = new Option<string>("--model") { Description = "which model's step to dump: commercemm (reference tools/reference/commercemm.py) or scale (tools/reference/scale.py)", DefaultValueFactory = _ => "commercemm" };
+        var preset = new Option<string>("--preset") { Description = "model preset: tiny, small or base (scale: tiny)", DefaultValueFactory = _ => "tiny" };
+        var rows = new Option<int>("--rows") { Description = "rows of the synthetic batches", DefaultValueFactory = _ => 8 };
         var seed = new Option<ulong>("--seed") { Description = "seeds weights, batch and the step's random choices", DefaultValueFactory = _ => 1 };
-        var weights = new Option<string?>("--weights") { Description = "task weights over the preset's, e.g. itm=2,omni_v2t=0 (0 disables a task)" };
-        var warmup = new Option<int>("--warmup-steps") { Description = "full training steps before the dumped one (so the MIM teacher and centre differ from their start)", DefaultValueFactory = _ => 0 };
+        var weights = new Option<string?>("--weights") { Description = "task weights over the preset's, e.g. itm=2,omni_v2t=0 or masked_audio=0 (0 disables a task)" };
+        var warmup = new Option<int>("--warmup-steps") { Description = "full training steps before the dumped one (so the weights differ from their initialisation)", DefaultValueFactory = _ => 0 };
+        var modalities = new Option<string?>("--modalities") { Description = "scale: the modalities the model enables, e.g. image,text,table (default all five)" };
+        var presence = new Option<string>("--presence") { Description = "scale: which modalities each synthetic row has: mixed (rows lacking some, one row in four having only one) or all", DefaultValueFactory = _ => "mixed" };
         var threads = new Option<int>("--threads") { Description = "intra-op threads", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var command = new Command("dump-step", "Run one step's two passes and backwards (no optimizer update) and write everything needed to recompute it.")
+        var command = new Command("dump-step", "Run one step's forward and backward passes (no optimizer update) and write everything needed to recompute it.")
         {
-            output, preset, rows, seed, weights, warmup, threads,
+            output, model, preset, rows, seed, weights, warmup, modalities, presence, threads,
         };
         command.SetAction(r =>
         {
             Torch.Torch.NumThreads = r.GetValue(threads);
-            var config = CommerceMMConfig.Preset(r.GetValue(preset)!);
-            config = config with { TaskWeights = ParseWeights(r.GetValue(weights), config.TaskWeights) };
             var options = new StepDumpOptions { Rows = r.GetValue(rows), Seed = r.GetValue(seed), WarmupSteps = r.GetValue(warmup) };
             string dir = r.GetValue(output)!.FullName;
-            var result = StepDump.Write(config, options, dir);
-            Console.WriteLine($"step {result.Step}, allocation {result.Allocation}, {options.Rows} rows -> {dir}");
-            foreach (var t in result.Tasks)
-                Console.WriteLine($"  {t.Task,-9} {StepDumpJson.Status(t.Status),-8} loss {t.Loss,10:F6}  weight {t.Weight:G4}");
-            Console.WriteLine($"  pass 1 {result.Pass1Total:F6}  pass 2 {result.Pass2Total:F6}  grad norm {result.GradNorm:F6}");
+            string presetName = r.GetValue(preset)!, weightText = r.GetValue(weights) ?? "";
+            switch (r.GetValue(model)!.Trim().ToLowerInvariant())
+            {
+                case "commercemm":
+                    if (r.GetValue(modalities) is not null) throw new ConfigException("--modalities", "applies to --model scale only");
+                    DumpCommerceMM(presetName, weightText, options, dir);
+                    break;
+                case "scale":
+                    DumpScale(presetName, weightText, r.GetValue(modalities), r.GetValue(presence)!, options, dir);
+                    break;
+                default:
+                    throw new ConfigException("--model", $"unknown model '{r.GetValue(model)}' (known: commercemm, scale)");
+            }
             return 0;
         });
         return command;
+    }
+
+    private static void DumpCommerceMM(string preset, string weights, StepDumpOptions options, string dir)
+    {
+        var config = CommerceMMConfig.Preset(preset);
+        config = config with { TaskWeights = ParseWeights(weights, config.TaskWeights) };
+        var result = StepDump.Write(config, options, dir);
+        Console.WriteLine($"step {result.Step}, allocation {result.Allocation}, {options.Rows} rows -> {dir}");
+        foreach (var t in result.Tasks)
+            Console.WriteLine($"  {t.Task,-9} {StepDumpJson.Status(t.Status),-8} loss {t.Loss,10:F6}  weight {t.Weight:G4}");
+        Console.WriteLine($"  pass 1 {result.Pass1Total:F6}  pass 2 {result.Pass2Total:F6}  grad norm {result.GradNorm:F6}");
+    }
+
+    private static void DumpScale(string preset, string weights, string? modalities, string presence, StepDumpOptions options, string dir)
+    {
+        if (preset.Trim().ToLowerInvariant() != "tiny") throw new ConfigException("--preset", $"SCALE has only the tiny preset, got '{preset}'");
+        var config = ScaleConfig.Tiny();
+        config = config with { TaskWeights = ParseWeights(weights, config.TaskWeights) };
+        if (modalities is not null)
+        {
+            try { config = config with { Modalities = modalities.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ScaleModalities.Parse).ToList() }; }
+            catch (ArgumentException e) { throw new ConfigException("--modalities", e.Message); }
+        }
+        bool[,] rows = presence.Trim().ToLowerInvariant() switch
+        {
+            "mixed" => ScaleSyntheticBatch.MixedPresence(options.Rows, config.Modalities),
+            "all" => ScaleSyntheticBatch.AllPresent(options.Rows),
+            _ => throw new ConfigException("--presence", $"'{presence}' is neither mixed nor all"),
+        };
+        var result = ScaleStepDump.Write(config.Validate(), options, dir, rows);
+        Console.WriteLine($"SCALE step {result.Step}, modalities {string.Join(",", config.Modalities.Select(m => m.Name()))}, {options.Rows} rows ({presence}) -> {dir}");
+        foreach (var t in result.Tasks)
+            Console.WriteLine($"  {t.Task,-18} {StepDumpJson.Status(t.Status),-8} loss {t.Loss,10:F6}  weight {t.Weight:G4}");
+        foreach (var w in result.Weights)
+            Console.WriteLine($"  harmonized {w.Modality.Name(),-7} {StepDumpJson.Status(w.Status),-8} mean {w.Mean,10:F6}");
+        Console.WriteLine($"  total {result.Total:F6}  grad norm {result.GradNorm:F6}");
     }
 
     /// <summary>"itm=2,omni_v2t=0" over the given weights; names and values are checked by the config's validation.</summary>
