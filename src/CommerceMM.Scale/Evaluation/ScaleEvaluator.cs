@@ -64,12 +64,26 @@ public static class ScaleEvaluator
         var randomRetrieval = Score(random, products, queries, gallery, options.Ks);
 
         var known = products.Categories.Where(c => c >= 0).ToList();
+        var (probeX, testX) = Standardise(probeTrain.Vectors, products.Vectors);
         var probe = new ProbeRow(
             row.Label, probeTrain.Categories.Count(c => c >= 0), known.Count,
-            LinearProbe.Accuracy(probeTrain.Vectors, probeTrain.Categories, products.Vectors, products.Categories, options.Probe),
+            LinearProbe.Accuracy(probeX, probeTrain.Categories, testX, products.Categories, options.Probe),
             RandomBaseline.MajorityAccuracy(known));
         return new ScaleEvalResult(row.Label, row.Modalities.Select(m => m.Name()).ToList(), held.Count, held.Count - products.Count,
                                    retrieval, randomRetrieval, probe, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// Both feature sets shifted and scaled per dimension by the probe's training items' mean and
+    /// standard deviation (as a standard scaler would). Contrastive embeddings tend to fill a narrow cone,
+    /// where class differences are tiny next to the shared direction; CommerceMM's zero-initialised probe
+    /// at a fixed learning rate would then report how far it converged rather than what the embedding holds.
+    /// </summary>
+    private static (Tensor Train, Tensor Test) Standardise(Tensor train, Tensor test)
+    {
+        var mean = train.Mean(0, keepDim: true);
+        var std = (train - mean).Pow(2).Mean(0, keepDim: true).Sqrt().Clamp(min: 1e-6);
+        return ((train - mean) / std, (test - mean) / std);
     }
 
     /// <summary>Queries: products at even positions of the held-out stream; gallery: odd positions.</summary>
