@@ -46,6 +46,7 @@ public static class CategoryRetrieval
         RankingMetrics.CheckCutOffs(ks, g);
 
         var perCategory = galleryCategories.Where(c => c >= 0).GroupBy(c => c).ToDictionary(x => x.Key, x => x.Count());
+        var chanceAp = perCategory.ToDictionary(x => x.Key, x => RetrievalChance.AveragePrecision(x.Value, g));   // O(G) each: once per category
         var relevant = new bool[g];
         double apSum = 0, chanceApSum = 0, chancePrecisionSum = 0;
         var precisionSums = new double[ks.Count];
@@ -71,9 +72,8 @@ public static class CategoryRetrieval
                 }
                 apSum += score.AveragePrecision;
                 for (int i = 0; i < ks.Count; i++) precisionSums[i] += score.Precision[i];
-                int count = perCategory[category];
-                chanceApSum += RetrievalChance.AveragePrecision(count, g);
-                chancePrecisionSum += RetrievalChance.Precision(count, g);
+                chanceApSum += chanceAp[category];
+                chancePrecisionSum += RetrievalChance.Precision(perCategory[category], g);
             }
         }
         int scored = q - without;

@@ -43,10 +43,7 @@ public static class ScaleEvalTable
         s.AppendLine("SCALE evaluation: product embedding = L2-normalised sum of the pooled embeddings of the modalities it has among the row's;");
         s.AppendLine("retrieval over held-out products (queries: even stream positions, gallery: odd; relevant = same category; dot product);");
         if (report.Rows.Count > 0)
-        {
-            var first = report.Rows[0];
-            s.AppendLine(Inv($"categorisation: linear probe trained on {first.Categorisation.TrainItems} training products, accuracy on {first.Categorisation.TestItems} held-out products."));
-        }
+            s.AppendLine(Inv($"categorisation: linear probe (standardised features) trained on {Range(report.Rows.Select(r => r.Categorisation.TrainItems))} training products, accuracy on {Range(report.Rows.Select(r => r.Categorisation.TestItems))} held-out products."));
         s.AppendLine();
         s.AppendLine(Line(header, widths, numericFrom: 2));
         s.AppendLine("|" + string.Join("|", widths.Select((w, c) => c < 2 ? new string('-', w + 2) : " " + new string('-', w - 1) + ": ")) + "|");
@@ -61,6 +58,13 @@ public static class ScaleEvalTable
     /// <summary>Text columns left-aligned, figures right-aligned.</summary>
     private static string Line(IReadOnlyList<string> cells, int[] widths, int numericFrom) =>
         "| " + string.Join(" | ", cells.Select((c, i) => i < numericFrom ? c.PadRight(widths[i]) : c.PadLeft(widths[i]))) + " |";
+
+    /// <summary>"256", or "250–256" when rows differ (e.g. products without a row's modalities are left out).</summary>
+    private static string Range(IEnumerable<int> values)
+    {
+        var list = values.ToList();
+        return list.Min() == list.Max() ? Inv($"{list[0]}") : Inv($"{list.Min()}–{list.Max()}");
+    }
 
     private static string Number(double v) => double.IsNaN(v) ? "n/a" : v.ToString("0.0000", CultureInfo.InvariantCulture);
 
