@@ -53,6 +53,14 @@ public class ScaleEvaluationEndToEndTests(ITestOutputHelper output)
                 Assert.InRange(row.RandomEmbeddings.MeanAveragePrecision, 0.7 * r.ChanceAveragePrecision, 1.3 * r.ChanceAveragePrecision);
                 Assert.True(row.Categorisation.Accuracy > row.Categorisation.Majority, $"{row.Label}: probe {row.Categorisation.Accuracy:F4} vs majority {row.Categorisation.Majority:F4}");
             }
+
+            // A model trained with fewer modalities is evaluated with exactly those by default, and refuses others.
+            using var imageText = new ScaleModel(config with { Modalities = [ScaleModality.Text, ScaleModality.Image] }, 43);
+            var own = ScaleEvaluator.Run(imageText, folder, new ScaleEvalOptions { ProbeTrainLimit = 64 });
+            Assert.Equal("image+text", Assert.Single(own.Rows).Label);
+            Assert.Equal(["image", "text"], own.Rows[0].Modalities);
+            var refused = Assert.Throws<ArgumentException>(() => ScaleEvaluator.Run(imageText, folder, options));
+            Assert.Contains("table", refused.Message);
         }
         finally
         {
