@@ -17,7 +17,7 @@ namespace CommerceMM.Scale.Evaluation;
 /// model); relevant = same category (M5Product's category-level retrieval); ranked by dot product; mAP
 /// and Precision@K (<see cref="CategoryRetrieval"/>), beside a random ranking's expectation and seeded
 /// random embeddings;</item>
-/// <item>categorisation: CommerceMM's linear probe trained on training products' embeddings
+/// <item>categorisation: CommerceMM's linear probe, on embeddings standardised by its training items, trained on training products' embeddings
 /// (<c>products</c>), accuracy on every held-out product, beside the majority class.</item>
 /// </list>
 /// Products with none of a row's modalities have no embedding and are left out of that row (counted).
