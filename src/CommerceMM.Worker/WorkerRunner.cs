@@ -199,7 +199,7 @@ public sealed class WorkerRunner
                     return Outcome.Rejoin;
                 }
                 Record(step, clock.Elapsed);
-                _throughput.Add(clock.Elapsed.TotalSeconds, step.Result.Timings.AllReduce, (step.PairRows + step.OmniRows) * join.WorldSize);
+                _throughput.Add(clock.Elapsed.TotalSeconds, step.Result.AllReduceSeconds, step.Rows * join.WorldSize);
 
                 var reply = await Heartbeat(step, clock.Elapsed, kill).ConfigureAwait(false);
                 if (await Obey(reply, kill).ConfigureAwait(false) is { } outcome) return outcome;
@@ -224,19 +224,23 @@ public sealed class WorkerRunner
                 Step = session.Step,
                 Duration = elapsed,
                 DataWait = TimeSpan.FromSeconds(step.DataWaitSeconds),
-                AllReduce = TimeSpan.FromSeconds(r.Timings.AllReduce),
+                AllReduce = TimeSpan.FromSeconds(r.AllReduceSeconds),
                 GradNorm = double.IsFinite(r.GradNorm) ? r.GradNorm : null,
                 LearningRate = r.LearningRate,
-                PairSamples = step.PairRows,
-                OmniSamples = step.OmniRows,
-                Tokens = step.Tokens,
+                Samples = step.Consumed.ToDictionary(c => c.Stream, c => (long)c.Rows),
+                Tokens = r.Tokens,
                 TaskLosses = r.Tasks.Where(t => t.Status == TaskOutcome.Ok).ToDictionary(t => t.Task, t => t.Loss),
                 TaskWeights = r.Tasks.ToDictionary(t => t.Task, t => t.Weight),
+                ModalityWeights = r.ModalityWeights,
             });
+            int skipped = step.Consumed.Sum(c => c.Skipped.Count);
+            if (skipped > 0)
+                owner._log.LogWarning("step {Step}: skipped {Count} bad samples ({Reasons})", r.Step, skipped,
+                    string.Join(", ", step.Consumed.SelectMany(c => c.Skipped).GroupBy(x => x).Select(g => $"{g.Key} ×{g.Count()}")));
             if (r.Step % owner._spec.Job.LogEvery == 0 || r.Skipped)
             {
-                owner._log.LogInformation("step {Step} {Allocation}: pass1 {Pass1:F4} pass2 {Pass2:F4} grad {Grad:F3} lr {Lr:G3} {Ms:F0} ms (data {Data:F0} ms){Skipped}",
-                    r.Step, r.Allocation, r.Pass1Loss, r.Pass2Loss, r.GradNorm, r.LearningRate, elapsed.TotalMilliseconds, step.DataWaitSeconds * 1000,
+                owner._log.LogInformation("step {Step} {Summary} grad {Grad:F3} lr {Lr:G3} {Ms:F0} ms (data {Data:F0} ms){Skipped}",
+                    r.Step, r.Summary, r.GradNorm, r.LearningRate, elapsed.TotalMilliseconds, step.DataWaitSeconds * 1000,
                     r.Skipped ? " SKIPPED (non-finite)" : "");
             }
         }
@@ -244,7 +248,7 @@ public sealed class WorkerRunner
         private Task<OrderReply> Heartbeat(SessionStep step, TimeSpan elapsed, CancellationToken kill) =>
             owner._client.HeartbeatAsync(new HeartbeatRequest(owner._options.WorkerId, join.Generation, join.Rank, session.Step,
                 step.Result.Tasks.Where(t => t.Status == TaskOutcome.Ok).ToDictionary(t => t.Task, t => t.Loss),
-                elapsed.TotalSeconds, step.DataWaitSeconds, step.Result.Timings.AllReduce, owner._metricsUrl), kill);
+                elapsed.TotalSeconds, step.DataWaitSeconds, step.Result.AllReduceSeconds, owner._metricsUrl), kill);
 
         /// <summary>Acts on a reply; returns an outcome when this generation is over for this worker.</summary>
         private async Task<Outcome?> Obey(OrderReply reply, CancellationToken kill)
@@ -278,8 +282,7 @@ public sealed class WorkerRunner
 
         private async Task PublishAsync(CancellationToken kill)
         {
-            var (pairs, omni) = session.Positions;
-            var position = JsonSerializer.SerializeToElement(new { pairs, omni });
+            var position = JsonSerializer.SerializeToElement(session.Positions);
             await publisher.PublishAsync(session.Snapshot(), join.Generation, join.Rank, owner._options.WorkerId, configHash, position, kill).ConfigureAwait(false);
             _lastPublished = session.Step;
             _checkpointAt = null;

@@ -35,7 +35,7 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus) : IDisposable
         var lineage = records.GroupBy(r => r.Step).OrderBy(g => g.Key)
             .Select(g => g.Where(r => r.Generation == g.Max(x => x.Generation)).ToList()).ToList();
         Assert.Equal(Enumerable.Range(0, steps).Select(s => (long)s), lineage.Select(g => g[0].Step));
-        var consumed = lineage.SelectMany(g => g.SelectMany(r => r.Pairs)).ToList();
+        var consumed = lineage.SelectMany(g => g.SelectMany(r => r.Streams[StreamNames.Pairs])).ToList();
         Assert.Equal(consumed.Count, consumed.Distinct().Count()); // nothing twice
 
         // Nothing skipped: exactly the first N samples of the epoch order, whatever the world sizes were.

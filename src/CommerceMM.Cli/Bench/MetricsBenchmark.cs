@@ -6,6 +6,7 @@ using CommerceMM.Model.Config;
 using CommerceMM.Model.Debugging;
 using CommerceMM.Model.Tasks;
 using CommerceMM.Model.Training;
+using CommerceMM.Observability.Metrics;
 using CommerceMM.Observability.Collection;
 using CommerceMM.Observability.Hosting;
 using CommerceMM.Observability.Worker;
@@ -145,8 +146,7 @@ internal static class MetricsBenchmark
         AllReduce = TimeSpan.FromSeconds(r.Timings.AllReduce),
         GradNorm = double.IsFinite(r.GradNorm) ? r.GradNorm : null,
         LearningRate = r.LearningRate,
-        PairSamples = rows,
-        OmniSamples = rows,
+        Samples = new Dictionary<string, long> { [SampleStreams.Pairs] = rows, [SampleStreams.Omni] = rows },
         Tokens = rows * 32, // any non-zero count: the counter's cost does not depend on it
         TaskLosses = r.Tasks.Where(t => t.Status == TaskOutcome.Ok).ToDictionary(t => t.Task, t => t.Loss),
         TaskWeights = r.Tasks.ToDictionary(t => t.Task, t => t.Weight),

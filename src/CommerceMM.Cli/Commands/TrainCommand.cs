@@ -3,7 +3,9 @@ using CommerceMM.Cli.Hosting;
 using CommerceMM.Cli.Launch;
 using CommerceMM.Data.Fashion;
 using CommerceMM.Data.Format;
+using CommerceMM.Data.Scale;
 using CommerceMM.Observability.Logging;
+using CommerceMM.Worker.Models;
 using CommerceMM.Worker.Spec;
 using Microsoft.Extensions.Logging;
 
@@ -41,13 +43,20 @@ internal static class TrainCommand
         return command;
     }
 
-    /// <summary>The default job's data set is built on first use; any other missing data set is an error naming data.dir.</summary>
+    /// <summary>The shipped jobs' data sets are built on first use; any other missing data set is an error naming data.dir.</summary>
     private static async Task EnsureDataAsync(TrainingSpec spec, CancellationToken cancellationToken)
     {
         if (File.Exists(Path.Combine(spec.Data.Dir, DatasetManifest.FileName))) return;
-        if (Path.GetFullPath(spec.Data.Dir) != Path.GetFullPath(new DataSection().Dir))
-            throw new SpecException("data.dir", $"'{spec.Data.Dir}' holds no {DatasetManifest.FileName}; build it with: cmm data build fashion --out {spec.Data.Dir}");
-        Console.WriteLine($"building the default data set into {spec.Data.Dir} (once; `cmm data build fashion` does the same)");
-        await DataCommand.BuildFashionAsync(new FashionDatasetOptions { OutputDirectory = spec.Data.Dir }, cancellationToken).ConfigureAwait(false);
+        bool scale = ModelKinds.For(spec.Model).Name == ModelKinds.Scale;
+        string shipped = scale ? DefaultScaleDataDir : new DataSection().Dir, command = scale ? $"cmm data build fashion --modalities {string.Join(',', Modality.Known)}" : "cmm data build fashion";
+        if (Path.GetFullPath(spec.Data.Dir) != Path.GetFullPath(shipped))
+            throw new SpecException("data.dir", $"'{spec.Data.Dir}' holds no {DatasetManifest.FileName}; build it with: {command} --out {spec.Data.Dir}");
+        Console.WriteLine($"building the job's data set into {spec.Data.Dir} (once; `{command} --out {spec.Data.Dir}` does the same)");
+        var catalog = new FashionDatasetOptions { OutputDirectory = spec.Data.Dir };
+        if (scale) await DataCommand.BuildScaleAsync(new ScaleDatasetOptions { Catalog = catalog }, cancellationToken).ConfigureAwait(false);
+        else await DataCommand.BuildFashionAsync(catalog, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Where cluster/jobs/fashion-scale-tiny.yaml keeps its products.</summary>
+    private const string DefaultScaleDataDir = "data/fashion-scale";
 }

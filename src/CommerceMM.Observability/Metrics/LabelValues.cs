@@ -5,8 +5,16 @@ public static class SampleStreams
 {
     public const string Pairs = "pairs";
     public const string Omni = "omni";
+    /// <summary>SCALE's five-modality products.</summary>
+    public const string Products = "products";
 
-    public static IReadOnlyList<string> All { get; } = [Pairs, Omni];
+    public static IReadOnlyList<string> All { get; } = [Pairs, Omni, Products];
+}
+
+/// <summary>Values of the <c>modality</c> label: SCALE's five, in the model's order.</summary>
+public static class Modalities
+{
+    public static IReadOnlyList<string> All { get; } = ["image", "text", "table", "video", "audio"];
 }
 
 /// <summary>

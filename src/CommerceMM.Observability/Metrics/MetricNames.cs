@@ -17,6 +17,7 @@ public static class LabelNames
     public const string Stream = "stream";
     public const string Rank = "rank";
     public const string State = "state";
+    public const string Modality = "modality";
 }
 
 /// <summary>
@@ -30,6 +31,8 @@ public static class MetricNames
     public const string Step = "cmm_step";
     public const string TaskLoss = "cmm_task_loss";
     public const string TaskLossWeight = "cmm_task_loss_weight";
+    /// <summary>SCALE: mean self-harmonized weight of a modality over the rows having it.</summary>
+    public const string ModalityWeight = "cmm_modality_weight";
     public const string StepDuration = "cmm_step_duration_seconds";
     public const string DataWait = "cmm_data_wait_seconds";
     public const string AllReduce = "cmm_allreduce_seconds";

@@ -21,11 +21,8 @@ public sealed record StepReport
     /// <summary>Learning rate applied at this step.</summary>
     public double? LearningRate { get; init; }
 
-    /// <summary>Pass-1 (image-text pair) samples this rank consumed.</summary>
-    public long PairSamples { get; init; }
-
-    /// <summary>Pass-2 (omni) samples this rank consumed.</summary>
-    public long OmniSamples { get; init; }
+    /// <summary>Samples this rank consumed, by stream (<see cref="Metrics.SampleStreams"/>).</summary>
+    public IReadOnlyDictionary<string, long>? Samples { get; init; }
 
     /// <summary>Text tokens this rank consumed (both passes).</summary>
     public long Tokens { get; init; }
@@ -38,4 +35,7 @@ public sealed record StepReport
 
     /// <summary>Weight per task id as applied at this step (0 for a disabled task).</summary>
     public IReadOnlyDictionary<string, double>? TaskWeights { get; init; }
+
+    /// <summary>SCALE: mean harmonized weight per modality present in this step (<see cref="Metrics.Modalities"/>).</summary>
+    public IReadOnlyDictionary<string, double>? ModalityWeights { get; init; }
 }

@@ -21,6 +21,7 @@ public sealed class TrainingMetrics : IDisposable
     private readonly CheckpointClock checkpoints;
     private readonly TagCache taskTags = new(LabelNames.Task, TrainingTasks.All);
     private readonly TagCache streamTags = new(LabelNames.Stream, SampleStreams.All);
+    private readonly TagCache modalityTags = new(LabelNames.Modality, Modalities.All);
 
     /// <param name="timeProvider">Clock for checkpoint age; the system clock by default.</param>
     /// <param name="meterName">Meter name; tests pass a unique one so parallel tests stay apart.</param>
@@ -36,7 +37,7 @@ public sealed class TrainingMetrics : IDisposable
     public string MeterName => meter.Name;
 
     /// <summary>Records everything one step reports.</summary>
-    /// <exception cref="ArgumentException">A task id is not one of the 14.</exception>
+    /// <exception cref="ArgumentException">A task id, stream or modality outside the fixed sets.</exception>
     public void RecordStep(StepReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
@@ -60,20 +61,26 @@ public sealed class TrainingMetrics : IDisposable
         instruments.AllReduce.Record(report.AllReduce.TotalSeconds);
         if (report.GradNorm is { } norm) instruments.GradNorm.Record(norm);
         if (report.LearningRate is { } lr) instruments.LearningRate.Record(lr);
-        if (report.PairSamples > 0) AddSamples(SampleStreams.Pairs, report.PairSamples);
-        if (report.OmniSamples > 0) AddSamples(SampleStreams.Omni, report.OmniSamples);
+        if (report.ModalityWeights is { } modalities)
+        {
+            foreach (var (modality, weight) in modalities) instruments.ModalityWeight.Record(weight, modalityTags.Get(modality, nameof(modality)));
+        }
+        if (report.Samples is { } samples)
+        {
+            foreach (var (stream, count) in samples) if (count > 0) AddSamples(stream, count);
+        }
         if (report.Tokens > 0) AddTokens(report.Tokens);
         // Last, so a scrape that sees the new step also sees that step's losses.
         instruments.Step.Record(report.Step);
     }
 
     /// <summary>Records one task's loss (NaN and infinities are recorded as they are: alerts look for them).</summary>
-    /// <exception cref="ArgumentException"><paramref name="task"/> is not one of the 14 ids.</exception>
+    /// <exception cref="ArgumentException"><paramref name="task"/> is not a known task id.</exception>
     public void RecordTaskLoss(string task, double loss) =>
         instruments.TaskLoss.Record(loss, taskTags.Get(task, nameof(task)));
 
     /// <summary>Records the weight applied to one task's loss.</summary>
-    /// <exception cref="ArgumentException"><paramref name="task"/> is not one of the 14 ids.</exception>
+    /// <exception cref="ArgumentException"><paramref name="task"/> is not a known task id.</exception>
     public void RecordTaskWeight(string task, double weight) =>
         instruments.TaskLossWeight.Record(weight, taskTags.Get(task, nameof(task)));
 

@@ -9,7 +9,8 @@ internal sealed class WorkerInstruments
     public WorkerInstruments(Meter meter, CheckpointClock checkpoints)
     {
         Step = meter.CreateGauge<long>(MetricNames.Step, unit: null, "Last optimizer step this worker completed.");
-        TaskLoss = meter.CreateGauge<double>(MetricNames.TaskLoss, unit: null, "Loss of each of the 14 CommerceMM tasks at the last step where it ran.");
+        TaskLoss = meter.CreateGauge<double>(MetricNames.TaskLoss, unit: null, "Loss of each task (CommerceMM's 14 or SCALE's 15) at the last step where it ran.");
+        ModalityWeight = meter.CreateGauge<double>(MetricNames.ModalityWeight, unit: null, "SCALE: mean self-harmonized weight of each modality at the last step where some row had it.");
         TaskLossWeight = meter.CreateGauge<double>(MetricNames.TaskLossWeight, unit: null, "Weight applied to each task's loss at the last step (0 = disabled).");
         StepDuration = meter.CreateHistogram(MetricNames.StepDuration, "s", "Wall time of one optimizer step, data wait included.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Buckets.Step });
@@ -17,7 +18,7 @@ internal sealed class WorkerInstruments
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Buckets.StepPhase });
         AllReduce = meter.CreateHistogram(MetricNames.AllReduce, "s", "Time a step spent in the gradient all-reduce, waiting for peers included.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Buckets.StepPhase });
-        Samples = meter.CreateCounter<long>(MetricNames.Samples, "{sample}", "Samples consumed, by stream (pairs for pass 1, omni for pass 2).");
+        Samples = meter.CreateCounter<long>(MetricNames.Samples, "{sample}", "Samples consumed, by stream (pairs for pass 1, omni for pass 2, products for SCALE).");
         Tokens = meter.CreateCounter<long>(MetricNames.Tokens, "{token}", "Text tokens consumed.");
         GradNorm = meter.CreateGauge<double>(MetricNames.GradNorm, unit: null, "Global gradient norm before clipping at the last step.");
         LearningRate = meter.CreateGauge<double>(MetricNames.LearningRate, unit: null, "Learning rate applied at the last step.");
@@ -34,6 +35,7 @@ internal sealed class WorkerInstruments
     public Gauge<long> Step { get; }
     public Gauge<double> TaskLoss { get; }
     public Gauge<double> TaskLossWeight { get; }
+    public Gauge<double> ModalityWeight { get; }
     public Histogram<double> StepDuration { get; }
     public Histogram<double> DataWait { get; }
     public Histogram<double> AllReduce { get; }

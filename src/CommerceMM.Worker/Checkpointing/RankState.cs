@@ -4,12 +4,13 @@ using CommerceMM.Data.Loading;
 namespace CommerceMM.Worker.Checkpointing;
 
 /// <summary>
-/// What one rank adds to a checkpoint besides the replicated weights: where both data streams stand,
+/// What one rank adds to a checkpoint besides the replicated weights: where each data stream stands,
 /// the dropout generator's state and the step counters. Versioned; a newer record is refused by name.
+/// Version 1 (CommerceMM only) kept the two streams in fields of their own; it still restores.
 /// </summary>
 public sealed record RankState
 {
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
     public const string FileName = "state.json";
 
     public int Version { get; init; } = CurrentVersion;
@@ -18,8 +19,8 @@ public sealed record RankState
     public required long SkippedSteps { get; init; }
     public required int WorldSize { get; init; }
     public required int Rank { get; init; }
-    public required LoaderPosition Pairs { get; init; }
-    public required LoaderPosition Omni { get; init; }
+    /// <summary>Loader position per stream the model reads ("pairs" and "omni", or "products").</summary>
+    public required IReadOnlyDictionary<string, LoaderPosition> Streams { get; init; }
     /// <summary>The model's dropout generator state (Mersenne Twister bytes).</summary>
     public required byte[] DropoutGenerator { get; init; }
 
@@ -28,12 +29,26 @@ public sealed record RankState
     public static RankState Parse(ReadOnlySpan<byte> json, string source)
     {
         RankState? state;
-        try { state = JsonSerializer.Deserialize<RankState>(json, Json); }
+        try
+        {
+            using var document = JsonDocument.Parse(json.ToArray());
+            int version = document.RootElement.TryGetProperty("version", out var v) && v.TryGetInt32(out int n) ? n : 0;
+            if (version is < 1 or > CurrentVersion)
+                throw new InvalidDataException($"{source}: rank state version {version} is not readable by this build (versions 1..{CurrentVersion})");
+            state = version == 1 ? document.Deserialize<Version1>(Json)?.Upgrade() : document.Deserialize<RankState>(Json);
+        }
         catch (JsonException e) { throw new InvalidDataException($"{source}: not a rank state record: {e.Message}", e); }
-        if (state is null) throw new InvalidDataException($"{source}: empty rank state record");
-        if (state.Version is < 1 or > CurrentVersion)
-            throw new InvalidDataException($"{source}: rank state version {state.Version} is not readable by this build (versions 1..{CurrentVersion})");
-        return state;
+        return state ?? throw new InvalidDataException($"{source}: empty rank state record");
+    }
+
+    /// <summary>The version-1 layout: CommerceMM's two streams as fields.</summary>
+    private sealed record Version1(long Step, long SkippedSteps, int WorldSize, int Rank, LoaderPosition Pairs, LoaderPosition Omni, byte[] DropoutGenerator)
+    {
+        public RankState Upgrade() => new()
+        {
+            Step = Step, SkippedSteps = SkippedSteps, WorldSize = WorldSize, Rank = Rank, DropoutGenerator = DropoutGenerator,
+            Streams = new Dictionary<string, LoaderPosition> { [Pairs.Stream] = Pairs, [Omni.Stream] = Omni },
+        };
     }
 
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };

@@ -1,5 +1,5 @@
-using CommerceMM.Model;
-using CommerceMM.Model.Training;
+using CommerceMM.Data.Loading;
+using CommerceMM.Worker.Models;
 using CommerceMM.Storage.Blobs;
 using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Torch.Serialization;
@@ -41,16 +41,22 @@ public sealed class RestoredCheckpoint
         return new RestoredCheckpoint(manifest, model, optimizer, state);
     }
 
-    /// <summary>Loads weights, teacher, centre, optimizer moments and the dropout generator into a freshly built model and trainer.</summary>
-    public void Apply(CommerceMMModel model, Trainer trainer)
+    /// <summary>Loads weights (with CommerceMM's teacher and centre), optimizer moments and the dropout generator into a freshly built model.</summary>
+    public void Apply(ITrainableModel model)
     {
         string source = $"checkpoint step-{Manifest.Step}";
         using (var weights = SafeTensors.Read(new MemoryStream(_model), $"{source}/{CheckpointFiles.Model}"))
-            model.LoadStateDict(weights.ByName);
-        trainer.Optimizer.Load(new MemoryStream(_optimizer), $"{source}/{CheckpointFiles.Optimizer}");
+            model.Module.LoadStateDict(weights.ByName);
+        model.Optimizer.Load(new MemoryStream(_optimizer), $"{source}/{CheckpointFiles.Optimizer}");
         using var generator = Torch.Torch.FromArray(State.DropoutGenerator);
         model.DropoutGenerator.SetState(generator);
     }
+
+    /// <summary>Where <paramref name="stream"/> stood when the checkpoint was taken.</summary>
+    /// <exception cref="CheckpointException">The checkpoint has no position for that stream (another model kind's).</exception>
+    public LoaderPosition Position(string stream) =>
+        State.Streams.TryGetValue(stream, out var position) ? position
+            : throw new CheckpointException($"checkpoint step-{Manifest.Step} records no position for stream '{stream}' (it has: {string.Join(", ", State.Streams.Keys)})");
 
     private static async Task<byte[]> ReadAsync(IBlobStore store, string job, long step, string file, CancellationToken cancellationToken)
     {

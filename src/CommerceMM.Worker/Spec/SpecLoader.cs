@@ -88,7 +88,22 @@ public static class SpecLoader
             section = new YamlMappingNode();
             root.Children[new YamlScalarNode(parts[0])] = section;
         }
-        section.Children[new YamlScalarNode(parts[1])] = new YamlScalarNode(value);
+        section.Children[new YamlScalarNode(parts[1])] = value.StartsWith('[') ? FlowList(key, value) : new YamlScalarNode(value);
+    }
+
+    /// <summary>A list value given on the command line in YAML's flow style, e.g. model.modalities=[image,text].</summary>
+    private static YamlNode FlowList(string key, string value)
+    {
+        try
+        {
+            var stream = new YamlStream();
+            stream.Load(new StringReader(value));
+            return stream.Documents[0].RootNode;
+        }
+        catch (YamlException e)
+        {
+            throw new SpecException(key, $"'{value}' is not a YAML list like [a, b]: {e.Message}", e);
+        }
     }
 
     private static TrainingSpec Deserialize(YamlMappingNode root)

@@ -1,4 +1,4 @@
-using CommerceMM.Model.Config;
+using CommerceMM.Worker.Models;
 
 namespace CommerceMM.Worker.Spec;
 
@@ -33,14 +33,7 @@ public static class SpecValidator
         if (s.Checkpoint.KeepEvery < 0) throw new SpecException("checkpoint.keep_every", $"must be >= 0, got {s.Checkpoint.KeepEvery}");
         if (!(s.Checkpoint.GraceSeconds > 0)) throw new SpecException("checkpoint.grace_seconds", $"must be > 0, got {s.Checkpoint.GraceSeconds}");
 
-        try
-        {
-            ModelConfigFactory.Create(s.Model, vocabSize: null).Validate();
-        }
-        catch (ConfigException e)
-        {
-            throw new SpecException(e.Key, e.Message[(e.Key.Length + 2)..], e);
-        }
+        ModelKinds.For(s.Model).Validate(s.Model);
         return s;
     }
 }

@@ -32,13 +32,17 @@ public sealed class JobSection
 
 public sealed class ModelSection
 {
-    /// <summary>tiny, small or base (MODEL.md §2).</summary>
+    /// <summary>commercemm (MODEL.md §2–§7) or scale (M5Product's SCALE, §8).</summary>
+    public string Kind { get; set; } = "commercemm";
+    /// <summary>tiny, small or base (MODEL.md §2); SCALE has tiny only.</summary>
     public string Preset { get; set; } = "tiny";
     /// <summary>Task id → weight; missing tasks weigh 1, 0 disables a task.</summary>
     public Dictionary<string, double> TaskWeights { get; set; } = [];
     /// <summary>Modality-randomization allocations; empty = full depth only.</summary>
     public List<AllocationEntry> Allocations { get; set; } = [];
     public int? Prototypes { get; set; }
+    /// <summary>SCALE only: the modalities the model encodes (image, text, table, video, audio); empty = all five.</summary>
+    public List<string> Modalities { get; set; } = [];
     public double? Dropout { get; set; }
 }
 

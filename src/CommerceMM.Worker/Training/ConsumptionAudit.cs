@@ -8,10 +8,10 @@ internal sealed class ConsumptionAudit(string directory, string workerId) : IDis
     private readonly StreamWriter _file = new(Path.Combine(Directory.CreateDirectory(directory).FullName, $"audit-{workerId}.jsonl"), append: true) { AutoFlush = true };
 
     public void Record(long generation, int rank, SessionStep step) =>
-        _file.WriteLine(JsonSerializer.Serialize(new AuditRecord(generation, rank, step.Result.Step, step.Epoch, step.PairKeys, step.OmniKeys)));
+        _file.WriteLine(JsonSerializer.Serialize(new AuditRecord(generation, rank, step.Result.Step, step.Epoch, step.Consumed.ToDictionary(c => c.Stream, c => c.Keys))));
 
     public void Dispose() => _file.Dispose();
 }
 
-/// <summary>The audit line format (camelCase JSON).</summary>
-public sealed record AuditRecord(long Generation, int Rank, long Step, long Epoch, IReadOnlyList<string> Pairs, IReadOnlyList<string> Omni);
+/// <summary>The audit line format (camelCase JSON): sample keys per stream.</summary>
+public sealed record AuditRecord(long Generation, int Rank, long Step, long Epoch, IReadOnlyDictionary<string, IReadOnlyList<string>> Streams);

@@ -25,7 +25,7 @@ internal sealed class ThroughputMeter(int warmupSteps)
         if (_stepSeconds.Count == 0) return "too few steps to measure throughput";
         var sorted = _stepSeconds.Order().ToArray();
         double median = sorted[sorted.Length / 2];
-        return $"{worldSize} workers: median step {median * 1000:F0} ms, {_samples / _totalSeconds:F1} samples/s (both streams, all ranks), " +
+        return $"{worldSize} workers: median step {median * 1000:F0} ms, {_samples / _totalSeconds:F1} samples/s (all streams, all ranks), " +
                $"all-reduce {100 * _allReduceSeconds / _totalSeconds:F1}% of step time over {_stepSeconds.Count} steps";
     }
 }

@@ -1,62 +1,44 @@
 using System.Diagnostics;
-using CommerceMM.Data.Format;
 using CommerceMM.Data.Loading;
-using CommerceMM.Model;
-using CommerceMM.Model.Config;
-using CommerceMM.Model.Training;
 using CommerceMM.Storage.Checkpoints;
-using CommerceMM.Torch;
 using CommerceMM.Torch.Distributed;
-using CommerceMM.Torch.Optim;
 using CommerceMM.Torch.Serialization;
 using CommerceMM.Worker.Checkpointing;
+using CommerceMM.Worker.Models;
 using CommerceMM.Worker.Spec;
 
 namespace CommerceMM.Worker.Training;
 
 /// <summary>
-/// One rank's training state for one generation: the model, its trainer and both data streams,
-/// started fresh from the job seed or restored from a checkpoint. <see cref="StepAsync"/> runs one
-/// two-pass step; <see cref="Snapshot"/> copies the state to host memory for an asynchronous save.
+/// One rank's training state for one generation: the model (whichever <c>model.kind</c>) and its data
+/// streams, started fresh from the job seed or restored from a checkpoint. <see cref="StepAsync"/> runs
+/// one step on the next batch of every stream; <see cref="Snapshot"/> copies the state to host memory
+/// for an asynchronous save.
 /// </summary>
 public sealed class TrainingSession : IAsyncDisposable
 {
-    private readonly TrainingSpec _spec;
-    private readonly ShardedLoader<PairBatch> _pairs;
-    private readonly ShardedLoader<OmniBatch> _omni;
-    private LoaderPosition _pairsPosition, _omniPosition;
+    private readonly ITrainableModel _model;
+    private readonly IReadOnlyList<(string Name, IBatchStream Loader)> _streams;
+    private readonly Dictionary<string, LoaderPosition> _positions;
 
-    private TrainingSession(TrainingSpec spec, CommerceMMModel model, Trainer trainer, ShardedLoader<PairBatch> pairs, ShardedLoader<OmniBatch> omni,
-                            long step, int rank, int worldSize)
+    private TrainingSession(ITrainableModel model, IReadOnlyList<(string, IBatchStream)> streams, long step, int rank, int worldSize)
     {
-        _spec = spec;
-        Model = model;
-        Trainer = trainer;
-        _pairs = pairs;
-        _omni = omni;
-        _pairsPosition = pairs.Position;
-        _omniPosition = omni.Position;
+        _model = model;
+        _streams = streams;
+        _positions = streams.ToDictionary(s => s.Item1, s => s.Item2.Position);
         Step = step;
         Rank = rank;
         WorldSize = worldSize;
     }
 
-    public CommerceMMModel Model { get; }
-    public Trainer Trainer { get; }
+    public ITrainableModel Model => _model;
     /// <summary>Completed steps; the next step has this index.</summary>
     public long Step { get; private set; }
     public int Rank { get; }
     public int WorldSize { get; }
-    /// <summary>Hash of the model-shaping config: checkpoints from another architecture are refused by it.</summary>
-    public string ConfigHash => ConfigHashing.Hash(Model.Config);
-    public double DataWaitSeconds { get; private set; }
 
-    /// <summary>The configuration hash a checkpoint of this spec will carry, computed without building the model.</summary>
-    public static string ConfigHashFor(TrainingSpec spec)
-    {
-        var manifest = DatasetManifest.Read(spec.Data.Dir);
-        return ConfigHashing.Hash(ModelConfigFactory.Create(spec.Model, manifest.Tokenizer.VocabSize, (manifest.Image.Channels, manifest.Image.Width)));
-    }
+    /// <summary>The configuration hash a checkpoint of this spec carries, computed without building the model: another architecture's checkpoints are refused by it.</summary>
+    public static string ConfigHashFor(TrainingSpec spec) => ModelKinds.For(spec.Model).ConfigHash(spec);
 
     /// <summary>
     /// Builds the session. With a restore source, weights, optimizer, data positions and counters come
@@ -66,35 +48,31 @@ public sealed class TrainingSession : IAsyncDisposable
     public static async Task<TrainingSession> OpenAsync(TrainingSpec spec, int rank, int worldSize, ProcessGroup? group,
                                                         RestoredCheckpoint? restore, CancellationToken cancellationToken = default)
     {
-        var manifest = DatasetManifest.Read(spec.Data.Dir);
-        var config = ModelConfigFactory.Create(spec.Model, manifest.Tokenizer.VocabSize, (manifest.Image.Channels, manifest.Image.Width));
-        cancellationToken.ThrowIfCancellationRequested();
-        var model = new CommerceMMModel(config, spec.Job.Seed);
-        var trainer = new Trainer(model, TrainerOptionsFor(spec), group);
-        long step = 0;
-        LoaderPosition? pairsAt = null, omniAt = null;
+        var kind = ModelKinds.For(spec.Model);
+        var model = kind.Create(spec, group);
+        var streams = new List<(string, IBatchStream)>();
         try
         {
+            cancellationToken.ThrowIfCancellationRequested();
+            long step = 0;
             if (restore is not null)
             {
-                restore.Apply(model, trainer);
+                restore.Apply(model);
                 step = restore.State.Step;
-                trainer.SkippedSteps = restore.State.SkippedSteps;
-                pairsAt = restore.State.Pairs.Rebase(worldSize);
-                omniAt = restore.State.Omni.Rebase(worldSize);
+                model.SkippedSteps = restore.State.SkippedSteps;
             }
             else if (group is not null)
             {
                 using var noGrad = Torch.Torch.NoGrad();
-                foreach (var (_, t) in model.StateDict()) group.Broadcast(t, root: 0);
+                foreach (var (_, t) in model.Module.StateDict()) group.Broadcast(t, root: 0);
             }
-            var pairs = DataLoader.Pairs(LoaderOptionsFor(spec, StreamNames.Pairs, config, rank, worldSize, pairsAt));
-            var omni = DataLoader.Omni(LoaderOptionsFor(spec, StreamNames.Omni, config, rank, worldSize, omniAt));
-            return await Task.FromResult(new TrainingSession(spec, model, trainer, pairs, omni, step, rank, worldSize)).ConfigureAwait(false);
+            foreach (string stream in kind.Streams)
+                streams.Add((stream, model.OpenStream(stream, LoaderOptionsFor(spec, stream, rank, worldSize, restore?.Position(stream).Rebase(worldSize)))));
+            return await Task.FromResult(new TrainingSession(model, streams, step, rank, worldSize)).ConfigureAwait(false);
         }
         catch
         {
-            trainer.Dispose();
+            foreach (var (_, loader) in streams) await loader.DisposeAsync().ConfigureAwait(false);
             model.Dispose();
             throw;
         }
@@ -104,71 +82,55 @@ public sealed class TrainingSession : IAsyncDisposable
     public async Task<SessionStep> StepAsync(CancellationToken cancellationToken = default)
     {
         long waitStart = Stopwatch.GetTimestamp();
-        using var pairs = await _pairs.NextAsync(cancellationToken).ConfigureAwait(false);
-        using var omni = await _omni.NextAsync(cancellationToken).ConfigureAwait(false);
-        DataWaitSeconds = Stopwatch.GetElapsedTime(waitStart).TotalSeconds;
-        var result = Trainer.Step(
-            new PairInputs(pairs.Images, pairs.TokenIds, pairs.PaddingMask, SampleSeeds.For(_spec.Job.Seed, pairs.Epoch, pairs.Keys)),
-            new OmniInputs(omni.SourceHasText, omni.SourceHasImage, omni.SourceImages, omni.SourceTokenIds, omni.SourcePaddingMask,
-                           omni.TargetImages, omni.TargetTokenIds, omni.TargetPaddingMask),
-            Step);
-        _pairsPosition = pairs.Position;
-        _omniPosition = omni.Position;
-        Step++;
-        long tokens = RealTokens(pairs.PaddingMask) + RealTokens(omni.SourcePaddingMask) + RealTokens(omni.TargetPaddingMask);
-        return new SessionStep(result, pairs.Count, omni.Count, tokens, DataWaitSeconds, pairs.Epoch, pairs.Keys, omni.Keys);
+        var batches = new List<Batch>(_streams.Count);
+        try
+        {
+            foreach (var (_, loader) in _streams) batches.Add(await loader.NextBatchAsync(cancellationToken).ConfigureAwait(false));
+            double dataWait = Stopwatch.GetElapsedTime(waitStart).TotalSeconds;
+            var result = _model.Step(batches, Step);
+            for (int i = 0; i < batches.Count; i++) _positions[_streams[i].Name] = batches[i].Position;
+            Step++;
+            var consumed = batches.Select((b, i) => new StreamConsumption(_streams[i].Name, b.Count, b.Keys, b.SkippedReasons)).ToList();
+            return new SessionStep(result, consumed, dataWait, batches[0].Epoch);
+        }
+        finally
+        {
+            foreach (var b in batches) b.Dispose();
+        }
     }
 
-    /// <summary>Where both streams stand after the last step (for the coordinator's shard ledger).</summary>
-    public (LoaderPosition Pairs, LoaderPosition Omni) Positions => (_pairsPosition, _omniPosition);
-
-    private static long RealTokens(Tensor padding)
-    {
-        using var real = padding.LogicalNot();
-        using var sum = real.Sum();
-        return sum.ItemLong();
-    }
+    /// <summary>Where every stream stands after the last step (for the coordinator's shard ledger).</summary>
+    public IReadOnlyDictionary<string, LoaderPosition> Positions => _positions;
 
     /// <summary>This rank's state after <see cref="Step"/> steps, copied to host memory; training may go on at once.</summary>
     public CheckpointSnapshot Snapshot()
     {
-        using var model = new MemoryStream();
-        SafeTensors.Write(model, Model.StateDict());
+        using var weights = new MemoryStream();
+        SafeTensors.Write(weights, _model.Module.StateDict());
         using var optimizer = new MemoryStream();
-        Trainer.Optimizer.Save(optimizer);
-        using var generator = Model.DropoutGenerator.GetState();
+        _model.Optimizer.Save(optimizer);
+        using var generator = _model.DropoutGenerator.GetState();
         var state = new RankState
         {
-            Step = Step, SkippedSteps = Trainer.SkippedSteps, WorldSize = WorldSize, Rank = Rank,
-            Pairs = _pairsPosition, Omni = _omniPosition, DropoutGenerator = generator.ToArray<byte>(),
+            Step = Step, SkippedSteps = _model.SkippedSteps, WorldSize = WorldSize, Rank = Rank,
+            Streams = new Dictionary<string, LoaderPosition>(_positions), DropoutGenerator = generator.ToArray<byte>(),
         };
         return new CheckpointSnapshot(Step,
-            [new SnapshotFile(CheckpointFiles.Model, model.ToArray()), new SnapshotFile(CheckpointFiles.Optimizer, optimizer.ToArray())],
+            [new SnapshotFile(CheckpointFiles.Model, weights.ToArray()), new SnapshotFile(CheckpointFiles.Optimizer, optimizer.ToArray())],
             [new SnapshotFile(RankState.FileName, state.ToJsonBytes())]);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _pairs.DisposeAsync().ConfigureAwait(false);
-        await _omni.DisposeAsync().ConfigureAwait(false);
-        Trainer.Dispose();
-        Model.Dispose();
+        foreach (var (_, loader) in _streams) await loader.DisposeAsync().ConfigureAwait(false);
+        _model.Dispose();
     }
 
-    internal static TrainerOptions TrainerOptionsFor(TrainingSpec spec) => new()
-    {
-        Seed = spec.Job.Seed,
-        Schedule = new WarmupCosineSchedule(spec.Optimizer.Lr, spec.Optimizer.WarmupSteps, spec.Job.MaxSteps, spec.Optimizer.MinLr),
-        AdamW = new AdamWOptions { WeightDecay = spec.Optimizer.WeightDecay },
-        MaxGradNorm = spec.Optimizer.MaxGradNorm,
-    };
-
-    private static LoaderOptions LoaderOptionsFor(TrainingSpec spec, string stream, CommerceMMConfig config, int rank, int worldSize, LoaderPosition? resume) => new()
+    private static LoaderOptions LoaderOptionsFor(TrainingSpec spec, string stream, int rank, int worldSize, LoaderPosition? resume) => new()
     {
         DatasetDirectory = spec.Data.Dir,
         Stream = stream,
         BatchSize = spec.Data.BatchSize,
-        TextLength = config.Text.MaxLength,
         Seed = spec.Job.Seed,
         Rank = rank,
         WorldSize = worldSize,

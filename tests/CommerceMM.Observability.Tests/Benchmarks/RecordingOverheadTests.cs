@@ -25,7 +25,7 @@ public sealed class RecordingOverheadTests(ITestOutputHelper output)
         {
             Step = step, Duration = TimeSpan.FromMilliseconds(50), DataWait = TimeSpan.FromMilliseconds(1),
             AllReduce = TimeSpan.FromMilliseconds(5), GradNorm = 1, LearningRate = 1e-4,
-            PairSamples = 32, OmniSamples = 32, Tokens = 768, TaskLosses = losses, TaskWeights = weights,
+            Samples = new Dictionary<string, long> { [SampleStreams.Pairs] = 32, [SampleStreams.Omni] = 32 }, Tokens = 768, TaskLosses = losses, TaskWeights = weights,
         };
         for (var i = 0; i < 2_000; i++) recorders.Training.RecordStep(Report(i)); // JIT and first-series set-up
 

@@ -45,11 +45,11 @@ internal sealed class Recorders : IDisposable
             AllReduce = TimeSpan.FromMilliseconds(20),
             GradNorm = 1.5,
             LearningRate = 0.0003,
-            PairSamples = 32,
-            OmniSamples = 32,
+            Samples = SampleStreams.All.ToDictionary(stream => stream, _ => 32L),
             Tokens = 768,
             TaskLosses = TrainingTasks.All.Select((t, i) => (t, i)).ToDictionary(p => p.t, p => LossOf(p.i)),
             TaskWeights = TrainingTasks.All.ToDictionary(t => t, _ => 1.0),
+            ModalityWeights = Modalities.All.ToDictionary(m => m, _ => 0.2),
         });
         Training.RecordSkippedStep();
         Training.RecordCheckpointSave(TimeSpan.FromSeconds(2), 1_000_000);

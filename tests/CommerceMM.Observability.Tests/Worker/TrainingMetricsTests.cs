@@ -60,11 +60,41 @@ public sealed class TrainingMetricsTests
     }
 
     [Fact]
-    public void TrainingTasks_All_IsTheFourteenDistinctModelTaskIds()
+    public void TrainingTasks_CommerceMM_IsTheFourteenDistinctModelTaskIds()
     {
-        Assert.Equal(14, TrainingTasks.All.Distinct(StringComparer.Ordinal).Count());
-        Assert.Equal(5, TrainingTasks.All.Count(t => !t.StartsWith("omni_", StringComparison.Ordinal)));
+        Assert.Equal(14, TrainingTasks.CommerceMM.Distinct(StringComparer.Ordinal).Count());
+        Assert.Equal(5, TrainingTasks.CommerceMM.Count(t => !t.StartsWith("omni_", StringComparison.Ordinal)));
         var omni = from s in "tvm" from t in "tvm" select $"omni_{s}2{t}";
-        Assert.Equal(omni.Order(), TrainingTasks.All.Where(t => t.StartsWith("omni_", StringComparison.Ordinal)).Order());
+        Assert.Equal(omni.Order(), TrainingTasks.CommerceMM.Where(t => t.StartsWith("omni_", StringComparison.Ordinal)).Order());
+    }
+
+    [Fact]
+    public void TrainingTasks_Scale_IsFiveMaskedAndTenPairTasks_DisjointFromCommerceMM()
+    {
+        Assert.Equal(["masked_image", "masked_text", "masked_table", "masked_video", "masked_audio"], TrainingTasks.Scale.Take(5));
+        Assert.Equal(10, TrainingTasks.Scale.Count(t => t.StartsWith("pair_", StringComparison.Ordinal)));
+        Assert.Contains("pair_image_text", TrainingTasks.Scale);
+        Assert.Contains("pair_video_audio", TrainingTasks.Scale);
+        Assert.Equal(29, TrainingTasks.All.Distinct(StringComparer.Ordinal).Count());
+    }
+
+    [Fact]
+    public void RecordStep_ModalityWeightAndProductSamples_AreExported()
+    {
+        using var recorders = new Recorders();
+        recorders.Training.RecordStep(new StepReport
+        {
+            Step = 3,
+            Duration = TimeSpan.FromSeconds(0.5),
+            Samples = new Dictionary<string, long> { [SampleStreams.Products] = 32 },
+            ModalityWeights = new Dictionary<string, double> { ["audio"] = 0.25 },
+        });
+        var samples = Support.Exposition.Samples(recorders.Pipeline.Scrape()).ToList();
+        Assert.Equal(0.25, samples.Single(s => s.Name == MetricNames.ModalityWeight && s.Labels == "modality=\"audio\"").Value);
+        Assert.Equal(32, samples.Single(s => s.Name == MetricNames.Samples && s.Labels == "stream=\"products\"").Value);
+        Assert.Throws<ArgumentException>(() => recorders.Training.RecordStep(new StepReport
+        {
+            Step = 4, Duration = TimeSpan.FromSeconds(0.5), ModalityWeights = new Dictionary<string, double> { ["smell"] = 1 },
+        }));
     }
 }

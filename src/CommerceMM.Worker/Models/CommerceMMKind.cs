@@ -1,0 +1,47 @@
+using CommerceMM.Data.Format;
+using CommerceMM.Model;
+using CommerceMM.Model.Config;
+using CommerceMM.Model.Training;
+using CommerceMM.Torch.Distributed;
+using CommerceMM.Worker.Checkpointing;
+using CommerceMM.Worker.Spec;
+using CommerceMM.Worker.Training;
+
+namespace CommerceMM.Worker.Models;
+
+/// <summary>CommerceMM (MODEL.md §2–§7): two streams (pairs, omni), 14 tasks in two passes.</summary>
+internal sealed class CommerceMMKind : IModelKind
+{
+    public string Name => ModelKinds.CommerceMM;
+    public IReadOnlyList<string> Streams { get; } = [StreamNames.Pairs, StreamNames.Omni];
+    public IReadOnlyList<string> TaskIds => Model.Config.TaskIds.All;
+
+    public void Validate(ModelSection model)
+    {
+        if (model.Modalities.Count > 0)
+            throw new SpecException("model.modalities", "CommerceMM always uses image and text; model.modalities is for kind scale");
+        ConfigErrors.AsSpecErrors(() => ModelConfigFactory.Create(model, vocabSize: null).Validate());
+    }
+
+    public string ConfigHash(TrainingSpec spec) => ConfigHashing.Hash(ConfigFor(spec));
+
+    public ITrainableModel Create(TrainingSpec spec, ProcessGroup? group)
+    {
+        var model = new CommerceMMModel(ConfigFor(spec), spec.Job.Seed);
+        try
+        {
+            return new CommerceMMTrainable(model, new Trainer(model, TrainerOptionsFactory.For(spec), group), spec.Job.Seed);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private static CommerceMMConfig ConfigFor(TrainingSpec spec)
+    {
+        var manifest = DatasetManifest.Read(spec.Data.Dir);
+        return ModelConfigFactory.Create(spec.Model, manifest.Tokenizer.VocabSize, (manifest.Image.Channels, manifest.Image.Width));
+    }
+}
