@@ -9,7 +9,13 @@ using CommerceMM.Storage.Blobs;
 using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Torch.Serialization;
 using CommerceMM.Worker.Checkpointing;
+using CommerceMM.Worker.Models;
 using CommerceMM.Worker.Spec;
+using CommerceMM.Worker.Training;
+using CommerceMM.Scale;
+using CommerceMM.Scale.Config;
+using CommerceMM.Scale.Evaluation;
+using CommerceMM.Torch.NN;
 
 namespace CommerceMM.Cli.Commands;
 
@@ -20,7 +26,7 @@ namespace CommerceMM.Cli.Commands;
 /// </summary>
 internal static class EvalCommand
 {
-    private const string Latest = "latest";
+    private const string Latest = "latest", Trained = "trained", Ablation = "ablation";
 
     public static Command Create()
     {
@@ -31,19 +37,27 @@ internal static class EvalCommand
         var limit = new Option<int?>("--limit") { Description = "gallery size: the first N held-out products by id (default: all)" };
         var probeItems = new Option<int>("--probe-items") { Description = "training products embedded to fit the linear probe", DefaultValueFactory = _ => EvalStreamOptions.DefaultProbeTrainItems };
         var output = new Option<DirectoryInfo?>("--out") { Description = "also write eval.json into this folder" };
-        var command = new Command("eval", "Evaluate a job's checkpoint: Recall@1/5/10 (query→product, photo→product, image↔text), linear-probe categorisation, FLOPs and latency, one table per allocation.")
-            { spec, set, checkpoint, allocation, limit, probeItems, output };
+        var modalities = new Option<string>("--modalities")
+        {
+            Description = $"SCALE: '{Trained}' (the model's own modalities), '{Ablation}' (image+text, then +table, +video, +audio at inference) or rows like image+text;image+text+table",
+            DefaultValueFactory = _ => Trained,
+        };
+        var command = new Command("eval", "Evaluate a job's checkpoint. CommerceMM: Recall@1/5/10 (query→product, photo→product, image↔text), linear-probe categorisation, FLOPs and latency, one table per allocation. SCALE: mAP and Precision@1/5/10 by the sum of modality features, categorisation, one row per modality set.")
+            { spec, set, checkpoint, allocation, limit, probeItems, output, modalities };
         command.SetAction(async (r, ct) =>
         {
             var training = SpecSource.Load(r.GetValue(spec), r.GetValue(set)!);
             Console.WriteLine("resolved job spec:");
             Console.WriteLine(SpecLoader.ToYaml(training));
-            var report = await RunAsync(training, r.GetValue(checkpoint)!, r.GetValue(allocation)!, r.GetValue(limit), r.GetValue(probeItems), ct).ConfigureAwait(false);
+            CheckData(training);
+            string json = ModelKinds.For(training.Model).Name == ModelKinds.Scale
+                ? await RunScaleAsync(training, r.GetValue(checkpoint)!, r.GetValue(modalities)!, r.GetValue(limit), r.GetValue(probeItems), ct).ConfigureAwait(false)
+                : EvalTable.ToJson(await RunAsync(training, r.GetValue(checkpoint)!, r.GetValue(allocation)!, r.GetValue(limit), r.GetValue(probeItems), ct).ConfigureAwait(false));
             if (r.GetValue(output) is { } dir)
             {
                 dir.Create();
                 string file = Path.Combine(dir.FullName, "eval.json");
-                await File.WriteAllTextAsync(file, EvalTable.ToJson(report), ct).ConfigureAwait(false);
+                await File.WriteAllTextAsync(file, json, ct).ConfigureAwait(false);
                 Console.WriteLine($"wrote {file}");
             }
             return 0;
@@ -51,19 +65,43 @@ internal static class EvalCommand
         return command;
     }
 
-    private static async Task<EvalReport> RunAsync(TrainingSpec spec, string checkpoint, string allocation, int? limit, int probeItems, CancellationToken ct)
+    private static void CheckData(TrainingSpec spec)
     {
         if (!File.Exists(Path.Combine(spec.Data.Dir, DatasetManifest.FileName)))
             throw new SpecException("data.dir", $"'{spec.Data.Dir}' holds no {DatasetManifest.FileName}; evaluation needs the data set the job trained on");
         if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null)
             Console.Error.WriteLine("warning: OMP_WAIT_POLICY is not set; with 2 threads on 2 cores OpenMP spinning can halve speed (set OMP_WAIT_POLICY=PASSIVE)");
         Torch.Torch.NumThreads = spec.Job.Threads > 0 ? spec.Job.Threads : Environment.ProcessorCount;
+    }
+
+    /// <summary>SCALE (MODEL.md §8): retrieval by the sum of modality features (mAP, P@1/5/10) and linear-probe categorisation, one row per modality set.</summary>
+    private static async Task<string> RunScaleAsync(TrainingSpec spec, string checkpoint, string modalities, int? limit, int probeItems, CancellationToken ct)
+    {
+        var config = ScaleConfigFactory.ForData(spec);
+        using var model = new ScaleModel(config, spec.Job.Seed);
+        long step = await RestoreAsync(spec, checkpoint, model, ct).ConfigureAwait(false);
+        Console.WriteLine($"evaluating job '{spec.Job.Name}' (SCALE, {string.Join("+", config.Modalities.Select(m => m.Name()))}) at checkpoint step {step}");
+        IReadOnlyList<ModalitySet>? rows = modalities switch
+        {
+            Trained => null,
+            Ablation => ModalitySet.PaperAblation(config),
+            _ => modalities.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ModalitySet.Parse).ToList(),
+        };
+        var options = new ScaleEvalOptions { Rows = rows, EvalLimit = limit, ProbeTrainLimit = probeItems, Probe = new ProbeOptions { Seed = spec.Job.Seed } };
+        var report = ScaleEvaluator.Run(model, spec.Data.Dir, options, row => Console.WriteLine($"row {row.Label} done in {row.Seconds:0.0} s"));
+        Console.WriteLine();
+        Console.Write(ScaleEvalTable.Format(report));
+        return ScaleEvalTable.ToJson(report);
+    }
+
+    private static async Task<EvalReport> RunAsync(TrainingSpec spec, string checkpoint, string allocation, int? limit, int probeItems, CancellationToken ct)
+    {
         var data = DatasetManifest.Read(spec.Data.Dir);
         var config = ModelConfigFactory.Create(spec.Model, data.Tokenizer.VocabSize, (data.Image.Channels, data.Image.Width));
         var allocations = AllocationNames.Parse(allocation, config);
 
         using var model = new CommerceMMModel(config, spec.Job.Seed);
-        long step = await RestoreAsync(spec, config, checkpoint, model, ct).ConfigureAwait(false);
+        long step = await RestoreAsync(spec, checkpoint, model, ct).ConfigureAwait(false);
         Console.WriteLine($"evaluating job '{spec.Job.Name}' at checkpoint step {step}");
 
         var streams = new EvalStreamOptions { DatasetDirectory = spec.Data.Dir, TextLength = config.Text.MaxLength, GalleryLimit = limit, ProbeTrainItems = probeItems, Seed = spec.Job.Seed };
@@ -76,9 +114,9 @@ internal static class EvalCommand
     }
 
     /// <summary>Loads the chosen checkpoint's weights into <paramref name="model"/>; refuses (naming why) when there is none to load.</summary>
-    private static async Task<long> RestoreAsync(TrainingSpec spec, CommerceMMConfig config, string checkpoint, CommerceMMModel model, CancellationToken ct)
+    private static async Task<long> RestoreAsync(TrainingSpec spec, string checkpoint, Module model, CancellationToken ct)
     {
-        string job = spec.Job.Name, hash = ConfigHashing.Hash(config);
+        string job = spec.Job.Name, hash = TrainingSession.ConfigHashFor(spec);
         IBlobStore store = BlobStores.Open(spec.Checkpoint);
         CheckpointManifest manifest;
         if (checkpoint == Latest)
