@@ -31,6 +31,16 @@ internal sealed class CmmProcess : IDisposable
 
     public string Output => string.Join("\n", _lines);
 
+    /// <summary>The checkout's root (holding the solution), for the shipped job files.</summary>
+    public static string RepositoryRoot { get; } = FindRoot(AppContext.BaseDirectory);
+
+    private static string FindRoot(string from)
+    {
+        for (var dir = new DirectoryInfo(from); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "CommerceMM.Distributed.sln"))) return dir.FullName;
+        throw new DirectoryNotFoundException($"no CommerceMM.Distributed.sln above {from}");
+    }
+
     /// <summary>Waits until a line contains text (or the process exits, or the deadline passes).</summary>
     public bool WaitForLine(string text, TimeSpan timeout)
     {

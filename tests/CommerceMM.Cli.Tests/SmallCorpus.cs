@@ -1,4 +1,5 @@
 using CommerceMM.Data.Fashion;
+using CommerceMM.Data.Scale;
 
 namespace CommerceMM.Cli.Tests;
 
@@ -17,8 +18,26 @@ public sealed class SmallCorpus : IDisposable
     public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
 }
 
+/// <summary>A hundred five-modality SCALE products (16 with spoken titles), built once for the SCALE end-to-end tests.</summary>
+public sealed class SmallScaleCorpus : IDisposable
+{
+    public SmallScaleCorpus()
+    {
+        Directory = System.IO.Directory.CreateTempSubdirectory("cmm-e2e-scale-").FullName;
+        ScaleDatasetBuilder.BuildAsync(new ScaleDatasetOptions
+        {
+            Catalog = new FashionDatasetOptions { OutputDirectory = Directory, TrainLimit = 100, EvalLimit = 40, VocabSize = 300 },
+            AudioLimit = 16,
+        }).GetAwaiter().GetResult();
+    }
+
+    public string Directory { get; }
+
+    public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
+}
+
 [CollectionDefinition(Name)]
-public sealed class EndToEndCollection : ICollectionFixture<SmallCorpus>
+public sealed class EndToEndCollection : ICollectionFixture<SmallCorpus>, ICollectionFixture<SmallScaleCorpus>
 {
     public const string Name = "end-to-end";
 }

@@ -26,7 +26,7 @@ public static class SpecLoader
             int eq = assignment.IndexOf('=');
             if (eq <= 0) throw new SpecException(assignment, "an override must look like section.key=value, e.g. data.batch_size=64");
             string key = assignment[..eq].Trim();
-            if (!ScalarKeys.Contains(key)) throw new SpecException(key, $"unknown key; settable keys: {string.Join(", ", ScalarKeys)}");
+            if (!SettableKeys.Contains(key)) throw new SpecException(key, $"unknown key; settable keys: {string.Join(", ", SettableKeys)}");
             Set(root, key, assignment[(eq + 1)..].Trim());
         }
         return SpecValidator.Validate(Deserialize(root));
@@ -38,10 +38,17 @@ public static class SpecLoader
         return Load(File.ReadAllText(path), null, overrides);
     }
 
-    /// <summary>Every scalar key of the spec as section.key, e.g. "optimizer.warmup_steps".</summary>
-    public static IReadOnlyList<string> ScalarKeys { get; } = typeof(TrainingSpec).GetProperties()
+    /// <summary>
+    /// Every key that --set and the environment can set, as section.key: the scalars (e.g.
+    /// "optimizer.warmup_steps") and the lists of names (e.g. "model.modalities=[image, text]").
+    /// </summary>
+    public static IReadOnlyList<string> SettableKeys { get; } = Keys(t => IsScalar(t) || t == typeof(List<string>));
+
+    private static readonly IReadOnlyList<string> ListKeys = Keys(t => t == typeof(List<string>));
+
+    private static string[] Keys(Func<Type, bool> settable) => typeof(TrainingSpec).GetProperties()
         .SelectMany(section => section.PropertyType.GetProperties()
-            .Where(p => IsScalar(p.PropertyType))
+            .Where(p => settable(p.PropertyType))
             .Select(p => $"{Snake(section.Name)}.{Snake(p.Name)}"))
         .ToArray();
 
@@ -54,7 +61,7 @@ public static class SpecLoader
 
     private static IEnumerable<(string Key, string Value)> EnvironmentOverrides(IReadOnlyDictionary<string, string> environment)
     {
-        foreach (string key in ScalarKeys)
+        foreach (string key in SettableKeys)
             if (environment.TryGetValue(EnvironmentName(key), out var value)) yield return (key, value);
     }
 
@@ -88,10 +95,10 @@ public static class SpecLoader
             section = new YamlMappingNode();
             root.Children[new YamlScalarNode(parts[0])] = section;
         }
-        section.Children[new YamlScalarNode(parts[1])] = value.StartsWith('[') ? FlowList(key, value) : new YamlScalarNode(value);
+        section.Children[new YamlScalarNode(parts[1])] = ListKeys.Contains(key) ? FlowList(key, value.StartsWith('[') ? value : $"[{value}]") : new YamlScalarNode(value);
     }
 
-    /// <summary>A list value given on the command line in YAML's flow style, e.g. model.modalities=[image,text].</summary>
+    /// <summary>A list value given on the command line in YAML's flow style, e.g. model.modalities=[image,text] (brackets optional).</summary>
     private static YamlNode FlowList(string key, string value)
     {
         try

@@ -35,7 +35,7 @@ internal static partial class CmmCli
                 names.Add(m.Groups[1].Value);
         if (command.Options.Any(o => o.Name == "--token-file")) names.Add(JobToken.Variable);
         if (command.Options.Any(o => o.Name == "--set"))
-            foreach (string key in SpecLoader.ScalarKeys) names.Add(SpecLoader.EnvironmentName(key));
+            foreach (string key in SpecLoader.SettableKeys) names.Add(SpecLoader.EnvironmentName(key));
         if (command.Name is "coordinator" or "worker") names.Add(BlobStores.AzureConnectionVariable);
         return names;
     }
