@@ -28,7 +28,7 @@ public class DataSmokeTests
             var inputs = ScaleData.Inputs(batch);
             using var model = new ScaleModel(config, 1);
             using var trainer = new ScaleTrainer(model, new TrainerOptions { Schedule = new WarmupCosineSchedule(3e-3, 0, 1000), AdamW = new AdamWOptions { WeightDecay = 0 } });
-            var results = Enumerable.Range(0, 12).Select(s => trainer.Step(inputs, s)).ToList();
+            var results = Enumerable.Range(0, 24).Select(s => trainer.Step(inputs, s)).ToList();
             Assert.All(results, r => Assert.False(r.Skipped));
             Assert.All(results[0].Tasks, t => Assert.Equal(TaskOutcome.Ok, t.Status));
             Assert.All(results[0].Weights, w => Assert.Equal(TaskOutcome.Ok, w.Status));

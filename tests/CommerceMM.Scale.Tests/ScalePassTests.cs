@@ -133,17 +133,24 @@ public class ScalePassTests
         Assert.Contains(Enumerable.Range(half, half), i => Math.Abs(quiet[i] - noisy[i]) > 1e-3); // row 1: audio present
     }
 
-    [Fact]
-    public void Run_MaskedTextLoss_GradientFlowsThroughHarmonizedWeight()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Run_MaskedTextLoss_GradientThroughHarmonizedWeightOnlyWhenEnabled(bool maskedWeightGradient)
     {
         // The image projection reaches masked_text only through W[text, text] (the fusion reads encoder
-        // tokens, not projections), so a non-zero gradient there proves the weights are differentiable.
-        var config = Config with { TaskWeights = ScaleTaskIds.All.ToDictionary(t => t, t => t == ScaleTaskIds.Masked(ScaleModality.Text) ? 1.0 : 0.0) };
+        // tokens, not projections): a gradient there exists exactly when that route is open.
+        var config = Config with
+        {
+            MaskedWeightGradient = maskedWeightGradient,
+            TaskWeights = ScaleTaskIds.All.ToDictionary(t => t, t => t == ScaleTaskIds.Masked(ScaleModality.Text) ? 1.0 : 0.0),
+        };
         using var model = new ScaleModel(config, 5);
         using var batch = new TestInputs(config, rows: 4, seed: 5);
         using var output = Run(model, batch.Inputs);
         var grads = Gradients(model, output);
-        Assert.True(grads["projections.0.weight"].Max(Math.Abs) > 0, "no gradient reached the image projection through W[text, text]");
+        Assert.Equal(maskedWeightGradient, grads["projections.0.weight"].Max(Math.Abs) > 0);
+        Assert.True(grads["text_head.bias"].Max(Math.Abs) > 0, "the masked loss itself must still train its head");
     }
 
     [Fact]

@@ -30,7 +30,7 @@ def harmonized_weights(pooled, present):
     return F.normalize(h, dim=-1)
 
 
-def masked_loss(model, m, encoded, batch, plan, w):
+def masked_loss(model, m, encoded, batch, plan, w, weight_gradient):
     """W[r, m, m] times row r's mean loss over its masked units, averaged over the rows with any unit;
     None (absent) when nothing was masked. Units: text tokens / table tokens of masked entities
     (cross-entropy through the tied vocabulary head), image patches / video frames / audio frames
@@ -58,7 +58,9 @@ def masked_loss(model, m, encoded, batch, plan, w):
         return None
     i = MODALITIES.index(m)
     row_loss = per_unit.sum(1)[rows] / units[rows]
-    return (w[rows, i, i] * row_loss).mean()
+    # The C# default (masked_weight_gradient false) stops gradients through W[m, m] on this path only.
+    weight = w[rows, i, i] if weight_gradient else w[rows, i, i].detach()
+    return (weight * row_loss).mean()
 
 
 def pair_loss(pooled, present, w, a, b, temperature):
@@ -92,7 +94,7 @@ def forward(model, batch, plan, enabled, task_weights):
     losses = {}
     for m in MODALITIES:
         task = f"masked_{m}"
-        losses[task] = masked_loss(model, m, encoded, batch, plan, w) if m in enabled and task_weights[task] != 0 else None
+        losses[task] = masked_loss(model, m, encoded, batch, plan, w, c.get("masked_weight_gradient", True)) if m in enabled and task_weights[task] != 0 else None
     for (a, b), task in zip(PAIRS, PAIR_TASKS):
         run = a in enabled and b in enabled and task_weights[task] != 0
         losses[task] = pair_loss(pooled, present, w, a, b, c["temperature"]) if run else None

@@ -48,6 +48,16 @@ public sealed record ScaleConfig
     /// <summary>Of the selected text tokens: this share replaced by a random token, the same share kept, the rest [MASK] (BERT's 80/10/10).</summary>
     public double MaskRandomShare { get; init; } = 0.1;
 
+    /// <summary>
+    /// Whether a masked loss's weight W[m, m] passes gradients back to the embeddings. MODEL.md §8 lets
+    /// gradients flow through every weight, but through the diagonal that gives the model a shortcut:
+    /// aligning every modality's pooled embedding with the others shrinks W[m, m] and so every masked
+    /// loss, and the embeddings collapse (on fashion-scale every pair loss stayed near chance, log of the
+    /// batch). Off by default: the diagonal's values still weight the masked losses, and the weights still
+    /// learn through the contrastive pairs. On reproduces the letter of §8.
+    /// </summary>
+    public bool MaskedWeightGradient { get; init; }
+
     /// <summary>Modalities the model encodes; the others are treated as missing for every sample.</summary>
     public IReadOnlyList<ScaleModality> Modalities { get; init; } = ScaleModalities.All;
 

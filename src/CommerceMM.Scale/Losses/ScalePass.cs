@@ -139,6 +139,7 @@ public sealed class ScalePass
             share.Add(1f / (counts[i / length] * rowsWithUnits));
         }
         var diagonal = _weights.Select(1, (long)m).Select(1, (long)m);                        // (B)
+        if (!_model.Config.MaskedWeightGradient) diagonal = diagonal.Detach();                 // see ScaleConfig.MaskedWeightGradient
         var unitWeights = diagonal.IndexSelect(0, Torch.Torch.FromArray(rowOfUnit.ToArray())) * Torch.Torch.FromArray(share.ToArray());
         return (perUnit * unitWeights).Sum();
     }

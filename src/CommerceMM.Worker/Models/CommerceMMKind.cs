@@ -20,6 +20,8 @@ internal sealed class CommerceMMKind : IModelKind
     {
         if (model.Modalities.Count > 0)
             throw new SpecException("model.modalities", "CommerceMM always uses image and text; model.modalities is for kind scale");
+        if (model.MaskedWeightGradient is not null)
+            throw new SpecException("model.masked_weight_gradient", "harmonized weights are SCALE's; model.masked_weight_gradient is for kind scale");
         ConfigErrors.AsSpecErrors(() => ModelConfigFactory.Create(model, vocabSize: null).Validate());
     }
 

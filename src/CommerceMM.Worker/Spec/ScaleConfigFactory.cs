@@ -31,6 +31,7 @@ public static class ScaleConfigFactory
             TaskWeights = model.TaskWeights,
             Dropout = model.Dropout ?? tiny.Dropout,
             Modalities = modalities.Count > 0 ? modalities : tiny.Modalities,
+            MaskedWeightGradient = model.MaskedWeightGradient ?? tiny.MaskedWeightGradient,
         };
         ConfigErrors.AsSpecErrors(() => config.Validate());
         return config;

@@ -43,6 +43,8 @@ public sealed class ModelSection
     public int? Prototypes { get; set; }
     /// <summary>SCALE only: the modalities the model encodes (image, text, table, video, audio); empty = all five.</summary>
     public List<string> Modalities { get; set; } = [];
+    /// <summary>SCALE only: let the masked losses' harmonized weights pass gradients (MODEL.md §8's letter; collapses on our data). Default false.</summary>
+    public bool? MaskedWeightGradient { get; set; }
     public double? Dropout { get; set; }
 }
 
