@@ -89,6 +89,6 @@ public sealed partial class GrafanaDashboardTests
         // Aggregations may be followed by "by (...)" rather than "(", so the regex cannot tell them apart.
         "sum", "avg", "min", "max", "count", "group", "stddev", "stdvar", "topk", "bottomk", "quantile", "count_values",
         "by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless", "offset", "bool",
-        "le", "task", "stream", "rank", "state", "instance", "cmm_job", "component",
+        "le", "task", "stream", "rank", "state", "modality", "instance", "cmm_job", "component",
     };
 }
