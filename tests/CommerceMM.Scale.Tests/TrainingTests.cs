@@ -36,6 +36,23 @@ public class TrainingTests
     }
 
     [Fact]
+    public void TrainerStep_EmptyBatch_EveryTaskAbsentNothingUpdated()
+    {
+        // A rank whose whole share was skipped by the loader still takes part in the step.
+        using var model = new ScaleModel(Config, 16);
+        using var batch = new TestInputs(Config, rows: 2, seed: 17);
+        using var none = Torch.Torch.Zeros([0], DType.Int64);
+        var empty = batch.Inputs.SelectRows(none);
+        using var trainer = new ScaleTrainer(model, new TrainerOptions { Schedule = new WarmupCosineSchedule(1e-3, 0, 10) });
+        var before = model.NamedParameters().First().Tensor.ToArray<float>();
+
+        var result = trainer.Step(empty, 0);
+
+        Assert.All(result.Tasks, t => Assert.Equal(TaskOutcome.Absent, t.Status));
+        Assert.Equal(before, model.NamedParameters().First().Tensor.ToArray<float>());
+    }
+
+    [Fact]
     public void TrainerStep_MissingModalities_FiniteAndReportsEverything()
     {
         var present = TestInputs.All(4);
