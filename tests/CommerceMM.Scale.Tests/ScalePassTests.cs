@@ -154,6 +154,56 @@ public class ScalePassTests
     }
 
     [Fact]
+    public void Run_MaskedText_UniformHead_IsEachRowsHarmonizedWeightTimesLnVocabulary()
+    {
+        // A head with zero dense weights predicts uniform logits, so every masked token costs ln V:
+        // the loss is then Σ_r W[r, text, text]·ln V over the rows with a masked token, divided by their count.
+        using var model = new ScaleModel(Config, 21);
+        using (Torch.Torch.NoGrad()) { model.TextHead.Dense.Weight.Zero(); model.TextHead.Dense.Bias!.Zero(); }
+        using var batch = new TestInputs(Config, rows: 4, seed: 22);
+        using var g = new Generator(23);
+        using var plan = ScaleMaskPlan.Create(Config, batch.Inputs, batch.Inputs.EffectivePresence(Config), g, Config.Weight);
+        using var output = Run(model, batch.Inputs, plan: plan);
+
+        long[] labels = plan.TextLabels!.ToArray<long>();
+        int length = (int)plan.TextLabels.Size(1);
+        var rows = Enumerable.Range(0, 4).Where(r => labels.Skip(r * length).Take(length).Any(l => l != ScaleMaskPlan.Ignore)).ToList();
+        float[] w = output.WeightMatrix!.ToArray<float>();
+        double expected = rows.Sum(r => w[r * 25 + 1 * 5 + 1] * Math.Log(Config.Text.VocabSize)) / rows.Count;
+        Assert.Equal(expected, output[ScaleTaskIds.Masked(ScaleModality.Text)].Loss, 4);
+    }
+
+    [Fact]
+    public void Run_MaskedImage_ZeroHead_IsTheWeightedMeanSquareOfTheHiddenPatches()
+    {
+        // A zero regression head predicts 0, so a masked patch costs the mean square of its pixels.
+        using var model = new ScaleModel(Config, 24);
+        using (Torch.Torch.NoGrad()) { model.ImageHead.Weight.Zero(); model.ImageHead.Bias!.Zero(); }
+        using var batch = new TestInputs(Config, rows: 3, seed: 25);
+        using var g = new Generator(26);
+        using var plan = ScaleMaskPlan.Create(Config, batch.Inputs, batch.Inputs.EffectivePresence(Config), g, Config.Weight);
+        using var output = Run(model, batch.Inputs, plan: plan);
+
+        bool[] mask = plan.FeatureMask(ScaleModality.Image)!.ToArray<bool>();
+        float[] pixels = batch.Inputs.Images!.ToArray<float>();
+        int side = Config.Image.Size / Config.Image.Patch, patches = side * side, p = Config.Image.Patch, size = Config.Image.Size;
+        double MeanSquare(int row, int patch)
+        {
+            int py = patch / side, px = patch % side;
+            double sum = 0;
+            for (int y = 0; y < p; y++)
+                for (int x = 0; x < p; x++) sum += Math.Pow(pixels[row * size * size + (py * p + y) * size + px * p + x], 2);
+            return sum / (p * p);
+        }
+        float[] w = output.WeightMatrix!.ToArray<float>();
+        var perRow = Enumerable.Range(0, 3)
+            .Select(r => (Row: r, Hidden: Enumerable.Range(0, patches).Where(i => mask[r * patches + i]).ToList()))
+            .Where(x => x.Hidden.Count > 0).ToList();
+        double expected = perRow.Sum(x => w[x.Row * 25] * x.Hidden.Average(i => MeanSquare(x.Row, i))) / perRow.Count;
+        Assert.Equal(expected, output[ScaleTaskIds.Masked(ScaleModality.Image)].Loss, 4);
+    }
+
+    [Fact]
     public void Run_OneRowWithAudio_AudioPairsAbsentMaskedAudioOk()
     {
         var present = TestInputs.All(3);
