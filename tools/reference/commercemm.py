@@ -10,8 +10,6 @@ Usage: /usr/bin/python3 tools/reference/commercemm.py DUMP_DIR [--out FILE] [--t
   --out    where to write the reference's results as JSON (default DUMP_DIR/reference.json)
   --check  exit 1 unless every loss agrees within 1e-4 relative and the gradient norm within 1e-3
 """
-import argparse
-import json
 import math
 import os
 import sys
@@ -20,7 +18,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checks import spec_violations  # noqa: E402
-from dump import Dump  # noqa: E402
+from dump import run  # noqa: E402
 from model import CommerceMM  # noqa: E402
 import tasks  # noqa: E402
 
@@ -113,25 +111,5 @@ def compare(results, dumped):
     return lines, ok
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("dump")
-    parser.add_argument("--out")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--check", action="store_true")
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    d = Dump(args.dump)
-    results = replay(d)
-    with open(args.out or os.path.join(args.dump, "reference.json"), "w") as f:
-        json.dump(results, f, indent=2)
-    lines, ok = compare(results, d.losses)
-    print("\n".join(lines))
-    for row in results.get("gradient_mismatch", [])[:3]:
-        print(f"gradient {row['name']}: relative difference {row['relative']:.2e}")
-    if args.check and not ok:
-        sys.exit(1)
-
-
 if __name__ == "__main__":
-    main()
+    run(__doc__.split("\n")[0], replay, compare)

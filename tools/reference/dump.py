@@ -1,4 +1,5 @@
 """Reads a step dump written by `cmm debug dump-step` (CommerceMM: "commercemm-step-dump"; SCALE: "scale-step-dump"; version 1)."""
+import argparse
 import json
 import os
 import sys
@@ -44,3 +45,26 @@ class Dump:
     def section(self, prefix):
         """Tensors named "<prefix>.<name>" as {name: tensor}."""
         return {k[len(prefix) + 1:]: v for k, v in self.inputs.items() if k.startswith(prefix + ".")}
+
+
+def run(description, replay, compare, expected=(FORMAT, VERSION), notes=lambda results: []):
+    """The command line both references share: replay DUMP, write reference.json, print the comparison
+    (and `notes`), exit 1 under --check when the reference and the C# model disagree."""
+    import torch
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("dump")
+    parser.add_argument("--out")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    d = Dump(args.dump, expected)
+    results = replay(d)
+    with open(args.out or os.path.join(args.dump, "reference.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    lines, ok = compare(results, d.losses)
+    print("\n".join(lines + notes(results)))
+    for row in results.get("gradient_mismatch", [])[:3]:
+        print(f"gradient {row['name']}: relative difference {row['relative']:.2e}")
+    if args.check and not ok:
+        sys.exit(1)

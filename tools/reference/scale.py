@@ -10,8 +10,6 @@ Usage: /usr/bin/python3 tools/reference/scale.py DUMP_DIR [--out FILE] [--thread
   --check  exit 1 unless every loss, mean harmonized weight and the total agree within 1e-4
            relative and the gradient norm within 1e-3
 """
-import argparse
-import json
 import math
 import os
 import sys
@@ -20,7 +18,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from commercemm import gradient_mismatch, relative  # noqa: E402
-from dump import Dump  # noqa: E402
+from dump import run  # noqa: E402
 from scale_checks import spec_violations  # noqa: E402
 from scale_model import MODALITIES, Scale  # noqa: E402
 import scale_tasks as tasks  # noqa: E402
@@ -102,27 +100,11 @@ def compare(results, dumped):
     return lines, ok
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("dump")
-    parser.add_argument("--out")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--check", action="store_true")
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    d = Dump(args.dump, expected=(FORMAT, VERSION))
-    results = replay(d)
-    with open(args.out or os.path.join(args.dump, "reference.json"), "w") as f:
-        json.dump(results, f, indent=2)
-    lines, ok = compare(results, d.losses)
-    print("\n".join(lines))
-    if "harmonized_matrix_max_abs_diff" in results:
-        print(f"harmonized weight matrix: max |reference - C#| {results['harmonized_matrix_max_abs_diff']:.2e}")
-    for r in results.get("gradient_mismatch", [])[:3]:
-        print(f"gradient {r['name']}: relative difference {r['relative']:.2e}")
-    if args.check and not ok:
-        sys.exit(1)
+def notes(results):
+    if "harmonized_matrix_max_abs_diff" not in results:
+        return []
+    return [f"harmonized weight matrix: max |reference - C#| {results['harmonized_matrix_max_abs_diff']:.2e}"]
 
 
 if __name__ == "__main__":
-    main()
+    run(__doc__.split("\n")[0], replay, compare, (FORMAT, VERSION), notes)
