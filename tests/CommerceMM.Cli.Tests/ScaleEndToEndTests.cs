@@ -1,7 +1,3 @@
-using CommerceMM.Storage.Checkpoints;
-using CommerceMM.Storage.FileSystem;
-using CommerceMM.Torch.Serialization;
-using CommerceMM.Worker.Checkpointing;
 
 namespace CommerceMM.Cli.Tests;
 
@@ -41,7 +37,7 @@ public sealed class ScaleEndToEndTests(SmallScaleCorpus corpus) : IDisposable
             Assert.Contains(" masked_image ", straight.Output);
             Assert.Contains(" pair_image_text ", straight.Output);
         }
-        var expected = await CommittedWeights("e2e-scale-straight", steps);
+        var expected = await CommittedWeights.ReadAsync(_runs, "e2e-scale-straight", steps);
         Assert.Contains(expected.Keys, k => k.StartsWith("audio.", StringComparison.Ordinal));
 
         using (var first = new CmmProcess(["train", SpecFile, .. Overrides("e2e-scale-preempted", steps)]))
@@ -61,7 +57,7 @@ public sealed class ScaleEndToEndTests(SmallScaleCorpus corpus) : IDisposable
         }
         // The attention key bias (the middle third of in_proj_bias) is left out: its true gradient is 0, so
         // Adam turns rounding noise into updates of up to lr per step (documented in the engine's parity tests).
-        var resumed = await CommittedWeights("e2e-scale-preempted", steps);
+        var resumed = await CommittedWeights.ReadAsync(_runs, "e2e-scale-preempted", steps);
         foreach (var (name, values) in expected)
             for (int i = 0; i < values.Length; i++)
                 Assert.True(IsKeyBias(name, i, values.Length) || Math.Abs(values[i] - resumed[name][i]) <= 1e-5f * Math.Abs(values[i]) + 1e-6f,
@@ -83,15 +79,6 @@ public sealed class ScaleEndToEndTests(SmallScaleCorpus corpus) : IDisposable
 
     private static bool IsKeyBias(string name, int index, int length) =>
         name.EndsWith("in_proj_bias", StringComparison.Ordinal) && index >= length / 3 && index < 2 * length / 3;
-
-    private async Task<Dictionary<string, float[]>> CommittedWeights(string job, long step)
-    {
-        var store = new FileBlobStore(_runs);
-        await using var download = await store.OpenReadAsync(CheckpointLayout.FileKey(job, step, CheckpointFiles.Model));
-        Assert.NotNull(download);
-        using var file = SafeTensors.Read(download.Content, "model.safetensors");
-        return file.Tensors.Where(t => t.Tensor.DType == CommerceMM.Torch.DType.Float32).ToDictionary(t => t.Name, t => t.Tensor.ToArray<float>());
-    }
 
     /// <summary>Rank 0's per-step figures ("loss … weights … grad …") by step.</summary>
     private static Dictionary<long, string> Rank0Steps(string output)

@@ -1,7 +1,5 @@
 using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Storage.FileSystem;
-using CommerceMM.Torch.Serialization;
-using CommerceMM.Worker.Checkpointing;
 
 namespace CommerceMM.Cli.Tests;
 
@@ -23,17 +21,6 @@ public sealed class TrainEndToEndTests(SmallCorpus corpus) : IDisposable
         "--set", "optimizer.warmup_steps=2", "--set", $"checkpoint.every={every}", "--set", $"checkpoint.store=file:{_runs}",
         "--set", "model.prototypes=32", .. extra,
     ];
-
-    private async Task<Dictionary<string, float[]>> CommittedWeights(string job, long step)
-    {
-        var store = new FileBlobStore(_runs);
-        var latest = await CheckpointCommitter.ReadLatestAsync(store, job);
-        Assert.NotNull(latest);
-        Assert.Equal(step, latest.Value.Pointer.Step);
-        await using var download = await store.OpenReadAsync(CheckpointLayout.FileKey(job, step, CheckpointFiles.Model));
-        using var file = SafeTensors.Read(download!.Content, "model.safetensors");
-        return file.Tensors.Where(t => t.Tensor.DType == CommerceMM.Torch.DType.Float32).ToDictionary(t => t.Name, t => t.Tensor.ToArray<float>());
-    }
 
     [Fact]
     public async Task Train_TwoWorkers_CompletesWithPeriodicAndFinalCheckpoints()
@@ -63,7 +50,7 @@ public sealed class TrainEndToEndTests(SmallCorpus corpus) : IDisposable
             Assert.True(straight.WaitForExit(Patience) == 0, straight.Output);
             straightSteps = Rank0Steps(straight.Output);
         }
-        var expected = await CommittedWeights("e2e-straight", steps);
+        var expected = await CommittedWeights.ReadAsync(_runs, "e2e-straight", steps);
 
         using (var first = new CmmProcess(Args("e2e-preempted", 2, steps, every: 100)))
         {
@@ -81,7 +68,7 @@ public sealed class TrainEndToEndTests(SmallCorpus corpus) : IDisposable
             Assert.NotEmpty(resumedSteps);
             foreach (var (step, figures) in resumedSteps) Assert.Equal(straightSteps[step], figures);
         }
-        var resumed = await CommittedWeights("e2e-preempted", steps);
+        var resumed = await CommittedWeights.ReadAsync(_runs, "e2e-preempted", steps);
         Assert.Equal(expected.Keys.Order(), resumed.Keys.Order());
         foreach (var (name, values) in expected)
             for (int i = 0; i < values.Length; i++)
