@@ -232,6 +232,8 @@ public sealed class WorkerRunner
                 TaskLosses = r.Tasks.Where(t => t.Status == TaskOutcome.Ok).ToDictionary(t => t.Task, t => t.Loss),
                 TaskWeights = r.Tasks.ToDictionary(t => t.Task, t => t.Weight),
                 ModalityWeights = r.ModalityWeights,
+                SkippedSamples = step.Consumed.SelectMany(c => c.Skipped.Select(reason => (c.Stream, Reason: SkipReasonLabels.For(reason))))
+                    .GroupBy(x => x).ToDictionary(g => g.Key, g => (long)g.Count()),
             });
             int skipped = step.Consumed.Sum(c => c.Skipped.Count);
             if (skipped > 0)

@@ -122,6 +122,13 @@ public class ScaleSpecTests
         Assert.Contains("version 9", Assert.Throws<InvalidDataException>(() => RankState.Parse("{\"version\":9}"u8, "x")).Message);
     }
 
+    [Fact]
+    public void SkipReasonLabels_EveryLoaderReason_IsAnAllowedMetricLabel()
+    {
+        var labels = Enum.GetValues<Data.Loading.SkipReason>().Select(Worker.Training.SkipReasonLabels.For).ToList();
+        Assert.Equal(Observability.Metrics.SkipReasons.All.Order(), labels.Order());
+    }
+
     private sealed class TempFolder : IDisposable
     {
         public string Path { get; } = Directory.CreateTempSubdirectory("cmm-scale-spec-").FullName;

@@ -11,6 +11,16 @@ public static class SampleStreams
     public static IReadOnlyList<string> All { get; } = [Pairs, Omni, Products];
 }
 
+/// <summary>Values of the <c>reason</c> label of <c>cmm_samples_skipped_total</c>: the data loader's skip reasons in snake case.</summary>
+public static class SkipReasons
+{
+    public static IReadOnlyList<string> All { get; } =
+    [
+        "unreadable_record", "undecodable_image", "wrong_image_size", "empty_text", "invalid_text", "oversize_text",
+        "missing_modality", "bad_metadata", "no_usable_modality", "length_out_of_range",
+    ];
+}
+
 /// <summary>Values of the <c>modality</c> label: SCALE's five, in the model's order.</summary>
 public static class Modalities
 {

@@ -18,6 +18,7 @@ public static class LabelNames
     public const string Rank = "rank";
     public const string State = "state";
     public const string Modality = "modality";
+    public const string Reason = "reason";
 }
 
 /// <summary>
@@ -38,6 +39,8 @@ public static class MetricNames
     public const string AllReduce = "cmm_allreduce_seconds";
     public const string Samples = "cmm_samples_total";
     public const string Tokens = "cmm_tokens_total";
+    /// <summary>Bad samples the loader left out, by stream and reason: counted, never fatal.</summary>
+    public const string SamplesSkipped = "cmm_samples_skipped_total";
     public const string GradNorm = "cmm_grad_norm";
     public const string LearningRate = "cmm_learning_rate";
     public const string SkippedSteps = "cmm_skipped_steps_total";

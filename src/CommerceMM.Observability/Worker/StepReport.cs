@@ -24,6 +24,9 @@ public sealed record StepReport
     /// <summary>Samples this rank consumed, by stream (<see cref="Metrics.SampleStreams"/>).</summary>
     public IReadOnlyDictionary<string, long>? Samples { get; init; }
 
+    /// <summary>Bad samples the loader left out of this step's batches: (stream, reason in <see cref="Metrics.SkipReasons"/>) → count.</summary>
+    public IReadOnlyDictionary<(string Stream, string Reason), long>? SkippedSamples { get; init; }
+
     /// <summary>Text tokens this rank consumed (both passes).</summary>
     public long Tokens { get; init; }
 

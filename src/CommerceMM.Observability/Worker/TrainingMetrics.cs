@@ -22,6 +22,7 @@ public sealed class TrainingMetrics : IDisposable
     private readonly TagCache taskTags = new(LabelNames.Task, TrainingTasks.All);
     private readonly TagCache streamTags = new(LabelNames.Stream, SampleStreams.All);
     private readonly TagCache modalityTags = new(LabelNames.Modality, Modalities.All);
+    private readonly TagCache reasonTags = new(LabelNames.Reason, SkipReasons.All);
 
     /// <param name="timeProvider">Clock for checkpoint age; the system clock by default.</param>
     /// <param name="meterName">Meter name; tests pass a unique one so parallel tests stay apart.</param>
@@ -68,6 +69,11 @@ public sealed class TrainingMetrics : IDisposable
         if (report.Samples is { } samples)
         {
             foreach (var (stream, count) in samples) if (count > 0) AddSamples(stream, count);
+        }
+        if (report.SkippedSamples is { } skipped)
+        {
+            foreach (var ((stream, reason), count) in skipped)
+                instruments.SamplesSkipped.Add(count, streamTags.Get(stream, nameof(stream)), reasonTags.Get(reason, nameof(reason)));
         }
         if (report.Tokens > 0) AddTokens(report.Tokens);
         // Last, so a scrape that sees the new step also sees that step's losses.

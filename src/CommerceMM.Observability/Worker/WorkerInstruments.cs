@@ -20,6 +20,7 @@ internal sealed class WorkerInstruments
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Buckets.StepPhase });
         Samples = meter.CreateCounter<long>(MetricNames.Samples, "{sample}", "Samples consumed, by stream (pairs for pass 1, omni for pass 2, products for SCALE).");
         Tokens = meter.CreateCounter<long>(MetricNames.Tokens, "{token}", "Text tokens consumed.");
+        SamplesSkipped = meter.CreateCounter<long>(MetricNames.SamplesSkipped, "{sample}", "Bad samples the loader left out (never handed to the model), by stream and reason.");
         GradNorm = meter.CreateGauge<double>(MetricNames.GradNorm, unit: null, "Global gradient norm before clipping at the last step.");
         LearningRate = meter.CreateGauge<double>(MetricNames.LearningRate, unit: null, "Learning rate applied at the last step.");
         SkippedSteps = meter.CreateCounter<long>(MetricNames.SkippedSteps, "{step}", "Steps skipped because a loss or gradient was NaN or infinite.");
@@ -41,6 +42,7 @@ internal sealed class WorkerInstruments
     public Histogram<double> AllReduce { get; }
     public Counter<long> Samples { get; }
     public Counter<long> Tokens { get; }
+    public Counter<long> SamplesSkipped { get; }
     public Gauge<double> GradNorm { get; }
     public Gauge<double> LearningRate { get; }
     public Counter<long> SkippedSteps { get; }

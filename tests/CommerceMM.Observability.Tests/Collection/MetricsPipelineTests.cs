@@ -25,6 +25,7 @@ public sealed class MetricsPipelineTests
             [MetricNames.AllReduce] = "histogram",
             [MetricNames.Samples] = "counter",
             [MetricNames.Tokens] = "counter",
+            [MetricNames.SamplesSkipped] = "counter",
             [MetricNames.GradNorm] = "gauge",
             [MetricNames.LearningRate] = "gauge",
             [MetricNames.SkippedSteps] = "counter",

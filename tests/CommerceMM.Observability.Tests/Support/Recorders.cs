@@ -50,6 +50,7 @@ internal sealed class Recorders : IDisposable
             TaskLosses = TrainingTasks.All.Select((t, i) => (t, i)).ToDictionary(p => p.t, p => LossOf(p.i)),
             TaskWeights = TrainingTasks.All.ToDictionary(t => t, _ => 1.0),
             ModalityWeights = Modalities.All.ToDictionary(m => m, _ => 0.2),
+            SkippedSamples = new Dictionary<(string, string), long> { [(SampleStreams.Products, SkipReasons.All[^1])] = 1 },
         });
         Training.RecordSkippedStep();
         Training.RecordCheckpointSave(TimeSpan.FromSeconds(2), 1_000_000);
