@@ -6,14 +6,39 @@ namespace CommerceMM.Torch;
 /// <summary>Process settings, tensor factories and multi-tensor functions.</summary>
 public static partial class Torch
 {
+    private static int s_numThreads;
+
     /// <summary>
     /// Intra-op threads. libtorch defaults to 1 here; use the core count, and start the process with
     /// OMP_WAIT_POLICY=PASSIVE or two threads on two cores run slower than one (PLATFORM.md).
     /// </summary>
+    /// <remarks>
+    /// libtorch keeps the count process-wide, but OpenMP (and so OpenBLAS) keeps it per OS thread: the
+    /// setter reaches only the calling thread's BLAS. Work that may run on another thread (after an
+    /// <c>await</c>) calls <see cref="UseConfiguredThreads"/> first.
+    /// </remarks>
     public static int NumThreads
     {
         get => NativeMethods.cmm_get_num_threads();
-        set => NativeError.Check(NativeMethods.cmm_set_num_threads(value), "setting thread count");
+        set
+        {
+            NativeError.Check(NativeMethods.cmm_set_num_threads(value), "setting thread count");
+            s_numThreads = value;
+        }
+    }
+
+    /// <summary>The OpenMP thread count BLAS calls on this OS thread would use.</summary>
+    public static int OpenMpThreadsOnThisThread => NativeMethods.cmm_get_openmp_threads();
+
+    /// <summary>
+    /// Gives the calling thread the last <see cref="NumThreads"/> set. Without it, two one-thread workers
+    /// on two cores ran their BLAS calls with two threads each wherever a step resumed on a thread-pool
+    /// thread: oversubscribed, and with results that varied from run to run.
+    /// </summary>
+    public static void UseConfiguredThreads()
+    {
+        int wanted = s_numThreads;
+        if (wanted > 0 && OpenMpThreadsOnThisThread != wanted) NumThreads = wanted;
     }
 
     /// <summary>Seeds libtorch's default generator (draws that were given no explicit generator).</summary>

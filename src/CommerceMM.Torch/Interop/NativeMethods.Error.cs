@@ -11,6 +11,7 @@ internal static partial class NativeMethods
     [LibraryImport(Library)] internal static partial void cmm_free_string(IntPtr text);
     [LibraryImport(Library)] internal static partial void cmm_tensor_free(IntPtr handle);
     [LibraryImport(Library)] internal static partial int cmm_set_num_threads(int threads);
+    [LibraryImport(Library)] internal static partial int cmm_get_openmp_threads();
     [LibraryImport(Library)] internal static partial int cmm_get_num_threads();
     [LibraryImport(Library)] internal static partial void cmm_manual_seed(ulong seed);
 }

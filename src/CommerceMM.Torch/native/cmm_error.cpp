@@ -1,6 +1,7 @@
 #include "cmm_common.h"
 
 #include <ATen/Parallel.h>
+#include <omp.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -50,5 +51,9 @@ CMM_EXPORT int32_t cmm_set_num_threads(int32_t threads) {
 }
 
 CMM_EXPORT int32_t cmm_get_num_threads() { return at::get_num_threads(); }
+
+// OpenMP keeps its thread count per OS thread, and OpenBLAS reads that one, not libtorch's: a thread
+// that never called at::set_num_threads multiplies BLAS work over every core.
+CMM_EXPORT int32_t cmm_get_openmp_threads() { return omp_get_max_threads(); }
 
 CMM_EXPORT void cmm_manual_seed(uint64_t seed) { at::manual_seed(seed); }

@@ -87,6 +87,7 @@ public sealed class TrainingSession : IAsyncDisposable
         {
             foreach (var (_, loader) in _streams) batches.Add(await loader.NextBatchAsync(cancellationToken).ConfigureAwait(false));
             double dataWait = Stopwatch.GetElapsedTime(waitStart).TotalSeconds;
+            Torch.Torch.UseConfiguredThreads();   // the awaits above may have resumed on another thread
             var result = _model.Step(batches, Step);
             for (int i = 0; i < batches.Count; i++) _positions[_streams[i].Name] = batches[i].Position;
             Step++;

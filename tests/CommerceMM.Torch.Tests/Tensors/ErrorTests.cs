@@ -87,6 +87,32 @@ public class ErrorTests
     }
 
     [Fact]
+    public void OpenMpThreads_ArePerOsThread_UseConfiguredThreadsAppliesTheLastSetting()
+    {
+        static int OnNewThread(Func<int> read)
+        {
+            int value = 0;
+            var thread = new Thread(() => value = read());
+            thread.Start();
+            thread.Join();
+            return value;
+        }
+        int before = Torch.NumThreads, fresh = OnNewThread(() => Torch.OpenMpThreadsOnThisThread);
+        int wanted = fresh == 1 ? 2 : 1;
+        try
+        {
+            Torch.NumThreads = wanted;
+            Assert.Equal(wanted, Torch.OpenMpThreadsOnThisThread);
+            Assert.Equal(fresh, OnNewThread(() => Torch.OpenMpThreadsOnThisThread));   // the setting did not reach other threads
+            Assert.Equal(wanted, OnNewThread(() => { Torch.UseConfiguredThreads(); return Torch.OpenMpThreadsOnThisThread; }));
+        }
+        finally
+        {
+            Torch.NumThreads = before;
+        }
+    }
+
+    [Fact]
     public void Generator_SetStateWrongDType_Throws()
     {
         using var g = new Generator(1);
