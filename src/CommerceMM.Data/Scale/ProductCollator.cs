@@ -8,16 +8,19 @@ namespace CommerceMM.Data.Scale;
 internal sealed class ProductCollator(DatasetManifest manifest, int textLength, int tableLength, long padId)
 {
     private readonly ImageSpec _image = manifest.Image;
-    private readonly int _frames = ScaleShapes.VideoFrames(manifest), _mels = ScaleShapes.Mels(manifest), _maxAudio = ScaleShapes.MaxAudioFrames(manifest);
+    private readonly int _frames = ScaleShapes.VideoFrames(manifest), _mels = ScaleShapes.Mels(manifest);
 
     public ScaleBatch Collate(IReadOnlyList<ProductRow> rows, long epoch, long step, LoaderPosition position)
     {
         int b = rows.Count, pixels = _image.Channels * _image.Width * _image.Height;
+        // Audio is padded to the batch's longest utterance, not the data set's maximum: most products have
+        // none, and every padded frame still costs the audio encoder and the fusion's attention.
+        int t = Math.Max(1, rows.Select(r => r.AudioFrames).DefaultIfEmpty(0).Max());
         var present = new bool[b * Modality.Known.Count];
         var images = new float[b * pixels];
         var video = new float[b * _frames * pixels];
-        var audio = new float[b * _maxAudio * _mels];
-        var audioPad = Enumerable.Repeat(true, b * _maxAudio).ToArray();
+        var audio = new float[b * t * _mels];
+        var audioPad = Enumerable.Repeat(true, b * t).ToArray();
         for (int r = 0; r < b; r++)
         {
             var row = rows[r];
@@ -25,8 +28,8 @@ internal sealed class ProductCollator(DatasetManifest manifest, int textLength, 
             has.CopyTo(present, r * has.Length);
             row.Image?.CopyTo(images, r * pixels);
             row.Video?.CopyTo(video, r * _frames * pixels);
-            row.Audio?.CopyTo(audio, r * _maxAudio * _mels);
-            Array.Fill(audioPad, false, r * _maxAudio, row.AudioFrames);
+            row.Audio?.CopyTo(audio, r * t * _mels);
+            Array.Fill(audioPad, false, r * t, row.AudioFrames);
         }
         var (textIds, textPad, _) = Pack(rows.Select(r => r.Text?.Select(id => (id, -1L)).ToArray()).ToArray(), textLength);
         var (tableIds, tablePad, entities) = Pack(rows.Select(r => r.Table).ToArray(), tableLength);
@@ -37,8 +40,8 @@ internal sealed class ProductCollator(DatasetManifest manifest, int textLength, 
             TextIds = textIds, TextPadding = textPad,
             TableIds = tableIds, TablePadding = tablePad, TableEntities = entities,
             Video = Torch.Torch.FromArray(video, b, _frames, _image.Channels, _image.Height, _image.Width),
-            Audio = Torch.Torch.FromArray(audio, b, _maxAudio, _mels),
-            AudioPadding = Torch.Torch.FromArray(audioPad, b, _maxAudio),
+            Audio = Torch.Torch.FromArray(audio, b, t, _mels),
+            AudioPadding = Torch.Torch.FromArray(audioPad, b, t),
             Categories = Torch.Torch.FromArray(rows.Select(r => (long)r.Category).ToArray(), b),
         };
     }

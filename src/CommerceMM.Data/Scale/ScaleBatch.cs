@@ -22,7 +22,7 @@ public sealed class ScaleBatch : Batch
     public required Tensor TableEntities { get; init; }
     /// <summary>(B, F, 1, H, W) float32, normalised like the images.</summary>
     public required Tensor Video { get; init; }
-    /// <summary>(B, T, mels) float32 log-mel frames, T the data set's audio_max_frames.</summary>
+    /// <summary>(B, T, mels) float32 log-mel frames standardised per utterance; T the batch's longest utterance (at least 1).</summary>
     public required Tensor Audio { get; init; }
     public required Tensor AudioPadding { get; init; }
     /// <summary>(B) int64 category labels, -1 when unknown.</summary>

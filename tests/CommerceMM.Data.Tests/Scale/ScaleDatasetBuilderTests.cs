@@ -33,8 +33,11 @@ public class ScaleDatasetBuilderTests
         Assert.Equal(6, Enumerable.Range(0, 40).Count(r => present[r * 5 + 4]));
         bool[] audioPad = batch.AudioPadding.ToArray<bool>();
         float[] mel = batch.Audio.ToArray<float>();
-        int t = reader.MaxAudioFrames, m = reader.Mels;
-        int frames0 = audioPad.Take(t).Count(p => !p);
+        int t = (int)batch.AudioPadding.Size(1), m = reader.Mels;
+        var lengths = Enumerable.Range(0, 40).Select(r => audioPad.Skip(r * t).Take(t).Count(p => !p)).ToList();
+        Assert.Equal(lengths.Max(), t);                                   // padded to the batch's longest utterance only
+        Assert.InRange(t, 1, reader.MaxAudioFrames);
+        int frames0 = lengths[0];
         Assert.InRange(frames0, 20, t);                                   // ~1-3 s of speech at 35 ms hops
         Assert.All(mel.Take(frames0 * m), v => Assert.True(float.IsFinite(v)));
         // Each mel band is standardised over the utterance's real frames (CMVN).
