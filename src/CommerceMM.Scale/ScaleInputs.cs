@@ -36,11 +36,19 @@ public sealed record ScaleInputs
     /// <summary>(B, T) bool, true at padding frames.</summary>
     public Tensor? AudioPadding { get; init; }
 
+    /// <summary>
+    /// Optional per-row seeds from each sample's identity: a row's masks are then a function of the
+    /// sample, not of the rank or row it landed on, so a job masks alike on any world size. Null draws
+    /// every row from the step generator.
+    /// </summary>
+    public ulong[]? SampleSeeds { get; init; }
+
     public long Rows => Present.Size(0);
 
     /// <summary>The same rows picked by index (int64), e.g. a batch without one sample.</summary>
     public ScaleInputs SelectRows(Tensor index) => new()
     {
+        SampleSeeds = SampleSeeds is null ? null : index.ToArray<long>().Select(i => SampleSeeds[i]).ToArray(),
         Present = Present.IndexSelect(0, index),
         Images = Images?.IndexSelect(0, index),
         TextIds = TextIds?.IndexSelect(0, index),

@@ -31,16 +31,20 @@ public sealed class ScaleMaskPlan : IDisposable
 
     /// <param name="presence">effective presence per row and modality (see <see cref="ScaleInputs.EffectivePresence"/>)</param>
     /// <param name="weight">the loss weight of a task id; a masked task of weight 0 masks nothing</param>
+    /// <param name="generator">draws every row's choices, unless <see cref="ScaleInputs.SampleSeeds"/> gives each row its own</param>
     public static ScaleMaskPlan Create(ScaleConfig config, ScaleInputs inputs, bool[,] presence, Generator generator, Func<string, double> weight)
     {
+        if (inputs.SampleSeeds is { } seeds && seeds.Length != inputs.Rows)
+            throw new ArgumentException($"{seeds.Length} sample seeds for {inputs.Rows} rows");
+        using var draws = new Draws(generator, inputs.SampleSeeds);
         var plan = new ScaleMaskPlan();
         long b = inputs.Rows;
         bool Wanted(ScaleModality m) => config.Enabled(m) && weight(ScaleTaskIds.Masked(m)) != 0;
         // Draw in a fixed modality order so one modality's choices never shift another's.
         if (Wanted(ScaleModality.Text))
-            (plan.TextIds, plan.TextLabels) = MaskText(config, inputs.TextIds!, inputs.TextPadding!, Rows(presence, ScaleModality.Text), generator);
+            (plan.TextIds, plan.TextLabels) = MaskText(config, inputs.TextIds!, inputs.TextPadding!, Rows(presence, ScaleModality.Text), draws);
         if (Wanted(ScaleModality.Table))
-            (plan.TableIds, plan.TableLabels) = MaskTable(config, inputs.TableIds!, inputs.TablePadding!, inputs.TableEntities!, Rows(presence, ScaleModality.Table), generator);
+            (plan.TableIds, plan.TableLabels) = MaskTable(config, inputs.TableIds!, inputs.TablePadding!, inputs.TableEntities!, Rows(presence, ScaleModality.Table), draws);
         foreach (var m in new[] { ScaleModality.Image, ScaleModality.Video, ScaleModality.Audio })
         {
             if (!Wanted(m)) continue;
@@ -50,8 +54,10 @@ public sealed class ScaleMaskPlan : IDisposable
                 ScaleModality.Video => config.Video.Frames,
                 _ => inputs.Audio!.Size(1),
             };
+            // A row draws for the longest audio the model takes, so its choices never depend on how long the batch's padding is.
+            long drawn = m == ScaleModality.Audio ? config.Audio.MaxFrames : n;
             bool[]? padding = m == ScaleModality.Audio ? inputs.AudioPadding!.ToArray<bool>() : null;
-            plan._featureMasks[m] = DisposeScope.Detach(MaskPositions(config, b, n, padding, Rows(presence, m), generator));
+            plan._featureMasks[m] = DisposeScope.Detach(MaskPositions(config, b, n, drawn, padding, Rows(presence, m), draws));
         }
         return plan;
     }
@@ -88,16 +94,13 @@ public sealed class ScaleMaskPlan : IDisposable
     private static IEnumerable<int> Lowest(float[] scores, long offset, IReadOnlyList<int> eligible, int k) =>
         eligible.OrderBy(i => scores[offset + i]).ThenBy(i => i).Take(k);
 
-    private static (Tensor Ids, Tensor Labels) MaskText(ScaleConfig c, Tensor ids, Tensor padding, bool[] rows, Generator g)
+    private static (Tensor Ids, Tensor Labels) MaskText(ScaleConfig c, Tensor ids, Tensor padding, bool[] rows, Draws draws)
     {
         long b = ids.Size(0), l = ids.Size(1);
         long[] source = ids.ToArray<long>();
         bool[] pad = padding.ToArray<bool>();
-        float[] scores, actions;
-        long[] random;
-        using (var s = Torch.Torch.Rand([b, l], g)) scores = s.ToArray<float>();
-        using (var a = Torch.Torch.Rand([b, l], g)) actions = a.ToArray<float>();
-        using (var r = Torch.Torch.RandInt(0, c.Text.VocabSize, [b, l], g)) random = r.ToArray<long>();
+        float[] scores = draws.Uniform(b, l, l), actions = draws.Uniform(b, l, l);
+        long[] random = draws.Integers(c.Text.VocabSize, b, l);
         long[] corrupted = (long[])source.Clone();
         var labels = Enumerable.Repeat(Ignore, source.Length).ToArray();
         for (long row = 0; row < b; row++)
@@ -117,13 +120,12 @@ public sealed class ScaleMaskPlan : IDisposable
         return (DisposeScope.Detach(Torch.Torch.FromArray(corrupted, b, l)), DisposeScope.Detach(Torch.Torch.FromArray(labels, b, l)));
     }
 
-    private static (Tensor Ids, Tensor Labels) MaskTable(ScaleConfig c, Tensor ids, Tensor padding, Tensor entities, bool[] rows, Generator g)
+    private static (Tensor Ids, Tensor Labels) MaskTable(ScaleConfig c, Tensor ids, Tensor padding, Tensor entities, bool[] rows, Draws draws)
     {
         long b = ids.Size(0), l = ids.Size(1);
         long[] source = ids.ToArray<long>(), entity = entities.ToArray<long>();
         bool[] pad = padding.ToArray<bool>();
-        float[] scores;
-        using (var s = Torch.Torch.Rand([b, l], g)) scores = s.ToArray<float>();
+        float[] scores = draws.Uniform(b, l, l);
         long[] corrupted = (long[])source.Clone();
         var labels = Enumerable.Repeat(Ignore, source.Length).ToArray();
         for (long row = 0; row < b; row++)
@@ -143,10 +145,9 @@ public sealed class ScaleMaskPlan : IDisposable
         return (DisposeScope.Detach(Torch.Torch.FromArray(corrupted, b, l)), DisposeScope.Detach(Torch.Torch.FromArray(labels, b, l)));
     }
 
-    private static Tensor MaskPositions(ScaleConfig c, long b, long n, bool[]? padding, bool[] rows, Generator g)
+    private static Tensor MaskPositions(ScaleConfig c, long b, long n, long drawn, bool[]? padding, bool[] rows, Draws draws)
     {
-        float[] scores;
-        using (var s = Torch.Torch.Rand([b, n], g)) scores = s.ToArray<float>();
+        float[] scores = draws.Uniform(b, n, drawn);
         var mask = new bool[b * n];
         for (long row = 0; row < b; row++)
         {
@@ -156,5 +157,51 @@ public sealed class ScaleMaskPlan : IDisposable
             foreach (int i in Lowest(scores, o, eligible, Count(c.MaskProbability, eligible.Count))) mask[o + i] = true;
         }
         return Torch.Torch.FromArray(mask, b, n);
+    }
+
+    /// <summary>
+    /// Where a plan's random numbers come from: one generator for the whole batch, or one per row seeded
+    /// from the sample. Per row, each draw takes a fixed count (<c>drawn</c>) and keeps the first n, so a
+    /// row's numbers never depend on the batch it is in.
+    /// </summary>
+    private sealed class Draws : IDisposable
+    {
+        private readonly Generator _batch;
+        private readonly Generator[]? _rows;
+
+        public Draws(Generator batch, ulong[]? seeds)
+        {
+            _batch = batch;
+            _rows = seeds?.Select(s => new Generator(s)).ToArray();
+        }
+
+        /// <summary>(b, n) uniform [0, 1) floats, row-major.</summary>
+        public float[] Uniform(long b, long n, long drawn) =>
+            Draw(b, n, drawn, (shape, g) => Torch.Torch.Rand(shape, g), t => t.ToArray<float>());
+
+        /// <summary>(b, n) integers in [0, high), row-major.</summary>
+        public long[] Integers(long high, long b, long n) =>
+            Draw(b, n, n, (shape, g) => Torch.Torch.RandInt(0, high, shape, g), t => t.ToArray<long>());
+
+        private T[] Draw<T>(long b, long n, long drawn, Func<long[], Generator, Tensor> sample, Func<Tensor, T[]> read)
+        {
+            if (_rows is null)
+            {
+                using var all = sample([b, n], _batch);
+                return read(all);
+            }
+            var values = new T[b * n];
+            for (int r = 0; r < b; r++)
+            {
+                using var row = sample([drawn], _rows[r]);
+                read(row).AsSpan(0, (int)n).CopyTo(values.AsSpan(r * (int)n));
+            }
+            return values;
+        }
+
+        public void Dispose()
+        {
+            foreach (var g in _rows ?? []) g.Dispose();
+        }
     }
 }

@@ -12,10 +12,10 @@ public sealed class ScaleEndToEndTests(SmallScaleCorpus corpus) : IDisposable
     private const string JobFile = "cluster/jobs/fashion-scale-tiny.yaml";
     private readonly string _runs = Directory.CreateTempSubdirectory("cmm-e2e-scale-runs-").FullName;
 
-    private string[] Overrides(string job, int steps) =>
+    private string[] Overrides(string job, int steps, int batch = 6) =>
     [
         "--set", $"job.name={job}", "--set", $"job.max_steps={steps}", "--set", "job.log_every=1",
-        "--set", $"data.dir={corpus.Directory}", "--set", "data.batch_size=6",
+        "--set", $"data.dir={corpus.Directory}", "--set", $"data.batch_size={batch}",
         "--set", "optimizer.warmup_steps=2", "--set", "checkpoint.every=100", "--set", $"checkpoint.store=file:{_runs}",
     ];
 
@@ -67,6 +67,22 @@ public sealed class ScaleEndToEndTests(SmallScaleCorpus corpus) : IDisposable
         Assert.True(eval.WaitForExit(Patience) == 0, eval.Output);
         foreach (string row in new[] { "| image+text ", "| +table ", "| +video ", "| +audio " }) Assert.Contains(row, eval.Output);
         Assert.Contains("mAP", eval.Output);
+    }
+
+    [Fact]
+    public async Task TrainScale_TwoWorkersHalfBatch_EndWithOneWorkerFullBatchWeights()
+    {
+        // Masks follow the sample, masked losses are normalised over every rank's rows and pairs over the
+        // gathered batch, so the world size must not matter (the CommerceMM equivalent is EquivalenceEndToEndTests).
+        const int steps = 6;
+        foreach (var (job, workers, batch) in new[] { ("e2e-scale-eq-1", 1, 8), ("e2e-scale-eq-2", 2, 4) })
+        {
+            using var cmm = new CmmProcess(["train", SpecFile, "--workers", workers.ToString(), .. Overrides(job, steps, batch)]);
+            Assert.True(cmm.WaitForExit(Patience) == 0, cmm.Output);
+        }
+        var single = await CommittedWeights.ReadAsync(_runs, "e2e-scale-eq-1", steps);
+        var pair = await CommittedWeights.ReadAsync(_runs, "e2e-scale-eq-2", steps);
+        Assert.Null(CommittedWeights.WorstMismatch(single, pair, steps));
     }
 
     [Fact]

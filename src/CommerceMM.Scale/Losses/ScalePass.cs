@@ -95,48 +95,48 @@ public sealed class ScalePass
     /// <summary>
     /// Mean over rows having m (with at least one masked unit) of W[r, m, m] × that row's mean loss over
     /// its masked units: cross-entropy for text and table tokens, MSE over the features for
-    /// image patches, video frames and audio frames. Null (absent) when nothing was masked.
+    /// image patches, video frames and audio frames. Null (absent) when no rank masked anything. The mean
+    /// runs over every rank's rows (a small count all-reduce), scaled by the world size because parameter
+    /// gradients are averaged: N ranks then train exactly as one process on their union.
     /// </summary>
     private Tensor? Masked(ScaleModality m)
     {
-        var part = _encoding[m]!;
-        Tensor selected, perUnit;
-        switch (m)
-        {
-            case ScaleModality.Text or ScaleModality.Table:
-                var labels = m == ScaleModality.Text ? _plan.TextLabels : _plan.TableLabels;
-                if (labels is null) return null;
-                selected = labels.Ne(ScaleMaskPlan.Ignore);                                   // (B, L)
-                if (!selected.Any()) return null;
-                var head = m == ScaleModality.Text ? _model.TextHead : _model.TableHead;
-                var logits = head.Forward(part.Fused.MaskedSelectRows(selected));              // (S, V)
-                perUnit = CommerceMM.Torch.Losses.CrossEntropy(logits, labels.MaskedSelectRows(selected), Reduction.None); // (S)
-                break;
-            default:
-                var mask = _plan.FeatureMask(m);
-                if (mask is null || !mask.Any()) return null;
-                selected = mask;                                                              // (B, N)
-                long n = mask.Size(1);
-                var fused = part.Fused.Slice(1, 1, n + 1);                                     // (B, N, d): [CLS] dropped
-                var regression = m == ScaleModality.Image ? _model.ImageHead : m == ScaleModality.Video ? _model.VideoHead : _model.AudioHead;
-                var predicted = regression.Forward(fused.MaskedSelectRows(mask));              // (S, F)
-                var target = part.Features!.MaskedSelectRows(mask);                            // (S, F)
-                perUnit = (predicted - target).Pow(2).Mean(-1);                                // (S)
-                break;
-        }
-        // Units come out row-major; each is weighted so a row's units share W[r, m, m] / (units · rows).
+        var labels = m switch { ScaleModality.Text => _plan.TextLabels, ScaleModality.Table => _plan.TableLabels, _ => null };
+        var selected = labels?.Ne(ScaleMaskPlan.Ignore) ?? _plan.FeatureMask(m);               // (B, L) or (B, N)
+        if (selected is null) return null;                                                    // not masked on any rank (config)
         bool[] sel = selected.ToArray<bool>();
         long length = selected.Size(1);
         var counts = new int[_rows];
         for (long i = 0; i < sel.Length; i++) if (sel[i]) counts[i / length]++;
-        int rowsWithUnits = counts.Count(c => c > 0);
+        int localRows = counts.Count(c => c > 0);
+        long globalRows = _collectives.SumCounts([localRows])[0];                             // every rank joins, with or without units
+        if (globalRows == 0) return null;
+        if (localRows == 0) return Torch.Torch.Scalar(0);
+
+        var part = _encoding[m]!;
+        Tensor perUnit;
+        if (labels is not null)
+        {
+            var head = m == ScaleModality.Text ? _model.TextHead : _model.TableHead;
+            var logits = head.Forward(part.Fused.MaskedSelectRows(selected));                 // (S, V)
+            perUnit = CommerceMM.Torch.Losses.CrossEntropy(logits, labels.MaskedSelectRows(selected), Reduction.None); // (S)
+        }
+        else
+        {
+            var fused = part.Fused.Slice(1, 1, length + 1);                                    // (B, N, d): [CLS] dropped
+            var regression = m == ScaleModality.Image ? _model.ImageHead : m == ScaleModality.Video ? _model.VideoHead : _model.AudioHead;
+            var predicted = regression.Forward(fused.MaskedSelectRows(selected));              // (S, F)
+            var target = part.Features!.MaskedSelectRows(selected);                            // (S, F)
+            perUnit = (predicted - target).Pow(2).Mean(-1);                                    // (S)
+        }
+        // Units come out row-major; each is weighted so a row's units share W[r, m, m] · world / (units · global rows).
         var rowOfUnit = new List<long>();
         var share = new List<float>();
         for (long i = 0; i < sel.Length; i++)
         {
             if (!sel[i]) continue;
             rowOfUnit.Add(i / length);
-            share.Add(1f / (counts[i / length] * rowsWithUnits));
+            share.Add((float)((double)_collectives.World / (counts[i / length] * globalRows)));
         }
         var diagonal = _weights.Select(1, (long)m).Select(1, (long)m);                        // (B)
         if (!_model.Config.MaskedWeightGradient) diagonal = diagonal.Detach();                 // see ScaleConfig.MaskedWeightGradient
@@ -192,10 +192,4 @@ public sealed class ScalePass
         if (!_gathered.TryGetValue(m, out var all)) _gathered[m] = all = _collectives.GatherWithGrad(_encoding[m]!.Pooled);
         return all;
     }
-}
-
-internal static class TensorChecks
-{
-    /// <summary>True when any element of a bool tensor is set.</summary>
-    public static bool Any(this Tensor mask) => mask.ToArray<bool>().Any(x => x);
 }

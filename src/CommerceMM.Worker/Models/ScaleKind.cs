@@ -26,7 +26,7 @@ internal sealed class ScaleKind : IModelKind
         var model = new ScaleModel(ScaleConfigFactory.ForData(spec), spec.Job.Seed);
         try
         {
-            return new ScaleTrainable(model, new ScaleTrainer(model, TrainerOptionsFactory.For(spec), group));
+            return new ScaleTrainable(model, new ScaleTrainer(model, TrainerOptionsFactory.For(spec), group), spec.Job.Seed);
         }
         catch
         {

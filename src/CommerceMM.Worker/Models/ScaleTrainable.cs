@@ -9,11 +9,15 @@ using CommerceMM.Scale.Training;
 using CommerceMM.Torch;
 using CommerceMM.Torch.NN;
 using CommerceMM.Torch.Optim;
+using CommerceMM.Worker.Training;
 
 namespace CommerceMM.Worker.Models;
 
-/// <summary>SCALE behind <see cref="ITrainableModel"/>: one product batch per step; products with none of the enabled modalities never reach it (the loader skips them).</summary>
-internal sealed class ScaleTrainable(ScaleModel model, ScaleTrainer trainer) : ITrainableModel
+/// <summary>
+/// SCALE behind <see cref="ITrainableModel"/>: one product batch per step, masks seeded per sample (as
+/// CommerceMM's); products with none of the enabled modalities never reach it (the loader skips them).
+/// </summary>
+internal sealed class ScaleTrainable(ScaleModel model, ScaleTrainer trainer, ulong jobSeed) : ITrainableModel
 {
     public IBatchStream OpenStream(string stream, LoaderOptions options)
     {
@@ -32,7 +36,8 @@ internal sealed class ScaleTrainable(ScaleModel model, ScaleTrainer trainer) : I
     public ModelStep Step(IReadOnlyList<Batch> batches, long step)
     {
         var products = (ScaleBatch)batches[0];
-        var r = trainer.Step(ScaleData.Inputs(products), step);
+        var inputs = ScaleData.Inputs(products) with { SampleSeeds = SampleSeeds.For(jobSeed, products.Epoch, products.Keys) };
+        var r = trainer.Step(inputs, step);
         var weights = r.Weights.Where(w => w.Status == TaskOutcome.Ok).ToDictionary(w => w.Modality.Name(), w => w.Mean);
         long tokens = Tokens.Real(products.TextPadding) + Tokens.Real(products.TablePadding);
         string summary = string.Create(CultureInfo.InvariantCulture,
