@@ -27,7 +27,7 @@ public sealed class CommerceMMModel : Module
         ImageProjection = RegisterModule("image_projection", new Linear(config.Dim, config.EmbedDim, generator: g));
         FusionProjection = RegisterModule("fusion_projection", new Linear(config.Dim, config.EmbedDim, generator: g));
         LogitScale = RegisterParameter("logit_scale", Torch.Torch.Scalar(Math.Log(config.LogitScaleInit)));
-        Mlm = RegisterModule("mlm_head", new MlmHead(config, Text.TokenEmbedding, g));
+        Mlm = RegisterModule("mlm_head", new MlmHead(Text.TokenEmbedding, config.Dim, g));
         Itm = RegisterModule("itm_head", new Linear(config.Dim, 1, generator: g));
         MimPredictor = RegisterModule("mim_predictor", new Linear(config.Dim, config.Dim, generator: g));
         Prototypes = RegisterParameter("prototypes", Init.Normal([config.Mim.Prototypes, config.Dim], 0.02, g));

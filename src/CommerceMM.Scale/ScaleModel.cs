@@ -1,3 +1,4 @@
+using CommerceMM.Model.Encoders;
 using CommerceMM.Scale.Config;
 using CommerceMM.Scale.Encoders;
 using CommerceMM.Torch;
@@ -28,8 +29,8 @@ public sealed class ScaleModel : Module
         Audio = RegisterModule("audio", new FeatureEncoder(c.Audio.Mels, c.Audio.MaxFrames, c.Audio.Layers, c.Dim, c.Heads, c.FfnDim, c.Dropout, g, d));
         Fusion = RegisterModule("fusion", new ScaleFusionEncoder(c, g, d));
         Projections = RegisterModule("projections", new ModuleList<Linear>(ScaleModalities.All.Select(_ => new Linear(c.Dim, c.EmbedDim, generator: g))));
-        TextHead = RegisterModule("text_head", new VocabHead(Words, c.Dim, g));
-        TableHead = RegisterModule("table_head", new VocabHead(Words, c.Dim, g));
+        TextHead = RegisterModule("text_head", new MlmHead(Words, c.Dim, g));
+        TableHead = RegisterModule("table_head", new MlmHead(Words, c.Dim, g));
         ImageHead = RegisterModule("image_head", new Linear(c.Dim, c.Image.PatchPixels, generator: g));
         VideoHead = RegisterModule("video_head", new Linear(c.Dim, c.Video.FrameFeatures, generator: g));
         AudioHead = RegisterModule("audio_head", new Linear(c.Dim, c.Audio.Mels, generator: g));
@@ -49,8 +50,8 @@ public sealed class ScaleModel : Module
     public ScaleFusionEncoder Fusion { get; }
     /// <summary>Per modality (in <see cref="ScaleModality"/> order): [CLS] → pooled embedding.</summary>
     public ModuleList<Linear> Projections { get; }
-    public VocabHead TextHead { get; }
-    public VocabHead TableHead { get; }
+    public MlmHead TextHead { get; }
+    public MlmHead TableHead { get; }
     public Linear ImageHead { get; }
     public Linear VideoHead { get; }
     public Linear AudioHead { get; }

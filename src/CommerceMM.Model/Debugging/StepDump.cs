@@ -27,8 +27,7 @@ public static class StepDump
     {
         config.Validate();
         options.Validate();
-        // Dropout masks are drawn inside the layers and not recorded, so a dump with dropout could not be replayed.
-        if (config.Dropout != 0) throw new ConfigException("model.dropout", $"a step dump needs dropout 0 to be replayable (its masks are not recorded), got {config.Dropout}");
+        CheckReplayable(config.Dropout);
         Directory.CreateDirectory(directory);
 
         using var model = new CommerceMMModel(config, options.Seed);
@@ -53,25 +52,38 @@ public static class StepDump
 
         SafeTensors.Write(Path.Combine(directory, InputsFile), StepDumpInputs.Collect(batch, plan, pass1, pass2));
         SafeTensors.Write(Path.Combine(directory, WeightsFile), model.StateDict());
-        // Per-parameter gradients are not needed to check the norm, but they locate a disagreement.
-        var gradients = trainable.Select(p => (p.Name, Grad: p.Tensor.Grad)).Where(p => p.Grad is not null).Select(p => (p.Name, p.Grad!)).ToList();
-        SafeTensors.Write(Path.Combine(directory, GradientsFile), gradients);
+        WriteGradients(directory, trainable);
         StepDumpJson.WriteConfig(Path.Combine(directory, ConfigFile), config, options, step, allocation);
         StepDumpJson.WriteLosses(Path.Combine(directory, LossesFile), result);
         model.ZeroGrad();
         return result;
     }
 
+    /// <summary>Dropout masks are drawn inside the layers and not recorded, so a dump with dropout could not be replayed.</summary>
+    public static void CheckReplayable(double dropout)
+    {
+        if (dropout != 0) throw new ConfigException("model.dropout", $"a step dump needs dropout 0 to be replayable (its masks are not recorded), got {dropout}");
+    }
+
+    /// <summary>Per-parameter gradients: not needed to check the norm, but they locate a disagreement.</summary>
+    public static void WriteGradients(string directory, IEnumerable<(string Name, Tensor Tensor)> parameters)
+    {
+        var gradients = parameters.Select(p => (p.Name, Grad: p.Tensor.Grad)).Where(p => p.Grad is not null).Select(p => (p.Name, p.Grad!)).ToList();
+        SafeTensors.Write(Path.Combine(directory, GradientsFile), gradients);
+    }
+
+    /// <summary>The trainer settings of the warm-up steps before a dumped step: constant rate, the dump's seed.</summary>
+    public static TrainerOptions WarmupTrainerOptions(StepDumpOptions options) => new()
+    {
+        Seed = options.Seed,
+        Schedule = new WarmupCosineSchedule(options.WarmupLearningRate, WarmupSteps: 0, TotalSteps: 1_000_000, MinLearningRate: 0),
+    };
+
     /// <summary>Full trainer steps 0..WarmupSteps-1 on the same batch; returns the next step index.</summary>
     private static long Warmup(CommerceMMModel model, SyntheticBatch batch, StepDumpOptions options)
     {
         if (options.WarmupSteps == 0) return 0;
-        var trainerOptions = new TrainerOptions
-        {
-            Seed = options.Seed,
-            Schedule = new WarmupCosineSchedule(options.WarmupLearningRate, WarmupSteps: 0, TotalSteps: 1_000_000, MinLearningRate: 0),
-        };
-        using var trainer = new Trainer(model, trainerOptions);
+        using var trainer = new Trainer(model, WarmupTrainerOptions(options));
         for (long s = 0; s < options.WarmupSteps; s++)
         {
             var r = trainer.Step(batch.Pairs, batch.Omni, s);

@@ -1,20 +1,22 @@
-using CommerceMM.Model.Config;
 using CommerceMM.Torch;
 using CommerceMM.Torch.NN;
 
 namespace CommerceMM.Model.Encoders;
 
-/// <summary>BERT's MLM head: dense + GELU + LayerNorm, then a decoder tied to the word embeddings plus a bias.</summary>
+/// <summary>
+/// BERT's MLM head: dense + GELU + LayerNorm, then a decoder tied to the word embeddings plus a bias.
+/// CommerceMM's MLM and SCALE's text and table heads.
+/// </summary>
 public sealed class MlmHead : Module
 {
     private readonly Embedding _tiedEmbedding;
 
-    public MlmHead(CommerceMMConfig c, Embedding wordEmbedding, Generator g)
+    public MlmHead(Embedding wordEmbedding, int dim, Generator g)
     {
         _tiedEmbedding = wordEmbedding;
-        Dense = RegisterModule("dense", new Linear(c.Dim, c.Dim, generator: g));
-        Norm = RegisterModule("norm", new LayerNorm(c.Dim));
-        Bias = RegisterParameter("bias", Torch.Torch.Zeros([c.Text.VocabSize]));
+        Dense = RegisterModule("dense", new Linear(dim, dim, generator: g));
+        Norm = RegisterModule("norm", new LayerNorm(dim));
+        Bias = RegisterParameter("bias", Torch.Torch.Zeros([wordEmbedding.Weight.Size(0)]));
     }
 
     public Linear Dense { get; }

@@ -1,4 +1,3 @@
-using CommerceMM.Model.Config;
 using CommerceMM.Model.Debugging;
 using CommerceMM.Model.Training;
 using CommerceMM.Scale.Config;
@@ -29,8 +28,7 @@ public static class ScaleStepDump
     {
         config.Validate();
         options.Validate();
-        // Dropout masks are drawn inside the layers and not recorded, so a dump with dropout could not be replayed.
-        if (config.Dropout != 0) throw new ConfigException("model.dropout", $"a step dump needs dropout 0 to be replayable (its masks are not recorded), got {config.Dropout}");
+        StepDump.CheckReplayable(config.Dropout);
         Directory.CreateDirectory(directory);
 
         using var model = new ScaleModel(config, options.Seed);
@@ -52,9 +50,7 @@ public static class ScaleStepDump
 
         SafeTensors.Write(Path.Combine(directory, StepDump.InputsFile), ScaleStepDumpInputs.Collect(inputs, plan));
         SafeTensors.Write(Path.Combine(directory, StepDump.WeightsFile), model.StateDict());
-        // Per-parameter gradients are not needed to check the norm, but they locate a disagreement.
-        var gradients = parameters.Select(p => (p.Name, Grad: p.Tensor.Grad)).Where(p => p.Grad is not null).Select(p => (p.Name, p.Grad!)).ToList();
-        SafeTensors.Write(Path.Combine(directory, StepDump.GradientsFile), gradients);
+        StepDump.WriteGradients(directory, parameters);
         SafeTensors.Write(Path.Combine(directory, OutputsFile), [("harmonized_weights", output.WeightMatrix!)]);
         ScaleStepDumpJson.WriteConfig(Path.Combine(directory, StepDump.ConfigFile), config, options, step);
         ScaleStepDumpJson.WriteLosses(Path.Combine(directory, StepDump.LossesFile), result);
@@ -66,12 +62,7 @@ public static class ScaleStepDump
     private static long Warmup(ScaleModel model, ScaleInputs inputs, StepDumpOptions options)
     {
         if (options.WarmupSteps == 0) return 0;
-        var trainerOptions = new TrainerOptions
-        {
-            Seed = options.Seed,
-            Schedule = new WarmupCosineSchedule(options.WarmupLearningRate, WarmupSteps: 0, TotalSteps: 1_000_000, MinLearningRate: 0),
-        };
-        using var trainer = new ScaleTrainer(model, trainerOptions);
+        using var trainer = new ScaleTrainer(model, StepDump.WarmupTrainerOptions(options));
         for (long s = 0; s < options.WarmupSteps; s++)
         {
             var r = trainer.Step(inputs, s);

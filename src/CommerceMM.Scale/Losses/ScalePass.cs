@@ -26,6 +26,7 @@ public sealed class ScalePass
     private ScaleEncoding _encoding = null!;
     private Tensor _weights = null!;
     private bool[,] _gatheredPresence = null!;
+    private readonly Dictionary<ScaleModality, MaskedUnits> _masked = [];
     private long _offset;
     private readonly Dictionary<ScaleModality, Tensor> _gathered = [];
 
@@ -49,6 +50,7 @@ public sealed class ScalePass
         pass._weights = HarmonizedWeights.Compute(pass.StackPooled(present), present);
         output.SetWeights(pass._weights, presence, config.Modalities);
         pass.GatherPresence();
+        pass.CountMaskedUnits();
 
         foreach (var m in ScaleModalities.All)
         {
@@ -92,26 +94,46 @@ public sealed class ScalePass
             for (int m = 0; m < k; m++) _gatheredPresence[r, m] = flat[r * k + m] > 0.5f;
     }
 
+    /// <summary>A masked modality's selected units (B, L or N), units per row, and rows with units on every rank.</summary>
+    private sealed record MaskedUnits(Tensor? Labels, Tensor Selected, bool[] Flat, int[] PerRow, long GlobalRows);
+
+    /// <summary>
+    /// Which units each masked modality selected, and how many rows have any on all ranks together: one
+    /// small all-reduce for every modality (the plan masks the same modalities on every rank).
+    /// </summary>
+    private void CountMaskedUnits()
+    {
+        var local = new List<(ScaleModality M, Tensor? Labels, Tensor Selected, bool[] Flat, int[] PerRow)>();
+        foreach (var m in ScaleModalities.All)
+        {
+            var labels = m switch { ScaleModality.Text => _plan.TextLabels, ScaleModality.Table => _plan.TableLabels, _ => null };
+            var selected = labels?.Ne(ScaleMaskPlan.Ignore) ?? _plan.FeatureMask(m);           // (B, L) or (B, N)
+            if (selected is null) continue;                                                   // not masked (config or weight 0)
+            bool[] flat = selected.ToArray<bool>();
+            long length = selected.Size(1);
+            var perRow = new int[_rows];
+            for (long i = 0; i < flat.Length; i++) if (flat[i]) perRow[i / length]++;
+            local.Add((m, labels, selected, flat, perRow));
+        }
+        if (local.Count == 0) return;
+        long[] global = _collectives.SumCounts(local.Select(x => (long)x.PerRow.Count(c => c > 0)).ToArray());
+        for (int i = 0; i < local.Count; i++)
+            _masked[local[i].M] = new MaskedUnits(local[i].Labels, local[i].Selected, local[i].Flat, local[i].PerRow, global[i]);
+    }
+
     /// <summary>
     /// Mean over rows having m (with at least one masked unit) of W[r, m, m] × that row's mean loss over
     /// its masked units: cross-entropy for text and table tokens, MSE over the features for
     /// image patches, video frames and audio frames. Null (absent) when no rank masked anything. The mean
-    /// runs over every rank's rows (a small count all-reduce), scaled by the world size because parameter
-    /// gradients are averaged: N ranks then train exactly as one process on their union.
+    /// runs over every rank's rows (<see cref="CountMaskedUnits"/>), scaled by the world size because
+    /// parameter gradients are averaged: N ranks then train exactly as one process on their union.
     /// </summary>
     private Tensor? Masked(ScaleModality m)
     {
-        var labels = m switch { ScaleModality.Text => _plan.TextLabels, ScaleModality.Table => _plan.TableLabels, _ => null };
-        var selected = labels?.Ne(ScaleMaskPlan.Ignore) ?? _plan.FeatureMask(m);               // (B, L) or (B, N)
-        if (selected is null) return null;                                                    // not masked on any rank (config)
-        bool[] sel = selected.ToArray<bool>();
+        if (!_masked.TryGetValue(m, out var units) || units.GlobalRows == 0) return null;
+        var (labels, selected, counts) = (units.Labels, units.Selected, units.PerRow);
+        if (!counts.Any(c => c > 0)) return Torch.Torch.Scalar(0);                           // other ranks hold every masked row
         long length = selected.Size(1);
-        var counts = new int[_rows];
-        for (long i = 0; i < sel.Length; i++) if (sel[i]) counts[i / length]++;
-        int localRows = counts.Count(c => c > 0);
-        long globalRows = _collectives.SumCounts([localRows])[0];                             // every rank joins, with or without units
-        if (globalRows == 0) return null;
-        if (localRows == 0) return Torch.Torch.Scalar(0);
 
         var part = _encoding[m]!;
         Tensor perUnit;
@@ -132,11 +154,11 @@ public sealed class ScalePass
         // Units come out row-major; each is weighted so a row's units share W[r, m, m] · world / (units · global rows).
         var rowOfUnit = new List<long>();
         var share = new List<float>();
-        for (long i = 0; i < sel.Length; i++)
+        for (long i = 0; i < units.Flat.Length; i++)
         {
-            if (!sel[i]) continue;
+            if (!units.Flat[i]) continue;
             rowOfUnit.Add(i / length);
-            share.Add((float)((double)_collectives.World / (counts[i / length] * globalRows)));
+            share.Add((float)((double)_collectives.World / (counts[i / length] * units.GlobalRows)));
         }
         var diagonal = _weights.Select(1, (long)m).Select(1, (long)m);                        // (B)
         if (!_model.Config.MaskedWeightGradient) diagonal = diagonal.Detach();                 // see ScaleConfig.MaskedWeightGradient
