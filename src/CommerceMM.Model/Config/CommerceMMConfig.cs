@@ -134,13 +134,7 @@ public sealed record CommerceMMConfig
     /// <summary>Rejects inconsistent sizes, unknown tasks, negative weights and impossible allocations, naming the key.</summary>
     public CommerceMMConfig Validate()
     {
-        ConfigChecks.Positive("model.dim", Dim);
-        ConfigChecks.Positive("model.heads", Heads);
-        if (Dim % Heads != 0) throw new ConfigException("model.heads", $"{Heads} heads do not divide the width model.dim={Dim}");
-        ConfigChecks.Positive("model.ffn_multiplier", FfnMultiplier);
-        ConfigChecks.Positive("model.embed_dim", EmbedDim);
-        ConfigChecks.Positive("model.fusion_layers", FusionLayers);
-        if (Dropout is < 0 or >= 1) throw new ConfigException("model.dropout", $"must be in [0, 1), got {Dropout}");
+        ConfigChecks.Transformer(Dim, Heads, FfnMultiplier, EmbedDim, FusionLayers, Dropout);
         if (!(LogitScaleInit > 0) || LogitScaleInit > LogitScaleMax) throw new ConfigException("model.logit_scale_init", $"must be in (0, logit_scale_max={LogitScaleMax}], got {LogitScaleInit}");
         if (MlmProbability is <= 0 or >= 1) throw new ConfigException("model.mlm_probability", $"must be in (0, 1), got {MlmProbability}");
 

@@ -84,13 +84,7 @@ public sealed record ScaleConfig
     /// <summary>Rejects inconsistent sizes, unknown tasks and modalities, and negative weights, naming the key.</summary>
     public ScaleConfig Validate()
     {
-        ConfigChecks.Positive("model.dim", Dim);
-        ConfigChecks.Positive("model.heads", Heads);
-        if (Dim % Heads != 0) throw new ConfigException("model.heads", $"{Heads} heads do not divide the width model.dim={Dim}");
-        ConfigChecks.Positive("model.ffn_multiplier", FfnMultiplier);
-        ConfigChecks.Positive("model.embed_dim", EmbedDim);
-        ConfigChecks.Positive("model.fusion_layers", FusionLayers);
-        if (Dropout is < 0 or >= 1) throw new ConfigException("model.dropout", $"must be in [0, 1), got {Dropout}");
+        ConfigChecks.Transformer(Dim, Heads, FfnMultiplier, EmbedDim, FusionLayers, Dropout);
         if (!(Temperature > 0) || double.IsInfinity(Temperature)) throw new ConfigException("model.temperature", $"must be a finite number > 0, got {Temperature}");
         if (MaskProbability is <= 0 or >= 1) throw new ConfigException("model.mask_probability", $"must be in (0, 1), got {MaskProbability}");
         if (MaskRandomShare is < 0 or > 0.5) throw new ConfigException("model.mask_random_share", $"must be in [0, 0.5] (random + kept shares are at most all), got {MaskRandomShare}");
