@@ -27,24 +27,11 @@ public static class ImageAugmenter
         double shiftY = random.NextDouble(-strength.MaxShiftPixels, strength.MaxShiftPixels);
         double brightness = 1 + random.NextDouble(-strength.BrightnessRange, strength.BrightnessRange);
 
-        int w = source.Width, h = source.Height;
-        double cx = (w - 1) / 2.0, cy = (h - 1) / 2.0;
-        double cos = Math.Cos(angle), sin = Math.Sin(angle);
-        var output = new byte[w * h];
-        for (int y = 0; y < h; y++)
+        return Resample(source, angle, scale, shiftX, shiftY, v =>
         {
-            for (int x = 0; x < w; x++)
-            {
-                // Inverse map: output pixel -> source position (rotate about the centre, then scale and shift).
-                double dx = (x - cx) * scale, dy = (y - cy) * scale;
-                double sx = cx + cos * dx + sin * dy + shiftX;
-                double sy = cy - sin * dx + cos * dy + shiftY;
-                double v = Bilinear(source, sx, sy) * brightness;
-                if (strength.NoiseSigma > 0) v += random.NextGaussian() * strength.NoiseSigma;
-                output[y * w + x] = (byte)Math.Clamp(Math.Round(v), 0, 255);
-            }
-        }
-        return new GrayImage(w, h, output);
+            v *= brightness;
+            return strength.NoiseSigma > 0 ? v + random.NextGaussian() * strength.NoiseSigma : v;
+        });
     }
 
     /// <summary>
@@ -52,7 +39,14 @@ public static class ImageAugmenter
     /// frame (scale &lt; 1 zooms in) shifted by (shiftX, shiftY) pixels. No randomness, no brightness or
     /// noise: video frames are a smooth, deterministic path of such views.
     /// </summary>
-    public static GrayImage Warp(GrayImage source, double angle, double scale, double shiftX, double shiftY)
+    public static GrayImage Warp(GrayImage source, double angle, double scale, double shiftX, double shiftY) =>
+        Resample(source, angle, scale, shiftX, shiftY, v => v);
+
+    /// <summary>
+    /// Inverse-maps every output pixel (in row-major order, so per-pixel randomness in <paramref name="finish"/>
+    /// stays deterministic) to a source position: rotate about the centre, then scale and shift.
+    /// </summary>
+    private static GrayImage Resample(GrayImage source, double angle, double scale, double shiftX, double shiftY, Func<double, double> finish)
     {
         int w = source.Width, h = source.Height;
         double cx = (w - 1) / 2.0, cy = (h - 1) / 2.0;
@@ -63,7 +57,7 @@ public static class ImageAugmenter
             for (int x = 0; x < w; x++)
             {
                 double dx = (x - cx) * scale, dy = (y - cy) * scale;
-                double v = Bilinear(source, cx + cos * dx + sin * dy + shiftX, cy - sin * dx + cos * dy + shiftY);
+                double v = finish(Bilinear(source, cx + cos * dx + sin * dy + shiftX, cy - sin * dx + cos * dy + shiftY));
                 output[y * w + x] = (byte)Math.Clamp(Math.Round(v), 0, 255);
             }
         }
