@@ -14,9 +14,6 @@ namespace CommerceMM.Model.Evaluation;
 /// </remarks>
 public static class Recall
 {
-    /// <summary>Query rows scored against the gallery at once: bounds the (rows × gallery) score matrix.</summary>
-    private const int RowsPerChunk = 1024;
-
     /// <param name="queries">(Q, E) query embeddings</param>
     /// <param name="gallery">(G, E) gallery embeddings</param>
     /// <param name="targets">for each query, its relevant gallery row</param>
@@ -29,21 +26,11 @@ public static class Recall
         if (q == 0) throw new ArgumentException("no queries to score", nameof(queries));
         foreach (int k in ks) ArgumentOutOfRangeException.ThrowIfLessThan(k, 1, nameof(ks));
         var sums = new double[ks.Count];
-        using var noGrad = Torch.Torch.NoGrad();
-        using var galleryT = gallery.T;
-        for (long start = 0; start < q; start += RowsPerChunk)
+        ScoreRows.ForEach(queries, gallery, (query, scores) =>
         {
-            long end = Math.Min(q, start + RowsPerChunk);
-            float[] scores;
-            using (var rows = queries.Slice(0, start, end))
-            using (var product = rows.MatMul(galleryT))
-                scores = product.ToArray<float>();
-            for (long r = 0; r < end - start; r++)
-            {
-                var (above, tied) = Rank(scores.AsSpan((int)(r * g), (int)g), targets[(int)(start + r)]);
-                for (int i = 0; i < ks.Count; i++) sums[i] += Math.Clamp((ks[i] - above) / (double)(tied + 1), 0, 1);
-            }
-        }
+            var (above, tied) = Rank(scores, targets[query]);
+            for (int i = 0; i < ks.Count; i++) sums[i] += Math.Clamp((ks[i] - above) / (double)(tied + 1), 0, 1);
+        });
         return sums.Select(s => s / q).ToArray();
     }
 

@@ -1,3 +1,4 @@
+using CommerceMM.Model.Evaluation;
 using CommerceMM.Torch;
 
 namespace CommerceMM.Scale.Evaluation;
@@ -26,9 +27,6 @@ public sealed record RetrievalScores(
 /// </summary>
 public static class CategoryRetrieval
 {
-    /// <summary>Query rows scored against the gallery at once: bounds the (rows × gallery) score matrix.</summary>
-    private const int RowsPerChunk = 512;
-
     /// <param name="queries">(Q, E) query embeddings</param>
     /// <param name="gallery">(G, E) gallery embeddings</param>
     /// <param name="queryCategories">Q labels; a negative (unknown) label has nothing relevant</param>
@@ -51,31 +49,21 @@ public static class CategoryRetrieval
         double apSum = 0, chanceApSum = 0, chancePrecisionSum = 0;
         var precisionSums = new double[ks.Count];
         int without = 0;
-        using var noGrad = Torch.Torch.NoGrad();
-        using var galleryT = gallery.T;
-        for (int start = 0; start < q; start += RowsPerChunk)
+        ScoreRows.ForEach(queries, gallery, (query, scores) =>
         {
-            int end = Math.Min(q, start + RowsPerChunk);
-            float[] scores;
-            using (var rows = queries.Slice(0, start, end))
-            using (var product = rows.MatMul(galleryT))      // (rows, G) dot products
-                scores = product.ToArray<float>();
-            for (int r = 0; r < end - start; r++)
+            int category = queryCategories[query];
+            for (int i = 0; i < g; i++) relevant[i] = category >= 0 && galleryCategories[i] == category;
+            var score = RankingMetrics.Score(scores, relevant, ks);
+            if (score is null)
             {
-                int category = queryCategories[start + r];
-                for (int i = 0; i < g; i++) relevant[i] = category >= 0 && galleryCategories[i] == category;
-                var score = RankingMetrics.Score(scores.AsSpan(r * g, g), relevant, ks);
-                if (score is null)
-                {
-                    without++;
-                    continue;
-                }
-                apSum += score.AveragePrecision;
-                for (int i = 0; i < ks.Count; i++) precisionSums[i] += score.Precision[i];
-                chanceApSum += chanceAp[category];
-                chancePrecisionSum += RetrievalChance.Precision(perCategory[category], g);
+                without++;
+                return;
             }
-        }
+            apSum += score.AveragePrecision;
+            for (int i = 0; i < ks.Count; i++) precisionSums[i] += score.Precision[i];
+            chanceApSum += chanceAp[category];
+            chancePrecisionSum += RetrievalChance.Precision(perCategory[category], g);
+        });
         int scored = q - without;
         double Mean(double sum) => scored == 0 ? double.NaN : sum / scored;
         return new RetrievalScores(q, g, without, Mean(apSum), precisionSums.Select(Mean).ToArray(), Mean(chanceApSum), Mean(chancePrecisionSum));
