@@ -30,7 +30,7 @@ public sealed class ScaleEndToEndTests(SmallScaleCorpus corpus) : IDisposable
         {
             Assert.True(straight.WaitForExit(Patience) == 0, straight.Output);
             Assert.Contains("Completed", straight.Output);
-            straightSteps = Rank0Steps(straight.Output);
+            straightSteps = StepLog.Rank0Figures(straight.Output);
             Assert.Equal(steps, straightSteps.Count);
             // Per-task losses reach the coordinator as CommerceMM's do: the launcher's summary lists SCALE's ids.
             Assert.Contains("rank 0 losses: masked_", straight.Output);
@@ -51,7 +51,7 @@ public sealed class ScaleEndToEndTests(SmallScaleCorpus corpus) : IDisposable
         {
             Assert.True(second.WaitForExit(Patience) == 0, second.Output);
             Assert.Contains("restoring checkpoint step", second.Output);
-            var resumedSteps = Rank0Steps(second.Output);
+            var resumedSteps = StepLog.Rank0Figures(second.Output);
             Assert.NotEmpty(resumedSteps);
             foreach (var (step, figures) in resumedSteps) Assert.Equal(straightSteps[step], figures);
         }
@@ -95,21 +95,6 @@ public sealed class ScaleEndToEndTests(SmallScaleCorpus corpus) : IDisposable
 
     private static bool IsKeyBias(string name, int index, int length) =>
         name.EndsWith("in_proj_bias", StringComparison.Ordinal) && index >= length / 3 && index < 2 * length / 3;
-
-    /// <summary>Rank 0's per-step figures ("loss … weights … grad …") by step.</summary>
-    private static Dictionary<long, string> Rank0Steps(string output)
-    {
-        var steps = new Dictionary<long, string>();
-        foreach (string line in output.Split('\n'))
-        {
-            int at = line.IndexOf("cmm.worker: step ", StringComparison.Ordinal);
-            if (at < 0 || !line.Contains("rank=0 ", StringComparison.Ordinal)) continue;
-            string[] words = line[(at + "cmm.worker: step ".Length)..].Split(' ');
-            int loss = Array.IndexOf(words, "loss"), lr = Array.IndexOf(words, "lr");
-            steps[long.Parse(words[0])] = string.Join(' ', words[loss..lr]);
-        }
-        return steps;
-    }
 
     public void Dispose() => Directory.Delete(_runs, recursive: true);
 }

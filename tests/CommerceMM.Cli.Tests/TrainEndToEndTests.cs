@@ -48,7 +48,7 @@ public sealed class TrainEndToEndTests(SmallCorpus corpus) : IDisposable
         using (var straight = new CmmProcess(Args("e2e-straight", 2, steps, every: 100)))
         {
             Assert.True(straight.WaitForExit(Patience) == 0, straight.Output);
-            straightSteps = Rank0Steps(straight.Output);
+            straightSteps = StepLog.Rank0Figures(straight.Output);
         }
         var expected = await CommittedWeights.ReadAsync(_runs, "e2e-straight", steps);
 
@@ -64,7 +64,7 @@ public sealed class TrainEndToEndTests(SmallCorpus corpus) : IDisposable
             Assert.True(second.WaitForExit(Patience) == 0, second.Output);
             Assert.Contains("restoring checkpoint step", second.Output);
             // Every step after the resume logs the same losses and gradient norm as the uninterrupted run.
-            var resumedSteps = Rank0Steps(second.Output);
+            var resumedSteps = StepLog.Rank0Figures(second.Output);
             Assert.NotEmpty(resumedSteps);
             foreach (var (step, figures) in resumedSteps) Assert.Equal(straightSteps[step], figures);
         }
@@ -74,21 +74,6 @@ public sealed class TrainEndToEndTests(SmallCorpus corpus) : IDisposable
             for (int i = 0; i < values.Length; i++)
                 Assert.True(Math.Abs(values[i] - resumed[name][i]) <= 1e-5f * Math.Abs(values[i]) + 1e-6f,
                     $"{name}[{i}]: uninterrupted {values[i]:R}, preempted and resumed {resumed[name][i]:R}");
-    }
-
-    /// <summary>Rank 0's per-step line figures ("pass1 … pass2 … grad …") by step.</summary>
-    private static Dictionary<long, string> Rank0Steps(string output)
-    {
-        var steps = new Dictionary<long, string>();
-        foreach (string line in output.Split('\n'))
-        {
-            int at = line.IndexOf("cmm.worker: step ", StringComparison.Ordinal);
-            if (at < 0 || !line.Contains("rank=0 ", StringComparison.Ordinal)) continue;
-            string[] words = line[(at + "cmm.worker: step ".Length)..].Split(' ');
-            int pass1 = Array.IndexOf(words, "pass1");
-            steps[long.Parse(words[0])] = string.Join(' ', words[pass1..(pass1 + 6)]);
-        }
-        return steps;
     }
 
     public void Dispose() => Directory.Delete(_runs, recursive: true);
