@@ -1,5 +1,5 @@
 using CommerceMM.Data.Format;
-using CommerceMM.Torch;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Data.Loading;
 
@@ -36,6 +36,15 @@ public abstract class Batch : IDisposable
 
     protected abstract IEnumerable<Tensor> Tensors { get; }
 
+    /// <summary>
+    /// This batch with its tensors on <paramref name="device"/> (the loader collates on the host; the worker
+    /// moves each batch to job.device). The copy owns its own tensor handles: dispose it and this batch.
+    /// Tensors already on <paramref name="device"/> are shared, not copied.
+    /// </summary>
+    public abstract Batch To(Device device);
+
+    private protected Tensor[] TensorsOn(Device device) => Tensors.Select(t => t.to(device)).ToArray();
+
     public void Dispose()
     {
         foreach (var t in Tensors) t.Dispose();
@@ -69,6 +78,12 @@ public sealed class PairBatch : Batch
     public Tensor Categories { get; }
 
     protected override IEnumerable<Tensor> Tensors => [Images, TokenIds, PaddingMask, Categories];
+
+    public override PairBatch To(Device device)
+    {
+        var t = TensorsOn(device);
+        return new PairBatch(Keys, Epoch, Step, Position, t[0], t[1], t[2], t[3]) { SkippedReasons = SkippedReasons };
+    }
 }
 
 /// <summary>
@@ -110,4 +125,6 @@ public sealed class OmniBatch : Batch
 
     protected override IEnumerable<Tensor> Tensors =>
         [Kinds, SourceHasText, SourceHasImage, SourceImages, SourceTokenIds, SourcePaddingMask, TargetImages, TargetTokenIds, TargetPaddingMask, TargetCategories];
+
+    public override OmniBatch To(Device device) => new(Keys, Epoch, Step, Position, TensorsOn(device)) { SkippedReasons = SkippedReasons };
 }

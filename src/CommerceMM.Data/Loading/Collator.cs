@@ -1,9 +1,10 @@
 using CommerceMM.Data.Format;
-using CommerceMM.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Data.Loading;
 
-/// <summary>Packs decoded samples into the tensors the model's two passes expect.</summary>
+/// <summary>Packs decoded samples into the tensors the model's two passes expect, on the host (the worker moves them to job.device).</summary>
 internal sealed class Collator(ImageSpec image, int textLength, int padId)
 {
     private int Pixels => image.Channels * image.Width * image.Height;
@@ -22,9 +23,9 @@ internal sealed class Collator(ImageSpec image, int textLength, int padId)
         var (targetTokens, targetMask) = Texts(rows, r => r.Target.Tokens);
         return new OmniBatch(Keys(rows), epoch, step, position,
         [
-            Torch.Torch.FromArray(rows.Select(r => (long)r.Kind).ToArray(), b),
-            Torch.Torch.FromArray(rows.Select(r => r.Source.Tokens is not null).ToArray(), b),
-            Torch.Torch.FromArray(rows.Select(r => r.Source.Pixels is not null).ToArray(), b),
+            torch.tensor(rows.Select(r => (long)r.Kind).ToArray(), [b], device: CPU),
+            torch.tensor(rows.Select(r => r.Source.Tokens is not null).ToArray(), [b], device: CPU),
+            torch.tensor(rows.Select(r => r.Source.Pixels is not null).ToArray(), [b], device: CPU),
             Images(rows, r => r.Source.Pixels),
             sourceTokens, sourceMask,
             Images(rows, r => r.Target.Pixels),
@@ -36,13 +37,13 @@ internal sealed class Collator(ImageSpec image, int textLength, int padId)
     private static string[] Keys(IReadOnlyList<DecodedSample> rows) => rows.Select(r => r.Key).ToArray();
 
     private static Tensor Categories(IReadOnlyList<DecodedSample> rows) =>
-        Torch.Torch.FromArray(rows.Select(r => (long)r.Category).ToArray(), rows.Count);
+        torch.tensor(rows.Select(r => (long)r.Category).ToArray(), [rows.Count], device: CPU);
 
     private Tensor Images(IReadOnlyList<DecodedSample> rows, Func<DecodedSample, float[]?> pick)
     {
         var data = new float[rows.Count * Pixels];
         for (int i = 0; i < rows.Count; i++) pick(rows[i])?.CopyTo(data, i * Pixels);
-        return Torch.Torch.FromArray(data, rows.Count, image.Channels, image.Height, image.Width);
+        return torch.tensor(data, [rows.Count, image.Channels, image.Height, image.Width], device: CPU);
     }
 
     private (Tensor Ids, Tensor Mask) Texts(IReadOnlyList<DecodedSample> rows, Func<DecodedSample, int[]?> pick)
@@ -61,6 +62,6 @@ internal sealed class Collator(ImageSpec image, int textLength, int padId)
                 mask[i * textLength + j] = false;
             }
         }
-        return (Torch.Torch.FromArray(ids, rows.Count, textLength), Torch.Torch.FromArray(mask, rows.Count, textLength));
+        return (torch.tensor(ids, [rows.Count, textLength], device: CPU), torch.tensor(mask, [rows.Count, textLength], device: CPU));
     }
 }

@@ -1,4 +1,5 @@
-using CommerceMM.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Data.Scale;
 
@@ -30,9 +31,9 @@ public sealed class LogMel : IDisposable
                 cos[t * bins + k] = (float)Math.Cos(angle);
                 sin[t * bins + k] = (float)-Math.Sin(angle);
             }
-        _cos = DisposeScope.Detach(Torch.Torch.FromArray(cos, n, bins));
-        _sin = DisposeScope.Detach(Torch.Torch.FromArray(sin, n, bins));
-        _mel = DisposeScope.Detach(Torch.Torch.FromArray(MelBank(bins, options.Mels, sampleRate, n), bins, options.Mels));
+        _cos = torch.tensor(cos, [n, bins], device: CPU).DetachFromDisposeScope();
+        _sin = torch.tensor(sin, [n, bins], device: CPU).DetachFromDisposeScope();
+        _mel = torch.tensor(MelBank(bins, options.Mels, sampleRate, n), [bins, options.Mels], device: CPU).DetachFromDisposeScope();
         // Periodic Hann window, as torch.hann_window's default.
         _window = Enumerable.Range(0, n).Select(i => (float)(0.5 - 0.5 * Math.Cos(2 * Math.PI * i / n))).ToArray();
     }
@@ -52,13 +53,13 @@ public sealed class LogMel : IDisposable
                 int s = f * hop + i;
                 framed[f * n + i] = s < samples.Length ? samples[s] * _window[i] : 0;
             }
-        using var scope = DisposeScope.Open();
-        var x = Torch.Torch.FromArray(framed, frames, n);
-        var re = x.MatMul(_cos);
-        var im = x.MatMul(_sin);
+        using var scope = torch.NewDisposeScope();
+        var x = torch.tensor(framed, [frames, n], device: CPU);
+        var re = x.matmul(_cos);
+        var im = x.matmul(_sin);
         var power = re * re + im * im;                       // (T, n/2 + 1)
-        var logMel = (power.MatMul(_mel) + Floor).Log();     // (T, mels)
-        return (logMel.ToArray<float>(), frames, available > frames);
+        var logMel = (power.matmul(_mel) + Floor).log();     // (T, mels)
+        return (logMel.data<float>().ToArray(), frames, available > frames);
     }
 
     /// <summary>Triangular filters evenly spaced on the HTK mel scale from 0 Hz to Nyquist, (bins, mels).</summary>

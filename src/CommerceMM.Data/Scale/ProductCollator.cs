@@ -1,10 +1,11 @@
 using CommerceMM.Data.Format;
 using CommerceMM.Data.Loading;
-using CommerceMM.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Data.Scale;
 
-/// <summary>Packs decoded products into a <see cref="ScaleBatch"/>: absent modalities are zeros or all padding.</summary>
+/// <summary>Packs decoded products into a <see cref="ScaleBatch"/> on the host: absent modalities are zeros or all padding.</summary>
 internal sealed class ProductCollator(DatasetManifest manifest, int textLength, int tableLength, long padId)
 {
     private readonly ImageSpec _image = manifest.Image;
@@ -35,14 +36,14 @@ internal sealed class ProductCollator(DatasetManifest manifest, int textLength, 
         var (tableIds, tablePad, entities) = Pack(rows.Select(r => r.Table).ToArray(), tableLength);
         return new ScaleBatch(rows.Select(r => r.Key).ToArray(), epoch, step, position)
         {
-            Present = Torch.Torch.FromArray(present, b, Modality.Known.Count),
-            Images = Torch.Torch.FromArray(images, b, _image.Channels, _image.Height, _image.Width),
+            Present = torch.tensor(present, [b, Modality.Known.Count], device: CPU),
+            Images = torch.tensor(images, [b, _image.Channels, _image.Height, _image.Width], device: CPU),
             TextIds = textIds, TextPadding = textPad,
             TableIds = tableIds, TablePadding = tablePad, TableEntities = entities,
-            Video = Torch.Torch.FromArray(video, b, _frames, _image.Channels, _image.Height, _image.Width),
-            Audio = Torch.Torch.FromArray(audio, b, t, _mels),
-            AudioPadding = Torch.Torch.FromArray(audioPad, b, t),
-            Categories = Torch.Torch.FromArray(rows.Select(r => (long)r.Category).ToArray(), b),
+            Video = torch.tensor(video, [b, _frames, _image.Channels, _image.Height, _image.Width], device: CPU),
+            Audio = torch.tensor(audio, [b, t, _mels], device: CPU),
+            AudioPadding = torch.tensor(audioPad, [b, t], device: CPU),
+            Categories = torch.tensor(rows.Select(r => (long)r.Category).ToArray(), [b], device: CPU),
         };
     }
 
@@ -58,6 +59,6 @@ internal sealed class ProductCollator(DatasetManifest manifest, int textLength, 
             if (rows[r] is not { } tokens) continue;
             for (int i = 0; i < tokens.Length; i++) (ids[r * length + i], entity[r * length + i], pad[r * length + i]) = (tokens[i].Id, tokens[i].Entity, false);
         }
-        return (Torch.Torch.FromArray(ids, b, length), Torch.Torch.FromArray(pad, b, length), Torch.Torch.FromArray(entity, b, length));
+        return (torch.tensor(ids, [b, length], device: CPU), torch.tensor(pad, [b, length], device: CPU), torch.tensor(entity, [b, length], device: CPU));
     }
 }

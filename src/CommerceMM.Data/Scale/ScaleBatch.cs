@@ -1,5 +1,5 @@
 using CommerceMM.Data.Loading;
-using CommerceMM.Torch;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Data.Scale;
 
@@ -30,4 +30,14 @@ public sealed class ScaleBatch : Batch
 
     protected override IEnumerable<Tensor> Tensors =>
         [Present, Images, TextIds, TextPadding, TableIds, TablePadding, TableEntities, Video, Audio, AudioPadding, Categories];
+
+    public override ScaleBatch To(Device device)
+    {
+        var t = TensorsOn(device);
+        return new ScaleBatch(Keys, Epoch, Step, Position)
+        {
+            Present = t[0], Images = t[1], TextIds = t[2], TextPadding = t[3], TableIds = t[4], TablePadding = t[5],
+            TableEntities = t[6], Video = t[7], Audio = t[8], AudioPadding = t[9], Categories = t[10], SkippedReasons = SkippedReasons,
+        };
+    }
 }

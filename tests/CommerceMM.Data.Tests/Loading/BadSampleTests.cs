@@ -36,7 +36,7 @@ public class BadSampleTests
 
         Assert.Equal(4, batch.Count);
         Assert.All(batch.Keys, k => Assert.StartsWith("good", k));
-        Assert.Equal([4L, 1, 28, 28], batch.Images.Shape);
+        Assert.Equal([4L, 1, 28, 28], batch.Images.shape);
         Assert.Equal(1, loader.Stats.SkippedFor(SkipReason.UndecodableImage));
         Assert.Equal(1, loader.Stats.SkippedFor(SkipReason.EmptyText));
         Assert.Equal(1, loader.Stats.SkippedFor(SkipReason.OversizeText));

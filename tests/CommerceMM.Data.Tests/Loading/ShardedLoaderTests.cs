@@ -1,6 +1,6 @@
 using CommerceMM.Data.Format;
 using CommerceMM.Data.Loading;
-using CommerceMM.Torch;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Data.Tests.Loading;
 
@@ -94,25 +94,40 @@ public class ShardedLoaderTests
         await using var loader = DataLoader.Pairs(await LoaderHarness.OptionsAsync(0, 1));
         using var batch = await loader.NextAsync();
 
-        Assert.Equal([7L, 1, 28, 28], batch.Images.Shape);
-        Assert.Equal(DType.Float32, batch.Images.DType);
-        Assert.Equal([7L, 24], batch.TokenIds.Shape);
-        Assert.Equal(DType.Int64, batch.TokenIds.DType);
-        Assert.Equal(DType.Bool, batch.PaddingMask.DType);
-        long[] ids = batch.TokenIds.ToArray<long>();
-        bool[] mask = batch.PaddingMask.ToArray<bool>();
+        Assert.Equal([7L, 1, 28, 28], batch.Images.shape);
+        Assert.Equal(ScalarType.Float32, batch.Images.dtype);
+        Assert.Equal([7L, 24], batch.TokenIds.shape);
+        Assert.Equal(ScalarType.Int64, batch.TokenIds.dtype);
+        Assert.Equal(ScalarType.Bool, batch.PaddingMask.dtype);
+        long[] ids = batch.TokenIds.data<long>().ToArray();
+        bool[] mask = batch.PaddingMask.data<bool>().ToArray();
         for (int row = 0; row < 7; row++)
         {
             Assert.Equal(loader.Tokenizer.ClsId, ids[row * 24]);
             Assert.False(mask[row * 24]);
             for (int j = 0; j < 24; j++) Assert.Equal(mask[row * 24 + j], ids[row * 24 + j] == loader.Tokenizer.PadId);
         }
-        float[] pixels = batch.Images.ToArray<float>();
+        float[] pixels = batch.Images.data<float>().ToArray();
         // Normalised with mean 0.286 / std 0.353: black background is about -0.81, white about 2.02.
         Assert.InRange(pixels.Min(), -0.82f, -0.80f);
         Assert.InRange(pixels.Max(), 0.5f, 2.03f);
-        Assert.All(batch.Categories.ToArray<long>(), c => Assert.InRange(c, 0, 9));
+        Assert.All(batch.Categories.data<long>().ToArray(), c => Assert.InRange(c, 0, 9));
         Assert.True(loader.Stats.DataWait > TimeSpan.Zero);
+    }
+
+    [Fact]
+    public async Task To_AnotherHandleOnTheDevice_KeepsRowsPositionAndValues_AndOwnsItsTensors()
+    {
+        await using var loader = DataLoader.Omni(await LoaderHarness.OptionsAsync(0, 1, stream: StreamNames.Omni));
+        using var batch = await loader.NextAsync();
+        var original = batch.SourceImages.data<float>().ToArray();
+
+        var moved = batch.To(CPU);
+        Assert.Equal(batch.Keys, moved.Keys);
+        Assert.Equal((batch.Epoch, batch.Step, batch.Position), (moved.Epoch, moved.Step, moved.Position));
+        Assert.Equal(original, moved.SourceImages.data<float>().ToArray());
+        moved.Dispose();
+        Assert.Equal(original, batch.SourceImages.data<float>().ToArray()); // the source batch's tensors outlive the copy
     }
 
     [Fact]
@@ -122,10 +137,10 @@ public class ShardedLoaderTests
         for (int step = 0; step < 3; step++)
         {
             using var batch = await loader.NextAsync();
-            long[] kinds = batch.Kinds.ToArray<long>();
-            bool[] hasText = batch.SourceHasText.ToArray<bool>();
-            bool[] hasImage = batch.SourceHasImage.ToArray<bool>();
-            bool[] sourceMask = batch.SourcePaddingMask.ToArray<bool>();
+            long[] kinds = batch.Kinds.data<long>().ToArray();
+            bool[] hasText = batch.SourceHasText.data<bool>().ToArray();
+            bool[] hasImage = batch.SourceHasImage.data<bool>().ToArray();
+            bool[] sourceMask = batch.SourcePaddingMask.data<bool>().ToArray();
             for (int i = 0; i < batch.Count; i++)
             {
                 var kind = (PairKind)kinds[i];
@@ -134,8 +149,8 @@ public class ShardedLoaderTests
                 Assert.Equal(!hasText[i], sourceMask[i * 24]); // a source without text is all padding
                 Assert.EndsWith(kind switch { PairKind.Query => "-q", PairKind.Photo => "-p", _ => "-l" }, batch.Keys[i]);
             }
-            Assert.Equal([batch.Count, 1L, 28, 28], batch.TargetImages.Shape);
-            Assert.Equal([batch.Count, 24L], batch.TargetTokenIds.Shape);
+            Assert.Equal([batch.Count, 1L, 28, 28], batch.TargetImages.shape);
+            Assert.Equal([batch.Count, 24L], batch.TargetTokenIds.shape);
         }
     }
 

@@ -76,7 +76,7 @@ public class ProductLoaderTests : IClassFixture<ProductLoaderTests.Corpus>
 
         Assert.Equal(6, batch.Count);
         Assert.Equal(34, loader.Stats.SkippedFor(SkipReason.NoUsableModality));
-        Assert.All(batch.Present.ToArray<bool>().Chunk(5), row => Assert.Equal([false, false, false, false, true], row));
+        Assert.All(batch.Present.data<bool>().ToArray().Chunk(5), row => Assert.Equal([false, false, false, false, true], row));
     }
 
     [Fact]

@@ -28,12 +28,12 @@ public class ScaleDatasetBuilderTests
 
         using var reader = new ScaleBatchReader(folder.Path, StreamNames.Products, textLength: 24, tableLength: 48);
         using var batch = reader.Read(0, 40);
-        bool[] present = batch.Present.ToArray<bool>();
+        bool[] present = batch.Present.data<bool>().ToArray();
         for (int r = 0; r < 40; r++) Assert.Contains(true, present.Skip(r * 5).Take(5));   // never a product without modality
         Assert.Equal(6, Enumerable.Range(0, 40).Count(r => present[r * 5 + 4]));
-        bool[] audioPad = batch.AudioPadding.ToArray<bool>();
-        float[] mel = batch.Audio.ToArray<float>();
-        int t = (int)batch.AudioPadding.Size(1), m = reader.Mels;
+        bool[] audioPad = batch.AudioPadding.data<bool>().ToArray();
+        float[] mel = batch.Audio.data<float>().ToArray();
+        int t = (int)batch.AudioPadding.size(1), m = reader.Mels;
         var lengths = Enumerable.Range(0, 40).Select(r => audioPad.Skip(r * t).Take(t).Count(p => !p)).ToList();
         Assert.Equal(lengths.Max(), t);                                   // padded to the batch's longest utterance only
         Assert.InRange(t, 1, reader.MaxAudioFrames);
@@ -47,7 +47,7 @@ public class ScaleDatasetBuilderTests
             Assert.Equal(0, band.Average(), 3);
             Assert.InRange(Math.Sqrt(band.Select(v => v * v).Average()), 0.9, 1.001);
         }
-        long[] entities = batch.TableEntities.ToArray<long>();
+        long[] entities = batch.TableEntities.data<long>().ToArray();
         Assert.Contains(11L, entities);                                   // six key/value pairs: entities 0..11
 
         var again = await ScaleDatasetBuilder.BuildAsync(Options(folder.Path));
