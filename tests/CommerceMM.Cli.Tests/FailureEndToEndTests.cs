@@ -51,14 +51,14 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus) : IDisposable
     public async Task KillCoordinator_AndRestartIt_WorkersRideItOutAndFinish()
     {
         const string job = "e2e-coordinator";
-        int http = TrainingArgs.FreePort(), store = TrainingArgs.FreePort();
+        int http = TrainingArgs.FreePort();
         var environment = new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "test-token-0123456789" };
         string[] coordinatorArgs = ["coordinator", .. TrainingArgs.Overrides(job, corpus.Directory, _runs, steps: 16, batch: 4, every: 4),
-            "--set", "job.workers=2", "--urls", $"http://127.0.0.1:{http}", "--store-port", store.ToString()];
+            "--set", "job.workers=2", "--urls", $"http://127.0.0.1:{http}"];
         var coordinator = new CmmProcess(environment, coordinatorArgs);
         try
         {
-            Assert.True(coordinator.WaitForLine("rendezvous store on port", Patience), coordinator.Output);
+            Assert.True(coordinator.WaitForLine("workers rendezvous through it", Patience), coordinator.Output);
             using var w0 = new CmmProcess(environment, "worker", "--coordinator", $"http://127.0.0.1:{http}", "--job", job, "--worker-id", "w0");
             using var w1 = new CmmProcess(environment, "worker", "--coordinator", $"http://127.0.0.1:{http}", "--job", job, "--worker-id", "w1");
             Assert.True(w0.WaitForLine("step 4 ", Patience), w0.Output);
@@ -96,8 +96,8 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus) : IDisposable
         const string job = "e2e-token";
         int http = TrainingArgs.FreePort();
         using var coordinator = new CmmProcess(new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "right-token-0123456789" },
-            ["coordinator", .. TrainingArgs.Overrides(job, corpus.Directory, _runs, steps: 2, batch: 4, every: 0), "--urls", $"http://127.0.0.1:{http}", "--store-port", "0"]);
-        Assert.True(coordinator.WaitForLine("rendezvous store on port", Patience), coordinator.Output);
+            ["coordinator", .. TrainingArgs.Overrides(job, corpus.Directory, _runs, steps: 2, batch: 4, every: 0), "--urls", $"http://127.0.0.1:{http}"]);
+        Assert.True(coordinator.WaitForLine("workers rendezvous through it", Patience), coordinator.Output);
         using var worker = new CmmProcess(new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "wrong-token-0123456789" },
             "worker", "--coordinator", $"http://127.0.0.1:{http}", "--job", job);
         Assert.Equal(1, worker.WaitForExit(Patience));

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 
 namespace CommerceMM.Cli.Commands;
 
-/// <summary>`cmm coordinator`: the control plane of one job, off the training nodes; hosts the rendezvous store.</summary>
+/// <summary>`cmm coordinator`: the control plane of one job, off the training nodes; workers rendezvous through its API.</summary>
 internal static class CoordinatorCommand
 {
     public static Command Create()
@@ -17,10 +17,8 @@ internal static class CoordinatorCommand
         var tokenFile = CommonOptions.TokenFile();
         var json = CommonOptions.JsonLogs();
         var urls = new Option<string>("--urls") { Description = "HTTP listen URLs (env CMM_COORDINATOR_URLS)", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CMM_COORDINATOR_URLS") ?? CoordinatorOptions.DefaultUrl };
-        var storePort = new Option<int>("--store-port") { Description = "c10d TCPStore port (env CMM_STORE_PORT)", DefaultValueFactory = _ => int.TryParse(Environment.GetEnvironmentVariable("CMM_STORE_PORT"), out int p) ? p : CoordinatorOptions.DefaultStorePort };
-        var storeHost = new Option<string?>("--store-host") { Description = "store address workers dial, e.g. the coordinator Service name (env CMM_STORE_HOST)", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CMM_STORE_HOST") };
         var command = new Command("coordinator", "Run a job's coordinator: rendezvous, heartbeats, generations, checkpoint commits, /healthz, /metrics, status API.")
-            { spec, set, tokenFile, json, urls, storePort, storeHost };
+            { spec, set, tokenFile, json, urls };
         command.SetAction(async (r, _) =>
         {
             var training = SpecSource.Load(r.GetValue(spec), r.GetValue(set)!);
@@ -33,10 +31,8 @@ internal static class CoordinatorCommand
                 Token = JobToken.Read(r.GetValue(tokenFile)),
                 BlobStore = BlobStores.Open(training.Checkpoint),
                 Urls = r.GetValue(urls)!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-                StorePort = r.GetValue(storePort),
-                StoreAdvertisedHost = r.GetValue(storeHost),
             }, b => CliLogging.Configure(b, identity, r.GetValue(json))).ConfigureAwait(false);
-            Console.WriteLine($"coordinator for job '{training.Job.Name}' at {string.Join(", ", host.Addresses)}; rendezvous store on port {host.StorePort}");
+            Console.WriteLine($"coordinator for job '{training.Job.Name}' at {string.Join(", ", host.Addresses)}; workers rendezvous through it");
             try { await Task.Delay(Timeout.Infinite, signals.Graceful).ConfigureAwait(false); }
             catch (OperationCanceledException) { }
             return 0;

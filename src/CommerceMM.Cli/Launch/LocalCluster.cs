@@ -12,7 +12,7 @@ using Microsoft.Extensions.Logging;
 namespace CommerceMM.Cli.Launch;
 
 /// <summary>
-/// `cmm train` on one machine: the coordinator in this process (on 127.0.0.1, its own store port),
+/// `cmm train` on one machine: the coordinator in this process (on 127.0.0.1, where workers also rendezvous),
 /// N worker processes of this same program, exactly as a cluster runs them. Ctrl+C / SIGTERM is
 /// passed to the workers as a preemption: they checkpoint and exit, and the next `cmm train` resumes.
 /// </summary>
@@ -39,12 +39,10 @@ internal sealed class LocalCluster
             Token = token,
             BlobStore = BlobStores.Open(spec.Checkpoint),
             Urls = ["http://127.0.0.1:0"],
-            StoreBindHost = "127.0.0.1",
-            StorePort = 0,
             // Workers heartbeat every step; a short interval keeps checkpoint orders only a few steps ahead.
             Liveness = new LivenessOptions { HeartbeatInterval = TimeSpan.FromSeconds(0.5) },
         }, logging).ConfigureAwait(false);
-        Console.WriteLine($"coordinator at {coordinator.BaseAddress} (store port {coordinator.StorePort}); starting {spec.Job.Workers} workers");
+        Console.WriteLine($"coordinator at {coordinator.BaseAddress}; starting {spec.Job.Workers} workers");
 
         PrometheusTargets? targets = null;
         if (metrics.Enabled)

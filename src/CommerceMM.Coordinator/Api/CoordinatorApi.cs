@@ -15,6 +15,7 @@ public static class CoordinatorApi
         app.MapGroup("/v1/jobs/{job}")
             .WithMetadata(new RequiresJobTokenMetadata())
             .MapWorkerApi()
+            .MapRendezvousApi()
             .MapCheckpointApi()
             .MapStatusApi();
         return app;

@@ -1,3 +1,4 @@
+using CommerceMM.Coordinator.Contracts;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -39,6 +40,10 @@ internal sealed class RequestValidation
     public RequestValidation MetricsUrl(string? url) =>
         Check(url is null || (url.Length <= MaxUrlLength && Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) && uri.Scheme is "http" or "https"),
             "metricsUrl", $"must be an absolute http(s) URL of at most {MaxUrlLength} characters");
+
+    public RequestValidation RendezvousKey(string? key) =>
+        Check(!string.IsNullOrEmpty(key) && key.Length <= RendezvousLimits.MaxKeyLength && !key.Any(char.IsControl),
+            "key", $"required: 1 to {RendezvousLimits.MaxKeyLength} printable characters");
 
     public ValidationProblem ToProblem() => TypedResults.ValidationProblem(_errors, title: "The request is invalid");
 

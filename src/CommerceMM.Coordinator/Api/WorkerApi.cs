@@ -21,7 +21,7 @@ internal static class WorkerApi
     }
 
     public static async Task<Results<Ok<JoinResponse>, ValidationProblem, ProblemHttpResult>> JoinAsync(
-        string job, JoinRequest? request, HttpContext http, [AsParameters] ApiServices services, CancellationToken cancellationToken)
+        string job, JoinRequest? request, [AsParameters] ApiServices services, CancellationToken cancellationToken)
     {
         var validation = RequestValidation.Body(request).WorkerId(request?.WorkerId);
         if (validation.HasErrors)
@@ -38,16 +38,11 @@ internal static class WorkerApi
 
         JoinOutcome outcome = result.Value!;
         CheckpointStatusView checkpoints = await entities.Checkpoints.GetAsync(cancellationToken).ConfigureAwait(false);
-        bool assigned = outcome.Status == JoinStatus.Assigned;
         return TypedResults.Ok(new JoinResponse(
             outcome.Status,
             outcome.Generation,
             outcome.Rank,
             outcome.WorldSize,
-            // The name the worker used to reach us is, by default, the name that reaches the store on this host too.
-            assigned ? services.Runtime.StoreAdvertisedHost ?? http.Request.Host.Host : "",
-            assigned ? services.Runtime.StorePort : 0,
-            StorePrefix(outcome.Generation),
             outcome.RetryAfter.TotalSeconds,
             services.Runtime.Liveness.HeartbeatInterval.TotalSeconds,
             checkpoints.LastCommitted?.Step));
@@ -178,8 +173,6 @@ internal static class WorkerApi
         CheckpointStatusView checkpoints = await entities.Checkpoints.GetAsync(cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(Reply(services, WorkerOrder.Stop, ended.Value!, ended.Value!.Generation, null, checkpoints, TimeSpan.Zero, ended.Value.Reason));
     }
-
-    internal static string StorePrefix(long generation) => $"gen-{generation}/";
 
     private static OrderReply Reply(
         ApiServices services, WorkerOrder order, JobSnapshot job, long generation, long? checkpointStep, CheckpointStatusView checkpoints, TimeSpan timeout, string? reason) =>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -34,6 +35,12 @@ public sealed class CoordinatorClient : IDisposable
     }
 
     public string Job => _options.Job;
+
+    /// <summary>The coordinator this client calls (named in errors about it).</summary>
+    public Uri BaseAddress => _options.BaseAddress;
+
+    /// <summary>The clock of this client's waits (the rendezvous store's deadlines too).</summary>
+    internal TimeProvider TimeProvider => _options.TimeProvider;
 
     /// <summary>One join attempt: Waiting (poll again) or Assigned.</summary>
     public Task<JoinResponse> TryJoinAsync(string workerId, CancellationToken cancellationToken = default) =>
@@ -84,6 +91,24 @@ public sealed class CoordinatorClient : IDisposable
     public Task<JobStatusView> StopAsync(CancellationToken cancellationToken = default) =>
         SendAsync<JobStatusView>(HttpMethod.Post, "stop", null, cancellationToken);
 
+    /// <summary>Sets (or replaces) a rendezvous key of <paramref name="generation"/>; a stale generation is refused (<see cref="CoordinatorException.MustRejoin"/>).</summary>
+    public async Task SetRendezvousAsync(long generation, string key, byte[] value, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        using HttpResponseMessage _ = await ExchangeAsync(HttpMethod.Put, RendezvousPath(generation, key), new RendezvousSetRequest(value), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// One long poll for a rendezvous key of <paramref name="generation"/>: the value as soon as it is set, or Found false
+    /// after <paramref name="wait"/>, which is capped below both the server's longest wait and this client's attempt timeout.
+    /// </summary>
+    public Task<RendezvousValue> GetRendezvousAsync(long generation, string key, TimeSpan wait, CancellationToken cancellationToken = default)
+    {
+        double seconds = Math.Clamp(wait.TotalSeconds, 0, Math.Min(RendezvousLimits.MaxWaitSeconds, _options.AttemptTimeout.TotalSeconds / 2));
+        return SendAsync<RendezvousValue>(
+            HttpMethod.Get, $"{RendezvousPath(generation, key)}&waitSeconds={seconds.ToString("0.###", CultureInfo.InvariantCulture)}", null, cancellationToken);
+    }
+
     public void Dispose()
     {
         if (_ownsHttp)
@@ -92,7 +117,18 @@ public sealed class CoordinatorClient : IDisposable
         }
     }
 
+    private static string RendezvousPath(long generation, string key) =>
+        $"rendezvous/{generation.ToString(CultureInfo.InvariantCulture)}/keys?key={Uri.EscapeDataString(key)}";
+
     private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    {
+        using HttpResponseMessage response = await ExchangeAsync(method, path, body, cancellationToken).ConfigureAwait(false);
+        return await response.Content.ReadFromJsonAsync<T>(CoordinatorJson.Options, cancellationToken).ConfigureAwait(false)
+            ?? throw new CoordinatorException($"coordinator answered {method} {path} with an empty body", response.StatusCode);
+    }
+
+    /// <summary>Sends with retries; returns a successful response (the caller disposes it) or throws the refusal.</summary>
+    private async Task<HttpResponseMessage> ExchangeAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
     {
         var uri = new Uri(_options.BaseAddress, _jobPath + path);
         HttpResponseMessage response;
@@ -118,14 +154,13 @@ public sealed class CoordinatorClient : IDisposable
             throw new CoordinatorException($"coordinator {_options.BaseAddress} did not answer {method} {path} after {_options.MaxRetries + 1} attempts: {e.Message}", innerException: e);
         }
 
+        if (response.IsSuccessStatusCode)
+        {
+            return response;
+        }
+
         using (response)
         {
-            if (response.IsSuccessStatusCode)
-            {
-                return await response.Content.ReadFromJsonAsync<T>(CoordinatorJson.Options, cancellationToken).ConfigureAwait(false)
-                    ?? throw new CoordinatorException($"coordinator answered {method} {path} with an empty body", response.StatusCode);
-            }
-
             throw await RefusalAsync(response, method, path, cancellationToken).ConfigureAwait(false);
         }
     }

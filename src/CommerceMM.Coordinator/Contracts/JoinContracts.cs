@@ -9,12 +9,12 @@ public enum JoinStatus
     /// <summary>Not enough workers yet: call join again after <see cref="JoinResponse.RetryAfterSeconds"/>.</summary>
     Waiting,
 
-    /// <summary>Rendezvous done: rank, world size and store address are set.</summary>
+    /// <summary>Rendezvous done: rank and world size are set; the ranks meet through the rendezvous keys of <see cref="JoinResponse.Generation"/>.</summary>
     Assigned,
 }
 
-/// <summary>The answer to a join. When assigned, every rank of <see cref="Generation"/> got the same world size and store address.</summary>
-/// <param name="StorePrefix">Key prefix for this generation in the c10d store (<c>gen-&lt;g&gt;/</c>), so an old generation's keys never satisfy a new rendezvous.</param>
+/// <summary>The answer to a join. When assigned, every rank of <see cref="Generation"/> got the same world size.</summary>
+/// <param name="Generation">Also names the generation's own rendezvous keys (<c>/v1/jobs/{job}/rendezvous/{generation}/keys</c>), so an old generation's keys never satisfy a new rendezvous.</param>
 /// <param name="HeartbeatIntervalSeconds">How often to heartbeat.</param>
 /// <param name="LastCommittedStep">Newest committed checkpoint step to restore from; null when none (initialise from the seed).</param>
 public sealed record JoinResponse(
@@ -22,9 +22,6 @@ public sealed record JoinResponse(
     long Generation,
     int Rank,
     int WorldSize,
-    string StoreHost,
-    int StorePort,
-    string StorePrefix,
     double RetryAfterSeconds,
     double HeartbeatIntervalSeconds,
     long? LastCommittedStep);

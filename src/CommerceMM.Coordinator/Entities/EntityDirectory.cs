@@ -4,14 +4,15 @@ using CommerceMM.Coordinator.Entities.Checkpoints;
 using CommerceMM.Coordinator.Entities.Jobs;
 using CommerceMM.Coordinator.Entities.Ledger;
 using CommerceMM.Coordinator.Entities.Membership;
+using CommerceMM.Coordinator.Entities.Rendezvous;
 using CommerceMM.Coordinator.Hosting;
 using CommerceMM.Storage.Blobs;
 using Microsoft.Extensions.Logging;
 
 namespace CommerceMM.Coordinator.Entities;
 
-/// <summary>The four entities of one job, all keyed by the job name.</summary>
-public sealed record JobEntities(IJobEntity Job, IMembershipEntity Membership, IShardLedgerEntity Ledger, ICheckpointEntity Checkpoints);
+/// <summary>The entities of one job, all keyed by the job name.</summary>
+public sealed record JobEntities(IJobEntity Job, IMembershipEntity Membership, IShardLedgerEntity Ledger, ICheckpointEntity Checkpoints, IRendezvousEntity Rendezvous);
 
 /// <summary>
 /// Finds entities by key, the role Orleans' grain factory plays: one activation per key for the life of the process.
@@ -27,9 +28,10 @@ public sealed class EntityDirectory
         {
             var job = new JobEntity(spec, store, time);
             var ledger = new ShardLedgerEntity(spec.Name, store);
-            var membership = new MembershipEntity(spec, job, ledger, store, liveness, time, loggers.CreateLogger<MembershipEntity>());
+            var rendezvous = new RendezvousEntity(spec.Name);
+            var membership = new MembershipEntity(spec, job, ledger, rendezvous, store, liveness, time, loggers.CreateLogger<MembershipEntity>());
             var checkpoints = new CheckpointEntity(spec, ledger, job, store, liveness.CheckpointTimeout, time, loggers.CreateLogger<CheckpointEntity>());
-            _jobs.Add(spec.Name, new JobEntities(job, membership, ledger, checkpoints));
+            _jobs.Add(spec.Name, new JobEntities(job, membership, ledger, checkpoints, rendezvous));
         }
     }
 

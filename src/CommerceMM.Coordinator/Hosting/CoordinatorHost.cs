@@ -1,7 +1,6 @@
 using CommerceMM.Coordinator.Api;
 using CommerceMM.Coordinator.Entities;
 using CommerceMM.Coordinator.Metrics;
-using CommerceMM.Torch.Distributed;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -13,20 +12,17 @@ using Microsoft.Extensions.Logging;
 namespace CommerceMM.Coordinator.Hosting;
 
 /// <summary>
-/// A running coordinator: the HTTP API on Kestrel plus the c10d store, in this process. <c>cmm coordinator</c> and the
-/// local launcher start one with <see cref="StartAsync"/> and dispose it to stop.
+/// A running coordinator: the HTTP API on Kestrel (rendezvous keys included), in this process. <c>cmm coordinator</c>
+/// and the local launcher start one with <see cref="StartAsync"/> and dispose it to stop.
 /// </summary>
 public sealed class CoordinatorHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly TcpStore? _store;
 
-    private CoordinatorHost(WebApplication app, TcpStore? store, IReadOnlyList<Uri> addresses, int storePort)
+    private CoordinatorHost(WebApplication app, IReadOnlyList<Uri> addresses)
     {
         _app = app;
-        _store = store;
         Addresses = addresses;
-        StorePort = storePort;
     }
 
     /// <summary>The bound URLs (with real ports when 0 was asked for).</summary>
@@ -34,9 +30,6 @@ public sealed class CoordinatorHost : IAsyncDisposable
 
     /// <summary>A URL a local client can use (a wildcard host is replaced by 127.0.0.1).</summary>
     public Uri BaseAddress => Addresses[0];
-
-    /// <summary>The c10d store's port; 0 when the store is not hosted.</summary>
-    public int StorePort { get; }
 
     /// <summary>The entities, for in-process callers (tests, the launcher's live view).</summary>
     public EntityDirectory Entities => _app.Services.GetRequiredService<EntityDirectory>();
@@ -46,45 +39,36 @@ public sealed class CoordinatorHost : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
 
-        // The store first: if its port is taken, fail before the API accepts joins it could not serve.
-        TcpStore? store = options.HostStore ? TcpStore.StartServer(options.StoreBindHost, options.StorePort, options.StoreTimeout) : null;
-        try
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(CoordinatorHost).Assembly.GetName().Name });
+        builder.WebHost.UseUrls([.. options.Urls]);
+        if (logging is not null)
         {
-            WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(CoordinatorHost).Assembly.GetName().Name });
-            builder.WebHost.UseUrls([.. options.Urls]);
-            if (logging is not null)
-            {
-                logging(builder.Logging);
-            }
-
-            builder.Services.AddCoordinator(options, store?.Port ?? 0);
-            WebApplication app = builder.Build();
-            app.UseCoordinator();
-            app.MapCoordinatorApis();
-
-            // Activate every entity before accepting requests: a restarted coordinator's liveness clock starts now
-            // (not at the first request), and an unreadable state fails the start instead of the first worker.
-            EntityDirectory directory = app.Services.GetRequiredService<EntityDirectory>();
-            foreach (string job in directory.JobNames)
-            {
-                directory.TryGet(job, out JobEntities? entities);
-                await entities!.Membership.SweepAsync(cancellationToken).ConfigureAwait(false);
-                await entities.Checkpoints.GetAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            // The first scrape should find the fleet figures, not wait for the refresh timer.
-            await app.Services.GetRequiredService<FleetMetricsRefresher>().RefreshAsync(cancellationToken).ConfigureAwait(false);
-            await app.StartAsync(cancellationToken).ConfigureAwait(false);
-
-            ICollection<string> bound = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;
-            var addresses = bound.Select(a => new UriBuilder(a) { Host = IsWildcard(new Uri(a).Host) ? "127.0.0.1" : new Uri(a).Host }.Uri).ToList();
-            return new CoordinatorHost(app, store, addresses, store?.Port ?? 0);
+            logging(builder.Logging);
         }
-        catch
+
+        builder.Services.AddCoordinator(options);
+        WebApplication app = builder.Build();
+        app.UseCoordinator();
+        app.MapCoordinatorApis();
+
+        // Activate every entity before accepting requests: a restarted coordinator's liveness clock starts now
+        // (not at the first request), an unreadable state fails the start instead of the first worker, and the
+        // rendezvous keys serve the generation membership holds.
+        EntityDirectory directory = app.Services.GetRequiredService<EntityDirectory>();
+        foreach (string job in directory.JobNames)
         {
-            store?.Dispose();
-            throw;
+            directory.TryGet(job, out JobEntities? entities);
+            await entities!.Membership.SweepAsync(cancellationToken).ConfigureAwait(false);
+            await entities.Checkpoints.GetAsync(cancellationToken).ConfigureAwait(false);
         }
+
+        // The first scrape should find the fleet figures, not wait for the refresh timer.
+        await app.Services.GetRequiredService<FleetMetricsRefresher>().RefreshAsync(cancellationToken).ConfigureAwait(false);
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+
+        ICollection<string> bound = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;
+        var addresses = bound.Select(a => new UriBuilder(a) { Host = IsWildcard(new Uri(a).Host) ? "127.0.0.1" : new Uri(a).Host }.Uri).ToList();
+        return new CoordinatorHost(app, addresses);
     }
 
     /// <summary>The scrape URL of the fleet metrics (open, like <c>/healthz</c>).</summary>
@@ -101,7 +85,6 @@ public sealed class CoordinatorHost : IAsyncDisposable
     {
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
-        _store?.Dispose();
     }
 
     private static bool IsWildcard(string host) => host is "0.0.0.0" or "[::]" or "::" or "*" or "+";

@@ -10,8 +10,6 @@ namespace CommerceMM.Coordinator.Hosting;
 public sealed class CoordinatorOptions
 {
     public const string DefaultUrl = "http://0.0.0.0:7070";
-    public const string DefaultStoreBindHost = "0.0.0.0";
-    public const int DefaultStorePort = 29500;
 
     /// <summary>The job this coordinator runs.</summary>
     public required JobSpec Job { get; set; }
@@ -24,21 +22,6 @@ public sealed class CoordinatorOptions
 
     /// <summary>Kestrel URLs; port 0 picks a free one (see <see cref="CoordinatorHost.BaseAddress"/>). <value>http://0.0.0.0:7070.</value></summary>
     public IList<string> Urls { get; set; } = [DefaultUrl];
-
-    /// <summary>Whether to host the c10d TCPStore in-process (off only for tests that need no store). <value>true.</value></summary>
-    public bool HostStore { get; set; } = true;
-
-    /// <summary>Interface the store binds to. <value>0.0.0.0.</value></summary>
-    public string StoreBindHost { get; set; } = DefaultStoreBindHost;
-
-    /// <summary>Port of the c10d store; 0 picks a free one. <value>29500 (torchrun's).</value></summary>
-    public int StorePort { get; set; } = DefaultStorePort;
-
-    /// <summary>Host name workers use to reach the store; null means the host name the worker used to reach this API.</summary>
-    public string? StoreAdvertisedHost { get; set; }
-
-    /// <summary>Timeout of the store's own waits (a rank waiting for a key). <value>5 min.</value></summary>
-    public TimeSpan StoreTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
     public LivenessOptions Liveness { get; set; } = new();
 
@@ -91,11 +74,6 @@ public sealed class CoordinatorOptions
         if (Urls.Count == 0)
         {
             throw new ArgumentException("At least one URL is needed.", nameof(Urls));
-        }
-
-        if (StorePort is < 0 or > 65535)
-        {
-            throw new ArgumentException($"{nameof(StorePort)} must be 0..65535 (was {StorePort}).", nameof(StorePort));
         }
 
         if (MetricsRefreshInterval != Timeout.InfiniteTimeSpan && MetricsRefreshInterval <= TimeSpan.Zero)

@@ -77,7 +77,7 @@ public sealed class HeartbeatTests
         JoinResponse second = await client.TryJoinAsync("w0");
         JoinResponse again = await client.TryJoinAsync("w2");
         Assert.Equal(JoinStatus.Waiting, first.Status);
-        Assert.Equal((JoinStatus.Assigned, 2L, 0, 2, "gen-2/"), (second.Status, second.Generation, second.Rank, second.WorldSize, second.StorePrefix));
+        Assert.Equal((JoinStatus.Assigned, 2L, 0, 2), (second.Status, second.Generation, second.Rank, second.WorldSize));
         Assert.Equal((JoinStatus.Assigned, 1, 2), (again.Status, again.Rank, again.WorldSize)); // survivors keep their relative order
         JobStatusView status = await client.GetStatusAsync();
         Assert.Equal((2L, 1, 2), (status.Generation, status.Restarts, status.WorldSize));

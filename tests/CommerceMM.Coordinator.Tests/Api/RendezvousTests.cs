@@ -1,7 +1,6 @@
 using CommerceMM.Coordinator.Client;
 using CommerceMM.Coordinator.Contracts;
 using CommerceMM.Coordinator.Tests.Support;
-using CommerceMM.Torch.Distributed;
 
 namespace CommerceMM.Coordinator.Tests.Api;
 
@@ -40,7 +39,6 @@ public sealed class RendezvousTests
         Assert.Equal(Enumerable.Range(0, workers), joined.Select(j => j.Rank));
         Assert.All(joined, j => Assert.Equal(workers, j.WorldSize));
         Assert.All(joined, j => Assert.Equal(1, j.Generation));
-        Assert.All(joined, j => Assert.Equal("gen-1/", j.StorePrefix));
         Assert.All(joined, j => Assert.Null(j.LastCommittedStep));
         Assert.Equal(JobState.Running, (await coordinator.Client().GetStatusAsync()).State);
     }
@@ -110,20 +108,18 @@ public sealed class RendezvousTests
     }
 
     [Fact]
-    public async Task Join_HostedStore_ReturnsReachableStoreWithGenerationPrefix()
+    public async Task Join_Assigned_GenerationNamesAReachableRendezvousOfItsOwn()
     {
-        await using TestCoordinator coordinator = await TestCoordinator.StartAsync(
-            new JobSpec("job-a", Workers: 1), options => { options.HostStore = true; options.StorePort = 0; options.StoreBindHost = "127.0.0.1"; });
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: 1));
+        CoordinatorClient client = coordinator.Client();
 
         JoinResponse joined = (await coordinator.JoinAllAsync("w0"))[0];
 
-        Assert.Equal("127.0.0.1", joined.StoreHost);
-        Assert.Equal(coordinator.Host.StorePort, joined.StorePort);
-        Assert.True(joined.StorePort > 0);
-        using TcpStore client = TcpStore.Connect(joined.StoreHost, joined.StorePort, TimeSpan.FromSeconds(10));
-        using TcpStore generation = client.WithPrefix(joined.StorePrefix.TrimEnd('/'));
-        generation.Set("hello", "rank0");
-        Assert.Equal("rank0", generation.GetString("hello"));
-        Assert.False(client.Contains("hello")); // the generation's keys live under its prefix only
+        var store = new CoordinatorRendezvousStore(client, joined.Generation);
+        store.Set("hello", "rank0"u8.ToArray());
+        Assert.Equal("rank0"u8.ToArray(), store.Get("hello", TimeSpan.FromSeconds(10)));
+        // The generation's keys live under that generation only: another generation cannot read them.
+        var other = await Assert.ThrowsAsync<CoordinatorException>(() => client.GetRendezvousAsync(joined.Generation + 1, "hello", TimeSpan.Zero));
+        Assert.True(other.MustRejoin);
     }
 }

@@ -123,7 +123,6 @@ internal sealed class TestCoordinator : IAsyncDisposable
             Token = Token,
             BlobStore = Store,
             Urls = ["http://127.0.0.1:0"],
-            HostStore = false,
             TimeProvider = Time,
             Liveness = new LivenessOptions
             {

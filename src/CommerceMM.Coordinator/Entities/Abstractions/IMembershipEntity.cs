@@ -4,7 +4,8 @@ namespace CommerceMM.Coordinator.Entities.Abstractions;
 
 /// <summary>
 /// Membership and rendezvous of one job (keyed by job name): who has which rank in which generation, and whether each
-/// rank is alive. Calls the job (generation bumps) and the shard ledger (assignments).
+/// rank is alive. Calls the job (generation bumps) and the shard ledger (assignments), and opens each generation's
+/// rendezvous keys.
 /// </summary>
 public interface IMembershipEntity
 {

@@ -12,18 +12,20 @@ internal sealed partial class MembershipEntity : PersistentEntity<MembershipStat
     private readonly JobSpec _spec;
     private readonly IJobEntity _job;
     private readonly IShardLedgerEntity _ledger;
+    private readonly IRendezvousEntity _rendezvous;
     private readonly LivenessOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly LivenessTracker _liveness;
 
     public MembershipEntity(
-        JobSpec spec, IJobEntity job, IShardLedgerEntity ledger, IBlobStore store, LivenessOptions options, TimeProvider time, ILogger logger)
+        JobSpec spec, IJobEntity job, IShardLedgerEntity ledger, IRendezvousEntity rendezvous, IBlobStore store, LivenessOptions options, TimeProvider time, ILogger logger)
         : base(spec.Name, store, "membership", Initial(spec))
     {
         _spec = spec;
         _job = job;
         _ledger = ledger;
+        _rendezvous = rendezvous;
         _options = options;
         _time = time;
         _logger = logger;
@@ -49,6 +51,9 @@ internal sealed partial class MembershipEntity : PersistentEntity<MembershipStat
                 "coordinator restarted during a generation change");
             await SaveAsync(cancellationToken).ConfigureAwait(false);
         }
+
+        // The rendezvous keys live in memory: after a (re)start they serve the generation membership holds.
+        _rendezvous.OpenGeneration(State.Generation);
     }
 
     public Task<EntityResult<JoinOutcome>> JoinAsync(string workerId, CancellationToken cancellationToken = default) =>
@@ -315,6 +320,7 @@ internal sealed partial class MembershipEntity : PersistentEntity<MembershipStat
     {
         int target = Math.Clamp(expected ?? survivors.Count, _spec.MinWorkers, _spec.Workers);
         State = new MembershipState(generation, Gathering: true, target, null, [], [], survivorsGeneration, survivors, reason);
+        _rendezvous.OpenGeneration(generation); // the old generation's keys go, and its late writes are refused
         _liveness.StartGeneration([], _time.GetUtcNow());
     }
 
