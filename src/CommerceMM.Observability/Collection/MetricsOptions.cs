@@ -2,7 +2,7 @@ using CommerceMM.Observability.Metrics;
 
 namespace CommerceMM.Observability.Collection;
 
-/// <summary>What the metrics pipeline listens to and where else it sends measurements.</summary>
+/// <summary>What the metrics pipeline listens to, how its scrape endpoint behaves, and where else it sends measurements.</summary>
 public sealed class MetricsOptions
 {
     /// <summary>Default for <see cref="EnableOtlp"/>: off, so nothing leaves the process unless asked.</summary>
@@ -10,6 +10,9 @@ public sealed class MetricsOptions
 
     /// <summary>Default for <see cref="CollectTimeout"/>.</summary>
     public static readonly TimeSpan DefaultCollectTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>Default for <see cref="ScrapeCacheDuration"/>: none, every scrape collects.</summary>
+    public static readonly TimeSpan DefaultScrapeCacheDuration = TimeSpan.Zero;
 
     /// <summary>Meters to subscribe to.</summary>
     /// <value>Both <see cref="MeterNames.Worker"/> and <see cref="MeterNames.Coordinator"/>.</value>
@@ -22,9 +25,22 @@ public sealed class MetricsOptions
     /// <summary>OTLP endpoint; null leaves the exporter's own default (and its OTEL_EXPORTER_OTLP_* variables).</summary>
     public Uri? OtlpEndpoint { get; set; }
 
-    /// <summary>Longest a scrape waits for the SDK to collect.</summary>
+    /// <summary>
+    /// Longest a scrape waits for its response (the exporter's <c>ScrapeResponseTimeoutMilliseconds</c>); a scrape past it
+    /// gets no metrics rather than holding the collection.
+    /// </summary>
     /// <value>5 seconds.</value>
     public TimeSpan CollectTimeout { get; set; } = DefaultCollectTimeout;
+
+    /// <summary>
+    /// How long a collected response is served again to later scrapes (the exporter's
+    /// <c>ScrapeResponseCacheDurationMilliseconds</c>, whose own default is 300 ms).
+    /// </summary>
+    /// <value>
+    /// Zero: one Prometheus scrapes a target every few seconds, so a cache saves nothing, while it would serve a scrape values
+    /// older than what was recorded before it (a test that records then scrapes, a step that ended just before the scrape).
+    /// </value>
+    public TimeSpan ScrapeCacheDuration { get; set; } = DefaultScrapeCacheDuration;
 
     /// <summary>Throws naming the first bad option.</summary>
     public void Validate()
@@ -36,6 +52,10 @@ public sealed class MetricsOptions
         if (CollectTimeout <= TimeSpan.Zero || CollectTimeout.TotalMilliseconds > int.MaxValue)
         {
             throw new ArgumentException($"{nameof(MetricsOptions)}.{nameof(CollectTimeout)} must be positive and below 24 days; got {CollectTimeout}.");
+        }
+        if (ScrapeCacheDuration < TimeSpan.Zero || ScrapeCacheDuration.TotalMilliseconds > int.MaxValue)
+        {
+            throw new ArgumentException($"{nameof(MetricsOptions)}.{nameof(ScrapeCacheDuration)} must be zero or positive and below 24 days; got {ScrapeCacheDuration}.");
         }
         if (OtlpEndpoint is { IsAbsoluteUri: false })
         {

@@ -1,5 +1,4 @@
 using CommerceMM.Observability.Collection;
-using CommerceMM.Observability.Exposition;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -11,8 +10,8 @@ namespace CommerceMM.Observability.Hosting;
 public static class PrometheusEndpointExtensions
 {
     /// <summary>
-    /// Maps GET <paramref name="pattern"/> to a fresh collection of the registered
-    /// <see cref="MetricsPipeline"/>, as <c>text/plain; version=0.0.4</c>.
+    /// Maps GET <paramref name="pattern"/> to the OpenTelemetry Prometheus exporter of the registered
+    /// <see cref="MetricsPipeline"/>: a fresh collection per scrape, as <see cref="MetricsPipeline.ContentType"/>.
     /// </summary>
     /// <exception cref="InvalidOperationException">No pipeline is registered (call <see cref="MetricsServiceCollectionExtensions.AddCommerceMMMetrics"/>).</exception>
     public static IEndpointConventionBuilder MapPrometheusMetrics(this IEndpointRouteBuilder endpoints, string pattern = "/metrics")
@@ -21,16 +20,9 @@ public static class PrometheusEndpointExtensions
         // Resolved now, not on the first scrape: measurements made before a listener exists are lost.
         var pipeline = endpoints.ServiceProvider.GetService<MetricsPipeline>()
             ?? throw new InvalidOperationException($"No {nameof(MetricsPipeline)} is registered; call services.{nameof(MetricsServiceCollectionExtensions.AddCommerceMMMetrics)}() first.");
-        return endpoints.MapGet(pattern, (HttpContext context) => WriteAsync(context, pipeline))
+        return endpoints.MapPrometheusScrapingEndpoint(pattern, pipeline.MeterProvider, pipeline.ConfigureScrapeBranch, optionsName: null)
+            .WithMetadata(new HttpMethodMetadata([HttpMethods.Get]))
             .WithName("PrometheusMetrics")
             .ExcludeFromDescription();
-    }
-
-    private static async Task WriteAsync(HttpContext context, MetricsPipeline pipeline)
-    {
-        context.Response.ContentType = PrometheusTextWriter.ContentType;
-        // A scrape must never be served from a cache: the values are only true right now.
-        context.Response.Headers.CacheControl = "no-store";
-        await pipeline.WriteAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
     }
 }

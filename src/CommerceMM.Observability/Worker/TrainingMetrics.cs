@@ -9,8 +9,8 @@ namespace CommerceMM.Observability.Worker;
 /// skipped steps and checkpoints, on the meter <see cref="MeterNames.Worker"/>.
 /// </summary>
 /// <remarks>
-/// Recording is a few dictionary look-ups and lock-free OpenTelemetry updates: microseconds against
-/// steps of tens of milliseconds or more. Task and stream values outside the fixed sets throw
+/// Recording is a few dictionary look-ups and OpenTelemetry updates: microseconds against steps of tens of
+/// milliseconds or more (<c>cmm bench metrics</c> measures it). Task and stream values outside the fixed sets throw
 /// <see cref="ArgumentException"/> so that a typo cannot grow the label set.
 /// Thread-safe.
 /// </remarks>
@@ -19,6 +19,7 @@ public sealed class TrainingMetrics : IDisposable
     private readonly Meter meter;
     private readonly WorkerInstruments instruments;
     private readonly CheckpointClock checkpoints;
+    private readonly StepConsistency consistency;
     private readonly TagCache taskTags = new(LabelNames.Task, TrainingTasks.All);
     private readonly TagCache streamTags = new(LabelNames.Stream, SampleStreams.All);
     private readonly TagCache modalityTags = new(LabelNames.Modality, Modalities.All);
@@ -32,92 +33,103 @@ public sealed class TrainingMetrics : IDisposable
         meter = new Meter(meterName);
         checkpoints = new CheckpointClock(timeProvider ?? TimeProvider.System);
         instruments = new WorkerInstruments(meter, checkpoints);
+        consistency = StepConsistency.For(meterName);
     }
 
     /// <summary>The meter's name, for <see cref="Collection.MetricsOptions.MeterNames"/>.</summary>
     public string MeterName => meter.Name;
 
     /// <summary>Records everything one step reports.</summary>
-    /// <exception cref="ArgumentException">A task id, stream or modality outside the fixed sets.</exception>
+    /// <remarks>
+    /// Every label is checked before anything is recorded, so a bad report records nothing. The figures reach a scrape
+    /// together or not at all (<see cref="StepConsistency"/>): while a scrape is collecting they are applied right after it.
+    /// </remarks>
+    /// <exception cref="ArgumentException">A task id, stream, modality or skip reason outside the fixed sets.</exception>
     public void RecordStep(StepReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
         ArgumentOutOfRangeException.ThrowIfNegative(report.Step);
-        // One step's figures reach a scrape together or not at all (StepConsistency).
-        lock (StepConsistency.Gate) Record(report);
-    }
+        // Resolved (and copied) now: a recording may run after this returns, and must not throw then.
+        var losses = Tagged(report.TaskLosses, taskTags, "task");
+        var weights = Tagged(report.TaskWeights, taskTags, "task");
+        var modalities = Tagged(report.ModalityWeights, modalityTags, "modality");
+        var samples = report.Samples is { } s
+            ? s.Where(p => p.Value > 0).Select(p => (p.Value, streamTags.Get(p.Key, "stream"))).ToArray()
+            : [];
+        var skipped = report.SkippedSamples is { } k
+            ? k.Select(p => (p.Value, streamTags.Get(p.Key.Stream, "stream"), reasonTags.Get(p.Key.Reason, "reason"))).ToArray()
+            : [];
+        var (step, duration, dataWait, allReduce) = (report.Step, report.Duration.TotalSeconds, report.DataWait.TotalSeconds, report.AllReduce.TotalSeconds);
+        var (gradNorm, learningRate, tokens) = (report.GradNorm, report.LearningRate, report.Tokens);
 
-    private void Record(StepReport report)
-    {
-        if (report.TaskLosses is { } losses)
+        consistency.Record(() =>
         {
-            foreach (var (task, loss) in losses) RecordTaskLoss(task, loss);
-        }
-        if (report.TaskWeights is { } weights)
-        {
-            foreach (var (task, weight) in weights) RecordTaskWeight(task, weight);
-        }
-        instruments.StepDuration.Record(report.Duration.TotalSeconds);
-        instruments.DataWait.Record(report.DataWait.TotalSeconds);
-        instruments.AllReduce.Record(report.AllReduce.TotalSeconds);
-        if (report.GradNorm is { } norm) instruments.GradNorm.Record(norm);
-        if (report.LearningRate is { } lr) instruments.LearningRate.Record(lr);
-        if (report.ModalityWeights is { } modalities)
-        {
-            foreach (var (modality, weight) in modalities) instruments.ModalityWeight.Record(weight, modalityTags.Get(modality, nameof(modality)));
-        }
-        if (report.Samples is { } samples)
-        {
-            foreach (var (stream, count) in samples) if (count > 0) AddSamples(stream, count);
-        }
-        if (report.SkippedSamples is { } skipped)
-        {
-            foreach (var ((stream, reason), count) in skipped)
-                instruments.SamplesSkipped.Add(count, streamTags.Get(stream, nameof(stream)), reasonTags.Get(reason, nameof(reason)));
-        }
-        if (report.Tokens > 0) AddTokens(report.Tokens);
-        // Last, so a scrape that sees the new step also sees that step's losses.
-        instruments.Step.Record(report.Step);
+            foreach (var (loss, tag) in losses) instruments.TaskLoss.Record(loss, tag);
+            foreach (var (weight, tag) in weights) instruments.TaskLossWeight.Record(weight, tag);
+            instruments.StepDuration.Record(duration);
+            instruments.DataWait.Record(dataWait);
+            instruments.AllReduce.Record(allReduce);
+            if (gradNorm is { } norm) instruments.GradNorm.Record(norm);
+            if (learningRate is { } lr) instruments.LearningRate.Record(lr);
+            foreach (var (weight, tag) in modalities) instruments.ModalityWeight.Record(weight, tag);
+            foreach (var (count, tag) in samples) instruments.Samples.Add(count, tag);
+            foreach (var (count, stream, reason) in skipped) instruments.SamplesSkipped.Add(count, stream, reason);
+            if (tokens > 0) instruments.Tokens.Add(tokens);
+            instruments.Step.Record(step);
+        });
     }
 
     /// <summary>Records one task's loss (NaN and infinities are recorded as they are: alerts look for them).</summary>
     /// <exception cref="ArgumentException"><paramref name="task"/> is not a known task id.</exception>
-    public void RecordTaskLoss(string task, double loss) =>
-        instruments.TaskLoss.Record(loss, taskTags.Get(task, nameof(task)));
+    public void RecordTaskLoss(string task, double loss)
+    {
+        var tag = taskTags.Get(task, nameof(task));
+        consistency.Record(() => instruments.TaskLoss.Record(loss, tag));
+    }
 
     /// <summary>Records the weight applied to one task's loss.</summary>
     /// <exception cref="ArgumentException"><paramref name="task"/> is not a known task id.</exception>
-    public void RecordTaskWeight(string task, double weight) =>
-        instruments.TaskLossWeight.Record(weight, taskTags.Get(task, nameof(task)));
+    public void RecordTaskWeight(string task, double weight)
+    {
+        var tag = taskTags.Get(task, nameof(task));
+        consistency.Record(() => instruments.TaskLossWeight.Record(weight, tag));
+    }
 
     /// <summary>Adds consumed samples of one stream.</summary>
     /// <exception cref="ArgumentException"><paramref name="stream"/> is not in <see cref="SampleStreams"/>.</exception>
     public void AddSamples(string stream, long count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        instruments.Samples.Add(count, streamTags.Get(stream, nameof(stream)));
+        var tag = streamTags.Get(stream, nameof(stream));
+        consistency.Record(() => instruments.Samples.Add(count, tag));
     }
 
     /// <summary>Adds consumed text tokens.</summary>
     public void AddTokens(long count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        instruments.Tokens.Add(count);
+        consistency.Record(() => instruments.Tokens.Add(count));
     }
 
     /// <summary>Counts a step skipped for a NaN or infinite loss or gradient.</summary>
-    public void RecordSkippedStep() => instruments.SkippedSteps.Add(1);
+    public void RecordSkippedStep() => consistency.Record(() => instruments.SkippedSteps.Add(1));
 
     /// <summary>Records this worker's save of its checkpoint share.</summary>
     public void RecordCheckpointSave(TimeSpan duration, long bytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
-        instruments.CheckpointSave.Record(duration.TotalSeconds);
-        instruments.CheckpointBytes.Add(bytes);
+        consistency.Record(() =>
+        {
+            instruments.CheckpointSave.Record(duration.TotalSeconds);
+            instruments.CheckpointBytes.Add(bytes);
+        });
     }
 
     /// <summary>Notes that the checkpoint of <paramref name="step"/> is committed (its age restarts at 0).</summary>
     public void RecordCheckpointCommitted(long step) => checkpoints.Commit(step);
+
+    private static (double Value, KeyValuePair<string, object?> Tag)[] Tagged(IReadOnlyDictionary<string, double>? values, TagCache tags, string paramName) =>
+        values is null ? [] : [.. values.Select(p => (p.Value, tags.Get(p.Key, paramName)))];
 
     public void Dispose() => meter.Dispose();
 }

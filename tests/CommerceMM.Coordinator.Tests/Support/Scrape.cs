@@ -8,10 +8,15 @@ internal sealed class Scrape(string text)
     public string Text { get; } = text;
 
     /// <summary>The sample's value, or null when the series is absent.</summary>
+    /// <remarks>The OpenTelemetry Prometheus exporter writes a series without labels as <c>name{} value</c>; both spellings match.</remarks>
     public double? Value(string series)
     {
-        string? line = Text.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
-        return line is null ? null : double.Parse(line[(series.Length + 1)..], CultureInfo.InvariantCulture);
+        foreach (string prefix in new[] { series + " ", series + "{} " })
+        {
+            string? line = Text.Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
+            if (line is not null) return double.Parse(line[prefix.Length..], CultureInfo.InvariantCulture);
+        }
+        return null;
     }
 
     public double Require(string series) =>

@@ -45,6 +45,48 @@ public sealed class MetricsPipelineTests
     }
 
     [Fact]
+    public void Scrape_AfterRecordingEverything_AddsNoOpenTelemetryNamesOrLabels()
+    {
+        using var recorders = new Recorders();
+        recorders.RecordEverything();
+
+        var text = recorders.Pipeline.Scrape();
+
+        // The exporter's defaults would add these: unit and _total suffixes, target_info, otel_scope_* labels.
+        Assert.DoesNotContain("target_info", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("otel_scope", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("_seconds_seconds", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("_total_total", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("_bytes_total_bytes", text, StringComparison.Ordinal);
+        Assert.All(Support.Exposition.Samples(text), s => Assert.StartsWith("cmm_", s.Name, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Scrape_RightAfterAnotherWithARecordingBetween_ShowsTheNewValue()
+    {
+        // The exporter caches a response for 300 ms by default; ours collects on every scrape.
+        using var recorders = new Recorders();
+        recorders.Training.RecordTaskLoss(TrainingTasks.Itc, 1);
+        var first = Support.Exposition.Samples(recorders.Pipeline.Scrape());
+
+        recorders.Training.RecordTaskLoss(TrainingTasks.Itc, 2);
+        var second = Support.Exposition.Samples(recorders.Pipeline.Scrape());
+
+        Assert.Equal(1, first.Single(s => s.Name == MetricNames.TaskLoss).Value);
+        Assert.Equal(2, second.Single(s => s.Name == MetricNames.TaskLoss).Value);
+    }
+
+    [Fact]
+    public void Create_NegativeScrapeCacheDuration_ThrowsNamingTheOption()
+    {
+        var options = new MetricsOptions { ScrapeCacheDuration = TimeSpan.FromSeconds(-1) };
+
+        var error = Assert.Throws<ArgumentException>(() => MetricsPipeline.Create(options));
+
+        Assert.Contains(nameof(MetricsOptions.ScrapeCacheDuration), error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Scrape_TaskLosses_HasASeriesPerTaskOfBothModelsWithTheRecordedValues()
     {
         using var recorders = new Recorders();
@@ -130,6 +172,6 @@ public sealed class MetricsPipelineTests
 
         counter.Add(3);
 
-        Assert.Contains("cmm_otlp_probe_total 3\n", pipeline.Scrape(), StringComparison.Ordinal);
+        Assert.Equal(3, Support.Exposition.Samples(pipeline.Scrape()).Single(s => s.Name == "cmm_otlp_probe_total").Value);
     }
 }

@@ -1,3 +1,4 @@
+using CommerceMM.Observability.Collection;
 using CommerceMM.Observability.Metrics;
 using CommerceMM.Observability.Tests.Support;
 using CommerceMM.Observability.Worker;
@@ -46,4 +47,62 @@ public sealed class StepConsistencyTests
         Assert.Empty(inconsistent);
         Assert.True(steps.Count > 3, $"only {steps.Count} distinct steps were scraped; the test did not race recording against scraping");
     }
+
+    [Fact]
+    public void RecordStep_WhileAScrapeIsInFlight_IsAppliedWhenItEnds()
+    {
+        using var recorders = new Recorders();
+        var gate = StepConsistency.For(recorders.Training.MeterName);
+        recorders.Training.RecordStep(Step(1));
+
+        gate.BeginScrape();
+        recorders.Training.RecordStep(Step(2));
+        var during = Support.Exposition.Samples(recorders.Pipeline.Scrape());
+        gate.EndScrape();
+        var after = Support.Exposition.Samples(recorders.Pipeline.Scrape());
+
+        Assert.Equal(1, during.Single(s => s.Name == MetricNames.Step).Value);
+        Assert.All(during.Where(s => s.Name == MetricNames.TaskLoss), s => Assert.Equal(1, s.Value));
+        Assert.Equal(2, after.Single(s => s.Name == MetricNames.Step).Value);
+        Assert.All(after.Where(s => s.Name == MetricNames.TaskLoss), s => Assert.Equal(2, s.Value));
+        Assert.Equal(0, gate.QueuedCount);
+    }
+
+    [Fact]
+    public async Task Record_QueueFullBehindAScrape_WaitsForTheScrapeThenAppliesInOrder()
+    {
+        var gate = StepConsistency.For($"test.gate.{Guid.NewGuid():N}");
+        var applied = new List<int>();
+        gate.BeginScrape();
+        for (var i = 0; i < StepConsistency.MaxQueued; i++)
+        {
+            var n = i;
+            gate.Record(() => applied.Add(n));
+        }
+
+        var overflow = Task.Run(() => gate.Record(() => applied.Add(StepConsistency.MaxQueued)));
+        // Not a timing assertion: the recorder must still be waiting whatever the delay, since the scrape has not ended.
+        await Task.Delay(200);
+        Assert.False(overflow.IsCompleted);
+        Assert.Empty(applied);
+        gate.EndScrape();
+        await overflow.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(Enumerable.Range(0, StepConsistency.MaxQueued + 1), applied);
+    }
+
+    [Fact]
+    public void EndScrape_WithoutBegin_Throws()
+    {
+        var gate = StepConsistency.For($"test.gate.{Guid.NewGuid():N}");
+
+        Assert.Throws<InvalidOperationException>(gate.EndScrape);
+    }
+
+    private static StepReport Step(long step) => new()
+    {
+        Step = step,
+        Duration = TimeSpan.FromMilliseconds(1),
+        TaskLosses = TrainingTasks.All.ToDictionary(t => t, _ => (double)step),
+    };
 }

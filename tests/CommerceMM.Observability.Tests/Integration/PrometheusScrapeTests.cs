@@ -1,5 +1,5 @@
 using System.Globalization;
-using CommerceMM.Observability.Exposition;
+using CommerceMM.Observability.Collection;
 using CommerceMM.Observability.Metrics;
 using CommerceMM.Observability.Tests.Support;
 
@@ -58,7 +58,30 @@ public sealed class PrometheusScrapeTests(ScrapedJobFixture job) : IClassFixture
         using var response = await http.GetAsync(job.Server.MetricsUri);
 
         response.EnsureSuccessStatusCode();
-        Assert.Equal(PrometheusTextWriter.ContentType, response.Content.Headers.ContentType?.ToString());
+        Assert.Equal(MetricsPipeline.ContentType, response.Content.Headers.ContentType?.ToString());
+        Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
         Assert.Contains("# TYPE cmm_task_loss gauge\n", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Get_Metrics_AskedAsPrometheusAsks_StillServesUncompressedTextFormat004()
+    {
+        // Prometheus 2.42's scrape headers: OpenMetrics first (which promtool cannot check), and gzip.
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, job.Server.MetricsUri);
+        request.Headers.TryAddWithoutValidation("Accept",
+            "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1");
+        request.Headers.TryAddWithoutValidation("Accept-Encoding", "gzip");
+        request.Headers.TryAddWithoutValidation("X-Prometheus-Scrape-Timeout-Seconds", "1");
+
+        using var response = await http.SendAsync(request);
+
+        response.EnsureSuccessStatusCode();
+        Assert.Equal(MetricsPipeline.ContentType, response.Content.Headers.ContentType?.ToString());
+        Assert.Empty(response.Content.Headers.ContentEncoding);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("# EOF", text, StringComparison.Ordinal);
+        var check = await Tool.RunAsync(Tool.Promtool, ["check", "metrics"], stdin: text);
+        Assert.True(check.ExitCode == 0, $"promtool check metrics failed ({check.ExitCode}):\n{check.Output}");
     }
 }
