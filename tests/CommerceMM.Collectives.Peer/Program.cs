@@ -45,7 +45,8 @@ var results = scenario switch
     "nccl-stub" => StubNccl(StubScenarios.Marshalling),
     "nccl-stub-hang" => StubNccl(StubScenarios.Hang),
     "nccl-create-fails" => StubScenarios.CreateFails(store, rank, world, new Device(extra[0])),
+    "gpu-check" => GpuScenarios.Check(store, new Device(extra[0])),
     _ => throw new ArgumentException($"unknown scenario '{scenario}'"),
 };
 SafeTensors.Write(outFile, results);
-return 0;
+return Environment.ExitCode;
