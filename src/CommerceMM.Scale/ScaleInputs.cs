@@ -1,5 +1,8 @@
+using CommerceMM.Model.NN;
 using CommerceMM.Scale.Config;
-using CommerceMM.Torch;
+using CommerceMM.Tensors;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Scale;
 
@@ -43,22 +46,40 @@ public sealed record ScaleInputs
     /// </summary>
     public ulong[]? SampleSeeds { get; init; }
 
-    public long Rows => Present.Size(0);
+    public long Rows => Present.size(0);
+
+    /// <summary>Where the batch lives (its presence tensor's device).</summary>
+    public Device Device => Present.device;
 
     /// <summary>The same rows picked by index (int64), e.g. a batch without one sample.</summary>
-    public ScaleInputs SelectRows(Tensor index) => new()
+    public ScaleInputs SelectRows(Tensor index)
     {
-        SampleSeeds = SampleSeeds is null ? null : index.ToArray<long>().Select(i => SampleSeeds[i]).ToArray(),
-        Present = Present.IndexSelect(0, index),
-        Images = Images?.IndexSelect(0, index),
-        TextIds = TextIds?.IndexSelect(0, index),
-        TextPadding = TextPadding?.IndexSelect(0, index),
-        TableIds = TableIds?.IndexSelect(0, index),
-        TablePadding = TablePadding?.IndexSelect(0, index),
-        TableEntities = TableEntities?.IndexSelect(0, index),
-        Video = Video?.IndexSelect(0, index),
-        Audio = Audio?.IndexSelect(0, index),
-        AudioPadding = AudioPadding?.IndexSelect(0, index),
+        var rows = index.to(Present.device);
+        return Map(t => t.index_select(0, rows)) with
+        {
+            SampleSeeds = SampleSeeds is null ? null : Scalars.ToArray<long>(index).Select(i => SampleSeeds[i]).ToArray(),
+        };
+    }
+
+    /// <summary>
+    /// The batch on <paramref name="device"/>: new tensor handles (aliases when already there), owned by the
+    /// caller's dispose scope like any other result.
+    /// </summary>
+    public ScaleInputs To(Device device) => Map(t => t.to(device));
+
+    private ScaleInputs Map(Func<Tensor, Tensor> f) => new()
+    {
+        SampleSeeds = SampleSeeds,
+        Present = f(Present),
+        Images = Images is null ? null : f(Images),
+        TextIds = TextIds is null ? null : f(TextIds),
+        TextPadding = TextPadding is null ? null : f(TextPadding),
+        TableIds = TableIds is null ? null : f(TableIds),
+        TablePadding = TablePadding is null ? null : f(TablePadding),
+        TableEntities = TableEntities is null ? null : f(TableEntities),
+        Video = Video is null ? null : f(Video),
+        Audio = Audio is null ? null : f(Audio),
+        AudioPadding = AudioPadding is null ? null : f(AudioPadding),
     };
 
     /// <summary>Presence as the model uses it: given and enabled. Throws for a row with no usable modality.</summary>
@@ -66,9 +87,9 @@ public sealed record ScaleInputs
     public bool[,] EffectivePresence(ScaleConfig config)
     {
         long b = Rows;
-        if (Present.Dim != 2 || Present.Size(1) != ScaleModalities.Count || Present.DType != DType.Bool)
-            throw new ArgumentException($"Present must be (batch, {ScaleModalities.Count}) bool; got {Tensor.FormatShape(Present.Shape)} {Present.DType}");
-        bool[] flat = Present.ToArray<bool>();
+        if (Present.dim() != 2 || Present.size(1) != ScaleModalities.Count || Present.dtype != ScalarType.Bool)
+            throw new ArgumentException($"Present must be (batch, {ScaleModalities.Count}) bool; got {TensorMemory.FormatShape(Present.shape)} {Present.dtype}");
+        bool[] flat = Scalars.ToArray<bool>(Present);
         var result = new bool[b, ScaleModalities.Count];
         foreach (var m in ScaleModalities.All)
         {

@@ -1,5 +1,7 @@
+using CommerceMM.Model.NN;
 using CommerceMM.Scale.Config;
-using CommerceMM.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Scale;
 
@@ -9,7 +11,8 @@ namespace CommerceMM.Scale;
 /// (p = model.mask_probability): text tokens (then 80% [MASK], 10% random, 10% kept), whole table
 /// entities (a key or a value: every token [MASK]), image patches, video frames, audio frames (hidden
 /// behind the encoder's mask embedding). Rows lacking a modality, and modalities whose masked task is
-/// disabled, get nothing masked. Owns its tensors.
+/// disabled, get nothing masked. Every number is drawn on the CPU (so a plan is the same on any device),
+/// and the plan's tensors are then put on the batch's device. Owns its tensors.
 /// </summary>
 public sealed class ScaleMaskPlan : IDisposable
 {
@@ -38,13 +41,14 @@ public sealed class ScaleMaskPlan : IDisposable
             throw new ArgumentException($"{seeds.Length} sample seeds for {inputs.Rows} rows");
         using var draws = new Draws(generator, inputs.SampleSeeds);
         var plan = new ScaleMaskPlan();
+        var device = inputs.Device;
         long b = inputs.Rows;
         bool Wanted(ScaleModality m) => config.Enabled(m) && weight(ScaleTaskIds.Masked(m)) != 0;
         // Draw in a fixed modality order so one modality's choices never shift another's.
         if (Wanted(ScaleModality.Text))
-            (plan.TextIds, plan.TextLabels) = MaskText(config, inputs.TextIds!, inputs.TextPadding!, Rows(presence, ScaleModality.Text), draws);
+            (plan.TextIds, plan.TextLabels) = MaskText(config, inputs.TextIds!, inputs.TextPadding!, Rows(presence, ScaleModality.Text), draws, device);
         if (Wanted(ScaleModality.Table))
-            (plan.TableIds, plan.TableLabels) = MaskTable(config, inputs.TableIds!, inputs.TablePadding!, inputs.TableEntities!, Rows(presence, ScaleModality.Table), draws);
+            (plan.TableIds, plan.TableLabels) = MaskTable(config, inputs.TableIds!, inputs.TablePadding!, inputs.TableEntities!, Rows(presence, ScaleModality.Table), draws, device);
         foreach (var m in new[] { ScaleModality.Image, ScaleModality.Video, ScaleModality.Audio })
         {
             if (!Wanted(m)) continue;
@@ -52,27 +56,37 @@ public sealed class ScaleMaskPlan : IDisposable
             {
                 ScaleModality.Image => config.Image.PatchCount,
                 ScaleModality.Video => config.Video.Frames,
-                _ => inputs.Audio!.Size(1),
+                _ => inputs.Audio!.size(1),
             };
             // A row draws for the longest audio the model takes, so its choices never depend on how long the batch's padding is.
             long drawn = m == ScaleModality.Audio ? config.Audio.MaxFrames : n;
-            bool[]? padding = m == ScaleModality.Audio ? inputs.AudioPadding!.ToArray<bool>() : null;
-            plan._featureMasks[m] = DisposeScope.Detach(MaskPositions(config, b, n, drawn, padding, Rows(presence, m), draws));
+            bool[]? padding = m == ScaleModality.Audio ? Scalars.ToArray<bool>(inputs.AudioPadding!) : null;
+            plan._featureMasks[m] = MaskPositions(config, b, n, drawn, padding, Rows(presence, m), draws, device);
         }
         return plan;
     }
 
     /// <summary>The plan for the rows picked by index, in that order (e.g. the batch without one sample).</summary>
-    public ScaleMaskPlan SelectRows(Tensor index)
+    public ScaleMaskPlan SelectRows(Tensor index) => Map(t => t.index_select(0, index.to(t.device)));
+
+    /// <summary>The same plan with its tensors on <paramref name="device"/> (copies the caller owns; aliases when already there).</summary>
+    public ScaleMaskPlan To(Device device) => Map(t => t.to(device));
+
+    private ScaleMaskPlan Map(Func<Tensor, Tensor> f)
     {
         var plan = new ScaleMaskPlan
         {
-            TextIds = Pick(TextIds), TextLabels = Pick(TextLabels), TableIds = Pick(TableIds), TableLabels = Pick(TableLabels),
+            TextIds = Apply(TextIds), TextLabels = Apply(TextLabels), TableIds = Apply(TableIds), TableLabels = Apply(TableLabels),
         };
-        foreach (var (m, mask) in _featureMasks) plan._featureMasks[m] = Pick(mask)!;
+        foreach (var (m, mask) in _featureMasks) plan._featureMasks[m] = Apply(mask)!;
         return plan;
 
-        Tensor? Pick(Tensor? t) => t is null ? null : DisposeScope.Detach(t.IndexSelect(0, index));
+        Tensor? Apply(Tensor? t)
+        {
+            if (t is null) return null;
+            using var scope = NewDisposeScope();
+            return f(t).DetachFromDisposeScope();
+        }
     }
 
     public void Dispose()
@@ -94,11 +108,11 @@ public sealed class ScaleMaskPlan : IDisposable
     private static IEnumerable<int> Lowest(float[] scores, long offset, IReadOnlyList<int> eligible, int k) =>
         eligible.OrderBy(i => scores[offset + i]).ThenBy(i => i).Take(k);
 
-    private static (Tensor Ids, Tensor Labels) MaskText(ScaleConfig c, Tensor ids, Tensor padding, bool[] rows, Draws draws)
+    private static (Tensor Ids, Tensor Labels) MaskText(ScaleConfig c, Tensor ids, Tensor padding, bool[] rows, Draws draws, Device device)
     {
-        long b = ids.Size(0), l = ids.Size(1);
-        long[] source = ids.ToArray<long>();
-        bool[] pad = padding.ToArray<bool>();
+        long b = ids.size(0), l = ids.size(1);
+        long[] source = Scalars.ToArray<long>(ids);
+        bool[] pad = Scalars.ToArray<bool>(padding);
         float[] scores = draws.Uniform(b, l, l), actions = draws.Uniform(b, l, l);
         long[] random = draws.Integers(c.Text.VocabSize, b, l);
         long[] corrupted = (long[])source.Clone();
@@ -117,14 +131,14 @@ public sealed class ScaleMaskPlan : IDisposable
                 corrupted[o + i] = u < 1 - 2 * c.MaskRandomShare ? c.Text.MaskId : u < 1 - c.MaskRandomShare ? random[o + i] : source[o + i];
             }
         }
-        return (DisposeScope.Detach(Torch.Torch.FromArray(corrupted, b, l)), DisposeScope.Detach(Torch.Torch.FromArray(labels, b, l)));
+        return (Owned(corrupted, [b, l], device), Owned(labels, [b, l], device));
     }
 
-    private static (Tensor Ids, Tensor Labels) MaskTable(ScaleConfig c, Tensor ids, Tensor padding, Tensor entities, bool[] rows, Draws draws)
+    private static (Tensor Ids, Tensor Labels) MaskTable(ScaleConfig c, Tensor ids, Tensor padding, Tensor entities, bool[] rows, Draws draws, Device device)
     {
-        long b = ids.Size(0), l = ids.Size(1);
-        long[] source = ids.ToArray<long>(), entity = entities.ToArray<long>();
-        bool[] pad = padding.ToArray<bool>();
+        long b = ids.size(0), l = ids.size(1);
+        long[] source = Scalars.ToArray<long>(ids), entity = Scalars.ToArray<long>(entities);
+        bool[] pad = Scalars.ToArray<bool>(padding);
         float[] scores = draws.Uniform(b, l, l);
         long[] corrupted = (long[])source.Clone();
         var labels = Enumerable.Repeat(Ignore, source.Length).ToArray();
@@ -142,10 +156,10 @@ public sealed class ScaleMaskPlan : IDisposable
                 corrupted[o + i] = c.Text.MaskId;
             }
         }
-        return (DisposeScope.Detach(Torch.Torch.FromArray(corrupted, b, l)), DisposeScope.Detach(Torch.Torch.FromArray(labels, b, l)));
+        return (Owned(corrupted, [b, l], device), Owned(labels, [b, l], device));
     }
 
-    private static Tensor MaskPositions(ScaleConfig c, long b, long n, long drawn, bool[]? padding, bool[] rows, Draws draws)
+    private static Tensor MaskPositions(ScaleConfig c, long b, long n, long drawn, bool[]? padding, bool[] rows, Draws draws, Device device)
     {
         float[] scores = draws.Uniform(b, n, drawn);
         var mask = new bool[b * n];
@@ -156,8 +170,13 @@ public sealed class ScaleMaskPlan : IDisposable
             var eligible = Enumerable.Range(0, (int)n).Where(i => padding is null || !padding[o + i]).ToList();
             foreach (int i in Lowest(scores, o, eligible, Count(c.MaskProbability, eligible.Count))) mask[o + i] = true;
         }
-        return Torch.Torch.FromArray(mask, b, n);
+        return Owned(mask, [b, n], device);
     }
+
+    /// <summary>A plan tensor on the batch's device, outside any dispose scope (the plan owns it).</summary>
+    private static Tensor Owned(long[] values, long[] shape, Device device) => tensor(values, shape, device: device).DetachFromDisposeScope();
+
+    private static Tensor Owned(bool[] values, long[] shape, Device device) => tensor(values, shape, device: device).DetachFromDisposeScope();
 
     /// <summary>
     /// Where a plan's random numbers come from: one generator for the whole batch, or one per row seeded
@@ -177,11 +196,11 @@ public sealed class ScaleMaskPlan : IDisposable
 
         /// <summary>(b, n) uniform [0, 1) floats, row-major.</summary>
         public float[] Uniform(long b, long n, long drawn) =>
-            Draw(b, n, drawn, (shape, g) => Torch.Torch.Rand(shape, g), t => t.ToArray<float>());
+            Draw(b, n, drawn, (shape, g) => rand(shape, device: CPU, generator: g), Scalars.ToArray<float>);
 
         /// <summary>(b, n) integers in [0, high), row-major.</summary>
         public long[] Integers(long high, long b, long n) =>
-            Draw(b, n, n, (shape, g) => Torch.Torch.RandInt(0, high, shape, g), t => t.ToArray<long>());
+            Draw(b, n, n, (shape, g) => randint(0, high, shape, device: CPU, generator: g), Scalars.ToArray<long>);
 
         private T[] Draw<T>(long b, long n, long drawn, Func<long[], Generator, Tensor> sample, Func<Tensor, T[]> read)
         {

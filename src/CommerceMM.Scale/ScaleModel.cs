@@ -1,8 +1,11 @@
 using CommerceMM.Model.Encoders;
+using CommerceMM.Model.NN;
 using CommerceMM.Scale.Config;
 using CommerceMM.Scale.Encoders;
-using CommerceMM.Torch;
-using CommerceMM.Torch.NN;
+using CommerceMM.Tensors;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Scale;
 
@@ -12,36 +15,52 @@ namespace CommerceMM.Scale;
 /// that encoder's [CLS]), the text/table vocabulary heads and the image/video/audio regression heads.
 /// Every part is built whether or not its modality is enabled, so state dicts have one shape.
 /// </summary>
-public sealed class ScaleModel : Module
+/// <remarks>
+/// The weights are drawn on the CPU from the seed, then moved to the job's device, so a model starts
+/// identically on any device. Parameters stay fp32 (the master weights) in every precision.
+/// </remarks>
+public sealed class ScaleModel : ExplicitModule
 {
-    public ScaleModel(ScaleConfig config, ulong seed)
+    /// <param name="settings">device and precision (job.device, model.precision); CPU fp32 when null</param>
+    public ScaleModel(ScaleConfig config, ulong seed, DeviceSettings? settings = null) : base(nameof(ScaleModel))
     {
         Config = config.Validate();
+        Settings = settings ?? DeviceSettings.Cpu;
         var c = config;
         using var g = new Generator(seed);
         DropoutGenerator = new Generator(seed ^ 0x5DEECE66DUL);
         var d = DropoutGenerator;
-        Words = RegisterModule("word_embedding", new Embedding(c.Text.VocabSize, c.Dim, std: 0.02, generator: g));
-        Image = RegisterModule("image", new FeatureEncoder(c.Image.PatchPixels, c.Image.PatchCount, c.Image.Layers, c.Dim, c.Heads, c.FfnDim, c.Dropout, g, d));
-        Text = RegisterModule("text", new TokenEncoder(Words, c.Text.MaxLength, c.Text.Layers, c.Dim, c.Heads, c.FfnDim, c.Dropout, g, d));
-        Table = RegisterModule("table", new TokenEncoder(Words, c.Table.MaxLength, c.Table.Layers, c.Dim, c.Heads, c.FfnDim, c.Dropout, g, d));
-        Video = RegisterModule("video", new FeatureEncoder(c.Video.FrameFeatures, c.Video.Frames, c.Video.Layers, c.Dim, c.Heads, c.FfnDim, c.Dropout, g, d));
-        Audio = RegisterModule("audio", new FeatureEncoder(c.Audio.Mels, c.Audio.MaxFrames, c.Audio.Layers, c.Dim, c.Heads, c.FfnDim, c.Dropout, g, d));
-        Fusion = RegisterModule("fusion", new ScaleFusionEncoder(c, g, d));
-        Projections = RegisterModule("projections", new ModuleList<Linear>(ScaleModalities.All.Select(_ => new Linear(c.Dim, c.EmbedDim, generator: g))));
-        TextHead = RegisterModule("text_head", new MlmHead(Words, c.Dim, g));
-        TableHead = RegisterModule("table_head", new MlmHead(Words, c.Dim, g));
-        ImageHead = RegisterModule("image_head", new Linear(c.Dim, c.Image.PatchPixels, generator: g));
-        VideoHead = RegisterModule("video_head", new Linear(c.Dim, c.Video.FrameFeatures, generator: g));
-        AudioHead = RegisterModule("audio_head", new Linear(c.Dim, c.Audio.Mels, generator: g));
+        Words = AddModule("word_embedding", Layers.Embedding(c.Text.VocabSize, c.Dim, std: 0.02, generator: g));
+        Image = AddModule("image", new FeatureEncoder(c.Image.PatchPixels, c.Image.PatchCount, c.Image.Layers, c.Dim, c.Heads, c.FfnDim, c.Dropout, g, d));
+        Text = AddModule("text", new TokenEncoder(Words, c.Text.MaxLength, c.Text.Layers, c.Dim, c.Heads, c.FfnDim, c.Dropout, g, d));
+        Table = AddModule("table", new TokenEncoder(Words, c.Table.MaxLength, c.Table.Layers, c.Dim, c.Heads, c.FfnDim, c.Dropout, g, d));
+        Video = AddModule("video", new FeatureEncoder(c.Video.FrameFeatures, c.Video.Frames, c.Video.Layers, c.Dim, c.Heads, c.FfnDim, c.Dropout, g, d));
+        Audio = AddModule("audio", new FeatureEncoder(c.Audio.Mels, c.Audio.MaxFrames, c.Audio.Layers, c.Dim, c.Heads, c.FfnDim, c.Dropout, g, d));
+        Fusion = AddModule("fusion", new ScaleFusionEncoder(c, g, d));
+        Projections = AddModule("projections", new ModuleList<Linear>(ScaleModalities.All.Select(_ => Layers.Linear(c.Dim, c.EmbedDim, g)).ToArray()));
+        TextHead = AddModule("text_head", new MlmHead(Words, c.Dim, g));
+        TableHead = AddModule("table_head", new MlmHead(Words, c.Dim, g));
+        ImageHead = AddModule("image_head", Layers.Linear(c.Dim, c.Image.PatchPixels, g));
+        VideoHead = AddModule("video_head", Layers.Linear(c.Dim, c.Video.FrameFeatures, g));
+        AudioHead = AddModule("audio_head", Layers.Linear(c.Dim, c.Audio.Mels, g));
+        if (Settings.Device.type != DeviceType.CPU) this.to(Settings.Device);
     }
 
     public ScaleConfig Config { get; }
 
+    /// <summary>Where the weights live and which precision the forward passes compute in.</summary>
+    public DeviceSettings Settings { get; }
+
+    /// <summary>Where the parameters live: every tensor of a step is made there.</summary>
+    public Device Device => Settings.Device;
+
+    /// <summary>Enters this model's precision on the calling thread for one forward pass.</summary>
+    public MixedPrecision.Region ComputeRegion() => MixedPrecision.Enter(Settings.Precision);
+
     /// <summary>Draws every dropout mask for the model's lifetime; its state belongs in checkpoints.</summary>
     public Generator DropoutGenerator { get; }
     /// <summary>The word embedding shared by text, table and both vocabulary heads.</summary>
-    public Embedding Words { get; }
+    public EmbeddingTable Words { get; }
     public FeatureEncoder Image { get; }
     public TokenEncoder Text { get; }
     public TokenEncoder Table { get; }
@@ -56,7 +75,11 @@ public sealed class ScaleModel : Module
     public Linear VideoHead { get; }
     public Linear AudioHead { get; }
 
-    protected override void DisposeOwned() => DropoutGenerator.Dispose();
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) DropoutGenerator.Dispose();
+        base.Dispose(disposing);
+    }
 
     /// <summary>
     /// The regression input of a feature modality: image patches (B, N, C·p·p), pooled video frames
@@ -65,18 +88,18 @@ public sealed class ScaleModel : Module
     /// </summary>
     public (Tensor Features, Tensor? Padding) Features(ScaleModality m, ScaleInputs inputs)
     {
-        using var scope = DisposeScope.Open();
+        using var scope = NewDisposeScope();
         switch (m)
         {
             case ScaleModality.Image:
-                return (scope.MoveToOuter(Patchify(inputs.Images!)), null);
+                return (Patchify(inputs.Images!).MoveToOuterDisposeScope(), null);
             case ScaleModality.Video:
-                return (scope.MoveToOuter(PoolFrames(inputs.Video!)), null);
+                return (PoolFrames(inputs.Video!).MoveToOuterDisposeScope(), null);
             case ScaleModality.Audio:
                 var audio = inputs.Audio!;
-                if (audio.Dim != 3 || audio.Size(2) != Config.Audio.Mels || audio.Size(1) < 1 || audio.Size(1) > Config.Audio.MaxFrames)
-                    throw new ArgumentException($"audio must be (batch, 1..{Config.Audio.MaxFrames} frames (model.audio.max_frames), {Config.Audio.Mels} mels); got {Tensor.FormatShape(audio.Shape)}");
-                return (scope.MoveToOuter(audio.Reshape(audio.Shape)), inputs.AudioPadding);
+                if (audio.dim() != 3 || audio.size(2) != Config.Audio.Mels || audio.size(1) < 1 || audio.size(1) > Config.Audio.MaxFrames)
+                    throw new ArgumentException($"audio must be (batch, 1..{Config.Audio.MaxFrames} frames (model.audio.max_frames), {Config.Audio.Mels} mels); got {TensorMemory.FormatShape(audio.shape)}");
+                return (audio.alias().MoveToOuterDisposeScope(), inputs.AudioPadding);
             default:
                 throw new ArgumentOutOfRangeException(nameof(m), m, "text and table are token modalities");
         }
@@ -86,43 +109,45 @@ public sealed class ScaleModel : Module
     private Tensor Patchify(Tensor images)
     {
         var c = Config.Image;
-        long[] s = images.Shape;
+        long[] s = images.shape;
         if (s.Length != 4 || s[1] != c.Channels || s[2] != c.Size || s[3] != c.Size)
-            throw new ArgumentException($"images must be (batch, {c.Channels}, {c.Size}, {c.Size}); got {Tensor.FormatShape(s)}");
+            throw new ArgumentException($"images must be (batch, {c.Channels}, {c.Size}, {c.Size}); got {TensorMemory.FormatShape(s)}");
         long side = c.Size / c.Patch;
-        return images.View(s[0], c.Channels, side, c.Patch, side, c.Patch)   // (B, C, H/p, p, W/p, p)
-            .Permute(0, 2, 4, 1, 3, 5)                                       // (B, H/p, W/p, C, p, p)
-            .Reshape(s[0], side * side, c.PatchPixels);                      // (B, N, C·p·p)
+        return images.view(s[0], c.Channels, side, c.Patch, side, c.Patch)   // (B, C, H/p, p, W/p, p)
+            .permute(0, 2, 4, 1, 3, 5)                                       // (B, H/p, W/p, C, p, p)
+            .reshape(s[0], side * side, c.PatchPixels);                      // (B, N, C·p·p)
     }
 
     /// <summary>(B, F, C, H, W) → (B, F, C·(H/pool)·(W/pool)): each frame average-pooled into one feature vector.</summary>
     private Tensor PoolFrames(Tensor video)
     {
         var c = Config.Video;
-        long[] s = video.Shape;
+        long[] s = video.shape;
         if (s.Length != 5 || s[1] != c.Frames || s[2] != c.Channels || s[3] != c.Size || s[4] != c.Size)
-            throw new ArgumentException($"video must be (batch, {c.Frames} frames (model.video.frames), {c.Channels}, {c.Size}, {c.Size}); got {Tensor.FormatShape(s)}");
+            throw new ArgumentException($"video must be (batch, {c.Frames} frames (model.video.frames), {c.Channels}, {c.Size}, {c.Size}); got {TensorMemory.FormatShape(s)}");
         long side = c.Size / c.Pool;
-        return video.View(s[0], c.Frames, c.Channels, side, c.Pool, side, c.Pool)  // (B, F, C, H/q, q, W/q, q)
-            .Mean([4, 6])                                                          // (B, F, C, H/q, W/q)
-            .Reshape(s[0], c.Frames, c.FrameFeatures);                             // (B, F, features)
+        return video.view(s[0], c.Frames, c.Channels, side, c.Pool, side, c.Pool)  // (B, F, C, H/q, q, W/q, q)
+            .mean([4, 6])                                                          // (B, F, C, H/q, W/q)
+            .reshape(s[0], c.Frames, c.FrameFeatures);                             // (B, F, features)
     }
 
     /// <summary>The pooled, L2-normalised embedding (B, E) of an encoder output's [CLS].</summary>
     public Tensor Pool(ScaleModality m, Tensor tokens)
     {
-        using var scope = DisposeScope.Open();
-        return scope.MoveToOuter(Projections[(int)m].Forward(tokens.Select(1, 0)).Normalize(-1));
+        using var scope = NewDisposeScope();
+        var projected = MixedPrecision.Float(MixedPrecision.Linear(Projections[(int)m], tokens.select(1, 0)));
+        return nn.functional.normalize(projected, dim: -1).MoveToOuterDisposeScope();
     }
 
     /// <summary>
     /// Every enabled modality through its encoder (with the plan's masked inputs when given), then the
-    /// fusion over all of them with missing modalities blocked.
+    /// fusion over all of them with missing modalities blocked. The inputs, presence and plan are on <see cref="Device"/>.
     /// </summary>
     /// <param name="present">(B, 5) bool: effective presence (given and enabled)</param>
     public ScaleEncoding Encode(ScaleInputs inputs, Tensor present, ScaleMaskPlan? plan)
     {
-        using var scope = DisposeScope.Open();
+        using var region = ComputeRegion();
+        using var scope = NewDisposeScope();
         var parts = new List<EncodedModality>();
         foreach (var m in Config.Modalities.OrderBy(x => x))
         {
@@ -147,7 +172,7 @@ public sealed class ScaleModel : Module
         }
         var fused = Fusion.Forward(parts.Select(p => (p.Modality, p.Tokens, p.Padding)).ToList(), present);
         var result = new ScaleEncoding(parts.Select((p, i) => p with { Fused = fused[i] }).ToList());
-        foreach (var t in result.Tensors()) scope.MoveToOuter(t);
+        foreach (var t in result.Tensors()) t.MoveToOuterDisposeScope();
         return result;
     }
 }

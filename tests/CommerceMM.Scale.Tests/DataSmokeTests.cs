@@ -5,7 +5,6 @@ using CommerceMM.Model.Tasks;
 using CommerceMM.Model.Training;
 using CommerceMM.Scale.Config;
 using CommerceMM.Scale.Training;
-using CommerceMM.Torch.Optim;
 
 namespace CommerceMM.Scale.Tests;
 

@@ -1,5 +1,7 @@
+using CommerceMM.Model.NN;
 using CommerceMM.Scale.Losses;
-using CommerceMM.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Scale.Tests;
 
@@ -9,11 +11,11 @@ public class LossTests
     public void HarmonizedWeights_ThreeOfFiveModalities_MatchHandComputation()
     {
         // image (1, 0), text (0.6, 0.8), table (0, 1); video and audio missing (their data must not matter).
-        using var scope = DisposeScope.Open();
+        using var scope = NewDisposeScope();
         double[][] e = [[1, 0], [0.6, 0.8], [0, 1]];
-        var pooled = Torch.Torch.FromArray(new float[] { 1, 0, 0.6f, 0.8f, 0, 1, 5, -3, 2, 9 }, 1, 5, 2);
-        var present = Torch.Torch.FromArray(new[] { true, true, true, false, false }, 1, 5);
-        double[] w = HarmonizedWeights.Compute(pooled, present).To(DType.Float64).ToArray<double>();
+        var pooled = tensor(new float[] { 1, 0, 0.6f, 0.8f, 0, 1, 5, -3, 2, 9 }, [1, 5, 2], device: CPU);
+        var present = tensor(new[] { true, true, true, false, false }, [1, 5], device: CPU);
+        double[] w = Scalars.ToArray<double>(HarmonizedWeights.Compute(pooled, present).to(ScalarType.Float64));
 
         for (int i = 0; i < 3; i++)
         {
@@ -31,13 +33,12 @@ public class LossTests
     [Fact]
     public void HarmonizedWeights_Backward_GradientReachesEmbeddings()
     {
-        using var scope = DisposeScope.Open();
-        var pooled = Torch.Torch.FromArray(new float[] { 1, 0, 0.6f, 0.8f, 0, 1, 0.8f, 0.6f, -1, 0 }, 1, 5, 2);
-        pooled.RequiresGrad = true;
-        var present = Torch.Torch.Ones([1, 5], DType.Bool);
+        using var scope = NewDisposeScope();
+        var pooled = tensor(new float[] { 1, 0, 0.6f, 0.8f, 0, 1, 0.8f, 0.6f, -1, 0 }, [1, 5, 2], device: CPU).requires_grad_();
+        var present = ones([1, 5], ScalarType.Bool, device: CPU);
         var w = HarmonizedWeights.Compute(pooled, present);
-        var grad = Autograd.Grad([w.Select(1, 0).Select(1, 1)], [pooled])[0]!;
-        double[] g = grad.ToArray<float>().Select(x => (double)x).ToArray();
+        var grad = autograd.grad([w.select(1, 0).select(1, 1)], [pooled])[0];
+        double[] g = Scalars.ToArray<float>(grad).Select(x => (double)x).ToArray();
         Assert.All(g, x => Assert.True(double.IsFinite(x)));
         Assert.True(g.Max(Math.Abs) > 1e-3, "W[image, text] must depend on the embeddings");
     }
@@ -46,10 +47,10 @@ public class LossTests
     public void Contrastive_OrthonormalEmbeddingsWithWeights_MatchesClosedForm()
     {
         // q = k = I₃, τ = 0.5: row i's logits are w_i·(2, 0, 0) up to order.
-        using var scope = DisposeScope.Open();
-        var eye = Torch.Torch.FromArray(new float[] { 1, 0, 0, 0, 1, 0, 0, 0, 1 }, 3, 3);
-        var weights = Torch.Torch.FromArray(new float[] { 1, 0.5f, 0 });
-        double loss = ScaleContrastive.Sum(eye, eye, Torch.Torch.Arange(3), weights, 0.5).Item();
+        using var scope = NewDisposeScope();
+        var eye = tensor(new float[] { 1, 0, 0, 0, 1, 0, 0, 0, 1 }, [3, 3], device: CPU);
+        var weights = tensor(new float[] { 1, 0.5f, 0 }, device: CPU);
+        double loss = Scalars.ToDouble(ScaleContrastive.Sum(eye, eye, arange(3, device: CPU), weights, 0.5));
         double expected = new[] { 1.0, 0.5, 0 }.Sum(w => -Math.Log(Math.Exp(2 * w) / (Math.Exp(2 * w) + 2)));
         Assert.Equal(expected, loss, 5);
     }

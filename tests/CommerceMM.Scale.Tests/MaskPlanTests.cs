@@ -1,5 +1,7 @@
+using CommerceMM.Model.NN;
 using CommerceMM.Scale.Config;
-using CommerceMM.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Scale.Tests;
 
@@ -14,8 +16,8 @@ public class MaskPlanTests
         using var g = new Generator(5);
         var presence = batch.Inputs.EffectivePresence(Config);
         using var plan = ScaleMaskPlan.Create(Config, batch.Inputs, presence, g, Config.Weight);
-        long[] entities = batch.Inputs.TableEntities!.ToArray<long>();
-        long[] labels = plan.TableLabels!.ToArray<long>(), ids = plan.TableIds!.ToArray<long>();
+        long[] entities = Scalars.ToArray<long>(batch.Inputs.TableEntities!);
+        long[] labels = Scalars.ToArray<long>(plan.TableLabels!), ids = Scalars.ToArray<long>(plan.TableIds!);
         int l = Config.Table.MaxLength;
         for (int r = 0; r < 6; r++)
         {
@@ -43,12 +45,12 @@ public class MaskPlanTests
         var presence = batch.Inputs.EffectivePresence(Config);
         using var plan = ScaleMaskPlan.Create(Config, batch.Inputs, presence, g, t => t == ScaleTaskIds.Masked(ScaleModality.Video) ? 0 : 1);
         Assert.Null(plan.FeatureMask(ScaleModality.Video));
-        bool[] audio = plan.FeatureMask(ScaleModality.Audio)!.ToArray<bool>();
-        bool[] padding = batch.Inputs.AudioPadding!.ToArray<bool>();
+        bool[] audio = Scalars.ToArray<bool>(plan.FeatureMask(ScaleModality.Audio)!);
+        bool[] padding = Scalars.ToArray<bool>(batch.Inputs.AudioPadding!);
         int t = Config.Audio.MaxFrames;
         Assert.DoesNotContain(true, audio.Skip(t).Take(t));                     // row 1 has no audio
         for (int i = 0; i < audio.Length; i++) Assert.False(audio[i] && padding[i], "padding frames are never masked");
-        long[] labels = plan.TextLabels!.ToArray<long>();
+        long[] labels = Scalars.ToArray<long>(plan.TextLabels!);
         int l = Config.Text.MaxLength;
         Assert.All(labels.Skip(2 * l).Take(l), x => Assert.Equal(ScaleMaskPlan.Ignore, x)); // row 2 has no text
     }
@@ -60,7 +62,7 @@ public class MaskPlanTests
         using var batch = new TestInputs(config, rows: 400, seed: 4);
         using var g = new Generator(6);
         using var plan = ScaleMaskPlan.Create(config, batch.Inputs, batch.Inputs.EffectivePresence(config), g, config.Weight);
-        long[] source = batch.Inputs.TextIds!.ToArray<long>(), ids = plan.TextIds!.ToArray<long>(), labels = plan.TextLabels!.ToArray<long>();
+        long[] source = Scalars.ToArray<long>(batch.Inputs.TextIds!), ids = Scalars.ToArray<long>(plan.TextIds!), labels = Scalars.ToArray<long>(plan.TextLabels!);
         int selected = 0, masked = 0, kept = 0;
         for (int i = 0; i < labels.Length; i++)
         {

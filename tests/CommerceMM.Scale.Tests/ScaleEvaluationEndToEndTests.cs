@@ -3,13 +3,14 @@ using CommerceMM.Data.Fashion;
 using CommerceMM.Data.Format;
 using CommerceMM.Data.Scale;
 using CommerceMM.Model.Evaluation;
+using CommerceMM.Model.NN;
 using CommerceMM.Model.Training;
 using CommerceMM.Scale.Config;
 using CommerceMM.Scale.Evaluation;
 using CommerceMM.Scale.Losses;
-using CommerceMM.Torch;
-using CommerceMM.Torch.Optim;
+using TorchSharp;
 using Xunit.Abstractions;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Scale.Tests;
 
@@ -85,15 +86,15 @@ public class ScaleEvaluationEndToEndTests(ITestOutputHelper output)
         var batches = Enumerable.Range(0, TrainProducts / BatchSize).Select(i => reader.Read(i * BatchSize, BatchSize)).ToList();
         try
         {
-            using var optimizer = new AdamW(model.NamedParameters(), new AdamWOptions { WeightDecay = 0 });
+            using var optimizer = new AdamWOptimizer(model.NamedParameters(), new AdamWOptions { WeightDecay = 0 });
             using var generator = new Generator(42);
             for (int step = 0; step < Steps; step++)
             {
                 var inputs = ScaleData.Inputs(batches[step % batches.Count]);
                 using var plan = ScaleMaskPlan.Create(config, inputs, inputs.EffectivePresence(config), generator, config.Weight);
-                using var pass = ScalePass.Run(model, inputs, plan, Collectives.Single, config.Weight);
+                using var pass = ScalePass.Run(model, inputs, plan, ModelCollectives.Single, config.Weight);
                 optimizer.ZeroGrad();
-                pass.Total!.Backward();
+                pass.Total!.backward();
                 optimizer.Step(3e-3);
             }
         }

@@ -1,7 +1,7 @@
 using CommerceMM.Model.Evaluation;
 using CommerceMM.Scale.Config;
+using CommerceMM.Model.NN;
 using CommerceMM.Scale.Evaluation;
-using CommerceMM.Torch;
 
 namespace CommerceMM.Scale.Tests;
 
@@ -26,7 +26,7 @@ public class ScaleEvaluatorTests
     {
         using var e = ModalityEmbeddings.FromInputs(model, batch.Inputs, Categories);
         using var p = e.Combine(modalities);
-        return p.Vectors.ToArray<float>();
+        return Scalars.ToArray<float>(p.Vectors);
     }
 
     [Fact]
@@ -66,7 +66,7 @@ public class ScaleEvaluatorTests
         using var both = e.Combine([ScaleModality.Image, ScaleModality.Text]);
         // row 1 lacks image, row 2 lacks text: each is its one remaining modality's (unit) embedding
         Assert.Equal([0, 1, 2, 3, 4, 5], both.Rows);
-        float[] pooled = e.Pooled.ToArray<float>(), v = both.Vectors.ToArray<float>();
+        float[] pooled = Scalars.ToArray<float>(e.Pooled), v = Scalars.ToArray<float>(both.Vectors);
         int d = Config.EmbedDim;
         float[] Pooled(int row, ScaleModality m) => pooled.AsSpan((row * ScaleModalities.Count + (int)m) * d, d).ToArray();
         float[] Row(int row) => v.AsSpan(row * d, d).ToArray();
@@ -89,7 +89,7 @@ public class ScaleEvaluatorTests
         using var image = e.Combine([ScaleModality.Image]);
         Assert.Equal([0, 2, 3, 4], image.Rows);   // row 1 lacks image too
         Assert.Equal([0, 0, 1, 2], image.Categories);
-        Assert.True(image.Vectors.ToArray<float>().All(float.IsFinite));
+        Assert.True(Scalars.ToArray<float>(image.Vectors).All(float.IsFinite));
     }
 
     [Fact]

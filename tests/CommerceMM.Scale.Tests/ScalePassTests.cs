@@ -2,8 +2,10 @@ using CommerceMM.Model.Config;
 using CommerceMM.Model.Tasks;
 using CommerceMM.Model.Training;
 using CommerceMM.Scale.Config;
+using CommerceMM.Model.NN;
 using CommerceMM.Scale.Losses;
-using CommerceMM.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Scale.Tests;
 
@@ -16,22 +18,22 @@ public class ScalePassTests
         using var g = new Generator(planSeed);
         var owned = plan is null;
         plan ??= ScaleMaskPlan.Create(model.Config, inputs, inputs.EffectivePresence(model.Config), g, model.Config.Weight);
-        try { return ScalePass.Run(model, inputs, plan, Collectives.Single, model.Config.Weight); }
+        try { return ScalePass.Run(model, inputs, plan, ModelCollectives.Single, model.Config.Weight); }
         finally { if (owned) plan.Dispose(); }
     }
 
     private static Dictionary<string, double[]> Gradients(ScaleModel model, ScaleOutput output)
     {
-        model.ZeroGrad();
-        output.Total!.Backward();
+        model.zero_grad();
+        output.Total!.backward();
         var result = new Dictionary<string, double[]>();
         foreach (var (name, p) in model.NamedParameters())
         {
-            using var grad = p.Grad;
-            using var g64 = grad?.To(DType.Float64);
-            result[name] = g64?.ToArray<double>() ?? new double[p.NumEl];
+            using var grad = p.grad;
+            using var g64 = grad?.to(ScalarType.Float64);
+            result[name] = g64 is null ? new double[p.numel()] : Scalars.ToArray<double>(g64);
         }
-        model.ZeroGrad();
+        model.zero_grad();
         return result;
     }
 
@@ -57,7 +59,7 @@ public class ScalePassTests
         Assert.All(output.Results, r => Assert.True(r.Status == TaskOutcome.Ok && double.IsFinite(r.Loss) && r.Loss > 0, $"{r.Task}: {r.Status} {r.Loss}"));
         Assert.Equal(5, output.Weights.Count);
         Assert.All(output.Weights, w => Assert.True(w.Status == TaskOutcome.Ok && w.Mean > 0 && w.Mean <= 1, $"{w.Modality}: {w.Mean}"));
-        Assert.True(double.IsFinite(output.Total!.Item()));
+        Assert.True(double.IsFinite(Scalars.ToDouble(output.Total!)));
     }
 
     [Fact]
@@ -75,7 +77,7 @@ public class ScalePassTests
             Assert.Equal(ra.Status, rb.Status);
             Assert.Equal(ra.Loss, rb.Loss, 5);
         }
-        double[] wa = outA.WeightMatrix!.ToArray<float>().Select(x => (double)x).ToArray(), wb = outB.WeightMatrix!.ToArray<float>().Select(x => (double)x).ToArray();
+        double[] wa = Scalars.ToArray<float>(outA.WeightMatrix!).Select(x => (double)x).ToArray(), wb = Scalars.ToArray<float>(outB.WeightMatrix!).Select(x => (double)x).ToArray();
         for (int i = 0; i < wa.Length; i++) Assert.Equal(wa[i], wb[i], 5);
         var ga = Gradients(model, outA);
         var gb = Gradients(model, outB);
@@ -94,8 +96,8 @@ public class ScalePassTests
         var presence = full.Inputs.EffectivePresence(Config);
         using var g = new Generator(8);
         using var plan = ScaleMaskPlan.Create(Config, full.Inputs, presence, g, Config.Weight);
-        using var scope = DisposeScope.Open();
-        var rest = Torch.Torch.FromArray(new long[] { 1, 2, 3, 4 });
+        using var scope = NewDisposeScope();
+        var rest = tensor(new long[] { 1, 2, 3, 4 }, device: CPU);
         using var subPlan = plan.SelectRows(rest);
         using var outFull = Run(model, full.Inputs, plan: plan);
         using var outRest = Run(model, full.Inputs.SelectRows(rest), plan: subPlan);
@@ -115,17 +117,17 @@ public class ScalePassTests
         // Direct check of the attention mask: huge tokens of a missing modality change no other output;
         // the same tokens on a present modality do (so the check can fail).
         using var model = new ScaleModel(Config, 4);
-        using var scope = DisposeScope.Open();
+        using var scope = NewDisposeScope();
         using var g = new Generator(1);
-        var text = Torch.Torch.Randn([2, 5, Config.Dim], g);
-        var audio = Torch.Torch.Randn([2, 3, Config.Dim], g);
+        var text = randn([2, 5, Config.Dim], device: CPU, generator: g);
+        var audio = randn([2, 3, Config.Dim], device: CPU, generator: g);
         var loud = audio * 1000.0;
-        var noPad5 = Torch.Torch.Zeros([2, 5], DType.Bool);
-        var noPad3 = Torch.Torch.Zeros([2, 3], DType.Bool);
+        var noPad5 = zeros([2, 5], ScalarType.Bool, device: CPU);
+        var noPad3 = zeros([2, 3], ScalarType.Bool, device: CPU);
         var present = TestInputs.Flat(new bool[,] { { false, true, false, false, false }, { false, true, false, false, true } });
 
-        double[] TextOut(Tensor audioTokens) => model.Fusion.Forward(
-            [(ScaleModality.Text, text, noPad5), (ScaleModality.Audio, audioTokens, noPad3)], present)[0].ToArray<float>().Select(x => (double)x).ToArray();
+        double[] TextOut(Tensor audioTokens) => Scalars.ToArray<float>(model.Fusion.Forward(
+            [(ScaleModality.Text, text, noPad5), (ScaleModality.Audio, audioTokens, noPad3)], present)[0]).Select(x => (double)x).ToArray();
 
         double[] quiet = TextOut(audio), noisy = TextOut(loud);
         int half = quiet.Length / 2;
@@ -159,16 +161,16 @@ public class ScalePassTests
         // A head with zero dense weights predicts uniform logits, so every masked token costs ln V:
         // the loss is then Σ_r W[r, text, text]·ln V over the rows with a masked token, divided by their count.
         using var model = new ScaleModel(Config, 21);
-        using (Torch.Torch.NoGrad()) { model.TextHead.Dense.Weight.Zero(); model.TextHead.Dense.Bias!.Zero(); }
+        using (no_grad()) { model.TextHead.Dense.weight!.zero_(); model.TextHead.Dense.bias!.zero_(); }
         using var batch = new TestInputs(Config, rows: 4, seed: 22);
         using var g = new Generator(23);
         using var plan = ScaleMaskPlan.Create(Config, batch.Inputs, batch.Inputs.EffectivePresence(Config), g, Config.Weight);
         using var output = Run(model, batch.Inputs, plan: plan);
 
-        long[] labels = plan.TextLabels!.ToArray<long>();
-        int length = (int)plan.TextLabels.Size(1);
+        long[] labels = Scalars.ToArray<long>(plan.TextLabels!);
+        int length = (int)plan.TextLabels!.size(1);
         var rows = Enumerable.Range(0, 4).Where(r => labels.Skip(r * length).Take(length).Any(l => l != ScaleMaskPlan.Ignore)).ToList();
-        float[] w = output.WeightMatrix!.ToArray<float>();
+        float[] w = Scalars.ToArray<float>(output.WeightMatrix!);
         double expected = rows.Sum(r => w[r * 25 + 1 * 5 + 1] * Math.Log(Config.Text.VocabSize)) / rows.Count;
         Assert.Equal(expected, output[ScaleTaskIds.Masked(ScaleModality.Text)].Loss, 4);
     }
@@ -178,14 +180,14 @@ public class ScalePassTests
     {
         // A zero regression head predicts 0, so a masked patch costs the mean square of its pixels.
         using var model = new ScaleModel(Config, 24);
-        using (Torch.Torch.NoGrad()) { model.ImageHead.Weight.Zero(); model.ImageHead.Bias!.Zero(); }
+        using (no_grad()) { model.ImageHead.weight!.zero_(); model.ImageHead.bias!.zero_(); }
         using var batch = new TestInputs(Config, rows: 3, seed: 25);
         using var g = new Generator(26);
         using var plan = ScaleMaskPlan.Create(Config, batch.Inputs, batch.Inputs.EffectivePresence(Config), g, Config.Weight);
         using var output = Run(model, batch.Inputs, plan: plan);
 
-        bool[] mask = plan.FeatureMask(ScaleModality.Image)!.ToArray<bool>();
-        float[] pixels = batch.Inputs.Images!.ToArray<float>();
+        bool[] mask = Scalars.ToArray<bool>(plan.FeatureMask(ScaleModality.Image)!);
+        float[] pixels = Scalars.ToArray<float>(batch.Inputs.Images!);
         int side = Config.Image.Size / Config.Image.Patch, patches = side * side, p = Config.Image.Patch, size = Config.Image.Size;
         double MeanSquare(int row, int patch)
         {
@@ -195,7 +197,7 @@ public class ScalePassTests
                 for (int x = 0; x < p; x++) sum += Math.Pow(pixels[row * size * size + (py * p + y) * size + px * p + x], 2);
             return sum / (p * p);
         }
-        float[] w = output.WeightMatrix!.ToArray<float>();
+        float[] w = Scalars.ToArray<float>(output.WeightMatrix!);
         var perRow = Enumerable.Range(0, 3)
             .Select(r => (Row: r, Hidden: Enumerable.Range(0, patches).Where(i => mask[r * patches + i]).ToList()))
             .Where(x => x.Hidden.Count > 0).ToList();

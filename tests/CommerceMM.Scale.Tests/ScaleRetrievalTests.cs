@@ -1,5 +1,6 @@
 using CommerceMM.Scale.Evaluation;
-using CommerceMM.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Scale.Tests;
 
@@ -99,11 +100,11 @@ public class ScaleRetrievalTests
     public void Evaluate_TinyEmbeddings_MatchesHandComputedAndSkipsQueryWithoutRelevant()
     {
         // gallery: g0 (1,0) A, g1 (0.8,0.6) B, g2 (0,1) B, g3 (-1,0) A
-        using var gallery = Torch.Torch.FromArray([1f, 0f, 0.8f, 0.6f, 0f, 1f, -1f, 0f], 4, 2);
+        using var gallery = tensor(new[] { 1f, 0f, 0.8f, 0.6f, 0f, 1f, -1f, 0f }, [4, 2], device: CPU);
         // q0 (1,0) A: g0 1, g1 .8, g2 0, g3 -1 → relevant at ranks 1 and 4: AP (1 + 2/4)/2 = .75, P@1 1, P@2 .5
         // q1 (0,1) B: g2 1, g1 .6, then g0 and g3 tied at 0 → relevant at ranks 1 and 2: AP 1, P@1 1, P@2 1
         // q2 (1,0) C: no gallery item in C → left out and counted
-        using var queries = Torch.Torch.FromArray([1f, 0f, 0f, 1f, 1f, 0f], 3, 2);
+        using var queries = tensor(new[] { 1f, 0f, 0f, 1f, 1f, 0f }, [3, 2], device: CPU);
         var r = CategoryRetrieval.Evaluate(queries, gallery, [0, 1, 2], [0, 1, 1, 0], [1, 2]);
         Assert.Equal((3, 4, 1, 2), (r.Queries, r.Gallery, r.QueriesWithoutRelevant, r.ScoredQueries));
         Assert.Equal(0.875, r.MeanAveragePrecision, 1e-6);
@@ -116,8 +117,8 @@ public class ScaleRetrievalTests
     [Fact]
     public void Evaluate_EveryQueryWithoutRelevant_ReportsNaNNotZero()
     {
-        using var gallery = Torch.Torch.FromArray([1f, 0f], 1, 2);
-        using var queries = Torch.Torch.FromArray([1f, 0f], 1, 2);
+        using var gallery = tensor(new[] { 1f, 0f }, [1, 2], device: CPU);
+        using var queries = tensor(new[] { 1f, 0f }, [1, 2], device: CPU);
         var r = CategoryRetrieval.Evaluate(queries, gallery, [-1], [-1], [1]);
         Assert.Equal(1, r.QueriesWithoutRelevant);
         Assert.True(double.IsNaN(r.MeanAveragePrecision) && double.IsNaN(r.Precision[0]));

@@ -1,10 +1,12 @@
 using CommerceMM.Model.Config;
+using CommerceMM.Model.NN;
 using CommerceMM.Scale.Config;
-using CommerceMM.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Scale.Tests;
 
-/// <summary>Synthetic SCALE batches with the loader's conventions, small enough for 2 cores.</summary>
+/// <summary>Synthetic SCALE batches with the loader's conventions, small enough for 2 cores; on the CPU.</summary>
 internal sealed class TestInputs : IDisposable
 {
     public const int SepTokenId = 3;
@@ -26,9 +28,9 @@ internal sealed class TestInputs : IDisposable
     {
         present ??= All(rows);
         using var g = new Generator(seed);
-        var images = Torch.Torch.Randn([rows, c.Image.Channels, c.Image.Size, c.Image.Size], g);
-        var video = Torch.Torch.Randn([rows, c.Video.Frames, c.Video.Channels, c.Video.Size, c.Video.Size], g);
-        var audio = Torch.Torch.Randn([rows, c.Audio.MaxFrames, c.Audio.Mels], g);
+        var images = randn([rows, c.Image.Channels, c.Image.Size, c.Image.Size], device: CPU, generator: g);
+        var video = randn([rows, c.Video.Frames, c.Video.Channels, c.Video.Size, c.Video.Size], device: CPU, generator: g);
+        var audio = randn([rows, c.Audio.MaxFrames, c.Audio.Mels], device: CPU, generator: g);
         var textIds = Tokens(c, rows, c.Text.MaxLength, g, out var textPadding, out _);
         var tableIds = Tokens(c, rows, c.Table.MaxLength, g, out var tablePadding, out var entities);
         var audioPadding = new bool[rows * c.Audio.MaxFrames];
@@ -47,7 +49,7 @@ internal sealed class TestInputs : IDisposable
         {
             Present = Own(Flat(present)),
             Images = Own(images), Video = Own(video), Audio = Own(audio),
-            AudioPadding = Own(Torch.Torch.FromArray(audioPadding, rows, c.Audio.MaxFrames)),
+            AudioPadding = Own(tensor(audioPadding, [rows, c.Audio.MaxFrames], device: CPU)),
             TextIds = Own(textIds), TextPadding = Own(textPadding),
             TableIds = Own(tableIds), TablePadding = Own(tablePadding), TableEntities = Own(entities),
         };
@@ -67,14 +69,14 @@ internal sealed class TestInputs : IDisposable
         int rows = p.GetLength(0), k = p.GetLength(1);
         var flat = new bool[rows * k];
         for (int r = 0; r < rows; r++) for (int m = 0; m < k; m++) flat[r * k + m] = p[r, m];
-        return Torch.Torch.FromArray(flat, rows, k);
+        return tensor(flat, [rows, k], device: CPU);
     }
 
     /// <summary>[CLS] then entities of 1–2 tokens then [SEP] then padding; entity ids count from 0.</summary>
     private static Tensor Tokens(ScaleConfig c, int rows, int length, Generator g, out Tensor padding, out Tensor entities)
     {
-        using var random = Torch.Torch.RandInt(5, c.Text.VocabSize, [rows, length], g);
-        long[] ids = random.ToArray<long>();
+        using var random = randint(5, c.Text.VocabSize, [rows, length], device: CPU, generator: g);
+        long[] ids = Scalars.ToArray<long>(random);
         var pad = new bool[rows * length];
         var entity = Enumerable.Repeat(-1L, rows * length).ToArray();
         for (int r = 0; r < rows; r++)
@@ -89,33 +91,35 @@ internal sealed class TestInputs : IDisposable
                 pad[r * length + t] = true;
             }
         }
-        padding = Torch.Torch.FromArray(pad, rows, length);
-        entities = Torch.Torch.FromArray(entity, rows, length);
-        return Torch.Torch.FromArray(ids, rows, length);
+        padding = tensor(pad, [rows, length], device: CPU);
+        entities = tensor(entity, [rows, length], device: CPU);
+        return tensor(ids, [rows, length], device: CPU);
     }
 
     private static Tensor Replace(Tensor data, bool[,] present, ScaleModality m, Generator g)
     {
-        using var noise = Torch.Torch.Randn(data.Shape, g);
-        using var keep = Torch.Torch.FromArray(Enumerable.Range(0, present.GetLength(0)).Select(r => present[r, (int)m]).ToArray());
-        var shape = new long[data.Dim];
+        using var scope = NewDisposeScope();
+        var noise = randn(data.shape, device: CPU, generator: g);
+        var keep = tensor(Enumerable.Range(0, present.GetLength(0)).Select(r => present[r, (int)m]).ToArray(), device: CPU);
+        var shape = new long[data.dim()];
         Array.Fill(shape, 1L);
         shape[0] = present.GetLength(0);
-        using var k = keep.Reshape(shape);
-        return Torch.Torch.Where(k, data, noise * 7.0);
+        var k = keep.reshape(shape);
+        return where(k, data, noise * 7.0).MoveToOuterDisposeScope();
     }
 
     private static Tensor ReplaceIds(ScaleConfig c, Tensor ids, bool[,] present, ScaleModality m, Generator g)
     {
-        using var noise = Torch.Torch.RandInt(5, c.Text.VocabSize, ids.Shape, g);
-        using var keep = Torch.Torch.FromArray(Enumerable.Range(0, present.GetLength(0)).Select(r => present[r, (int)m]).ToArray());
-        using var k = keep.Unsqueeze(1);
-        return Torch.Torch.Where(k, ids, noise);
+        using var scope = NewDisposeScope();
+        var noise = randint(5, c.Text.VocabSize, ids.shape, device: CPU, generator: g);
+        var keep = tensor(Enumerable.Range(0, present.GetLength(0)).Select(r => present[r, (int)m]).ToArray(), device: CPU);
+        var k = keep.unsqueeze(1);
+        return where(k, ids, noise).MoveToOuterDisposeScope();
     }
 
     private Tensor Own(Tensor t)
     {
-        _owned.Add(DisposeScope.Detach(t));
+        _owned.Add(t.DetachFromDisposeScope());
         return t;
     }
 

@@ -1,10 +1,11 @@
+using CommerceMM.Model.NN;
 using CommerceMM.Model.Tasks;
 using CommerceMM.Model.Training;
 using CommerceMM.Scale.Config;
 using CommerceMM.Scale.Losses;
 using CommerceMM.Scale.Training;
-using CommerceMM.Torch;
-using CommerceMM.Torch.Optim;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Scale.Tests;
 
@@ -19,16 +20,16 @@ public class TrainingTests
         using var batch = new TestInputs(Config, rows: 6, seed: 12);
         using var g = new Generator(13);
         using var plan = ScaleMaskPlan.Create(Config, batch.Inputs, batch.Inputs.EffectivePresence(Config), g, Config.Weight);
-        using var optimizer = new AdamW(model.NamedParameters(), new AdamWOptions { WeightDecay = 0 });
+        using var optimizer = new AdamWOptimizer(model.NamedParameters(), new AdamWOptions { WeightDecay = 0 });
         Dictionary<string, double>? first = null, last = null;
         for (int step = 0; step < 60; step++)
         {
-            using var output = ScalePass.Run(model, batch.Inputs, plan, Collectives.Single, Config.Weight);
+            using var output = ScalePass.Run(model, batch.Inputs, plan, ModelCollectives.Single, Config.Weight);
             var losses = output.Results.ToDictionary(r => r.Task, r => r.Loss);
             first ??= losses;
             last = losses;
             optimizer.ZeroGrad();
-            output.Total!.Backward();
+            output.Total!.backward();
             optimizer.Step(3e-3);
         }
         foreach (var (task, before) in first!)
@@ -41,15 +42,15 @@ public class TrainingTests
         // A rank whose whole share was skipped by the loader still takes part in the step.
         using var model = new ScaleModel(Config, 16);
         using var batch = new TestInputs(Config, rows: 2, seed: 17);
-        using var none = Torch.Torch.Zeros([0], DType.Int64);
+        using var none = zeros(0, ScalarType.Int64, device: CPU);
         var empty = batch.Inputs.SelectRows(none);
         using var trainer = new ScaleTrainer(model, new TrainerOptions { Schedule = new WarmupCosineSchedule(1e-3, 0, 10) });
-        var before = model.NamedParameters().First().Tensor.ToArray<float>();
+        var before = Scalars.ToArray<float>(model.NamedParameters().First().Tensor);
 
         var result = trainer.Step(empty, 0);
 
         Assert.All(result.Tasks, t => Assert.Equal(TaskOutcome.Absent, t.Status));
-        Assert.Equal(before, model.NamedParameters().First().Tensor.ToArray<float>());
+        Assert.Equal(before, Scalars.ToArray<float>(model.NamedParameters().First().Tensor));
     }
 
     [Fact]

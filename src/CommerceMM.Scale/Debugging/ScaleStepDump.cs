@@ -1,11 +1,12 @@
 using CommerceMM.Model.Debugging;
+using CommerceMM.Model.NN;
 using CommerceMM.Model.Training;
 using CommerceMM.Scale.Config;
 using CommerceMM.Scale.Losses;
 using CommerceMM.Scale.Training;
-using CommerceMM.Torch;
-using CommerceMM.Torch.Optim;
-using CommerceMM.Torch.Serialization;
+using CommerceMM.Tensors;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Scale.Debugging;
 
@@ -24,29 +25,31 @@ public static class ScaleStepDump
 
     /// <summary>Builds the model and a synthetic batch, takes the warm-up steps, then dumps the next step into <paramref name="directory"/>.</summary>
     /// <param name="presence">rows × 5 given modalities; <see cref="ScaleSyntheticBatch.MixedPresence"/> when null</param>
-    public static ScaleStepDumpResult Write(ScaleConfig config, StepDumpOptions options, string directory, bool[,]? presence = null)
+    /// <param name="settings">device and precision of the dumped step; CPU fp32 when null (the reference replays fp32)</param>
+    public static ScaleStepDumpResult Write(ScaleConfig config, StepDumpOptions options, string directory, bool[,]? presence = null, DeviceSettings? settings = null)
     {
         config.Validate();
         options.Validate();
         StepDump.CheckReplayable(config.Dropout);
         Directory.CreateDirectory(directory);
 
-        using var model = new ScaleModel(config, options.Seed);
+        using var model = new ScaleModel(config, options.Seed, settings);
         using var batch = new ScaleSyntheticBatch(config, options.Rows, options.Seed + 1, presence);
-        var inputs = batch.Inputs;
-        long step = Warmup(model, inputs, options);
+        long step = Warmup(model, batch.Inputs, options);
 
-        using var scope = DisposeScope.Open();
+        using var scope = NewDisposeScope();
+        var inputs = batch.Inputs.To(model.Device);
         // The same draws as ScaleTrainer.Step: the step's generator, then the plan.
         using var generator = StepRandom.For(options.Seed, step, rank: 0);
-        model.ZeroGrad();
+        model.zero_grad();
         using var plan = ScaleMaskPlan.Create(config, inputs, inputs.EffectivePresence(config), generator, config.Weight);
-        using var output = ScalePass.Run(model, inputs, plan, Collectives.Single, config.Weight);
-        output.Total?.Backward();
+        using var output = ScalePass.Run(model, inputs, plan, ModelCollectives.Single, config.Weight);
+        output.Total?.backward();
 
-        var parameters = model.NamedParameters().ToList();
+        var parameters = model.NamedParameters();
         double gradNorm = GradientClipping.GlobalNorm(parameters.Select(p => p.Tensor).ToList());
-        var result = new ScaleStepDumpResult(step, output.Results, output.Weights, output.Total?.Item() ?? 0, gradNorm);
+        double total = output.Total is { } t ? Scalars.ToDouble(t) : 0;
+        var result = new ScaleStepDumpResult(step, output.Results, output.Weights, total, gradNorm);
 
         SafeTensors.Write(Path.Combine(directory, StepDump.InputsFile), ScaleStepDumpInputs.Collect(inputs, plan));
         SafeTensors.Write(Path.Combine(directory, StepDump.WeightsFile), model.StateDict());
@@ -54,7 +57,7 @@ public static class ScaleStepDump
         SafeTensors.Write(Path.Combine(directory, OutputsFile), [("harmonized_weights", output.WeightMatrix!)]);
         ScaleStepDumpJson.WriteConfig(Path.Combine(directory, StepDump.ConfigFile), config, options, step);
         ScaleStepDumpJson.WriteLosses(Path.Combine(directory, StepDump.LossesFile), result);
-        model.ZeroGrad();
+        model.zero_grad();
         return result;
     }
 

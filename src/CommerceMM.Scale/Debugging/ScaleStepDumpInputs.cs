@@ -1,5 +1,5 @@
 using CommerceMM.Scale.Config;
-using CommerceMM.Torch;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Scale.Debugging;
 

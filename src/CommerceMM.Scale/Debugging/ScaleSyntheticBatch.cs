@@ -1,6 +1,8 @@
+using CommerceMM.Model.NN;
 using CommerceMM.Scale.Config;
 using CommerceMM.Scale.Losses;
-using CommerceMM.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Scale.Debugging;
 
@@ -8,7 +10,8 @@ namespace CommerceMM.Scale.Debugging;
 /// A deterministic synthetic SCALE batch with the loader's conventions (ScaleBatch): [CLS] first, [SEP]
 /// then padding, table entities of 1–2 tokens numbered from 0, audio of varying length; and, as the
 /// loader does, a missing modality's slots are zeros or all padding. Step dumps use it, like
-/// CommerceMM's <see cref="CommerceMM.Model.Debugging.SyntheticBatch"/>. Owns its tensors.
+/// CommerceMM's <see cref="CommerceMM.Model.Debugging.SyntheticBatch"/>. Drawn and kept on the CPU (the
+/// step moves it to the model's device), so a dump's batch is the same whatever the device. Owns its tensors.
 /// </summary>
 public sealed class ScaleSyntheticBatch : IDisposable
 {
@@ -31,7 +34,7 @@ public sealed class ScaleSyntheticBatch : IDisposable
         var (tableIds, tablePadding, entities) = Tokens(c, rows, c.Table.MaxLength, ScaleModality.Table, g);
         Inputs = new ScaleInputs
         {
-            Present = Own(ScalePass.PresenceTensor(present)),
+            Present = Own(ScalePass.PresenceTensor(present, CPU)),
             Images = Own(images), Video = Own(video), Audio = Own(audio),
             AudioPadding = Own(AudioPadding(c, rows)),
             TextIds = Own(textIds), TextPadding = Own(textPadding),
@@ -91,12 +94,12 @@ public sealed class ScaleSyntheticBatch : IDisposable
     /// <summary>Standard normal data; zeros in the rows lacking the modality.</summary>
     private Tensor Features(long[] shape, ScaleModality m, Generator g)
     {
-        using var random = Torch.Torch.Randn(shape, g);
-        float[] data = random.ToArray<float>();
+        using var random = randn(shape, dtype: ScalarType.Float32, device: CPU, generator: g);
+        float[] data = Scalars.ToArray<float>(random);
         long perRow = data.Length / shape[0];
         for (int r = 0; r < shape[0]; r++)
             if (!Has(r, m)) Array.Clear(data, (int)(r * perRow), (int)perRow);
-        return Torch.Torch.FromArray(data, shape);
+        return tensor(data, shape, device: CPU);
     }
 
     /// <summary>
@@ -107,8 +110,8 @@ public sealed class ScaleSyntheticBatch : IDisposable
     {
         // The lowest ids hold the special pieces; drawing above them keeps [CLS]/[SEP]/[PAD]/[MASK] where this method puts them.
         int firstOrdinary = new[] { c.Text.PadId, c.Text.ClsId, c.Text.SepId, c.Text.MaskId }.Max() + 1;
-        using var random = Torch.Torch.RandInt(firstOrdinary, c.Text.VocabSize, [rows, length], g);
-        long[] ids = random.ToArray<long>();
+        using var random = randint(firstOrdinary, c.Text.VocabSize, [rows, length], device: CPU, generator: g);
+        long[] ids = Scalars.ToArray<long>(random);
         var pad = new bool[rows * length];
         var entity = Enumerable.Repeat(-1L, rows * length).ToArray();
         for (int r = 0; r < rows; r++)
@@ -136,7 +139,7 @@ public sealed class ScaleSyntheticBatch : IDisposable
                 pad[o + t] = true;
             }
         }
-        return (Torch.Torch.FromArray(ids, rows, length), Torch.Torch.FromArray(pad, rows, length), Torch.Torch.FromArray(entity, rows, length));
+        return (tensor(ids, [rows, length], device: CPU), tensor(pad, [rows, length], device: CPU), tensor(entity, [rows, length], device: CPU));
     }
 
     /// <summary>(rows, T) true at padding: row r has 2 + (3r mod (T-1)) frames, a missing row none.</summary>
@@ -149,12 +152,12 @@ public sealed class ScaleSyntheticBatch : IDisposable
             int frames = Has(r, ScaleModality.Audio) ? Math.Min(t, 2 + (3 * r) % Math.Max(1, t - 1)) : 0;
             for (int i = frames; i < t; i++) pad[r * t + i] = true;
         }
-        return Torch.Torch.FromArray(pad, rows, t);
+        return tensor(pad, [rows, t], device: CPU);
     }
 
     private Tensor Own(Tensor t)
     {
-        _owned.Add(DisposeScope.Detach(t));
+        _owned.Add(t.DetachFromDisposeScope());
         return t;
     }
 

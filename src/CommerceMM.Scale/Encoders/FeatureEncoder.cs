@@ -1,6 +1,10 @@
 using CommerceMM.Model.Encoders;
-using CommerceMM.Torch;
-using CommerceMM.Torch.NN;
+using CommerceMM.Model.NN;
+using CommerceMM.Tensors;
+using TorchSharp;
+using TorchSharp.Modules;
+using TorchSharp.Utils;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Scale.Encoders;
 
@@ -9,25 +13,31 @@ namespace CommerceMM.Scale.Encoders;
 /// projection, a learned [CLS] and positions, transformer layers. Masked positions are replaced by a
 /// learned mask embedding before the positions are added (BEiT-style), so regression targets stay hidden.
 /// </summary>
-public sealed class FeatureEncoder : Module
+public sealed class FeatureEncoder : ExplicitModule
 {
+    // Fields named as registered: module.to(device) replaces the parameter objects and updates these.
+    [ComponentName(Name = "cls_token")] private Parameter _clsToken;
+    [ComponentName(Name = "position_embedding")] private Parameter _positionEmbedding;
+    [ComponentName(Name = "mask_token")] private Parameter _maskToken;
+
     public FeatureEncoder(int features, int maxTokens, int layers, int dim, int heads, int ffnDim, double dropout, Generator g, Generator dropoutGenerator)
+        : base(nameof(FeatureEncoder))
     {
         Features = features;
         MaxTokens = maxTokens;
-        Projection = RegisterModule("projection", new Linear(features, dim, generator: g));
-        ClsToken = RegisterParameter("cls_token", Init.Normal([1, 1, dim], 0.02, g));
-        PositionEmbedding = RegisterParameter("position_embedding", Init.Normal([maxTokens + 1, dim], 0.02, g));
-        MaskToken = RegisterParameter("mask_token", Init.Normal([dim], 0.02, g));
-        Encoder = RegisterModule("encoder", new EncoderStack(layers, dim, heads, ffnDim, dropout, g, dropoutGenerator));
+        Projection = AddModule("projection", Layers.Linear(features, dim, g));
+        _clsToken = AddParameter("cls_token", Init.Normal([1, 1, dim], 0.02, g));
+        _positionEmbedding = AddParameter("position_embedding", Init.Normal([maxTokens + 1, dim], 0.02, g));
+        _maskToken = AddParameter("mask_token", Init.Normal([dim], 0.02, g));
+        Encoder = AddModule("encoder", new EncoderStack(layers, dim, heads, ffnDim, dropout, g, dropoutGenerator));
     }
 
     public int Features { get; }
     public int MaxTokens { get; }
     public Linear Projection { get; }
-    public Tensor ClsToken { get; }
-    public Tensor PositionEmbedding { get; }
-    public Tensor MaskToken { get; }
+    public Parameter ClsToken => _clsToken;
+    public Parameter PositionEmbedding => _positionEmbedding;
+    public Parameter MaskToken => _maskToken;
     public EncoderStack Encoder { get; }
 
     /// <param name="features">(B, N, F) with N ≤ MaxTokens</param>
@@ -36,18 +46,19 @@ public sealed class FeatureEncoder : Module
     /// <returns>(B, N + 1, d) ([CLS] first) and its padding (B, N + 1), [CLS] never padded</returns>
     public (Tensor Tokens, Tensor Padding) Forward(Tensor features, Tensor? padding, Tensor? mask)
     {
-        long[] s = features.Shape;
+        long[] s = features.shape;
         if (s.Length != 3 || s[2] != Features || s[1] < 1 || s[1] > MaxTokens)
-            throw new ArgumentException($"features must be (batch, 1..{MaxTokens}, {Features}); got {Tensor.FormatShape(s)}");
-        using var scope = DisposeScope.Open();
+            throw new ArgumentException($"features must be (batch, 1..{MaxTokens}, {Features}); got {TensorMemory.FormatShape(s)}");
+        using var scope = NewDisposeScope();
         long b = s[0], n = s[1];
-        var x = Projection.Forward(features);                                          // (B, N, d)
-        if (mask is not null) x = Torch.Torch.Where(mask.Unsqueeze(-1), MaskToken, x);
-        var cls = ClsToken.Expand(b, 1, ClsToken.Size(2));                             // (B, 1, d)
-        x = Torch.Torch.Cat([cls, x], 1) + PositionEmbedding.Slice(0, 0, n + 1);       // (B, N + 1, d)
-        var clsPadding = Torch.Torch.Zeros([b, 1], DType.Bool);
-        var full = Torch.Torch.Cat([clsPadding, padding ?? Torch.Torch.Zeros([b, n], DType.Bool)], 1); // (B, N + 1)
+        var device = features.device;
+        var x = MixedPrecision.Float(MixedPrecision.Linear(Projection, features));    // (B, N, d) fp32
+        if (mask is not null) x = where(mask.unsqueeze(-1), MaskToken, x);
+        var cls = ClsToken.expand(b, 1, ClsToken.size(2));                             // (B, 1, d)
+        x = cat([cls, x], 1) + PositionEmbedding.narrow(0, 0, n + 1);                  // (B, N + 1, d)
+        var clsPadding = zeros(b, 1, dtype: ScalarType.Bool, device: device);
+        var full = cat([clsPadding, padding ?? zeros(b, n, dtype: ScalarType.Bool, device: device)], 1); // (B, N + 1)
         var tokens = Encoder.Forward(x, full, Encoder.Layers.Count);
-        return (scope.MoveToOuter(tokens), scope.MoveToOuter(full));
+        return (tokens.MoveToOuterDisposeScope(), full.MoveToOuterDisposeScope());
     }
 }

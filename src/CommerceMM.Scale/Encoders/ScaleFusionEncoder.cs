@@ -1,7 +1,9 @@
 using CommerceMM.Model.Encoders;
+using CommerceMM.Model.NN;
 using CommerceMM.Scale.Config;
-using CommerceMM.Torch;
-using CommerceMM.Torch.NN;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Scale.Encoders;
 
@@ -10,15 +12,15 @@ namespace CommerceMM.Scale.Encoders;
 /// modality-type embedding. A modality a sample lacks is blocked as a key for every query of that
 /// sample, so it contributes nothing: not even as zeros (the official SCALE code attends to the zeros).
 /// </summary>
-public sealed class ScaleFusionEncoder : Module
+public sealed class ScaleFusionEncoder : ExplicitModule
 {
-    public ScaleFusionEncoder(ScaleConfig c, Generator g, Generator dropout)
+    public ScaleFusionEncoder(ScaleConfig c, Generator g, Generator dropout) : base(nameof(ScaleFusionEncoder))
     {
-        TypeEmbedding = RegisterModule("type_embedding", new Embedding(ScaleModalities.Count, c.Dim, std: 0.02, generator: g));
-        Encoder = RegisterModule("encoder", new EncoderStack(c.FusionLayers, c.Dim, c.Heads, c.FfnDim, c.Dropout, g, dropout));
+        TypeEmbedding = AddModule("type_embedding", Layers.Embedding(ScaleModalities.Count, c.Dim, std: 0.02, generator: g));
+        Encoder = AddModule("encoder", new EncoderStack(c.FusionLayers, c.Dim, c.Heads, c.FfnDim, c.Dropout, g, dropout));
     }
 
-    public Embedding TypeEmbedding { get; }
+    public EmbeddingTable TypeEmbedding { get; }
     public EncoderStack Encoder { get; }
 
     /// <param name="parts">each modality's encoder output (B, L_m, d) and padding (B, L_m)</param>
@@ -26,23 +28,23 @@ public sealed class ScaleFusionEncoder : Module
     /// <returns>each modality's slice of the fused output, (B, L_m, d), in the order given</returns>
     public IReadOnlyList<Tensor> Forward(IReadOnlyList<(ScaleModality Modality, Tensor Tokens, Tensor Padding)> parts, Tensor present)
     {
-        using var scope = DisposeScope.Open();
-        var types = TypeEmbedding.Forward(Torch.Torch.Arange(ScaleModalities.Count));  // (5, d)
+        using var scope = NewDisposeScope();
+        var types = TypeEmbedding.Forward(arange(ScaleModalities.Count, device: present.device)); // (5, d)
         var tokens = new List<Tensor>();
         var blocked = new List<Tensor>();
         foreach (var (m, x, padding) in parts)
         {
-            tokens.Add(x + types.Select(0, (long)m));
-            var missing = present.Select(1, (long)m).LogicalNot().Unsqueeze(1);           // (B, 1)
-            blocked.Add(padding.LogicalOr(missing));                                     // (B, L_m)
+            tokens.Add(x + types.select(0, (long)m));
+            var missing = present.select(1, (long)m).logical_not().unsqueeze(1);          // (B, 1)
+            blocked.Add(padding.logical_or(missing));                                    // (B, L_m)
         }
-        var fused = Encoder.Forward(Torch.Torch.Cat(tokens, 1), Torch.Torch.Cat(blocked, 1), Encoder.Layers.Count);
+        var fused = Encoder.Forward(cat(tokens, 1), cat(blocked, 1), Encoder.Layers.Count);
         var slices = new List<Tensor>();
         long start = 0;
         foreach (var (_, x, _) in parts)
         {
-            long length = x.Size(1);
-            slices.Add(scope.MoveToOuter(fused.Slice(1, start, start + length)));
+            long length = x.size(1);
+            slices.Add(fused.narrow(1, start, length).MoveToOuterDisposeScope());
             start += length;
         }
         return slices;

@@ -1,6 +1,9 @@
 using CommerceMM.Model.Encoders;
-using CommerceMM.Torch;
-using CommerceMM.Torch.NN;
+using CommerceMM.Model.NN;
+using CommerceMM.Tensors;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Scale.Encoders;
 
@@ -8,20 +11,22 @@ namespace CommerceMM.Scale.Encoders;
 /// Token ids → shared word embedding + own learned positions → transformer layers. Text and table use
 /// one vocabulary (the data set's tokenizer), so they share the word embedding; position 0 is [CLS].
 /// </summary>
-public sealed class TokenEncoder : Module
+public sealed class TokenEncoder : ExplicitModule
 {
-    private readonly Embedding _words;
+    // Registered by the model (as word_embedding), not here: held only to look ids up.
+    private readonly EmbeddingTable _words;
 
-    public TokenEncoder(Embedding words, int maxLength, int layers, int dim, int heads, int ffnDim, double dropout, Generator g, Generator dropoutGenerator)
+    public TokenEncoder(EmbeddingTable words, int maxLength, int layers, int dim, int heads, int ffnDim, double dropout, Generator g, Generator dropoutGenerator)
+        : base(nameof(TokenEncoder))
     {
         _words = words;
         MaxLength = maxLength;
-        PositionEmbedding = RegisterModule("position_embedding", new Embedding(maxLength, dim, std: 0.02, generator: g));
-        Encoder = RegisterModule("encoder", new EncoderStack(layers, dim, heads, ffnDim, dropout, g, dropoutGenerator));
+        PositionEmbedding = AddModule("position_embedding", Layers.Embedding(maxLength, dim, std: 0.02, generator: g));
+        Encoder = AddModule("encoder", new EncoderStack(layers, dim, heads, ffnDim, dropout, g, dropoutGenerator));
     }
 
     public int MaxLength { get; }
-    public Embedding PositionEmbedding { get; }
+    public EmbeddingTable PositionEmbedding { get; }
     public EncoderStack Encoder { get; }
 
     /// <param name="ids">(B, L) int64, L ≤ MaxLength</param>
@@ -30,15 +35,15 @@ public sealed class TokenEncoder : Module
     /// (all-padding) row still has one key and stays finite; its output is masked out later</returns>
     public (Tensor Tokens, Tensor Padding) Forward(Tensor ids, Tensor padding)
     {
-        long[] s = ids.Shape;
-        if (s.Length != 2 || s[1] < 1 || s[1] > MaxLength || !padding.Shape.SequenceEqual(s))
-            throw new ArgumentException($"ids and padding must be (batch, 1..{MaxLength}); got {Tensor.FormatShape(s)} and {Tensor.FormatShape(padding.Shape)}");
-        using var scope = DisposeScope.Open();
-        var positions = Torch.Torch.Arange(s[1]);                                      // (L)
+        long[] s = ids.shape;
+        if (s.Length != 2 || s[1] < 1 || s[1] > MaxLength || !padding.shape.SequenceEqual(s))
+            throw new ArgumentException($"ids and padding must be (batch, 1..{MaxLength}); got {TensorMemory.FormatShape(s)} and {TensorMemory.FormatShape(padding.shape)}");
+        using var scope = NewDisposeScope();
+        var positions = arange(s[1], device: ids.device);                              // (L)
         var x = _words.Forward(ids) + PositionEmbedding.Forward(positions);            // (B, L, d)
-        var first = Torch.Torch.Arange(s[1]).Eq(0).Unsqueeze(0);                       // (1, L)
-        var used = padding.LogicalAnd(first.LogicalNot());                             // (B, L)
+        var first = positions.eq(0).unsqueeze(0);                                      // (1, L)
+        var used = padding.logical_and(first.logical_not());                           // (B, L)
         var tokens = Encoder.Forward(x, used, Encoder.Layers.Count);
-        return (scope.MoveToOuter(tokens), scope.MoveToOuter(used));
+        return (tokens.MoveToOuterDisposeScope(), used.MoveToOuterDisposeScope());
     }
 }

@@ -1,5 +1,6 @@
 using CommerceMM.Model.Evaluation;
-using CommerceMM.Torch;
+using CommerceMM.Tensors;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Scale.Evaluation;
 
@@ -35,9 +36,9 @@ public static class CategoryRetrieval
     /// <exception cref="ArgumentException">Shapes and label counts disagree, or a cut-off exceeds the gallery (named).</exception>
     public static RetrievalScores Evaluate(Tensor queries, Tensor gallery, IReadOnlyList<int> queryCategories, IReadOnlyList<int> galleryCategories, IReadOnlyList<int> ks)
     {
-        if (queries.Dim != 2 || gallery.Dim != 2 || queries.Size(1) != gallery.Size(1))
-            throw new ArgumentException($"queries and gallery must be (rows, E) with one E; got {Tensor.FormatShape(queries.Shape)} and {Tensor.FormatShape(gallery.Shape)}");
-        int q = (int)queries.Size(0), g = (int)gallery.Size(0);
+        if (queries.dim() != 2 || gallery.dim() != 2 || queries.size(1) != gallery.size(1))
+            throw new ArgumentException($"queries and gallery must be (rows, E) with one E; got {TensorMemory.FormatShape(queries.shape)} and {TensorMemory.FormatShape(gallery.shape)}");
+        int q = (int)queries.size(0), g = (int)gallery.size(0);
         if (queryCategories.Count != q) throw new ArgumentException($"{queryCategories.Count} query categories for {q} queries", nameof(queryCategories));
         if (galleryCategories.Count != g) throw new ArgumentException($"{galleryCategories.Count} gallery categories for {g} gallery items", nameof(galleryCategories));
         if (q == 0) throw new ArgumentException("no queries to score", nameof(queries));

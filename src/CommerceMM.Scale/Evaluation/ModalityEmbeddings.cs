@@ -1,19 +1,21 @@
+using CommerceMM.Model.NN;
 using CommerceMM.Data.Scale;
 using CommerceMM.Scale.Config;
-using CommerceMM.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Scale.Evaluation;
 
 /// <summary>
 /// Each product's pooled, L2-normalised embedding per modality, as the model computes them (dropout
 /// off, no graph), kept apart so that any modality subset can be summed later without encoding again.
-/// Owns its tensor.
+/// Lives on the model's device. Owns its tensor.
 /// </summary>
 public sealed class ModalityEmbeddings : IDisposable
 {
     // Owned: taken out of any caller's dispose scope, which might close before this object is disposed.
     private ModalityEmbeddings(Tensor pooled, bool[,] available, int[] categories) =>
-        (Pooled, Available, Categories) = (DisposeScope.Detach(pooled), available, categories);
+        (Pooled, Available, Categories) = (pooled.DetachFromDisposeScope(), available, categories);
 
     /// <summary>(N, 5, E) in <see cref="ScaleModality"/> order; zeros where <see cref="Available"/> is false.</summary>
     public Tensor Pooled { get; }
@@ -38,7 +40,7 @@ public sealed class ModalityEmbeddings : IDisposable
             for (int start = 0; start < count; start += batchSize)
             {
                 using var batch = reader.Read(start, Math.Min(batchSize, count - start));
-                parts.Add(FromInputs(model, ScaleData.Inputs(batch), batch.Categories.ToArray<long>().Select(c => (int)c).ToArray()));
+                parts.Add(FromInputs(model, ScaleData.Inputs(batch), Scalars.ToArray<long>(batch.Categories).Select(c => (int)c).ToArray()));
             }
             return Concat(parts);
         }
@@ -54,30 +56,31 @@ public sealed class ModalityEmbeddings : IDisposable
         long rows = inputs.Rows;
         if (categories.Length != rows) throw new ArgumentException($"{categories.Length} categories for {rows} products", nameof(categories));
         var config = model.Config;
-        bool[] given = inputs.Present.ToArray<bool>();
+        bool[] given = Scalars.ToArray<bool>(inputs.Present);
         var available = new bool[rows, ScaleModalities.Count];
         for (int r = 0; r < rows; r++)
             foreach (var m in ScaleModalities.All)
                 available[r, (int)m] = config.Enabled(m) && given[r * ScaleModalities.Count + (int)m];
 
-        bool wasTraining = model.Training;
-        model.Eval();   // dropout off: an embedding must not depend on the dropout generator's state
+        bool wasTraining = model.training;
+        model.eval();   // dropout off: an embedding must not depend on the dropout generator's state
         try
         {
-            using var noGrad = Torch.Torch.NoGrad();
-            using var scope = DisposeScope.Open();
-            var present = Torch.Torch.FromArray(Flatten(available), rows, ScaleModalities.Count);
+            using var noGrad = no_grad();
+            using var scope = NewDisposeScope();
+            var device = model.Device;
+            var present = tensor(Flatten(available), [rows, ScaleModalities.Count], device: device);
             // Pooled embeddings come from each modality's own encoder; the fusion output is not used.
-            var encoding = model.Encode(inputs, present, plan: null);
-            var zeros = Torch.Torch.Zeros([rows, config.EmbedDim]);
-            var stacked = Torch.Torch.Stack(ScaleModalities.All.Select(m => encoding[m]?.Pooled ?? zeros).ToList(), 1);   // (B, 5, E)
-            // Where, not a product with the mask: a missing slot may hold anything, even a non-finite value.
-            var pooled = Torch.Torch.Where(present.Unsqueeze(-1), stacked, zeros.Unsqueeze(1));
-            return new ModalityEmbeddings(scope.MoveToOuter(pooled), available, categories);
+            var encoding = model.Encode(inputs.To(device), present, plan: null);
+            var none = zeros(rows, config.EmbedDim, dtype: encoding.Parts[0].Pooled.dtype, device: device);
+            var stacked = stack(ScaleModalities.All.Select(m => encoding[m]?.Pooled ?? none).ToList(), 1);   // (B, 5, E)
+            // A fill, not a product with the mask: a missing slot may hold anything, even a non-finite value.
+            var pooled = stacked.masked_fill(present.unsqueeze(-1).logical_not(), 0);
+            return new ModalityEmbeddings(pooled.MoveToOuterDisposeScope(), available, categories);
         }
         finally
         {
-            model.Train(wasTraining);
+            model.train(wasTraining);
         }
     }
 
@@ -104,14 +107,14 @@ public sealed class ModalityEmbeddings : IDisposable
             if (any) keep.Add(r);
         }
         int[] rows = keep.Select(r => (int)r).ToArray();
-        if (rows.Length == 0) return new ProductEmbeddings(DisposeScope.Detach(Torch.Torch.Zeros([0, Pooled.Size(2)])), rows, []);
-        using var noGrad = Torch.Torch.NoGrad();
-        using var scope = DisposeScope.Open();
-        var mask = Torch.Torch.FromArray(Flatten(use), Count, ScaleModalities.Count).Unsqueeze(-1);   // (N, 5, 1)
-        var zero = Torch.Torch.Zeros([1]);
-        var summed = Torch.Torch.Where(mask, Pooled, zero).Sum(1);                                      // (N, E)
-        var vectors = summed.IndexSelect(0, Torch.Torch.FromArray(keep.ToArray())).Normalize(-1);
-        return new ProductEmbeddings(DisposeScope.Detach(vectors), rows, rows.Select(r => Categories[r]).ToArray());
+        var device = Pooled.device;
+        if (rows.Length == 0) return new ProductEmbeddings(zeros(0, Pooled.size(2), dtype: Pooled.dtype, device: device).DetachFromDisposeScope(), rows, []);
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var mask = tensor(Flatten(use), [Count, ScaleModalities.Count], device: device).unsqueeze(-1);   // (N, 5, 1)
+        var summed = Pooled.masked_fill(mask.logical_not(), 0).sum(1);                                    // (N, E)
+        var vectors = nn.functional.normalize(summed.index_select(0, tensor(keep.ToArray(), device: device)), dim: -1);
+        return new ProductEmbeddings(vectors.DetachFromDisposeScope(), rows, rows.Select(r => Categories[r]).ToArray());
     }
 
     private static ModalityEmbeddings Concat(IReadOnlyList<ModalityEmbeddings> parts)
@@ -125,7 +128,7 @@ public sealed class ModalityEmbeddings : IDisposable
                 for (int m = 0; m < ScaleModalities.Count; m++) available[offset + r, m] = p.Available[r, m];
             offset += p.Count;
         }
-        return new ModalityEmbeddings(Torch.Torch.Cat(parts.Select(p => p.Pooled).ToList()), available, parts.SelectMany(p => p.Categories).ToArray());
+        return new ModalityEmbeddings(cat(parts.Select(p => p.Pooled).ToList(), 0), available, parts.SelectMany(p => p.Categories).ToArray());
     }
 
     private static bool[] Flatten(bool[,] grid)

@@ -3,7 +3,8 @@ using CommerceMM.Data.Format;
 using CommerceMM.Data.Scale;
 using CommerceMM.Model.Evaluation;
 using CommerceMM.Scale.Config;
-using CommerceMM.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Scale.Evaluation;
 
@@ -56,11 +57,13 @@ public static class ScaleEvaluator
         if (products.Count < 2) throw new ArgumentException($"row '{row.Label}': only {products.Count} held-out products have any of its modalities; retrieval needs a query and a gallery item");
         if (probeTrain.Count < 1) throw new ArgumentException($"row '{row.Label}': no training product has any of its modalities, so the probe cannot learn");
 
-        using var scope = DisposeScope.Open();
+        using var scope = NewDisposeScope();
         var (queries, gallery) = Split(products);
         var retrieval = Score(products.Vectors, products, queries, gallery, options.Ks);
         using var generator = new Generator(options.RandomSeed);
-        var random = Torch.Torch.Randn(products.Vectors.Shape, generator).Normalize(-1);
+        // Drawn on the CPU, as every draw: the baseline is the same on any device.
+        var drawn = randn(products.Vectors.shape, dtype: ScalarType.Float32, device: CPU, generator: generator).to(products.Vectors.device);
+        var random = nn.functional.normalize(drawn, dim: -1);
         var randomRetrieval = Score(random, products, queries, gallery, options.Ks);
 
         var known = products.Categories.Where(c => c >= 0).ToList();
@@ -81,8 +84,8 @@ public static class ScaleEvaluator
     /// </summary>
     private static (Tensor Train, Tensor Test) Standardise(Tensor train, Tensor test)
     {
-        var mean = train.Mean(0, keepDim: true);
-        var std = (train - mean).Pow(2).Mean(0, keepDim: true).Sqrt().Clamp(min: 1e-6);
+        var mean = train.mean([0], keepdim: true);
+        var std = (train - mean).pow(2).mean([0], keepdim: true).sqrt().clamp(min: 1e-6);
         return ((train - mean) / std, (test - mean) / std);
     }
 
@@ -99,8 +102,9 @@ public static class ScaleEvaluator
 
     private static RetrievalScores Score(Tensor vectors, ProductEmbeddings products, long[] queries, long[] gallery, IReadOnlyList<int> ks)
     {
-        using var q = vectors.IndexSelect(0, Torch.Torch.FromArray(queries));
-        using var g = vectors.IndexSelect(0, Torch.Torch.FromArray(gallery));
+        using var scope = NewDisposeScope();
+        var q = vectors.index_select(0, tensor(queries, device: vectors.device));
+        var g = vectors.index_select(0, tensor(gallery, device: vectors.device));
         return CategoryRetrieval.Evaluate(q, g, queries.Select(i => products.Categories[i]).ToArray(), gallery.Select(i => products.Categories[i]).ToArray(), ks);
     }
 

@@ -1,4 +1,4 @@
-using CommerceMM.Torch;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Scale.Losses;
 
@@ -12,18 +12,19 @@ namespace CommerceMM.Scale.Losses;
 public static class HarmonizedWeights
 {
     /// <param name="pooled">(B, 5, E) normalised embeddings; rows of missing modalities may hold anything finite</param>
-    /// <param name="present">(B, 5) bool; every sample has at least one modality</param>
+    /// <param name="present">(B, 5) bool on the same device; every sample has at least one modality</param>
     /// <returns>(B, 5, 5)</returns>
     public static Tensor Compute(Tensor pooled, Tensor present)
     {
-        using var scope = DisposeScope.Open();
-        var rows = present.Unsqueeze(2);                                                  // (B, 5, 1)
-        var cols = present.Unsqueeze(1);                                                  // (B, 1, 5)
-        var both = rows.LogicalAnd(cols);                                                 // (B, 5, 5)
-        var p = Torch.Torch.Where(rows, pooled, Torch.Torch.Zeros([1], pooled.DType));    // missing rows → 0
-        var g = p.MatMul(p.Transpose(1, 2));                                              // (B, 5, 5) cosines
-        var softmax = g.MaskedFill(cols.LogicalNot().Expand(g.Shape), double.NegativeInfinity).Softmax(-1);
-        var h = Torch.Torch.Where(both, g * softmax, Torch.Torch.Zeros([1], pooled.DType));
-        return scope.MoveToOuter(h.Normalize(-1));
+        using var scope = NewDisposeScope();
+        var rows = present.unsqueeze(2);                                                   // (B, 5, 1)
+        var cols = present.unsqueeze(1);                                                   // (B, 1, 5)
+        var both = rows.logical_and(cols);                                                 // (B, 5, 5)
+        // masked_fill, not a product with the mask: the slot is replaced (and gets no gradient) whatever it holds.
+        var p = pooled.masked_fill(rows.logical_not(), 0);                                 // missing rows → 0
+        var g = p.matmul(p.transpose(1, 2));                                               // (B, 5, 5) cosines
+        var softmax = g.masked_fill(cols.logical_not(), double.NegativeInfinity).softmax(-1);
+        var h = (g * softmax).masked_fill(both.logical_not(), 0);
+        return nn.functional.normalize(h, p: 2, dim: -1).MoveToOuterDisposeScope();
     }
 }

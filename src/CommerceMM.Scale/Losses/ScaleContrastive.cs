@@ -1,4 +1,4 @@
-using CommerceMM.Torch;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Scale.Losses;
 
@@ -15,8 +15,8 @@ public static class ScaleContrastive
     /// <param name="pairWeight">(n) per-query weight (differentiable)</param>
     public static Tensor Sum(Tensor queries, Tensor keys, Tensor labels, Tensor pairWeight, double temperature)
     {
-        using var scope = DisposeScope.Open();
-        var logits = queries.MatMul(keys.T) / temperature * pairWeight.Unsqueeze(1);     // (n, G)
-        return scope.MoveToOuter(CommerceMM.Torch.Losses.CrossEntropy(logits, labels, Reduction.Sum));
+        using var scope = NewDisposeScope();
+        var logits = queries.matmul(keys.t()) / temperature * pairWeight.unsqueeze(1);     // (n, G)
+        return nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).MoveToOuterDisposeScope();
     }
 }

@@ -1,6 +1,7 @@
+using CommerceMM.Model.NN;
 using CommerceMM.Model.Tasks;
 using CommerceMM.Scale.Config;
-using CommerceMM.Torch;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Scale.Losses;
 
@@ -29,9 +30,9 @@ public sealed class ScaleOutput : IDisposable
 
     internal void SetWeights(Tensor matrix, bool[,] presence, IReadOnlyList<ScaleModality> enabled)
     {
-        WeightMatrix = DisposeScope.Detach(matrix.Detach());
+        WeightMatrix = matrix.detach().DetachFromDisposeScope();
         double[] w;
-        using (var f = WeightMatrix.To(DType.Float64)) w = f.ToArray<double>();
+        using (var f = WeightMatrix.to(ScalarType.Float64)) w = Scalars.ToArray<double>(f);
         int rows = presence.GetLength(0), k = ScaleModalities.Count;
         foreach (var m in ScaleModalities.All)
         {

@@ -1,6 +1,8 @@
+using CommerceMM.Model.NN;
 using CommerceMM.Model.Training;
 using CommerceMM.Scale.Config;
-using CommerceMM.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Scale.Losses;
 
@@ -8,7 +10,8 @@ namespace CommerceMM.Scale.Losses;
 /// One SCALE forward (MODEL.md §8) on a batch with its mask plan: encode (masked inputs) and fuse,
 /// harmonized weights from the pooled embeddings, then 5 masked losses and 10 pair losses. A missing
 /// modality is out of attention and out of every loss: a pair is scored only over samples having both.
-/// The caller back-propagates <see cref="ScaleOutput.Total"/> once.
+/// The caller back-propagates <see cref="ScaleOutput.Total"/> once. Every tensor of the step lives on the
+/// model's device; the batch and the plan are moved there when they are elsewhere.
 /// </summary>
 /// <remarks>
 /// (ours) One forward on the masked inputs serves both the masked and the contrastive losses, as
@@ -20,9 +23,10 @@ public sealed class ScalePass
 {
     private readonly ScaleModel _model;
     private readonly ScaleMaskPlan _plan;
-    private readonly Collectives _collectives;
+    private readonly ModelCollectives _collectives;
     private readonly bool[,] _presence;
     private readonly long _rows;
+    private readonly Device _device;
     private ScaleEncoding _encoding = null!;
     private Tensor _weights = null!;
     private bool[,] _gatheredPresence = null!;
@@ -30,23 +34,28 @@ public sealed class ScalePass
     private long _offset;
     private readonly Dictionary<ScaleModality, Tensor> _gathered = [];
 
-    private ScalePass(ScaleModel model, ScaleMaskPlan plan, Collectives collectives, bool[,] presence)
+    private ScalePass(ScaleModel model, ScaleMaskPlan plan, ModelCollectives collectives, bool[,] presence)
     {
         (_model, _plan, _collectives, _presence) = (model, plan, collectives, presence);
         _rows = presence.GetLength(0);
+        _device = model.Device;
     }
 
     /// <param name="weight">the loss weight of a task id (0 disables it)</param>
     /// <exception cref="ArgumentException">A row has no enabled modality, or an input has the wrong shape (the message says which).</exception>
-    public static ScaleOutput Run(ScaleModel model, ScaleInputs inputs, ScaleMaskPlan plan, Collectives collectives, Func<string, double> weight)
+    public static ScaleOutput Run(ScaleModel model, ScaleInputs inputs, ScaleMaskPlan plan, ModelCollectives collectives, Func<string, double> weight)
     {
         var config = model.Config;
         var presence = inputs.EffectivePresence(config);
         var output = new ScaleOutput();
-        using var scope = DisposeScope.Open();
-        var pass = new ScalePass(model, plan, collectives, presence);
-        var present = PresenceTensor(presence);
-        pass._encoding = model.Encode(inputs, present, plan);
+        using var region = model.ComputeRegion();
+        using var scope = NewDisposeScope();
+        var device = model.Device;
+        inputs = inputs.To(device);
+        using var onDevice = plan.To(device);
+        var pass = new ScalePass(model, onDevice, collectives, presence);
+        var present = PresenceTensor(presence, device);
+        pass._encoding = model.Encode(inputs, present, onDevice);
         pass._weights = HarmonizedWeights.Compute(pass.StackPooled(present), present);
         output.SetWeights(pass._weights, presence, config.Modalities);
         pass.GatherPresence();
@@ -65,29 +74,30 @@ public sealed class ScalePass
         return output;
     }
 
-    internal static Tensor PresenceTensor(bool[,] presence)
+    /// <summary>(rows, 5) bool on <paramref name="device"/>.</summary>
+    internal static Tensor PresenceTensor(bool[,] presence, Device device)
     {
         int rows = presence.GetLength(0), k = ScaleModalities.Count;
         var flat = new bool[rows * k];
         for (int r = 0; r < rows; r++)
             for (int m = 0; m < k; m++) flat[r * k + m] = presence[r, m];
-        return Torch.Torch.FromArray(flat, rows, k);
+        return tensor(flat, [rows, k], device: device);
     }
 
     /// <summary>(B, 5, E): each modality's pooled embedding, zeros for modalities the model does not enable.</summary>
     private Tensor StackPooled(Tensor present)
     {
-        var zeros = Torch.Torch.Zeros([_rows, _model.Config.EmbedDim]);
-        return Torch.Torch.Stack(ScaleModalities.All.Select(m => _encoding[m]?.Pooled ?? zeros).ToList(), 1);
+        var none = zeros(_rows, _model.Config.EmbedDim, dtype: _encoding.Parts[0].Pooled.dtype, device: _device);
+        return stack(ScaleModalities.All.Select(m => _encoding[m]?.Pooled ?? none).ToList(), 1);
     }
 
     /// <summary>All ranks' presence rows in rank order, and where this rank's rows start.</summary>
     private void GatherPresence()
     {
         (_offset, long total) = _collectives.RowSpan(_rows);
-        using var local = PresenceTensor(_presence).To(DType.Float32);
+        using var local = PresenceTensor(_presence, _device).to(ScalarType.Float32);
         using var all = _collectives.GatherWithGrad(local);
-        float[] flat = all.ToArray<float>();
+        float[] flat = Scalars.ToArray<float>(all);
         int k = ScaleModalities.Count;
         _gatheredPresence = new bool[total, k];
         for (long r = 0; r < total; r++)
@@ -107,10 +117,10 @@ public sealed class ScalePass
         foreach (var m in ScaleModalities.All)
         {
             var labels = m switch { ScaleModality.Text => _plan.TextLabels, ScaleModality.Table => _plan.TableLabels, _ => null };
-            var selected = labels?.Ne(ScaleMaskPlan.Ignore) ?? _plan.FeatureMask(m);           // (B, L) or (B, N)
+            var selected = labels?.ne(ScaleMaskPlan.Ignore) ?? _plan.FeatureMask(m);           // (B, L) or (B, N)
             if (selected is null) continue;                                                   // not masked (config or weight 0)
-            bool[] flat = selected.ToArray<bool>();
-            long length = selected.Size(1);
+            bool[] flat = Scalars.ToArray<bool>(selected);
+            long length = selected.size(1);
             var perRow = new int[_rows];
             for (long i = 0; i < flat.Length; i++) if (flat[i]) perRow[i / length]++;
             local.Add((m, labels, selected, flat, perRow));
@@ -132,24 +142,24 @@ public sealed class ScalePass
     {
         if (!_masked.TryGetValue(m, out var units) || units.GlobalRows == 0) return null;
         var (labels, selected, counts) = (units.Labels, units.Selected, units.PerRow);
-        if (!counts.Any(c => c > 0)) return Torch.Torch.Scalar(0);                           // other ranks hold every masked row
-        long length = selected.Size(1);
+        if (!counts.Any(c => c > 0)) return tensor(0f, device: _device);                    // other ranks hold every masked row
+        long length = selected.size(1);
 
         var part = _encoding[m]!;
         Tensor perUnit;
         if (labels is not null)
         {
             var head = m == ScaleModality.Text ? _model.TextHead : _model.TableHead;
-            var logits = head.Forward(part.Fused.MaskedSelectRows(selected));                 // (S, V)
-            perUnit = CommerceMM.Torch.Losses.CrossEntropy(logits, labels.MaskedSelectRows(selected), Reduction.None); // (S)
+            var logits = head.Forward(part.Fused[selected]);                                   // (S, V)
+            perUnit = nn.functional.cross_entropy(logits, labels[selected], reduction: nn.Reduction.None); // (S)
         }
         else
         {
-            var fused = part.Fused.Slice(1, 1, length + 1);                                    // (B, N, d): [CLS] dropped
+            var fused = part.Fused.narrow(1, 1, length);                                       // (B, N, d): [CLS] dropped
             var regression = m == ScaleModality.Image ? _model.ImageHead : m == ScaleModality.Video ? _model.VideoHead : _model.AudioHead;
-            var predicted = regression.Forward(fused.MaskedSelectRows(selected));              // (S, F)
-            var target = part.Features!.MaskedSelectRows(selected);                            // (S, F)
-            perUnit = (predicted - target).Pow(2).Mean(-1);                                    // (S)
+            var predicted = MixedPrecision.Float(MixedPrecision.Linear(regression, fused[selected])); // (S, F) fp32
+            var target = part.Features![selected];                                             // (S, F)
+            perUnit = (predicted - target).pow(2).mean([-1]);                                  // (S)
         }
         // Units come out row-major; each is weighted so a row's units share W[r, m, m] · world / (units · global rows).
         var rowOfUnit = new List<long>();
@@ -160,10 +170,10 @@ public sealed class ScalePass
             rowOfUnit.Add(i / length);
             share.Add((float)((double)_collectives.World / (counts[i / length] * units.GlobalRows)));
         }
-        var diagonal = _weights.Select(1, (long)m).Select(1, (long)m);                        // (B)
-        if (!_model.Config.MaskedWeightGradient) diagonal = diagonal.Detach();                 // see ScaleConfig.MaskedWeightGradient
-        var unitWeights = diagonal.IndexSelect(0, Torch.Torch.FromArray(rowOfUnit.ToArray())) * Torch.Torch.FromArray(share.ToArray());
-        return (perUnit * unitWeights).Sum();
+        var diagonal = _weights.select(1, (long)m).select(1, (long)m);                        // (B)
+        if (!_model.Config.MaskedWeightGradient) diagonal = diagonal.detach();                 // see ScaleConfig.MaskedWeightGradient
+        var unitWeights = diagonal.index_select(0, tensor(rowOfUnit.ToArray(), device: _device)) * tensor(share.ToArray(), device: _device);
+        return (perUnit * unitWeights).sum();
     }
 
     /// <summary>
@@ -192,17 +202,17 @@ public sealed class ScalePass
             localRows.Add(r);
             labels.Add(i);
         }
-        if (localRows.Count == 0) return Torch.Torch.Scalar(0);   // other ranks hold every eligible row
-        var local = Torch.Torch.FromArray(localRows.ToArray());
-        var columns = Torch.Torch.FromArray(globalRows.ToArray());
-        var target = Torch.Torch.FromArray(labels.ToArray());
+        if (localRows.Count == 0) return tensor(0f, device: _device);   // other ranks hold every eligible row
+        var local = tensor(localRows.ToArray(), device: _device);
+        var columns = tensor(globalRows.ToArray(), device: _device);
+        var target = tensor(labels.ToArray(), device: _device);
         double scale = (double)_collectives.World / globalRows.Count;
 
         Tensor Direction(ScaleModality q, ScaleModality k)
         {
-            var queries = _encoding[q]!.Pooled.IndexSelect(0, local);                         // (n, E)
-            var keys = Gathered(k).IndexSelect(0, columns);                                    // (G, E)
-            var pairWeight = _weights.Select(1, (long)q).Select(1, (long)k).IndexSelect(0, local); // (n)
+            var queries = _encoding[q]!.Pooled.index_select(0, local);                        // (n, E)
+            var keys = Gathered(k).index_select(0, columns);                                   // (G, E)
+            var pairWeight = _weights.select(1, (long)q).select(1, (long)k).index_select(0, local); // (n)
             return ScaleContrastive.Sum(queries, keys, target, pairWeight, _model.Config.Temperature);
         }
 

@@ -1,10 +1,11 @@
 using System.Diagnostics;
+using CommerceMM.Collectives;
+using CommerceMM.Model.NN;
 using CommerceMM.Model.Tasks;
 using CommerceMM.Model.Training;
 using CommerceMM.Scale.Losses;
-using CommerceMM.Torch;
-using CommerceMM.Torch.Distributed;
-using CommerceMM.Torch.Optim;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Scale.Training;
 
@@ -21,25 +22,26 @@ public sealed record ScaleStepResult(
     double AllReduceSeconds);
 
 /// <summary>
-/// The SCALE step: mask plan (a pure function of seed, step and rank) → one forward → one backward →
-/// CommerceMM's <see cref="DistributedOptimizer"/> (non-finite vote, bucketed all-reduce, clip, AdamW).
+/// The SCALE step: mask plan (a pure function of seed, step and rank, or of each sample's seed) → one
+/// forward → one backward → CommerceMM's <see cref="DistributedOptimizer"/> (non-finite vote, bucketed
+/// all-reduce, clip, AdamW). The batch may come on any device: the step runs on the model's.
 /// </summary>
 public sealed class ScaleTrainer : IDisposable
 {
     private readonly ScaleModel _model;
     private readonly TrainerOptions _options;
-    private readonly Collectives _collectives;
+    private readonly ModelCollectives _collectives;
     private readonly DistributedOptimizer _optimizer;
 
     public ScaleTrainer(ScaleModel model, TrainerOptions options, ProcessGroup? group = null)
     {
         _model = model;
         _options = options;
-        _collectives = new Collectives(group);
-        _optimizer = new DistributedOptimizer(model.NamedParameters().ToList(), options, _collectives, group);
+        _collectives = new ModelCollectives(group);
+        _optimizer = new DistributedOptimizer(model.NamedParameters(), options, _collectives, group);
     }
 
-    public AdamW Optimizer => _optimizer.Optimizer;
+    public AdamWOptimizer Optimizer => _optimizer.Optimizer;
 
     /// <summary>Steps skipped because some rank saw a non-finite loss or gradient.</summary>
     public long SkippedSteps { get => _optimizer.SkippedSteps; set => _optimizer.SkippedSteps = value; }
@@ -49,12 +51,15 @@ public sealed class ScaleTrainer : IDisposable
     {
         var clock = Stopwatch.StartNew();
         var config = _model.Config;
+        using var scope = NewDisposeScope();
+        var onDevice = inputs.To(_model.Device);
         using var generator = StepRandom.For(_options.Seed, step, _collectives.Rank);
         _optimizer.ZeroGrad();
-        using var plan = ScaleMaskPlan.Create(config, inputs, inputs.EffectivePresence(config), generator, config.Weight);
-        using var output = ScalePass.Run(_model, inputs, plan, _collectives, config.Weight);
-        if (output.Total is { RequiresGrad: true } total) total.Backward();
-        double loss = output.Total?.Item() ?? 0;
+        using var plan = ScaleMaskPlan.Create(config, onDevice, onDevice.EffectivePresence(config), generator, config.Weight);
+        using var output = ScalePass.Run(_model, onDevice, plan, _collectives, config.Weight);
+        // A rank whose share of every task was empty holds a constant loss: nothing to back-propagate.
+        if (output.Total is { requires_grad: true } total) total.backward();
+        double loss = output.Total is { } t ? Scalars.ToDouble(t) : 0;
         var outcome = _optimizer.Apply(double.IsFinite(loss), step);
         return new ScaleStepResult(step, output.Results, output.Weights, loss, outcome.GradNorm, outcome.LearningRate, outcome.Skipped,
             clock.Elapsed.TotalSeconds, outcome.AllReduceSeconds);
