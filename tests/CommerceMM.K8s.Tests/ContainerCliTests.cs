@@ -9,7 +9,7 @@ public sealed class ContainerCliTests
 
     /// <summary>Variables that are not cmm's but that a container may legitimately set, with the reason.</summary>
     private static bool IsForeignVariableAllowed(string name) =>
-        name == "OMP_WAIT_POLICY"               // read by libtorch's OpenMP at load time (PLATFORM.md trap 3)
+        name == "OMP_WAIT_POLICY"               // read by libtorch's OpenMP at load time (PLATFORM.md, Threads)
         || name.StartsWith("NCCL_", StringComparison.Ordinal)   // read by NCCL in the GPU image
         || name.StartsWith("DOTNET_", StringComparison.Ordinal); // read by the .NET host
 
@@ -72,7 +72,7 @@ public sealed class ContainerCliTests
     {
         // OpenMP reads it when libtorch loads; it must be in the environment the process starts with.
         foreach (var c in PodContainer.All(Kustomize.Render(overlay)))
-            Assert.True(c.Value("OMP_WAIT_POLICY") == "PASSIVE", $"{c.Where} lacks OMP_WAIT_POLICY=PASSIVE (PLATFORM.md trap 3)");
+            Assert.True(c.Value("OMP_WAIT_POLICY") == "PASSIVE", $"{c.Where} lacks OMP_WAIT_POLICY=PASSIVE (PLATFORM.md, Threads)");
     }
 
     [Theory, MemberData(nameof(Overlays))]

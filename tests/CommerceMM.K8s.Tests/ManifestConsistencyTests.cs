@@ -2,9 +2,11 @@ using System.CommandLine;
 using System.Globalization;
 using CommerceMM.Coordinator.Hosting;
 using CommerceMM.K8s.Tests.Support;
+using CommerceMM.Tensors;
 using CommerceMM.Worker;
 using CommerceMM.Worker.Spec;
 using YamlDotNet.RepresentationModel;
+using DeviceType = TorchSharp.DeviceType;
 
 namespace CommerceMM.K8s.Tests;
 
@@ -27,9 +29,6 @@ public sealed class ManifestConsistencyTests
     private static int CoordinatorHttpPort(PodContainer c) =>
         new Uri(Effective(c, "--urls", "CMM_COORDINATOR_URLS", CoordinatorOptions.DefaultUrl).Split(';')[0].Replace("0.0.0.0", "localhost", StringComparison.Ordinal)).Port;
 
-    private static int StorePort(PodContainer c) =>
-        int.Parse(Effective(c, "--store-port", "CMM_STORE_PORT", CoordinatorOptions.DefaultStorePort.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
-
     private static int ContainerPort(PodContainer c, string portName) =>
         int.Parse(c.Node.Seq("ports").SingleOrDefault(p => p.Str("name") == portName)?.Str("containerPort")
                   ?? throw new Xunit.Sdk.XunitException($"{c.Where} declares no port named {portName}"), CultureInfo.InvariantCulture);
@@ -39,19 +38,19 @@ public sealed class ManifestConsistencyTests
         int.TryParse(servicePort.Str("targetPort") ?? servicePort.Str("port"), out int n) ? n : ContainerPort(c, servicePort.Str("targetPort")!);
 
     [Theory, MemberData(nameof(Overlays))]
-    public void CoordinatorService_ExposesTheHttpAndStorePortsCmmListensOn(string overlay)
+    public void CoordinatorService_ExposesTheHttpPortCmmListensOn_AndNoStorePort(string overlay)
     {
         var m = Kustomize.Render(overlay);
         var c = MainContainer(m, m.Coordinator);
-        var service = m.Single("Service", "cmm-coordinator");
-        var ports = service.Path("spec").Seq("ports");
+        // Workers rendezvous through the HTTP API: `cmm coordinator` opens no other listener, so its one
+        // port is the only one, in the pod and in the Service, and nothing configures a store.
+        var command = CmmCli.Parse(c.Args.Select(c.Expand).ToList()).CommandResult.Command;
+        Assert.DoesNotContain(command.Options, o => o.Name.StartsWith("--store", StringComparison.Ordinal));
         Assert.Equal(CoordinatorHttpPort(c), ContainerPort(c, "http"));
-        Assert.Equal(StorePort(c), ContainerPort(c, "store"));
-        Assert.Contains(ports, p => Target(p, c) == CoordinatorHttpPort(c));
-        // Workers dial the store at (--store-host, the coordinator's store port): both must reach this Service.
-        var store = Assert.Single(ports, p => Target(p, c) == StorePort(c));
-        Assert.Equal(StorePort(c).ToString(CultureInfo.InvariantCulture), store.Str("port"));
-        Assert.Equal("cmm-coordinator", Effective(c, "--store-host", "CMM_STORE_HOST", "").Split('.')[0]);
+        Assert.Single(c.Node.Seq("ports"));
+        var http = Assert.Single(m.Single("Service", "cmm-coordinator").Path("spec").Seq("ports"));
+        Assert.Equal(CoordinatorHttpPort(c), Target(http, c));
+        Assert.DoesNotContain(PodContainer.All(m).SelectMany(x => x.EnvNames), n => n.StartsWith("CMM_STORE_", StringComparison.Ordinal));
     }
 
     [Theory, MemberData(nameof(Overlays))]
@@ -117,13 +116,13 @@ public sealed class ManifestConsistencyTests
     /// <summary>Prometheus' name for a Kubernetes label or annotation key in service-discovery meta labels.</summary>
     private static string Sanitize(string key) => new(key.Select(ch => char.IsAsciiLetterOrDigit(ch) ? ch : '_').ToArray());
 
-    [Theory, MemberData(nameof(Overlays))]
-    public void JobSpecConfigMap_ValidatesAndAgreesWithTheWorkerJob(string overlay)
+    /// <summary>
+    /// The job spec as the coordinator resolves it (and as every worker then fetches it): the SPEC file
+    /// from the mounted ConfigMap, then the coordinator's CMM_* env (values, not secrets), then validation.
+    /// </summary>
+    private static TrainingSpec ResolvedSpec(Manifests m)
     {
-        var m = Kustomize.Render(overlay);
         var coordinator = MainContainer(m, m.Coordinator);
-        var worker = MainContainer(m, m.Workers);
-        var init = PodContainer.All(m).Single(c => c.Workload == m.Workers && c.IsInit);
 
         // The SPEC argument is a file in the mounted ConfigMap.
         var parsed = CmmCli.Parse(coordinator.Args.Select(coordinator.Expand).ToList());
@@ -133,10 +132,19 @@ public sealed class ManifestConsistencyTests
         var configMap = m.Single("ConfigMap", volume.Path("configMap").Str("name")!);
         string yaml = configMap.Path("data").Str(Path.GetFileName(specPath)) ?? throw new Xunit.Sdk.XunitException($"ConfigMap has no key {Path.GetFileName(specPath)}");
 
-        // Resolve it as cmm does: YAML, then the coordinator's CMM_* env (values, not secrets), then validation.
         var env = coordinator.EnvNames.Where(n => n.StartsWith("CMM_", StringComparison.Ordinal))
             .ToDictionary(n => n, n => coordinator.Value(n) ?? "");
-        var spec = SpecLoader.Load(yaml, env);
+        return SpecLoader.Load(yaml, env);
+    }
+
+    [Theory, MemberData(nameof(Overlays))]
+    public void JobSpecConfigMap_ValidatesAndAgreesWithTheWorkerJob(string overlay)
+    {
+        var m = Kustomize.Render(overlay);
+        var coordinator = MainContainer(m, m.Coordinator);
+        var worker = MainContainer(m, m.Workers);
+        var init = PodContainer.All(m).Single(c => c.Workload == m.Workers && c.IsInit);
+        var spec = ResolvedSpec(m);
 
         string workers = spec.Job.Workers.ToString(CultureInfo.InvariantCulture);
         Assert.Equal(workers, m.Workers.Path("spec").Str("completions"));
@@ -210,8 +218,35 @@ public sealed class ManifestConsistencyTests
         Assert.Equal("1", gpu.Node.Path("resources", "requests").Str("nvidia.com/gpu"));
         Assert.Equal("1", gpu.Node.Path("resources", "limits").Str("nvidia.com/gpu"));
         Assert.Contains(gpu.EnvNames, n => n.StartsWith("NCCL_", StringComparison.Ordinal));
+        Assert.Equal("eth0", gpu.Value("NCCL_SOCKET_IFNAME"));
         Assert.Null(cpu.Node.Path("resources", "requests").Str("nvidia.com/gpu"));
         Assert.DoesNotContain(cpu.EnvNames, n => n.StartsWith("NCCL_", StringComparison.Ordinal));
         Assert.NotEqual(gpu.Node.Str("image"), cpu.Node.Str("image"));
+    }
+
+    [Theory]
+    [InlineData("cpu", DeviceType.CPU)]
+    [InlineData("gpu", DeviceType.CUDA)]
+    public void JobDevice_IsTheOverlays_AndEveryWorkerPodHasThatDevice(string overlay, DeviceType expected)
+    {
+        var m = Kustomize.Render(overlay);
+        var (type, index) = DeviceSettings.ParseDevice(ResolvedSpec(m).Job.Device);
+        Assert.Equal(expected, type);
+        var worker = MainContainer(m, m.Workers);
+        if (type != DeviceType.CUDA)
+        {
+            Assert.Null(worker.Node.Path("resources", "limits").Str("nvidia.com/gpu"));
+            return;
+        }
+        // One rank per GPU: each worker pod is one rank and sees only the GPUs it was given, numbered from 0,
+        // so job.device must name one of those (NCCL refuses two ranks on one GPU).
+        int gpus = int.Parse(worker.Node.Path("resources", "limits").Str("nvidia.com/gpu") ?? "0", CultureInfo.InvariantCulture);
+        Assert.Equal(1, gpus);
+        Assert.InRange(index, 0, gpus - 1);
+        // The ranks come from the coordinator's join: `cmm worker` has no rank of its own to be given.
+        var command = CmmCli.Parse(worker.Args.Select(worker.Expand).ToList()).CommandResult.Command;
+        Assert.DoesNotContain(command.Options, o => o.Name.Contains("rank", StringComparison.OrdinalIgnoreCase));
+        // The GPU overlay changes the device for the whole job only through the coordinator's spec.
+        Assert.DoesNotContain(worker.EnvNames, n => n == "CMM_JOB_DEVICE");
     }
 }
