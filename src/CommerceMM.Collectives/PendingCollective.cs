@@ -19,7 +19,7 @@ public sealed class PendingCollective : IDisposable
     public void Wait(TimeSpan timeout)
     {
         if (_work == IntPtr.Zero) throw new ObjectDisposedException(nameof(PendingCollective));
-        NativeStatus.Check(NativeMethods.cmm_work_wait(_work, NativeStatus.Millis(timeout)), "all_reduce");
+        NativeStatus.Check(NativeMethods.cmm_work_wait(_work, NativeStatus.Millis(timeout)), null); // the native message names the collective, rank and size
         GC.KeepAlive(_tensors);
     }
 

@@ -153,6 +153,19 @@ internal static class Scenarios
         }
     }
 
+    /// <summary>Rank 1 stays alive but never calls the all-reduce (a stalled peer): rank 0 must time out, not wait.</summary>
+    internal static List<(string, Tensor)> StalledPeer(ProcessGroup group)
+    {
+        if (group.Rank == 1)
+        {
+            Thread.Sleep(TimeSpan.FromSeconds(4));
+            return [];
+        }
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var error = Record(() => group.AllReduce(torch.ones(4), ReduceOp.Sum, TimeSpan.FromSeconds(1)));
+        return [("error", torch.tensor(new[] { (long)(error ?? 0) })), ("seconds", torch.tensor(new[] { watch.Elapsed.TotalSeconds }))];
+    }
+
     internal static CollectiveError? Record(Action action)
     {
         try

@@ -147,6 +147,15 @@ public class MultiProcessTests
         // The group is out of step afterwards: the next collective refuses at once.
         Assert.Equal((long)CollectiveError.GroupBroken, Longs(survivor["next_error"])[0]);
     }
+
+    [Fact]
+    public void AllReduce_PeerAliveButNeverCalls_TimesOutWithinTimeout()
+    {
+        using var run = PeerProcesses.Start("stalled-peer", 2, resultRanks: [0]);
+        var f = run.Results[0];
+        Assert.Equal((long)CollectiveError.Timeout, Longs(f["error"])[0]);
+        Assert.InRange(Doubles(f["seconds"])[0], 0.9, 3.5); // a 1 s timeout, while the peer sleeps 4 s
+    }
 }
 
 /// <summary>Multi-process tests start 2-3 processes each: run them one at a time on small machines.</summary>

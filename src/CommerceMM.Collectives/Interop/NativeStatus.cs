@@ -5,12 +5,13 @@ namespace CommerceMM.Collectives.Interop;
 /// <summary>The one place native statuses become <see cref="CollectiveException"/>s.</summary>
 internal static class NativeStatus
 {
-    internal static void Check(int status, string context)
+    /// <param name="context">what was attempted, prefixed to the native message; null when that message already says it</param>
+    internal static void Check(int status, string? context)
     {
         if (status == 0) return;
         string message = Marshal.PtrToStringUTF8(NativeMethods.cmm_last_error()) ?? "";
         var error = Enum.IsDefined(typeof(CollectiveError), status) ? (CollectiveError)status : CollectiveError.Internal;
-        throw new CollectiveException(error, $"{context}: {message}");
+        throw new CollectiveException(error, context is null ? message : $"{context}: {message}");
     }
 
     /// <summary>Milliseconds for the native timeouts, which must be positive.</summary>
