@@ -42,6 +42,7 @@ var results = scenario switch
     "train" => Gloo(Scenarios.Train),
     "dead-peer" => Gloo(Scenarios.DeadPeer),
     "stalled-peer" => Gloo(Scenarios.StalledPeer),
+    "dead-peer-backward" => Gloo(Scenarios.DeadPeerInBackward),
     "allreduce-bench" => Gloo(g => Bench.AllReduce(g, long.Parse(extra[0]), int.Parse(extra[1]))),
     "nccl-stub" => StubNccl(StubScenarios.Marshalling),
     "nccl-stub-hang" => StubNccl(StubScenarios.Hang),

@@ -153,6 +153,21 @@ internal static class Scenarios
         }
     }
 
+    /// <summary>
+    /// Rank 1 vanishes between the all-gather and its backward pass. An exception thrown inside
+    /// backward would end the process (it unwinds into libtorch), so rank 0 must survive with a NaN
+    /// gradient and a group whose next call throws.
+    /// </summary>
+    internal static List<(string, Tensor)> DeadPeerInBackward(ProcessGroup group)
+    {
+        var x = torch.ones(2, 3, requires_grad: true);
+        var gathered = group.AllGatherWithGrad(x, TimeSpan.FromSeconds(5));
+        if (group.Rank == 1) Environment.Exit(0);
+        gathered.sum().backward();
+        var next = Record(() => group.Barrier());
+        return [("grad", x.grad!), ("next_error", torch.tensor(new[] { (long)(next ?? 0) }))];
+    }
+
     /// <summary>Rank 1 stays alive but never calls the all-reduce (a stalled peer): rank 0 must time out, not wait.</summary>
     internal static List<(string, Tensor)> StalledPeer(ProcessGroup group)
     {

@@ -149,6 +149,15 @@ public class MultiProcessTests
     }
 
     [Fact]
+    public void AllGatherWithGrad_PeerVanishedBeforeBackward_NaNGradientAndNextCallThrows()
+    {
+        using var run = PeerProcesses.Start("dead-peer-backward", 2, resultRanks: [0]);
+        var f = run.Results[0];
+        Assert.All(Floats(f["grad"]), v => Assert.True(float.IsNaN(v)));
+        Assert.Equal((long)CollectiveError.GroupBroken, Longs(f["next_error"])[0]);
+    }
+
+    [Fact]
     public void AllReduce_PeerAliveButNeverCalls_TimesOutWithinTimeout()
     {
         using var run = PeerProcesses.Start("stalled-peer", 2, resultRanks: [0]);
