@@ -1,7 +1,11 @@
 using CommerceMM.Model.Config;
 using CommerceMM.Model.Encoders;
-using CommerceMM.Torch;
-using CommerceMM.Torch.NN;
+using CommerceMM.Model.NN;
+using CommerceMM.Tensors;
+using TorchSharp;
+using TorchSharp.Modules;
+using TorchSharp.Utils;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Model;
 
@@ -11,33 +15,49 @@ namespace CommerceMM.Model;
 /// (an EMA of the image encoder and prototypes) and the mim_kl centre are model state too, so they
 /// are saved with every checkpoint, but they are not trained by the optimizer.
 /// </summary>
-public sealed class CommerceMMModel : Module
+/// <remarks>
+/// The weights are drawn on the CPU from the seed, then moved to the job's device, so a model starts
+/// identically on any device. Parameters stay fp32 (the master weights) in every precision.
+/// </remarks>
+public sealed class CommerceMMModel : ExplicitModule
 {
     public const string TeacherPrefix = "teacher.";
 
-    public CommerceMMModel(CommerceMMConfig config, ulong seed)
+    [ComponentName(Name = "logit_scale")] private Parameter _logitScale;
+    [ComponentName(Name = "prototypes")] private Parameter _prototypes;
+    [ComponentName(Name = "mim_center")] private Tensor _mimCenter;
+
+    /// <param name="settings">device and precision (job.device, model.precision); CPU fp32 when null</param>
+    public CommerceMMModel(CommerceMMConfig config, ulong seed, DeviceSettings? settings = null) : base(nameof(CommerceMMModel))
     {
         Config = config.Validate();
+        Settings = settings ?? DeviceSettings.Cpu;
         using var g = new Generator(seed);
         DropoutGenerator = new Generator(seed ^ 0x5DEECE66DUL);
-        Text = RegisterModule("text", new TextEncoder(config, g, DropoutGenerator));
-        Image = RegisterModule("image", new ImageEncoder(config, g, DropoutGenerator));
-        Fusion = RegisterModule("fusion", new FusionEncoder(config, g, DropoutGenerator));
-        TextProjection = RegisterModule("text_projection", new Linear(config.Dim, config.EmbedDim, generator: g));
-        ImageProjection = RegisterModule("image_projection", new Linear(config.Dim, config.EmbedDim, generator: g));
-        FusionProjection = RegisterModule("fusion_projection", new Linear(config.Dim, config.EmbedDim, generator: g));
-        LogitScale = RegisterParameter("logit_scale", Torch.Torch.Scalar(Math.Log(config.LogitScaleInit)));
-        Mlm = RegisterModule("mlm_head", new MlmHead(Text.TokenEmbedding, config.Dim, g));
-        Itm = RegisterModule("itm_head", new Linear(config.Dim, 1, generator: g));
-        MimPredictor = RegisterModule("mim_predictor", new Linear(config.Dim, config.Dim, generator: g));
-        Prototypes = RegisterParameter("prototypes", Init.Normal([config.Mim.Prototypes, config.Dim], 0.02, g));
-        Teacher = RegisterModule("teacher", new MimTeacher(config, this, g, DropoutGenerator));
-        MimCenter = RegisterBuffer("mim_center", Torch.Torch.Zeros([config.Mim.Prototypes]));
+        Text = AddModule("text", new TextEncoder(config, g, DropoutGenerator));
+        Image = AddModule("image", new ImageEncoder(config, g, DropoutGenerator));
+        Fusion = AddModule("fusion", new FusionEncoder(config, g, DropoutGenerator));
+        TextProjection = AddModule("text_projection", Layers.Linear(config.Dim, config.EmbedDim, g));
+        ImageProjection = AddModule("image_projection", Layers.Linear(config.Dim, config.EmbedDim, g));
+        FusionProjection = AddModule("fusion_projection", Layers.Linear(config.Dim, config.EmbedDim, g));
+        _logitScale = AddParameter("logit_scale", torch.full([], Math.Log(config.LogitScaleInit), ScalarType.Float32, torch.CPU));
+        Mlm = AddModule("mlm_head", new MlmHead(Text.TokenEmbedding, config.Dim, g));
+        Itm = AddModule("itm_head", Layers.Linear(config.Dim, 1, g));
+        MimPredictor = AddModule("mim_predictor", Layers.Linear(config.Dim, config.Dim, g));
+        _prototypes = AddParameter("prototypes", Init.Normal([config.Mim.Prototypes, config.Dim], 0.02, g));
+        Teacher = AddModule("teacher", new MimTeacher(config, this, g, DropoutGenerator));
+        _mimCenter = AddBuffer("mim_center", torch.zeros(config.Mim.Prototypes, device: torch.CPU));
+        if (Settings.Device.type != DeviceType.CPU) this.to(Settings.Device);
     }
 
     public CommerceMMConfig Config { get; }
 
-    /// <summary>Draws every dropout mask for the model's lifetime; its state belongs in checkpoints.</summary>
+    /// <summary>Where the weights live and which precision the forward passes compute in.</summary>
+    public DeviceSettings Settings { get; }
+
+    public Device Device => Settings.Device;
+
+    /// <summary>Draws every dropout mask for the model's lifetime (a CPU generator); its state belongs in checkpoints.</summary>
     public Generator DropoutGenerator { get; }
     public TextEncoder Text { get; }
     public ImageEncoder Image { get; }
@@ -46,57 +66,72 @@ public sealed class CommerceMMModel : Module
     public Linear ImageProjection { get; }
     public Linear FusionProjection { get; }
     /// <summary>log of the contrastive logit scale (a scalar parameter).</summary>
-    public Tensor LogitScale { get; }
+    public Parameter LogitScale => _logitScale;
     public MlmHead Mlm { get; }
     public Linear Itm { get; }
     public Linear MimPredictor { get; }
-    public Tensor Prototypes { get; }
+    public Parameter Prototypes => _prototypes;
     public MimTeacher Teacher { get; }
-    public Tensor MimCenter { get; }
+    public Tensor MimCenter => _mimCenter;
 
     /// <summary>The parameters the optimizer updates: everything but the EMA teacher.</summary>
     public IReadOnlyList<(string Name, Tensor Tensor)> TrainableParameters() =>
-        NamedParameters().Where(p => !p.Name.StartsWith(TeacherPrefix, StringComparison.Ordinal)).ToList();
+        this.NamedParameters().Where(p => !p.Name.StartsWith(TeacherPrefix, StringComparison.Ordinal)).ToList();
+
+    /// <summary>Enters this model's precision on the calling thread for one forward pass.</summary>
+    public MixedPrecision.Region ComputeRegion() => MixedPrecision.Enter(Settings.Precision);
 
     /// <summary>exp(logit_scale) clamped to at most LogitScaleMax in the forward pass (the parameter is never clipped).</summary>
-    public Tensor Scale() => LogitScale.Exp().Clamp(max: Config.LogitScaleMax);
+    public Tensor Scale()
+    {
+        using var exp = _logitScale.exp();
+        return exp.clamp_max(Config.LogitScaleMax);
+    }
 
-    protected override void DisposeOwned() => DropoutGenerator.Dispose();
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) DropoutGenerator.Dispose();
+        base.Dispose(disposing);
+    }
 
     // ---- embedding API: text-only and image-only never run the other branch ----
 
     /// <summary>e_t: (B, E) from text alone.</summary>
     public Tensor EmbedText(Tensor ids, Tensor padding, Allocation allocation)
     {
-        using var scope = DisposeScope.Open();
-        return scope.MoveToOuter(ProjectText(Text.Forward(ids, padding, allocation.Text)));
+        using var region = ComputeRegion();
+        using var scope = torch.NewDisposeScope();
+        return ProjectText(Text.Forward(ids, padding, allocation.Text)).MoveToOuterDisposeScope();
     }
 
     /// <summary>e_v: (B, E) from the image alone.</summary>
     public Tensor EmbedImage(Tensor images, Allocation allocation)
     {
-        using var scope = DisposeScope.Open();
-        return scope.MoveToOuter(ProjectImage(Image.Forward(images, null, allocation.Image)));
+        using var region = ComputeRegion();
+        using var scope = torch.NewDisposeScope();
+        return ProjectImage(Image.Forward(images, null, allocation.Image)).MoveToOuterDisposeScope();
     }
 
     /// <summary>(e_t, e_v, e_m), each (B, E), from image and text together.</summary>
     public (Tensor Text, Tensor Image, Tensor Multimodal) EmbedProduct(Tensor ids, Tensor padding, Tensor images, Allocation allocation)
     {
-        using var scope = DisposeScope.Open();
+        using var region = ComputeRegion();
+        using var scope = torch.NewDisposeScope();
         var text = Text.Forward(ids, padding, allocation.Text);
         var image = Image.Forward(images, null, allocation.Image);
         var fused = Fusion.Forward(text, padding, image, allocation.Fusion);
-        return (scope.MoveToOuter(ProjectText(text)), scope.MoveToOuter(ProjectImage(image)), scope.MoveToOuter(ProjectFusion(fused)));
+        return (ProjectText(text).MoveToOuterDisposeScope(), ProjectImage(image).MoveToOuterDisposeScope(), ProjectFusion(fused).MoveToOuterDisposeScope());
     }
 
-    /// <summary>Projections of an encoder output's position 0 ([CLS]) into the normalised embedding space.</summary>
+    /// <summary>Projections of an encoder output's position 0 ([CLS]) into the normalised embedding space (fp32).</summary>
     internal Tensor ProjectText(Tensor textTokens) => Project(TextProjection, textTokens);
     internal Tensor ProjectImage(Tensor imageTokens) => Project(ImageProjection, imageTokens);
     internal Tensor ProjectFusion(Tensor fusedTokens) => Project(FusionProjection, fusedTokens);
 
     private static Tensor Project(Linear projection, Tensor tokens)
     {
-        using var scope = DisposeScope.Open();
-        return scope.MoveToOuter(projection.Forward(tokens.Select(1, 0)).Normalize(-1));
+        using var scope = torch.NewDisposeScope();
+        var projected = MixedPrecision.Float(MixedPrecision.Linear(projection, tokens.select(1, 0)));
+        return torch.nn.functional.normalize(projected, dim: -1).MoveToOuterDisposeScope();
     }
 }

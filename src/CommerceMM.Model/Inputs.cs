@@ -1,10 +1,11 @@
-using CommerceMM.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Model;
 
 /// <summary>
 /// Pass-1 input: B image-text pairs. Padding is true at padding positions; position 0 of every text is
-/// [CLS]. The caller owns the tensors.
+/// [CLS]. The caller owns the tensors, which live on the model's device.
 /// </summary>
 /// <param name="Images">(B, C, H, W) float32</param>
 /// <param name="TokenIds">(B, L) int64</param>
@@ -16,7 +17,7 @@ namespace CommerceMM.Model;
 /// </param>
 public sealed record PairInputs(Tensor Images, Tensor TokenIds, Tensor Padding, ulong[]? SampleSeeds = null)
 {
-    public long Rows => TokenIds.Size(0);
+    public long Rows => TokenIds.size(0);
 }
 
 /// <summary>
@@ -29,5 +30,5 @@ public sealed record OmniInputs(
     Tensor SourceImages, Tensor SourceTokenIds, Tensor SourcePadding,
     Tensor TargetImages, Tensor TargetTokenIds, Tensor TargetPadding)
 {
-    public long Rows => TargetTokenIds.Size(0);
+    public long Rows => TargetTokenIds.size(0);
 }

@@ -1,7 +1,9 @@
 using CommerceMM.Model.Debugging;
 using CommerceMM.Model.Config;
 using CommerceMM.Model.Training;
-using CommerceMM.Torch;
+using CommerceMM.Model.NN;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Model.Tests;
 
@@ -20,21 +22,21 @@ public class AllocationTests
         using var batches = new SyntheticBatch(Config, rows: 3, seed: 1);
         foreach (var allocation in Config.Allocations)
         {
-            using var scope = DisposeScope.Open();
+            using var scope = torch.NewDisposeScope();
             var text = model.EmbedText(batches.Pairs.TokenIds, batches.Pairs.Padding, allocation);
             var image = model.EmbedImage(batches.Pairs.Images, allocation);
             var (t, v, m) = model.EmbedProduct(batches.Pairs.TokenIds, batches.Pairs.Padding, batches.Pairs.Images, allocation);
             foreach (var e in new[] { text, image, t, v, m })
             {
-                Assert.Equal(new long[] { 3, Config.EmbedDim }, e.Shape);
-                Assert.All(e.Norm(2, [1]).ToArray<float>(), n => Assert.Equal(1f, n, 4));
+                Assert.Equal(new long[] { 3, Config.EmbedDim }, e.shape);
+                Assert.All(Scalars.ToArray<float>(e.norm(1, false, 2)), n => Assert.Equal(1f, n, 4));
             }
-            Assert.Equal(text.ToArray<float>(), t.ToArray<float>());
+            Assert.Equal(Scalars.ToArray<float>(text), Scalars.ToArray<float>(t));
         }
         // Shallower allocations are different functions of the same weights.
         using var full = model.EmbedImage(batches.Pairs.Images, Config.Allocations[0]);
         using var shallow = model.EmbedImage(batches.Pairs.Images, Config.Allocations[2]);
-        Assert.NotEqual(full.ToArray<float>(), shallow.ToArray<float>());
+        Assert.NotEqual(Scalars.ToArray<float>(full), Scalars.ToArray<float>(shallow));
     }
 
     [Fact]

@@ -2,7 +2,9 @@ using CommerceMM.Model.Debugging;
 using CommerceMM.Model.Config;
 using CommerceMM.Model.Tasks;
 using CommerceMM.Model.Training;
-using CommerceMM.Torch;
+using CommerceMM.Model.NN;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Model.Tests;
 
@@ -13,21 +15,21 @@ public class TrainingStepTests
     /// <summary>Gradients of both passes for the given task weights, accumulated, by parameter name.</summary>
     private static Dictionary<string, double[]> Gradients(CommerceMMModel model, SyntheticBatch batches, Func<string, double> weight)
     {
-        model.ZeroGrad();
+        model.zero_grad();
         using (var g = new Generator(77))
         using (var plan = Pass1Plan.Create(model.Config, batches.Pairs, g))
-        using (var pass1 = Pass1.Run(model, batches.Pairs, plan, model.Config.FullDepth, Collectives.Single, g, weight))
-            pass1.Total?.Backward();
-        using (var pass2 = Pass2.Run(model, batches.Omni, model.Config.FullDepth, Collectives.Single, weight))
-            pass2.Total?.Backward();
+        using (var pass1 = Pass1.Run(model, batches.Pairs, plan, model.Config.FullDepth, ModelCollectives.Single, g, weight))
+            pass1.Total?.backward();
+        using (var pass2 = Pass2.Run(model, batches.Omni, model.Config.FullDepth, ModelCollectives.Single, weight))
+            pass2.Total?.backward();
         var result = new Dictionary<string, double[]>();
         foreach (var (name, p) in model.TrainableParameters())
         {
-            using var grad = p.Grad;
-            using var g64 = grad?.To(DType.Float64);
-            result[name] = g64?.ToArray<double>() ?? new double[p.NumEl];
+            using var grad = p.grad;
+            using var g64 = grad?.to(ScalarType.Float64);
+            result[name] = g64 is null ? new double[p.numel()] : Scalars.ToArray<double>(g64);
         }
-        model.ZeroGrad();
+        model.zero_grad();
         return result;
     }
 
@@ -76,9 +78,9 @@ public class TrainingStepTests
     {
         using var model = new CommerceMMModel(Tiny, 1);
         using var batches = new SyntheticBatch(Tiny, rows: 4, seed: 13);
-        using (Torch.Torch.NoGrad()) batches.Pairs.Images.Select(0, 1).Fill(double.NaN);
+        using (torch.no_grad()) batches.Pairs.Images.select(0, 1).fill_(double.NaN);
         using var trainer = new Trainer(model, new TrainerOptions());
-        var before = model.StateDict().Select(e => e.Tensor.Clone()).ToList();
+        var before = model.StateDict().Select(e => e.Tensor.clone()).ToList();
         var result = trainer.Step(batches.Pairs, batches.Omni, 0);
         Assert.True(result.Skipped);
         Assert.Equal(1, trainer.SkippedSteps);
@@ -87,7 +89,7 @@ public class TrainingStepTests
         for (int i = 0; i < before.Count; i++)
         {
             using var b = before[i];
-            Assert.Equal(b.To(DType.Float64).ToArray<double>(), after[i].Tensor.To(DType.Float64).ToArray<double>());
+            Assert.Equal(Scalars.ToArray<double>(b.to(ScalarType.Float64)), Scalars.ToArray<double>(after[i].Tensor.to(ScalarType.Float64)));
         }
     }
 
@@ -113,11 +115,11 @@ public class TrainingStepTests
         // A rank's last batch of an epoch may be empty (the loader keeps ranks in lock-step).
         using var model = new CommerceMMModel(Tiny, 1);
         using var full = new SyntheticBatch(Tiny, rows: 3, seed: 15);
-        using var scope = DisposeScope.Open();
-        PairInputs pairs = new(full.Pairs.Images.Slice(0, 0, 0), full.Pairs.TokenIds.Slice(0, 0, 0), full.Pairs.Padding.Slice(0, 0, 0));
+        using var scope = torch.NewDisposeScope();
+        PairInputs pairs = new(full.Pairs.Images.narrow(0, 0, 0), full.Pairs.TokenIds.narrow(0, 0, 0), full.Pairs.Padding.narrow(0, 0, 0));
         var o = full.Omni;
-        OmniInputs omni = new(o.SourceHasText.Slice(0, 0, 0), o.SourceHasImage.Slice(0, 0, 0), o.SourceImages.Slice(0, 0, 0),
-            o.SourceTokenIds.Slice(0, 0, 0), o.SourcePadding.Slice(0, 0, 0), o.TargetImages.Slice(0, 0, 0), o.TargetTokenIds.Slice(0, 0, 0), o.TargetPadding.Slice(0, 0, 0));
+        OmniInputs omni = new(o.SourceHasText.narrow(0, 0, 0), o.SourceHasImage.narrow(0, 0, 0), o.SourceImages.narrow(0, 0, 0),
+            o.SourceTokenIds.narrow(0, 0, 0), o.SourcePadding.narrow(0, 0, 0), o.TargetImages.narrow(0, 0, 0), o.TargetTokenIds.narrow(0, 0, 0), o.TargetPadding.narrow(0, 0, 0));
         using var trainer = new Trainer(model, new TrainerOptions());
         var result = trainer.Step(pairs, omni, 0);
         Assert.False(result.Skipped);

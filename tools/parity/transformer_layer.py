@@ -1,4 +1,4 @@
-"""PyTorch side of the engine parity test (tests/CommerceMM.Torch.Tests/Parity).
+"""PyTorch side of the encoder-layer parity test (tests/CommerceMM.Model.Tests/Parity).
 
 Reads inputs.safetensors written by the C# test: a pre-LN nn.TransformerEncoderLayer's weights
 under PyTorch's own names, the input x (B, L, d), a key padding mask and a regression target.

@@ -1,9 +1,10 @@
 using CommerceMM.Model.Config;
 using CommerceMM.Model.Tasks;
+using CommerceMM.Model.NN;
 using CommerceMM.Model.Training;
-using CommerceMM.Torch;
-using CommerceMM.Torch.Optim;
-using CommerceMM.Torch.Serialization;
+using CommerceMM.Tensors;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Model.Debugging;
 
@@ -23,41 +24,44 @@ public static class StepDump
     public const string LossesFile = "losses.json";
 
     /// <summary>Builds the model and a synthetic batch, takes the warm-up steps, then dumps the next step into <paramref name="directory"/>.</summary>
-    public static StepDumpResult Write(CommerceMMConfig config, StepDumpOptions options, string directory)
+    /// <param name="settings">device and precision of the dumped step; CPU fp32 when null (the reference replays fp32)</param>
+    public static StepDumpResult Write(CommerceMMConfig config, StepDumpOptions options, string directory, DeviceSettings? settings = null)
     {
         config.Validate();
         options.Validate();
         CheckReplayable(config.Dropout);
         Directory.CreateDirectory(directory);
 
-        using var model = new CommerceMMModel(config, options.Seed);
-        using var batch = new SyntheticBatch(config, options.Rows, options.Seed + 1);
+        using var model = new CommerceMMModel(config, options.Seed, settings);
+        using var batch = new SyntheticBatch(config, options.Rows, options.Seed + 1, device: model.Device);
         long step = Warmup(model, batch, options);
         var allocation = StepRandom.Allocation(config.EffectiveAllocations, options.Seed, step);
 
-        using var scope = DisposeScope.Open();
+        using var scope = torch.NewDisposeScope();
         using var generator = StepRandom.For(options.Seed, step, rank: 0);
-        model.ZeroGrad();
+        model.zero_grad();
         // The same order of draws as Trainer.Step: the plan first, then pass 1's ITM negatives.
         using var plan = Pass1Plan.Create(config, batch.Pairs, generator);
-        using var pass1 = Pass1.Run(model, batch.Pairs, plan, allocation, Collectives.Single, generator, config.Weight);
-        pass1.Total?.Backward();
-        using var pass2 = Pass2.Run(model, batch.Omni, allocation, Collectives.Single, config.Weight);
-        pass2.Total?.Backward();
+        using var pass1 = Pass1.Run(model, batch.Pairs, plan, allocation, ModelCollectives.Single, generator, config.Weight);
+        pass1.Total?.backward();
+        using var pass2 = Pass2.Run(model, batch.Omni, allocation, ModelCollectives.Single, config.Weight);
+        pass2.Total?.backward();
 
         var trainable = model.TrainableParameters();
         double gradNorm = GradientClipping.GlobalNorm(trainable.Select(p => p.Tensor).ToList());
         var result = new StepDumpResult(step, allocation, pass1.Results.Concat(pass2.Results).ToList(),
-                                        pass1.Total?.Item() ?? 0, pass2.Total?.Item() ?? 0, gradNorm);
+                                        Total(pass1), Total(pass2), gradNorm);
 
         SafeTensors.Write(Path.Combine(directory, InputsFile), StepDumpInputs.Collect(batch, plan, pass1, pass2));
         SafeTensors.Write(Path.Combine(directory, WeightsFile), model.StateDict());
         WriteGradients(directory, trainable);
         StepDumpJson.WriteConfig(Path.Combine(directory, ConfigFile), config, options, step, allocation);
         StepDumpJson.WriteLosses(Path.Combine(directory, LossesFile), result);
-        model.ZeroGrad();
+        model.zero_grad();
         return result;
     }
+
+    private static double Total(PassOutput pass) => pass.Total is { } t ? Scalars.ToDouble(t) : 0;
 
     /// <summary>Dropout masks are drawn inside the layers and not recorded, so a dump with dropout could not be replayed.</summary>
     public static void CheckReplayable(double dropout)
@@ -68,7 +72,8 @@ public static class StepDump
     /// <summary>Per-parameter gradients: not needed to check the norm, but they locate a disagreement.</summary>
     public static void WriteGradients(string directory, IEnumerable<(string Name, Tensor Tensor)> parameters)
     {
-        var gradients = parameters.Select(p => (p.Name, Grad: p.Tensor.Grad)).Where(p => p.Grad is not null).Select(p => (p.Name, p.Grad!)).ToList();
+        using var scope = torch.NewDisposeScope();
+        var gradients = parameters.Select(p => (p.Name, Grad: p.Tensor.grad)).Where(p => p.Grad is not null).Select(p => (p.Name, p.Grad!)).ToList();
         SafeTensors.Write(Path.Combine(directory, GradientsFile), gradients);
     }
 

@@ -1,5 +1,6 @@
 using CommerceMM.Model.Tasks;
-using CommerceMM.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Model.Debugging;
 

@@ -1,5 +1,7 @@
 using CommerceMM.Model.Config;
-using CommerceMM.Torch;
+using CommerceMM.Model.NN;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Model.Debugging;
 
@@ -8,14 +10,18 @@ namespace CommerceMM.Model.Debugging;
 /// ([CLS] first, [SEP] then padding, varying lengths; pass-2 sources cycling query/photo/listing).
 /// Step dumps and the model benchmark use it today; real batches from the loader replace it once the
 /// worker exists, and nothing downstream of <see cref="Pairs"/>/<see cref="Omni"/> changes then.
+/// Drawn on the CPU (the same batch on any device), then moved to <c>device</c>.
 /// </summary>
 public sealed class SyntheticBatch : IDisposable
 {
     private readonly List<Tensor> _owned = [];
+    private readonly Device _device;
 
     /// <param name="sourceKinds">per row 0 query (text), 1 photo (image), 2 listing (both); default cycles them</param>
-    public SyntheticBatch(CommerceMMConfig config, int rows, ulong seed, int[]? sourceKinds = null)
+    /// <param name="device">where the batch lives (the model's device); the CPU when null</param>
+    public SyntheticBatch(CommerceMMConfig config, int rows, ulong seed, int[]? sourceKinds = null, Device? device = null)
     {
+        _device = device ?? torch.CPU;
         if (rows < 1) throw new ArgumentOutOfRangeException(nameof(rows), rows, "a batch needs at least one row");
         using var g = new Generator(seed);
         Pairs = new PairInputs(Own(Images(config, rows, g)), Own(Ids(config, rows, g, out var padding)), Own(padding));
@@ -25,7 +31,7 @@ public sealed class SyntheticBatch : IDisposable
         var hasImage = kinds.Select(k => k != 0).ToArray();
         var sourceIds = Ids(config, rows, g, out var sourcePadding);
         Omni = new OmniInputs(
-            Own(Torch.Torch.FromArray(hasText)), Own(Torch.Torch.FromArray(hasImage)),
+            Own(torch.tensor(hasText, device: torch.CPU)), Own(torch.tensor(hasImage, device: torch.CPU)),
             Own(Images(config, rows, g)), Own(sourceIds), Own(sourcePadding),
             Own(Images(config, rows, g)), Own(Ids(config, rows, g, out var targetPadding)), Own(targetPadding));
     }
@@ -35,12 +41,14 @@ public sealed class SyntheticBatch : IDisposable
 
     private Tensor Own(Tensor t)
     {
-        _owned.Add(DisposeScope.Detach(t));
-        return t;
+        using var cpu = t;
+        var moved = t.to(_device).DetachFromDisposeScope();
+        _owned.Add(moved);
+        return moved;
     }
 
     private static Tensor Images(CommerceMMConfig c, int rows, Generator g) =>
-        Torch.Torch.Randn([rows, c.Image.Channels, c.Image.Size, c.Image.Size], g);
+        torch.randn([rows, c.Image.Channels, c.Image.Size, c.Image.Size], ScalarType.Float32, torch.CPU, generator: g);
 
     /// <summary>(rows, L) ids: [CLS], random non-special tokens, [SEP], then padding; 4..L-1 real tokens.</summary>
     private static Tensor Ids(CommerceMMConfig c, int rows, Generator g, out Tensor padding)
@@ -49,8 +57,8 @@ public sealed class SyntheticBatch : IDisposable
         // The lowest ids hold the special pieces in our tokenizer; drawing above all of them keeps
         // [CLS]/[SEP]/[PAD]/[MASK] only where this method puts them.
         int firstOrdinary = new[] { c.Text.PadId, c.Text.ClsId, c.Text.SepId, c.Text.MaskId }.Max() + 1;
-        using var random = Torch.Torch.RandInt(firstOrdinary, c.Text.VocabSize, [rows, length], g);
-        long[] ids = random.ToArray<long>();
+        using var random = torch.randint(firstOrdinary, c.Text.VocabSize, [rows, length], ScalarType.Int64, torch.CPU, generator: g);
+        long[] ids = Scalars.ToArray<long>(random);
         var pad = new bool[rows * length];
         for (int r = 0; r < rows; r++)
         {
@@ -63,8 +71,8 @@ public sealed class SyntheticBatch : IDisposable
                 pad[r * length + t] = true;
             }
         }
-        padding = Torch.Torch.FromArray(pad, rows, length);
-        return Torch.Torch.FromArray(ids, rows, length);
+        padding = torch.tensor(pad, [rows, length], device: torch.CPU);
+        return torch.tensor(ids, [rows, length], device: torch.CPU);
     }
 
     public void Dispose()

@@ -1,6 +1,8 @@
 using CommerceMM.Model.Config;
-using CommerceMM.Torch;
-using CommerceMM.Torch.NN;
+using CommerceMM.Model.NN;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Model.Encoders;
 
@@ -8,15 +10,15 @@ namespace CommerceMM.Model.Encoders;
 /// Transformer layers over [text tokens ; image tokens], each side marked with a learned
 /// modality-type embedding. The multimodal embedding reads position 0, the text [CLS] (MODEL.md §2).
 /// </summary>
-public sealed class FusionEncoder : Module
+public sealed class FusionEncoder : ExplicitModule
 {
-    public FusionEncoder(CommerceMMConfig c, Generator g, Generator dropout)
+    public FusionEncoder(CommerceMMConfig c, Generator g, Generator dropout) : base(nameof(FusionEncoder))
     {
-        TypeEmbedding = RegisterModule("type_embedding", new Embedding(2, c.Dim, std: 0.02, generator: g));
-        Encoder = RegisterModule("encoder", new EncoderStack(c.FusionLayers, c.Dim, c.Heads, c.FfnDim, c.Dropout, g, dropout));
+        TypeEmbedding = AddModule("type_embedding", Layers.Embedding(2, c.Dim, std: 0.02, g));
+        Encoder = AddModule("encoder", new EncoderStack(c.FusionLayers, c.Dim, c.Heads, c.FfnDim, c.Dropout, g, dropout));
     }
 
-    public Embedding TypeEmbedding { get; }
+    public EmbeddingTable TypeEmbedding { get; }
     public EncoderStack Encoder { get; }
 
     /// <param name="text">(B, Lt, d) text encoder output</param>
@@ -25,12 +27,12 @@ public sealed class FusionEncoder : Module
     /// <returns>(B, Lt + Li, d)</returns>
     public Tensor Forward(Tensor text, Tensor textPadding, Tensor image, int depth)
     {
-        using var scope = DisposeScope.Open();
-        var types = Torch.Torch.FromArray(new long[] { 0, 1 });
+        using var scope = torch.NewDisposeScope();
+        var types = torch.arange(2, ScalarType.Int64, text.device);                   // 0 text, 1 image
         var typeVectors = TypeEmbedding.Forward(types);                              // (2, d)
-        var x = Torch.Torch.Cat([text + typeVectors.Select(0, 0), image + typeVectors.Select(0, 1)], 1);
-        var imagePadding = Torch.Torch.Zeros([image.Size(0), image.Size(1)], DType.Bool);
-        var padding = Torch.Torch.Cat([textPadding, imagePadding], 1);               // (B, Lt + Li)
-        return scope.MoveToOuter(Encoder.Forward(x, padding, depth));
+        var x = torch.cat([text + typeVectors.select(0, 0), image + typeVectors.select(0, 1)], 1);
+        var imagePadding = torch.zeros([image.size(0), image.size(1)], ScalarType.Bool, textPadding.device);
+        var padding = torch.cat([textPadding, imagePadding], 1);                     // (B, Lt + Li)
+        return Encoder.Forward(x, padding, depth).MoveToOuterDisposeScope();
     }
 }

@@ -1,6 +1,9 @@
 using CommerceMM.Model.Config;
-using CommerceMM.Torch;
-using CommerceMM.Torch.NN;
+using CommerceMM.Model.NN;
+using TorchSharp;
+using TorchSharp.Modules;
+using TorchSharp.Utils;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Model.Encoders;
 
@@ -9,34 +12,36 @@ namespace CommerceMM.Model.Encoders;
 /// and prototypes. It starts as a copy, is never back-propagated, and is updated once per optimizer
 /// step (even while the MIM tasks are disabled) with a constant momentum.
 /// </summary>
-public sealed class MimTeacher : Module
+public sealed class MimTeacher : ExplicitModule
 {
-    public MimTeacher(CommerceMMConfig c, CommerceMMModel student, Generator g, Generator dropout)
+    [ComponentName(Name = "prototypes")] private Parameter _prototypes;
+
+    public MimTeacher(CommerceMMConfig c, CommerceMMModel student, Generator g, Generator dropout) : base(nameof(MimTeacher))
     {
-        Image = RegisterModule("image", new ImageEncoder(c, g, dropout));
-        Prototypes = RegisterParameter("prototypes", Torch.Torch.Zeros([c.Mim.Prototypes, c.Dim]));
-        using (Torch.Torch.NoGrad())
+        Image = AddModule("image", new ImageEncoder(c, g, dropout));
+        _prototypes = AddParameter("prototypes", torch.zeros(c.Mim.Prototypes, c.Dim, device: torch.CPU));
+        using (torch.no_grad())
         {
-            foreach (var ((_, t), (_, s)) in Pairs(student)) t.CopyFrom(s);
+            foreach (var (t, s) in Pairs(student)) t.copy_(s);
         }
-        foreach (var p in Parameters()) p.RequiresGrad = false;
+        foreach (var p in parameters()) p.requires_grad = false;
     }
 
     public ImageEncoder Image { get; }
-    public Tensor Prototypes { get; }
+    public Parameter Prototypes => _prototypes;
 
     /// <summary>teacher ← m·teacher + (1 − m)·student.</summary>
     public void Update(CommerceMMModel student, double momentum)
     {
-        using var noGrad = Torch.Torch.NoGrad();
-        foreach (var ((_, t), (_, s)) in Pairs(student)) t.LerpInPlace(s, 1 - momentum);
+        using var noGrad = torch.no_grad();
+        foreach (var (t, s) in Pairs(student)) Ema.LerpInPlace(t, s, 1 - momentum);
     }
 
-    private IEnumerable<((string, Tensor) Teacher, (string, Tensor) Student)> Pairs(CommerceMMModel student)
+    private IEnumerable<(Tensor Teacher, Tensor Student)> Pairs(CommerceMMModel student)
     {
-        var own = Image.NamedParameters().ToList();
-        var theirs = student.Image.NamedParameters().ToList();
+        var own = Image.parameters().ToList();
+        var theirs = student.Image.parameters().ToList();
         for (int i = 0; i < own.Count; i++) yield return (own[i], theirs[i]);
-        yield return (("prototypes", Prototypes), ("prototypes", student.Prototypes));
+        yield return (_prototypes, student.Prototypes);
     }
 }

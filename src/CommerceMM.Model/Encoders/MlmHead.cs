@@ -1,5 +1,8 @@
-using CommerceMM.Torch;
-using CommerceMM.Torch.NN;
+using CommerceMM.Model.NN;
+using TorchSharp;
+using TorchSharp.Modules;
+using TorchSharp.Utils;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Model.Encoders;
 
@@ -7,28 +10,30 @@ namespace CommerceMM.Model.Encoders;
 /// BERT's MLM head: dense + GELU + LayerNorm, then a decoder tied to the word embeddings plus a bias.
 /// CommerceMM's MLM and SCALE's text and table heads.
 /// </summary>
-public sealed class MlmHead : Module
+public sealed class MlmHead : ExplicitModule
 {
-    private readonly Embedding _tiedEmbedding;
+    private readonly EmbeddingTable _tiedEmbedding;   // registered by its owner, not here
+    [ComponentName(Name = "bias")] private Parameter _bias;
 
-    public MlmHead(Embedding wordEmbedding, int dim, Generator g)
+    public MlmHead(EmbeddingTable wordEmbedding, int dim, Generator g) : base(nameof(MlmHead))
     {
         _tiedEmbedding = wordEmbedding;
-        Dense = RegisterModule("dense", new Linear(dim, dim, generator: g));
-        Norm = RegisterModule("norm", new LayerNorm(dim));
-        Bias = RegisterParameter("bias", Torch.Torch.Zeros([wordEmbedding.Weight.Size(0)]));
+        long vocab = wordEmbedding.Count;
+        Dense = AddModule("dense", Layers.Linear(dim, dim, g));
+        Norm = AddModule("norm", Layers.LayerNorm(dim));
+        _bias = AddParameter("bias", torch.zeros(vocab, device: torch.CPU));
     }
 
     public Linear Dense { get; }
     public LayerNorm Norm { get; }
-    public Tensor Bias { get; }
+    public Parameter Bias => _bias;
 
     /// <param name="hidden">(S, d) features at the selected positions</param>
-    /// <returns>(S, vocab) logits</returns>
+    /// <returns>(S, vocab) logits, fp32</returns>
     public Tensor Forward(Tensor hidden)
     {
-        using var scope = DisposeScope.Open();
-        var h = Norm.Forward(Dense.Forward(hidden).Gelu());
-        return scope.MoveToOuter(Functional.Linear(h, _tiedEmbedding.Weight, Bias));
+        using var scope = torch.NewDisposeScope();
+        var h = Norm.forward(MixedPrecision.Float(MixedPrecision.Linear(Dense, hidden).gelu()));
+        return MixedPrecision.Float(MixedPrecision.Linear(h, _tiedEmbedding.Weight, _bias)).MoveToOuterDisposeScope();
     }
 }

@@ -1,22 +1,24 @@
 using CommerceMM.Model.Config;
-using CommerceMM.Torch;
-using CommerceMM.Torch.NN;
+using CommerceMM.Model.NN;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Model.Encoders;
 
 /// <summary>Token + learned position embeddings into a transformer; position 0 is [CLS] (MODEL.md §2).</summary>
-public sealed class TextEncoder : Module
+public sealed class TextEncoder : ExplicitModule
 {
-    public TextEncoder(CommerceMMConfig c, Generator g, Generator dropout)
+    public TextEncoder(CommerceMMConfig c, Generator g, Generator dropout) : base(nameof(TextEncoder))
     {
         // BERT's N(0, 0.02) for embeddings; the MLM head reuses TokenEmbedding as its decoder.
-        TokenEmbedding = RegisterModule("token_embedding", new Embedding(c.Text.VocabSize, c.Dim, std: 0.02, generator: g));
-        PositionEmbedding = RegisterModule("position_embedding", new Embedding(c.Text.MaxLength, c.Dim, std: 0.02, generator: g));
-        Encoder = RegisterModule("encoder", new EncoderStack(c.Text.Layers, c.Dim, c.Heads, c.FfnDim, c.Dropout, g, dropout));
+        TokenEmbedding = AddModule("token_embedding", Layers.Embedding(c.Text.VocabSize, c.Dim, std: 0.02, g));
+        PositionEmbedding = AddModule("position_embedding", Layers.Embedding(c.Text.MaxLength, c.Dim, std: 0.02, g));
+        Encoder = AddModule("encoder", new EncoderStack(c.Text.Layers, c.Dim, c.Heads, c.FfnDim, c.Dropout, g, dropout));
     }
 
-    public Embedding TokenEmbedding { get; }
-    public Embedding PositionEmbedding { get; }
+    public EmbeddingTable TokenEmbedding { get; }
+    public EmbeddingTable PositionEmbedding { get; }
     public EncoderStack Encoder { get; }
 
     /// <param name="ids">(B, L) int64</param>
@@ -24,9 +26,9 @@ public sealed class TextEncoder : Module
     /// <returns>(B, L, d)</returns>
     public Tensor Forward(Tensor ids, Tensor padding, int depth)
     {
-        using var scope = DisposeScope.Open();
-        var positions = Torch.Torch.Arange(ids.Size(1));                       // (L)
-        var x = TokenEmbedding.Forward(ids) + PositionEmbedding.Forward(positions); // (B, L, d)
-        return scope.MoveToOuter(Encoder.Forward(x, padding, depth));
+        using var scope = torch.NewDisposeScope();
+        var positions = torch.arange(ids.size(1), ScalarType.Int64, ids.device);       // (L)
+        var x = TokenEmbedding.Forward(ids) + PositionEmbedding.Forward(positions);     // (B, L, d)
+        return Encoder.Forward(x, padding, depth).MoveToOuterDisposeScope();
     }
 }

@@ -1,9 +1,10 @@
 using CommerceMM.Model.Config;
-using CommerceMM.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Model.Evaluation;
 
-/// <summary>Every embedding one allocation gives an <see cref="EvalSet"/>; each (N, E), L2-normalised. Owns its tensors.</summary>
+/// <summary>Every embedding one allocation gives an <see cref="EvalSet"/>; each (N, E), L2-normalised, on the model's device. Owns its tensors.</summary>
 public sealed class Embeddings : IDisposable
 {
     private Embeddings(Tensor[] all) =>
@@ -26,19 +27,19 @@ public sealed class Embeddings : IDisposable
     public static Embeddings Compute(CommerceMMModel model, EvalSet set, Allocation allocation, int batchSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        using var noGrad = Torch.Torch.NoGrad();
+        using var noGrad = torch.no_grad();
         var (gt, gv, gm) = Products(model, set.Gallery, allocation, batchSize);
         var (pt, pv, pm) = Products(model, set.ProbeTrain, allocation, batchSize);
         pt.Dispose();   // the probe reads e_m and e_v only
         var queries = Chunked(set.Queries.Count, batchSize, (s, e) =>
         {
-            using var ids = set.Queries.TokenIds.Slice(0, s, e);
-            using var padding = set.Queries.Padding.Slice(0, s, e);
+            using var ids = Rows(set.Queries.TokenIds, s, e, model.Device);
+            using var padding = Rows(set.Queries.Padding, s, e, model.Device);
             return [model.EmbedText(ids, padding, allocation)];
         })[0];
         var photos = Chunked(set.Photos.Count, batchSize, (s, e) =>
         {
-            using var images = set.Photos.Images.Slice(0, s, e);
+            using var images = Rows(set.Photos.Images, s, e, model.Device);
             return [model.EmbedImage(images, allocation)];
         })[0];
         return new Embeddings([gt, gv, gm, queries, photos, pv, pm]);
@@ -48,9 +49,9 @@ public sealed class Embeddings : IDisposable
     {
         var parts = Chunked(rows.Count, batchSize, (s, e) =>
         {
-            using var ids = rows.TokenIds.Slice(0, s, e);
-            using var padding = rows.Padding.Slice(0, s, e);
-            using var images = rows.Images.Slice(0, s, e);
+            using var ids = Rows(rows.TokenIds, s, e, model.Device);
+            using var padding = Rows(rows.Padding, s, e, model.Device);
+            using var images = Rows(rows.Images, s, e, model.Device);
             var (t, v, m) = model.EmbedProduct(ids, padding, images, allocation);
             return [t, v, m];
         });
@@ -65,12 +66,19 @@ public sealed class Embeddings : IDisposable
         {
             for (int s = 0; s < rows; s += batchSize) chunks.Add(embed(s, Math.Min(rows, s + batchSize)));
             if (chunks.Count == 0) throw new ArgumentException("nothing to embed: a row set is empty");
-            return Enumerable.Range(0, chunks[0].Length).Select(k => Torch.Torch.Cat(chunks.Select(c => c[k]).ToList())).ToArray();
+            return Enumerable.Range(0, chunks[0].Length).Select(k => torch.cat(chunks.Select(c => c[k]).ToList())).ToArray();
         }
         finally
         {
             foreach (var t in chunks.SelectMany(c => c)) t.Dispose();
         }
+    }
+
+    /// <summary>Rows [s, e) of an eval tensor (kept on the host), on the model's device.</summary>
+    private static Tensor Rows(Tensor all, long s, long e, Device device)
+    {
+        using var slice = all.narrow(0, s, e - s);
+        return slice.to(device);
     }
 
     public void Dispose()

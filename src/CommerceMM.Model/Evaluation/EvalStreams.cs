@@ -1,6 +1,8 @@
 using CommerceMM.Data.Format;
 using CommerceMM.Data.Loading;
-using CommerceMM.Torch;
+using CommerceMM.Model.NN;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Model.Evaluation;
 
@@ -61,7 +63,7 @@ public static class EvalStreams
             if (n == 0) throw new DatasetException($"stream '{stream}' of '{o.DatasetDirectory}' yielded no readable sample");
             var rows = new ProductRows(
                 CatRows(batches.Select(b => b.TokenIds), n), CatRows(batches.Select(b => b.PaddingMask), n), CatRows(batches.Select(b => b.Images), n),
-                batches.SelectMany(b => b.Categories.ToArray<long>()).Take(n).Select(c => (int)c).ToArray());
+                batches.SelectMany(b => Scalars.ToArray<long>(b.Categories)).Take(n).Select(c => (int)c).ToArray());
             return (keys.Take(n).ToArray(), rows);
         }
         finally
@@ -83,7 +85,7 @@ public static class EvalStreams
             while (true)
             {
                 using var batch = await loader.NextAsync(ct).ConfigureAwait(false);
-                long[] kinds = batch.Kinds.ToArray<long>();
+                long[] kinds = Scalars.ToArray<long>(batch.Kinds);
                 var queries = new List<long>();
                 var photos = new List<long>();
                 for (int i = 0; i < batch.Count; i++)
@@ -97,19 +99,19 @@ public static class EvalStreams
                     if (kinds[i] == (long)PairKind.Query) { queries.Add(i); queryProducts.Add(row); }
                     else if (kinds[i] == (long)PairKind.Photo) { photos.Add(i); photoProducts.Add(row); }
                 }
-                using (var index = Torch.Torch.FromArray(queries.ToArray()))
+                using (var index = torch.tensor(queries.ToArray(), device: batch.SourceTokenIds.device))
                 {
-                    queryIds.Add(batch.SourceTokenIds.IndexSelect(0, index));
-                    queryPadding.Add(batch.SourcePaddingMask.IndexSelect(0, index));
+                    queryIds.Add(batch.SourceTokenIds.index_select(0, index).DetachFromDisposeScope());
+                    queryPadding.Add(batch.SourcePaddingMask.index_select(0, index).DetachFromDisposeScope());
                 }
-                using (var index = Torch.Torch.FromArray(photos.ToArray()))
-                    photoImages.Add(batch.SourceImages.IndexSelect(0, index));
+                using (var index = torch.tensor(photos.ToArray(), device: batch.SourceImages.device))
+                    photoImages.Add(batch.SourceImages.index_select(0, index).DetachFromDisposeScope());
                 if (batch.EndOfEpoch) break;
             }
             if (queryProducts.Count == 0 || photoProducts.Count == 0)
                 throw new DatasetException($"stream '{StreamNames.EvalOmni}' of '{o.DatasetDirectory}' has no query or no photo for the gallery");
-            return (new QueryRows(Torch.Torch.Cat(queryIds), Torch.Torch.Cat(queryPadding), queryProducts.ToArray()),
-                    new PhotoRows(Torch.Torch.Cat(photoImages), photoProducts.ToArray()));
+            return (new QueryRows(torch.cat(queryIds), torch.cat(queryPadding), queryProducts.ToArray()),
+                    new PhotoRows(torch.cat(photoImages), photoProducts.ToArray()));
         }
         finally
         {
@@ -126,15 +128,15 @@ public static class EvalStreams
     /// <summary>The first <paramref name="rows"/> rows of the concatenated batches.</summary>
     private static Tensor CatRows(IEnumerable<Tensor> parts, int rows)
     {
-        using var all = Torch.Torch.Cat(parts.ToList());
-        using var head = all.Slice(0, 0, rows);
-        return head.Clone();   // a copy, so the rest of the concatenation is freed
+        using var all = torch.cat(parts.ToList());
+        using var head = all.narrow(0, 0, rows);
+        return head.clone();   // a copy, so the rest of the concatenation is freed
     }
 
     private static ProductRows Select(ProductRows rows, int[] order)
     {
-        using var index = Torch.Torch.FromArray(order.Select(i => (long)i).ToArray());
-        return new ProductRows(rows.TokenIds.IndexSelect(0, index), rows.Padding.IndexSelect(0, index), rows.Images.IndexSelect(0, index),
+        using var index = torch.tensor(order.Select(i => (long)i).ToArray(), device: rows.TokenIds.device);
+        return new ProductRows(rows.TokenIds.index_select(0, index), rows.Padding.index_select(0, index), rows.Images.index_select(0, index),
                                order.Select(i => rows.Categories[i]).ToArray());
     }
 

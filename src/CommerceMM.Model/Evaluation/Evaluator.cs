@@ -15,8 +15,8 @@ public static class Evaluator
     {
         options.Validate();
         var allocations = options.Allocations ?? AllocationNames.Ordered(model.Config);
-        bool wasTraining = model.Training;
-        model.Eval();   // dropout off: embeddings must not depend on the dropout generator's state
+        bool wasTraining = model.training;
+        model.eval();   // dropout off: embeddings must not depend on the dropout generator's state
         try
         {
             var results = new List<AllocationResult>();
@@ -30,7 +30,7 @@ public static class Evaluator
         }
         finally
         {
-            model.Train(wasTraining);
+            model.train(wasTraining);
         }
     }
 
@@ -41,7 +41,7 @@ public static class Evaluator
         int galleryCount = set.Gallery.Count;
         int[] self = Enumerable.Range(0, galleryCount).ToArray();
         using var e = Embeddings.Compute(model, set, a, o.EmbedBatchSize);
-        RecallRow Row(string task, string scores, Torch.Tensor queries, Torch.Tensor gallery, int[] targets) =>
+        RecallRow Row(string task, string scores, TorchSharp.torch.Tensor queries, TorchSharp.torch.Tensor gallery, int[] targets) =>
             new(task, scores, targets.Length, galleryCount, Recall.AtK(queries, gallery, targets, o.Ks), o.Ks.Select(k => RandomBaseline.Recall(k, galleryCount)).ToList());
         var retrieval = new List<RecallRow>
         {
@@ -51,7 +51,7 @@ public static class Evaluator
             Row("text_to_image", "e_t·e_v", e.GalleryText, e.GalleryImage, self),
         };
 
-        ProbeRow Probe(string name, Torch.Tensor train, Torch.Tensor test) => new(
+        ProbeRow Probe(string name, TorchSharp.torch.Tensor train, TorchSharp.torch.Tensor test) => new(
             name, set.ProbeTrain.Categories.Count(c => c >= 0), set.Gallery.Categories.Count(c => c >= 0),
             LinearProbe.Accuracy(train, set.ProbeTrain.Categories, test, set.Gallery.Categories, o.Probe),
             RandomBaseline.MajorityAccuracy(set.Gallery.Categories.Where(c => c >= 0).ToList()));

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using CommerceMM.Model.Config;
-using CommerceMM.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Model.Evaluation;
 
@@ -10,24 +11,24 @@ internal static class Latency
     public static double TextSeconds(CommerceMMModel model, QueryRows rows, Allocation a, int batch, int repeats)
     {
         long n = Math.Min(batch, rows.Count);
-        using var ids = rows.TokenIds.Slice(0, 0, n);
-        using var padding = rows.Padding.Slice(0, 0, n);
+        using var ids = Head(rows.TokenIds, n, model.Device);
+        using var padding = Head(rows.Padding, n, model.Device);
         return Median(n, repeats, () => model.EmbedText(ids, padding, a).Dispose());
     }
 
     public static double ImageSeconds(CommerceMMModel model, PhotoRows rows, Allocation a, int batch, int repeats)
     {
         long n = Math.Min(batch, rows.Count);
-        using var images = rows.Images.Slice(0, 0, n);
+        using var images = Head(rows.Images, n, model.Device);
         return Median(n, repeats, () => model.EmbedImage(images, a).Dispose());
     }
 
     public static double ProductSeconds(CommerceMMModel model, ProductRows rows, Allocation a, int batch, int repeats)
     {
         long n = Math.Min(batch, rows.Count);
-        using var ids = rows.TokenIds.Slice(0, 0, n);
-        using var padding = rows.Padding.Slice(0, 0, n);
-        using var images = rows.Images.Slice(0, 0, n);
+        using var ids = Head(rows.TokenIds, n, model.Device);
+        using var padding = Head(rows.Padding, n, model.Device);
+        using var images = Head(rows.Images, n, model.Device);
         return Median(n, repeats, () =>
         {
             var (t, v, m) = model.EmbedProduct(ids, padding, images, a);
@@ -37,9 +38,16 @@ internal static class Latency
         });
     }
 
+    /// <summary>The first n rows, on the model's device.</summary>
+    private static Tensor Head(Tensor all, long n, Device device)
+    {
+        using var head = all.narrow(0, 0, n);
+        return head.to(device);
+    }
+
     private static double Median(long items, int repeats, Action forward)
     {
-        using var noGrad = Torch.Torch.NoGrad();
+        using var noGrad = torch.no_grad();
         forward();   // warm-up: first-call allocations and lazy initialisation are not the steady state
         var seconds = new double[repeats];
         for (int i = 0; i < repeats; i++)

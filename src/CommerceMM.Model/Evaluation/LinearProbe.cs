@@ -1,5 +1,8 @@
-using CommerceMM.Torch;
-using CommerceMM.Torch.Optim;
+using CommerceMM.Model.NN;
+using CommerceMM.Model.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Model.Evaluation;
 
@@ -16,48 +19,46 @@ public static class LinearProbe
     public static double Accuracy(Tensor trainFeatures, IReadOnlyList<int> trainLabels, Tensor testFeatures, IReadOnlyList<int> testLabels, ProbeOptions options)
     {
         options.Validate();
-        using var scope = DisposeScope.Open();
+        using var scope = torch.NewDisposeScope();
         var (x, y) = Known(trainFeatures, trainLabels);
         var (xt, yt) = Known(testFeatures, testLabels);
         if (y.Length == 0) throw new ArgumentException("the probe has no labelled training item", nameof(trainLabels));
         if (yt.Length == 0) return double.NaN;
         int classes = Math.Max(y.Max(), yt.Max()) + 1;
-        long dim = trainFeatures.Size(1);
+        long dim = trainFeatures.size(1);
+        var device = trainFeatures.device;
 
-        var weight = DisposeScope.Detach(Torch.Torch.Zeros([dim, classes], requiresGrad: true));
-        var bias = DisposeScope.Detach(Torch.Torch.Zeros([classes], requiresGrad: true));
-        using (weight)
-        using (bias)
-        using (var optimizer = new AdamW([("weight", weight), ("bias", bias)], new AdamWOptions { WeightDecay = options.WeightDecay }))
-        using (var generator = new Generator(options.Seed))
+        using var weight = new Parameter(torch.zeros([dim, classes], device: device)).DetachFromDisposeScope();
+        using var bias = new Parameter(torch.zeros([classes], device: device)).DetachFromDisposeScope();
+        using var optimizer = new AdamWOptimizer([("weight", weight), ("bias", bias)], new AdamWOptions { WeightDecay = options.WeightDecay });
+        using var generator = new Generator(options.Seed);
+        var labels = torch.tensor(y.Select(l => (long)l).ToArray(), device: device);
+        for (int epoch = 0; epoch < options.Epochs; epoch++)
         {
-            var labels = Torch.Torch.FromArray(y.Select(l => (long)l).ToArray());
-            for (int epoch = 0; epoch < options.Epochs; epoch++)
+            // The order is drawn on the CPU (the generator's device), then moved.
+            using var order = torch.randperm(y.Length, generator: generator).to(device);
+            for (long s = 0; s < y.Length; s += options.BatchSize)
             {
-                using var order = Torch.Torch.RandPerm(y.Length, generator);
-                for (long s = 0; s < y.Length; s += options.BatchSize)
-                {
-                    using var step = DisposeScope.Open();
-                    var index = order.Slice(0, s, Math.Min(y.Length, s + options.BatchSize));
-                    var logits = x.IndexSelect(0, index).MatMul(weight) + bias;
-                    var loss = Losses.CrossEntropy(logits, labels.IndexSelect(0, index));
-                    optimizer.ZeroGrad();
-                    loss.Backward();
-                    optimizer.Step(options.LearningRate);
-                }
+                using var step = torch.NewDisposeScope();
+                var index = order.narrow(0, s, Math.Min(y.Length, s + options.BatchSize) - s);
+                var logits = x.index_select(0, index).matmul(weight) + bias;
+                var loss = torch.nn.functional.cross_entropy(logits, labels.index_select(0, index));
+                optimizer.ZeroGrad();
+                loss.backward();
+                optimizer.Step(options.LearningRate);
             }
-            using var noGrad = Torch.Torch.NoGrad();
-            long[] predicted = (xt.MatMul(weight) + bias).ArgMax(1).ToArray<long>();
-            return predicted.Zip(yt).Count(p => p.First == p.Second) / (double)yt.Length;
         }
+        using var noGrad = torch.no_grad();
+        long[] predicted = Scalars.ToArray<long>((xt.matmul(weight) + bias).argmax(1));
+        return predicted.Zip(yt).Count(p => p.First == p.Second) / (double)yt.Length;
     }
 
     /// <summary>The rows with a known label (≥ 0), detached from any graph.</summary>
     private static (Tensor Features, int[] Labels) Known(Tensor features, IReadOnlyList<int> labels)
     {
-        if (features.Size(0) != labels.Count) throw new ArgumentException($"{labels.Count} labels for {features.Size(0)} rows", nameof(labels));
+        if (features.size(0) != labels.Count) throw new ArgumentException($"{labels.Count} labels for {features.size(0)} rows", nameof(labels));
         long[] keep = Enumerable.Range(0, labels.Count).Where(i => labels[i] >= 0).Select(i => (long)i).ToArray();
-        var index = Torch.Torch.FromArray(keep);
-        return (features.Detach().IndexSelect(0, index), keep.Select(i => labels[(int)i]).ToArray());
+        var index = torch.tensor(keep, device: features.device);
+        return (features.detach().index_select(0, index), keep.Select(i => labels[(int)i]).ToArray());
     }
 }

@@ -1,4 +1,5 @@
-using CommerceMM.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Model.Evaluation;
 
@@ -21,7 +22,7 @@ public static class Recall
     /// <returns>Recall@K for each of <paramref name="ks"/>, in order.</returns>
     public static double[] AtK(Tensor queries, Tensor gallery, IReadOnlyList<int> targets, IReadOnlyList<int> ks)
     {
-        long q = queries.Size(0), g = gallery.Size(0);
+        long q = queries.size(0), g = gallery.size(0);
         if (targets.Count != q) throw new ArgumentException($"{targets.Count} targets for {q} queries", nameof(targets));
         if (q == 0) throw new ArgumentException("no queries to score", nameof(queries));
         foreach (int k in ks) ArgumentOutOfRangeException.ThrowIfLessThan(k, 1, nameof(ks));

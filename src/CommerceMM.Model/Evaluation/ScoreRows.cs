@@ -1,4 +1,6 @@
-using CommerceMM.Torch;
+using CommerceMM.Model.NN;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Model.Evaluation;
 
@@ -17,16 +19,16 @@ public static class ScoreRows
     /// <param name="gallery">(G, E)</param>
     public static void ForEach(Tensor queries, Tensor gallery, ScoreRowVisitor visit)
     {
-        int q = (int)queries.Size(0), g = (int)gallery.Size(0);
-        using var noGrad = Torch.Torch.NoGrad();
-        using var galleryT = gallery.T;
+        int q = (int)queries.size(0), g = (int)gallery.size(0);
+        using var noGrad = torch.no_grad();
+        using var galleryT = gallery.t();
         for (int start = 0; start < q; start += RowsPerChunk)
         {
             int end = Math.Min(q, start + RowsPerChunk);
             float[] scores;
-            using (var rows = queries.Slice(0, start, end))
-            using (var product = rows.MatMul(galleryT))
-                scores = product.ToArray<float>();
+            using (var rows = queries.narrow(0, start, end - start))
+            using (var product = rows.matmul(galleryT))
+                scores = Scalars.ToArray<float>(product);
             for (int r = 0; r < end - start; r++) visit(start + r, scores.AsSpan(r * g, g));
         }
     }

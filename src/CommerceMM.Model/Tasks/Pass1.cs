@@ -1,6 +1,8 @@
 using CommerceMM.Model.Config;
+using CommerceMM.Model.NN;
 using CommerceMM.Model.Training;
-using CommerceMM.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Model.Tasks;
 
@@ -15,24 +17,26 @@ public sealed class Pass1
     private readonly PairInputs _inputs;
     private readonly Pass1Plan _plan;
     private readonly Allocation _allocation;
-    private readonly Collectives _collectives;
+    private readonly ModelCollectives _collectives;
     private readonly Generator _generator;
     private readonly long _length;
+    private readonly Device _device;
     private Tensor _text = null!, _image = null!, _textEmbedding = null!, _imageEmbedding = null!, _scale = null!;
     // Selected MLM tokens and masked patches over all ranks: losses averaged over such positions are
     // normalised by the global count, so N ranks reproduce one process's mean even when counts differ.
     private long _globalMlmTokens, _globalMaskedPatches;
 
-    private Pass1(CommerceMMModel model, PairInputs inputs, Pass1Plan plan, Allocation allocation, Collectives collectives, Generator generator)
+    private Pass1(CommerceMMModel model, PairInputs inputs, Pass1Plan plan, Allocation allocation, ModelCollectives collectives, Generator generator)
     {
         (_model, _inputs, _plan, _allocation, _collectives, _generator) = (model, inputs, plan, allocation, collectives, generator);
-        _length = inputs.TokenIds.Size(1);
+        _length = inputs.TokenIds.size(1);
+        _device = inputs.TokenIds.device;
     }
 
     /// <param name="weight">the loss weight of a task id (0 disables it)</param>
     /// <param name="generator">draws the ITM hard negatives, after the plan's draws</param>
     public static PassOutput Run(CommerceMMModel model, PairInputs inputs, Pass1Plan plan, Allocation allocation,
-                                 Collectives collectives, Generator generator, Func<string, double> weight)
+                                 ModelCollectives collectives, Generator generator, Func<string, double> weight)
     {
         var output = new PassOutput();
         if (TaskIds.Pass1.All(t => weight(t) == 0))
@@ -40,7 +44,8 @@ public sealed class Pass1
             foreach (var t in TaskIds.Pass1) output.Add(t, 0, () => null);
             return output;
         }
-        using var scope = DisposeScope.Open();
+        using var region = model.ComputeRegion();
+        using var scope = torch.NewDisposeScope();
         var pass = new Pass1(model, inputs, plan, allocation, collectives, generator);
         pass.EncodeClean();
         if (weight(TaskIds.Mlm) != 0 || weight(TaskIds.MimFr) != 0 || weight(TaskIds.MimKl) != 0) pass.CountPositions();
@@ -53,10 +58,10 @@ public sealed class Pass1
 
     private void CountPositions()
     {
-        using var selected = _plan.MlmLabels.Ne(-100);
-        using var tokens = selected.Sum();
-        using var patches = _plan.PatchMask.Sum();
-        long[] global = _collectives.SumCounts([tokens.ItemLong(), patches.ItemLong()]);
+        using var selected = _plan.MlmLabels.ne(-100);
+        using var tokens = selected.sum();
+        using var patches = _plan.PatchMask.sum();
+        long[] global = _collectives.SumCounts([Scalars.ToLong(tokens), Scalars.ToLong(patches)]);
         (_globalMlmTokens, _globalMaskedPatches) = (global[0], global[1]);
     }
 
@@ -79,7 +84,7 @@ public sealed class Pass1
         if (total == 0) return null;
         var allText = _collectives.GatherWithGrad(_textEmbedding);
         var allImage = _collectives.GatherWithGrad(_imageEmbedding);
-        var labels = Torch.Torch.Arange(offset, offset + _inputs.Rows);
+        var labels = torch.arange(offset, offset + _inputs.Rows, ScalarType.Int64, _device);
         var imageToText = Contrastive.LocalRowsLoss(_imageEmbedding, allText, labels, _scale, _collectives.World, total);
         var textToImage = Contrastive.LocalRowsLoss(_textEmbedding, allImage, labels, _scale, _collectives.World, total);
         return (imageToText + textToImage) * 0.5;
@@ -97,25 +102,26 @@ public sealed class Pass1
         var (negativeText, negativeImage) = SampleHardNegatives();
         output.Record(ChoiceNames.ItmNegativeText, negativeText);
         output.Record(ChoiceNames.ItmNegativeImage, negativeImage);
-        var text = Torch.Torch.Cat([_text, _text.IndexSelect(0, negativeText), _text]);                 // (3B, L, d)
-        var padding = Torch.Torch.Cat([_inputs.Padding, _inputs.Padding.IndexSelect(0, negativeText), _inputs.Padding]);
-        var image = Torch.Torch.Cat([_image, _image, _image.IndexSelect(0, negativeImage)]);           // (3B, N + 1, d)
+        var text = torch.cat([_text, _text.index_select(0, negativeText), _text]);                    // (3B, L, d)
+        var padding = torch.cat([_inputs.Padding, _inputs.Padding.index_select(0, negativeText), _inputs.Padding]);
+        var image = torch.cat([_image, _image, _image.index_select(0, negativeImage)]);              // (3B, N + 1, d)
         var fused = _model.Fusion.Forward(text, padding, image, _allocation.Fusion);
-        var logits = _model.Itm.Forward(fused.Select(1, 0)).Squeeze(-1);                                // (3B)
-        var labels = Torch.Torch.Cat([Torch.Torch.Ones([b]), Torch.Torch.Zeros([2 * b])]);
-        return Losses.BceWithLogits(logits, labels);
+        var logits = MixedPrecision.Float(MixedPrecision.Linear(_model.Itm, fused.select(1, 0))).squeeze(-1); // (3B)
+        var labels = torch.cat([torch.ones(b, device: _device), torch.zeros(2 * b, device: _device)]);
+        return torch.nn.functional.binary_cross_entropy_with_logits(logits, labels);
     }
 
     internal (Tensor NegativeText, Tensor NegativeImage) SampleHardNegatives()
     {
-        using var noGrad = Torch.Torch.NoGrad();
+        using var noGrad = torch.no_grad();
         long b = _inputs.Rows;
-        var similarity = _imageEmbedding.MatMul(_textEmbedding.T) * _scale;                           // (B image, B text)
-        var diagonal = Torch.Torch.Arange(b).Unsqueeze(1).Eq(Torch.Torch.Arange(b).Unsqueeze(0));
+        // Sampled on the CPU from the step's CPU generator, so every device draws the same negatives.
+        var similarity = (_imageEmbedding.matmul(_textEmbedding.t()) * _scale).cpu();               // (B image, B text)
+        var diagonal = torch.eye(b, dtype: ScalarType.Bool, device: torch.CPU);
         var imageToText = SamplingWeights(similarity, diagonal);
-        var textToImage = SamplingWeights(similarity.T, diagonal);
-        return (Torch.Torch.Multinomial(imageToText, 1, false, _generator).Squeeze(1),
-                Torch.Torch.Multinomial(textToImage, 1, false, _generator).Squeeze(1));
+        var textToImage = SamplingWeights(similarity.t(), diagonal);
+        return (imageToText.multinomial(1, false, _generator).squeeze(1).to(_device),
+                textToImage.multinomial(1, false, _generator).squeeze(1).to(_device));
     }
 
     /// <summary>
@@ -125,20 +131,21 @@ public sealed class Pass1
     /// </summary>
     private static Tensor SamplingWeights(Tensor similarity, Tensor diagonal)
     {
-        var weights = similarity.Softmax(1) + 1e-12;
-        return weights.MaskedFill(weights.IsFinite().LogicalNot(), 1.0).MaskedFill(diagonal, 0);
+        var weights = similarity.softmax(1) + 1e-12;
+        return weights.masked_fill(weights.isfinite().logical_not(), 1.0).masked_fill(diagonal, 0);
     }
 
     /// <summary>mlm: cross-entropy at the corrupted positions, fusing the masked text with the clean image.</summary>
     private Tensor? Mlm()
     {
         if (_globalMlmTokens == 0) return null;
-        var selected = _plan.MlmLabels.Ne(-100);                                                      // (B, L)
-        if (selected.Sum().ItemLong() == 0) return Torch.Torch.Scalar(0); // other ranks hold all of this step's positions
+        var selected = _plan.MlmLabels.ne(-100);                                                      // (B, L)
+        if (Scalars.ToLong(selected.sum()) == 0) return Zero(); // other ranks hold all of this step's positions
         var maskedText = _model.Text.Forward(_plan.MlmInputIds, _inputs.Padding, _allocation.Text);
         var fused = _model.Fusion.Forward(maskedText, _inputs.Padding, _image, _allocation.Fusion);   // (B, L + N + 1, d)
-        var hidden = fused.Slice(1, 0, _length).MaskedSelectRows(selected);                            // (S, d)
-        return GlobalMean(Losses.CrossEntropy(_model.Mlm.Forward(hidden), _plan.MlmLabels.MaskedSelectRows(selected), Reduction.Sum), _globalMlmTokens);
+        var hidden = fused.narrow(1, 0, _length)[selected];                                            // (S, d)
+        var logits = _model.Mlm.Forward(hidden);
+        return GlobalMean(torch.nn.functional.cross_entropy(logits, _plan.MlmLabels[selected], reduction: nn.Reduction.Sum), _globalMlmTokens);
     }
 
     /// <summary>
@@ -156,38 +163,38 @@ public sealed class Pass1
         var mask = _plan.PatchMask;                                                                   // (B, N)
         var maskedImage = _model.Image.Forward(_inputs.Images, mask, _allocation.Image);
         var fused = _model.Fusion.Forward(_text, _inputs.Padding, maskedImage, _allocation.Fusion);
-        var student = fused.Slice(1, _length + 1, fused.Size(1)).MaskedSelectRows(mask);               // (M, d): masked patches
+        var student = fused.narrow(1, _length + 1, fused.size(1) - _length - 1)[mask];                // (M, d): masked patches
         Tensor teacherPatches;                                                                        // (B, N, d)
-        using (Torch.Torch.NoGrad())
+        using (torch.no_grad())
         {
             var teacherImage = _model.Teacher.Image.Forward(_inputs.Images, null, _allocation.Image);
-            teacherPatches = teacherImage.Slice(1, 1, teacherImage.Size(1));
+            teacherPatches = teacherImage.narrow(1, 1, teacherImage.size(1) - 1);
         }
-        bool anyMasked = _globalMaskedPatches > 0, mineMasked = student.Size(0) > 0; // an empty batch (end of epoch on a rank) has none
-        output.Add(TaskIds.MimFr, frWeight, () => !anyMasked ? null : mineMasked ? FeatureRegression(student, teacherPatches.MaskedSelectRows(mask)) : Torch.Torch.Scalar(0));
+        bool anyMasked = _globalMaskedPatches > 0, mineMasked = student.size(0) > 0; // an empty batch (end of epoch on a rank) has none
+        output.Add(TaskIds.MimFr, frWeight, () => !anyMasked ? null : mineMasked ? FeatureRegression(student, teacherPatches[mask]) : Zero());
         if (klWeight == 0)
         {
             output.Add(TaskIds.MimKl, 0, () => null);
             return;
         }
         var teacherScores = TeacherScores(teacherPatches);                                             // (B, N, K)
-        output.CenterEstimate = (DisposeScope.Detach(teacherScores.Sum([0, 1])), teacherScores.Size(0) * teacherScores.Size(1));
-        output.Add(TaskIds.MimKl, klWeight, () => !anyMasked ? null : mineMasked ? PrototypeKl(student, teacherScores.MaskedSelectRows(mask)) : Torch.Torch.Scalar(0));
+        output.CenterEstimate = (teacherScores.sum(new long[] { 0, 1 }).DetachFromDisposeScope(), teacherScores.size(0) * teacherScores.size(1));
+        output.Add(TaskIds.MimKl, klWeight, () => !anyMasked ? null : mineMasked ? PrototypeKl(student, teacherScores[mask]) : Zero());
     }
 
     /// <summary>mim_fr: mean over masked patches of ‖n(pred) − n(target)‖² = 2 − 2·cos.</summary>
     private Tensor FeatureRegression(Tensor student, Tensor target)
     {
-        var prediction = _model.MimPredictor.Forward(student).Normalize(-1);
-        var cosine = (prediction * target.Normalize(-1)).Sum(-1);
-        return GlobalMean((2.0 - cosine * 2.0).Sum(), _globalMaskedPatches);
+        var prediction = Normalize(MixedPrecision.Float(MixedPrecision.Linear(_model.MimPredictor, student)));
+        var cosine = (prediction * Normalize(target)).sum(-1);
+        return GlobalMean((2.0 - cosine * 2.0).sum(), _globalMaskedPatches);
     }
 
     /// <summary>Cosine similarity of each teacher patch feature to each teacher prototype: (B, N, K), no gradient.</summary>
     private Tensor TeacherScores(Tensor teacherPatches)
     {
-        using var noGrad = Torch.Torch.NoGrad();
-        return teacherPatches.Normalize(-1).MatMul(_model.Teacher.Prototypes.Normalize(-1).T);
+        using var noGrad = torch.no_grad();
+        return Normalize(teacherPatches).matmul(Normalize(_model.Teacher.Prototypes).t());
     }
 
     /// <summary>
@@ -197,11 +204,16 @@ public sealed class Pass1
     private Tensor PrototypeKl(Tensor student, Tensor maskedTeacherScores)
     {
         var mim = _model.Config.Mim;
-        var studentScores = student.Normalize(-1).MatMul(_model.Prototypes.Normalize(-1).T);           // (M, K)
-        var logStudent = (studentScores / mim.StudentTemperature).LogSoftmax(-1);
+        var studentScores = Normalize(student).matmul(Normalize(_model.Prototypes).t());               // (M, K)
+        var logStudent = (studentScores / mim.StudentTemperature).log_softmax(-1);
         Tensor teacherProbabilities;
-        using (Torch.Torch.NoGrad())
-            teacherProbabilities = ((maskedTeacherScores - _model.MimCenter) / mim.TeacherTemperature).Softmax(-1);
-        return GlobalMean(Losses.KlDiv(logStudent, teacherProbabilities, Reduction.Sum), _globalMaskedPatches);
+        using (torch.no_grad())
+            teacherProbabilities = ((maskedTeacherScores - _model.MimCenter) / mim.TeacherTemperature).softmax(-1);
+        return GlobalMean(torch.nn.functional.kl_div(logStudent, teacherProbabilities, log_target: false, reduction: nn.Reduction.Sum), _globalMaskedPatches);
     }
+
+    private static Tensor Normalize(Tensor x) => torch.nn.functional.normalize(x, dim: -1);
+
+    /// <summary>The loss of a rank that holds none of the step's positions: 0, on the batch's device.</summary>
+    private Tensor Zero() => torch.zeros([], ScalarType.Float32, _device);
 }

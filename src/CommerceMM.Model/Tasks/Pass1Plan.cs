@@ -1,12 +1,14 @@
 using CommerceMM.Model.Config;
-using CommerceMM.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Model.Tasks;
 
 /// <summary>
 /// Every random choice of pass 1 that does not depend on the model: the MLM corruption and the MIM
 /// patch mask. Drawn first, from the step's generator, so a dump records them and a rerun with the
-/// same generator state reproduces them exactly.
+/// same generator state reproduces them exactly. Drawn on the CPU, then moved to the batch's device,
+/// so CPU and CUDA runs draw the same masks.
 /// </summary>
 public sealed class Pass1Plan : IDisposable
 {
@@ -28,54 +30,62 @@ public sealed class Pass1Plan : IDisposable
 
     public static Pass1Plan Create(CommerceMMConfig config, PairInputs inputs, Generator generator)
     {
-        using var scope = DisposeScope.Open();
+        // Seeds for no rows: nothing to draw either way.
+        if (inputs.SampleSeeds is { Length: 0 } && inputs.Rows == 0) inputs = inputs with { SampleSeeds = null };
+        var device = inputs.TokenIds.device;
+        using var scope = torch.NewDisposeScope();
+        var ids = inputs.TokenIds.cpu();
+        var padding = inputs.Padding.cpu();
+        Tensor inputIds, labels, patches;
         if (inputs.SampleSeeds is not { } seeds)
         {
-            var (ids, labels) = CorruptForMlm(config, inputs.TokenIds, inputs.Padding, generator);
-            var patches = MaskPatches(config.Image, inputs.Rows, generator);
-            return new Pass1Plan(scope.MoveToOuter(ids), scope.MoveToOuter(labels), scope.MoveToOuter(patches));
+            (inputIds, labels) = CorruptForMlm(config, ids, padding, generator);
+            patches = MaskPatches(config.Image, inputs.Rows, generator);
         }
-        if (seeds.Length != inputs.Rows) throw new ArgumentException($"{seeds.Length} sample seeds for {inputs.Rows} rows");
-        if (seeds.Length == 0) return Create(config, inputs, generator); // nothing to draw either way
-        var rowIds = new List<Tensor>(seeds.Length);
-        var rowLabels = new List<Tensor>(seeds.Length);
-        var rowPatches = new List<Tensor>(seeds.Length);
-        for (int r = 0; r < seeds.Length; r++)
+        else
         {
-            using var rowGenerator = new Generator(seeds[r]);
-            var (ids, labels) = CorruptForMlm(config, inputs.TokenIds.Slice(0, r, r + 1), inputs.Padding.Slice(0, r, r + 1), rowGenerator);
-            rowIds.Add(ids);
-            rowLabels.Add(labels);
-            rowPatches.Add(MaskPatches(config.Image, 1, rowGenerator));
+            if (seeds.Length != inputs.Rows) throw new ArgumentException($"{seeds.Length} sample seeds for {inputs.Rows} rows");
+            var rowIds = new List<Tensor>(seeds.Length);
+            var rowLabels = new List<Tensor>(seeds.Length);
+            var rowPatches = new List<Tensor>(seeds.Length);
+            for (int r = 0; r < seeds.Length; r++)
+            {
+                using var rowGenerator = new Generator(seeds[r]);
+                var (rowInput, rowLabel) = CorruptForMlm(config, ids.narrow(0, r, 1), padding.narrow(0, r, 1), rowGenerator);
+                rowIds.Add(rowInput);
+                rowLabels.Add(rowLabel);
+                rowPatches.Add(MaskPatches(config.Image, 1, rowGenerator));
+            }
+            (inputIds, labels, patches) = (torch.cat(rowIds), torch.cat(rowLabels), torch.cat(rowPatches));
         }
-        return new Pass1Plan(scope.MoveToOuter(Torch.Torch.Cat(rowIds)), scope.MoveToOuter(Torch.Torch.Cat(rowLabels)),
-                             scope.MoveToOuter(Torch.Torch.Cat(rowPatches)));
+        return new Pass1Plan(inputIds.to(device).MoveToOuterDisposeScope(), labels.to(device).MoveToOuterDisposeScope(),
+                             patches.to(device).MoveToOuterDisposeScope());
     }
 
-    /// <summary>BERT's rule: select 15% of real tokens; of those 80% → [MASK], 10% → a random id, 10% kept.</summary>
+    /// <summary>BERT's rule: select 15% of real tokens; of those 80% → [MASK], 10% → a random id, 10% kept. CPU tensors.</summary>
     private static (Tensor Ids, Tensor Labels) CorruptForMlm(CommerceMMConfig c, Tensor ids, Tensor padding, Generator g)
     {
-        using var scope = DisposeScope.Open();
-        long[] shape = ids.Shape;
-        var special = padding.LogicalOr(ids.Eq(c.Text.ClsId)).LogicalOr(ids.Eq(c.Text.SepId));
-        var selected = Torch.Torch.Rand(shape, g).Lt(c.MlmProbability).LogicalAnd(special.LogicalNot());
-        var choice = Torch.Torch.Rand(shape, g);
-        var randomIds = Torch.Torch.RandInt(0, c.Text.VocabSize, shape, g);
-        var maskIds = Torch.Torch.Full(shape, c.Text.MaskId, DType.Int64);
-        var corrupted = Torch.Torch.Where(choice.Lt(0.8), maskIds, Torch.Torch.Where(choice.Lt(0.9), randomIds, ids));
-        var inputIds = Torch.Torch.Where(selected, corrupted, ids);
-        var labels = ids.MaskedFill(selected.LogicalNot(), -100);
-        return (scope.MoveToOuter(inputIds), scope.MoveToOuter(labels));
+        using var scope = torch.NewDisposeScope();
+        long[] shape = ids.shape;
+        var special = padding.logical_or(ids.eq(c.Text.ClsId)).logical_or(ids.eq(c.Text.SepId));
+        var selected = torch.rand(shape, ScalarType.Float32, torch.CPU, generator: g).lt(c.MlmProbability).logical_and(special.logical_not());
+        var choice = torch.rand(shape, ScalarType.Float32, torch.CPU, generator: g);
+        var randomIds = torch.randint(0, c.Text.VocabSize, shape, ScalarType.Int64, torch.CPU, generator: g);
+        var maskIds = torch.full(shape, c.Text.MaskId, ScalarType.Int64, torch.CPU);
+        var corrupted = torch.where(choice.lt(0.8), maskIds, torch.where(choice.lt(0.9), randomIds, ids));
+        var inputIds = torch.where(selected, corrupted, ids);
+        var labels = ids.masked_fill(selected.logical_not(), -100);
+        return (inputIds.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope());
     }
 
     private static Tensor MaskPatches(ImageConfig image, long rows, Generator g)
     {
-        using var scope = DisposeScope.Open();
+        using var scope = torch.NewDisposeScope();
         int n = image.PatchCount;
         int masked = Math.Clamp((int)Math.Round(image.MaskRatio * n, MidpointRounding.AwayFromZero), 1, n);
-        var noise = Torch.Torch.Rand([rows, n], g);
-        var threshold = noise.TopK(masked, dim: 1).Values.Slice(1, masked - 1, masked); // (B, 1): the k-th largest
-        return scope.MoveToOuter(noise.Ge(threshold));
+        var noise = torch.rand([rows, n], ScalarType.Float32, torch.CPU, generator: g);
+        var threshold = noise.topk(masked, dim: 1).values.narrow(1, masked - 1, 1); // (B, 1): the k-th largest
+        return noise.ge(threshold).MoveToOuterDisposeScope();
     }
 
     public void Dispose()

@@ -1,6 +1,7 @@
 using CommerceMM.Model.Config;
 using CommerceMM.Model.Training;
-using CommerceMM.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Model.Tasks;
 
@@ -19,7 +20,7 @@ public sealed class Pass2
 
     private Pass2(CommerceMMModel model, OmniInputs inputs, Allocation allocation) => (_model, _inputs, _allocation) = (model, inputs, allocation);
 
-    public static PassOutput Run(CommerceMMModel model, OmniInputs inputs, Allocation allocation, Collectives collectives, Func<string, double> weight)
+    public static PassOutput Run(CommerceMMModel model, OmniInputs inputs, Allocation allocation, ModelCollectives collectives, Func<string, double> weight)
     {
         var output = new PassOutput();
         var enabled = TaskIds.Pass2.Where(t => weight(t) != 0).ToHashSet();
@@ -28,12 +29,13 @@ public sealed class Pass2
             foreach (var t in TaskIds.Pass2) output.Add(t, 0, () => null);
             return output;
         }
-        using var scope = DisposeScope.Open();
+        using var region = model.ComputeRegion();
+        using var scope = torch.NewDisposeScope();
         var pass = new Pass2(model, inputs, allocation);
         // "omni_s2t": the source modality is character 5, the target modality character 7.
         var sources = pass.EncodeSources(m => enabled.Any(task => task[5] == m));
         var targets = pass.EncodeTargets(m => enabled.Any(task => task[7] == m));
-        long[] eligible = collectives.SumCounts(TaskIds.Modalities.Select(m => sources.TryGetValue(m, out var s) ? s.Rows.Size(0) : 0L).ToArray());
+        long[] eligible = collectives.SumCounts(TaskIds.Modalities.Select(m => sources.TryGetValue(m, out var s) ? s.Rows.size(0) : 0L).ToArray());
         var (offset, total) = collectives.RowSpan(inputs.Rows);
         var gathered = targets.ToDictionary(kv => kv.Key, kv => collectives.GatherWithGrad(kv.Value));
         var scale = model.Scale();
@@ -59,30 +61,30 @@ public sealed class Pass2
     private Dictionary<char, (Tensor Embedding, Tensor Rows)> EncodeSources(Func<char, bool> needed)
     {
         var result = new Dictionary<char, (Tensor, Tensor)>();
-        var rowIndex = Torch.Torch.Arange(_inputs.Rows);
+        var rowIndex = torch.arange(_inputs.Rows, ScalarType.Int64, _inputs.TargetTokenIds.device);
         bool needText = needed('t') || needed('m'), needImage = needed('v') || needed('m');
         Tensor? text = null, image = null;
         if (needText)
         {
             var has = _inputs.SourceHasText;
-            text = _model.Text.Forward(_inputs.SourceTokenIds.MaskedSelectRows(has), _inputs.SourcePadding.MaskedSelectRows(has), _allocation.Text);
-            if (needed('t')) result['t'] = (_model.ProjectText(text), rowIndex.MaskedSelectRows(has));
+            text = _model.Text.Forward(_inputs.SourceTokenIds[has], _inputs.SourcePadding[has], _allocation.Text);
+            if (needed('t')) result['t'] = (_model.ProjectText(text), rowIndex[has]);
         }
         if (needImage)
         {
             var has = _inputs.SourceHasImage;
-            image = _model.Image.Forward(_inputs.SourceImages.MaskedSelectRows(has), null, _allocation.Image);
-            if (needed('v')) result['v'] = (_model.ProjectImage(image), rowIndex.MaskedSelectRows(has));
+            image = _model.Image.Forward(_inputs.SourceImages[has], null, _allocation.Image);
+            if (needed('v')) result['v'] = (_model.ProjectImage(image), rowIndex[has]);
         }
         if (needed('m'))
         {
             // Rows with both modalities, picked out of the text rows and out of the image rows.
-            var both = _inputs.SourceHasText.LogicalAnd(_inputs.SourceHasImage);
-            var textOfBoth = text!.MaskedSelectRows(_inputs.SourceHasImage.MaskedSelectRows(_inputs.SourceHasText));
-            var imageOfBoth = image!.MaskedSelectRows(_inputs.SourceHasText.MaskedSelectRows(_inputs.SourceHasImage));
-            var padding = _inputs.SourcePadding.MaskedSelectRows(both);
+            var both = _inputs.SourceHasText.logical_and(_inputs.SourceHasImage);
+            var textOfBoth = text![_inputs.SourceHasImage[_inputs.SourceHasText]];
+            var imageOfBoth = image![_inputs.SourceHasText[_inputs.SourceHasImage]];
+            var padding = _inputs.SourcePadding[both];
             var fused = _model.Fusion.Forward(textOfBoth, padding, imageOfBoth, _allocation.Fusion);
-            result['m'] = (_model.ProjectFusion(fused), rowIndex.MaskedSelectRows(both));
+            result['m'] = (_model.ProjectFusion(fused), rowIndex[both]);
         }
         return result;
     }

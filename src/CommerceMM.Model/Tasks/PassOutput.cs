@@ -1,4 +1,5 @@
-using CommerceMM.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Model.Tasks;
 
@@ -19,7 +20,7 @@ public sealed class PassOutput : IDisposable
 
     private readonly Dictionary<string, Tensor> _choices = [];
 
-    internal void Record(string name, Tensor choice) => _choices[name] = DisposeScope.Detach(choice.Clone());
+    internal void Record(string name, Tensor choice) => _choices[name] = choice.clone().DetachFromDisposeScope();
 
     /// <summary>
     /// When mim_kl is enabled: this rank's sum of the teacher's prototype scores over all patch tokens (K)

@@ -1,4 +1,6 @@
-using CommerceMM.Torch;
+using CommerceMM.Model.NN;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Model.Tasks;
 
@@ -31,13 +33,13 @@ public sealed class WeightedTaskLosses : IDisposable
             _results.Add(TaskResult.Absent(task, weight));
             return;
         }
-        DisposeScope.Detach(loss);
+        loss.DetachFromDisposeScope();
         _losses[task] = loss;
-        _results.Add(new TaskResult(task, TaskOutcome.Ok, loss.Item(), weight));
+        _results.Add(new TaskResult(task, TaskOutcome.Ok, Scalars.ToDouble(loss), weight));
         using var weighted = loss * weight;
-        var total = Total is null ? weighted.Clone() : Total + weighted;
+        var total = Total is null ? weighted.clone() : Total + weighted;
         Total?.Dispose();
-        Total = DisposeScope.Detach(total);
+        Total = total.DetachFromDisposeScope();
     }
 
     public void Dispose()

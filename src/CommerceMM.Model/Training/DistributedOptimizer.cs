@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using CommerceMM.Torch;
-using CommerceMM.Torch.Distributed;
-using CommerceMM.Torch.Optim;
+using CommerceMM.Collectives;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Model.Training;
 
@@ -16,21 +16,21 @@ public readonly record struct OptimizerOutcome(bool Skipped, double GradNorm, do
 public sealed class DistributedOptimizer : IDisposable
 {
     private readonly TrainerOptions _options;
-    private readonly Collectives _collectives;
+    private readonly ModelCollectives _collectives;
     private readonly GradientBucketer? _bucketer;
     private readonly IReadOnlyList<Tensor> _parameters;
 
-    public DistributedOptimizer(IReadOnlyList<(string Name, Tensor Tensor)> trainable, TrainerOptions options, Collectives collectives, ProcessGroup? group)
+    public DistributedOptimizer(IReadOnlyList<(string Name, Tensor Tensor)> trainable, TrainerOptions options, ModelCollectives collectives, ProcessGroup? group)
     {
         options.Schedule.Validate();
         _options = options;
         _collectives = collectives;
         _parameters = trainable.Select(p => p.Tensor).ToList();
-        Optimizer = new AdamW(trainable, options.AdamW);
+        Optimizer = new AdamWOptimizer(trainable, options.AdamW);
         if (group is not null) _bucketer = new GradientBucketer(group, _parameters, options.BucketBytes);
     }
 
-    public AdamW Optimizer { get; }
+    public AdamWOptimizer Optimizer { get; }
 
     /// <summary>Steps skipped because some rank saw a non-finite loss or gradient.</summary>
     public long SkippedSteps { get; set; }

@@ -1,5 +1,6 @@
 using CommerceMM.Model.Config;
-using CommerceMM.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Model.Training;
 
@@ -9,7 +10,7 @@ namespace CommerceMM.Model.Training;
 /// </summary>
 public static class StepRandom
 {
-    /// <summary>The generator for this rank's masks and negatives at a step.</summary>
+    /// <summary>The generator for this rank's masks and negatives at a step (a CPU generator: draws happen on the CPU, then move).</summary>
     public static Generator For(ulong seed, long step, int rank) => new(Mix(Mix(seed ^ 0x9E3779B97F4A7C15UL) ^ (ulong)step) ^ (ulong)rank * 0xD1B54A32D192ED03UL);
 
     /// <summary>The step's layer allocation, drawn with the configured probabilities; identical on all ranks.</summary>

@@ -1,8 +1,9 @@
 using System.Diagnostics;
+using CommerceMM.Collectives;
+using CommerceMM.Model.NN;
 using CommerceMM.Model.Tasks;
-using CommerceMM.Torch;
-using CommerceMM.Torch.Distributed;
-using CommerceMM.Torch.Optim;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Model.Training;
 
@@ -15,18 +16,18 @@ public sealed class Trainer : IDisposable
 {
     private readonly CommerceMMModel _model;
     private readonly TrainerOptions _options;
-    private readonly Collectives _collectives;
+    private readonly ModelCollectives _collectives;
     private readonly DistributedOptimizer _optimizer;
 
     public Trainer(CommerceMMModel model, TrainerOptions options, ProcessGroup? group = null)
     {
         _model = model;
         _options = options;
-        _collectives = new Collectives(group);
+        _collectives = new ModelCollectives(group);
         _optimizer = new DistributedOptimizer(model.TrainableParameters(), options, _collectives, group);
     }
 
-    public AdamW Optimizer => _optimizer.Optimizer;
+    public AdamWOptimizer Optimizer => _optimizer.Optimizer;
 
     /// <summary>Steps skipped because some rank saw a non-finite loss or gradient.</summary>
     public long SkippedSteps { get => _optimizer.SkippedSteps; set => _optimizer.SkippedSteps = value; }
@@ -51,7 +52,7 @@ public sealed class Trainer : IDisposable
         double pass2Seconds = clock.Elapsed.TotalSeconds - pass1Seconds;
 
         var tasks = pass1.Results.Concat(pass2.Results).ToList();
-        double loss1 = pass1.Total?.Item() ?? 0, loss2 = pass2.Total?.Item() ?? 0;
+        double loss1 = pass1.Total is { } t1 ? Scalars.ToDouble(t1) : 0, loss2 = pass2.Total is { } t2 ? Scalars.ToDouble(t2) : 0;
         var outcome = _optimizer.Apply(double.IsFinite(loss1) && double.IsFinite(loss2), step);
         double teacherSeconds = 0;
         if (!outcome.Skipped)
@@ -68,18 +69,18 @@ public sealed class Trainer : IDisposable
     /// <summary>A rank whose share of every task was empty holds a constant loss: nothing to back-propagate.</summary>
     private static void BackwardIfAny(Tensor? total)
     {
-        if (total is { RequiresGrad: true }) total.Backward();
+        if (total is { requires_grad: true }) total.backward();
     }
 
     /// <summary>centre ← m·centre + (1 − m)·(mean teacher scores over every rank's patch tokens); only in steps where mim_kl ran.</summary>
     private void UpdateCenter(Tensor sum, long count)
     {
-        using var noGrad = Torch.Torch.NoGrad();
+        using var noGrad = torch.no_grad();
         _collectives.Sum(sum);
         long total = _collectives.SumCounts([count])[0];
         if (total == 0) return;
         using var batchCenter = sum / total;
-        _model.MimCenter.LerpInPlace(batchCenter, 1 - _model.Config.Mim.CenterMomentum);
+        Ema.LerpInPlace(_model.MimCenter, batchCenter, 1 - _model.Config.Mim.CenterMomentum);
     }
 
     public void Dispose() => _optimizer.Dispose();

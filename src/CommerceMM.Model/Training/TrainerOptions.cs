@@ -1,5 +1,3 @@
-using CommerceMM.Torch.Optim;
-
 namespace CommerceMM.Model.Training;
 
 /// <summary>Optimisation settings of a training run; defaults suit the tiny preset.</summary>

@@ -4,7 +4,6 @@ using CommerceMM.Data.Loading;
 using CommerceMM.Model.Config;
 using CommerceMM.Model.Evaluation;
 using CommerceMM.Model.Training;
-using CommerceMM.Torch.Optim;
 using Xunit.Abstractions;
 
 namespace CommerceMM.Model.Tests.Evaluation;

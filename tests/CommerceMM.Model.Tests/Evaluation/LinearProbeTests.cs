@@ -1,5 +1,7 @@
 using CommerceMM.Model.Evaluation;
-using CommerceMM.Torch;
+using CommerceMM.Model.NN;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Model.Tests.Evaluation;
 
@@ -9,15 +11,15 @@ public class LinearProbeTests
     private static (Tensor Features, int[] Labels) Clusters(int perClass, ulong seed)
     {
         using var g = new Generator(seed);
-        using var noise = Torch.Torch.Randn([3 * perClass, 8], g);
-        float[] x = noise.ToArray<float>();
+        using var noise = torch.randn([3 * perClass, 8], generator: g);
+        float[] x = Scalars.ToArray<float>(noise);
         var labels = new int[3 * perClass];
         for (int i = 0; i < labels.Length; i++)
         {
             labels[i] = i % 3;
             x[i * 8 + labels[i]] += 6;   // cluster centre: 6 on the label's own axis
         }
-        return (Torch.Torch.FromArray(x, labels.Length, 8), labels);
+        return (torch.tensor(x, [labels.Length, 8]), labels);
     }
 
     [Fact]

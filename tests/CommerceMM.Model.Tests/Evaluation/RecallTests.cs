@@ -1,5 +1,6 @@
 using CommerceMM.Model.Evaluation;
-using CommerceMM.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Model.Tests.Evaluation;
 
@@ -13,7 +14,7 @@ public class RecallTests
         var flat = new float[n * e];
         for (int i = 0; i < n; i++)
             for (int j = 0; j < e; j++) flat[i * e + j] = values[i, j];
-        return Torch.Torch.FromArray(flat, n, e);
+        return torch.tensor(flat, [n, e]);
     }
 
     private static Tensor Identity(int n)

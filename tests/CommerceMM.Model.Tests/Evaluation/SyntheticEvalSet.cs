@@ -1,6 +1,7 @@
 using CommerceMM.Model.Config;
 using CommerceMM.Model.Evaluation;
-using CommerceMM.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Model.Tests.Evaluation;
 
@@ -22,7 +23,7 @@ internal static class SyntheticEvalSet
     private static ProductRows Products(CommerceMMConfig c, int n, Generator g, int[] categories) =>
         new(Ids(c, n, out var padding), padding, Images(c, n, g), categories);
 
-    private static Tensor Images(CommerceMMConfig c, int n, Generator g) => Torch.Torch.Randn([n, c.Image.Channels, c.Image.Size, c.Image.Size], g);
+    private static Tensor Images(CommerceMMConfig c, int n, Generator g) => torch.randn([n, c.Image.Channels, c.Image.Size, c.Image.Size], generator: g);
 
     /// <summary>[CLS] 5 6 … [SEP] then padding; row r holds 2 + r % 5 ordinary tokens.</summary>
     private static Tensor Ids(CommerceMMConfig c, int n, out Tensor padding)
@@ -38,7 +39,7 @@ internal static class SyntheticEvalSet
             ids[r * l + used + 1] = c.Text.SepId;
             for (int t = used + 2; t < l; t++) { ids[r * l + t] = c.Text.PadId; pad[r * l + t] = true; }
         }
-        padding = Torch.Torch.FromArray(pad, n, l);
-        return Torch.Torch.FromArray(ids, n, l);
+        padding = torch.tensor(pad, [n, l]);
+        return torch.tensor(ids, [n, l]);
     }
 }

@@ -1,29 +1,32 @@
-using CommerceMM.Torch;
-using CommerceMM.Torch.Distributed;
+using CommerceMM.Collectives;
+using CommerceMM.Model.NN;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Model.Training;
 
 /// <summary>
 /// The few collectives the model itself needs (the gradient all-reduce belongs to the trainer). With
-/// no process group every call is the single-process identity, so one code path serves both.
+/// no process group every call is the single-process identity, so one code path serves both. Small
+/// counts travel as int64 tensors on the group's device (Gloo: the CPU, NCCL: the GPU).
 /// </summary>
-public sealed class Collectives(ProcessGroup? group)
+public sealed class ModelCollectives(ProcessGroup? group)
 {
-    public static readonly Collectives Single = new(null);
+    public static readonly ModelCollectives Single = new(null);
 
     public int Rank => group?.Rank ?? 0;
     public int World => group?.Size ?? 1;
 
     /// <summary>All ranks' rows in rank order; the backward pass sums gradients across ranks (MODEL.md §5).</summary>
-    public Tensor GatherWithGrad(Tensor local) => group is null ? local.Reshape(local.Shape) : group.AllGatherWithGrad(local);
+    public Tensor GatherWithGrad(Tensor local) => group is null ? local.alias() : group.AllGatherWithGrad(local);
 
     /// <summary>Where this rank's rows start in the gathered batch, and how many rows all ranks hold together.</summary>
     public (long Offset, long Total) RowSpan(long localRows)
     {
         if (group is null) return (0, localRows);
-        using var mine = Torch.Torch.FromArray(new long[] { localRows });
+        using var mine = torch.tensor(new long[] { localRows }, device: group.Device);
         using var all = group.AllGather(mine);
-        long[] counts = all.ToArray<long>();
+        long[] counts = Scalars.ToArray<long>(all);
         return (counts.Take(Rank).Sum(), counts.Sum());
     }
 
@@ -31,9 +34,9 @@ public sealed class Collectives(ProcessGroup? group)
     public long[] SumCounts(long[] local)
     {
         if (group is null) return local;
-        using var t = Torch.Torch.FromArray(local);
+        using var t = torch.tensor(local, device: group.Device);
         group.AllReduce(t, ReduceOp.Sum);
-        return t.ToArray<long>();
+        return Scalars.ToArray<long>(t);
     }
 
     /// <summary>In-place sum over ranks.</summary>

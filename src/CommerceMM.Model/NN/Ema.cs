@@ -1,0 +1,17 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CommerceMM.Model.NN;
+
+/// <summary>Exponential moving averages of tensors (the MIM teacher, the mim_kl centre).</summary>
+public static class Ema
+{
+    /// <summary>target ← target + weight·(source − target), in place, without recording gradients.</summary>
+    public static void LerpInPlace(Tensor target, Tensor source, double weight)
+    {
+        using var noGrad = torch.no_grad();
+        // TorchSharp's lerp_ takes only a tensor weight: a 0-d one on the target's device and dtype.
+        using var w = torch.full([], weight, target.dtype, target.device);
+        target.lerp_(source, w);
+    }
+}

@@ -1,0 +1,34 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace CommerceMM.Model.Training;
+
+public static class GradientClipping
+{
+    /// <summary>
+    /// Scales all gradients by min(1, maxNorm / (‖g‖ + 1e-6)) where ‖g‖ is the global L2 norm over every
+    /// parameter's gradient (torch.nn.utils.clip_grad_norm_). Returns the norm before clipping.
+    /// </summary>
+    public static double ClipGlobalNorm(IReadOnlyList<Tensor> parameters, double maxNorm)
+    {
+        if (!(maxNorm > 0)) throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "must be > 0");
+        return torch.nn.utils.clip_grad_norm_(AsParameters(parameters), maxNorm);
+    }
+
+    /// <summary>The global L2 norm of all gradients (0 when none has one), without changing them.</summary>
+    public static double GlobalNorm(IReadOnlyList<Tensor> parameters)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var norms = new List<Tensor>();
+        foreach (var p in parameters)
+            if (p.grad is { } g) norms.Add(g.norm());
+        if (norms.Count == 0) return 0;
+        // As clip_grad_norm_: the norm of the per-tensor norms, on the gradients' device.
+        return NN.Scalars.ToDouble(torch.stack(norms).norm());
+    }
+
+    private static IEnumerable<Parameter> AsParameters(IReadOnlyList<Tensor> parameters) =>
+        parameters.Select(p => p as Parameter ?? throw new ArgumentException("gradient clipping takes the model's Parameters"));
+}
