@@ -1,11 +1,10 @@
-using CommerceMM.Collectives;
-
-namespace CommerceMM.Collectives.Peer;
+namespace CommerceMM.Collectives;
 
 /// <summary>
 /// A rendezvous store in a directory that every process can see: one file per key, written under a
 /// temporary name and renamed into place, so a reader sees a whole value or none. Get polls. For
-/// tests and benches on one machine; production meets through the coordinator.
+/// tests and benches whose processes share a file system (<c>cmm bench engine</c>, the peer tests);
+/// training jobs meet through the coordinator. Give each group generation its own directory.
 /// </summary>
 public sealed class FileRendezvousStore : IRendezvousStore
 {
