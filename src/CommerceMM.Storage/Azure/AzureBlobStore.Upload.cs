@@ -1,258 +1,286 @@
-using System.Buffers;
-using System.Globalization;
-using System.Text;
+using System.Security.Cryptography;
 using CommerceMM.Storage.Blobs;
 using global::Azure;
-using global::Azure.Core;
+using global::Azure.Storage;
+using global::Azure.Storage.Blobs.Models;
+using BlobProperties = CommerceMM.Storage.Blobs.BlobProperties;
+using global::Azure.Storage.Blobs.Specialized;
 
 namespace CommerceMM.Storage.Azure;
 
-/// <summary>Writes: one Put Blob when the content fits in a block, otherwise parallel Put Block calls and a conditional Put Block List.</summary>
+/// <summary>
+/// Writes through the SDK's partitioned upload: one Put Blob below <see cref="AzureBlobStoreOptions.BlockSize"/>,
+/// otherwise parallel Put Block calls (<c>StorageTransferOptions</c>) and a conditional Put Block List. Every request is
+/// MD5-validated by the service, and the blob's Content-MD5 is set to the MD5 of the whole content.
+/// </summary>
+/// <remarks>
+/// The trap of chunked conditional uploads: Put Block takes no If-None-Match/If-Match, so the condition is checked
+/// only at the commit, after every block went up, and a refused commit leaves the staged blocks behind, uncommitted.
+/// So a write that may be chunked checks its condition first and sends nothing when it already fails; the commit still
+/// carries the condition, so a writer that wins in between is never overwritten. Blocks a losing writer did stage are
+/// invisible to every read, list and properties call, and the service discards them at the blob's next commit (or
+/// after a week): they are ignored, never committed.
+/// </remarks>
 public sealed partial class AzureBlobStore
 {
     public async Task<BlobWriteResult> PutAsync(string key, Stream content, BlobCondition condition = default, CancellationToken cancellationToken = default)
     {
         BlobKey.Validate(key);
         ArgumentNullException.ThrowIfNull(content);
-        int blockSize = _options.BlockSize;
+        await EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        BlockBlobClient blob = _container.GetBlockBlobClient(key);
+        var headers = new BlobHttpHeaders();
+        // Content below one block goes up in one Put Blob, atomic with its condition, with its MD5 known in advance.
+            // Only a seekable stream of known length takes that path in the SDK, so a short stream is buffered here first.
+        Stream body;
+        if (content.CanSeek && content.Length - content.Position < _options.BlockSize)
+        {
+            long start = content.Position;
+            headers.ContentHash = await MD5.HashDataAsync(content, cancellationToken).ConfigureAwait(false);
+            content.Position = start;
+            body = content;
+        }
+        else
+        {
+            ReadOnlyMemory<byte> head = content.CanSeek ? default : await ReadHeadAsync(content, _options.BlockSize, cancellationToken).ConfigureAwait(false);
+            if (!content.CanSeek && head.Length < _options.BlockSize)
+            {
+                headers.ContentHash = MD5.HashData(head.Span);
+                body = new ReadOnlyMemoryStream(head);
+            }
+            else
+            {
+                // Staged blocks. The trap (see the remarks): a write that is bound to fail sends no block.
+                if (condition.Kind != BlobConditionKind.None && !await ConditionHoldsAsync(key, condition, cancellationToken).ConfigureAwait(false))
+                {
+                    return BlobWriteResult.ConditionNotMet;
+                }
+
+                // The SDK reads the headers when it sends Put Block List, after the content's end: the whole-content
+                // MD5, computed on the way through, is in place by then.
+                body = new Md5ComputingStream(head, content, md5 => headers.ContentHash = md5);
+            }
+        }
+
+        return await UploadAsync(blob, key, body, headers, condition, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<BlobWriteResult> UploadAsync(BlockBlobClient blob, string key, Stream body, BlobHttpHeaders headers, BlobCondition condition, CancellationToken cancellationToken)
+    {
         string writeId = Guid.NewGuid().ToString("N");
-        byte[] first = ArrayPool<byte>.Shared.Rent(blockSize);
-        byte[]? second = null;
-        try
+        var options = new BlobUploadOptions
         {
-            int firstLength = await FillAsync(content, first, blockSize, cancellationToken).ConfigureAwait(false);
-            if (firstLength < blockSize)
+            HttpHeaders = headers,
+            Metadata = new Dictionary<string, string> { [WriteIdMetadata] = writeId },
+            Conditions = condition.Kind switch
             {
-                return await PutSingleAsync(key, first.AsMemory(0, firstLength), condition, writeId, cancellationToken).ConfigureAwait(false);
-            }
-
-            second = ArrayPool<byte>.Shared.Rent(blockSize);
-            int secondLength = await FillAsync(content, second, blockSize, cancellationToken).ConfigureAwait(false);
-            if (secondLength == 0)
-            {
-                return await PutSingleAsync(key, first.AsMemory(0, firstLength), condition, writeId, cancellationToken).ConfigureAwait(false);
-            }
-
-            // Ownership of both buffers passes to the block upload, which returns them to the pool.
-            (byte[], int)[] head = [(first, firstLength), (second, secondLength)];
-            first = null!;
-            second = null;
-            return await PutBlocksAsync(key, head, content, condition, writeId, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            if (first is not null)
-            {
-                ArrayPool<byte>.Shared.Return(first);
-            }
-
-            if (second is not null)
-            {
-                ArrayPool<byte>.Shared.Return(second);
-            }
-        }
-    }
-
-    private async Task<BlobWriteResult> PutSingleAsync(string key, ReadOnlyMemory<byte> data, BlobCondition condition, string writeId, CancellationToken cancellationToken)
-    {
-        int attempts = 0;
-        using HttpMessage message = await SendAsync(
-            () =>
-            {
-                attempts++;
-                HttpMessage m = NewMessage(RequestMethod.Put, key);
-                m.Request.Headers.SetValue("x-ms-blob-type", "BlockBlob");
-                m.Request.Headers.SetValue(WriteIdHeader, writeId);
-                ApplyCondition(m.Request, condition);
-                m.Request.Content = RequestContent.Create(data);
-                return m;
+                BlobConditionKind.IfNoneMatchAny => new BlobRequestConditions { IfNoneMatch = ETag.All },
+                BlobConditionKind.IfMatch => new BlobRequestConditions { IfMatch = new ETag(condition.ETag!) },
+                _ => null,
             },
-            cancellationToken).ConfigureAwait(false);
-        return await InterpretWriteAsync(key, message, condition, writeId, attempts, cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task<BlobWriteResult> PutBlocksAsync(string key, (byte[] Buffer, int Length)[] head, Stream content, BlobCondition condition, string writeId, CancellationToken cancellationToken)
-    {
-        var blockIds = new List<string>();
-        var uploads = new List<Task>();
-        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var slots = new SemaphoreSlim(_options.MaxParallelBlocks);
-        var pending = new Queue<(byte[] Buffer, int Length)>(head);
-        try
-        {
-            while (true)
+            TransferOptions = new StorageTransferOptions
             {
-                (byte[] buffer, int length) = pending.Count > 0 ? pending.Dequeue() : await NextBlockAsync(content, failed.Token).ConfigureAwait(false);
-                if (length == 0)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    break;
-                }
-
-                try
-                {
-                    await slots.WaitAsync(failed.Token).ConfigureAwait(false);
-                }
-                catch
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    throw;
-                }
-
-                // Same-length ids are required within a blob; the write id keeps concurrent uploads' blocks apart.
-                string blockId = Convert.ToBase64String(Encoding.ASCII.GetBytes($"{writeId}-{blockIds.Count:D6}"));
-                blockIds.Add(blockId);
-                uploads.Add(PutBlockAsync(key, blockId, buffer, length, slots, failed));
-            }
-
-            await Task.WhenAll(uploads).ConfigureAwait(false);
-        }
-        catch (Exception) when (uploads.Count > 0)
-        {
-            failed.Cancel();
-            // Wait for the rest so no buffer goes back to the pool while a request still reads it, then report the first real cause.
-            await Task.WhenAll(uploads.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
-            Exception? cause = uploads.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).FirstOrDefault(e => e is not OperationCanceledException);
-            if (cause is not null)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
-            }
-
-            throw;
-        }
-
-        string body = BuildBlockList(blockIds);
-        int attempts = 0;
-        using HttpMessage message = await SendAsync(
-            () =>
-            {
-                attempts++;
-                HttpMessage m = NewMessage(RequestMethod.Put, key, ("comp", "blocklist"));
-                m.Request.Headers.SetValue(WriteIdHeader, writeId);
-                m.Request.Headers.SetValue("Content-Type", "application/xml");
-                ApplyCondition(m.Request, condition);
-                m.Request.Content = RequestContent.Create(Encoding.UTF8.GetBytes(body));
-                return m;
+                InitialTransferSize = _options.BlockSize,
+                MaximumTransferSize = _options.BlockSize,
+                MaximumConcurrency = _options.MaxParallelBlocks,
             },
-            cancellationToken).ConfigureAwait(false);
-        return await InterpretWriteAsync(key, message, condition, writeId, attempts, cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task PutBlockAsync(string key, string blockId, byte[] buffer, int length, SemaphoreSlim slots, CancellationTokenSource failed)
-    {
+            TransferValidation = new UploadTransferValidationOptions { ChecksumAlgorithm = StorageChecksumAlgorithm.MD5 },
+        };
         try
         {
-            using HttpMessage message = await SendAsync(
-                () =>
-                {
-                    HttpMessage m = NewMessage(RequestMethod.Put, key, ("comp", "block"), ("blockid", blockId));
-                    m.Request.Content = RequestContent.Create(buffer.AsMemory(0, length));
-                    return m;
-                },
-                failed.Token).ConfigureAwait(false);
-            if (message.Response.Status != 201)
-            {
-                throw Failure("upload a block of", key, message);
-            }
+            Response<BlobContentInfo> written = await blob.UploadAsync(body, options, cancellationToken).ConfigureAwait(false);
+            return BlobWriteResult.Written(NormalizeETag(written.Value.ETag.ToString()));
         }
-        catch
+        catch (RequestFailedException e) when (condition.Kind != BlobConditionKind.None && IsConditionFailure(e))
         {
-            failed.Cancel(); // stop reading and sending further blocks
+            // The SDK retries: our own earlier attempt may have won with its response lost. Then the blob carries our write id.
+            return await WrittenByAsync(key, writeId, cancellationToken).ConfigureAwait(false) is { } ours
+                ? BlobWriteResult.Written(ours)
+                : BlobWriteResult.ConditionNotMet;
+        }
+        catch (Exception e) when (SourceFailure(e) is { } source)
+        {
+            // The caller's content failed (not the service): its own exception, unchanged. Nothing was committed.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(source);
             throw;
         }
-        finally
+        catch (Exception e) when (Failure("write", key, e, cancellationToken) is { } failure)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
-            slots.Release();
+            throw failure;
         }
     }
 
-    private async Task<(byte[] Buffer, int Length)> NextBlockAsync(Stream content, CancellationToken cancellationToken)
+    /// <summary>
+    /// 409 BlobAlreadyExists, 412 ConditionNotMet, 404 for If-Match on an absent blob, or 400 InvalidBlockList: a
+    /// concurrent writer committed first and so discarded our uncommitted blocks; it changed the blob, so our condition no longer holds.
+    /// </summary>
+    private static bool IsConditionFailure(RequestFailedException e) =>
+        e.Status is 409 or 412 || (e.Status == 404 && e.ErrorCode == "BlobNotFound") || (e.Status == 400 && e.ErrorCode == "InvalidBlockList");
+
+    /// <summary>Whether <paramref name="condition"/> holds now (checked before staging any block).</summary>
+    private async Task<bool> ConditionHoldsAsync(string key, BlobCondition condition, CancellationToken cancellationToken)
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(_options.BlockSize);
-        try
-        {
-            return (buffer, await FillAsync(content, buffer, _options.BlockSize, cancellationToken).ConfigureAwait(false));
-        }
-        catch
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            throw;
-        }
-    }
-
-    /// <summary>Maps a write's response to the typed result, resolving conflicts that our own earlier attempt caused.</summary>
-    private async Task<BlobWriteResult> InterpretWriteAsync(string key, HttpMessage message, BlobCondition condition, string writeId, int attempts, CancellationToken cancellationToken)
-    {
-        Response response = message.Response;
-        if (response.Status == 201)
-        {
-            response.Headers.TryGetValue("ETag", out string? etag);
-            return BlobWriteResult.Written(NormalizeETag(etag ?? throw new BlobStoreException($"Azure Blob Storage sent no ETag for '{key}'.")));
-        }
-
-        string? code = ErrorCode(response);
-        bool conflict = condition.Kind != BlobConditionKind.None
-            && (response.Status is 409 or 412
-                || (response.Status == 404 && code == "BlobNotFound")
-                // A concurrent writer committed first and discarded our uncommitted blocks: it changed the blob, so our condition no longer holds.
-                || (response.Status == 400 && code == "InvalidBlockList"));
-        if (!conflict)
-        {
-            throw Failure("write", key, message);
-        }
-
-        if (attempts > 1 && await WrittenByAsync(key, writeId, cancellationToken).ConfigureAwait(false) is { } ours)
-        {
-            return BlobWriteResult.Written(ours); // an earlier attempt succeeded but its response never reached us
-        }
-
-        return BlobWriteResult.ConditionNotMet;
+        BlobProperties? current = await GetPropertiesAsync(key, cancellationToken).ConfigureAwait(false);
+        return condition.Kind == BlobConditionKind.IfNoneMatchAny
+            ? current is null
+            : current is not null && current.ETag == NormalizeETag(condition.ETag!);
     }
 
     /// <summary>The blob's ETag if its current version carries <paramref name="writeId"/>; otherwise null.</summary>
     private async Task<string?> WrittenByAsync(string key, string writeId, CancellationToken cancellationToken)
     {
-        using HttpMessage message = await SendAsync(() => NewMessage(RequestMethod.Head, key), cancellationToken).ConfigureAwait(false);
-        Response response = message.Response;
-        return response.Status == 200
-            && response.Headers.TryGetValue(WriteIdHeader, out string? id) && id == writeId
-            && response.Headers.TryGetValue("ETag", out string? etag)
-            ? NormalizeETag(etag)
-            : null;
-    }
-
-    private static void ApplyCondition(Request request, BlobCondition condition)
-    {
-        switch (condition.Kind)
+        try
         {
-            case BlobConditionKind.IfNoneMatchAny:
-                request.Headers.SetValue("If-None-Match", "*");
-                break;
-            case BlobConditionKind.IfMatch:
-                request.Headers.SetValue("If-Match", condition.ETag!);
-                break;
+            Response<global::Azure.Storage.Blobs.Models.BlobProperties> response =
+                await _container.GetBlobClient(key).GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            return response.Value.Metadata.TryGetValue(WriteIdMetadata, out string? id) && id == writeId
+                ? NormalizeETag(response.Value.ETag.ToString())
+                : null;
+        }
+        catch (RequestFailedException e) when (IsBlobNotFound(e))
+        {
+            return null;
+        }
+        catch (Exception e) when (Failure("write", key, e, cancellationToken) is { } failure)
+        {
+            throw failure;
         }
     }
 
-    private static string BuildBlockList(List<string> blockIds)
+    /// <summary>
+    /// Passes the content through, forward only, and reports the MD5 of all of it when it ends. Not seekable on purpose:
+    /// the SDK then buffers each block it sends (as it does anyway for parallel uploads) and reads the content exactly once, in order.
+    /// </summary>
+    private sealed class Md5ComputingStream(ReadOnlyMemory<byte> prefix, Stream inner, Action<byte[]> onEnd) : Stream
     {
-        var xml = new StringBuilder("<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>");
-        foreach (string id in blockIds)
+        private readonly IncrementalHash _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        private ReadOnlyMemory<byte> _prefix = prefix;
+        private bool _ended;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
         {
-            xml.Append("<Latest>").Append(id).Append("</Latest>"); // base64 needs no XML escaping
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
         }
 
-        return xml.Append("</BlockList>").ToString();
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (TakePrefix(buffer) is > 0 and int taken)
+            {
+                return taken;
+            }
+
+            int n;
+            try
+            {
+                n = inner.Read(buffer);
+            }
+            catch (Exception e)
+            {
+                throw new SourceStreamException(e);
+            }
+
+            return Account(buffer[..n], buffer.Length);
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (TakePrefix(buffer.Span) is > 0 and int taken)
+            {
+                return taken;
+            }
+
+            int n;
+            try
+            {
+                n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
+            {
+                throw new SourceStreamException(e);
+            }
+
+            return Account(buffer.Span[..n], buffer.Length);
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _md5.Dispose(); // the caller's stream stays open: it is the caller's
+            }
+
+            base.Dispose(disposing);
+        }
+
+        /// <summary>Serves (and hashes) the bytes read ahead of the stream first.</summary>
+        private int TakePrefix(Span<byte> buffer)
+        {
+            int n = Math.Min(buffer.Length, _prefix.Length);
+            if (n == 0)
+            {
+                return 0;
+            }
+
+            _prefix.Span[..n].CopyTo(buffer);
+            _prefix = _prefix[n..];
+            _md5.AppendData(buffer[..n]);
+            return n;
+        }
+
+        /// <summary>Hashes what was read; a read of nothing into a non-empty buffer is the end.</summary>
+        private int Account(ReadOnlySpan<byte> bytes, int requested)
+        {
+            if (bytes.Length > 0)
+            {
+                _md5.AppendData(bytes);
+            }
+            else if (requested > 0 && !_ended)
+            {
+                _ended = true;
+                onEnd(_md5.GetHashAndReset());
+            }
+
+            return bytes.Length;
+        }
     }
 
-    /// <summary>Reads until <paramref name="count"/> bytes or the end of the stream; returns how many were read.</summary>
-    private static async Task<int> FillAsync(Stream content, byte[] buffer, int count, CancellationToken cancellationToken)
+    /// <summary>Up to <paramref name="count"/> bytes from the stream's start (fewer: the whole content). Grows as it reads, so a small content costs little.</summary>
+    private static async Task<ReadOnlyMemory<byte>> ReadHeadAsync(Stream content, int count, CancellationToken cancellationToken)
     {
+        byte[] buffer = new byte[Math.Min(count, 64 * 1024)];
         int total = 0;
         while (total < count)
         {
-            int n = await content.ReadAsync(buffer.AsMemory(total, count - total), cancellationToken).ConfigureAwait(false);
+            if (total == buffer.Length)
+            {
+                Array.Resize(ref buffer, (int)Math.Min(count, 2L * buffer.Length));
+            }
+
+            int n = await content.ReadAsync(buffer.AsMemory(total, buffer.Length - total), cancellationToken).ConfigureAwait(false);
             if (n == 0)
             {
                 break;
@@ -261,6 +289,66 @@ public sealed partial class AzureBlobStore
             total += n;
         }
 
-        return total;
+        return buffer.AsMemory(0, total);
     }
+
+    /// <summary>A seekable read-only view of memory, so the SDK knows the length and sends one Put Blob.</summary>
+    private sealed class ReadOnlyMemoryStream(ReadOnlyMemory<byte> memory) : Stream
+    {
+        private int _position;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => true;
+
+        public override bool CanWrite => false;
+
+        public override long Length => memory.Length;
+
+        public override long Position
+        {
+            get => _position;
+            set => _position = (int)Math.Clamp(value, 0, memory.Length);
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            int n = Math.Min(buffer.Length, memory.Length - _position);
+            memory.Span.Slice(_position, n).CopyTo(buffer);
+            _position += n;
+            return n;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            Task.FromResult(Read(buffer.AsSpan(offset, count)));
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromResult(Read(buffer.Span));
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => Position = origin switch
+        {
+            SeekOrigin.Begin => offset,
+            SeekOrigin.Current => _position + offset,
+            _ => memory.Length + offset,
+        };
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    private static Exception? SourceFailure(Exception e) => e switch
+    {
+        SourceStreamException s => s.InnerException,
+        AggregateException a => a.InnerExceptions.Select(SourceFailure).FirstOrDefault(x => x is not null),
+        _ => null,
+    };
+
+    /// <summary>Carries an exception of the caller's content stream through the SDK, so it is not taken for a network failure.</summary>
+    private sealed class SourceStreamException(Exception inner) : Exception(inner.Message, inner);
 }

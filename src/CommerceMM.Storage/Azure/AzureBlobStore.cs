@@ -1,50 +1,52 @@
-using System.Globalization;
 using System.Runtime.CompilerServices;
 using CommerceMM.Storage.Blobs;
 using global::Azure;
-using global::Azure.Core;
-using global::Azure.Core.Pipeline;
-using Polly;
+using global::Azure.Storage.Blobs;
+using global::Azure.Storage.Blobs.Models;
+using BlobProperties = CommerceMM.Storage.Blobs.BlobProperties;
+using SdkBlobProperties = global::Azure.Storage.Blobs.Models.BlobProperties;
 
 namespace CommerceMM.Storage.Azure;
 
 /// <summary>
-/// <see cref="IBlobStore"/> over the Azure Blob Storage REST API (and Azurite), built on Azure.Core's HTTP pipeline
-/// because the Azure.Storage.Blobs package cannot be restored here. One store addresses one container.
+/// <see cref="IBlobStore"/> on Azure Blob Storage (and Azurite) through Azure.Storage.Blobs. One store addresses one container.
 /// </summary>
 /// <remarks>
-/// Every request runs inside a Polly retry pipeline (<see cref="AzureRetry"/>). A write carries a random
-/// <c>x-ms-meta-cmmwriteid</c> so that, when a retried conditional write meets a conflict, the store can tell
-/// "someone else won" from "our earlier attempt won but its response was lost" and report the latter as written.
+/// <para>The SDK signs (Shared Key, SAS or Entra token), retries (<see cref="AzureBlobStoreOptions.MaxRetries"/>,
+/// <see cref="AzureBlobStoreOptions.RetryDelay"/>, <see cref="AzureBlobStoreOptions.NetworkTimeout"/>), splits transfers
+/// into parallel blocks (<c>StorageTransferOptions</c>) and validates every transfer with MD5.</para>
+/// <para>Before its first operation the store probes the endpoint, the credential and the container with few retries
+/// (<see cref="AzureBlobStoreOptions.ProbeMaxRetries"/>): a wrong setting is one clear error naming it, not a retry
+/// loop. A failed probe is tried again by the next call; a successful one is not repeated.</para>
+/// <para>Every write carries a random <c>cmmwriteid</c> metadata value, so that when a retried conditional write meets
+/// a conflict the store can tell "someone else won" from "our earlier attempt won but its response was lost".</para>
 /// </remarks>
 public sealed partial class AzureBlobStore : IBlobStore
 {
-    private const string WriteIdHeader = "x-ms-meta-cmmwriteid";
+    private const string WriteIdMetadata = "cmmwriteid";
 
     private readonly AzureBlobStoreOptions _options;
 
-    /// <summary>Azure.Core pipeline: request ids, telemetry, auth, logging with secrets redacted, transport.</summary>
-    private readonly HttpPipeline _pipeline;
+    /// <summary>The container, with the configured retries and timeouts.</summary>
+    private readonly BlobContainerClient _container;
 
-    /// <summary>The single retry loop (Azure.Core's own retries are off).</summary>
-    private readonly ResiliencePipeline _retry;
+    /// <summary>The same container with few retries and a short timeout, for the first request.</summary>
+    private readonly BlobContainerClient _probeContainer;
 
-    /// <summary>Container URL without a trailing '/', e.g. <c>http://127.0.0.1:10000/devstoreaccount1/ckpt</c>.</summary>
+    /// <summary>Container URL without a trailing '/', e.g. <c>http://127.0.0.1:10000/devstoreaccount1/ckpt</c>; never a credential.</summary>
     private readonly string _containerUrl;
+
+    /// <summary>The probe: null before the first call, then the latest attempt (repeated while it fails).</summary>
+    private Task? _ready;
 
     public AzureBlobStore(AzureBlobStoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
-        _containerUrl = options.ServiceUri!.AbsoluteUri.TrimEnd('/') + "/" + options.Container;
-        var clientOptions = new BlobClientOptions();
-        clientOptions.Retry.MaxRetries = 0;
-        HttpPipelinePolicy auth = options.SharedKey is { } key
-            ? new SharedKeySigningPolicy(key, options.TimeProvider)
-            : new SasQueryPolicy(options.Sas!);
-        _pipeline = HttpPipelineBuilder.Build(clientOptions, [], [auth], new ResponseClassifier());
-        _retry = AzureRetry.Build(options);
+        _containerUrl = options.ServiceUri!.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/" + options.Container;
+        _container = CreateContainerClient(options, probe: false);
+        _probeContainer = CreateContainerClient(options, probe: true);
     }
 
     /// <summary>A store from a connection string (<c>AccountName=…;AccountKey=…;BlobEndpoint=…</c>, a SAS, or <c>UseDevelopmentStorage=true</c>).</summary>
@@ -56,238 +58,173 @@ public sealed partial class AzureBlobStore : IBlobStore
         return new AzureBlobStore(options);
     }
 
+    /// <summary>A store from the environment (see <see cref="AzureBlobStoreEnvironment"/>: connection string, SAS, account key or managed identity, and transfer settings).</summary>
+    /// <param name="container">The container, e.g. the job spec's <c>checkpoint.container</c>.</param>
+    /// <param name="containerSetting">Where <paramref name="container"/> came from, for error messages.</param>
+    /// <param name="getVariable">Reads a variable; the process environment by default.</param>
+    public static AzureBlobStore FromEnvironment(string container, string containerSetting = "container", Func<string, string?>? getVariable = null) =>
+        new(AzureBlobStoreEnvironment.Read(container, containerSetting, getVariable));
+
     /// <summary>The container this store addresses.</summary>
     public string Container => _options.Container;
 
-    public override string ToString() => _containerUrl; // no credential is part of the URL
+    /// <summary>The options this store was built from (tests rebuild a store with hooks added).</summary>
+    internal AzureBlobStoreOptions Options => _options;
 
-    /// <summary>Creates the container; false when it already existed.</summary>
+    /// <summary>The SDK's client for the container (tests inspect blocks and properties through it).</summary>
+    internal BlobContainerClient ContainerClient => _container;
+
+    public override string ToString() => _containerUrl;
+
+    /// <summary>
+    /// Checks once that the endpoint answers, the credential is accepted and the container exists, with few retries;
+    /// every operation does this before its first request. Throws <see cref="BlobStoreException"/> naming the setting at fault.
+    /// </summary>
+    public Task VerifyAsync(CancellationToken cancellationToken = default) => EnsureReadyAsync(cancellationToken);
+
+    /// <summary>Creates the container; false when it already existed. Also counts as the probe.</summary>
     public async Task<bool> CreateContainerIfNotExistsAsync(CancellationToken cancellationToken = default)
     {
-        using HttpMessage message = await SendAsync(() => NewMessage(RequestMethod.Put, null, ("restype", "container")), cancellationToken).ConfigureAwait(false);
-        return message.Response.Status switch
+        try
         {
-            201 => true,
-            409 => false,
-            _ => throw Failure("create container", null, message),
-        };
-    }
-
-    public async Task<BlobDownload?> OpenReadAsync(string key, BlobRange? range = null, CancellationToken cancellationToken = default)
-    {
-        BlobKey.Validate(key);
-        using HttpMessage message = await SendAsync(
-            () =>
-            {
-                HttpMessage m = NewMessage(RequestMethod.Get, key);
-                m.BufferResponse = false; // stream the body to the caller instead of into memory
-                if (range is { } r)
-                {
-                    string end = r.Length is { } l ? (r.Offset + l - 1).ToString(CultureInfo.InvariantCulture) : "";
-                    m.Request.Headers.SetValue("x-ms-range", $"bytes={r.Offset}-{end}");
-                }
-
-                return m;
-            },
-            cancellationToken).ConfigureAwait(false);
-        Response response = message.Response;
-        switch (response.Status)
+            Response<BlobContainerInfo>? created = await _probeContainer.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref _ready, Task.CompletedTask);
+            return created is not null;
+        }
+        catch (Exception e) when (Failure("create container", null, e, cancellationToken, probe: true) is { } failure)
         {
-            case 200 or 206:
-                long size = response.Status == 206 ? TotalFromContentRange(response) : response.Headers.ContentLength ?? 0;
-                BlobProperties properties = PropertiesFrom(key, response, size);
-                return new BlobDownload(message.ExtractResponseContent() ?? Stream.Null, properties);
-            case 404 when ErrorCode(response) != "ContainerNotFound":
-                return null;
-            case 416:
-                // The service refuses a range that starts at or past the end; the store contract reads that as empty.
-                BlobProperties? whole = await GetPropertiesAsync(key, cancellationToken).ConfigureAwait(false);
-                return whole is null ? null : new BlobDownload(new MemoryStream([], writable: false), whole);
-            default:
-                throw Failure("read", key, message);
+            throw failure;
         }
     }
 
     public async Task<BlobProperties?> GetPropertiesAsync(string key, CancellationToken cancellationToken = default)
     {
         BlobKey.Validate(key);
-        using HttpMessage message = await SendAsync(() => NewMessage(RequestMethod.Head, key), cancellationToken).ConfigureAwait(false);
-        return message.Response.Status switch
+        await EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            200 => PropertiesFrom(key, message.Response, message.Response.Headers.ContentLength ?? 0),
-            404 when ErrorCode(message.Response) != "ContainerNotFound" => null,
-            _ => throw Failure("get properties of", key, message),
-        };
+            Response<SdkBlobProperties> response = await _container.GetBlobClient(key).GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            return PropertiesFrom(key, response.Value);
+        }
+        catch (RequestFailedException e) when (IsBlobNotFound(e))
+        {
+            return null;
+        }
+        catch (Exception e) when (Failure("get properties of", key, e, cancellationToken) is { } failure)
+        {
+            throw failure;
+        }
     }
 
     public async IAsyncEnumerable<BlobProperties> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         BlobKey.ValidatePrefix(prefix);
-        string? marker = null;
-        do
+        await EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        var options = new GetBlobsOptions { Prefix = prefix.Length > 0 ? prefix : null };
+        await using IAsyncEnumerator<Page<BlobItem>> pages = _container.GetBlobsAsync(options, cancellationToken)
+            .AsPages(pageSizeHint: _options.ListPageSize)
+            .GetAsyncEnumerator(cancellationToken);
+        while (true)
         {
-            string? pageMarker = marker;
-            using HttpMessage message = await SendAsync(
-                () =>
+            Page<BlobItem> page;
+            try
+            {
+                if (!await pages.MoveNextAsync().ConfigureAwait(false))
                 {
-                    var query = new List<(string, string)> { ("restype", "container"), ("comp", "list"), ("maxresults", _options.ListPageSize.ToString(CultureInfo.InvariantCulture)) };
-                    if (prefix.Length > 0)
-                    {
-                        query.Add(("prefix", prefix));
-                    }
+                    yield break;
+                }
 
-                    if (pageMarker is not null)
-                    {
-                        query.Add(("marker", pageMarker));
-                    }
-
-                    return NewMessage(RequestMethod.Get, null, [.. query]);
-                },
-                cancellationToken).ConfigureAwait(false);
-            if (message.Response.Status != 200)
+                page = pages.Current;
+            }
+            catch (Exception e) when (Failure("list", prefix, e, cancellationToken) is { } failure)
             {
-                throw Failure("list", prefix, message);
+                throw failure;
             }
 
-            BlobListPage page = BlobListPage.Parse(message.Response.ContentStream!);
-            foreach (BlobProperties properties in page.Blobs)
+            foreach (BlobItem item in page.Values)
             {
-                yield return properties;
+                yield return new BlobProperties(
+                    item.Name,
+                    item.Properties.ContentLength ?? 0,
+                    NormalizeETag(item.Properties.ETag?.ToString() ?? throw new BlobStoreException($"Azure Blob Storage listed '{item.Name}' without an ETag.")),
+                    item.Properties.LastModified ?? DateTimeOffset.MinValue);
             }
-
-            marker = page.NextMarker;
         }
-        while (!string.IsNullOrEmpty(marker));
     }
 
     public async Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
         BlobKey.Validate(key);
-        int attempts = 0;
-        using HttpMessage message = await SendAsync(
-            () =>
-            {
-                attempts++;
-                return NewMessage(RequestMethod.Delete, key);
-            },
-            cancellationToken).ConfigureAwait(false);
-        return message.Response.Status switch
+        await EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            202 => true,
-            // After a retry, "not found" may mean our first attempt deleted it: either way it is gone, and it existed.
-            404 when ErrorCode(message.Response) != "ContainerNotFound" => attempts > 1,
-            _ => throw Failure("delete", key, message),
-        };
+            Response<bool> deleted = await _container.GetBlobClient(key).DeleteIfExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            return deleted.Value;
+        }
+        catch (Exception e) when (Failure("delete", key, e, cancellationToken) is { } failure)
+        {
+            throw failure;
+        }
     }
 
-    /// <summary>Builds a request for the container (<paramref name="key"/> null) or a blob, with the service version and query.</summary>
-    private HttpMessage NewMessage(RequestMethod method, string? key, params (string Name, string Value)[] query)
+    private static BlobContainerClient CreateContainerClient(AzureBlobStoreOptions options, bool probe)
     {
-        HttpMessage message = _pipeline.CreateMessage();
-        Request request = message.Request;
-        request.Method = method;
-        // Keys are validated to URL-safe characters, so they go into the path unescaped, '/' included.
-        request.Uri.Reset(new Uri(key is null ? _containerUrl : _containerUrl + "/" + key));
-        foreach ((string name, string value) in query)
+        BlobClientOptions clientOptions = options.ClientOptions(probe);
+        BlobServiceClient service = options switch
         {
-            request.Uri.AppendQuery(name, value, escapeValue: true);
+            { SharedKey: { } key } => new BlobServiceClient(options.ServiceUri!, key, clientOptions),
+            { Sas: { } sas } => new BlobServiceClient(options.ServiceUri!, sas, clientOptions),
+            _ => new BlobServiceClient(options.ServiceUri!, options.TokenCredential!, clientOptions),
+        };
+        return service.GetBlobContainerClient(options.Container);
+    }
+
+    /// <summary>Runs the probe unless one has succeeded; concurrent first calls share one attempt.</summary>
+    private Task EnsureReadyAsync(CancellationToken cancellationToken)
+    {
+        Task? ready = Volatile.Read(ref _ready);
+        if (ready is { IsCompletedSuccessfully: true })
+        {
+            return Task.CompletedTask;
         }
 
-        request.Headers.SetValue("x-ms-version", AzureBlobStoreOptions.ServiceVersion);
-        return message;
+        if (ready is null || ready.IsFaulted || ready.IsCanceled)
+        {
+            Task probe = ProbeAsync();
+            Task? seen = Interlocked.CompareExchange(ref _ready, probe, ready);
+            ready = ReferenceEquals(seen, ready) ? probe : seen!;
+        }
+
+        return ready.WaitAsync(cancellationToken);
     }
 
     /// <summary>
-    /// Sends a fresh message per attempt inside the retry pipeline. Transient statuses become retryable exceptions;
-    /// any other response is returned for the caller to interpret (the caller disposes it).
+    /// Lists at most one blob: that needs the endpoint, an accepted credential and the container. A credential that
+    /// authenticates but may not list (a write-only SAS) passes: its operations report their own refusals.
     /// </summary>
-    private async Task<HttpMessage> SendAsync(Func<HttpMessage> create, CancellationToken cancellationToken)
+    private async Task ProbeAsync()
     {
         try
         {
-            return await SendWithRetriesAsync(create, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not BlobStoreException && AzureRetry.IsTransient(e, cancellationToken))
-        {
-            // Retries are spent: give callers one exception type, naming the endpoint (host and port only, never a query).
-            throw new BlobStoreException(
-                $"Azure Blob Storage at {_options.ServiceUri!.Authority} could not be reached for container '{_options.Container}' after {_options.MaxRetries} retries: {e.Message}",
-                isTransient: true,
-                innerException: e);
-        }
-    }
-
-    private Task<HttpMessage> SendWithRetriesAsync(Func<HttpMessage> create, CancellationToken cancellationToken) =>
-        _retry.ExecuteAsync(
-            async ct =>
+            await foreach (Page<BlobItem> _ in _probeContainer.GetBlobsAsync().AsPages(pageSizeHint: 1).ConfigureAwait(false))
             {
-                HttpMessage message = create();
-                try
-                {
-                    await _pipeline.SendAsync(message, ct).ConfigureAwait(false);
-                    if (AzureRetry.IsTransientStatus(message.Response.Status))
-                    {
-                        throw Failure("request", null, message, isTransient: true);
-                    }
-
-                    return message;
-                }
-                catch
-                {
-                    message.Dispose();
-                    throw;
-                }
-            },
-            cancellationToken).AsTask();
-
-    private BlobStoreException Failure(string operation, string? key, HttpMessage message, bool isTransient = false)
-    {
-        Response response = message.Response;
-        string? code = ErrorCode(response);
-        string target = key is null ? "" : $" '{key}'";
-        string hint = (response.Status, code) switch
+                break;
+            }
+        }
+        catch (RequestFailedException e) when (e.Status == 403 && e.ErrorCode is "AuthorizationPermissionMismatch" or "AuthorizationResourceTypeMismatch")
         {
-            (403, _) when _options.Sas is not null => " The SAS token was refused: it may be expired, not yet valid, or lack the needed permissions.",
-            (403, _) => " The request signature was refused: check the account name and key.",
-            (404, "ContainerNotFound") => " The container does not exist: create it first.",
-            _ => "",
-        };
-        // The URL is not part of the message: with a SAS its query string is a secret.
-        return new BlobStoreException(
-            $"Azure Blob Storage: {operation}{target} in container '{_options.Container}' failed with HTTP {response.Status}{(code is null ? "" : " " + code)}.{hint}",
-            response.Status,
-            code,
-            isTransient);
+        }
+        catch (Exception e) when (Failure("checking access", null, e, CancellationToken.None, probe: true) is { } failure)
+        {
+            throw failure;
+        }
     }
 
-    private static string? ErrorCode(Response response) => response.Headers.TryGetValue("x-ms-error-code", out string? code) ? code : null;
+    private static bool IsBlobNotFound(RequestFailedException e) => e.Status == 404 && e.ErrorCode != "ContainerNotFound";
 
-    private static BlobProperties PropertiesFrom(string key, Response response, long size)
-    {
-        response.Headers.TryGetValue("ETag", out string? etag);
-        response.Headers.TryGetValue("Last-Modified", out string? modified);
-        return new BlobProperties(
-            key,
-            size,
-            NormalizeETag(etag ?? throw new BlobStoreException($"Azure Blob Storage sent no ETag for '{key}'.")),
-            modified is null ? DateTimeOffset.MinValue : DateTimeOffset.ParseExact(modified, "r", CultureInfo.InvariantCulture));
-    }
+    private static BlobProperties PropertiesFrom(string key, SdkBlobProperties properties) =>
+        new(key, properties.ContentLength, NormalizeETag(properties.ETag.ToString()), properties.LastModified);
 
     /// <summary>Headers quote ETags and list results do not; always use the quoted form so both compare equal.</summary>
     internal static string NormalizeETag(string etag) => etag.StartsWith('"') ? etag : $"\"{etag}\"";
-
-    /// <summary>The blob's full size from <c>Content-Range: bytes START-END/TOTAL</c>.</summary>
-    private static long TotalFromContentRange(Response response)
-    {
-        if (response.Headers.TryGetValue("Content-Range", out string? value)
-            && long.TryParse(value.AsSpan(value.LastIndexOf('/') + 1), NumberStyles.None, CultureInfo.InvariantCulture, out long total))
-        {
-            return total;
-        }
-
-        throw new BlobStoreException("Azure Blob Storage sent a partial response without a usable Content-Range header.");
-    }
-
-    /// <summary>Azure.Core needs a concrete options type; ours only switches its retries off.</summary>
-    private sealed class BlobClientOptions : ClientOptions;
 }

@@ -6,6 +6,12 @@ namespace CommerceMM.Storage.Blobs;
 /// </summary>
 public class BlobStoreException : IOException
 {
+    /// <summary>
+    /// <see cref="ErrorCode"/> of a blob whose bytes fail the store's own integrity check (Azure: the stored Content-MD5):
+    /// the blob is corrupt, and reading it again will not help.
+    /// </summary>
+    public const string CorruptContentErrorCode = "CorruptContent";
+
     public BlobStoreException(string message, int status = 0, string? errorCode = null, bool isTransient = false, Exception? innerException = null)
         : base(message, innerException)
     {
@@ -22,4 +28,7 @@ public class BlobStoreException : IOException
 
     /// <summary>True when trying again later may succeed (throttling, server errors, network failures).</summary>
     public bool IsTransient { get; }
+
+    /// <summary>True when the blob's stored bytes fail the store's integrity check (<see cref="CorruptContentErrorCode"/>).</summary>
+    public bool IsCorruptContent => ErrorCode == CorruptContentErrorCode;
 }

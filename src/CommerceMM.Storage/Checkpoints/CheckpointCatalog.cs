@@ -25,16 +25,25 @@ public static class CheckpointCatalog
 
     /// <summary>The manifest of one step; null when the step has none (never committed).</summary>
     /// <exception cref="CheckpointException">The manifest exists but is not readable JSON.</exception>
+    /// <remarks>A manifest that fails the store's own integrity check (Azure: MD5) is a <see cref="CheckpointException"/> too.</remarks>
     public static async Task<CheckpointManifest?> ReadManifestAsync(IBlobStore store, string job, long step, CancellationToken cancellationToken = default)
     {
-        await using BlobDownload? download = await store.OpenReadAsync(CheckpointLayout.ManifestKey(job, step), cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (download is null)
+        using var buffer = new MemoryStream();
+        try
         {
-            return null;
+            await using BlobDownload? download = await store.OpenReadAsync(CheckpointLayout.ManifestKey(job, step), cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (download is null)
+            {
+                return null;
+            }
+
+            await download.Content.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BlobStoreException e) when (e.IsCorruptContent)
+        {
+            throw new CheckpointException($"{CheckpointLayout.ManifestName} is corrupt: {e.Message}", e);
         }
 
-        using var buffer = new MemoryStream();
-        await download.Content.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
         return CheckpointManifest.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
     }
 

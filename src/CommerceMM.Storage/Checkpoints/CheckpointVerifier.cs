@@ -25,6 +25,19 @@ public static class CheckpointVerifier
 
     private static async Task<string?> VerifyFileAsync(IBlobStore store, CheckpointManifest manifest, CheckpointFileEntry file, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await VerifyFileContentAsync(store, manifest, file, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BlobStoreException e) when (e.IsCorruptContent)
+        {
+            // The store's own check (Azure: MD5) failed: the bytes were never handed out, so never used.
+            return $"file '{file.Path}': {e.Message}";
+        }
+    }
+
+    private static async Task<string?> VerifyFileContentAsync(IBlobStore store, CheckpointManifest manifest, CheckpointFileEntry file, CancellationToken cancellationToken)
+    {
         string key = CheckpointLayout.FileKey(manifest.Job, manifest.Step, file.Path);
         await using BlobDownload? download = await store.OpenReadAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (download is null)

@@ -1,19 +1,18 @@
-using System.Globalization;
-using CommerceMM.Storage.Azure;
+using global::Azure.Storage;
+using global::Azure.Storage.Sas;
 
 namespace CommerceMM.Storage.Tests.Azure;
 
-/// <summary>Mints account SAS tokens for the blob service (signed-version 2021-12-02 string-to-sign), so SAS auth is tested against the real emulator.</summary>
+/// <summary>Mints account SAS tokens for the blob service with the SDK's builder, so SAS auth is tested against the real emulator.</summary>
 internal static class AccountSas
 {
-    public static string Create(StorageSharedKeyCredential account, DateTimeOffset expiry, string permissions = "racwdl")
+    public static string Create(StorageSharedKeyCredential account, DateTimeOffset expiry)
     {
-        const string version = AzureBlobStoreOptions.ServiceVersion;
-        string start = expiry.AddHours(-2).UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
-        string end = expiry.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
-        // account, permissions, services, resource types, start, expiry, IP, protocol, version, encryption scope.
-        string stringToSign = string.Join("\n", account.AccountName, permissions, "b", "sco", start, end, "", "https,http", version, "") + "\n";
-        string signature = account.Sign(stringToSign);
-        return $"sv={version}&ss=b&srt=sco&sp={permissions}&st={Uri.EscapeDataString(start)}&se={Uri.EscapeDataString(end)}&spr=https,http&sig={Uri.EscapeDataString(signature)}";
+        var builder = new AccountSasBuilder(AccountSasPermissions.All, expiry, AccountSasServices.Blobs, AccountSasResourceTypes.All)
+        {
+            StartsOn = expiry.AddHours(-2),
+            Protocol = SasProtocol.HttpsAndHttp,
+        };
+        return builder.ToSasQueryParameters(account).ToString();
     }
 }

@@ -2,6 +2,7 @@ using System.Text;
 using CommerceMM.Storage.Azure;
 using CommerceMM.Storage.Blobs;
 using global::Azure;
+using global::Azure.Storage;
 
 namespace CommerceMM.Storage.Tests.Azure;
 

@@ -1,4 +1,5 @@
 using CommerceMM.Storage.Azure;
+using global::Azure.Storage;
 
 namespace CommerceMM.Storage.Tests.Azure;
 

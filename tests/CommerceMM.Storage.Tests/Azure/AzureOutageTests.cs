@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using CommerceMM.Storage.Azure;
 using CommerceMM.Storage.Blobs;
 using CommerceMM.Storage.Checkpoints;
+using global::Azure.Storage;
 
 namespace CommerceMM.Storage.Tests.Azure;
 
@@ -75,6 +76,58 @@ public sealed class AzureOutageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PutAsync_ServerStoppedMidUploadForGood_ThrowsTransientErrorAndLeavesNothingVisible()
+    {
+        AzureBlobStore store = new AzuriteServerStores(_server).Create(o =>
+        {
+            o.MaxRetries = 2;
+            o.RetryDelay = TimeSpan.FromMilliseconds(50);
+            o.MaxRetryDelay = TimeSpan.FromMilliseconds(100);
+        });
+        await store.CreateContainerIfNotExistsAsync();
+        byte[] data = new byte[640 * 1024];
+        new Random(4).NextBytes(data);
+        var source = new GatedStream(data, gateAt: 256 * 1024);
+
+        Task<BlobWriteResult> upload = store.PutAsync("dead/blob", source, BlobCondition.IfNoneMatchAny);
+        await source.Reached;
+        await _server.StopAsync();
+        source.Open();
+        BlobStoreException e = await Assert.ThrowsAsync<BlobStoreException>(() => upload);
+        await _server.RestartAsync();
+
+        Assert.True(e.IsTransient);
+        Assert.Contains("'outage'", e.Message, StringComparison.Ordinal);
+        Assert.Null(await store.GetPropertiesAsync("dead/blob"));
+        Assert.True((await store.PutAsync("dead/blob", new MemoryStream(data), BlobCondition.IfNoneMatchAny)).Succeeded);
+    }
+
+    [Fact]
+    public async Task FindNewestVerifiedAsync_ServerStoppedMidCheckpointUpload_SaveFailsAndThePreviousCheckpointIsRestored()
+    {
+        AzureBlobStore store = new AzuriteServerStores(_server).Create(o =>
+        {
+            o.MaxRetries = 2;
+            o.RetryDelay = TimeSpan.FromMilliseconds(50);
+            o.MaxRetryDelay = TimeSpan.FromMilliseconds(100);
+        });
+        await store.CreateContainerIfNotExistsAsync();
+        byte[] weights = new byte[300_000];
+        new Random(6).NextBytes(weights);
+        await SaveAndCommitAsync(store, store, step: 10, weights);
+
+        // Step 20: the server goes away after the first file is written, mid-save, and stays away past the retries.
+        var outage = new OutageOnWrite(store, after: 1, () => _server.StopAsync());
+        await Assert.ThrowsAnyAsync<Exception>(() => SaveAndCommitAsync(outage, store, step: 20, weights));
+        await _server.RestartAsync();
+        RestoreSelection restore = await CheckpointCatalog.FindNewestVerifiedAsync(store, "job");
+
+        Assert.Equal(10, (await CheckpointCommitter.ReadLatestAsync(store, "job"))!.Value.Pointer.Step);
+        Assert.Equal(10, restore.Checkpoint!.Step);
+        Assert.Equal(20, Assert.Single(restore.Skipped).Step);
+    }
+
+    [Fact]
     public async Task PutAsync_ServerDownBeyondRetries_ThrowsTransientBlobStoreExceptionNamingEndpoint()
     {
         AzureBlobStore store = new AzuriteServerStores(_server).Create(o =>
@@ -92,6 +145,17 @@ public sealed class AzureOutageTests : IAsyncLifetime
         Assert.Contains("after 2 retries", e.Message, StringComparison.Ordinal);
     }
 
+    private static async Task SaveAndCommitAsync(IBlobStore writer, IBlobStore committer, long step, byte[] weights)
+    {
+        await using var saver = new AsyncCheckpointSaver(writer, "job", 0, 1, new AsyncCheckpointSaverOptions { UploadParallelism = 1 });
+        RankSaveResult saved = await await saver.EnqueueAsync(new CheckpointSnapshot(
+            step,
+            [new SnapshotFile("model.safetensors", weights), new SnapshotFile("optimizer.safetensors", weights)],
+            [new SnapshotFile("state.json", new byte[] { 1, 2, 3 })]));
+        CheckpointCommitResult committed = await CheckpointCommitter.CommitAsync(committer, CheckpointManifest.Create("job", step, 1, 1, "c", "v", saved.Files));
+        Assert.True(committed.Succeeded, committed.Message);
+    }
+
     /// <summary>Stores on a private server (the shared fixture's helper, minus the shared server).</summary>
     private sealed class AzuriteServerStores(AzuriteServer server)
     {
@@ -107,6 +171,30 @@ public sealed class AzureOutageTests : IAsyncLifetime
             configure(options);
             return new AzureBlobStore(options);
         }
+    }
+
+    /// <summary>A real store that runs <c>outage</c> once, just before write number <c>after</c> + 1 goes out.</summary>
+    private sealed class OutageOnWrite(IBlobStore inner, int after, Func<Task> outage) : IBlobStore
+    {
+        private int _writes;
+
+        public async Task<BlobWriteResult> PutAsync(string key, Stream content, BlobCondition condition = default, CancellationToken cancellationToken = default)
+        {
+            if (Interlocked.Increment(ref _writes) == after + 1)
+            {
+                await outage();
+            }
+
+            return await inner.PutAsync(key, content, condition, cancellationToken);
+        }
+
+        public Task<BlobDownload?> OpenReadAsync(string key, BlobRange? range = null, CancellationToken cancellationToken = default) => inner.OpenReadAsync(key, range, cancellationToken);
+
+        public Task<BlobProperties?> GetPropertiesAsync(string key, CancellationToken cancellationToken = default) => inner.GetPropertiesAsync(key, cancellationToken);
+
+        public IAsyncEnumerable<BlobProperties> ListAsync(string prefix, CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
+
+        public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
     }
 
     /// <summary>A real store that runs <c>outage</c> just before its first write goes out, so that write meets a stopped server.</summary>

@@ -19,6 +19,9 @@ internal sealed partial class AzuriteServer : IAsyncDisposable
     /// <summary>The port, fixed at the first start so a restarted server keeps its address (the outage test needs that).</summary>
     public int Port { get; private set; }
 
+    /// <summary>The folder Azurite keeps its data in (the corruption tests flip bytes of stored blobs there).</summary>
+    public string Location => _location.Path;
+
     /// <summary>The path-style endpoint of the development account.</summary>
     public Uri ServiceUri => new($"http://127.0.0.1:{Port}/devstoreaccount1");
 
@@ -73,7 +76,7 @@ internal sealed partial class AzuriteServer : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string arg in new[] { "--location", _location.Path, "--blobHost", "127.0.0.1", "--blobPort", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--silent", "--disableTelemetry" })
+        foreach (string arg in new[] { "--location", _location.Path, "--blobHost", "127.0.0.1", "--blobPort", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--silent", "--disableTelemetry", "--skipApiVersionCheck" })
         {
             info.ArgumentList.Add(arg);
         }
@@ -111,6 +114,32 @@ internal sealed partial class AzuriteServer : IAsyncDisposable
         }
 
         throw new TimeoutException($"Azurite did not answer on port {Port} within 60 s: {Output}");
+    }
+
+    /// <summary>
+    /// Flips one bit of a stored blob in Azurite's own files, behind the service's back (bit rot at rest): finds
+    /// <paramref name="marker"/> (bytes unique to the blob) and flips its middle byte. Only inside the marker: Azurite
+    /// stores blocks wherever they land in shared extent files, so bytes after the marker may belong to another blob.
+    /// </summary>
+    public void FlipStoredByte(byte[] marker)
+    {
+        int offset = marker.Length / 2;
+        foreach (string file in Directory.EnumerateFiles(Path.Combine(Location, "__blobstorage__")))
+        {
+            byte[] bytes = File.ReadAllBytes(file);
+            int at = bytes.AsSpan().IndexOf(marker);
+            if (at >= 0)
+            {
+                using var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+                stream.Position = at + offset;
+                int b = stream.ReadByte();
+                stream.Position = at + offset;
+                stream.WriteByte((byte)(b ^ 0x40));
+                return;
+            }
+        }
+
+        throw new InvalidOperationException("The marker bytes are in none of Azurite's blob files.");
     }
 
     /// <summary>SIGTERM, then wait for exit (SIGKILL only if it has not exited after 20 s).</summary>

@@ -139,6 +139,25 @@ public abstract class CheckpointProtocolTests
     }
 
     [Fact]
+    public async Task FindNewestVerifiedAsync_UploadDiedMidFile_NothingOfThatFileIsVisibleAndThePreviousIsRestored()
+    {
+        // What a crash in the middle of streaming one (multi-block) file leaves: the files before it, nothing of it.
+        await SaveAndCommitAsync(step: 10, worldSize: 1);
+        await UploadAsync(step: 20, worldSize: 1);
+        string key = CheckpointLayout.FileKey(Job, 20, "rank-00000/extra.safetensors");
+        var dying = new DyingStream(new byte[300_000], failAfter: 200_000);
+
+        await Assert.ThrowsAnyAsync<IOException>(() => Store.PutAsync(key, dying));
+        RestoreSelection restore = await CheckpointCatalog.FindNewestVerifiedAsync(Store, Job);
+
+        Assert.Null(await Store.GetPropertiesAsync(key));
+        Assert.Null(await Store.OpenReadAsync(key));
+        Assert.DoesNotContain(await ListKeysAsync(CheckpointLayout.CheckpointsPrefix(Job)), k => k == key);
+        Assert.Equal(10, restore.Checkpoint!.Step);
+        Assert.Equal(20, Assert.Single(restore.Skipped).Step);
+    }
+
+    [Fact]
     public async Task FindNewestVerifiedAsync_NothingSaved_ReturnsNoCheckpoint()
     {
         RestoreSelection restore = await CheckpointCatalog.FindNewestVerifiedAsync(Store, Job);
@@ -264,4 +283,58 @@ public abstract class CheckpointProtocolTests
     }
 
     protected async Task<string> ReadTextAsync(string key) => Encoding.UTF8.GetString(await ReadBytesAsync(key));
+
+    protected async Task<List<string>> ListKeysAsync(string prefix)
+    {
+        var keys = new List<string>();
+        await foreach (BlobProperties p in Store.ListAsync(prefix))
+        {
+            keys.Add(p.Key);
+        }
+
+        return keys;
+    }
+
+    /// <summary>Serves <c>failAfter</c> bytes, then fails like a producer that died (a crashed snapshot, a broken pipe).</summary>
+    protected sealed class DyingStream(byte[] data, int failAfter) : Stream
+    {
+        private int _position;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (_position >= failAfter)
+            {
+                throw new IOException("The producer died mid-file.");
+            }
+
+            int n = Math.Min(Math.Min(count, failAfter - _position), data.Length - _position);
+            Array.Copy(data, _position, buffer, offset, n);
+            _position += n;
+            return n;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
 }
