@@ -33,11 +33,15 @@ internal static class MetricsBenchmark
         var reps = new Option<int>("--reps") { Description = "timed steps per measurement in a round (after 3 warm-up steps)", DefaultValueFactory = _ => 10 };
         var threads = new Option<int>("--threads") { Description = "intra-op threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var interval = new Option<double>("--scrape-interval") { Description = "seconds between scrapes while metrics are on (Prometheus default: 15; our local config in tests: 1)", DefaultValueFactory = _ => 1.0 };
+        var scrapeOnly = new Option<bool>("--scrape-only") { Description = "no training: only what one /metrics scrape (over HTTP and in process) and one RecordStep cost (ScrapeCost.cs); --rounds rounds" };
+        var scrapes = new Option<int>("--scrapes") { Description = "scrapes per round with --scrape-only", DefaultValueFactory = _ => 2000 };
         var command = new Command("metrics", "Step-time overhead of recording and serving metrics: the same step with metrics off and on, alternating rounds.")
         {
-            preset, batch, rounds, reps, threads, interval,
+            preset, batch, rounds, reps, threads, interval, scrapeOnly, scrapes,
         };
-        command.SetAction((r, _) => RunAsync(r.GetValue(preset)!, r.GetValue(batch), r.GetValue(rounds), r.GetValue(reps), r.GetValue(threads), r.GetValue(interval)));
+        command.SetAction((r, _) => r.GetValue(scrapeOnly)
+            ? ScrapeCost.RunAsync(r.GetValue(scrapes), r.GetValue(rounds))
+            : RunAsync(r.GetValue(preset)!, r.GetValue(batch), r.GetValue(rounds), r.GetValue(reps), r.GetValue(threads), r.GetValue(interval)));
         return command;
     }
 

@@ -52,6 +52,23 @@ internal sealed class StepConsistency
     }
 
     /// <summary>
+    /// Applies <paramref name="record"/> to <paramref name="state"/> now, or after the scrapes in flight (a closure is
+    /// allocated only then). It must not throw: validate arguments before.
+    /// </summary>
+    public void Record<TState>(TState state, Action<TState> record)
+    {
+        lock (gate)
+        {
+            if (scrapesInFlight == 0 && queued.Count == 0)
+            {
+                record(state);
+                return;
+            }
+        }
+        Record(() => record(state));
+    }
+
+    /// <summary>
     /// Applies <paramref name="record"/> now, or after the scrapes in flight. It must not throw: validate arguments before.
     /// </summary>
     public void Record(Action record)

@@ -49,20 +49,56 @@ public sealed class TrainingMetrics : IDisposable
     {
         ArgumentNullException.ThrowIfNull(report);
         ArgumentOutOfRangeException.ThrowIfNegative(report.Step);
-        // Resolved (and copied) now: a recording may run after this returns, and must not throw then.
-        var losses = Tagged(report.TaskLosses, taskTags, "task");
-        var weights = Tagged(report.TaskWeights, taskTags, "task");
-        var modalities = Tagged(report.ModalityWeights, modalityTags, "modality");
-        var samples = report.Samples is { } s
-            ? s.Where(p => p.Value > 0).Select(p => (p.Value, streamTags.Get(p.Key, "stream"))).ToArray()
-            : [];
-        var skipped = report.SkippedSamples is { } k
-            ? k.Select(p => (p.Value, streamTags.Get(p.Key.Stream, "stream"), reasonTags.Get(p.Key.Reason, "reason"))).ToArray()
-            : [];
-        var (step, duration, dataWait, allReduce) = (report.Step, report.Duration.TotalSeconds, report.DataWait.TotalSeconds, report.AllReduce.TotalSeconds);
-        var (gradNorm, learningRate, tokens) = (report.GradNorm, report.LearningRate, report.Tokens);
+        // Resolved (and copied) now: the recording may run after this returns, when it must not throw.
+        var figures = new StepFigures(report, this);
+        consistency.Record(figures, static f => f.Apply());
+    }
 
-        consistency.Record(() =>
+    /// <summary>One step's figures with their tags resolved, ready to record.</summary>
+    private sealed class StepFigures
+    {
+        private readonly WorkerInstruments instruments;
+        private readonly (double Value, KeyValuePair<string, object?> Tag)[] losses;
+        private readonly (double Value, KeyValuePair<string, object?> Tag)[] weights;
+        private readonly (double Value, KeyValuePair<string, object?> Tag)[] modalities;
+        private readonly (long Count, KeyValuePair<string, object?> Tag)[] samples;
+        private readonly (long Count, KeyValuePair<string, object?> Stream, KeyValuePair<string, object?> Reason)[] skipped;
+        private readonly long step;
+        private readonly double duration;
+        private readonly double dataWait;
+        private readonly double allReduce;
+        private readonly double? gradNorm;
+        private readonly double? learningRate;
+        private readonly long tokens;
+
+        public StepFigures(StepReport report, TrainingMetrics owner)
+        {
+            instruments = owner.instruments;
+            losses = Tagged(report.TaskLosses, owner.taskTags, "task");
+            weights = Tagged(report.TaskWeights, owner.taskTags, "task");
+            modalities = Tagged(report.ModalityWeights, owner.modalityTags, "modality");
+            samples = [];
+            if (report.Samples is { Count: > 0 } s)
+            {
+                samples = new (long, KeyValuePair<string, object?>)[s.Count];
+                var n = 0;
+                // Zero counts are left out (nothing to add); a negative one too, as before.
+                foreach (var (stream, count) in s) if (count > 0) samples[n++] = (count, owner.streamTags.Get(stream, nameof(stream)));
+                if (n < samples.Length) Array.Resize(ref samples, n);
+            }
+            skipped = [];
+            if (report.SkippedSamples is { Count: > 0 } k)
+            {
+                skipped = new (long, KeyValuePair<string, object?>, KeyValuePair<string, object?>)[k.Count];
+                var n = 0;
+                foreach (var ((stream, reason), count) in k)
+                    skipped[n++] = (count, owner.streamTags.Get(stream, nameof(stream)), owner.reasonTags.Get(reason, nameof(reason)));
+            }
+            (step, duration, dataWait, allReduce) = (report.Step, report.Duration.TotalSeconds, report.DataWait.TotalSeconds, report.AllReduce.TotalSeconds);
+            (gradNorm, learningRate, tokens) = (report.GradNorm, report.LearningRate, report.Tokens);
+        }
+
+        public void Apply()
         {
             foreach (var (loss, tag) in losses) instruments.TaskLoss.Record(loss, tag);
             foreach (var (weight, tag) in weights) instruments.TaskLossWeight.Record(weight, tag);
@@ -75,8 +111,18 @@ public sealed class TrainingMetrics : IDisposable
             foreach (var (count, tag) in samples) instruments.Samples.Add(count, tag);
             foreach (var (count, stream, reason) in skipped) instruments.SamplesSkipped.Add(count, stream, reason);
             if (tokens > 0) instruments.Tokens.Add(tokens);
+            // Last, so the step shows only with its figures (they are applied together anyway: StepConsistency).
             instruments.Step.Record(step);
-        });
+        }
+
+        private static (double, KeyValuePair<string, object?>)[] Tagged(IReadOnlyDictionary<string, double>? values, TagCache tags, string paramName)
+        {
+            if (values is not { Count: > 0 }) return [];
+            var tagged = new (double, KeyValuePair<string, object?>)[values.Count];
+            var n = 0;
+            foreach (var (key, value) in values) tagged[n++] = (value, tags.Get(key, paramName));
+            return tagged;
+        }
     }
 
     /// <summary>Records one task's loss (NaN and infinities are recorded as they are: alerts look for them).</summary>
@@ -84,7 +130,7 @@ public sealed class TrainingMetrics : IDisposable
     public void RecordTaskLoss(string task, double loss)
     {
         var tag = taskTags.Get(task, nameof(task));
-        consistency.Record(() => instruments.TaskLoss.Record(loss, tag));
+        consistency.Record((instruments.TaskLoss, loss, tag), static r => r.Item1.Record(r.loss, r.tag));
     }
 
     /// <summary>Records the weight applied to one task's loss.</summary>
@@ -92,7 +138,7 @@ public sealed class TrainingMetrics : IDisposable
     public void RecordTaskWeight(string task, double weight)
     {
         var tag = taskTags.Get(task, nameof(task));
-        consistency.Record(() => instruments.TaskLossWeight.Record(weight, tag));
+        consistency.Record((instruments.TaskLossWeight, weight, tag), static r => r.Item1.Record(r.weight, r.tag));
     }
 
     /// <summary>Adds consumed samples of one stream.</summary>
@@ -101,35 +147,32 @@ public sealed class TrainingMetrics : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         var tag = streamTags.Get(stream, nameof(stream));
-        consistency.Record(() => instruments.Samples.Add(count, tag));
+        consistency.Record((instruments.Samples, count, tag), static r => r.Item1.Add(r.count, r.tag));
     }
 
     /// <summary>Adds consumed text tokens.</summary>
     public void AddTokens(long count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        consistency.Record(() => instruments.Tokens.Add(count));
+        consistency.Record((instruments.Tokens, count), static r => r.Item1.Add(r.count));
     }
 
     /// <summary>Counts a step skipped for a NaN or infinite loss or gradient.</summary>
-    public void RecordSkippedStep() => consistency.Record(() => instruments.SkippedSteps.Add(1));
+    public void RecordSkippedStep() => consistency.Record(instruments.SkippedSteps, static c => c.Add(1));
 
     /// <summary>Records this worker's save of its checkpoint share.</summary>
     public void RecordCheckpointSave(TimeSpan duration, long bytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
-        consistency.Record(() =>
+        consistency.Record((instruments, duration.TotalSeconds, bytes), static r =>
         {
-            instruments.CheckpointSave.Record(duration.TotalSeconds);
-            instruments.CheckpointBytes.Add(bytes);
+            r.instruments.CheckpointSave.Record(r.Item2);
+            r.instruments.CheckpointBytes.Add(r.bytes);
         });
     }
 
     /// <summary>Notes that the checkpoint of <paramref name="step"/> is committed (its age restarts at 0).</summary>
     public void RecordCheckpointCommitted(long step) => checkpoints.Commit(step);
-
-    private static (double Value, KeyValuePair<string, object?> Tag)[] Tagged(IReadOnlyDictionary<string, double>? values, TagCache tags, string paramName) =>
-        values is null ? [] : [.. values.Select(p => (p.Value, tags.Get(p.Key, paramName)))];
 
     public void Dispose() => meter.Dispose();
 }
