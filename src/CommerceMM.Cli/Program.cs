@@ -1,8 +1,19 @@
 using System.CommandLine;
 using CommerceMM.Cli.Commands;
 using CommerceMM.Cli.Hosting;
+using CommerceMM.Tensors;
 
 var parsed = CmmRootCommand.Create().Parse(args);
+try
+{
+    // Before any torch use: TorchSharp would otherwise swallow the loader's error and blame a missing package.
+    TorchRuntime.EnsureLoaded();
+}
+catch (TorchLoadException e)
+{
+    Console.Error.WriteLine($"cmm: {e.Message}");
+    return 1;
+}
 try
 {
     // ProcessTerminationTimeout = null: System.CommandLine would otherwise exit the process 2 s after

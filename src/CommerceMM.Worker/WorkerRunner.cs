@@ -9,8 +9,8 @@ using CommerceMM.Observability.Hosting;
 using CommerceMM.Observability.Logging;
 using CommerceMM.Observability.Worker;
 using CommerceMM.Storage.Blobs;
-using CommerceMM.Torch;
-using CommerceMM.Torch.Distributed;
+using CommerceMM.Collectives;
+using CommerceMM.Tensors;
 using CommerceMM.Worker.Checkpointing;
 using CommerceMM.Worker.Spec;
 using CommerceMM.Worker.Training;
@@ -35,6 +35,7 @@ public sealed class WorkerRunner
     private readonly TrainingMetrics _metrics = new();
     private readonly ConsumptionAudit? _audit;
     private TrainingSpec _spec = null!;
+    private DeviceSettings _device = DeviceSettings.Cpu;
     private IBlobStore _store = null!;
     private string? _metricsUrl;
 
@@ -85,8 +86,19 @@ public sealed class WorkerRunner
             _log.LogError("cannot reach the coordinator at {Address}: {Problem}", _options.Coordinator, e.Message);
             return WorkerExitCodes.Retry;
         }
+        try
+        {
+            // Here, not at spec load: whether job.device exists is a property of this machine.
+            _device = DeviceSettings.Resolve(_spec.Job.Device, _spec.Model.Precision);
+        }
+        catch (ArgumentException e)
+        {
+            _log.LogError("the job cannot run on this machine: {Problem}", e.Message);
+            return WorkerExitCodes.BadSpec;
+        }
         _store = _options.BlobStore ?? BlobStores.Open(_spec.Checkpoint);
-        Torch.Torch.NumThreads = _spec.Job.Threads > 0 ? _spec.Job.Threads : Math.Max(1, Environment.ProcessorCount / _spec.Job.Workers);
+        TorchRuntime.NumThreads = _spec.Job.Threads > 0 ? _spec.Job.Threads : Math.Max(1, Environment.ProcessorCount / _spec.Job.Workers);
+        _log.LogInformation("training on {Device} in {Precision}", _device.Device, _device.Precision);
 
         using var pipeline = _options.MetricsPort is null ? null : MetricsPipeline.Create();
         await using var server = pipeline is null ? null : await MetricsServer.StartAsync(pipeline, IPAddress.Any, _options.MetricsPort!.Value, kill).ConfigureAwait(false);
@@ -118,22 +130,18 @@ public sealed class WorkerRunner
         _identity.Set(join.Rank, join.Generation);
         _log.LogInformation("joined generation {Generation} as rank {Rank} of {World}", join.Generation, join.Rank, join.WorldSize);
 
-        TcpStore? tcp = null, store = null;
+        // The ranks meet through this generation's rendezvous keys on the coordinator (off the training nodes).
+        var store = new CoordinatorRendezvousStore(_client, join.Generation, kill);
         ProcessGroup group;
         try
         {
-            tcp = TcpStore.Connect(join.StoreHost, join.StorePort, _options.CollectiveTimeout);
-            store = tcp.WithPrefix(join.StorePrefix.TrimEnd('/'));
-            group = ProcessGroup.CreateGloo(store, join.Rank, join.WorldSize, _options.CollectiveTimeout, _options.InterfaceHost);
+            group = ProcessGroup.Create(store, join.Rank, join.WorldSize, _device.Device, _options.CollectiveTimeout, _options.InterfaceHost);
         }
-        catch (TorchException e)
+        catch (Exception e) when (e is CollectiveException or TimeoutException)
         {
-            store?.Dispose();
-            tcp?.Dispose();
-            return await ReportAndRejoinAsync(join, "could not form the Gloo group", e, kill).ConfigureAwait(false);
+            // A peer that never published its address (TimeoutException, from the store) is a failed group too.
+            return await ReportAndRejoinAsync(join, "could not form the process group", e, kill).ConfigureAwait(false);
         }
-        using var ownTcp = tcp;
-        using var ownStore = store;
         using var ownGroup = group;
 
         string configHash = TrainingSession.ConfigHashFor(_spec);
@@ -145,9 +153,9 @@ public sealed class WorkerRunner
         TrainingSession opened;
         try
         {
-            opened = await TrainingSession.OpenAsync(_spec, join.Rank, join.WorldSize, group, restore, kill).ConfigureAwait(false);
+            opened = await TrainingSession.OpenAsync(_spec, _device, join.Rank, join.WorldSize, group, restore, kill).ConfigureAwait(false);
         }
-        catch (TorchException e)
+        catch (CollectiveException e)
         {
             return await ReportAndRejoinAsync(join, "the initial weight broadcast failed", e, kill).ConfigureAwait(false);
         }
@@ -161,7 +169,7 @@ public sealed class WorkerRunner
     /// A peer of this generation died while the group formed or broadcast: that is a failed collective,
     /// answered by a new generation, never a crash.
     /// </summary>
-    private async Task<Outcome> ReportAndRejoinAsync(JoinResponse join, string what, TorchException e, CancellationToken kill)
+    private async Task<Outcome> ReportAndRejoinAsync(JoinResponse join, string what, Exception e, CancellationToken kill)
     {
         _log.LogWarning("{What} in generation {Generation}: {Problem}; reporting and rejoining", what, join.Generation, e.Message);
         await _client.ReportFailureAsync(new FailureReport(_options.WorkerId, join.Generation, join.Rank, e.Message), kill).ConfigureAwait(false);
@@ -191,7 +199,7 @@ public sealed class WorkerRunner
                 {
                     step = await session.StepAsync(kill).ConfigureAwait(false);
                 }
-                catch (TorchException e)
+                catch (CollectiveException e)
                 {
                     // A peer vanished or a collective timed out: the coordinator starts a new generation.
                     owner._log.LogWarning("step {Step} failed: {Problem}; reporting and rejoining", session.Step, e.Message);

@@ -2,8 +2,9 @@ using System.Text.Json;
 using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Tests.Shared;
 using CommerceMM.Storage.FileSystem;
-using CommerceMM.Torch.Serialization;
+using CommerceMM.Tensors;
 using CommerceMM.Worker.Checkpointing;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Cli.Tests;
 
@@ -60,10 +61,10 @@ public sealed class CheckpointEndToEndTests(SmallCorpus corpus) : IDisposable
         Assert.Equal(ours.Tensors.Select(t => t.Name).Order(), theirs.Keys.Order());
         foreach (var (name, tensor) in ours.Tensors)
         {
-            Assert.Equal(tensor.Shape, theirs[name][0].EnumerateArray().Select(d => d.GetInt64()));
-            using var f64 = tensor.To(CommerceMM.Torch.DType.Float64);
-            using var sum = f64.Sum();
-            Assert.Equal(sum.Item(), theirs[name][1].GetDouble(), 6);
+            Assert.Equal(tensor.shape, theirs[name][0].EnumerateArray().Select(d => d.GetInt64()));
+            using var f64 = tensor.to(ScalarType.Float64);
+            using var sum = f64.sum();
+            Assert.Equal(sum.item<double>(), theirs[name][1].GetDouble(), 6);
         }
     }
 

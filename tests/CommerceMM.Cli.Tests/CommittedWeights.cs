@@ -1,7 +1,8 @@
 using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Storage.FileSystem;
-using CommerceMM.Torch.Serialization;
+using CommerceMM.Tensors;
 using CommerceMM.Worker.Checkpointing;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Cli.Tests;
 
@@ -17,7 +18,7 @@ internal static class CommittedWeights
         await using var download = await store.OpenReadAsync(CheckpointLayout.FileKey(job, step, CheckpointFiles.Model));
         Assert.NotNull(download);
         using var file = SafeTensors.Read(download.Content, "model.safetensors");
-        return file.Tensors.Where(t => t.Tensor.DType == CommerceMM.Torch.DType.Float32).ToDictionary(t => t.Name, t => t.Tensor.ToArray<float>());
+        return file.Tensors.Where(t => t.Tensor.dtype == ScalarType.Float32).ToDictionary(t => t.Name, t => t.Tensor.data<float>().ToArray());
     }
 
     /// <summary>

@@ -58,6 +58,30 @@ public class SpecLoaderTests
     }
 
     [Fact]
+    public void Load_DeviceAndPrecision_DefaultToCpuFp32_AndComeFromTheEnvironment()
+    {
+        var defaults = SpecLoader.Load("", NoEnvironment);
+        Assert.Equal(("cpu", "fp32"), (defaults.Job.Device, defaults.Model.Precision));
+
+        var environment = new Dictionary<string, string> { ["CMM_JOB_DEVICE"] = "cuda:1", ["CMM_MODEL_PRECISION"] = "bf16" };
+        var spec = SpecLoader.Load("", environment);
+        Assert.Equal(("cuda:1", "bf16"), (spec.Job.Device, spec.Model.Precision));
+        Assert.Contains("job.device", SpecLoader.SettableKeys);
+        Assert.Contains("model.precision", SpecLoader.SettableKeys);
+    }
+
+    [Theory]
+    [InlineData("job.device=gpu", "job.device")]
+    [InlineData("job.device=cuda:-1", "job.device")]
+    [InlineData("model.precision=fp16", "model.precision")]
+    public void Load_BadDeviceOrPrecision_NamesTheKeyOnce(string assignment, string key)
+    {
+        var error = Assert.Throws<SpecException>(() => SpecLoader.Load("", NoEnvironment, [assignment]));
+        Assert.Equal(key, error.Key);
+        Assert.StartsWith($"{key}: '", error.Message);
+    }
+
+    [Fact]
     public void Load_BadModelShape_NamesTheModelKey()
     {
         var error = Assert.Throws<SpecException>(() => SpecLoader.Load("model:\n  allocations:\n    - {text: 9, image: 1, fusion: 1}\n", NoEnvironment));

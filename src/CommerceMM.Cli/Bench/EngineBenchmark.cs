@@ -1,7 +1,9 @@
-using CommerceMM.Torch;
-using CommerceMM.Torch.Distributed;
-using CommerceMM.Torch.NN;
-using CommerceMM.Torch.Optim;
+using CommerceMM.Collectives;
+using CommerceMM.Model.NN;
+using CommerceMM.Model.Training;
+using CommerceMM.Tensors;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Cli.Bench;
 
@@ -18,9 +20,9 @@ internal static class EngineBenchmark
     public static double MatMulGflops()
     {
         using var g = new Generator(1);
-        using var a = Torch.Torch.Randn([1024, 1024], g);
-        using var b = Torch.Torch.Randn([1024, 1024], g);
-        double seconds = Measure.MedianSeconds(() => { using var c = a.MatMul(b); }, 20);
+        using var a = torch.randn([1024, 1024], device: CPU, generator: g);
+        using var b = torch.randn([1024, 1024], device: CPU, generator: g);
+        double seconds = Measure.MedianSeconds(() => { using var c = a.matmul(b); }, 20);
         return 2.0 * 1024 * 1024 * 1024 / seconds / 1e9;
     }
 
@@ -28,7 +30,7 @@ internal static class EngineBenchmark
     public static double OpOverheadMicroseconds()
     {
         const int n = 10_000;
-        using var x = Torch.Torch.Ones([1]);
+        using var x = torch.ones([1], device: CPU);
         double seconds = Measure.MedianSeconds(() =>
         {
             for (int i = 0; i < n; i++)
@@ -43,28 +45,27 @@ internal static class EngineBenchmark
     public static double LayerStepMilliseconds(EngineBenchmarkConfig c)
     {
         using var g = new Generator(2);
-        using var layer = new TransformerEncoderLayer(c.Dim, c.Heads, c.Ffn, generator: g);
-        using var x = Torch.Torch.Randn([c.Batch, c.Length, c.Dim], g);
-        using var target = Torch.Torch.Randn([c.Batch, c.Length, c.Dim], g);
-        using var optimizer = new AdamW(layer.NamedParameters(), new AdamWOptions());
+        using var layer = new EncoderLayer(c.Dim, c.Heads, c.Ffn, generator: g);
+        using var x = torch.randn([c.Batch, c.Length, c.Dim], device: CPU, generator: g);
+        using var target = torch.randn([c.Batch, c.Length, c.Dim], device: CPU, generator: g);
+        using var optimizer = new AdamWOptimizer(layer.NamedParameters(), new AdamWOptions());
         double seconds = Measure.MedianSeconds(() =>
         {
-            using var scope = DisposeScope.Open();
+            using var scope = torch.NewDisposeScope();
             optimizer.ZeroGrad();
-            Losses.MseLoss(layer.Forward(x), target).Backward();
+            torch.nn.functional.mse_loss(layer.Forward(x), target).backward();
             optimizer.Step(1e-4);
         }, 20);
         return seconds * 1e3;
     }
 
     /// <summary>One rank of the two-process all-reduce measurement; rank 0 returns the median.</summary>
-    public static double AllReducePeer(int port, int rank, int world, long elements, int reps)
+    public static double AllReducePeer(string rendezvous, int rank, int world, long elements, int reps)
     {
-        Torch.Torch.NumThreads = 1;
+        TorchRuntime.NumThreads = 1;
         var timeout = TimeSpan.FromSeconds(60);
-        using var store = TcpStore.Connect("127.0.0.1", port, timeout);
-        using var group = ProcessGroup.CreateGloo(store, rank, world, timeout);
-        using var t = Torch.Torch.Ones([elements]);
+        using var group = ProcessGroup.Create(new FileRendezvousStore(rendezvous), rank, world, CPU, timeout);
+        using var t = torch.ones([elements], device: CPU);
         double seconds = Measure.MedianSeconds(() =>
         {
             group.Barrier();

@@ -10,7 +10,7 @@ using CommerceMM.Observability.Metrics;
 using CommerceMM.Observability.Collection;
 using CommerceMM.Observability.Hosting;
 using CommerceMM.Observability.Worker;
-using CommerceMM.Torch.Optim;
+using CommerceMM.Tensors;
 
 namespace CommerceMM.Cli.Bench;
 
@@ -49,7 +49,7 @@ internal static class MetricsBenchmark
     {
         if (rounds < 1 || reps < 1) throw new ArgumentOutOfRangeException(nameof(rounds), "--rounds and --reps must be at least 1");
         if (!(intervalSeconds > 0)) throw new ArgumentOutOfRangeException(nameof(intervalSeconds), intervalSeconds, "--scrape-interval must be positive");
-        Torch.Torch.NumThreads = threads;
+        TorchRuntime.NumThreads = threads;
         var config = CommerceMMConfig.Preset(presetName);
         using var model = new CommerceMMModel(config, Seed);
         using var batch = new SyntheticBatch(config, rows, Seed + 1);

@@ -3,8 +3,7 @@ using CommerceMM.Model.Config;
 using CommerceMM.Model.Debugging;
 using CommerceMM.Model.Tasks;
 using CommerceMM.Model.Training;
-using CommerceMM.Torch;
-using CommerceMM.Torch.Optim;
+using TorchSharp;
 
 namespace CommerceMM.Cli.Bench;
 
@@ -56,6 +55,7 @@ internal sealed class ModelBenchmark : IDisposable
     private void PerTaskStep()
     {
         long step = _step++;
+        using var scope = torch.NewDisposeScope();
         var allocation = StepRandom.Allocation(Config.EffectiveAllocations, 1, step);
         using var generator = StepRandom.For(1, step, 0);
         _trainer.Optimizer.ZeroGrad();
@@ -64,9 +64,9 @@ internal sealed class ModelBenchmark : IDisposable
         {
             double Only(string t) => t == task ? Config.Weight(t) : 0;
             using var output = TaskIds.Pass1.Contains(task)
-                ? Pass1.Run(_model, _batch.Pairs, plan, allocation, Collectives.Single, generator, Only)
-                : Pass2.Run(_model, _batch.Omni, allocation, Collectives.Single, Only);
-            output.Total?.Backward();
+                ? Pass1.Run(_model, _batch.Pairs, plan, allocation, ModelCollectives.Single, generator, Only)
+                : Pass2.Run(_model, _batch.Omni, allocation, ModelCollectives.Single, Only);
+            output.Total?.backward();
         }
         GradientClipping.ClipGlobalNorm(_model.TrainableParameters().Select(p => p.Tensor).ToList(), 1.0);
         _trainer.Optimizer.Step(LearningRate);

@@ -1,6 +1,7 @@
 using CommerceMM.Model;
 using CommerceMM.Model.Config;
 using CommerceMM.Model.Evaluation;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Cli.Bench;
 
@@ -32,7 +33,7 @@ internal static class ModelFlops
         double fusion(double rows) => Train(Layer(c, rows, fused) * a.Fusion);
 
         // Expected MLM selections: the MLM probability times the real tokens ([CLS]/[SEP]/padding excluded).
-        double realTokens = pairs.Padding.NumEl - CountTrue(pairs.Padding) - 2 * b;
+        double realTokens = pairs.Padding.numel() - CountTrue(pairs.Padding) - 2 * b;
         double mlmTokens = c.MlmProbability * realTokens;
         double masked = b * Math.Clamp(Math.Round(c.Image.MaskRatio * c.Image.PatchCount, MidpointRounding.AwayFromZero), 1, c.Image.PatchCount);
 
@@ -57,7 +58,7 @@ internal static class ModelFlops
         double textF(double rows) => Layer(c, rows, l) * a.Text;
         double imageF(double rows) => Layer(c, rows, i) * a.Image + rows * c.Image.PatchCount * 2.0 * c.Image.PatchPixels * d;
         double fusionF(double rows) => Layer(c, rows, fused) * a.Fusion;
-        double realTokens = pairs.Padding.NumEl - CountTrue(pairs.Padding) - 2 * b;
+        double realTokens = pairs.Padding.numel() - CountTrue(pairs.Padding) - 2 * b;
         double mlmHead = c.MlmProbability * realTokens * (2 * d * d + 2 * d * c.Text.VocabSize);
         double masked = b * Math.Clamp(Math.Round(c.Image.MaskRatio * c.Image.PatchCount, MidpointRounding.AwayFromZero), 1, c.Image.PatchCount);
         double teacher = Layer(c, b, i) * a.Image + b * c.Image.PatchCount * 2 * d * c.Mim.Prototypes;
@@ -82,15 +83,15 @@ internal static class ModelFlops
 
     private static double Train(double forward) => 3 * forward;
 
-    private static double CountTrue(Torch.Tensor flags)
+    private static double CountTrue(Tensor flags)
     {
-        using var sum = flags.Sum();
-        return sum.ItemLong();
+        using var sum = flags.sum();
+        return sum.item<long>();
     }
 
     private static double CountBoth(OmniInputs o)
     {
-        using var both = o.SourceHasText.LogicalAnd(o.SourceHasImage);
+        using var both = o.SourceHasText.logical_and(o.SourceHasImage);
         return CountTrue(both);
     }
 }

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using CommerceMM.Cli.Bench;
-using CommerceMM.Torch.Distributed;
+using CommerceMM.Tensors;
 
 namespace CommerceMM.Cli.Commands;
 
@@ -23,23 +23,23 @@ internal static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "intra-op threads for the single-process measurements (both engines)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var repo = new Option<DirectoryInfo>("--repo") { Description = "repository root (for tools/bench/engine.py)", DefaultValueFactory = _ => new DirectoryInfo(Directory.GetCurrentDirectory()) };
         var rounds = new Option<int>("--rounds") { Description = "alternating rounds of ours and PyTorch; each figure is the median over rounds", DefaultValueFactory = _ => 3 };
-        var command = new Command("engine", "matmul GFLOP/s, per-op overhead, transformer-layer step, 2-process all-reduce: ours vs PyTorch.") { threads, rounds, repo };
+        var command = new Command("engine", "matmul GFLOP/s, per-op overhead, transformer-layer step, 2-process all-reduce: TorchSharp (with our collectives) vs PyTorch.") { threads, rounds, repo };
         command.SetAction(result => RunEngine(result.GetValue(threads), result.GetValue(rounds), result.GetValue(repo)!));
         return command;
     }
 
     private static Command CreateAllReducePeer()
     {
-        var port = new Option<int>("--port") { Required = true };
+        var rendezvous = new Option<string>("--rendezvous") { Required = true, Description = "folder the peers meet through (FileRendezvousStore)" };
         var rank = new Option<int>("--rank") { Required = true };
         var world = new Option<int>("--world") { Required = true };
         var elements = new Option<long>("--elements") { Required = true };
         var reps = new Option<int>("--reps") { Required = true };
-        var command = new Command("allreduce-peer", "(internal) one rank of the all-reduce measurement") { port, rank, world, elements, reps };
+        var command = new Command("allreduce-peer", "(internal) one rank of the all-reduce measurement") { rendezvous, rank, world, elements, reps };
         command.Hidden = true;
         command.SetAction(r =>
         {
-            double ms = EngineBenchmark.AllReducePeer(r.GetValue(port), r.GetValue(rank), r.GetValue(world), r.GetValue(elements), r.GetValue(reps));
+            double ms = EngineBenchmark.AllReducePeer(r.GetValue(rendezvous)!, r.GetValue(rank), r.GetValue(world), r.GetValue(elements), r.GetValue(reps));
             if (r.GetValue(rank) == 0) Console.WriteLine(ms.ToString("R", CultureInfo.InvariantCulture));
         });
         return command;
@@ -51,7 +51,7 @@ internal static class BenchCommand
         if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null)
             Console.Error.WriteLine("warning: OMP_WAIT_POLICY is not set; with 2 threads on 2 cores OpenMP spinning can halve speed (set OMP_WAIT_POLICY=PASSIVE)");
         var config = new EngineBenchmarkConfig();
-        Torch.Torch.NumThreads = threads;
+        TorchRuntime.NumThreads = threads;
         Console.WriteLine($"cmm bench engine: {threads} intra-op threads; layer B={config.Batch} L={config.Length} d={config.Dim} h={config.Heads} ffn={config.Ffn}; " +
                           $"all-reduce {config.AllReduceElements:N0} floats x 2 processes; median of {rounds} alternating rounds, each a median of repeats");
 
@@ -62,7 +62,7 @@ internal static class BenchCommand
         // Alternating rounds spread machine noise (other processes, thermal state) over both engines alike.
         for (int round = 1; round <= rounds; round++)
         {
-            Console.Error.Write($"round {round}/{rounds}: ours ...");
+            Console.Error.Write($"round {round}/{rounds}: TorchSharp ...");
             ours["matmul_gflops"].Add(EngineBenchmark.MatMulGflops());
             ours["op_overhead_us"].Add(EngineBenchmark.OpOverheadMicroseconds());
             ours["layer_step_ms"].Add(EngineBenchmark.LayerStepMilliseconds(config));
@@ -79,27 +79,42 @@ internal static class BenchCommand
         }
 
         Console.WriteLine();
-        Console.WriteLine($"{"measurement",-36} {"ours",10} {"PyTorch " + torchVersion,16} {"time ratio",11}");
+        Console.WriteLine($"{"measurement",-36} {"TorchSharp " + TorchSharpVersion,16} {"PyTorch " + torchVersion,16} {"time ratio",11}");
         Row("matmul 1024^3 (GFLOP/s)", Measure.Median(ours[keys[0]]), Measure.Median(theirs[keys[0]]), higherIsBetter: true);
         Row("per-op overhead, 1-elem add (us)", Measure.Median(ours[keys[1]]), Measure.Median(theirs[keys[1]]));
         Row("encoder layer fwd+bwd+AdamW (ms)", Measure.Median(ours[keys[2]]), Measure.Median(theirs[keys[2]]));
         Row("all-reduce 10M floats, 2 proc (ms)", Measure.Median(ours[keys[3]]), Measure.Median(theirs[keys[3]]));
-        Console.WriteLine("time ratio = our time / PyTorch's time (below 1.00: we are faster)");
+        Console.WriteLine("time ratio = TorchSharp's time / PyTorch's time (below 1.00: TorchSharp is faster)");
         return 0;
     }
+
+    /// <summary>The TorchSharp package this build runs (e.g. 0.107.0).</summary>
+    internal static string TorchSharpVersion => typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString(3) ?? "?";
 
     private static void Row(string name, double ours, double theirs, bool higherIsBetter = false)
     {
         double ratio = higherIsBetter ? theirs / ours : ours / theirs;
-        Console.WriteLine($"{name,-36} {ours,10:F2} {theirs,16:F2} {ratio,10:F2}x");
+        Console.WriteLine($"{name,-36} {ours,16:F2} {theirs,16:F2} {ratio,10:F2}x");
     }
 
     private static double MeasureAllReduce(EngineBenchmarkConfig config)
     {
-        using var store = TcpStore.StartServer("127.0.0.1", 0, TimeSpan.FromSeconds(60));
+        string rendezvous = Directory.CreateTempSubdirectory("cmm-bench-rendezvous-").FullName;
+        try
+        {
+            return MeasureAllReduce(config, rendezvous);
+        }
+        finally
+        {
+            Directory.Delete(rendezvous, recursive: true);
+        }
+    }
+
+    private static double MeasureAllReduce(EngineBenchmarkConfig config, string rendezvous)
+    {
         var peers = Enumerable.Range(0, 2).Select(rank => SelfProcess.Start(
         [
-            "bench", "allreduce-peer", "--port", store.Port.ToString(CultureInfo.InvariantCulture), "--rank", rank.ToString(CultureInfo.InvariantCulture),
+            "bench", "allreduce-peer", "--rendezvous", rendezvous, "--rank", rank.ToString(CultureInfo.InvariantCulture),
             "--world", "2", "--elements", config.AllReduceElements.ToString(CultureInfo.InvariantCulture), "--reps", config.AllReduceReps.ToString(CultureInfo.InvariantCulture),
         ])).ToList();
         var outputs = peers.Select(p => p.StandardOutput.ReadToEndAsync()).ToList();

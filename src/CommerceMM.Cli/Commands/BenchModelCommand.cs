@@ -6,6 +6,7 @@ using CommerceMM.Cli.Bench;
 using CommerceMM.Model.Config;
 using CommerceMM.Model.Debugging;
 using CommerceMM.Model.Training;
+using CommerceMM.Tensors;
 
 namespace CommerceMM.Cli.Commands;
 
@@ -39,7 +40,7 @@ internal static class BenchModelCommand
         if (rounds < 1) throw new ArgumentOutOfRangeException(nameof(rounds), rounds, "--rounds must be at least 1");
         if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null)
             Console.Error.WriteLine("warning: OMP_WAIT_POLICY is not set; with 2 threads on 2 cores OpenMP spinning can halve speed (set OMP_WAIT_POLICY=PASSIVE)");
-        Torch.Torch.NumThreads = threads;
+        TorchRuntime.NumThreads = threads;
         var config = CommerceMMConfig.Preset(presetName);
         string script = Path.Combine(repo.FullName, "tools/reference/train_step.py");
         string dump = Directory.CreateTempSubdirectory("cmm-bench-model-").FullName;

@@ -4,6 +4,7 @@ using CommerceMM.Model.Config;
 using CommerceMM.Model.Debugging;
 using CommerceMM.Scale.Config;
 using CommerceMM.Scale.Debugging;
+using CommerceMM.Tensors;
 
 namespace CommerceMM.Cli.Commands;
 
@@ -35,7 +36,7 @@ internal static class DebugCommand
         };
         command.SetAction(r =>
         {
-            Torch.Torch.NumThreads = r.GetValue(threads);
+            TorchRuntime.NumThreads = r.GetValue(threads);
             var options = new StepDumpOptions { Rows = r.GetValue(rows), Seed = r.GetValue(seed), WarmupSteps = r.GetValue(warmup) };
             string dir = r.GetValue(output)!.FullName;
             string presetName = r.GetValue(preset)!, weightText = r.GetValue(weights) ?? "";

@@ -5,9 +5,9 @@ using CommerceMM.Data.Format;
 using CommerceMM.Model;
 using CommerceMM.Model.Config;
 using CommerceMM.Model.Evaluation;
+using CommerceMM.Model.NN;
 using CommerceMM.Storage.Blobs;
 using CommerceMM.Storage.Checkpoints;
-using CommerceMM.Torch.Serialization;
 using CommerceMM.Worker.Checkpointing;
 using CommerceMM.Worker.Models;
 using CommerceMM.Worker.Spec;
@@ -15,7 +15,8 @@ using CommerceMM.Worker.Training;
 using CommerceMM.Scale;
 using CommerceMM.Scale.Config;
 using CommerceMM.Scale.Evaluation;
-using CommerceMM.Torch.NN;
+using CommerceMM.Tensors;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Cli.Commands;
 
@@ -49,10 +50,10 @@ internal static class EvalCommand
             var training = SpecSource.Load(r.GetValue(spec), r.GetValue(set)!);
             Console.WriteLine("resolved job spec:");
             Console.WriteLine(SpecLoader.ToYaml(training));
-            CheckData(training);
+            var device = Prepare(training);
             string json = ModelKinds.For(training.Model).Name == ModelKinds.Scale
-                ? await RunScaleAsync(training, r.GetValue(checkpoint)!, r.GetValue(modalities)!, r.GetValue(limit), r.GetValue(probeItems), ct).ConfigureAwait(false)
-                : EvalTable.ToJson(await RunAsync(training, r.GetValue(checkpoint)!, r.GetValue(allocation)!, r.GetValue(limit), r.GetValue(probeItems), ct).ConfigureAwait(false));
+                ? await RunScaleAsync(training, device, r.GetValue(checkpoint)!, r.GetValue(modalities)!, r.GetValue(limit), r.GetValue(probeItems), ct).ConfigureAwait(false)
+                : EvalTable.ToJson(await RunAsync(training, device, r.GetValue(checkpoint)!, r.GetValue(allocation)!, r.GetValue(limit), r.GetValue(probeItems), ct).ConfigureAwait(false));
             if (r.GetValue(output) is { } dir)
             {
                 dir.Create();
@@ -65,20 +66,22 @@ internal static class EvalCommand
         return command;
     }
 
-    private static void CheckData(TrainingSpec spec)
+    /// <summary>Checks the data set and sets threads; returns where the model runs (job.device, model.precision), checked against this machine.</summary>
+    private static DeviceSettings Prepare(TrainingSpec spec)
     {
         if (!File.Exists(Path.Combine(spec.Data.Dir, DatasetManifest.FileName)))
             throw new SpecException("data.dir", $"'{spec.Data.Dir}' holds no {DatasetManifest.FileName}; evaluation needs the data set the job trained on");
         if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null)
             Console.Error.WriteLine("warning: OMP_WAIT_POLICY is not set; with 2 threads on 2 cores OpenMP spinning can halve speed (set OMP_WAIT_POLICY=PASSIVE)");
-        Torch.Torch.NumThreads = spec.Job.Threads > 0 ? spec.Job.Threads : Environment.ProcessorCount;
+        TorchRuntime.NumThreads = spec.Job.Threads > 0 ? spec.Job.Threads : Environment.ProcessorCount;
+        return DeviceSettings.Resolve(spec.Job.Device, spec.Model.Precision);
     }
 
     /// <summary>SCALE (MODEL.md §8): retrieval by the sum of modality features (mAP, P@1/5/10) and linear-probe categorisation, one row per modality set.</summary>
-    private static async Task<string> RunScaleAsync(TrainingSpec spec, string checkpoint, string modalities, int? limit, int probeItems, CancellationToken ct)
+    private static async Task<string> RunScaleAsync(TrainingSpec spec, DeviceSettings device, string checkpoint, string modalities, int? limit, int probeItems, CancellationToken ct)
     {
         var config = ScaleConfigFactory.ForData(spec);
-        using var model = new ScaleModel(config, spec.Job.Seed);
+        using var model = new ScaleModel(config, spec.Job.Seed, device);
         long step = await RestoreAsync(spec, checkpoint, model, ct).ConfigureAwait(false);
         Console.WriteLine($"evaluating job '{spec.Job.Name}' (SCALE, {string.Join("+", config.Modalities.Select(m => m.Name()))}) at checkpoint step {step}");
         IReadOnlyList<ModalitySet>? rows = modalities switch
@@ -94,13 +97,13 @@ internal static class EvalCommand
         return ScaleEvalTable.ToJson(report);
     }
 
-    private static async Task<EvalReport> RunAsync(TrainingSpec spec, string checkpoint, string allocation, int? limit, int probeItems, CancellationToken ct)
+    private static async Task<EvalReport> RunAsync(TrainingSpec spec, DeviceSettings device, string checkpoint, string allocation, int? limit, int probeItems, CancellationToken ct)
     {
         var data = DatasetManifest.Read(spec.Data.Dir);
         var config = ModelConfigFactory.Create(spec.Model, data.Tokenizer.VocabSize, (data.Image.Channels, data.Image.Width));
         var allocations = AllocationNames.Parse(allocation, config);
 
-        using var model = new CommerceMMModel(config, spec.Job.Seed);
+        using var model = new CommerceMMModel(config, spec.Job.Seed, device);
         long step = await RestoreAsync(spec, checkpoint, model, ct).ConfigureAwait(false);
         Console.WriteLine($"evaluating job '{spec.Job.Name}' at checkpoint step {step}");
 
@@ -113,8 +116,11 @@ internal static class EvalCommand
         return report;
     }
 
-    /// <summary>Loads the chosen checkpoint's weights into <paramref name="model"/>; refuses (naming why) when there is none to load.</summary>
-    private static async Task<long> RestoreAsync(TrainingSpec spec, string checkpoint, Module model, CancellationToken ct)
+    /// <summary>
+    /// Loads the chosen checkpoint's weights into <paramref name="model"/> on whatever device it lives (read on the
+    /// host, copied in); refuses (naming why) when there is none to load.
+    /// </summary>
+    private static async Task<long> RestoreAsync(TrainingSpec spec, string checkpoint, nn.Module model, CancellationToken ct)
     {
         string job = spec.Job.Name, hash = TrainingSession.ConfigHashFor(spec);
         IBlobStore store = BlobStores.Open(spec.Checkpoint);

@@ -2,7 +2,9 @@ using CommerceMM.Data.Loading;
 using CommerceMM.Worker.Models;
 using CommerceMM.Storage.Blobs;
 using CommerceMM.Storage.Checkpoints;
-using CommerceMM.Torch.Serialization;
+using CommerceMM.Model.NN;
+using CommerceMM.Tensors;
+using TorchSharp;
 
 namespace CommerceMM.Worker.Checkpointing;
 
@@ -41,15 +43,19 @@ public sealed class RestoredCheckpoint
         return new RestoredCheckpoint(manifest, model, optimizer, state);
     }
 
-    /// <summary>Loads weights (with CommerceMM's teacher and centre), optimizer moments and the dropout generator into a freshly built model.</summary>
+    /// <summary>
+    /// Loads weights (with CommerceMM's teacher and centre), optimizer moments and the dropout generator into a
+    /// freshly built model. The files are read onto the host and copied into the model's tensors wherever
+    /// they live, so a checkpoint written on one device restores onto any other.
+    /// </summary>
     public void Apply(ITrainableModel model)
     {
         string source = $"checkpoint step-{Manifest.Step}";
         using (var weights = SafeTensors.Read(new MemoryStream(_model), $"{source}/{CheckpointFiles.Model}"))
             model.Module.LoadStateDict(weights.ByName);
         model.Optimizer.Load(new MemoryStream(_optimizer), $"{source}/{CheckpointFiles.Optimizer}");
-        using var generator = Torch.Torch.FromArray(State.DropoutGenerator);
-        model.DropoutGenerator.SetState(generator);
+        using var generator = torch.tensor(State.DropoutGenerator, device: torch.CPU);
+        model.DropoutGenerator.set_state(generator);
     }
 
     /// <summary>Where <paramref name="stream"/> stood when the checkpoint was taken.</summary>

@@ -2,7 +2,8 @@ using CommerceMM.Data.Format;
 using CommerceMM.Model;
 using CommerceMM.Model.Config;
 using CommerceMM.Model.Training;
-using CommerceMM.Torch.Distributed;
+using CommerceMM.Collectives;
+using CommerceMM.Tensors;
 using CommerceMM.Worker.Checkpointing;
 using CommerceMM.Worker.Spec;
 using CommerceMM.Worker.Training;
@@ -27,9 +28,9 @@ internal sealed class CommerceMMKind : IModelKind
 
     public string ConfigHash(TrainingSpec spec) => ConfigHashing.Hash(ConfigFor(spec));
 
-    public ITrainableModel Create(TrainingSpec spec, ProcessGroup? group)
+    public ITrainableModel Create(TrainingSpec spec, DeviceSettings device, ProcessGroup? group)
     {
-        var model = new CommerceMMModel(ConfigFor(spec), spec.Job.Seed);
+        var model = new CommerceMMModel(ConfigFor(spec), spec.Job.Seed, device);
         try
         {
             return new CommerceMMTrainable(model, new Trainer(model, TrainerOptionsFactory.For(spec), group), spec.Job.Seed);

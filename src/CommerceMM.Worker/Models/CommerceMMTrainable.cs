@@ -4,9 +4,8 @@ using CommerceMM.Data.Loading;
 using CommerceMM.Model;
 using CommerceMM.Model.Tasks;
 using CommerceMM.Model.Training;
-using CommerceMM.Torch;
-using CommerceMM.Torch.NN;
-using CommerceMM.Torch.Optim;
+using TorchSharp;
+using static TorchSharp.torch;
 using CommerceMM.Worker.Training;
 
 namespace CommerceMM.Worker.Models;
@@ -20,9 +19,10 @@ internal sealed class CommerceMMTrainable(CommerceMMModel model, Trainer trainer
         return stream == StreamNames.Pairs ? DataLoader.Pairs(options) : DataLoader.Omni(options);
     }
 
-    public Module Module => model;
-    public AdamW Optimizer => trainer.Optimizer;
+    public nn.Module Module => model;
+    public AdamWOptimizer Optimizer => trainer.Optimizer;
     public Generator DropoutGenerator => model.DropoutGenerator;
+    public Device Device => model.Device;
     public long SkippedSteps { get => trainer.SkippedSteps; set => trainer.SkippedSteps = value; }
 
     public ModelStep Step(IReadOnlyList<Batch> batches, long step)

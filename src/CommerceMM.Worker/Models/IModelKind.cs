@@ -1,4 +1,5 @@
-using CommerceMM.Torch.Distributed;
+using CommerceMM.Collectives;
+using CommerceMM.Tensors;
 using CommerceMM.Worker.Spec;
 
 namespace CommerceMM.Worker.Models;
@@ -23,6 +24,9 @@ public interface IModelKind
     /// <exception cref="SpecException">The data set does not fit the model (e.g. an enabled modality it lacks).</exception>
     string ConfigHash(TrainingSpec spec);
 
-    /// <summary>The model, initialised from the job seed, with its optimizer over <paramref name="group"/> (null: one process).</summary>
-    ITrainableModel Create(TrainingSpec spec, ProcessGroup? group);
+    /// <summary>
+    /// The model, initialised from the job seed (on the CPU, so identically on any device) and then placed
+    /// on <paramref name="device"/>'s device in its precision, with its optimizer over <paramref name="group"/> (null: one process).
+    /// </summary>
+    ITrainableModel Create(TrainingSpec spec, DeviceSettings device, ProcessGroup? group);
 }

@@ -1,7 +1,8 @@
+using CommerceMM.Collectives;
 using CommerceMM.Data.Loading;
-using CommerceMM.Torch;
-using CommerceMM.Torch.NN;
-using CommerceMM.Torch.Optim;
+using CommerceMM.Model.Training;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CommerceMM.Worker.Models;
 
@@ -19,18 +20,20 @@ public interface ITrainableModel : IDisposable
     IBatchStream OpenStream(string stream, LoaderOptions options);
 
     /// <summary>The weights a checkpoint saves and restores (state-dict names).</summary>
-    Module Module { get; }
-    AdamW Optimizer { get; }
-    /// <summary>Draws dropout masks; its state belongs in checkpoints.</summary>
+    nn.Module Module { get; }
+    AdamWOptimizer Optimizer { get; }
+    /// <summary>Draws dropout masks (a CPU generator, so its state is the same on any device); its state belongs in checkpoints.</summary>
     Generator DropoutGenerator { get; }
+    /// <summary>Where the weights live (job.device); <see cref="Step"/> takes batches already moved there.</summary>
+    Device Device { get; }
     /// <summary>Steps skipped because some rank saw a non-finite loss or gradient.</summary>
     long SkippedSteps { get; set; }
 
     /// <summary>
-    /// One whole optimizer step (forward, backward, gradient all-reduce, update) on one batch per stream.
-    /// Collective: every rank calls it with the same step.
+    /// One whole optimizer step (forward, backward, gradient all-reduce, update) on one batch per stream,
+    /// each on <see cref="Device"/>. Collective: every rank calls it with the same step.
     /// </summary>
-    /// <exception cref="TorchException">A collective failed (a peer vanished).</exception>
+    /// <exception cref="CollectiveException">A collective failed (a peer vanished).</exception>
     ModelStep Step(IReadOnlyList<Batch> batches, long step);
 }
 

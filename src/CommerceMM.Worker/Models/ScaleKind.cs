@@ -4,7 +4,8 @@ using System.Text.Json;
 using CommerceMM.Scale;
 using CommerceMM.Scale.Config;
 using CommerceMM.Scale.Training;
-using CommerceMM.Torch.Distributed;
+using CommerceMM.Collectives;
+using CommerceMM.Tensors;
 using CommerceMM.Worker.Spec;
 using CommerceMM.Worker.Training;
 
@@ -21,9 +22,9 @@ internal sealed class ScaleKind : IModelKind
 
     public string ConfigHash(TrainingSpec spec) => Hash(ScaleConfigFactory.ForData(spec));
 
-    public ITrainableModel Create(TrainingSpec spec, ProcessGroup? group)
+    public ITrainableModel Create(TrainingSpec spec, DeviceSettings device, ProcessGroup? group)
     {
-        var model = new ScaleModel(ScaleConfigFactory.ForData(spec), spec.Job.Seed);
+        var model = new ScaleModel(ScaleConfigFactory.ForData(spec), spec.Job.Seed, device);
         try
         {
             return new ScaleTrainable(model, new ScaleTrainer(model, TrainerOptionsFactory.For(spec), group), spec.Job.Seed);

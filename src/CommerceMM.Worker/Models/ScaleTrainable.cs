@@ -6,9 +6,9 @@ using CommerceMM.Model.Tasks;
 using CommerceMM.Scale;
 using CommerceMM.Scale.Config;
 using CommerceMM.Scale.Training;
-using CommerceMM.Torch;
-using CommerceMM.Torch.NN;
-using CommerceMM.Torch.Optim;
+using CommerceMM.Model.Training;
+using TorchSharp;
+using static TorchSharp.torch;
 using CommerceMM.Worker.Training;
 
 namespace CommerceMM.Worker.Models;
@@ -28,9 +28,10 @@ internal sealed class ScaleTrainable(ScaleModel model, ScaleTrainer trainer, ulo
         return DataLoader.Products(options);
     }
 
-    public Module Module => model;
-    public AdamW Optimizer => trainer.Optimizer;
+    public nn.Module Module => model;
+    public AdamWOptimizer Optimizer => trainer.Optimizer;
     public Generator DropoutGenerator => model.DropoutGenerator;
+    public Device Device => model.Device;
     public long SkippedSteps { get => trainer.SkippedSteps; set => trainer.SkippedSteps = value; }
 
     public ModelStep Step(IReadOnlyList<Batch> batches, long step)

@@ -1,3 +1,4 @@
+using CommerceMM.Tensors;
 using CommerceMM.Worker.Models;
 
 namespace CommerceMM.Worker.Spec;
@@ -14,6 +15,9 @@ public static class SpecValidator
         if (s.Job.MaxSteps < 1) throw new SpecException("job.max_steps", $"must be at least 1, got {s.Job.MaxSteps}");
         if (s.Job.Threads < 0) throw new SpecException("job.threads", $"must be >= 0 (0 = automatic), got {s.Job.Threads}");
         if (s.Job.LogEvery < 1) throw new SpecException("job.log_every", $"must be at least 1, got {s.Job.LogEvery}");
+        // Only the spelling here: whether this machine has the device is the worker's question (DeviceSettings.Resolve).
+        AsSpecError("job.device", () => DeviceSettings.ParseDevice(s.Job.Device ?? "", "job.device"));
+        AsSpecError("model.precision", () => DeviceSettings.ParsePrecision(s.Model.Precision ?? "", "model.precision"));
 
         if (s.Data.BatchSize < 1) throw new SpecException("data.batch_size", $"must be at least 1, got {s.Data.BatchSize}");
         if (string.IsNullOrWhiteSpace(s.Data.Dir)) throw new SpecException("data.dir", "is required (build one with: cmm data build fashion --out data/fashion)");
@@ -35,5 +39,19 @@ public static class SpecValidator
 
         ModelKinds.For(s.Model).Validate(s.Model);
         return s;
+    }
+
+    /// <summary>Runs a parse whose <see cref="ArgumentException"/> message starts with the key, as the spec error of that key.</summary>
+    internal static void AsSpecError(string key, Action parse)
+    {
+        try
+        {
+            parse();
+        }
+        catch (ArgumentException e)
+        {
+            string prefix = key + ": ";
+            throw new SpecException(key, e.Message.StartsWith(prefix, StringComparison.Ordinal) ? e.Message[prefix.Length..] : e.Message, e);
+        }
     }
 }

@@ -26,6 +26,8 @@ public sealed class JobSection
     public ulong Seed { get; set; } = 1;
     /// <summary>Intra-op threads per worker; 0 = cores / workers (at least 1).</summary>
     public int Threads { get; set; }
+    /// <summary>Where each worker's tensors live: cpu, cuda (the first GPU) or cuda:N. Checkpoints restore onto any device.</summary>
+    public string Device { get; set; } = "cpu";
     /// <summary>Steps between heartbeat log lines in the worker's own output.</summary>
     public int LogEvery { get; set; } = 10;
 }
@@ -46,6 +48,8 @@ public sealed class ModelSection
     /// <summary>SCALE only: let the masked losses' harmonized weights pass gradients (MODEL.md §8's letter; collapses on our data). Default false.</summary>
     public bool? MaskedWeightGradient { get; set; }
     public double? Dropout { get; set; }
+    /// <summary>fp32, or bf16: bf16 compute with fp32 master weights and fp32 loss reductions. Checkpoints are the same either way.</summary>
+    public string Precision { get; set; } = "fp32";
 }
 
 public sealed class AllocationEntry

@@ -1,5 +1,4 @@
 using CommerceMM.Model.Training;
-using CommerceMM.Torch.Optim;
 using CommerceMM.Worker.Spec;
 
 namespace CommerceMM.Worker.Training;

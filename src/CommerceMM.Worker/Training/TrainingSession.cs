@@ -1,19 +1,21 @@
 using System.Diagnostics;
+using CommerceMM.Collectives;
 using CommerceMM.Data.Loading;
+using CommerceMM.Model.NN;
 using CommerceMM.Storage.Checkpoints;
-using CommerceMM.Torch.Distributed;
-using CommerceMM.Torch.Serialization;
+using CommerceMM.Tensors;
 using CommerceMM.Worker.Checkpointing;
 using CommerceMM.Worker.Models;
 using CommerceMM.Worker.Spec;
+using TorchSharp;
 
 namespace CommerceMM.Worker.Training;
 
 /// <summary>
 /// One rank's training state for one generation: the model (whichever <c>model.kind</c>) and its data
-/// streams, started fresh from the job seed or restored from a checkpoint. <see cref="StepAsync"/> runs
-/// one step on the next batch of every stream; <see cref="Snapshot"/> copies the state to host memory
-/// for an asynchronous save.
+/// streams, started fresh from the job seed or restored from a checkpoint, on the job's device.
+/// <see cref="StepAsync"/> runs one step on the next batch of every stream (moved to that device);
+/// <see cref="Snapshot"/> copies the state to host memory for an asynchronous save.
 /// </summary>
 public sealed class TrainingSession : IAsyncDisposable
 {
@@ -45,11 +47,11 @@ public sealed class TrainingSession : IAsyncDisposable
     /// from it; otherwise the model is initialised from the job seed and rank 0's weights are broadcast
     /// so every rank starts identical even if initialisation ever became nondeterministic.
     /// </summary>
-    public static async Task<TrainingSession> OpenAsync(TrainingSpec spec, int rank, int worldSize, ProcessGroup? group,
+    public static async Task<TrainingSession> OpenAsync(TrainingSpec spec, DeviceSettings device, int rank, int worldSize, ProcessGroup? group,
                                                         RestoredCheckpoint? restore, CancellationToken cancellationToken = default)
     {
         var kind = ModelKinds.For(spec.Model);
-        var model = kind.Create(spec, group);
+        var model = kind.Create(spec, device, group);
         var streams = new List<(string, IBatchStream)>();
         try
         {
@@ -63,7 +65,7 @@ public sealed class TrainingSession : IAsyncDisposable
             }
             else if (group is not null)
             {
-                using var noGrad = Torch.Torch.NoGrad();
+                using var noGrad = torch.no_grad();
                 foreach (var (_, t) in model.Module.StateDict()) group.Broadcast(t, root: 0);
             }
             foreach (string stream in kind.Streams)
@@ -83,12 +85,15 @@ public sealed class TrainingSession : IAsyncDisposable
     {
         long waitStart = Stopwatch.GetTimestamp();
         var batches = new List<Batch>(_streams.Count);
+        var onDevice = new List<Batch>(_streams.Count);
         try
         {
             foreach (var (_, loader) in _streams) batches.Add(await loader.NextBatchAsync(cancellationToken).ConfigureAwait(false));
             double dataWait = Stopwatch.GetElapsedTime(waitStart).TotalSeconds;
-            Torch.Torch.UseConfiguredThreads();   // the awaits above may have resumed on another thread
-            var result = _model.Step(batches, Step);
+            TorchRuntime.UseConfiguredThreads();   // the awaits above may have resumed on another thread
+            // The loader collates on the host; the step runs where the weights are.
+            foreach (var b in batches) onDevice.Add(b.To(_model.Device));
+            var result = _model.Step(onDevice, Step);
             for (int i = 0; i < batches.Count; i++) _positions[_streams[i].Name] = batches[i].Position;
             Step++;
             var consumed = batches.Select((b, i) => new StreamConsumption(_streams[i].Name, b.Count, b.Keys, b.SkippedReasons)).ToList();
@@ -96,6 +101,7 @@ public sealed class TrainingSession : IAsyncDisposable
         }
         finally
         {
+            foreach (var b in onDevice) b.Dispose();
             foreach (var b in batches) b.Dispose();
         }
     }
@@ -103,18 +109,21 @@ public sealed class TrainingSession : IAsyncDisposable
     /// <summary>Where every stream stands after the last step (for the coordinator's shard ledger).</summary>
     public IReadOnlyDictionary<string, LoaderPosition> Positions => _positions;
 
-    /// <summary>This rank's state after <see cref="Step"/> steps, copied to host memory; training may go on at once.</summary>
+    /// <summary>
+    /// This rank's state after <see cref="Step"/> steps, copied to host memory (from any device: the files
+    /// are the same as a CPU run's); training may go on at once.
+    /// </summary>
     public CheckpointSnapshot Snapshot()
     {
         using var weights = new MemoryStream();
         SafeTensors.Write(weights, _model.Module.StateDict());
         using var optimizer = new MemoryStream();
         _model.Optimizer.Save(optimizer);
-        using var generator = _model.DropoutGenerator.GetState();
+        using var generator = _model.DropoutGenerator.get_state();
         var state = new RankState
         {
             Step = Step, SkippedSteps = _model.SkippedSteps, WorldSize = WorldSize, Rank = Rank,
-            Streams = new Dictionary<string, LoaderPosition>(_positions), DropoutGenerator = generator.ToArray<byte>(),
+            Streams = new Dictionary<string, LoaderPosition>(_positions), DropoutGenerator = generator.data<byte>().ToArray(),
         };
         return new CheckpointSnapshot(Step,
             [new SnapshotFile(CheckpointFiles.Model, weights.ToArray()), new SnapshotFile(CheckpointFiles.Optimizer, optimizer.ToArray())],
