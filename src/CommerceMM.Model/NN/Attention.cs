@@ -23,7 +23,9 @@ public static class Attention
         // Scale q before the product, dividing as PyTorch does.
         var scores = (q / Math.Sqrt(q.size(-1))).matmul(k.transpose(-2, -1));
         if (blocked is not null) scores = scores.masked_fill(blocked, double.NegativeInfinity);
-        var weights = GeneratorDropout.Apply(scores.softmax(-1), dropoutP, training: true, generator);
+        // Softmax at least in fp32 (bf16 scores lose the small weights), then back to v's dtype.
+        var probabilities = scores.dtype is ScalarType.BFloat16 or ScalarType.Float16 ? scores.softmax(-1, ScalarType.Float32).to(v.dtype) : scores.softmax(-1);
+        var weights = GeneratorDropout.Apply(probabilities, dropoutP, training: true, generator);
         return weights.matmul(v).MoveToOuterDisposeScope();
     }
 }
