@@ -34,7 +34,8 @@ public sealed class MimTeacher : ExplicitModule
     public void Update(CommerceMMModel student, double momentum)
     {
         using var noGrad = torch.no_grad();
-        foreach (var (t, s) in Pairs(student)) Ema.LerpInPlace(t, s, 1 - momentum);
+        using var weight = Ema.Weight(1 - momentum, _prototypes);
+        foreach (var (t, s) in Pairs(student)) t.lerp_(s, weight);
     }
 
     private IEnumerable<(Tensor Teacher, Tensor Student)> Pairs(CommerceMMModel student)

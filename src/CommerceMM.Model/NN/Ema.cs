@@ -10,8 +10,10 @@ public static class Ema
     public static void LerpInPlace(Tensor target, Tensor source, double weight)
     {
         using var noGrad = torch.no_grad();
-        // TorchSharp's lerp_ takes only a tensor weight: a 0-d one on the target's device and dtype.
-        using var w = torch.full([], weight, target.dtype, target.device);
+        using var w = Weight(weight, target);
         target.lerp_(source, w);
     }
+
+    /// <summary>TorchSharp's lerp_ takes only a tensor weight: a 0-d one on like's device and dtype.</summary>
+    public static Tensor Weight(double weight, Tensor like) => torch.full([], weight, like.dtype, like.device);
 }

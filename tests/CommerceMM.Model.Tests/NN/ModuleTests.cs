@@ -91,4 +91,26 @@ public class ModuleTests
         // The tied MLM decoder is the token embedding, stored once.
         Assert.DoesNotContain(names, n => n.StartsWith("mlm_head.", StringComparison.Ordinal) && n.EndsWith("weight", StringComparison.Ordinal) && !n.Contains("dense", StringComparison.Ordinal) && !n.Contains("norm", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void To_ReplacesParameters_TheModelsPropertiesFollow()
+    {
+        // module.to(device) replaces parameter objects (TorchSharp's ReplaceParameter); a dtype move takes the
+        // same path on a CPU-only machine. Properties must see the moved tensors, not disposed ones.
+        using var model = new CommerceMMModel(CommerceMM.Model.Config.CommerceMMConfig.Tiny() with { Mim = new CommerceMM.Model.Config.MimConfig { Prototypes = 8 } }, 1);
+        model.to(ScalarType.Float64);
+        var state = model.StateDict().ToDictionary(e => e.Name, e => e.Tensor);
+        foreach (var (name, property) in new (string, Tensor)[]
+        {
+            ("logit_scale", model.LogitScale), ("prototypes", model.Prototypes), ("mim_center", model.MimCenter),
+            ("image.cls_token", model.Image.ClsToken), ("text.token_embedding.weight", model.Text.TokenEmbedding.Weight),
+            ("text.encoder.layers.0.self_attn.in_proj_weight", model.Text.Encoder.Layers[0].SelfAttention.InProjWeight),
+            ("teacher.prototypes", model.Teacher.Prototypes), ("itm_head.weight", model.Itm.weight),
+        })
+        {
+            Assert.False(property.IsInvalid, name);
+            Assert.Equal(ScalarType.Float64, property.dtype);
+            Assert.Same(state[name], property);
+        }
+    }
 }
