@@ -23,6 +23,7 @@ public static class Scalars
     /// <summary>Copies the elements out, in row-major order, from any device.</summary>
     public static T[] ToArray<T>(Tensor t) where T : unmanaged
     {
+        if (t.numel() == 0) return [];   // TorchSharp's accessor throws on an empty tensor (a rank whose share was all skipped)
         using var host = t.cpu();
         using var dense = host.contiguous();
         return dense.data<T>().ToArray();
