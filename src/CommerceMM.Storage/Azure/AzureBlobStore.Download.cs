@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using CommerceMM.Storage.Blobs;
 using global::Azure;
 using global::Azure.Storage;
@@ -8,10 +9,17 @@ using BlobProperties = CommerceMM.Storage.Blobs.BlobProperties;
 namespace CommerceMM.Storage.Azure;
 
 /// <summary>
-/// Reads: pinned to one version by its ETag, in ranges of at most 4 MiB fetched in parallel, each validated with MD5
-/// (the SDK's transfer validation); a whole-blob read is also checked against the blob's stored Content-MD5, which is
-/// what catches bytes that rotted at rest (each range's MD5 is computed by the service from those same bytes).
+/// Reads, pinned to one version by its ETag (If-Match on every range after the first), with ranges fetched ahead in parallel.
 /// </summary>
+/// <remarks>
+/// <para>A whole blob with a stored Content-MD5 (every blob this store writes) streams in large ranges and is checked
+/// against that MD5 at its end; the stream ends with an error instead of a clean end if it differs, after a second read
+/// told corruption on the way (transient) from corrupt stored bytes (<see cref="BlobStoreException.CorruptContentErrorCode"/>).
+/// This end-to-end check also covers bytes that rotted at rest, which per-range MD5s (computed by the service from those
+/// same bytes) cannot see.</para>
+/// <para>Any other read (a range, a blob without stored MD5) goes in ranges of at most 4 MiB, each validated with MD5
+/// by the SDK (transfer validation) and read once more on a mismatch.</para>
+/// </remarks>
 public sealed partial class AzureBlobStore
 {
     /// <summary>MD5 of every range, computed by the service and checked by the SDK (hence ranges of at most 4 MiB).</summary>
@@ -31,11 +39,14 @@ public sealed partial class AzureBlobStore
         long firstLength = range?.Length is { } asked ? Math.Min(asked, rangeSize) : rangeSize;
 
         // The first range also brings the version's properties: ETag, full size, stored Content-MD5. No separate HEAD,
-        // so there is no moment in which the blob can change between learning its version and reading it.
+        // so there is no moment in which the blob can change between learning its version and reading it. A whole read
+        // starts streaming at once (a large range, not buffered); a partial one fetches an MD5-validated range.
         Response<BlobDownloadStreamingResult> first;
         try
         {
-            first = await DownloadRangeAsync(blob, key, new HttpRange(start, firstLength), conditions: null, cancellationToken).ConfigureAwait(false);
+            first = range is null
+                ? await blob.DownloadStreamingAsync(new BlobDownloadOptions { Range = new HttpRange(0, _options.DownloadRangeSize) }, cancellationToken).ConfigureAwait(false)
+                : await DownloadRangeAsync(blob, key, new HttpRange(start, firstLength), conditions: null, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException e) when (IsBlobNotFound(e))
         {
@@ -67,20 +78,95 @@ public sealed partial class AzureBlobStore
             throw new BlobStoreException($"Azure Blob Storage sent {details.ContentLength} bytes of '{key}' for a range of {count}.");
         }
 
-        byte[]? wholeMd5 = from == 0 && count == size && details.BlobContentHash is { Length: 16 } md5 ? md5 : null;
+        // A whole blob with a stored Content-MD5 (every blob this store writes has one) streams in large ranges and is
+        // checked against that MD5 at its end; anything else goes in MD5-validated ranges of at most 4 MiB.
+        byte[]? storedMd5 = range is null && details.BlobContentHash is { Length: 16 } md5 ? md5 : null;
         var pinned = new BlobRequestConditions { IfMatch = details.ETag };
-        var content = new RangedReadStream(
-            (range, ct) => DownloadRangeAsync(blob, key, range, pinned, ct),
-            first.Value.Content,
-            next: from + details.ContentLength,
-            end: from + count,
-            rangeSize,
+        Stream firstContent = first.Value.Content;
+        long next = from + details.ContentLength;
+        if (range is null && storedMd5 is null)
+        {
+            // Written without an MD5 (by another tool): start again in validated ranges, pinned to the version seen.
+            first.Value.Dispose();
+            try
+            {
+                first = await DownloadRangeAsync(blob, key, new HttpRange(0, rangeSize), pinned, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (Failure("read", key, e, cancellationToken) is { } failure)
+            {
+                throw failure;
+            }
+
+            firstContent = first.Value.Content;
+            next = first.Value.Details.ContentLength;
+        }
+
+        RangedReadStream content = storedMd5 is not null
+            ? StreamedRanges(blob, key, pinned, firstContent, next, count, cancellationToken)
+            : new RangedReadStream(
+                async (offset, length, ct) => (await DownloadRangeAsync(blob, key, new HttpRange(offset, length), pinned, ct).ConfigureAwait(false)).Value,
+                firstContent,
+                next,
+                end: from + count,
+                rangeSize,
+                ahead: _options.MaxParallelBlocks,
+                (e, ct) => Failure("read", key, e, ct),
+                cancellationToken);
+        return new BlobDownload(
+            new CheckedReadStream(
+                content,
+                count,
+                storedMd5,
+                e => Failure("read", key, e, cancellationToken),
+                (actual, ct) => Md5MismatchAsync(blob, key, pinned, size, storedMd5!, actual, ct)),
+            properties);
+    }
+
+    /// <summary>
+    /// The rest of a whole blob in ranges of <see cref="AzureBlobStoreOptions.DownloadRangeSize"/>, streamed (not
+    /// buffered: a range in flight holds socket buffers, not memory), pinned by If-Match, <c>MaxParallelBlocks</c> at once.
+    /// </summary>
+    private RangedReadStream StreamedRanges(BlobClient blob, string key, BlobRequestConditions pinned, Stream first, long next, long end, CancellationToken cancellationToken) =>
+        new(
+            async (offset, length, ct) => (await blob.DownloadStreamingAsync(
+                new BlobDownloadOptions { Range = new HttpRange(offset, length), Conditions = pinned },
+                ct).ConfigureAwait(false)).Value,
+            first,
+            next,
+            end,
+            _options.DownloadRangeSize,
             ahead: _options.MaxParallelBlocks,
             (e, ct) => Failure("read", key, e, ct),
             cancellationToken);
-        return new BlobDownload(
-            new CheckedReadStream(content, count, wholeMd5, e => Failure("read", key, e, cancellationToken), actual => StoredMd5Mismatch(key, wholeMd5!, actual)),
-            properties);
+
+    /// <summary>
+    /// A whole read ended with an MD5 other than the stored one. Reading the blob once more tells the two causes apart:
+    /// a second read that matches means the first was corrupted on the way (transient: read again); one that does
+    /// not means the stored bytes are corrupt. Either way the bytes read are never used: the stream ends with this error.
+    /// </summary>
+    private async ValueTask<Exception> Md5MismatchAsync(BlobClient blob, string key, BlobRequestConditions pinned, long size, byte[] stored, byte[] actual, CancellationToken cancellationToken)
+    {
+        byte[] again;
+        try
+        {
+            Stream first = (await blob.DownloadStreamingAsync(
+                new BlobDownloadOptions { Range = new HttpRange(0, Math.Min(size, _options.DownloadRangeSize)), Conditions = pinned },
+                cancellationToken).ConfigureAwait(false)).Value.Content;
+            await using RangedReadStream rest = StreamedRanges(blob, key, pinned, first, Math.Min(size, _options.DownloadRangeSize), size, cancellationToken);
+            again = await MD5.HashDataAsync(rest, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (Failure("read", key, e, cancellationToken) is { } failure)
+        {
+            return failure;
+        }
+
+        return again.AsSpan().SequenceEqual(stored)
+            ? new BlobStoreException(
+                $"Azure Blob Storage: blob '{key}' in container '{_options.Container}' arrived corrupted (MD5 {Convert.ToHexStringLower(actual)}, stored "
+                + $"{Convert.ToHexStringLower(stored)}; a second read matched). The bytes read were not used; read it again.",
+                errorCode: "TransferMd5Mismatch",
+                isTransient: true)
+            : StoredMd5Mismatch(key, stored, again);
     }
 
     /// <summary>
@@ -133,7 +219,7 @@ public sealed partial class AzureBlobStore
     /// </summary>
     private sealed class RangedReadStream : Stream
     {
-        private readonly Func<HttpRange, CancellationToken, Task<Response<BlobDownloadStreamingResult>>> _download;
+        private readonly Func<long, long, CancellationToken, Task<BlobDownloadStreamingResult>> _download;
         private readonly long _end;
         private readonly int _rangeSize;
         private readonly int _ahead;
@@ -145,7 +231,7 @@ public sealed partial class AzureBlobStore
         private bool _disposed;
 
         public RangedReadStream(
-            Func<HttpRange, CancellationToken, Task<Response<BlobDownloadStreamingResult>>> download,
+            Func<long, long, CancellationToken, Task<BlobDownloadStreamingResult>> download,
             Stream first, long next, long end, int rangeSize, int ahead, Func<Exception, CancellationToken, Exception?> map, CancellationToken cancellationToken)
         {
             _download = download;
@@ -257,14 +343,14 @@ public sealed partial class AzureBlobStore
             CancellationToken ct = _cancel.Token;
             try
             {
-                Response<BlobDownloadStreamingResult> response = await _download(new HttpRange(offset, length), ct).ConfigureAwait(false);
-                if (response.Value.Details.ContentLength != length)
+                BlobDownloadStreamingResult result = await _download(offset, length, ct).ConfigureAwait(false);
+                if (result.Details.ContentLength != length)
                 {
-                    response.Value.Dispose();
-                    throw new BlobStoreException($"Azure Blob Storage sent {response.Value.Details.ContentLength} bytes for a range of {length} at offset {offset}.", isTransient: true);
+                    result.Dispose();
+                    throw new BlobStoreException($"Azure Blob Storage sent {result.Details.ContentLength} bytes for a range of {length} at offset {offset}.", isTransient: true);
                 }
 
-                return response.Value.Content;
+                return result.Content;
             }
             catch (Exception e) when (_map(e, ct) is { } failure)
             {
@@ -278,12 +364,15 @@ public sealed partial class AzureBlobStore
     /// stream is reported only after the length (and, for a whole blob with a stored Content-MD5, the MD5) checked out,
     /// so a corrupt blob can never be read to a clean end.
     /// </summary>
-    private sealed class CheckedReadStream(Stream inner, long expectedLength, byte[]? expectedMd5, Func<Exception, Exception?> map, Func<byte[], Exception> md5Mismatch) : Stream
+    private sealed class CheckedReadStream(
+        Stream inner, long expectedLength, byte[]? expectedMd5, Func<Exception, Exception?> map, Func<byte[], CancellationToken, ValueTask<Exception>> md5Mismatch) : Stream
     {
-        private readonly System.Security.Cryptography.IncrementalHash? _md5 =
-            expectedMd5 is null ? null : System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.MD5);
+        private readonly IncrementalHash? _md5 = expectedMd5 is null ? null : IncrementalHash.CreateHash(HashAlgorithmName.MD5);
 
         private long _read;
+
+        /// <summary>The verdict at the end, once known: null (clean) or the exception every further read throws.</summary>
+        private Exception? _failedEnd;
 
         public override bool CanRead => true;
 
@@ -299,28 +388,18 @@ public sealed partial class AzureBlobStore
             set => throw new NotSupportedException();
         }
 
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            int n;
-            try
-            {
-                n = inner.Read(buffer);
-            }
-            catch (Exception e) when (map(e) is { } failure)
-            {
-                throw failure;
-            }
-
-            return Account(buffer[..n]);
-        }
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
+            if (_failedEnd is not null)
+            {
+                throw _failedEnd;
+            }
+
             int n;
             try
             {
@@ -331,7 +410,34 @@ public sealed partial class AzureBlobStore
                 throw failure;
             }
 
-            return Account(buffer.Span[..n]);
+            if (n > 0)
+            {
+                _read += n;
+                _md5?.AppendData(buffer.Span[..n]);
+                return _read <= expectedLength ? n : throw new BlobStoreException($"Azure Blob Storage sent more than the {expectedLength} bytes asked for.");
+            }
+
+            if (buffer.Length == 0)
+            {
+                return 0;
+            }
+
+            if (_read != expectedLength)
+            {
+                throw new BlobStoreException($"Azure Blob Storage ended a read after {_read} of {expectedLength} bytes.", isTransient: true);
+            }
+
+            if (_md5 is not null)
+            {
+                byte[] actual = _md5.GetCurrentHash();
+                if (!actual.AsSpan().SequenceEqual(expectedMd5))
+                {
+                    _failedEnd = await md5Mismatch(actual, cancellationToken).ConfigureAwait(false);
+                    throw _failedEnd;
+                }
+            }
+
+            return 0;
         }
 
         public override void Flush()
@@ -353,37 +459,6 @@ public sealed partial class AzureBlobStore
             }
 
             base.Dispose(disposing);
-        }
-
-        private int Account(ReadOnlySpan<byte> bytes)
-        {
-            if (bytes.Length > 0)
-            {
-                _read += bytes.Length;
-                _md5?.AppendData(bytes);
-                if (_read > expectedLength)
-                {
-                    throw new BlobStoreException($"Azure Blob Storage sent more than the {expectedLength} bytes asked for.");
-                }
-
-                return bytes.Length;
-            }
-
-            if (_read != expectedLength)
-            {
-                throw new BlobStoreException($"Azure Blob Storage ended a read after {_read} of {expectedLength} bytes.", isTransient: true);
-            }
-
-            if (_md5 is not null)
-            {
-                byte[] actual = _md5.GetCurrentHash();
-                if (!actual.AsSpan().SequenceEqual(expectedMd5))
-                {
-                    throw md5Mismatch(actual);
-                }
-            }
-
-            return 0;
         }
     }
 }

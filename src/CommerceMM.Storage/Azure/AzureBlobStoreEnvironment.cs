@@ -17,7 +17,7 @@ namespace CommerceMM.Storage.Azure;
 /// <item><c>CMM_AZURE_BLOB_ENDPOINT</c> alone: Azure.Identity's <see cref="DefaultAzureCredential"/> (a managed identity, workload identity, or the Azure CLI login).</item>
 /// </list>
 /// <para>Transfers: <c>CMM_AZURE_MAX_RETRIES</c>, <c>CMM_AZURE_RETRY_DELAY_SECONDS</c>, <c>CMM_AZURE_MAX_RETRY_DELAY_SECONDS</c>,
-/// <c>CMM_AZURE_NETWORK_TIMEOUT_SECONDS</c>, <c>CMM_AZURE_BLOCK_SIZE_MB</c>, <c>CMM_AZURE_PARALLEL_BLOCKS</c>.</para>
+/// <c>CMM_AZURE_NETWORK_TIMEOUT_SECONDS</c>, <c>CMM_AZURE_BLOCK_SIZE_MB</c>, <c>CMM_AZURE_PARALLEL_BLOCKS</c>, <c>CMM_AZURE_DOWNLOAD_RANGE_MB</c>.</para>
 /// </remarks>
 public static class AzureBlobStoreEnvironment
 {
@@ -32,6 +32,7 @@ public static class AzureBlobStoreEnvironment
     public const string NetworkTimeoutVariable = "CMM_AZURE_NETWORK_TIMEOUT_SECONDS";
     public const string BlockSizeVariable = "CMM_AZURE_BLOCK_SIZE_MB";
     public const string ParallelBlocksVariable = "CMM_AZURE_PARALLEL_BLOCKS";
+    public const string DownloadRangeVariable = "CMM_AZURE_DOWNLOAD_RANGE_MB";
 
     /// <summary>True when any credential variable is set (the store can be opened from the environment).</summary>
     public static bool IsConfigured(Func<string, string?>? getVariable = null)
@@ -98,6 +99,7 @@ public static class AzureBlobStoreEnvironment
         options.NetworkTimeout = Number(getVariable, NetworkTimeoutVariable, options.NetworkTimeout, TimeSpan.FromSeconds);
         options.BlockSize = Number(getVariable, BlockSizeVariable, options.BlockSize, v => (int)(v * (1 << 20)));
         options.MaxParallelBlocks = Number(getVariable, ParallelBlocksVariable, options.MaxParallelBlocks, v => (int)v, whole: true);
+        options.DownloadRangeSize = Number(getVariable, DownloadRangeVariable, options.DownloadRangeSize, v => (int)(v * (1 << 20)));
         return options;
     }
 

@@ -12,6 +12,9 @@ public sealed class AzureBlobStoreOptions
     /// <summary>Default <see cref="BlockSize"/>: 8 MiB keeps a few blocks in flight per upload within modest memory.</summary>
     public const int DefaultBlockSize = 8 << 20;
 
+    /// <summary>Default <see cref="DownloadRangeSize"/>.</summary>
+    public const int DefaultDownloadRangeSize = 256 << 20;
+
     /// <summary>Default <see cref="MaxParallelBlocks"/>.</summary>
     public const int DefaultMaxParallelBlocks = 4;
 
@@ -67,9 +70,19 @@ public sealed class AzureBlobStoreOptions
     /// <remarks>
     /// A blob smaller than this goes up in a single Put Blob; a larger one in staged blocks of this size
     /// (<see cref="StorageTransferOptions.InitialTransferSize"/> and <see cref="StorageTransferOptions.MaximumTransferSize"/>).
-    /// Downloads go in ranges of this size too, capped at <see cref="MaxValidatedRange"/> for MD5 validation.
+    /// Partial reads go in ranges of this size too, capped at <see cref="MaxValidatedRange"/> for MD5 validation.
     /// </remarks>
     public int BlockSize { get; set; } = DefaultBlockSize;
+
+    /// <value>Default <see cref="DefaultDownloadRangeSize"/>.</value>
+    /// <remarks>
+    /// Range size of whole-blob reads of blobs with a stored Content-MD5 (all that this store writes): each range is one
+    /// streamed GET (not buffered: a range in flight holds socket buffers, not memory), up to <see cref="MaxParallelBlocks"/>
+    /// at once, and the whole is checked against the stored MD5 at the end. Against Azurite one streamed GET was the
+    /// fastest way to read a checkpoint file (4 MiB ranges ran at a quarter of its speed, 4 x 32 MiB at two thirds), so a
+    /// file up to this size is read in one request; larger ones in parallel ranges.
+    /// </remarks>
+    public int DownloadRangeSize { get; set; } = DefaultDownloadRangeSize;
 
     /// <value>Default <see cref="DefaultMaxParallelBlocks"/>.</value>
     /// <remarks>Blocks (or download ranges) of one transfer in flight at once (<see cref="StorageTransferOptions.MaximumConcurrency"/>).</remarks>
@@ -139,6 +152,7 @@ public sealed class AzureBlobStoreOptions
         }
 
         Require(BlockSize is >= 1024 and <= 1 << 30, nameof(BlockSize), "between 1 KiB and 1 GiB");
+        Require(DownloadRangeSize is >= 1 << 20 and <= 1 << 30, nameof(DownloadRangeSize), "between 1 MiB and 1 GiB");
         Require(MaxParallelBlocks is >= 1 and <= 64, nameof(MaxParallelBlocks), "between 1 and 64");
         Require(ListPageSize is >= 1 and <= 5000, nameof(ListPageSize), "between 1 and 5000");
         Require(MaxRetries is >= 0 and <= 100, nameof(MaxRetries), "between 0 and 100");

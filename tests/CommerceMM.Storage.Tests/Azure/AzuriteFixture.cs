@@ -14,7 +14,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     public Task DisposeAsync() => Server.DisposeAsync().AsTask();
 
-    /// <summary>A store on the development account with small blocks and pages, so tests exercise multi-block uploads and list continuation cheaply.</summary>
+    /// <summary>A store on the development account with small blocks, ranges and pages, so tests exercise multi-block uploads, multi-range reads and list continuation cheaply.</summary>
     public AzureBlobStore CreateStore(string container, Action<AzureBlobStoreOptions>? configure = null)
     {
         var options = new AzureBlobStoreOptions
@@ -23,6 +23,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
             Container = container,
             SharedKey = new StorageSharedKeyCredential(AzureStorageConnectionString.DevelopmentAccountName, AzureStorageConnectionString.DevelopmentAccountKey),
             BlockSize = 64 * 1024,
+            DownloadRangeSize = 1 << 20,
             ListPageSize = 2,
             RetryDelay = TimeSpan.FromMilliseconds(50),
             MaxRetryDelay = TimeSpan.FromSeconds(1),

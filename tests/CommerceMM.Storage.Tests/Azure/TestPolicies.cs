@@ -28,9 +28,11 @@ internal sealed class CountingPolicy : HttpPipelineSynchronousPolicy
 /// <param name="responses">Corrupt blob reads.</param>
 /// <param name="requests">Corrupt blob writes.</param>
 /// <param name="limit">How many bodies to corrupt at most (then traffic passes untouched).</param>
-internal sealed class CorruptingPolicy(bool responses, bool requests, int limit = int.MaxValue) : HttpPipelinePolicy
+/// <param name="skip">How many selected bodies to let through untouched before corrupting any.</param>
+internal sealed class CorruptingPolicy(bool responses, bool requests, int limit = int.MaxValue, int skip = 0) : HttpPipelinePolicy
 {
     private int _corrupted;
+    private int _seen;
 
     public int Corrupted => Math.Min(Volatile.Read(ref _corrupted), limit);
 
@@ -75,7 +77,7 @@ internal sealed class CorruptingPolicy(bool responses, bool requests, int limit 
 
     private MemoryStream Flip(byte[] bytes)
     {
-        if (bytes.Length > 0 && Interlocked.Increment(ref _corrupted) <= limit)
+        if (bytes.Length > 0 && Interlocked.Increment(ref _seen) > skip && Interlocked.Increment(ref _corrupted) <= limit)
         {
             bytes[bytes.Length / 2] ^= 0x01;
         }

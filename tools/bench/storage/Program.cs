@@ -1,0 +1,95 @@
+// The storage benchmark's program: built by tools/bench/storage/run in a throwaway folder outside the repository,
+// against this checkout's CommerceMM.Storage (Azure.Storage.Blobs) and the old hand-written client from git history
+// (referenced under the extern alias "old"). Not part of the solution.
+extern alias old;
+
+using System.Globalization;
+using System.Text.Json;
+using CommerceMM.Storage.Azure;
+using CommerceMM.Storage.Benchmarks;
+using OldAzure = old::CommerceMM.Storage.Azure;
+
+var settings = Args.Parse(args);
+var endpoint = new Uri(settings["endpoint"]);
+int sizeMb = int.Parse(settings["size-mb"], CultureInfo.InvariantCulture);
+int rounds = int.Parse(settings["rounds"], CultureInfo.InvariantCulture);
+int blockMb = int.Parse(settings["block-mb"], CultureInfo.InvariantCulture);
+int parallel = int.Parse(settings["parallel"], CultureInfo.InvariantCulture);
+
+var sdk = new AzureBlobStore(new AzureBlobStoreOptions
+{
+    ServiceUri = endpoint,
+    Container = "bench-sdk",
+    SharedKey = new Azure.Storage.StorageSharedKeyCredential(AzureStorageConnectionString.DevelopmentAccountName, AzureStorageConnectionString.DevelopmentAccountKey),
+    BlockSize = blockMb << 20,
+    MaxParallelBlocks = parallel,
+});
+await sdk.CreateContainerIfNotExistsAsync();
+
+var legacy = new OldAzure.AzureBlobStore(new OldAzure.AzureBlobStoreOptions
+{
+    ServiceUri = endpoint,
+    Container = "bench-old",
+    SharedKey = new OldAzure.StorageSharedKeyCredential(AzureStorageConnectionString.DevelopmentAccountName, AzureStorageConnectionString.DevelopmentAccountKey),
+    BlockSize = blockMb << 20,
+    MaxParallelBlocks = parallel,
+});
+await legacy.CreateContainerIfNotExistsAsync();
+var oldTarget = new TransferTarget(
+    "old-client",
+    async (key, content, ct) =>
+    {
+        var written = await legacy.PutAsync(key, content, default, ct);
+        if (!written.Succeeded)
+        {
+            throw new InvalidOperationException($"old-client: writing '{key}' was refused.");
+        }
+    },
+    async (key, buffer, ct) =>
+    {
+        await using var download = await legacy.OpenReadAsync(key, null, ct) ?? throw new InvalidOperationException($"old-client: '{key}' is missing.");
+        return await TransferTarget.ReadAllAsync(download.Content, buffer, ct);
+    },
+    async (key, ct) => await legacy.DeleteAsync(key, ct));
+
+Console.WriteLine($"payload {sizeMb} MiB, {rounds} rounds, blocks {blockMb} MiB x {parallel} in flight, Azurite at {endpoint.Authority}");
+IReadOnlyList<ThroughputResult> results = await StorageThroughput.MeasureAsync(
+    [TransferTarget.For("sdk", sdk), oldTarget], sizeMb << 20, rounds, "bench", Console.WriteLine);
+
+ThroughputResult s = results.Single(r => r.Name == "sdk");
+ThroughputResult o = results.Single(r => r.Name == "old-client");
+Console.WriteLine();
+Console.WriteLine($"{"client",-12} {"upload MB/s (median)",22} {"download MB/s (median)",24}");
+foreach (ThroughputResult r in results)
+{
+    Console.WriteLine($"{r.Name,-12} {r.MedianUploadMBps,22:F1} {r.MedianDownloadMBps,24:F1}");
+}
+
+Console.WriteLine($"{"sdk / old",-12} {s.MedianUploadMBps / o.MedianUploadMBps,22:F2} {s.MedianDownloadMBps / o.MedianDownloadMBps,24:F2}");
+if (settings.TryGetValue("json", out string? json))
+{
+    File.WriteAllText(json, JsonSerializer.Serialize(new
+    {
+        payloadBytes = (long)sizeMb << 20,
+        rounds,
+        blockBytes = blockMb << 20,
+        parallelBlocks = parallel,
+        results = results.Select(r => new { r.Name, r.MedianUploadMBps, r.MedianDownloadMBps, r.UploadMBps, r.DownloadMBps }),
+        uploadRatio = s.MedianUploadMBps / o.MedianUploadMBps,
+        downloadRatio = s.MedianDownloadMBps / o.MedianDownloadMBps,
+    }));
+}
+
+internal static class Args
+{
+    public static Dictionary<string, string> Parse(string[] args)
+    {
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i + 1 < args.Length; i += 2)
+        {
+            settings[args[i].TrimStart('-')] = args[i + 1];
+        }
+
+        return settings;
+    }
+}
