@@ -98,7 +98,7 @@ public sealed class WorkerRunner
         }
         _store = _options.BlobStore ?? BlobStores.Open(_spec.Checkpoint);
         TorchRuntime.NumThreads = _spec.Job.Threads > 0 ? _spec.Job.Threads : Math.Max(1, Environment.ProcessorCount / _spec.Job.Workers);
-        _log.LogInformation("training on {Device} in {Precision}", _device.Device, _device.Precision);
+        _log.LogInformation("training on {Device} in {Precision}", _device.Device, _device.Precision.ToString().ToLowerInvariant());
 
         using var pipeline = _options.MetricsPort is null ? null : MetricsPipeline.Create();
         await using var server = pipeline is null ? null : await MetricsServer.StartAsync(pipeline, IPAddress.Any, _options.MetricsPort!.Value, kill).ConfigureAwait(false);

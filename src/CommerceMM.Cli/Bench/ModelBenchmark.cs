@@ -3,6 +3,7 @@ using CommerceMM.Model.Config;
 using CommerceMM.Model.Debugging;
 using CommerceMM.Model.Tasks;
 using CommerceMM.Model.Training;
+using CommerceMM.Tensors;
 using TorchSharp;
 
 namespace CommerceMM.Cli.Bench;
@@ -10,7 +11,7 @@ namespace CommerceMM.Cli.Bench;
 /// <summary>
 /// Our side of `cmm bench model`: the two-pass Trainer.Step, and the same step done the naive way
 /// (one forward/backward per task). Both use the synthetic batch and the settings that
-/// tools/reference/train_step.py uses (lr 1e-4 constant, weight decay 0.05, clip 1.0).
+/// tools/reference/train_step.py uses (lr 1e-4 constant, weight decay 0.05, clip 1.0), in fp32 or bf16.
 /// </summary>
 internal sealed class ModelBenchmark : IDisposable
 {
@@ -20,13 +21,14 @@ internal sealed class ModelBenchmark : IDisposable
     private readonly Trainer _trainer;
     private long _step;
 
-    public ModelBenchmark(CommerceMMConfig config, int rows, ulong seed)
+    /// <param name="settings">device and precision of our step (the reference always runs fp32 on the CPU)</param>
+    public ModelBenchmark(CommerceMMConfig config, int rows, ulong seed, DeviceSettings settings)
     {
         Config = config;
         Rows = rows;
-        _model = new CommerceMMModel(config, seed);
+        _model = new CommerceMMModel(config, seed, settings);
         // Same batch seed as StepDump, so the reference's dump holds this very batch.
-        _batch = new SyntheticBatch(config, rows, seed + 1);
+        _batch = new SyntheticBatch(config, rows, seed + 1, device: _model.Device);
         _trainer = new Trainer(_model, new TrainerOptions
         {
             Seed = seed,

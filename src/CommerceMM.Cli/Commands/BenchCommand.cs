@@ -79,7 +79,7 @@ internal static class BenchCommand
         }
 
         Console.WriteLine();
-        Console.WriteLine($"{"measurement",-36} {"TorchSharp " + TorchSharpVersion,16} {"PyTorch " + torchVersion,16} {"time ratio",11}");
+        Console.WriteLine($"{"measurement",-36} {"TorchSharp " + TorchSharpVersion,18} {"PyTorch " + torchVersion,18} {"time ratio",11}");
         Row("matmul 1024^3 (GFLOP/s)", Measure.Median(ours[keys[0]]), Measure.Median(theirs[keys[0]]), higherIsBetter: true);
         Row("per-op overhead, 1-elem add (us)", Measure.Median(ours[keys[1]]), Measure.Median(theirs[keys[1]]));
         Row("encoder layer fwd+bwd+AdamW (ms)", Measure.Median(ours[keys[2]]), Measure.Median(theirs[keys[2]]));
@@ -94,7 +94,7 @@ internal static class BenchCommand
     private static void Row(string name, double ours, double theirs, bool higherIsBetter = false)
     {
         double ratio = higherIsBetter ? theirs / ours : ours / theirs;
-        Console.WriteLine($"{name,-36} {ours,16:F2} {theirs,16:F2} {ratio,10:F2}x");
+        Console.WriteLine($"{name,-36} {ours,18:F2} {theirs,18:F2} {ratio,10:F2}x");
     }
 
     private static double MeasureAllReduce(EngineBenchmarkConfig config)

@@ -7,6 +7,7 @@ using CommerceMM.Model.Config;
 using CommerceMM.Model.Debugging;
 using CommerceMM.Model.Training;
 using CommerceMM.Tensors;
+using TorchSharp;
 
 namespace CommerceMM.Cli.Commands;
 
@@ -22,20 +23,32 @@ internal static class BenchModelCommand
     public static Command Create()
     {
         var preset = new Option<string>("--preset") { Description = "model preset: tiny, small or base", DefaultValueFactory = _ => "tiny" };
-        var rounds = new Option<int>("--rounds") { Description = "alternating rounds of ours and PyTorch; each figure is the median over rounds", DefaultValueFactory = _ => 3 };
+        var rounds = new Option<int>("--rounds") { Description = "alternating rounds of TorchSharp and PyTorch; each figure is the median over rounds", DefaultValueFactory = _ => 3 };
         var batch = new Option<int>("--batch") { Description = "pairs per step (pass 1) and source/target pairs (pass 2)", DefaultValueFactory = _ => 32 };
         var reps = new Option<int>("--reps") { Description = "timed steps per measurement in a round (after 3 warm-up steps)", DefaultValueFactory = _ => 8 };
         var threads = new Option<int>("--threads") { Description = "intra-op threads (both engines)", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var repo = new Option<DirectoryInfo>("--repo") { Description = "repository root (for tools/reference)", DefaultValueFactory = _ => new DirectoryInfo(Directory.GetCurrentDirectory()) };
-        var command = new Command("model", "CommerceMM step: ours vs the PyTorch reference, two passes vs 14 backwards, GFLOP/s vs matmul.")
+        var precisions = new Option<string>("--precision")
         {
-            preset, rounds, batch, reps, threads, repo,
+            Description = "our step's precisions, comma-separated (fp32, bf16); each is timed against PyTorch's fp32 step",
+            DefaultValueFactory = _ => "fp32,bf16",
         };
-        command.SetAction(r => Run(r.GetValue(preset)!, r.GetValue(rounds), r.GetValue(batch), r.GetValue(reps), r.GetValue(threads), r.GetValue(repo)!));
+        var repo = new Option<DirectoryInfo>("--repo") { Description = "repository root (for tools/reference)", DefaultValueFactory = _ => new DirectoryInfo(Directory.GetCurrentDirectory()) };
+        var command = new Command("model", "CommerceMM step on TorchSharp (fp32 and bf16) vs the PyTorch reference's fp32 step, two passes vs 14 backwards, GFLOP/s vs matmul.")
+        {
+            preset, rounds, batch, reps, threads, precisions, repo,
+        };
+        command.SetAction(r => Run(r.GetValue(preset)!, r.GetValue(rounds), r.GetValue(batch), r.GetValue(reps), r.GetValue(threads), ParsePrecisions(r.GetValue(precisions)!), r.GetValue(repo)!));
         return command;
     }
 
-    private static int Run(string presetName, int rounds, int batch, int reps, int threads, DirectoryInfo repo)
+    internal static IReadOnlyList<Precision> ParsePrecisions(string text)
+    {
+        var list = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(p => DeviceSettings.ParsePrecision(p, "--precision")).Distinct().ToList();
+        return list.Count > 0 ? list : throw new ArgumentException("--precision: name at least one of fp32, bf16");
+    }
+
+    private static int Run(string presetName, int rounds, int batch, int reps, int threads, IReadOnlyList<Precision> precisions, DirectoryInfo repo)
     {
         if (rounds < 1) throw new ArgumentOutOfRangeException(nameof(rounds), rounds, "--rounds must be at least 1");
         if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null)
@@ -44,19 +57,21 @@ internal static class BenchModelCommand
         var config = CommerceMMConfig.Preset(presetName);
         string script = Path.Combine(repo.FullName, "tools/reference/train_step.py");
         string dump = Directory.CreateTempSubdirectory("cmm-bench-model-").FullName;
+        var benches = new List<(Precision Precision, ModelBenchmark Bench)>();
         try
         {
-            // The reference trains the same weights on the same batch: both come from a step dump.
+            // The reference trains the same weights on the same batch (in fp32): both come from a step dump.
             StepDump.Write(config, new StepDumpOptions { Rows = batch, Seed = Seed }, dump);
-            using var bench = new ModelBenchmark(config, batch, Seed);
+            foreach (var p in precisions) benches.Add((p, new ModelBenchmark(config, batch, Seed, new DeviceSettings(torch.CPU, p))));
+            var first = benches[0].Bench;
             var allocation = StepRandom.Allocation(config.EffectiveAllocations, Seed, 0);
-            double flops = ModelFlops.PerStep(config, bench.Pairs, bench.Omni, allocation);
-            double perTaskFlops = ModelFlops.PerTaskSteps(config, bench.Pairs, bench.Omni, allocation);
+            double flops = ModelFlops.PerStep(config, first.Pairs, first.Omni, allocation);
+            double perTaskFlops = ModelFlops.PerTaskSteps(config, first.Pairs, first.Omni, allocation);
             Console.WriteLine($"cmm bench model: preset {presetName} (d={config.Dim}, T={config.Text.Layers}, V={config.Image.Layers}, F={config.FusionLayers}), " +
-                              $"batch {batch}, allocation {allocation}, {threads} intra-op threads; {flops / 1e9:F2} GFLOP per step (analytic); " +
-                              $"median of {rounds} alternating rounds of {reps} steps each");
+                              $"batch {batch}, allocation {allocation}, {threads} intra-op threads, TorchSharp {BenchCommand.TorchSharpVersion} in {string.Join(" and ", precisions.Select(Name))}; " +
+                              $"{flops / 1e9:F2} GFLOP per step (analytic); median of {rounds} alternating rounds of {reps} steps each");
 
-            var ours = new List<double>();
+            var ours = precisions.ToDictionary(p => p, _ => new List<double>());
             var perTask = new List<double>();
             var theirs = new List<double>();
             var matmul = new List<double>();
@@ -64,10 +79,14 @@ internal static class BenchModelCommand
             // Alternating rounds spread machine noise (other processes, thermal state) over both engines alike.
             for (int round = 1; round <= rounds; round++)
             {
-                Console.Error.Write($"round {round}/{rounds}: ours ...");
-                ours.Add(bench.TwoPassStepMilliseconds(reps));
+                Console.Error.Write($"round {round}/{rounds}:");
+                foreach (var (p, bench) in benches)
+                {
+                    Console.Error.Write($" TorchSharp {Name(p)} ...");
+                    ours[p].Add(bench.TwoPassStepMilliseconds(reps));
+                }
                 Console.Error.Write(" per-task ...");
-                perTask.Add(bench.PerTaskStepMilliseconds(reps));
+                perTask.Add(first.PerTaskStepMilliseconds(reps));
                 Console.Error.Write(" matmul ...");
                 matmul.Add(EngineBenchmark.MatMulGflops());
                 Console.Error.WriteLine(" PyTorch ...");
@@ -76,25 +95,33 @@ internal static class BenchModelCommand
                 torchVersion = py.GetProperty("torch").GetString() ?? "";
             }
 
-            double oursMs = Measure.Median(ours), theirsMs = Measure.Median(theirs), perTaskMs = Measure.Median(perTask), matmulRate = Measure.Median(matmul);
+            double theirsMs = Measure.Median(theirs), perTaskMs = Measure.Median(perTask), matmulRate = Measure.Median(matmul);
+            double firstMs = Measure.Median(ours[precisions[0]]);
             Console.WriteLine();
-            Console.WriteLine($"{"measurement",-44} {"ours",10} {"PyTorch " + torchVersion,16} {"ratio",9}");
-            Console.WriteLine($"{"training step, both passes + AdamW (ms)",-44} {oursMs,10:F1} {theirsMs,16:F1} {oursMs / theirsMs,8:F2}x");
-            Console.WriteLine($"{"samples/s (pairs + omni pairs per step)",-44} {batch * 1e3 / oursMs,10:F1} {batch * 1e3 / theirsMs,16:F1}");
-            Console.WriteLine($"{"14 separate forward/backward passes (ms)",-44} {perTaskMs,10:F1} {"",16} {perTaskMs / oursMs,8:F2}x slower than two passes");
-            Console.WriteLine($"{"  analytic FLOPs, 14 passes / two passes",-44} {perTaskFlops / flops,10:F2}x (the most sharing encoder runs can save)");
-            double achieved = flops / (oursMs / 1e3) / 1e9;
-            Console.WriteLine($"{"achieved GFLOP/s (analytic FLOPs / step time)",-44} {achieved,10:F1} {flops / (theirsMs / 1e3) / 1e9,16:F1}");
-            Console.WriteLine($"{"engine matmul 1024^3 (GFLOP/s)",-44} {matmulRate,10:F1}");
-            Console.WriteLine($"{"share of the matmul rate",-44} {achieved / matmulRate,10:P0}");
-            Console.WriteLine("ratio = our time / PyTorch's time (below 1.00: we are faster)");
+            Console.WriteLine($"{"measurement",-46} {"TorchSharp",10} {"PyTorch " + torchVersion + " fp32",20} {"ratio",9}");
+            foreach (var p in precisions)
+            {
+                double ms = Measure.Median(ours[p]);
+                Console.WriteLine($"{$"training step {Name(p)}, both passes + AdamW (ms)",-46} {ms,10:F1} {theirsMs,20:F1} {ms / theirsMs,8:F2}x");
+                Console.WriteLine($"{$"  samples/s {Name(p)} (pairs + omni pairs per step)",-46} {batch * 1e3 / ms,10:F1} {batch * 1e3 / theirsMs,20:F1}");
+            }
+            Console.WriteLine($"{$"14 separate forward/backward passes, {Name(precisions[0])} (ms)",-46} {perTaskMs,10:F1} {"",20} {perTaskMs / firstMs,8:F2}x slower than two passes");
+            Console.WriteLine($"{"  analytic FLOPs, 14 passes / two passes",-46} {perTaskFlops / flops,10:F2}x (the most sharing encoder runs can save)");
+            double achieved = flops / (firstMs / 1e3) / 1e9;
+            Console.WriteLine($"{$"achieved GFLOP/s {Name(precisions[0])} (analytic FLOPs / step time)",-46} {achieved,10:F1} {flops / (theirsMs / 1e3) / 1e9,20:F1}");
+            Console.WriteLine($"{"engine matmul 1024^3 fp32 (GFLOP/s)",-46} {matmulRate,10:F1}");
+            Console.WriteLine($"{"share of the matmul rate",-46} {achieved / matmulRate,10:P0}");
+            Console.WriteLine("ratio = TorchSharp's time / PyTorch's fp32 time (below 1.00: TorchSharp is faster; goals: fp32 at most 1.00, bf16 at most 0.50)");
             return 0;
         }
         finally
         {
+            foreach (var (_, bench) in benches) bench.Dispose();
             Directory.Delete(dump, recursive: true);
         }
     }
+
+    private static string Name(Precision p) => p == Precision.Bf16 ? "bf16" : "fp32";
 
     private static JsonElement RunReference(string script, string dump, int threads, int reps) =>
         PyTorchBaseline.RunScript(script, dump, threads.ToString(CultureInfo.InvariantCulture), reps.ToString(CultureInfo.InvariantCulture));

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CommerceMM.Tensors;
 
 namespace CommerceMM.Cli.Commands;
 
@@ -22,6 +23,34 @@ internal static class CommonOptions
     public static Option<string?> TokenFile() => new("--token-file") { Description = "file holding the job token (otherwise env CMM_JOB_TOKEN)" };
 
     public static Option<bool> JsonLogs() => new("--log-json") { Description = "structured JSON log lines (env CMM_LOG_JSON=1)", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CMM_LOG_JSON") == "1" };
+
+    public static Option<string> Device() => new("--device")
+    {
+        Description = "where the tensors live: cpu, cuda (the first GPU) or cuda:N",
+        DefaultValueFactory = _ => "cpu",
+    };
+
+    public static Option<string> Precision() => new("--precision")
+    {
+        Description = "fp32, or bf16 (bf16 compute, fp32 master weights and loss reductions)",
+        DefaultValueFactory = _ => "fp32",
+    };
+
+    /// <summary>--device and --precision, checked against this machine; a misspelling is an error naming the option.</summary>
+    public static DeviceSettings Resolve(string device, string precision)
+    {
+        DeviceSettings.ParseDevice(device, "--device");
+        DeviceSettings.ParsePrecision(precision, "--precision");
+        try
+        {
+            return DeviceSettings.Resolve(device, precision);
+        }
+        catch (ArgumentException e) when (e.Message.StartsWith("job.device: ", StringComparison.Ordinal))
+        {
+            // Resolve speaks of the spec key; here the value came from the option.
+            throw new ArgumentException("--device: " + e.Message["job.device: ".Length..], e);
+        }
+    }
 
     public static Option<string[]> Set() => new("--set")
     {

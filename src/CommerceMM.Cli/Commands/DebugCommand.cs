@@ -30,13 +30,16 @@ internal static class DebugCommand
         var modalities = new Option<string?>("--modalities") { Description = "scale: the modalities the model enables, e.g. image,text,table (default all five)" };
         var presence = new Option<string>("--presence") { Description = "scale: which modalities each synthetic row has: mixed (rows lacking some, one row in four having only one) or all", DefaultValueFactory = _ => "mixed" };
         var threads = new Option<int>("--threads") { Description = "intra-op threads", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var command = new Command("dump-step", "Run one step's forward and backward passes (no optimizer update) and write everything needed to recompute it.")
+        var device = CommonOptions.Device();
+        var precision = CommonOptions.Precision();
+        var command = new Command("dump-step", "Run one step's forward and backward passes (no optimizer update) and write everything needed to recompute it (the reference replays it in fp32).")
         {
-            output, model, preset, rows, seed, weights, warmup, modalities, presence, threads,
+            output, model, preset, rows, seed, weights, warmup, modalities, presence, threads, device, precision,
         };
         command.SetAction(r =>
         {
             TorchRuntime.NumThreads = r.GetValue(threads);
+            var settings = CommonOptions.Resolve(r.GetValue(device)!, r.GetValue(precision)!);
             var options = new StepDumpOptions { Rows = r.GetValue(rows), Seed = r.GetValue(seed), WarmupSteps = r.GetValue(warmup) };
             string dir = r.GetValue(output)!.FullName;
             string presetName = r.GetValue(preset)!, weightText = r.GetValue(weights) ?? "";
@@ -44,10 +47,10 @@ internal static class DebugCommand
             {
                 case "commercemm":
                     if (r.GetValue(modalities) is not null) throw new ConfigException("--modalities", "applies to --model scale only");
-                    DumpCommerceMM(presetName, weightText, options, dir);
+                    DumpCommerceMM(presetName, weightText, options, dir, settings);
                     break;
                 case "scale":
-                    DumpScale(presetName, weightText, r.GetValue(modalities), r.GetValue(presence)!, options, dir);
+                    DumpScale(presetName, weightText, r.GetValue(modalities), r.GetValue(presence)!, options, dir, settings);
                     break;
                 default:
                     throw new ConfigException("--model", $"unknown model '{r.GetValue(model)}' (known: commercemm, scale)");
@@ -57,18 +60,18 @@ internal static class DebugCommand
         return command;
     }
 
-    private static void DumpCommerceMM(string preset, string weights, StepDumpOptions options, string dir)
+    private static void DumpCommerceMM(string preset, string weights, StepDumpOptions options, string dir, DeviceSettings settings)
     {
         var config = CommerceMMConfig.Preset(preset);
         config = config with { TaskWeights = ParseWeights(weights, config.TaskWeights) };
-        var result = StepDump.Write(config, options, dir);
-        Console.WriteLine($"step {result.Step}, allocation {result.Allocation}, {options.Rows} rows -> {dir}");
+        var result = StepDump.Write(config, options, dir, settings);
+        Console.WriteLine($"step {result.Step}, allocation {result.Allocation}, {options.Rows} rows, {settings.Device} {settings.Precision.ToString().ToLowerInvariant()} -> {dir}");
         foreach (var t in result.Tasks)
             Console.WriteLine($"  {t.Task,-9} {StepDumpJson.Status(t.Status),-8} loss {t.Loss,10:F6}  weight {t.Weight:G4}");
         Console.WriteLine($"  pass 1 {result.Pass1Total:F6}  pass 2 {result.Pass2Total:F6}  grad norm {result.GradNorm:F6}");
     }
 
-    private static void DumpScale(string preset, string weights, string? modalities, string presence, StepDumpOptions options, string dir)
+    private static void DumpScale(string preset, string weights, string? modalities, string presence, StepDumpOptions options, string dir, DeviceSettings settings)
     {
         if (preset.Trim().ToLowerInvariant() != "tiny") throw new ConfigException("--preset", $"SCALE has only the tiny preset, got '{preset}'");
         var config = ScaleConfig.Tiny();
@@ -84,8 +87,8 @@ internal static class DebugCommand
             "all" => ScaleSyntheticBatch.AllPresent(options.Rows),
             _ => throw new ConfigException("--presence", $"'{presence}' is neither mixed nor all"),
         };
-        var result = ScaleStepDump.Write(config.Validate(), options, dir, rows);
-        Console.WriteLine($"SCALE step {result.Step}, modalities {string.Join(",", config.Modalities.Select(m => m.Name()))}, {options.Rows} rows ({presence}) -> {dir}");
+        var result = ScaleStepDump.Write(config.Validate(), options, dir, rows, settings);
+        Console.WriteLine($"SCALE step {result.Step}, modalities {string.Join(",", config.Modalities.Select(m => m.Name()))}, {options.Rows} rows ({presence}), {settings.Device} {settings.Precision.ToString().ToLowerInvariant()} -> {dir}");
         foreach (var t in result.Tasks)
             Console.WriteLine($"  {t.Task,-18} {StepDumpJson.Status(t.Status),-8} loss {t.Loss,10:F6}  weight {t.Weight:G4}");
         foreach (var w in result.Weights)
