@@ -367,7 +367,7 @@ public sealed partial class AzureBlobStore
     private sealed class CheckedReadStream(
         Stream inner, long expectedLength, byte[]? expectedMd5, Func<Exception, Exception?> map, Func<byte[], CancellationToken, ValueTask<Exception>> md5Mismatch) : Stream
     {
-        private readonly IncrementalHash? _md5 = expectedMd5 is null ? null : IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        private readonly BackgroundMd5? _md5 = expectedMd5 is null ? null : new BackgroundMd5();
 
         private long _read;
 
@@ -413,7 +413,11 @@ public sealed partial class AzureBlobStore
             if (n > 0)
             {
                 _read += n;
-                _md5?.AppendData(buffer.Span[..n]);
+                if (_md5 is not null)
+                {
+                    await _md5.AppendAsync(buffer[..n], cancellationToken).ConfigureAwait(false);
+                }
+
                 return _read <= expectedLength ? n : throw new BlobStoreException($"Azure Blob Storage sent more than the {expectedLength} bytes asked for.");
             }
 
@@ -429,7 +433,7 @@ public sealed partial class AzureBlobStore
 
             if (_md5 is not null)
             {
-                byte[] actual = _md5.GetCurrentHash();
+                byte[] actual = await _md5.FinishAsync().ConfigureAwait(false);
                 if (!actual.AsSpan().SequenceEqual(expectedMd5))
                 {
                     _failedEnd = await md5Mismatch(actual, cancellationToken).ConfigureAwait(false);
@@ -459,6 +463,89 @@ public sealed partial class AzureBlobStore
             }
 
             base.Dispose(disposing);
+        }
+    }
+
+    /// <summary>
+    /// MD5 on another thread, so that hashing overlaps the network instead of adding to it (hashing inline halved a
+    /// read that ran near MD5's own speed): bytes are copied into 1 MiB batches, and at most four wait to be hashed.
+    /// </summary>
+    private sealed class BackgroundMd5 : IDisposable
+    {
+        private const int BatchSize = 1 << 20;
+
+        private readonly System.Threading.Channels.Channel<(byte[] Buffer, int Length)> _batches =
+            System.Threading.Channels.Channel.CreateBounded<(byte[], int)>(new System.Threading.Channels.BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
+
+        private readonly IncrementalHash _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        private readonly Task _hasher;
+        private byte[]? _batch = System.Buffers.ArrayPool<byte>.Shared.Rent(BatchSize);
+        private int _filled;
+
+        /// <summary>Set by <see cref="FinishAsync"/>: the caller reads and disposes the hash; otherwise the hasher disposes it.</summary>
+        private volatile bool _finishing;
+
+        public BackgroundMd5() => _hasher = Task.Run(HashAsync);
+
+        public async ValueTask AppendAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+        {
+            ObjectDisposedException.ThrowIf(_batch is null, this);
+            while (bytes.Length > 0)
+            {
+                int n = Math.Min(bytes.Length, BatchSize - _filled);
+                bytes.Span[..n].CopyTo(_batch.AsSpan(_filled));
+                _filled += n;
+                bytes = bytes[n..];
+                if (_filled == BatchSize)
+                {
+                    await _batches.Writer.WriteAsync((_batch, _filled), cancellationToken).ConfigureAwait(false);
+                    _batch = System.Buffers.ArrayPool<byte>.Shared.Rent(BatchSize);
+                    _filled = 0;
+                }
+            }
+        }
+
+        public async Task<byte[]> FinishAsync()
+        {
+            ObjectDisposedException.ThrowIf(_batch is null, this);
+            _finishing = true;
+            await _batches.Writer.WriteAsync((_batch, _filled)).ConfigureAwait(false);
+            _batch = null;
+            _batches.Writer.TryComplete();
+            await _hasher.ConfigureAwait(false);
+            byte[] hash = _md5.GetCurrentHash();
+            _md5.Dispose();
+            return hash;
+        }
+
+        public void Dispose()
+        {
+            if (_batch is { } batch)
+            {
+                // Ended early: the hasher drains what is queued (returning each batch to the pool), then disposes the hash.
+                _batch = null;
+                System.Buffers.ArrayPool<byte>.Shared.Return(batch);
+                _batches.Writer.TryComplete();
+            }
+        }
+
+        private async Task HashAsync()
+        {
+            try
+            {
+                await foreach ((byte[] buffer, int length) in _batches.Reader.ReadAllAsync().ConfigureAwait(false))
+                {
+                    _md5.AppendData(buffer, 0, length);
+                    System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+            finally
+            {
+                if (!_finishing)
+                {
+                    _md5.Dispose();
+                }
+            }
         }
     }
 }

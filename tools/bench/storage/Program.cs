@@ -26,6 +26,34 @@ var sdk = new AzureBlobStore(new AzureBlobStoreOptions
 });
 await sdk.CreateContainerIfNotExistsAsync();
 
+// The same SDK without our checks: what the transport alone does (no MD5 on either side, no conditions, no probes).
+var raw = new Azure.Storage.Blobs.BlobServiceClient(
+    endpoint,
+    new Azure.Storage.StorageSharedKeyCredential(AzureStorageConnectionString.DevelopmentAccountName, AzureStorageConnectionString.DevelopmentAccountKey),
+    new Azure.Storage.Blobs.BlobClientOptions(AzureBlobStoreOptions.ServiceVersion)).GetBlobContainerClient("bench-sdk");
+var rawTarget = new TransferTarget(
+    "sdk-no-md5",
+    async (key, content, ct) => await raw.GetBlobClient(key).UploadAsync(
+        content,
+        new Azure.Storage.Blobs.Models.BlobUploadOptions
+        {
+            TransferOptions = new Azure.Storage.StorageTransferOptions { InitialTransferSize = blockMb << 20, MaximumTransferSize = blockMb << 20, MaximumConcurrency = parallel },
+            TransferValidation = new Azure.Storage.UploadTransferValidationOptions { ChecksumAlgorithm = Azure.Storage.StorageChecksumAlgorithm.None },
+        },
+        ct),
+    async (key, buffer, ct) =>
+    {
+        var response = await raw.GetBlobClient(key).DownloadStreamingAsync(
+            new Azure.Storage.Blobs.Models.BlobDownloadOptions
+            {
+                TransferValidation = new Azure.Storage.DownloadTransferValidationOptions { ChecksumAlgorithm = Azure.Storage.StorageChecksumAlgorithm.None },
+            },
+            ct);
+        await using Stream content = response.Value.Content;
+        return await TransferTarget.ReadAllAsync(content, buffer, ct);
+    },
+    async (key, ct) => await raw.GetBlobClient(key).DeleteIfExistsAsync(cancellationToken: ct));
+
 var legacy = new OldAzure.AzureBlobStore(new OldAzure.AzureBlobStoreOptions
 {
     ServiceUri = endpoint,
@@ -54,10 +82,11 @@ var oldTarget = new TransferTarget(
 
 Console.WriteLine($"payload {sizeMb} MiB, {rounds} rounds, blocks {blockMb} MiB x {parallel} in flight, Azurite at {endpoint.Authority}");
 IReadOnlyList<ThroughputResult> results = await StorageThroughput.MeasureAsync(
-    [TransferTarget.For("sdk", sdk), oldTarget], sizeMb << 20, rounds, "bench", Console.WriteLine);
+    [TransferTarget.For("sdk", sdk), oldTarget, rawTarget], sizeMb << 20, rounds, "bench", Console.WriteLine);
 
 ThroughputResult s = results.Single(r => r.Name == "sdk");
 ThroughputResult o = results.Single(r => r.Name == "old-client");
+ThroughputResult n = results.Single(r => r.Name == "sdk-no-md5");
 Console.WriteLine();
 Console.WriteLine($"{"client",-12} {"upload MB/s (median)",22} {"download MB/s (median)",24}");
 foreach (ThroughputResult r in results)
@@ -66,6 +95,8 @@ foreach (ThroughputResult r in results)
 }
 
 Console.WriteLine($"{"sdk / old",-12} {s.MedianUploadMBps / o.MedianUploadMBps,22:F2} {s.MedianDownloadMBps / o.MedianDownloadMBps,24:F2}");
+Console.WriteLine($"{"no-md5 / old",-12} {n.MedianUploadMBps / o.MedianUploadMBps,22:F2} {n.MedianDownloadMBps / o.MedianDownloadMBps,24:F2}");
+Console.WriteLine("sdk: AzureBlobStore (MD5 on every upload request and on the whole download); old-client: no checksums; sdk-no-md5: the SDK alone.");
 if (settings.TryGetValue("json", out string? json))
 {
     File.WriteAllText(json, JsonSerializer.Serialize(new
@@ -77,6 +108,8 @@ if (settings.TryGetValue("json", out string? json))
         results = results.Select(r => new { r.Name, r.MedianUploadMBps, r.MedianDownloadMBps, r.UploadMBps, r.DownloadMBps }),
         uploadRatio = s.MedianUploadMBps / o.MedianUploadMBps,
         downloadRatio = s.MedianDownloadMBps / o.MedianDownloadMBps,
+        noMd5UploadRatio = n.MedianUploadMBps / o.MedianUploadMBps,
+        noMd5DownloadRatio = n.MedianDownloadMBps / o.MedianDownloadMBps,
     }));
 }
 
