@@ -29,6 +29,9 @@ public sealed partial class AzureBlobStore
         AutoValidateChecksum = true,
     };
 
+    /// <summary>No per-request checksum (never CRC64 or Auto: they break against Azurite); for ranges checked end to end instead.</summary>
+    private static readonly DownloadTransferValidationOptions EndToEndValidation = new() { ChecksumAlgorithm = StorageChecksumAlgorithm.None };
+
     public async Task<BlobDownload?> OpenReadAsync(string key, BlobRange? range = null, CancellationToken cancellationToken = default)
     {
         BlobKey.Validate(key);
@@ -45,7 +48,7 @@ public sealed partial class AzureBlobStore
         try
         {
             first = range is null
-                ? await blob.DownloadStreamingAsync(new BlobDownloadOptions { Range = new HttpRange(0, _options.DownloadRangeSize) }, cancellationToken).ConfigureAwait(false)
+                ? await blob.DownloadStreamingAsync(new BlobDownloadOptions { Range = new HttpRange(0, _options.DownloadRangeSize), TransferValidation = EndToEndValidation }, cancellationToken).ConfigureAwait(false)
                 : await DownloadRangeAsync(blob, key, new HttpRange(start, firstLength), conditions: null, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException e) when (IsBlobNotFound(e))
@@ -129,7 +132,7 @@ public sealed partial class AzureBlobStore
     private RangedReadStream StreamedRanges(BlobClient blob, string key, BlobRequestConditions pinned, Stream first, long next, long end, CancellationToken cancellationToken) =>
         new(
             async (offset, length, ct) => (await blob.DownloadStreamingAsync(
-                new BlobDownloadOptions { Range = new HttpRange(offset, length), Conditions = pinned },
+                new BlobDownloadOptions { Range = new HttpRange(offset, length), Conditions = pinned, TransferValidation = EndToEndValidation },
                 ct).ConfigureAwait(false)).Value,
             first,
             next,
@@ -150,7 +153,7 @@ public sealed partial class AzureBlobStore
         try
         {
             Stream first = (await blob.DownloadStreamingAsync(
-                new BlobDownloadOptions { Range = new HttpRange(0, Math.Min(size, _options.DownloadRangeSize)), Conditions = pinned },
+                new BlobDownloadOptions { Range = new HttpRange(0, Math.Min(size, _options.DownloadRangeSize)), Conditions = pinned, TransferValidation = EndToEndValidation },
                 cancellationToken).ConfigureAwait(false)).Value.Content;
             await using RangedReadStream rest = StreamedRanges(blob, key, pinned, first, Math.Min(size, _options.DownloadRangeSize), size, cancellationToken);
             again = await MD5.HashDataAsync(rest, cancellationToken).ConfigureAwait(false);
