@@ -1,0 +1,80 @@
+#!/bin/bash
+# Device check of cmm on CUDA (GPU.md): unpack the self-contained cmm and the corpus, point them at the
+# machine's PyTorch libtorch + NCCL, then
+#   1. train 16 steps on cuda straight through (the comparison run);
+#   2. train the same job in three legs, each ended by SIGTERM (a preemption checkpoint) but the last: on cuda,
+#      then on cpu (restoring the checkpoint written on cuda), then on cuda again (restoring the one written
+#      on cpu); each leg's per-step losses should follow run 1's (to device rounding on the cpu leg);
+#   3. step dumps on cuda in fp32 and bf16, the fp32 one replayed by tools/reference on the CPU;
+#   4. job.device=cuda:3 on this one-GPU machine: an error naming job.device.
+# Everything lands in $OUT (logs, a summary).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+out=${OUT:-/tmp}
+work=/tmp/cmm-gpu-check
+rm -rf $work; mkdir -p $work/app
+tar -C $work/app -xJf $here/cmm.tar.xz
+tar -C $work -xJf $here/corpus.tar.xz
+# `GPU=cpu CMM_LIBTORCH_DIR=<a CPU libtorch 2.10 lib folder> run.sh` is a dry run on a machine without one.
+gpu=${GPU:-cuda}
+if [ "$gpu" = cpu ]; then
+  : "${CMM_LIBTORCH_DIR:?set CMM_LIBTORCH_DIR for a dry run}"
+  export LD_LIBRARY_PATH=$CMM_LIBTORCH_DIR:$work/app/native
+  echo "dry run on the CPU" > $out/summary.txt
+else
+  torch_dir=$(python3 -c 'import torch,os;print(os.path.dirname(torch.__file__))')
+  site=$(dirname "$torch_dir")
+  export CMM_LIBTORCH_DIR=$torch_dir/lib
+  export LD_LIBRARY_PATH=$torch_dir/lib:$(ls -d $site/nvidia/*/lib 2>/dev/null | tr '\n' ':')$work/app/native
+  nvidia-smi -L > $out/summary.txt
+fi
+export NUGET_PACKAGES=/nonexistent-nuget OMP_WAIT_POLICY=PASSIVE
+cmm=$work/app/cmm
+common=(--workers 1 --set data.dir=$work/corpus --set data.batch_size=8 --set checkpoint.store=file:$work/runs
+        --set checkpoint.every=100 --set job.log_every=1 --set optimizer.warmup_steps=2 --set model.prototypes=32 --set job.threads=4)
+train() { local log=$1; shift; timeout 240 $cmm train "${common[@]}" "$@" > $out/$log 2>&1; echo "$log: exit $?" | tee -a $out/summary.txt; }
+# A leg preempted as Kubernetes does: SIGTERM once the log shows its first step; the job checkpoints two steps on and exits.
+preempted() {
+  local log=$1; shift
+  # Not under timeout(1): it would signal the whole process group, and a worker signalled twice stops without its checkpoint.
+  $cmm train "${common[@]}" "$@" > $out/$log 2>&1 &
+  local pid=$!
+  for _ in $(seq 2400); do grep -q "cmm.worker: step " $out/$log && break; sleep 0.05; done
+  kill -TERM $pid; wait $pid
+  echo "$log: exit $? (SIGTERM)" | tee -a $out/summary.txt
+}
+# The same max_steps everywhere: the learning-rate schedule depends on it.
+job=(--set job.max_steps=16)
+train straight.txt --set job.name=straight "${job[@]}" --set job.device=$gpu
+preempted leg1-cuda.txt --set job.name=legs "${job[@]}" --set job.device=$gpu
+preempted leg2-cpu.txt --set job.name=legs "${job[@]}" --set job.device=cpu
+train leg3-cuda.txt --set job.name=legs "${job[@]}" --set job.device=$gpu
+train bad-device.txt --set job.name=bad --set job.max_steps=2 --set job.device=${BAD_DEVICE:-cuda:3}
+grep -h "training on\|restoring checkpoint\|checkpoint ordered\|cannot run" $out/leg*.txt $out/bad-device.txt | sed 's/^.*\] //' | tee -a $out/summary.txt
+# Rank 0's per-step losses and gradient norms, straight vs the legs (a leg may repeat steps after its last checkpoint).
+for f in straight leg1-cuda leg2-cpu leg3-cuda; do grep -o "cmm.worker: step [0-9]* .* grad [0-9.]*" $out/$f.txt | sed "s/^cmm.worker: /$f: /"; done | tee -a $out/summary.txt
+${PYTHON:-python3} - $out/summary.txt <<'PY' | tee -a $out/summary.txt
+import re, sys
+straight, legs = {}, []
+for line in open(sys.argv[1]).read().splitlines():
+    m = re.match(r"(\S+): step (\d+) \S+ pass1 (\S+) pass2 (\S+) grad (\S+)", line)
+    if m:
+        figures = tuple(float(x) for x in m.group(3, 4, 5))
+        if m.group(1) == "straight": straight[m.group(2)] = figures
+        else: legs.append((m.group(1), m.group(2), figures))
+for leg, step, figures in legs:
+    worst = max(abs(a - b) / abs(b) for a, b in zip(figures, straight[step]))
+    print(f"{leg} step {step}: largest relative difference to the straight run {worst:.1e}")
+PY
+timeout 120 $cmm debug dump-step --out $work/d32 --device $gpu --rows 8 --warmup-steps 2 --weights itm=0 > $out/dump-fp32.txt 2>&1
+timeout 120 $cmm debug dump-step --out $work/d16 --device $gpu --precision bf16 --rows 8 --warmup-steps 2 --weights itm=0 > $out/dump-bf16.txt 2>&1
+${PYTHON:-python3} $repo/tools/reference/commercemm.py $work/d32 --check > $out/reference-fp32.txt 2>&1; echo "reference replay of the cuda fp32 dump: exit $?" | tee -a $out/summary.txt
+${PYTHON:-python3} - $work/d32 $work/d16 <<'PY' | tee -a $out/summary.txt
+import json, sys
+a, b = (json.load(open(d + "/losses.json")) for d in sys.argv[1:3])
+for k, v in a["tasks"].items():
+    if v["loss"] is not None:
+        w = b["tasks"][k]["loss"]
+        print(f"bf16 vs fp32 on cuda {k:9} {v['loss']:.6f} {w:.6f} rel {abs(w - v['loss']) / abs(v['loss']):.2e}")
+PY
