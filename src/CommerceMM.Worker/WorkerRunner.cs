@@ -19,10 +19,11 @@ using Microsoft.Extensions.Logging;
 namespace CommerceMM.Worker;
 
 /// <summary>
-/// A worker process's life: fetch the spec, then for each generation join (rank, world size, store
-/// address), build the Gloo group, restore the newest verified checkpoint or start from the seed, and
-/// train, heartbeating every step and obeying the replies: checkpoint at a step, stop, rejoin. A failed
-/// collective is reported and answered by a new generation; survivors restore and go on.
+/// A worker process's life: fetch the spec and check job.device against this machine, then for each
+/// generation join (rank, world size), meet the other ranks through the coordinator's rendezvous keys and
+/// build the process group (Gloo for cpu, NCCL for cuda), restore the newest verified checkpoint or start
+/// from the seed, and train, heartbeating every step and obeying the replies: checkpoint at a step, stop,
+/// rejoin. A failed collective is reported and answered by a new generation; survivors restore and go on.
 /// </summary>
 public sealed class WorkerRunner
 {
