@@ -97,7 +97,21 @@ public sealed class WorkerRunner
             _log.LogError("the job cannot run on this machine: {Problem}", e.Message);
             return WorkerExitCodes.BadSpec;
         }
-        _store = _options.BlobStore ?? BlobStores.Open(_spec.Checkpoint);
+        try
+        {
+            _store = _options.BlobStore ?? await BlobStores.OpenVerifiedAsync(_spec.Checkpoint, kill).ConfigureAwait(false);
+        }
+        catch (SpecException e)
+        {
+            _log.LogError("the checkpoint store is not configured: {Problem}", e.Message);
+            return WorkerExitCodes.BadSpec;
+        }
+        catch (BlobStoreException e)
+        {
+            // Checked before training: a wrong credential or container would otherwise surface only at the first checkpoint.
+            _log.LogError("the checkpoint store cannot be used: {Problem}", e.Message);
+            return WorkerExitCodes.Fatal;
+        }
         TorchRuntime.NumThreads = _spec.Job.Threads > 0 ? _spec.Job.Threads : Math.Max(1, Environment.ProcessorCount / _spec.Job.Workers);
         _log.LogInformation("training on {Device} in {Precision}", _device.Device, _device.Precision.ToString().ToLowerInvariant());
 

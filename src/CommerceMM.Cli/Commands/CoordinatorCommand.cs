@@ -19,7 +19,7 @@ internal static class CoordinatorCommand
         var urls = new Option<string>("--urls") { Description = "HTTP listen URLs (env CMM_COORDINATOR_URLS)", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CMM_COORDINATOR_URLS") ?? CoordinatorOptions.DefaultUrl };
         var command = new Command("coordinator", "Run a job's coordinator: rendezvous, heartbeats, generations, checkpoint commits, /healthz, /metrics, status API.")
             { spec, set, tokenFile, json, urls };
-        command.SetAction(async (r, _) =>
+        command.SetAction(async (r, ct) =>
         {
             var training = SpecSource.Load(r.GetValue(spec), r.GetValue(set)!);
             var identity = new LogIdentity(training.Job.Name);
@@ -29,7 +29,7 @@ internal static class CoordinatorCommand
             {
                 Job = SpecJson.ToJobSpec(training),
                 Token = JobToken.Read(r.GetValue(tokenFile)),
-                BlobStore = BlobStores.Open(training.Checkpoint),
+                BlobStore = await BlobStores.OpenVerifiedAsync(training.Checkpoint, ct).ConfigureAwait(false),
                 Urls = r.GetValue(urls)!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             }, b => CliLogging.Configure(b, identity, r.GetValue(json))).ConfigureAwait(false);
             Console.WriteLine($"coordinator for job '{training.Job.Name}' at {string.Join(", ", host.Addresses)}; workers rendezvous through it");

@@ -123,7 +123,7 @@ internal static class EvalCommand
     private static async Task<long> RestoreAsync(TrainingSpec spec, string checkpoint, nn.Module model, CancellationToken ct)
     {
         string job = spec.Job.Name, hash = TrainingSession.ConfigHashFor(spec);
-        IBlobStore store = BlobStores.Open(spec.Checkpoint);
+        IBlobStore store = await BlobStores.OpenVerifiedAsync(spec.Checkpoint, ct).ConfigureAwait(false);
         CheckpointManifest manifest;
         if (checkpoint == Latest)
         {

@@ -1,18 +1,23 @@
 using CommerceMM.Data.Format;
 using CommerceMM.Model.Config;
+using CommerceMM.Storage.Blobs;
 using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Worker.Spec;
 
 namespace CommerceMM.Cli.Hosting;
 
-/// <summary>Errors caused by input (spec, data, options) print as one clear line; anything else keeps its stack trace.</summary>
+/// <summary>Errors caused by input (spec, data, options, storage settings) print as clear lines; anything else keeps its stack trace.</summary>
 internal static class UserErrors
 {
     public static string? Describe(Exception e) => e switch
     {
+        // Every problem of a spec at once, one per line, so one edit fixes them all.
+        SpecException { Errors.Count: > 1 } spec => $"invalid job spec ({spec.Errors.Count} problems):\n" + string.Join("\n", spec.Errors.Select(p => $"  {p}")),
         SpecException or ConfigException => $"invalid job spec: {e.Message}",
         DatasetException => $"data set problem: {e.Message}",
         CheckpointException => $"checkpoint problem: {e.Message}",
+        // The store's messages name the setting at fault (endpoint, credential, container) and never a secret.
+        BlobStoreException => $"checkpoint store problem: {e.Message}",
         ArgumentException or FileNotFoundException or DirectoryNotFoundException => e.Message,
         _ => null,
     };

@@ -37,7 +37,7 @@ internal sealed class LocalCluster
         {
             Job = SpecJson.ToJobSpec(spec),
             Token = token,
-            BlobStore = BlobStores.Open(spec.Checkpoint),
+            BlobStore = await BlobStores.OpenVerifiedAsync(spec.Checkpoint).ConfigureAwait(false),
             Urls = ["http://127.0.0.1:0"],
             // Workers heartbeat every step; a short interval keeps checkpoint orders only a few steps ahead.
             Liveness = new LivenessOptions { HeartbeatInterval = TimeSpan.FromSeconds(0.5) },

@@ -19,11 +19,13 @@ internal sealed class CommerceMMKind : IModelKind
 
     public void Validate(ModelSection model)
     {
+        var errors = new SpecErrors();
         if (model.Modalities.Count > 0)
-            throw new SpecException("model.modalities", "CommerceMM always uses image and text; model.modalities is for kind scale");
+            errors.Add("model.modalities", "CommerceMM always uses image and text; model.modalities is for kind scale");
         if (model.MaskedWeightGradient is not null)
-            throw new SpecException("model.masked_weight_gradient", "harmonized weights are SCALE's; model.masked_weight_gradient is for kind scale");
-        ConfigErrors.AsSpecErrors(() => ModelConfigFactory.Create(model, vocabSize: null).Validate());
+            errors.Add("model.masked_weight_gradient", "harmonized weights are SCALE's; model.masked_weight_gradient is for kind scale");
+        errors.Check(() => ConfigErrors.AsSpecErrors(() => ModelConfigFactory.Create(model, vocabSize: null).Validate()));
+        errors.ThrowIfAny();
     }
 
     public string ConfigHash(TrainingSpec spec) => ConfigHashing.Hash(ConfigFor(spec));

@@ -13,18 +13,21 @@ public static class ScaleConfigFactory
     /// <exception cref="SpecException">A bad model key, named.</exception>
     public static ScaleConfig Create(ModelSection model)
     {
+        var errors = new SpecErrors();
         if (!string.Equals(model.Preset, "tiny", StringComparison.OrdinalIgnoreCase))
-            throw new SpecException("model.preset", $"'{model.Preset}': SCALE has only the tiny preset (d=128, one layer per encoder)");
+            errors.Add("model.preset", $"'{model.Preset}': SCALE has only the tiny preset (d=128, one layer per encoder)");
         if (model.Allocations.Count > 0)
-            throw new SpecException("model.allocations", "modality randomization is CommerceMM's; remove model.allocations for kind scale (model.modalities picks SCALE's inputs)");
+            errors.Add("model.allocations", "modality randomization is CommerceMM's; remove model.allocations for kind scale (model.modalities picks SCALE's inputs)");
         if (model.Prototypes is not null)
-            throw new SpecException("model.prototypes", "MIM prototypes are CommerceMM's; remove model.prototypes for kind scale");
+            errors.Add("model.prototypes", "MIM prototypes are CommerceMM's; remove model.prototypes for kind scale");
         var modalities = new List<ScaleModality>();
         foreach (string name in model.Modalities)
         {
             try { modalities.Add(ScaleModalities.Parse(name)); }
-            catch (ArgumentException e) { throw new SpecException("model.modalities", e.Message, e); }
+            catch (ArgumentException e) { errors.Add("model.modalities", e.Message); }
         }
+        // The config below is built from these values: its own checks would only echo a problem already listed.
+        errors.ThrowIfAny();
         var tiny = ScaleConfig.Tiny();
         var config = tiny with
         {

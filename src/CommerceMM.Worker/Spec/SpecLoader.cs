@@ -17,19 +17,32 @@ public static class SpecLoader
 {
     public const string EnvironmentPrefix = "CMM_";
 
+    /// <exception cref="SpecException">Every problem found (YAML syntax errors stop at the first: nothing after them can be read).</exception>
     public static TrainingSpec Load(string? yaml, IReadOnlyDictionary<string, string>? environment = null, IEnumerable<string>? overrides = null)
     {
         var root = Parse(yaml ?? "");
-        foreach (var (key, value) in EnvironmentOverrides(environment ?? CurrentEnvironment())) Set(root, key, value);
+        var errors = new SpecErrors();
+        var sources = new Dictionary<string, ValueSource>();
+        foreach (var (key, value) in EnvironmentOverrides(environment ?? CurrentEnvironment()))
+            if (TrySet(root, key, value, errors, $"{EnvironmentName(key)}={value}")) sources[key] = ValueSource.Environment(EnvironmentName(key));
         foreach (string assignment in overrides ?? [])
         {
             int eq = assignment.IndexOf('=');
-            if (eq <= 0) throw new SpecException(assignment, "an override must look like section.key=value, e.g. data.batch_size=64");
+            if (eq <= 0)
+            {
+                errors.Add(assignment, "an override must look like section.key=value, e.g. data.batch_size=64");
+                continue;
+            }
             string key = assignment[..eq].Trim();
-            if (!SettableKeys.Contains(key)) throw new SpecException(key, $"unknown key; settable keys: {string.Join(", ", SettableKeys)}");
-            Set(root, key, assignment[(eq + 1)..].Trim());
+            if (!SettableKeys.Contains(key))
+            {
+                errors.Add(key, $"unknown key; settable keys: {string.Join(", ", SettableKeys)}");
+                continue;
+            }
+            if (TrySet(root, key, assignment[(eq + 1)..].Trim(), errors, $"--set {assignment}")) sources[key] = ValueSource.Override();
         }
-        return SpecValidator.Validate(Deserialize(root));
+        SpecShape.Check(root, sources, errors);
+        return SpecValidator.Validate(Deserialize(root, errors), errors);
     }
 
     public static TrainingSpec LoadFile(string path, IEnumerable<string>? overrides = null)
@@ -86,16 +99,28 @@ public static class SpecLoader
         }
     }
 
-    private static void Set(YamlMappingNode root, string key, string value)
+    /// <returns>false when the value cannot be placed (a list key given something that is not a list); the problem is in <paramref name="errors"/>.</returns>
+    private static bool TrySet(YamlMappingNode root, string key, string value, SpecErrors errors, string origin)
     {
         string[] parts = key.Split('.');
-        var section = root.Children.TryGetValue(new YamlScalarNode(parts[0]), out var node) ? node as YamlMappingNode : null;
+        YamlNode node;
+        try
+        {
+            node = ListKeys.Contains(key) ? FlowList(key, value.StartsWith('[') ? value : $"[{value}]") : new YamlScalarNode(value);
+        }
+        catch (SpecException e)
+        {
+            errors.Add(key, $"{e.Errors[0].Message} (from {origin})");
+            return false;
+        }
+        var section = root.Children.TryGetValue(new YamlScalarNode(parts[0]), out var existing) ? existing as YamlMappingNode : null;
         if (section is null)
         {
             section = new YamlMappingNode();
             root.Children[new YamlScalarNode(parts[0])] = section;
         }
-        section.Children[new YamlScalarNode(parts[1])] = ListKeys.Contains(key) ? FlowList(key, value.StartsWith('[') ? value : $"[{value}]") : new YamlScalarNode(value);
+        section.Children[new YamlScalarNode(parts[1])] = node;
+        return true;
     }
 
     /// <summary>A list value given on the command line in YAML's flow style, e.g. model.modalities=[image,text] (brackets optional).</summary>
@@ -113,7 +138,8 @@ public static class SpecLoader
         }
     }
 
-    private static TrainingSpec Deserialize(YamlMappingNode root)
+    /// <summary>The tree, already checked by <see cref="SpecShape"/>, as a spec; a problem the check missed still names its key.</summary>
+    private static TrainingSpec Deserialize(YamlMappingNode root, SpecErrors errors)
     {
         var text = new StringWriter(CultureInfo.InvariantCulture);
         new YamlStream(new YamlDocument(root)).Save(text, assignAnchors: false);
@@ -124,24 +150,26 @@ public static class SpecLoader
         }
         catch (YamlException e)
         {
-            string where = KeyAt(root, e.Start.Line);
-            string reason = e.InnerException?.Message ?? e.Message;
-            if (e.Message.Contains("not found on type", StringComparison.Ordinal)) reason = "unknown key (check the spelling; see cluster/jobs/fashion-tiny.yaml)";
-            throw new SpecException(where, reason, e);
+            // Line numbers here are the re-serialised document's: name the key found on that line, never a guess.
+            errors.Add(KeyAt(text.ToString(), e.Start.Line), e.InnerException?.Message ?? e.Message);
+            errors.ThrowIfAny();
+            throw;
         }
     }
 
-    /// <summary>The section.key whose node sits on a line of the re-serialised document, for error messages.</summary>
-    private static string KeyAt(YamlMappingNode root, long line)
+    /// <summary>The section.key written on a line of the re-serialised document, or "spec".</summary>
+    private static string KeyAt(string document, long line)
     {
-        foreach (var (sectionKey, sectionNode) in root.Children)
+        string? section = null, key = null;
+        var lines = document.Split('\n');
+        for (int i = 0; i < lines.Length && i < line; i++)
         {
-            if (sectionNode is not YamlMappingNode section) continue;
-            foreach (var (key, _) in section.Children)
-                if (key.Start.Line == line || key.End.Line == line) return $"{sectionKey}.{key}";
+            string l = lines[i];
+            if (l.Length == 0 || l.TrimStart().StartsWith('#')) continue;
+            if (!char.IsWhiteSpace(l[0])) (section, key) = (l.Split(':')[0], null);
+            else if (l.StartsWith("  ", StringComparison.Ordinal) && !char.IsWhiteSpace(l[2]) && l[2] != '-') key = l.Trim().Split(':')[0];
         }
-        string? sectionName = root.Children.LastOrDefault(kv => kv.Key.Start.Line <= line).Key?.ToString();
-        return sectionName is null ? "spec" : $"{sectionName} (line {line})";
+        return section is null ? "spec" : key is null ? section : $"{section}.{key}";
     }
 
     private static bool IsScalar(Type t) => t.IsPrimitive || t == typeof(string) || t == typeof(decimal) || Nullable.GetUnderlyingType(t) is { } u && IsScalar(u);

@@ -1,43 +1,60 @@
+using CommerceMM.Storage.Azure;
 using CommerceMM.Tensors;
 using CommerceMM.Worker.Models;
 
 namespace CommerceMM.Worker.Spec;
 
-/// <summary>Checks a spec before anything starts; the first problem is reported with its key.</summary>
+/// <summary>Checks a spec before anything starts; every problem is reported at once, each with its key.</summary>
 public static class SpecValidator
 {
-    public static TrainingSpec Validate(TrainingSpec s)
+    /// <exception cref="SpecException">Every problem found.</exception>
+    public static TrainingSpec Validate(TrainingSpec s) => Validate(s, new SpecErrors());
+
+    /// <summary>Adds this spec's problems to <paramref name="errors"/> (which may already hold the loader's) and throws them all.</summary>
+    internal static TrainingSpec Validate(TrainingSpec s, SpecErrors errors)
     {
-        if (string.IsNullOrEmpty(s.Job.Name) || s.Job.Name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '=')) || s.Job.Name is "." or "..")
-            throw new SpecException("job.name", $"'{s.Job.Name}' must be non-empty and use only A-Z a-z 0-9 . _ - = (it names a blob folder)");
-        if (s.Job.Workers < 1) throw new SpecException("job.workers", $"must be at least 1, got {s.Job.Workers}");
-        if (s.Job.MinWorkers < 1 || s.Job.MinWorkers > s.Job.Workers) throw new SpecException("job.min_workers", $"must be in 1..job.workers ({s.Job.Workers}), got {s.Job.MinWorkers}");
-        if (s.Job.MaxSteps < 1) throw new SpecException("job.max_steps", $"must be at least 1, got {s.Job.MaxSteps}");
-        if (s.Job.Threads < 0) throw new SpecException("job.threads", $"must be >= 0 (0 = automatic), got {s.Job.Threads}");
-        if (s.Job.LogEvery < 1) throw new SpecException("job.log_every", $"must be at least 1, got {s.Job.LogEvery}");
+        void Require(bool ok, string key, string message)
+        {
+            // A key whose value could not even be read is reported once, as that (its default stands in here).
+            if (!ok && !errors.Has(key)) errors.Add(key, message);
+        }
+
+        Require(!(string.IsNullOrEmpty(s.Job.Name) || s.Job.Name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '=')) || s.Job.Name is "." or ".."),
+            "job.name", $"'{s.Job.Name}' must be non-empty and use only A-Z a-z 0-9 . _ - = (it names a blob folder)");
+        // A check against another key runs only when that key is valid and readable: one mistake, one line.
+        Require(s.Job.Workers >= 1, "job.workers", $"must be at least 1, got {s.Job.Workers}");
+        Require(s.Job.MinWorkers >= 1 && (s.Job.MinWorkers <= s.Job.Workers || s.Job.Workers < 1 || errors.Has("job.workers")), "job.min_workers", $"must be in 1..job.workers ({s.Job.Workers}), got {s.Job.MinWorkers}");
+        Require(s.Job.MaxSteps >= 1, "job.max_steps", $"must be at least 1, got {s.Job.MaxSteps}");
+        Require(s.Job.Threads >= 0, "job.threads", $"must be >= 0 (0 = automatic), got {s.Job.Threads}");
+        Require(s.Job.LogEvery >= 1, "job.log_every", $"must be at least 1, got {s.Job.LogEvery}");
         // Only the spelling here: whether this machine has the device is the worker's question (DeviceSettings.Resolve).
-        AsSpecError("job.device", () => DeviceSettings.ParseDevice(s.Job.Device ?? "", "job.device"));
-        AsSpecError("model.precision", () => DeviceSettings.ParsePrecision(s.Model.Precision ?? "", "model.precision"));
+        errors.Check(() => AsSpecError("job.device", () => DeviceSettings.ParseDevice(s.Job.Device ?? "", "job.device")));
+        errors.Check(() => AsSpecError("model.precision", () => DeviceSettings.ParsePrecision(s.Model.Precision ?? "", "model.precision")));
 
-        if (s.Data.BatchSize < 1) throw new SpecException("data.batch_size", $"must be at least 1, got {s.Data.BatchSize}");
-        if (string.IsNullOrWhiteSpace(s.Data.Dir)) throw new SpecException("data.dir", "is required (build one with: cmm data build fashion --out data/fashion)");
-        if (s.Data.Prefetch < 1) throw new SpecException("data.prefetch", $"must be at least 1, got {s.Data.Prefetch}");
-        if (s.Data.DecodeWorkers < 1) throw new SpecException("data.decode_workers", $"must be at least 1, got {s.Data.DecodeWorkers}");
+        Require(s.Data.BatchSize >= 1, "data.batch_size", $"must be at least 1, got {s.Data.BatchSize}");
+        Require(!string.IsNullOrWhiteSpace(s.Data.Dir), "data.dir", "is required (build one with: cmm data build fashion --out data/fashion)");
+        Require(s.Data.Prefetch >= 1, "data.prefetch", $"must be at least 1, got {s.Data.Prefetch}");
+        Require(s.Data.DecodeWorkers >= 1, "data.decode_workers", $"must be at least 1, got {s.Data.DecodeWorkers}");
 
-        if (!(s.Optimizer.Lr > 0)) throw new SpecException("optimizer.lr", $"must be > 0, got {s.Optimizer.Lr}");
-        if (s.Optimizer.MinLr < 0 || s.Optimizer.MinLr > s.Optimizer.Lr) throw new SpecException("optimizer.min_lr", $"must be in [0, optimizer.lr], got {s.Optimizer.MinLr}");
-        if (s.Optimizer.WarmupSteps < 0 || s.Optimizer.WarmupSteps > s.Job.MaxSteps) throw new SpecException("optimizer.warmup_steps", $"must be in 0..job.max_steps, got {s.Optimizer.WarmupSteps}");
-        if (s.Optimizer.WeightDecay < 0) throw new SpecException("optimizer.weight_decay", $"must be >= 0, got {s.Optimizer.WeightDecay}");
-        if (!(s.Optimizer.MaxGradNorm > 0)) throw new SpecException("optimizer.max_grad_norm", $"must be > 0, got {s.Optimizer.MaxGradNorm}");
+        Require(s.Optimizer.Lr > 0, "optimizer.lr", $"must be > 0, got {s.Optimizer.Lr}");
+        Require(s.Optimizer.MinLr >= 0 && (s.Optimizer.MinLr <= s.Optimizer.Lr || !(s.Optimizer.Lr > 0) || errors.Has("optimizer.lr")), "optimizer.min_lr", $"must be in [0, optimizer.lr], got {s.Optimizer.MinLr}");
+        Require(s.Optimizer.WarmupSteps >= 0 && (s.Optimizer.WarmupSteps <= s.Job.MaxSteps || s.Job.MaxSteps < 1 || errors.Has("job.max_steps")), "optimizer.warmup_steps", $"must be in 0..job.max_steps, got {s.Optimizer.WarmupSteps}");
+        Require(s.Optimizer.WeightDecay >= 0, "optimizer.weight_decay", $"must be >= 0, got {s.Optimizer.WeightDecay}");
+        Require(s.Optimizer.MaxGradNorm > 0, "optimizer.max_grad_norm", $"must be > 0, got {s.Optimizer.MaxGradNorm}");
 
-        if (!s.Checkpoint.Store.StartsWith("file:", StringComparison.Ordinal) && s.Checkpoint.Store != "azure:")
-            throw new SpecException("checkpoint.store", $"'{s.Checkpoint.Store}' is not file:DIR or azure: (Azure credentials come from CMM_AZURE_CONNECTION_STRING)");
-        if (s.Checkpoint.Every < 0) throw new SpecException("checkpoint.every", $"must be >= 0 (0 = only on order), got {s.Checkpoint.Every}");
-        if (s.Checkpoint.KeepLast < 1) throw new SpecException("checkpoint.keep_last", $"must be at least 1, got {s.Checkpoint.KeepLast}");
-        if (s.Checkpoint.KeepEvery < 0) throw new SpecException("checkpoint.keep_every", $"must be >= 0, got {s.Checkpoint.KeepEvery}");
-        if (!(s.Checkpoint.GraceSeconds > 0)) throw new SpecException("checkpoint.grace_seconds", $"must be > 0, got {s.Checkpoint.GraceSeconds}");
+        bool azure = s.Checkpoint.Store == BlobStores.AzureScheme;
+        Require(s.Checkpoint.Store.StartsWith(BlobStores.FileScheme, StringComparison.Ordinal) || azure,
+            "checkpoint.store", $"'{s.Checkpoint.Store}' is not file:DIR or azure: (Azure credentials come from {BlobStores.AzureConnectionVariable} or the other CMM_AZURE_* settings)");
+        // Only Azure has rules for container names; the file store ignores the key.
+        Require(!azure || AzureBlobStoreOptions.IsValidContainerName(s.Checkpoint.Container), "checkpoint.container",
+            $"'{s.Checkpoint.Container}' is not an Azure container name (3-63 characters: lower-case letters, digits, single hyphens, starting and ending with a letter or digit)");
+        Require(s.Checkpoint.Every >= 0, "checkpoint.every", $"must be >= 0 (0 = only on order), got {s.Checkpoint.Every}");
+        Require(s.Checkpoint.KeepLast >= 1, "checkpoint.keep_last", $"must be at least 1, got {s.Checkpoint.KeepLast}");
+        Require(s.Checkpoint.KeepEvery >= 0, "checkpoint.keep_every", $"must be >= 0, got {s.Checkpoint.KeepEvery}");
+        Require(s.Checkpoint.GraceSeconds > 0, "checkpoint.grace_seconds", $"must be > 0, got {s.Checkpoint.GraceSeconds}");
 
-        ModelKinds.For(s.Model).Validate(s.Model);
+        errors.Check(() => ModelKinds.For(s.Model).Validate(s.Model));
+        errors.ThrowIfAny();
         return s;
     }
 

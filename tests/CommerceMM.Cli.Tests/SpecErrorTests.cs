@@ -1,0 +1,119 @@
+using CommerceMM.Cli.Hosting;
+using CommerceMM.Worker.Spec;
+
+namespace CommerceMM.Cli.Tests;
+
+/// <summary>What a user sees for a bad spec: the key they wrote, the value, where it came from and what would work; every problem at once.</summary>
+public class SpecErrorTests
+{
+    private static readonly Dictionary<string, string> NoEnvironment = [];
+
+    [Fact]
+    public void Set_NotANumber_NamesTheKeyTheValueAndAGoodValue()
+    {
+        var error = Assert.Throws<SpecException>(() => SpecLoader.Load(SpecSource.EmbeddedDefault(), NoEnvironment, ["data.batch_size=abc"]));
+        var problem = Assert.Single(error.Errors);
+        Assert.Equal("data.batch_size", problem.Key);
+        Assert.Equal("'abc' (from --set) is not a whole number; for example --set data.batch_size=32", problem.Message);
+        Assert.DoesNotContain("model", error.Message);
+    }
+
+    [Fact]
+    public void Environment_NotANumber_NamesTheVariable()
+    {
+        var environment = new Dictionary<string, string> { ["CMM_DATA_BATCH_SIZE"] = "abc" };
+        var error = Assert.Throws<SpecException>(() => SpecLoader.Load(SpecSource.EmbeddedDefault(), environment));
+        Assert.Equal("data.batch_size", error.Key);
+        Assert.Equal("data.batch_size: 'abc' (from CMM_DATA_BATCH_SIZE) is not a whole number; for example CMM_DATA_BATCH_SIZE=32", error.Message);
+    }
+
+    [Theory]
+    [InlineData("optimizer.lr=fast", "optimizer.lr", "'fast' (from --set) is not a number; for example --set optimizer.lr=0.001")]
+    [InlineData("job.seed=-3", "job.seed", "'-3' (from --set) is out of range (0..18446744073709551615); for example --set job.seed=1")]
+    [InlineData("job.workers=99999999999", "job.workers", "'99999999999' (from --set) is out of range (-2147483648..2147483647); for example --set job.workers=2")]
+    [InlineData("job.workers=2.5", "job.workers", "'2.5' (from --set) is not a whole number; for example --set job.workers=2")]
+    [InlineData("model.masked_weight_gradient=maybe", "model.masked_weight_gradient", "'maybe' (from --set) is not true or false")]
+    public void Set_WrongType_SaysWhatIsExpected(string assignment, string key, string message)
+    {
+        var error = Assert.Throws<SpecException>(() => SpecLoader.Load("", NoEnvironment, [assignment]));
+        Assert.Equal(new SpecError(key, message), Assert.Single(error.Errors));
+    }
+
+    [Fact]
+    public void YamlWrongType_NamesTheKeyAndItsLine()
+    {
+        var error = Assert.Throws<SpecException>(() => SpecLoader.Load("job:\n  name: x\n  workers: many\n", NoEnvironment));
+        Assert.Equal("job.workers: 'many' (line 3) is not a whole number; for example workers: 2", error.Message);
+    }
+
+    [Fact]
+    public void SeveralProblems_AreReportedTogether_InSpecOrder_OnePerLine()
+    {
+        const string yaml = """
+            checkpoint:
+              store: s3://bucket
+            job:
+              workers: many
+            data:
+              batch_sise: 4
+              prefetch: 0
+            model:
+              allocations:
+                - {text: x, image: 1, fusion: 1}
+            """;
+        var environment = new Dictionary<string, string> { ["CMM_OPTIMIZER_LR"] = "-1" };
+        var error = Assert.Throws<SpecException>(() => SpecLoader.Load(yaml, environment, ["data.batch_size=abc", "job.nmae=x"]));
+
+        Assert.Equal(
+            ["job.nmae", "job.workers", "model.allocations[0].text", "data.batch_sise", "data.batch_size", "data.prefetch", "optimizer.lr", "checkpoint.store"],
+            error.Errors.Select(e => e.Key));
+        Assert.Equal("job.nmae", error.Key);
+        Assert.Equal(error.Errors.Select(e => e.ToString()), error.Message.Split('\n'));
+        Assert.Contains("did you mean data.batch_size?", error.Errors[3].Message);
+        Assert.Contains("'x' (line 10) is not a whole number", error.Errors[2].Message);
+        Assert.Equal("must be > 0, got -1", error.Errors[6].Message);
+    }
+
+    [Fact]
+    public void ABadValue_IsReportedOnce_NotAgainByTheChecksItsDefaultPasses()
+    {
+        // job.max_steps is unreadable, so its default (300) stands in; warmup_steps=500 must not be blamed against that default.
+        var error = Assert.Throws<SpecException>(() => SpecLoader.Load("", NoEnvironment, ["job.max_steps=lots", "optimizer.warmup_steps=500"]));
+        Assert.Equal("job.max_steps", Assert.Single(error.Errors).Key);
+    }
+
+    [Fact]
+    public void ScaleProblems_AreAllReported()
+    {
+        string yaml = File.ReadAllText(Path.Combine(CmmProcess.RepositoryRoot, "cluster/jobs/fashion-scale-tiny.yaml"));
+        var error = Assert.Throws<SpecException>(() => SpecLoader.Load(yaml, NoEnvironment, ["model.preset=base", "model.prototypes=64", "model.modalities=[image, smell]"]));
+        Assert.Equal(["model.preset", "model.prototypes", "model.modalities"], error.Errors.Select(e => e.Key));
+    }
+
+    [Fact]
+    public void AzureContainerName_IsCheckedAtLoad()
+    {
+        var error = Assert.Throws<SpecException>(() => SpecLoader.Load("", NoEnvironment, ["checkpoint.store=azure:", "checkpoint.container=My_Container"]));
+        Assert.Equal("checkpoint.container", error.Key);
+        Assert.Contains("'My_Container'", error.Message);
+    }
+
+    [Fact]
+    public void UserErrors_PrintsEveryProblemOnItsOwnLine()
+    {
+        var error = new SpecException([new SpecError("job.workers", "bad"), new SpecError("data.dir", "missing")]);
+        Assert.Equal("invalid job spec (2 problems):\n  job.workers: bad\n  data.dir: missing", UserErrors.Describe(error));
+        Assert.Equal("invalid job spec: job.workers: bad", UserErrors.Describe(new SpecException("job.workers", "bad")));
+    }
+
+    [Fact]
+    public void Cmm_BadSetValue_ExitsTwo_WithOneLineNamingTheKey()
+    {
+        using var cmm = new CmmProcess("train", "--set", "data.batch_size=abc", "--set", "optimizer.lr=-1");
+        Assert.Equal(2, cmm.WaitForExit(TimeSpan.FromMinutes(2)));
+        Assert.Contains("cmm: invalid job spec (2 problems):", cmm.Output);
+        Assert.Contains("  data.batch_size: 'abc' (from --set) is not a whole number; for example --set data.batch_size=32", cmm.Output);
+        Assert.Contains("  optimizer.lr: must be > 0, got -1", cmm.Output);
+        Assert.DoesNotContain("model (line", cmm.Output);
+    }
+}
