@@ -3,12 +3,12 @@
 # PyTorch's torch.distributed Gloo (tools/bench/engine.py's allreduce_ms), alternating, ROUNDS rounds.
 # Prints "pytorch_ms ours_ms" per round. Runs where the packed peer and a PyTorch are (GPU.md).
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+here=$repo/artifacts/gpu-check   # the pack tools/gpu-check made
 rounds=${ROUNDS:-5}
 work=/tmp/cmm-bench
 rm -rf $work; mkdir -p $work/app
-tar -C $work/app -xJf $here/peer.tar.xz
+tar -C $work/app -xJf $here/app.tar.xz
 # The peer loads this machine's libtorch unless CMM_LIBTORCH_DIR names one (a dry run elsewhere).
 if [ -z "${CMM_LIBTORCH_DIR:-}" ]; then
   torch_dir=$(python3 -c 'import torch,os;print(os.path.dirname(torch.__file__))')

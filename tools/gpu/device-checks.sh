@@ -1,35 +1,62 @@
 #!/bin/bash
-# Device check of cmm on CUDA (GPU.md): unpack the self-contained cmm and the corpus, point them at the
-# machine's PyTorch libtorch + NCCL, then
-#   1. train 16 steps on cuda straight through (the comparison run);
-#   2. train the same job in three legs, each ended by SIGTERM (a preemption checkpoint) but the last: on cuda,
+# The device side of tools/gpu-check: unpacks the pack (cmm + the collectives peer, self-contained, and a
+# small corpus), points them at the machine's PyTorch libtorch + NCCL (GPU.md), then
+#   0. every collective through NCCL on TorchSharp CUDA tensors (one rank: NCCL refuses two on one GPU),
+#      and PyTorch's own NCCL all-reduce for comparison;
+#   1. trains 16 steps on cuda straight through (the comparison run);
+#   2. trains the same job in three legs, each ended by SIGTERM (a preemption checkpoint) but the last: on cuda,
 #      then on cpu (restoring the checkpoint written on cuda), then on cuda again (restoring the one written
 #      on cpu); each leg's per-step losses should follow run 1's (to device rounding on the cpu leg);
-#   3. step dumps on cuda in fp32 and bf16, the fp32 one replayed by tools/reference on the CPU;
+#   3. step dumps on cuda in fp32 and bf16, the fp32 one replayed by tools/reference;
 #   4. job.device=cuda:3 on this one-GPU machine: an error naming job.device.
-# Everything lands in $OUT (logs, a summary).
+# Everything lands in $OUT (logs, summary.txt).
+# Usage: device-checks.sh PACK_DIR cuda|cpu   (cpu: a dry run with CMM_LIBTORCH_DIR set and the stub NCCL)
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-out=${OUT:-/tmp}
+pack=$1
+gpu=$2
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+out=${OUT:-/tmp/cmm-gpu-check-out}
+mkdir -p "$out"
 work=/tmp/cmm-gpu-check
-rm -rf $work; mkdir -p $work/app
-tar -C $work/app -xJf $here/cmm.tar.xz
-tar -C $work -xJf $here/corpus.tar.xz
-# `GPU=cpu CMM_LIBTORCH_DIR=<a CPU libtorch 2.10 lib folder> run.sh` is a dry run on a machine without one.
-gpu=${GPU:-cuda}
+rm -rf $work; mkdir -p $work/app $work/store
+tar -C $work/app -xJf "$pack/app.tar.xz"
+tar -C $work -xJf "$pack/corpus.tar.xz"
 if [ "$gpu" = cpu ]; then
   : "${CMM_LIBTORCH_DIR:?set CMM_LIBTORCH_DIR for a dry run}"
   export LD_LIBRARY_PATH=$CMM_LIBTORCH_DIR:$work/app/native
+  export CMM_NCCL_LIBRARY=$work/app/native/libncclstub.so CMM_CUDA_DRIVER_LIBRARY=$work/app/native/libncclstub.so
   echo "dry run on the CPU" > $out/summary.txt
 else
   torch_dir=$(python3 -c 'import torch,os;print(os.path.dirname(torch.__file__))')
   site=$(dirname "$torch_dir")
   export CMM_LIBTORCH_DIR=$torch_dir/lib
+  # The machine's own Gloo dependencies come first when it has them; the packed ones fill the gaps.
   export LD_LIBRARY_PATH=$torch_dir/lib:$(ls -d $site/nvidia/*/lib 2>/dev/null | tr '\n' ':')$work/app/native
   nvidia-smi -L > $out/summary.txt
+  python3 - <<'PY' 2>&1 | tee $out/pytorch-nccl.txt
+import os, statistics, time, torch, torch.distributed as dist
+os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT="29533")
+dist.init_process_group("nccl", rank=0, world_size=1)
+print("torch", torch.__version__, "nccl", torch.cuda.nccl.version())
+def median(fn, reps):
+    for _ in range(3): fn()
+    ts = []
+    for _ in range(reps):
+        s = time.perf_counter(); fn(); ts.append((time.perf_counter() - s) * 1e3)
+    return statistics.median(ts)
+big, tiny = torch.ones(10_000_000, device="cuda"), torch.ones(1, device="cuda")
+def ar(t):
+    dist.all_reduce(t); torch.cuda.synchronize()
+print("pytorch allreduce_10M_float32_ms %.3f" % median(lambda: ar(big), 20))
+print("pytorch allreduce_1_float32_ms %.4f" % median(lambda: ar(tiny), 200))
+dist.destroy_process_group()
+PY
 fi
 export NUGET_PACKAGES=/nonexistent-nuget OMP_WAIT_POLICY=PASSIVE
+# On the GPU every collective runs through the real NCCL; a dry run sends them through the stub library.
+if [ "$gpu" = cpu ]; then peer=(nccl-stub $work/store 0 1 $work/peer.safetensors); else peer=(gpu-check $work/store 0 1 $work/peer.safetensors cuda:0); fi
+timeout 120 $work/app/CommerceMM.Collectives.Peer "${peer[@]}" > $out/collectives.txt 2>&1
+echo "collectives over NCCL (${peer[0]}): exit $?" | tee -a $out/summary.txt
 cmm=$work/app/cmm
 common=(--workers 1 --set data.dir=$work/corpus --set data.batch_size=8 --set checkpoint.store=file:$work/runs
         --set checkpoint.every=100 --set job.log_every=1 --set optimizer.warmup_steps=2 --set model.prototypes=32 --set job.threads=4)
