@@ -9,7 +9,9 @@ namespace CommerceMM.Storage.Checkpoints;
 /// </summary>
 /// <remarks>
 /// A crash before the manifest leaves an uncommitted folder that restore ignores; a crash after it but before
-/// <c>latest</c> moves leaves <c>latest</c> on the previous checkpoint. <c>latest</c> only ever moves forward.
+/// <c>latest</c> moves leaves <c>latest</c> on the previous checkpoint and a torn manifest above it, which
+/// <see cref="CheckpointRecovery.RecoverAsync"/> resolves on the committer's next start. <c>latest</c> only ever
+/// moves forward. Each stage boundary is a <see cref="CrashPoint"/>, so the crash tests can stop a real process there.
 /// </remarks>
 public static class CheckpointCommitter
 {
@@ -27,6 +29,8 @@ public static class CheckpointCommitter
             return CheckpointCommitResult.LostRace(manifest.Step, $"step {manifest.Step} of job '{manifest.Job}' already has a manifest: another committer got there first");
         }
 
+        CrashPoint.Reached(CrashPoint.ManifestWritten, manifest.Step);
+
         string? problem = await CheckpointVerifier.VerifyAsync(store, manifest, cancellationToken).ConfigureAwait(false);
         if (problem is not null)
         {
@@ -36,7 +40,9 @@ public static class CheckpointCommitter
             return CheckpointCommitResult.Invalid(manifest.Step, $"step {manifest.Step} of job '{manifest.Job}' failed verification: {problem}");
         }
 
+        CrashPoint.Reached(CrashPoint.Verified, manifest.Step);
         bool moved = await MoveLatestForwardAsync(store, manifest, cancellationToken).ConfigureAwait(false);
+        CrashPoint.Reached(CrashPoint.LatestMoved, manifest.Step);
         return CheckpointCommitResult.Committed(manifest.Step, created.ETag!, moved);
     }
 
@@ -55,7 +61,7 @@ public static class CheckpointCommitter
     }
 
     /// <summary>Compare-and-swap loop: point <c>latest</c> at this step unless it already points at the same or a newer one.</summary>
-    private static async Task<bool> MoveLatestForwardAsync(IBlobStore store, CheckpointManifest manifest, CancellationToken cancellationToken)
+    internal static async Task<bool> MoveLatestForwardAsync(IBlobStore store, CheckpointManifest manifest, CancellationToken cancellationToken)
     {
         string key = CheckpointLayout.LatestKey(manifest.Job);
         byte[] content = new LatestPointer(CheckpointManifest.CurrentFormatVersion, manifest.Job, manifest.Step, manifest.Generation).ToJsonBytes();

@@ -1,0 +1,127 @@
+using CommerceMM.Storage.Blobs;
+
+namespace CommerceMM.Storage.Checkpoints;
+
+/// <summary>
+/// Resolves commits that a crash left half done, so that <c>latest</c> names exactly what restore picks. The committer
+/// (<see cref="CheckpointCommitter"/>) creates the manifest, verifies every file, then moves <c>latest</c>; a kill -9
+/// between the first and the last leaves a manifest newer than <c>latest</c>. Whoever commits for the job runs this
+/// once on start-up, before any commit of its own and before any worker restores, so coordinator, workers and
+/// storage agree from then on.
+/// </summary>
+/// <remarks>
+/// The rule follows <see cref="CheckpointCatalog.FindNewestVerifiedAsync"/>, which restore uses:
+/// <list type="bullet">
+/// <item>With a <c>latest</c>, a manifest above it was never committed (restore already ignores it): the commit is
+/// <b>aborted</b> by deleting that manifest. Left in place it would make a later save of the same step fail
+/// ("already committed") and a later commit of it lose the race to stale checksums.</item>
+/// <item>With no <c>latest</c> (the job's first commit was torn), restore takes the newest manifest whose files
+/// verify: that commit is <b>finished</b> by moving <c>latest</c> to it under its ETag (If-None-Match: * here), and
+/// newer manifests that fail verification are aborted.</item>
+/// </list>
+/// Files of an aborted step stay (restore ignores a folder without a manifest; retention deletes it once
+/// <c>latest</c> passes it; a new save of that step overwrites them). Manifests at or below <c>latest</c> are
+/// committed checkpoints and are never touched here.
+/// </remarks>
+public static class CheckpointRecovery
+{
+    /// <exception cref="CheckpointException"><c>latest</c> exists but cannot be read: nothing is changed, and the message names the key.</exception>
+    public static async Task<CheckpointRecoveryResult> RecoverAsync(IBlobStore store, string job, CancellationToken cancellationToken = default)
+    {
+        LatestPointer? latest = await ReadLatestOrThrowAsync(store, job, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<CheckpointFolder> folders = await CheckpointCatalog.ListAsync(store, job, cancellationToken).ConfigureAwait(false);
+        var actions = new List<RecoveredCommit>();
+        foreach (CheckpointFolder folder in folders.Where(f => f.HasManifest).Reverse())
+        {
+            if (latest is { } l)
+            {
+                if (folder.Step <= l.Step)
+                {
+                    break; // committed checkpoints: not ours to judge
+                }
+
+                await AbortAsync(store, job, folder.Step, cancellationToken).ConfigureAwait(false);
+                actions.Add(RecoveredCommit.WasAborted(folder.Step, $"its manifest was written but latest still names step {l.Step}: the commit stopped before its last stage"));
+                continue;
+            }
+
+            (CheckpointManifest? manifest, string? problem) = await ReadAndVerifyAsync(store, job, folder.Step, cancellationToken).ConfigureAwait(false);
+            if (manifest is null)
+            {
+                await AbortAsync(store, job, folder.Step, cancellationToken).ConfigureAwait(false);
+                actions.Add(RecoveredCommit.WasAborted(folder.Step, $"no latest exists and {problem}"));
+                continue;
+            }
+
+            bool moved = await CheckpointCommitter.MoveLatestForwardAsync(store, manifest, cancellationToken).ConfigureAwait(false);
+            latest = await ReadLatestOrThrowAsync(store, job, cancellationToken).ConfigureAwait(false);
+            actions.Add(RecoveredCommit.WasFinished(folder.Step, moved
+                ? "no latest existed; its manifest and every file verified, so latest now names it"
+                : $"its manifest and every file verified, and latest meanwhile names step {latest?.Step} (another committer)"));
+        }
+
+        return new CheckpointRecoveryResult(latest, actions);
+    }
+
+    private static async Task<LatestPointer?> ReadLatestOrThrowAsync(IBlobStore store, string job, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await CheckpointCommitter.ReadLatestAsync(store, job, cancellationToken).ConfigureAwait(false))?.Pointer;
+        }
+        catch (CheckpointException e)
+        {
+            // Guessing what an unreadable pointer meant could move it backwards or onto a torn step: stop and say where.
+            throw new CheckpointException($"'{CheckpointLayout.LatestKey(job)}' cannot be read ({e.Message}); repair or delete it, then start again.", e);
+        }
+    }
+
+    /// <summary>The manifest when it parses, belongs here and every file matches; otherwise null and why.</summary>
+    private static async Task<(CheckpointManifest? Manifest, string? Problem)> ReadAndVerifyAsync(IBlobStore store, string job, long step, CancellationToken cancellationToken)
+    {
+        CheckpointManifest? manifest;
+        try
+        {
+            manifest = await CheckpointCatalog.ReadManifestAsync(store, job, step, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CheckpointException e)
+        {
+            return (null, $"its manifest is unreadable: {e.Message}");
+        }
+
+        if (manifest is null)
+        {
+            return (null, "its manifest vanished while recovering");
+        }
+
+        if (manifest.Job != job || manifest.Step != step)
+        {
+            return (null, $"its manifest names job '{manifest.Job}' step {manifest.Step}");
+        }
+
+        string? problem = await CheckpointVerifier.VerifyAsync(store, manifest, cancellationToken).ConfigureAwait(false);
+        return problem is null ? (manifest, null) : (null, $"it failed verification: {problem}");
+    }
+
+    /// <summary>Deleting the manifest is the whole abort: without it the folder reads as an interrupted save.</summary>
+    private static Task<bool> AbortAsync(IBlobStore store, string job, long step, CancellationToken cancellationToken) =>
+        store.DeleteAsync(CheckpointLayout.ManifestKey(job, step), cancellationToken);
+}
+
+/// <summary>What <see cref="CheckpointRecovery.RecoverAsync"/> found and did.</summary>
+/// <param name="Latest"><c>latest</c> after recovery (null: the job has no committed checkpoint).</param>
+/// <param name="Actions">Each torn commit resolved, newest first; empty when storage was consistent.</param>
+public sealed record CheckpointRecoveryResult(LatestPointer? Latest, IReadOnlyList<RecoveredCommit> Actions);
+
+/// <summary>One torn commit and how it was resolved.</summary>
+/// <param name="Step">The step whose manifest was above <c>latest</c> (or, with no <c>latest</c>, any manifest).</param>
+/// <param name="Finished">True: <c>latest</c> names it now; false: its manifest was deleted and it never counts.</param>
+/// <param name="Reason">Why, for logs and <c>cmm status</c>.</param>
+public sealed record RecoveredCommit(long Step, bool Finished, string Reason)
+{
+    internal static RecoveredCommit WasFinished(long step, string reason) => new(step, true, reason);
+
+    internal static RecoveredCommit WasAborted(long step, string reason) => new(step, false, reason);
+
+    public override string ToString() => $"step {Step} {(Finished ? "finished" : "aborted")}: {Reason}";
+}
