@@ -10,10 +10,11 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var bench = new Command("bench", "Benchmarks that print figures and ratios against PyTorch run on the same machine.");
+        var bench = new Command("bench", "Benchmarks that print figures and ratios against PyTorch run on the same machine, and the checkpoint store's throughput.");
         bench.Subcommands.Add(CreateEngine());
         bench.Subcommands.Add(BenchModelCommand.Create());
         bench.Subcommands.Add(MetricsBenchmark.CreateCommand());
+        bench.Subcommands.Add(StorageBenchmark.CreateCommand());
         bench.Subcommands.Add(CreateAllReducePeer());
         return bench;
     }

@@ -15,6 +15,7 @@ internal static class CmmRootCommand
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(DebugCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(CheckpointsCommand.Create());
         return root;
     }
 }

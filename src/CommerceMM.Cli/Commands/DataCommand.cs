@@ -6,7 +6,7 @@ using CommerceMM.Data.Scale;
 
 namespace CommerceMM.Cli.Commands;
 
-/// <summary>`cmm data build fashion`: the commerce corpus from real Fashion-MNIST product photos.</summary>
+/// <summary>`cmm data build fashion`: the commerce corpus from real Fashion-MNIST product photos; `cmm data inspect` (DataInspectCommand).</summary>
 internal static class DataCommand
 {
     public static Command Create()
@@ -46,6 +46,7 @@ internal static class DataCommand
             return 0;
         });
         build.Subcommands.Add(fashion);
+        data.Subcommands.Add(DataInspectCommand.Create());
         return data;
     }
 

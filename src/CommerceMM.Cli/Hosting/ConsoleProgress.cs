@@ -2,13 +2,17 @@ namespace CommerceMM.Cli.Hosting;
 
 /// <summary>
 /// A progress bar on a terminal, a line per 10% when output is redirected (CI logs, kubectl logs).
-/// Thread-safe: builders report from background threads.
+/// Thread-safe: builders report from background threads. Commands whose standard output is a report
+/// (cmm checkpoints, cmm data inspect) draw it on standard error, so the report stays clean when piped.
 /// </summary>
-internal sealed class ConsoleProgress(string unit = "") : IProgress<(string Stage, long Done, long Total)>
+internal sealed class ConsoleProgress(string unit = "", bool toStandardError = false) : IProgress<(string Stage, long Done, long Total)>
 {
     private readonly object _gate = new();
     private string _stage = "";
     private int _lastDecile = -1;
+
+    private TextWriter Output => toStandardError ? Console.Error : Console.Out;
+    private bool Redirected => toStandardError ? Console.IsErrorRedirected : Console.IsOutputRedirected;
 
     public void Report((string Stage, long Done, long Total) value)
     {
@@ -17,22 +21,22 @@ internal sealed class ConsoleProgress(string unit = "") : IProgress<(string Stag
             double fraction = value.Total > 0 ? Math.Clamp((double)value.Done / value.Total, 0, 1) : 0;
             if (value.Stage != _stage)
             {
-                if (_stage.Length > 0 && !Console.IsOutputRedirected) Console.WriteLine();
+                if (_stage.Length > 0 && !Redirected) Output.WriteLine();
                 _stage = value.Stage;
                 _lastDecile = -1;
             }
-            if (Console.IsOutputRedirected)
+            if (Redirected)
             {
                 int decile = (int)(fraction * 10);
                 if (decile == _lastDecile) return;
                 _lastDecile = decile;
-                Console.WriteLine($"{value.Stage}: {fraction:P0} ({value.Done:N0}/{value.Total:N0}{unit})");
+                Output.WriteLine($"{value.Stage}: {fraction:P0} ({value.Done:N0}/{value.Total:N0}{unit})");
                 return;
             }
             const int width = 30;
             int filled = (int)(fraction * width);
-            Console.Write($"\r{value.Stage,-10} [{new string('#', filled)}{new string('.', width - filled)}] {fraction,4:P0} {value.Done:N0}/{value.Total:N0}{unit}   ");
-            if (value.Done >= value.Total) Console.WriteLine();
+            Output.Write($"\r{value.Stage,-10} [{new string('#', filled)}{new string('.', width - filled)}] {fraction,4:P0} {value.Done:N0}/{value.Total:N0}{unit}   ");
+            if (value.Done >= value.Total) Output.WriteLine();
         }
     }
 }

@@ -1,0 +1,65 @@
+using System.CommandLine;
+using System.Globalization;
+using CommerceMM.Cli.Commands;
+using CommerceMM.Cli.Hosting;
+using CommerceMM.Cli.Inspection;
+using CommerceMM.Storage.Benchmarks;
+using CommerceMM.Storage.Checkpoints;
+using CommerceMM.Worker.Checkpointing;
+
+namespace CommerceMM.Cli.Bench;
+
+/// <summary>
+/// `cmm bench storage`: upload and download MB/s of a checkpoint-sized payload against the job's own checkpoint store
+/// (the file store, or Azure from the CMM_AZURE_* settings), through the same IBlobStore the workers use
+/// (StorageThroughput with TransferTarget.For). The SDK-against-the-old-client comparison is tools/bench/storage/run.
+/// </summary>
+internal static class StorageBenchmark
+{
+    /// <summary>The payload when the job has no checkpoint to size it by: tools/bench/storage/run's default.</summary>
+    private const int DefaultMegabytes = 128;
+
+    public static Command CreateCommand()
+    {
+        var spec = CheckpointsCommand.SpecArgument();
+        var set = CommonOptions.Set();
+        var size = new Option<double?>("--size-mb") { Description = $"payload in MiB (default: the size of the job's latest model.safetensors, or {DefaultMegabytes} without one)" };
+        var rounds = new Option<int>("--rounds") { Description = "rounds; each figure is the median over rounds", DefaultValueFactory = _ => 5 };
+        var command = new Command("storage", "Upload and download MB/s of a checkpoint-sized payload to the job's checkpoint store (checkpoint.store: file:DIR or azure:), " +
+                                             "through the store the workers use; every download is compared with the upload byte for byte. " +
+                                             "tools/bench/storage/run compares the Azure SDK with the old client on one Azurite.") { spec, set, size, rounds };
+        command.SetAction(async (r, ct) =>
+        {
+            if (r.GetValue(rounds) < 1) throw new ArgumentException($"--rounds must be at least 1, got {r.GetValue(rounds)}");
+            if (r.GetValue(size) is { } mb && !(mb > 0 && mb <= 2047)) throw new ArgumentException($"--size-mb must be in (0, 2047], got {mb.ToString(CultureInfo.InvariantCulture)}");
+            var job = await JobStore.OpenAsync(r.GetValue(spec), r.GetValue(set)!, ct).ConfigureAwait(false);
+            var (bytes, why) = r.GetValue(size) is { } megabytes
+                ? ((int)(megabytes * (1 << 20)), "--size-mb")
+                : await CheckpointSizedAsync(job, ct).ConfigureAwait(false);
+            string name = job.Spec.Checkpoint.Store.Split(':')[0];
+            Console.WriteLine($"cmm bench storage: {job.Where}; payload {Sizes.Format(bytes)} ({why}); {r.GetValue(rounds)} rounds; load average {LoadAverage()} on {Environment.ProcessorCount} cores");
+            // Keys of their own, deleted after each round, outside any job's checkpoints/ folder: restore never sees them.
+            string prefix = $"bench-storage/{Guid.NewGuid():N}";
+            var results = await StorageThroughput.MeasureAsync([TransferTarget.For(name, job.Store)], bytes, r.GetValue(rounds), prefix,
+                line => Console.Error.WriteLine(line), ct).ConfigureAwait(false);
+            Console.WriteLine($"{"store",-8} {"payload",10} {"upload MB/s",12} {"download MB/s",13}   (medians; MB = 10^6 bytes)");
+            foreach (var result in results)
+                Console.WriteLine($"{result.Name,-8} {Sizes.Format(result.Bytes),10} {result.MedianUploadMBps,12:F1} {result.MedianDownloadMBps,13:F1}");
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>The size of the job's latest committed model file: what a save uploads and a restore downloads most of.</summary>
+    private static async Task<(int Bytes, string Why)> CheckpointSizedAsync(JobStore job, CancellationToken ct)
+    {
+        var latest = await CheckpointCommitter.ReadLatestAsync(job.Store, job.Job, ct).ConfigureAwait(false);
+        if (latest is { } l && await CheckpointCatalog.ReadManifestAsync(job.Store, job.Job, l.Pointer.Step, ct).ConfigureAwait(false) is { } manifest
+            && manifest.Files.FirstOrDefault(f => f.Path == CheckpointFiles.Model) is { } model && model.Size is > 0 and < int.MaxValue)
+            return ((int)model.Size, $"job '{job.Job}' step {manifest.Step}'s {CheckpointFiles.Model}");
+        return (DefaultMegabytes << 20, $"job '{job.Job}' has no committed checkpoint to size it by");
+    }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
+}
