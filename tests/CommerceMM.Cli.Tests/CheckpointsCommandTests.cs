@@ -171,9 +171,31 @@ public sealed class CheckpointsCommandTests(SmallCorpus corpus, TrainedJob train
         Assert.Contains("cmm: checkpoint store problem:", result.Output);
         Assert.Contains("(checkpoint.container)", result.Output);
 
+        // An endpoint nobody listens on: one error naming the setting after the probe's few retries, not a retry loop.
+        var unreachable = Cmm(["checkpoints", "list", .. AzureStore("anything")], new()
+        {
+            [Storage.Azure.AzureBlobStoreEnvironment.ConnectionStringVariable] = AzuriteForCmm.Environment(azurite).Single().Value
+                .Replace(azurite.ServiceUri.Authority, $"127.0.0.1:{TrainingArgs.FreePort()}", StringComparison.Ordinal),
+        });
+        Assert.Equal(2, unreachable.Exit);
+        Assert.Contains("could not be reached", unreachable.Output);
+        Assert.Contains(Storage.Azure.AzureBlobStoreEnvironment.ConnectionStringVariable, unreachable.Output);
+
         var noCredentials = Cmm(["checkpoints", "list", .. AzureStore("anything")]);
         Assert.Equal(2, noCredentials.Exit);
         Assert.Contains("checkpoint.store: azure: No Azure Blob Storage settings: set CMM_AZURE_CONNECTION_STRING", noCredentials.Output);
+    }
+
+    [Fact]
+    public void Train_OnAzureWithoutItsContainer_StopsAtStartNamingTheSetting()
+    {
+        // Checked before any worker starts (BlobStores.OpenVerifiedAsync), not at the first checkpoint.
+        using var cmm = new CmmProcess(AzuriteForCmm.Environment(azurite),
+            ["train", .. TrainingArgs.Overrides("e2e-no-container", corpus.Directory, _scratch, steps: 2, batch: 4, every: 1), .. AzureStore("not-created")[2..]]);
+        Assert.Equal(2, cmm.WaitForExit(Patience));
+        Assert.Contains("cmm: checkpoint store problem:", cmm.Output);
+        Assert.Contains("The container does not exist (checkpoint.container)", cmm.Output);
+        Assert.DoesNotContain("starting 2 workers", cmm.Output);
     }
 
     [Fact]
