@@ -9,6 +9,7 @@ internal sealed class RequestValidation
 {
     private const int MaxWorkerIdLength = 200;
     private const int MaxUrlLength = 2048;
+    private const int MaxIncarnationLength = 64;
 
     private readonly Dictionary<string, string[]> _errors = new(StringComparer.Ordinal);
 
@@ -27,6 +28,11 @@ internal sealed class RequestValidation
     public RequestValidation WorkerId(string? workerId) =>
         Check(!string.IsNullOrWhiteSpace(workerId) && workerId.Length <= MaxWorkerIdLength && !workerId.Any(char.IsControl),
             "workerId", $"required: 1 to {MaxWorkerIdLength} printable characters");
+
+    /// <summary>Optional; when present 1 to 64 of A-Z a-z 0-9 - _ (a GUID fits).</summary>
+    public RequestValidation Incarnation(string? incarnation) =>
+        Check(incarnation is null || (incarnation.Length is >= 1 and <= MaxIncarnationLength && incarnation.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')),
+            "incarnation", $"must be 1 to {MaxIncarnationLength} of A-Z a-z 0-9 - _ when given");
 
     public RequestValidation Generation(long generation) => Check(generation >= 1, "generation", "must be >= 1 (the generation from join)");
 

@@ -23,14 +23,14 @@ internal static class WorkerApi
     public static async Task<Results<Ok<JoinResponse>, ValidationProblem, ProblemHttpResult>> JoinAsync(
         string job, JoinRequest? request, [AsParameters] ApiServices services, CancellationToken cancellationToken)
     {
-        var validation = RequestValidation.Body(request).WorkerId(request?.WorkerId);
+        var validation = RequestValidation.Body(request).WorkerId(request?.WorkerId).Incarnation(request?.Incarnation);
         if (validation.HasErrors)
         {
             return validation.ToProblem();
         }
 
         JobEntities entities = services.Job(job);
-        EntityResult<JoinOutcome> result = await entities.Membership.JoinAsync(request!.WorkerId, cancellationToken).ConfigureAwait(false);
+        EntityResult<JoinOutcome> result = await entities.Membership.JoinAsync(request!.WorkerId, request.Incarnation, cancellationToken).ConfigureAwait(false);
         if (!result.IsOk)
         {
             return ApiResults.Refusal<JoinOutcome, JoinResponse>(result);

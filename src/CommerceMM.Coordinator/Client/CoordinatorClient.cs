@@ -44,7 +44,7 @@ public sealed class CoordinatorClient : IDisposable
 
     /// <summary>One join attempt: Waiting (poll again) or Assigned.</summary>
     public Task<JoinResponse> TryJoinAsync(string workerId, CancellationToken cancellationToken = default) =>
-        SendAsync<JoinResponse>(HttpMethod.Post, "join", new JoinRequest(workerId), cancellationToken);
+        SendAsync<JoinResponse>(HttpMethod.Post, "join", new JoinRequest(workerId, _options.Incarnation), cancellationToken);
 
     /// <summary>Joins and polls until the rendezvous assigns a rank (or <paramref name="cancellationToken"/> fires).</summary>
     public async Task<JoinResponse> JoinAsync(string workerId, CancellationToken cancellationToken = default)

@@ -16,6 +16,17 @@ public sealed class CoordinatorClientOptions
     /// <summary>The job's bearer token (from the environment or a file; never logged).</summary>
     public required string Token { get; set; }
 
+    /// <summary>
+    /// Sent with every join: which process this is. A worker that joins again from a new process (a relaunch, a
+    /// supervisor restart) thereby starts a new generation, so nothing its old process did can count.
+    /// <value>One random value per process (<see cref="ThisProcess"/>), shared by its clients.</value>
+    /// </summary>
+    /// <remarks>Tests that play several launches in one process set distinct values.</remarks>
+    public string? Incarnation { get; set; } = ThisProcess;
+
+    /// <summary>This process's incarnation: random, fixed for the life of the process.</summary>
+    public static string ThisProcess { get; } = Guid.NewGuid().ToString("N");
+
     /// <summary>Retries after the first attempt for transient failures (connection refused, 5xx, 408, 429, attempt timeout). <value>8.</value></summary>
     /// <remarks>With the defaults the retries span about half a minute: enough to ride out a coordinator restart.</remarks>
     public int MaxRetries { get; set; } = DefaultMaxRetries;
@@ -44,6 +55,11 @@ public sealed class CoordinatorClientOptions
         if (string.IsNullOrWhiteSpace(Token))
         {
             throw new ArgumentException("A token is required (CMM_COORDINATOR_TOKEN or a token file).", nameof(Token));
+        }
+
+        if (Incarnation is not null && (Incarnation.Length is 0 or > 64 || !Incarnation.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
+        {
+            throw new ArgumentException($"{nameof(Incarnation)} must be 1 to 64 of A-Z a-z 0-9 - _ (was '{Incarnation}').", nameof(Incarnation));
         }
 
         if (MaxRetries < 0 || BaseDelay <= TimeSpan.Zero || MaxDelay < BaseDelay || AttemptTimeout <= TimeSpan.Zero)

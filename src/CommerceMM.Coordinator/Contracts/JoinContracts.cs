@@ -1,8 +1,14 @@
 namespace CommerceMM.Coordinator.Contracts;
 
 /// <summary>POST <c>/v1/jobs/{job}/join</c>: a worker asks for a rank in the current generation. Poll until <see cref="JoinStatus.Assigned"/>.</summary>
-/// <param name="WorkerId">Stable identity of the worker process (pod name, host:pid); the same id re-joining gets the same rank.</param>
-public sealed record JoinRequest(string WorkerId);
+/// <param name="WorkerId">Stable identity of the worker (pod name, <c>local-0</c>); the same id re-joining gets the same rank.</param>
+/// <param name="Incarnation">
+/// Identifies the worker's process: a new value for every process start, the same for every join that process makes.
+/// A rank holder joining again under a new incarnation was restarted (say, a relaunch after kill -9), so its old process
+/// is gone and the generation moves on: nothing the old process was given or sent may count. Null (older clients):
+/// never treated as a restart.
+/// </param>
+public sealed record JoinRequest(string WorkerId, string? Incarnation = null);
 
 public enum JoinStatus
 {

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using CommerceMM.Coordinator.Client;
 using CommerceMM.Coordinator.Contracts;
 using CommerceMM.Coordinator.Hosting;
+using CommerceMM.Storage.Blobs;
 using CommerceMM.Storage.FileSystem;
 using Microsoft.Extensions.Logging;
 
@@ -34,6 +35,9 @@ internal sealed class TestCoordinator : IAsyncDisposable
 
     public FileBlobStore Store { get; }
 
+    /// <summary>Wraps the store the next (re)started host uses, e.g. in a store that dies at a crash point; null: the plain store.</summary>
+    public Func<IBlobStore, IBlobStore>? WrapStore { get; set; }
+
     public CoordinatorHost Host { get; private set; } = null!;
 
     public HttpClient Raw { get; private set; } = null!;
@@ -58,7 +62,8 @@ internal sealed class TestCoordinator : IAsyncDisposable
     }
 
     /// <summary>A client as a worker or the CLI would hold one (few, fast retries: the host is local).</summary>
-    public CoordinatorClient Client(string? token = null)
+    /// <param name="incarnation">The process it stands for; by default this test process, like every client in it.</param>
+    public CoordinatorClient Client(string? token = null, string? incarnation = null)
     {
         var client = new CoordinatorClient(new CoordinatorClientOptions
         {
@@ -68,6 +73,7 @@ internal sealed class TestCoordinator : IAsyncDisposable
             MaxRetries = 2,
             BaseDelay = TimeSpan.FromMilliseconds(20),
             MaxDelay = TimeSpan.FromMilliseconds(100),
+            Incarnation = incarnation ?? CoordinatorClientOptions.ThisProcess,
         });
         _clients.Add(client);
         return client;
@@ -121,7 +127,7 @@ internal sealed class TestCoordinator : IAsyncDisposable
         {
             Job = Spec,
             Token = Token,
-            BlobStore = Store,
+            BlobStore = WrapStore?.Invoke(Store) ?? Store,
             Urls = ["http://127.0.0.1:0"],
             TimeProvider = Time,
             Liveness = new LivenessOptions

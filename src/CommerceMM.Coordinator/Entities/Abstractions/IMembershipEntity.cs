@@ -11,8 +11,11 @@ public interface IMembershipEntity
 {
     string Key { get; }
 
-    /// <summary>Joins the current rendezvous; Waiting until enough workers joined or the rendezvous timed out.</summary>
-    Task<EntityResult<JoinOutcome>> JoinAsync(string workerId, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Joins the current rendezvous; Waiting until enough workers joined or the rendezvous timed out. A rank holder of the
+    /// current generation joining under another <paramref name="incarnation"/> (a new process) starts a new generation.
+    /// </summary>
+    Task<EntityResult<JoinOutcome>> JoinAsync(string workerId, string? incarnation = null, CancellationToken cancellationToken = default);
 
     /// <summary>Records progress; Rejoin for survivors of an older generation; Stale/NotMember otherwise.</summary>
     Task<EntityResult<HeartbeatOutcome>> HeartbeatAsync(HeartbeatRequest heartbeat, CancellationToken cancellationToken = default);

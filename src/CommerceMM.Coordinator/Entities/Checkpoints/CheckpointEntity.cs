@@ -15,6 +15,7 @@ internal sealed partial class CheckpointEntity : PersistentEntity<CheckpointStat
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private bool _recovered;
 
     public CheckpointEntity(JobSpec spec, IShardLedgerEntity ledger, IJobEntity job, IBlobStore store, TimeSpan timeout, TimeProvider time, ILogger logger)
         : base(spec.Name, store, "checkpoints", new CheckpointState(null, null, 0, null))
@@ -28,32 +29,44 @@ internal sealed partial class CheckpointEntity : PersistentEntity<CheckpointStat
         _logger = logger;
     }
 
+    /// <summary>
+    /// Brings the stored state in line with storage before the first order or vote (the host activates every entity
+    /// before serving). Torn commits are resolved first (<see cref="CheckpointRecovery"/>); then 'latest' is the
+    /// truth for what is committed (<see cref="CheckpointStartup"/>), whatever this state said.
+    /// </summary>
     protected override async Task OnActivatedAsync(CancellationToken cancellationToken)
     {
-        // A job restarted on a fresh coordinator state may already have committed checkpoints: 'latest' is the truth.
-        if (State.LastCommitted is null
-            && await CheckpointCommitter.ReadLatestAsync(_store, Key, cancellationToken).ConfigureAwait(false) is { } latest)
+        LatestPointer? latest;
+        IReadOnlyList<RecoveredCommit> recovered = [];
+        if (!_recovered)
         {
-            State = State with
-            {
-                LastCommitted = new CommittedCheckpointView(latest.Pointer.Step, latest.Pointer.Generation, 0, _time.GetUtcNow()),
-                LastOrderedStep = Math.Max(State.LastOrderedStep, latest.Pointer.Step),
-            };
+            // Once per process: a re-activation follows a lost ETag race, i.e. another writer, whose commit in flight
+            // would look torn. Before this process's first turn no commit of its own can be in flight.
+            CheckpointRecoveryResult recovery = await CheckpointRecovery.RecoverAsync(_store, Key, cancellationToken).ConfigureAwait(false);
+            (latest, recovered, _recovered) = (recovery.Latest, recovery.Actions, true);
+            foreach (RecoveredCommit r in recovered) LogRecovered(_logger, Key, r.ToString());
+        }
+        else
+        {
+            latest = (await CheckpointCommitter.ReadLatestAsync(_store, Key, cancellationToken).ConfigureAwait(false))?.Pointer;
         }
 
-        // A coordinator killed during a commit may have written the manifest (every rank had voted) but not
-        // its own state: the order still reads as pending with votes, and would refuse every later order.
-        // The manifest is the storage library's commit record, so the order is done; drop it.
-        if (State.Pending is { } pending
-            && await CheckpointCatalog.ReadManifestAsync(_store, Key, pending.Step, cancellationToken).ConfigureAwait(false) is not null)
+        if (State.LastCommitted is { } said && said.Step != latest?.Step)
         {
-            State = State with
-            {
-                Pending = null,
-                LastCommitted = State.LastCommitted is { } last && last.Step >= pending.Step
-                    ? last : new CommittedCheckpointView(pending.Step, pending.Generation, pending.WorldSize, _time.GetUtcNow()),
-                LastOrderedStep = Math.Max(State.LastOrderedStep, pending.Step),
-            };
+            LogDisagreed(_logger, Key, said.Step, latest?.Step.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none");
+        }
+
+        CheckpointState before = State;
+        (State, CommittedDataPosition? committed) = CheckpointStartup.Reconcile(State, latest, recovered, _time.GetUtcNow());
+        if (committed is not null)
+        {
+            await _ledger.RecordCommitAsync(committed, cancellationToken).ConfigureAwait(false);
+        }
+
+        // The job is deliberately not stopped for a stop-after-commit order found committed here: on a relaunch the job
+        // has just reopened, and stopping it would turn the relaunched workers away. Waiting workers exit after their grace.
+        if (State != before)
+        {
             await SaveAsync(cancellationToken).ConfigureAwait(false);
         }
     }
@@ -187,8 +200,17 @@ internal sealed partial class CheckpointEntity : PersistentEntity<CheckpointStat
             return Failed(p, result.Message);
         }
 
-        // LostRace means the manifest already exists: a commit of this very step completed before (e.g. before a
-        // coordinator restart), and the committer never leaves an unverified manifest behind.
+        // LostRace means another committer created this step's manifest first. It counts only once 'latest' has reached
+        // the step, as restore counts it; a manifest above 'latest' is a commit that never finished.
+        if (result.Status == CheckpointCommitStatus.LostRace)
+        {
+            long? reached = (await CheckpointCommitter.ReadLatestAsync(_store, Key, cancellationToken).ConfigureAwait(false))?.Pointer.Step;
+            if (reached is null || reached < p.Step)
+            {
+                return Failed(p, $"{result.Message}, but latest has not reached it");
+            }
+        }
+
         State = State with { LastCommitted = new CommittedCheckpointView(p.Step, p.Generation, p.WorldSize, _time.GetUtcNow()), LastFailure = null };
         LogCommitted(_logger, Key, p.Step, p.Generation, result.Message);
         var positions = p.Votes.OrderBy(v => v.Rank).Select(v => new RankDataPosition(v.Rank, v.DataPosition)).ToList();
@@ -270,6 +292,12 @@ internal sealed partial class CheckpointEntity : PersistentEntity<CheckpointStat
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: retention failed ({Problem}); the next commit tries again")]
     private static partial void LogRetentionFailed(ILogger logger, string job, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: torn checkpoint commit resolved on start-up: {Action}")]
+    private static partial void LogRecovered(ILogger logger, string job, string action);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: the coordinator's state had step {Said} as the last committed checkpoint, but latest names {Latest}; following latest, which workers restore")]
+    private static partial void LogDisagreed(ILogger logger, string job, long said, string latest);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: checkpoint at step {Step} failed: {Message}")]
     private static partial void LogFailed(ILogger logger, string job, long step, string message);

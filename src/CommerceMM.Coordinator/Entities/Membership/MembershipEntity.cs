@@ -56,7 +56,7 @@ internal sealed partial class MembershipEntity : PersistentEntity<MembershipStat
         _rendezvous.OpenGeneration(State.Generation);
     }
 
-    public Task<EntityResult<JoinOutcome>> JoinAsync(string workerId, CancellationToken cancellationToken = default) =>
+    public Task<EntityResult<JoinOutcome>> JoinAsync(string workerId, string? incarnation = null, CancellationToken cancellationToken = default) =>
         TurnAsync(
             async () =>
             {
@@ -73,26 +73,53 @@ internal sealed partial class MembershipEntity : PersistentEntity<MembershipStat
 
                 if (!State.Gathering)
                 {
+                    string reason;
+                    int expected;
                     if (State.Members.FirstOrDefault(m => m.WorkerId == workerId) is { } member)
                     {
-                        return Assigned(member.Rank);
-                    }
+                        if (!IsNewProcess(member.Incarnation, incarnation))
+                        {
+                            return Assigned(member.Rank); // a retried join of the same process
+                        }
 
-                    if (State.Members.Count >= _spec.Workers)
+                        // A rank holder joins once per process and generation, so its old process is gone (killed and
+                        // restarted, or the whole job relaunched): whatever it sent or was given in this generation,
+                        // votes and leases included, must stop counting. A new generation fences all of it.
+                        (reason, expected) = ($"worker '{workerId}' (rank {member.Rank}) came back as a new process; its previous process is gone", State.Members.Count);
+                    }
+                    else if (State.Members.Count >= _spec.Workers)
                     {
                         return EntityResult<JoinOutcome>.Conflict($"job '{Key}' is full: all {_spec.Workers} ranks of generation {State.Generation} are held");
                     }
+                    else
+                    {
+                        // A newcomer (say, a restarted worker) while running below the target size: grow by one generation.
+                        (reason, expected) = ($"worker '{workerId}' joined; growing from {State.Members.Count} to {State.Members.Count + 1} workers", State.Members.Count + 1);
+                    }
 
-                    // A newcomer (say, a restarted worker) while running below the target size: grow by one generation.
-                    string reason = $"worker '{workerId}' joined; growing from {State.Members.Count} to {State.Members.Count + 1} workers";
-                    if (await BumpAsync(State.Members, reason, State.Members.Count + 1, cancellationToken).ConfigureAwait(false) is { } bumpFailure)
+                    if (await BumpAsync(State.Members, reason, expected, cancellationToken).ConfigureAwait(false) is { } bumpFailure)
                     {
                         return bumpFailure.Cast<JoinOutcome>();
+                    }
+
+                    if (!State.Gathering)
+                    {
+                        JobSnapshot ended = await _job.GetAsync(cancellationToken).ConfigureAwait(false); // the bump ended it (too many restarts)
+                        return EntityResult<JoinOutcome>.Conflict($"job '{Key}' is {ended.State}: {ended.Reason}");
                     }
                 }
 
                 DateTimeOffset now = _time.GetUtcNow();
-                if (!State.Waiting.Any(w => w.WorkerId == workerId))
+                if (State.Waiting.FirstOrDefault(w => w.WorkerId == workerId) is { } waiting)
+                {
+                    if (IsNewProcess(waiting.Incarnation, incarnation))
+                    {
+                        // A gathering generation has handed nothing out yet (no ranks, so no votes, leases or keys):
+                        // the new process just takes the old one's place in it.
+                        State = State with { Waiting = [.. State.Waiting.Select(w => w == waiting ? w with { Incarnation = incarnation } : w)] };
+                    }
+                }
+                else
                 {
                     if (State.Waiting.Count >= _spec.Workers)
                     {
@@ -102,7 +129,7 @@ internal sealed partial class MembershipEntity : PersistentEntity<MembershipStat
                     int? previousRank = State.Survivors.FirstOrDefault(s => s.WorkerId == workerId)?.Rank;
                     State = State with
                     {
-                        Waiting = [.. State.Waiting, new WaitingWorker(workerId, previousRank, now)],
+                        Waiting = [.. State.Waiting, new WaitingWorker(workerId, previousRank, now, incarnation)],
                         GatherDeadline = State.GatherDeadline ?? now + _options.RendezvousTimeout,
                     };
                     LogJoined(_logger, Key, workerId, State.Generation, State.Waiting.Count, State.Expected);
@@ -273,7 +300,7 @@ internal sealed partial class MembershipEntity : PersistentEntity<MembershipStat
             .OrderBy(w => w.PreviousRank ?? int.MaxValue)
             .ThenBy(w => w.JoinedAt)
             .ThenBy(w => w.WorkerId, StringComparer.Ordinal)
-            .Select((w, rank) => new RankedWorker(w.WorkerId, rank))
+            .Select((w, rank) => new RankedWorker(w.WorkerId, rank, w.Incarnation))
             .ToList();
 
         // The ledger and the job learn first: if this process dies before membership is written, the next activation
@@ -323,6 +350,9 @@ internal sealed partial class MembershipEntity : PersistentEntity<MembershipStat
         _rendezvous.OpenGeneration(generation); // the old generation's keys go, and its late writes are refused
         _liveness.StartGeneration([], _time.GetUtcNow());
     }
+
+    /// <summary>True when <paramref name="joining"/> names another process than the one recorded; a client that sends none is never taken for a restart.</summary>
+    private static bool IsNewProcess(string? recorded, string? joining) => joining is not null && !string.Equals(recorded, joining, StringComparison.Ordinal);
 
     private EntityResult<JoinOutcome> Assigned(int rank) =>
         new JoinOutcome(JoinStatus.Assigned, State.Generation, rank, State.Members.Count, TimeSpan.Zero);

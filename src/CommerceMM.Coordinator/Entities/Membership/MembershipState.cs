@@ -18,6 +18,8 @@ internal sealed record MembershipState(
     string? LastBumpReason);
 
 /// <param name="PreviousRank">The rank held in the previous generation; survivors keep their relative order.</param>
-internal sealed record WaitingWorker(string WorkerId, int? PreviousRank, DateTimeOffset JoinedAt);
+/// <param name="Incarnation">The joining process (JoinRequest.Incarnation); null when its client sent none.</param>
+internal sealed record WaitingWorker(string WorkerId, int? PreviousRank, DateTimeOffset JoinedAt, string? Incarnation = null);
 
-internal sealed record RankedWorker(string WorkerId, int Rank);
+/// <param name="Incarnation">The process that holds the rank; a join from another process of the same worker ends the generation.</param>
+internal sealed record RankedWorker(string WorkerId, int Rank, string? Incarnation = null);
