@@ -136,7 +136,7 @@ internal static class CheckpointsCommand
         var output = new Option<string>("--out") { Description = "the safetensors file to write (loads in PyTorch: tools/parity/safetensors_io.py, or safetensors.torch.load_file)", Required = true };
         var overwrite = new Option<bool>("--overwrite") { Description = "replace --out if it exists" };
         var withoutTeacher = new Option<bool>("--no-teacher") { Description = "leave out CommerceMM's EMA teacher (teacher.*), which only training uses (SCALE has none)" };
-        var command = new Command("export", "Write a checkpoint's model weights as ONE safetensors file (PyTorch state-dict names, float32), " +
+        var command = new Command("export", "Write a checkpoint's model weights as one safetensors file (PyTorch state-dict names, float32), " +
                                             "checked against the manifest's SHA-256 first; metadata names the job, step and config hash.")
             { spec, set, step, output, overwrite, withoutTeacher };
         command.SetAction(async (r, ct) =>
