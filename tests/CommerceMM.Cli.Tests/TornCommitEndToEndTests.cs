@@ -1,0 +1,92 @@
+using System.Text.Json;
+using CommerceMM.Data.Format;
+using CommerceMM.Data.Loading;
+using CommerceMM.Storage.Checkpoints;
+using CommerceMM.Storage.FileSystem;
+using CommerceMM.Worker.Training;
+
+namespace CommerceMM.Cli.Tests;
+
+/// <summary>
+/// Issue 14's torn commit, tried as a user would: the whole job SIGKILLed after a checkpoint's manifest is written but
+/// before 'latest' moves, relaunched with the same command, then SIGTERMed at once.
+/// </summary>
+[Collection(EndToEndCollection.Name)]
+public sealed class TornCommitEndToEndTests(SmallCorpus corpus) : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(5);
+    private readonly string _runs = Directory.CreateTempSubdirectory("cmm-e2e-runs-").FullName;
+
+    [Fact]
+    public async Task KillBetweenManifestAndLatest_RelaunchAndSigterm_CheckpointsExitsZeroAndEverySampleCountsOnce()
+    {
+        const string job = "e2e-torn";
+        const int batch = 4;
+        string audit = Path.Combine(_runs, "audit");
+        string[] train = ["train", "--workers", "2", .. TrainingArgs.Overrides(job, corpus.Directory, _runs, steps: 40, batch, every: 3)];
+        using (var first = new CmmProcess(
+            new Dictionary<string, string> { ["CMM_AUDIT_DIR"] = audit, [CrashPoint.Variable] = $"{CrashPoint.ManifestWritten}@6" }, train))
+        {
+            // The coordinator runs inside `cmm train`: the crash point SIGKILLs it; the workers go the same way.
+            Assert.True(first.WaitForExit(Patience) == 137, first.Output);
+            KillIfAlive(job, "local-0");
+            KillIfAlive(job, "local-1");
+        }
+
+        var store = new FileBlobStore(_runs);
+        Assert.Equal(3, (await CheckpointCommitter.ReadLatestAsync(store, job))!.Value.Pointer.Step);
+        Assert.NotNull(await CheckpointCatalog.ReadManifestAsync(store, job, 6)); // torn: manifest written, latest not moved
+
+        using var second = new CmmProcess(new Dictionary<string, string> { ["CMM_AUDIT_DIR"] = audit }, train);
+        Assert.True(second.WaitForLine("restoring checkpoint step 3", Patience), second.Output);
+        second.Terminate(); // before the fix the coordinator refused this checkpoint (it counted step 6) and every worker exited 75
+        Assert.True(second.WaitForExit(Patience) == 0, second.Output);
+
+        Assert.Contains("step 6 aborted", second.Output);
+        Assert.Contains("joined generation 2", second.Output); // the relaunch is a new generation
+        var latest = (await CheckpointCommitter.ReadLatestAsync(store, job))!.Value.Pointer;
+        Assert.True(latest.Step > 3, $"the SIGTERM checkpoint did not commit; latest is step {latest.Step}");
+        Assert.Equal(2, latest.Generation);
+        await AssertEachSampleConsumedOnceAsync(audit, latest.Step, batch * 2);
+    }
+
+    /// <summary>
+    /// The lineage of the committed weights (for each step before <paramref name="committed"/>, the records of the newest
+    /// generation that ran it) consumed exactly the first samples of the epoch order: nothing twice, nothing skipped.
+    /// It holds only if the relaunch's generation is newer than the killed launch's.
+    /// </summary>
+    private async Task AssertEachSampleConsumedOnceAsync(string audit, long committed, int perStep)
+    {
+        var records = Directory.EnumerateFiles(audit, "*.jsonl").SelectMany(File.ReadLines)
+            .Select(l => JsonSerializer.Deserialize<AuditRecord>(l, new JsonSerializerOptions(JsonSerializerDefaults.Web))!)
+            .Where(r => r.Step < committed).ToList();
+        var lineage = records.GroupBy(r => r.Step).OrderBy(g => g.Key)
+            .Select(g => g.Where(r => r.Generation == g.Max(x => x.Generation)).ToList()).ToList();
+        Assert.Equal(Enumerable.Range(0, (int)committed).Select(s => (long)s), lineage.Select(g => g[0].Step));
+        Assert.All(lineage.Skip(3), g => Assert.Equal(2, g[0].Generation)); // everything after the restored step 3 is the relaunch's
+        var consumed = lineage.SelectMany(g => g.SelectMany(r => r.Streams[StreamNames.Pairs])).ToList();
+        Assert.Equal(committed * perStep, consumed.Count);
+        Assert.Equal(consumed.Count, consumed.Distinct().Count());
+
+        await using var order = DataLoader.Pairs(new LoaderOptions
+        {
+            DatasetDirectory = corpus.Directory, Stream = StreamNames.Pairs, BatchSize = consumed.Count, Seed = 1, WorldSize = 1, Rank = 0,
+        });
+        using var firstBatch = await order.NextAsync();
+        Assert.Equal(firstBatch.Keys.Order(), consumed.Order());
+    }
+
+    /// <summary>A worker of the killed launch may already have exited on its own (it lost the coordinator).</summary>
+    private static void KillIfAlive(string job, string workerId)
+    {
+        try
+        {
+            CmmProcess.KillHard($"--job {job}", $"--worker-id {workerId}");
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+
+    public void Dispose() => Directory.Delete(_runs, recursive: true);
+}
