@@ -106,6 +106,18 @@ public class SpecErrorTests
         Assert.Equal("invalid job spec: job.workers: bad", UserErrors.Describe(new SpecException("job.workers", "bad")));
     }
 
+    [Theory]
+    [InlineData("status", "--coordinator", "notaurl", "--coordinator 'notaurl' is not an http(s) URL")]
+    [InlineData("checkpoints", "--step", "x", "--step 'x' is not a step number or 'latest'")]
+    public void Cmm_BadOptionValue_IsAnErrorNamingTheOption_NotACrash(string command, string option, string value, string message)
+    {
+        string[] args = command == "checkpoints" ? ["checkpoints", "inspect", option, value] : [command, option, value];
+        using var cmm = new CmmProcess(args);
+        Assert.Equal(1, cmm.WaitForExit(TimeSpan.FromMinutes(2)));
+        Assert.Contains(message, cmm.Output);
+        Assert.DoesNotContain("Unhandled exception", cmm.Output);
+    }
+
     [Fact]
     public void Cmm_BadSetValue_ExitsTwo_WithOneLineNamingTheKey()
     {

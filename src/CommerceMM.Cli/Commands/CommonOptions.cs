@@ -9,8 +9,13 @@ internal static class CommonOptions
     public static Option<Uri> Coordinator() => new("--coordinator")
     {
         Description = "coordinator base URL (env CMM_COORDINATOR)",
-        CustomParser = r => Uri.TryCreate(r.Tokens.Single().Value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
-            ? uri : throw new ArgumentException($"--coordinator '{r.Tokens.Single().Value}' is not an http(s) URL"),
+        // A parse error goes through AddError: thrown from a custom parser it escapes System.CommandLine as a crash with a stack trace.
+        CustomParser = r =>
+        {
+            if (Uri.TryCreate(r.Tokens.Single().Value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https") return uri;
+            r.AddError($"--coordinator '{r.Tokens.Single().Value}' is not an http(s) URL, e.g. http://127.0.0.1:7070");
+            return null;
+        },
         DefaultValueFactory = _ => new Uri(Environment.GetEnvironmentVariable("CMM_COORDINATOR") ?? "http://127.0.0.1:7070"),
     };
 
