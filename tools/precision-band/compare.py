@@ -13,7 +13,7 @@ def curves(run_dir):
     for path in glob.glob(os.path.join(run_dir, "audit-*.jsonl")):
         for line in open(path):
             r = json.loads(line)
-            by_step[r["step"]][r["rank"]] = r["losses"]
+            by_step[r["Step"]][r["Rank"]] = r["Losses"]   # the audit writes .NET property names
     result = defaultdict(dict)
     for step, ranks in by_step.items():
         tasks = set().union(*(l.keys() for l in ranks.values()))
