@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
@@ -162,7 +163,11 @@ public sealed class RendezvousStoreTests
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: 1));
         await coordinator.JoinAllAsync("w0");
         using HttpRequestMessage request = coordinator.Request(HttpMethod.Put, "/v1/jobs/job-a/rendezvous/1/keys?key=k");
-        request.Content = JsonContent.Create(new RendezvousSetRequest(new byte[4 * RendezvousLimits.MaxValueBytes]));
+        // A known length and Expect: 100-continue, as a well-behaved client sends a large body: the server's refusal
+        // arrives before the body is sent, instead of racing the upload (a broken pipe under load).
+        request.Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(new RendezvousSetRequest(new byte[4 * RendezvousLimits.MaxValueBytes]), JsonSerializerOptions.Web));
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        request.Headers.ExpectContinue = true;
 
         using HttpResponseMessage response = await coordinator.Raw.SendAsync(request);
 
