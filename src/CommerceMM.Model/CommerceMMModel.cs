@@ -131,7 +131,7 @@ public sealed class CommerceMMModel : ExplicitModule
     private static Tensor Project(Linear projection, Tensor tokens)
     {
         using var scope = torch.NewDisposeScope();
-        var projected = MixedPrecision.Float(MixedPrecision.Linear(projection, tokens.select(1, 0)));
+        var projected = projection.forward(tokens.select(1, 0));
         return torch.nn.functional.normalize(projected, dim: -1).MoveToOuterDisposeScope();
     }
 }

@@ -1,6 +1,6 @@
 using CommerceMM.Collectives.Peer;
 using TorchSharp;
-using static CommerceMM.Collectives.Tests.TensorAssert;
+using static CommerceMM.Tests.Shared.TensorAssert;
 using static TorchSharp.torch;
 
 namespace CommerceMM.Collectives.Tests;

@@ -1,4 +1,4 @@
-using static CommerceMM.Collectives.Tests.TensorAssert;
+using static CommerceMM.Tests.Shared.TensorAssert;
 
 namespace CommerceMM.Collectives.Tests;
 

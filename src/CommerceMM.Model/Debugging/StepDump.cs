@@ -34,7 +34,7 @@ public static class StepDump
 
         using var model = new CommerceMMModel(config, options.Seed, settings);
         using var batch = new SyntheticBatch(config, options.Rows, options.Seed + 1, device: model.Device);
-        long step = Warmup(model, batch, options);
+        long step = Warmup(model, batch, options, config);
         var allocation = StepRandom.Allocation(config.EffectiveAllocations, options.Seed, step);
 
         using var scope = torch.NewDisposeScope();
@@ -84,16 +84,28 @@ public static class StepDump
         Schedule = new WarmupCosineSchedule(options.WarmupLearningRate, WarmupSteps: 0, TotalSteps: 1_000_000, MinLearningRate: 0),
     };
 
-    /// <summary>Full trainer steps 0..WarmupSteps-1 on the same batch; returns the next step index.</summary>
-    private static long Warmup(CommerceMMModel model, SyntheticBatch batch, StepDumpOptions options)
+    /// <summary>
+    /// Full trainer steps 0..WarmupSteps-1 on the same batch; returns the next step index. The warm-up
+    /// always trains in fp32 (on the model's device), then hands its state to the dumped model: dumps of
+    /// one step in fp32 and in bf16 then start from the same weights, so they compare the step's
+    /// precision. Trained in bf16, two steps at 1e-3 already move the weights apart: AdamW's first
+    /// updates are ±lr wherever the gradient is nonzero, so bf16's gradient noise flips the sign of
+    /// the small ones; how far bf16 training drifts is what tools/precision-band measures.
+    /// </summary>
+    private static long Warmup(CommerceMMModel model, SyntheticBatch batch, StepDumpOptions options, CommerceMMConfig config)
     {
         if (options.WarmupSteps == 0) return 0;
-        using var trainer = new Trainer(model, WarmupTrainerOptions(options));
-        for (long s = 0; s < options.WarmupSteps; s++)
+        using var fp32 = model.Settings.Precision == Precision.Fp32 ? null : new CommerceMMModel(config, options.Seed, model.Settings with { Precision = Precision.Fp32 });
+        var trained = fp32 ?? model;
+        using (var trainer = new Trainer(trained, WarmupTrainerOptions(options)))
         {
-            var r = trainer.Step(batch.Pairs, batch.Omni, s);
-            if (r.Skipped) throw new InvalidOperationException($"warm-up step {s} was skipped (non-finite loss or gradient)");
+            for (long s = 0; s < options.WarmupSteps; s++)
+            {
+                var r = trainer.Step(batch.Pairs, batch.Omni, s);
+                if (r.Skipped) throw new InvalidOperationException($"warm-up step {s} was skipped (non-finite loss or gradient)");
+            }
         }
+        if (fp32 is not null) model.LoadStateDict(fp32.StateDict().ToDictionary(e => e.Name, e => e.Tensor));
         return options.WarmupSteps;
     }
 }

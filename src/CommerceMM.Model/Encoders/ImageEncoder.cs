@@ -1,3 +1,4 @@
+using CommerceMM.Tensors;
 using CommerceMM.Model.Config;
 using CommerceMM.Model.NN;
 using TorchSharp;
@@ -42,7 +43,7 @@ public sealed class ImageEncoder : ExplicitModule
     {
         using var scope = torch.NewDisposeScope();
         long b = images.size(0);
-        var x = MixedPrecision.Float(MixedPrecision.Linear(PatchEmbedding, Patchify(images)));   // (B, N, d)
+        var x = PatchEmbedding.forward(Patchify(images));   // (B, N, d)
         if (patchMask is not null) x = torch.where(patchMask.unsqueeze(-1), _maskToken, x);
         var cls = _clsToken.expand(b, 1, _clsToken.size(2));                                    // (B, 1, d)
         x = torch.cat([cls, x], 1) + _positionEmbedding;                                        // (B, N + 1, d)
@@ -55,7 +56,7 @@ public sealed class ImageEncoder : ExplicitModule
         long[] s = images.shape;
         int p = _image.Patch;
         if (s.Length != 4 || s[1] != _image.Channels || s[2] != _image.Size || s[3] != _image.Size)
-            throw new ArgumentException($"images must be (batch, {_image.Channels}, {_image.Size}, {_image.Size}); got {ModuleState.FormatShape(s)}");
+            throw new ArgumentException($"images must be (batch, {_image.Channels}, {_image.Size}, {_image.Size}); got {TensorMemory.FormatShape(s)}");
         using var scope = torch.NewDisposeScope();
         long rows = s[2] / p, cols = s[3] / p;
         var patches = images.view(s[0], s[1], rows, p, cols, p)                   // (B, C, H/p, p, W/p, p)

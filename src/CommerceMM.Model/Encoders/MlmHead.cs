@@ -33,7 +33,7 @@ public sealed class MlmHead : ExplicitModule
     public Tensor Forward(Tensor hidden)
     {
         using var scope = torch.NewDisposeScope();
-        var h = Norm.forward(MixedPrecision.Float(MixedPrecision.Linear(Dense, hidden).gelu()));
-        return MixedPrecision.Float(MixedPrecision.Linear(h, _tiedEmbedding.Weight, _bias)).MoveToOuterDisposeScope();
+        var h = Norm.forward(Dense.forward(hidden).gelu());
+        return torch.nn.functional.linear(h, _tiedEmbedding.Weight, _bias).MoveToOuterDisposeScope();
     }
 }

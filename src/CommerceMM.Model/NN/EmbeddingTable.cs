@@ -1,3 +1,4 @@
+using CommerceMM.Tensors;
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
@@ -18,7 +19,7 @@ public sealed class EmbeddingTable : ExplicitModule
     /// <param name="weight">(count, dim); the module takes ownership</param>
     public EmbeddingTable(Tensor weight) : base("Embedding")
     {
-        if (weight.dim() != 2) throw new ArgumentException($"an embedding table is (count, dim); got {ModuleState.FormatShape(weight.shape)}", nameof(weight));
+        if (weight.dim() != 2) throw new ArgumentException($"an embedding table is (count, dim); got {TensorMemory.FormatShape(weight.shape)}", nameof(weight));
         _weight = AddParameter("weight", weight);
     }
 

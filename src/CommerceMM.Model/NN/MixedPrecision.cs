@@ -12,6 +12,13 @@ namespace CommerceMM.Model.NN;
 /// layer norms, the residual stream, softmax-based losses and reductions stay fp32. The setting is
 /// per thread for the duration of a forward pass (<see cref="Enter"/>), like PyTorch's autocast region.
 /// </summary>
+/// <remarks>
+/// CommerceMM runs only its transformer layers' matmuls through here (nearly all of its FLOPs). The
+/// edges stay fp32 with plain linears: the patch embedding, the three embedding projections, the ITM,
+/// MLM and MIM heads. They cost under 1% of a step, and in bf16 they put a rounding straight into the
+/// normalised embeddings whose scaled cosines the contrastive losses compare (measured on the
+/// default dump: worst task 1.3e-2 of fp32 with bf16 projections and heads, 9.5e-3 without).
+/// </remarks>
 public static class MixedPrecision
 {
     [ThreadStatic] private static bool t_bf16;

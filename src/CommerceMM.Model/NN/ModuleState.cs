@@ -1,3 +1,4 @@
+using CommerceMM.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -47,7 +48,7 @@ public static class ModuleState
         {
             var target = own[name];
             if (!source.shape.SequenceEqual(target.shape))
-                throw new ArgumentException($"'{name}' has shape {FormatShape(source.shape)} in the state but {FormatShape(target.shape)} in the model");
+                throw new ArgumentException($"'{name}' has shape {TensorMemory.FormatShape(source.shape)} in the state but {TensorMemory.FormatShape(target.shape)} in the model");
         }
         using var _ = torch.no_grad();
         foreach (var (name, source) in state) own[name].copy_(source);
@@ -56,6 +57,4 @@ public static class ModuleState
     /// <summary>(name, parameter) of every parameter, depth first, as tuples the optimizer and bucketer take.</summary>
     public static IReadOnlyList<(string Name, Tensor Tensor)> NamedParameters(this nn.Module module) =>
         module.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).ToList();
-
-    public static string FormatShape(ReadOnlySpan<long> shape) => "[" + string.Join(", ", shape.ToArray()) + "]";
 }

@@ -51,10 +51,12 @@ public sealed class SelfAttention : ExplicitModule
             throw new ArgumentException($"attention input must be (batch, length, {Dim}); got [{string.Join(", ", shape)}]");
         long b = shape[0], l = shape[1], dh = Dim / Heads;
         using var scope = torch.NewDisposeScope();
+        // unbind, not three selects: its backward stacks the three gradients into one tensor, where each
+        // select's backward would fill a zero tensor of the whole (3, B, h, L, dh) and add them up.
         var qkv = MixedPrecision.Linear(x, _inProjWeight, _inProjBias)   // (B, L, 3d)
-            .view(b, l, 3, Heads, dh).permute(2, 0, 3, 1, 4);              // (3, B, h, L, dh)
+            .view(b, l, 3, Heads, dh).permute(2, 0, 3, 1, 4).unbind(0);    // 3 × (B, h, L, dh)
         var blocked = keyPadding?.view(b, 1, 1, l);                        // (B, 1, 1, L) broadcast over heads and queries
-        var context = Attention.ScaledDotProduct(qkv.select(0, 0), qkv.select(0, 1), qkv.select(0, 2), blocked, DropoutP, training, _dropoutGenerator)
+        var context = Attention.ScaledDotProduct(qkv[0], qkv[1], qkv[2], blocked, DropoutP, training, _dropoutGenerator)
             .transpose(1, 2).reshape(b, l, Dim);                           // (B, L, d)
         return MixedPrecision.Linear(OutProj, context).MoveToOuterDisposeScope();
     }

@@ -106,7 +106,7 @@ public sealed class Pass1
         var padding = torch.cat([_inputs.Padding, _inputs.Padding.index_select(0, negativeText), _inputs.Padding]);
         var image = torch.cat([_image, _image, _image.index_select(0, negativeImage)]);              // (3B, N + 1, d)
         var fused = _model.Fusion.Forward(text, padding, image, _allocation.Fusion);
-        var logits = MixedPrecision.Float(MixedPrecision.Linear(_model.Itm, fused.select(1, 0))).squeeze(-1); // (3B)
+        var logits = _model.Itm.forward(fused.select(1, 0)).squeeze(-1); // (3B)
         var labels = torch.cat([torch.ones(b, device: _device), torch.zeros(2 * b, device: _device)]);
         return torch.nn.functional.binary_cross_entropy_with_logits(logits, labels);
     }
@@ -185,7 +185,7 @@ public sealed class Pass1
     /// <summary>mim_fr: mean over masked patches of ‖n(pred) − n(target)‖² = 2 − 2·cos.</summary>
     private Tensor FeatureRegression(Tensor student, Tensor target)
     {
-        var prediction = Normalize(MixedPrecision.Float(MixedPrecision.Linear(_model.MimPredictor, student)));
+        var prediction = Normalize(_model.MimPredictor.forward(student));
         var cosine = (prediction * Normalize(target)).sum(-1);
         return GlobalMean((2.0 - cosine * 2.0).sum(), _globalMaskedPatches);
     }

@@ -88,7 +88,7 @@ public sealed class AdamWOptimizer : IDisposable
         {
             if (!tensors.TryGetValue(name, out var source)) throw new ArgumentException($"optimizer state lacks '{name}'");
             if (!source.shape.SequenceEqual(target.shape))
-                throw new ArgumentException($"optimizer state '{name}' has shape {ModuleState.FormatShape(source.shape)}, expected {ModuleState.FormatShape(target.shape)}");
+                throw new ArgumentException($"optimizer state '{name}' has shape {TensorMemory.FormatShape(source.shape)}, expected {TensorMemory.FormatShape(target.shape)}");
         }
         using (torch.no_grad())
             foreach (var (name, target) in own) target.copy_(tensors[name]);

@@ -1,3 +1,4 @@
+using CommerceMM.Tests.Shared;
 using CommerceMM.Model.NN;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -11,8 +11,9 @@ using Xunit.Abstractions;
 namespace CommerceMM.Model.Tests.Parity;
 
 /// <summary>
-/// model.precision bf16 (bf16 matmuls, fp32 master weights, fp32 loss reductions) against fp32 on the
-/// same weights and the same batch: each of the 14 losses within 2e-2 relative (issue 13).
+/// model.precision bf16 (the encoders' matmuls in bf16; fp32 master weights, residual stream,
+/// embedding projections, heads and loss reductions) against fp32 on the same weights and the same
+/// batch: each loss within 2e-2 relative (issue 13).
 /// </summary>
 public class Bf16ParityTests(ITestOutputHelper output)
 {
@@ -21,12 +22,24 @@ public class Bf16ParityTests(ITestOutputHelper output)
     private static readonly CommerceMMConfig Small = CommerceMMConfig.Tiny() with { Mim = new MimConfig { Prototypes = 32 } };
     private static readonly DeviceSettings CpuBf16 = new(torch.CPU, Precision.Bf16);
 
-    [Fact]
-    public void StepDump_Bf16_EachLossWithinTwoPercentOfFp32()
+    /// <summary>
+    /// The dumps people compare: `cmm debug dump-step` with its defaults (tiny, 8 rows, seed 1, no
+    /// warm-up), the one tools/gpu/device-checks.sh compares on CUDA (2 warm-up steps, itm off: pass-2
+    /// losses fall to 1e-3 and below, where bf16's rounding shows most), and a small one.
+    /// </summary>
+    [Theory]
+    [InlineData("tiny", 8, 1UL, 0, false)]
+    [InlineData("tiny", 8, 1UL, 2, true)]
+    [InlineData("tiny-32-prototypes", 6, 5UL, 0, false)]
+    public void StepDump_Bf16_EachLossWithinTwoPercentOfFp32(string preset, int rows, ulong seed, int warmupSteps, bool itmOff)
     {
-        var options = new StepDumpOptions { Rows = 6, Seed = 5 };
-        var fp32 = Dump(Small, options, null);
-        var bf16 = Dump(Small, options, CpuBf16);
+        var config = preset == "tiny" ? CommerceMMConfig.Tiny() : Small;
+        if (itmOff) config = config with { TaskWeights = new Dictionary<string, double> { [TaskIds.Itm] = 0 } };
+        var options = new StepDumpOptions { Rows = rows, Seed = seed, WarmupSteps = warmupSteps };
+        var (fp32, fp32Weights) = Dump(config, options, null);
+        var (bf16, bf16Weights) = Dump(config, options, CpuBf16);
+        // Warm-up steps train in fp32 in both dumps, so the dumped step starts from the same weights.
+        Assert.Equal(fp32Weights, bf16Weights);
 
         var failures = new List<string>();
         double worst = 0;
@@ -41,7 +54,7 @@ public class Bf16ParityTests(ITestOutputHelper output)
             if (rel > LossRtol) failures.Add($"{f.Task}: fp32 {f.Loss:R}, bf16 {b.Loss:R} (relative {rel:E2} > {LossRtol:E0})");
         }
         output.WriteLine($"worst relative difference {worst:E2}");
-        Assert.Equal(14, fp32.Tasks.Count(t => t.Status == TaskOutcome.Ok));
+        Assert.Equal(itmOff ? 13 : 14, fp32.Tasks.Count(t => t.Status == TaskOutcome.Ok));
         Assert.True(failures.Count == 0, "bf16 losses stray from fp32:\n" + string.Join("\n", failures));
         // bf16 really ran: the losses are not bit-identical to fp32's.
         Assert.Contains(fp32.Tasks.Zip(bf16.Tasks), p => p.First.Loss != p.Second.Loss);
@@ -60,7 +73,8 @@ public class Bf16ParityTests(ITestOutputHelper output)
         Assert.False(MixedPrecision.Active);   // the region ends with the pass
     }
 
-    private static StepDumpResult Dump(CommerceMMConfig config, StepDumpOptions options, DeviceSettings? settings)
+    /// <returns>the dump's result and the SHA-256 of its weights file</returns>
+    private static (StepDumpResult Result, string WeightsSha256) Dump(CommerceMMConfig config, StepDumpOptions options, DeviceSettings? settings)
     {
         string dir = Directory.CreateTempSubdirectory("cmm-bf16-dump-").FullName;
         try
@@ -68,7 +82,8 @@ public class Bf16ParityTests(ITestOutputHelper output)
             var result = StepDump.Write(config, options, dir, settings);
             using var gradients = SafeTensors.Read(Path.Combine(dir, StepDump.GradientsFile));
             Assert.All(gradients.Tensors, g => Assert.Equal(ScalarType.Float32, g.Tensor.dtype));
-            return result;
+            string weights = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(dir, StepDump.WeightsFile))));
+            return (result, weights);
         }
         finally
         {

@@ -1,18 +1,17 @@
-using CommerceMM.Model.NN;
+using CommerceMM.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace CommerceMM.Model.Tests;
+namespace CommerceMM.Tests.Shared;
 
+/// <summary>Tensor comparisons for the test projects that link this file.</summary>
 internal static class TensorAssert
 {
     /// <summary>|actual - expected| ≤ atol + rtol·|expected| element-wise (numpy.allclose), with the worst element in the message.</summary>
     public static void Close(Tensor expected, Tensor actual, double rtol, double atol, string what = "tensor")
     {
-        Assert.True(expected.shape.SequenceEqual(actual.shape), $"{what}: shape {ModuleState.FormatShape(actual.shape)} != expected {ModuleState.FormatShape(expected.shape)}");
-        using var e64 = expected.to(ScalarType.Float64);
-        using var a64 = actual.detach().to(ScalarType.Float64);
-        Close(Scalars.ToArray<double>(e64), Scalars.ToArray<double>(a64), rtol, atol, what);
+        Assert.True(expected.shape.SequenceEqual(actual.shape), $"{what}: shape {TensorMemory.FormatShape(actual.shape)} != expected {TensorMemory.FormatShape(expected.shape)}");
+        Close(Doubles(expected), Doubles(actual), rtol, atol, what);
     }
 
     public static void Close(double[] expected, double[] actual, double rtol, double atol, string what = "values")
@@ -27,4 +26,8 @@ internal static class TensorAssert
         }
         Assert.True(worst < 0, worst < 0 ? "" : $"{what}: element {worst} is {actual[worst]:R}, expected {expected[worst]:R} (rtol {rtol}, atol {atol})");
     }
+
+    public static float[] Floats(Tensor t) => t.detach().cpu().to(ScalarType.Float32).contiguous().data<float>().ToArray();
+    public static double[] Doubles(Tensor t) => t.numel() == 0 ? [] : t.detach().cpu().to(ScalarType.Float64).contiguous().data<double>().ToArray();
+    public static long[] Longs(Tensor t) => t.detach().cpu().to(ScalarType.Int64).contiguous().data<long>().ToArray();
 }
