@@ -26,6 +26,7 @@ public static class TorchRuntime
         lock (s_gate)
         {
             if (s_loaded) return;
+            MklCpuPath.Apply();   // before libtorch: its MKL resolves the vendor check on first use
             string? external = Environment.GetEnvironmentVariable(LibTorchDirVariable);
             if (!string.IsNullOrEmpty(external)) PreloadExternal(external);
             string shim = Path.Combine(AppContext.BaseDirectory, "libLibTorchSharp.so");

@@ -5,8 +5,10 @@ only) -> EMA teacher -> mim_kl centre: what the C# Trainer.Step does in one proc
 weights and batch come from a step dump written by the benchmark, so both sides train the same
 network on the same batch; masks and negatives are drawn fresh every step, as in training.
 
-Usage: /usr/bin/python3 tools/reference/train_step.py DUMP_DIR THREADS REPS
-Prints one JSON line: step_ms (median of REPS after 3 warm-up steps), threads, torch.
+Usage: /usr/bin/python3 tools/reference/train_step.py DUMP_DIR THREADS REPS [--profile]
+Prints one JSON line: step_ms (median of REPS after 3 warm-up steps), cpu_ms (the process's CPU time
+per step over those REPS: on a shared machine it moves less than wall time), threads, torch; with
+--profile also components_ms, the median time of each part of the step (as `cmm bench model --profile`).
 """
 import json
 import math
@@ -40,38 +42,70 @@ class Trainer:
         self.pairs, self.omni = d.section("pairs"), d.section("omni")
         self.gen = torch.Generator().manual_seed(1)
 
-    def step(self):
+    def step(self, lap=lambda name: None):
         self.optimizer.zero_grad(set_to_none=True)
         plan = make_plan(self.config, self.pairs, self.gen)
+        lap("masks")
         losses1 = tasks.pass1(self.model, self.pairs, plan, self.alloc, self.weights, hard_negatives(self.gen))
         total1 = tasks.weighted_total(losses1, self.weights)
+        lap("pass 1 forward")
         total1.backward()
+        lap("pass 1 backward")
         losses2 = tasks.pass2(self.model, self.omni, self.alloc, self.weights)
         total2 = tasks.weighted_total(losses2, self.weights)
+        lap("pass 2 forward")
         total2.backward()
+        lap("pass 2 backward")
         reported = {k: float(v) for k, v in {**losses1, **losses2}.items() if not k.startswith("_") and v is not None}
+        lap("loss values")
         if not all(math.isfinite(v) for v in reported.values()):
             return reported   # skipped, as the C# trainer does
         torch.nn.utils.clip_grad_norm_(self.params, MAX_GRAD_NORM)
+        lap("clip")
         self.optimizer.step()
+        lap("AdamW")
         self.model.update_teacher(self.config["mim"]["teacher_momentum"])
         if "_batch_center" in losses1:
             self.model.mim_center.lerp_(losses1["_batch_center"], 1 - self.config["mim"]["center_momentum"])
+        lap("teacher EMA + centre")
         return reported
+
+
+class Laps:
+    """Wall time of each named part of one step, in milliseconds."""
+
+    def __init__(self):
+        self.times, self.last = {}, time.perf_counter()
+
+    def __call__(self, name):
+        now = time.perf_counter()
+        self.times[name] = self.times.get(name, 0.0) + (now - self.last) * 1e3
+        self.last = now
 
 
 def main():
     directory, threads, reps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    profile = "--profile" in sys.argv[4:]
     torch.set_num_threads(threads)
     trainer = Trainer(Dump(directory))
     for _ in range(3):
         trainer.step()
     times = []
+    cpu = time.process_time()
     for _ in range(reps):
         start = time.perf_counter()
         trainer.step()
         times.append(time.perf_counter() - start)
-    print(json.dumps({"step_ms": statistics.median(times) * 1e3, "threads": torch.get_num_threads(), "torch": torch.__version__}))
+    cpu_ms = (time.process_time() - cpu) / reps * 1e3
+    result = {"step_ms": statistics.median(times) * 1e3, "cpu_ms": cpu_ms, "threads": torch.get_num_threads(), "torch": torch.__version__}
+    if profile:
+        laps = []
+        for _ in range(reps):
+            lap = Laps()
+            trainer.step(lap)
+            laps.append(lap.times)
+        result["components_ms"] = {k: statistics.median(l.get(k, 0.0) for l in laps) for k in laps[0]}
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

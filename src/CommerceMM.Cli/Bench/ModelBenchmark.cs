@@ -1,6 +1,7 @@
 using CommerceMM.Model;
 using CommerceMM.Model.Config;
 using CommerceMM.Model.Debugging;
+using CommerceMM.Model.NN;
 using CommerceMM.Model.Tasks;
 using CommerceMM.Model.Training;
 using CommerceMM.Tensors;
@@ -19,6 +20,7 @@ internal sealed class ModelBenchmark : IDisposable
     private readonly CommerceMMModel _model;
     private readonly SyntheticBatch _batch;
     private readonly Trainer _trainer;
+    private readonly ulong _seed;
     private long _step;
 
     /// <param name="settings">device and precision of our step (the reference always runs fp32 on the CPU)</param>
@@ -26,6 +28,7 @@ internal sealed class ModelBenchmark : IDisposable
     {
         Config = config;
         Rows = rows;
+        _seed = seed;
         _model = new CommerceMMModel(config, seed, settings);
         // Same batch seed as StepDump, so the reference's dump holds this very batch.
         _batch = new SyntheticBatch(config, rows, seed + 1, device: _model.Device);
@@ -43,9 +46,68 @@ internal sealed class ModelBenchmark : IDisposable
     public PairInputs Pairs => _batch.Pairs;
     public OmniInputs Omni => _batch.Omni;
 
-    /// <summary>Median ms of Trainer.Step: two passes, two backwards, clip, AdamW, teacher and centre.</summary>
-    public double TwoPassStepMilliseconds(int reps) =>
-        Measure.MedianSeconds(() => _trainer.Step(_batch.Pairs, _batch.Omni, _step++), reps) * 1e3;
+    /// <summary>Median ms of Trainer.Step (two passes, two backwards, clip, AdamW, teacher and centre) and the process's CPU ms per step.</summary>
+    public (double WallMs, double CpuMs) TwoPassStep(int reps)
+    {
+        var (wall, cpu) = Measure.MedianAndCpuSeconds(() => _trainer.Step(_batch.Pairs, _batch.Omni, _step++), reps);
+        return (wall * 1e3, cpu * 1e3);
+    }
+
+    /// <summary>The parts of a step <see cref="Profile"/> times, in the names tools/reference/train_step.py --profile uses.</summary>
+    public static readonly string[] Components =
+        ["masks", "pass 1 forward", "pass 1 backward", "pass 2 forward", "pass 2 backward", "loss values", "clip", "AdamW", "teacher EMA + centre", "dispose"];
+
+    /// <summary>
+    /// Median ms of each part of Trainer.Step, done here part by part with the trainer's own pieces
+    /// (single process: no all-reduce): the masks drawn on the CPU generator, each pass's forward
+    /// (with the loss values it reads) and backward, the loss values, clipping, AdamW (with zero_grad),
+    /// the teacher EMA and the mim_kl centre, and disposing the step's tensors.
+    /// </summary>
+    public Dictionary<string, double> Profile(int reps)
+    {
+        var laps = Components.ToDictionary(c => c, _ => new List<double>());
+        for (int rep = -3; rep < reps; rep++)
+        {
+            long step = _step++;
+            var part = new double[Components.Length];
+            long last = System.Diagnostics.Stopwatch.GetTimestamp();
+            void Lap(int i)
+            {
+                long now = System.Diagnostics.Stopwatch.GetTimestamp();
+                part[i] += System.Diagnostics.Stopwatch.GetElapsedTime(last, now).TotalMilliseconds;
+                last = now;
+            }
+            var allocation = StepRandom.Allocation(Config.EffectiveAllocations, _seed, step);
+            var generator = StepRandom.For(_seed, step, 0);
+            _trainer.Optimizer.ZeroGrad();
+            var plan = Pass1Plan.Create(Config, _batch.Pairs, generator); Lap(0);
+            var pass1 = Pass1.Run(_model, _batch.Pairs, plan, allocation, ModelCollectives.Single, generator, Config.Weight); Lap(1);
+            pass1.Total?.backward(); Lap(2);
+            var pass2 = Pass2.Run(_model, _batch.Omni, allocation, ModelCollectives.Single, Config.Weight); Lap(3);
+            pass2.Total?.backward(); Lap(4);
+            double loss = (pass1.Total is { } t1 ? Scalars.ToDouble(t1) : 0) + (pass2.Total is { } t2 ? Scalars.ToDouble(t2) : 0); Lap(5);
+            if (double.IsFinite(loss))
+            {
+                GradientClipping.ClipGlobalNorm(_model.TrainableParameters().Select(p => p.Tensor).ToList(), 1.0); Lap(6);
+                _trainer.Optimizer.Step(LearningRate);
+                _trainer.Optimizer.ZeroGrad(); Lap(7);
+                _model.Teacher.Update(_model, Config.Mim.TeacherMomentum);
+                if (pass1.CenterEstimate is { } c)
+                {
+                    using var center = c.Sum / c.Count;
+                    Ema.LerpInPlace(_model.MimCenter, center, 1 - Config.Mim.CenterMomentum);
+                }
+                Lap(8);
+            }
+            pass2.Dispose();
+            pass1.Dispose();
+            plan.Dispose();
+            generator.Dispose();
+            Lap(9);
+            if (rep >= 0) for (int i = 0; i < Components.Length; i++) laps[Components[i]].Add(part[i]);
+        }
+        return laps.ToDictionary(kv => kv.Key, kv => Measure.Median(kv.Value));
+    }
 
     /// <summary>
     /// Median ms of the naive step: each of the 14 tasks alone (its own encoder forwards, its own

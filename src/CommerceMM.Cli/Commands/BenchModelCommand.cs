@@ -33,11 +33,12 @@ internal static class BenchModelCommand
             DefaultValueFactory = _ => "fp32,bf16",
         };
         var repo = new Option<DirectoryInfo>("--repo") { Description = "repository root (for tools/reference)", DefaultValueFactory = _ => new DirectoryInfo(Directory.GetCurrentDirectory()) };
+        var profile = new Option<bool>("--profile") { Description = "also time each part of the step (passes' forwards and backwards, clip, AdamW, teacher, ...) on both engines, with its share of the step" };
         var command = new Command("model", "CommerceMM step on TorchSharp (fp32 and bf16) vs the PyTorch reference's fp32 step, two passes vs 14 backwards, GFLOP/s vs matmul.")
         {
-            preset, rounds, batch, reps, threads, precisions, repo,
+            preset, rounds, batch, reps, threads, precisions, repo, profile,
         };
-        command.SetAction(r => Run(r.GetValue(preset)!, r.GetValue(rounds), r.GetValue(batch), r.GetValue(reps), r.GetValue(threads), ParsePrecisions(r.GetValue(precisions)!), r.GetValue(repo)!));
+        command.SetAction(r => Run(r.GetValue(preset)!, r.GetValue(rounds), r.GetValue(batch), r.GetValue(reps), r.GetValue(threads), ParsePrecisions(r.GetValue(precisions)!), r.GetValue(repo)!, r.GetValue(profile)));
         return command;
     }
 
@@ -48,7 +49,7 @@ internal static class BenchModelCommand
         return list.Count > 0 ? list : throw new ArgumentException("--precision: name at least one of fp32, bf16");
     }
 
-    private static int Run(string presetName, int rounds, int batch, int reps, int threads, IReadOnlyList<Precision> precisions, DirectoryInfo repo)
+    private static int Run(string presetName, int rounds, int batch, int reps, int threads, IReadOnlyList<Precision> precisions, DirectoryInfo repo, bool profile)
     {
         if (rounds < 1) throw new ArgumentOutOfRangeException(nameof(rounds), rounds, "--rounds must be at least 1");
         if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null)
@@ -70,10 +71,13 @@ internal static class BenchModelCommand
             Console.WriteLine($"cmm bench model: preset {presetName} (d={config.Dim}, T={config.Text.Layers}, V={config.Image.Layers}, F={config.FusionLayers}), " +
                               $"batch {batch}, allocation {allocation}, {threads} intra-op threads, TorchSharp {BenchCommand.TorchSharpVersion} in {string.Join(" and ", precisions.Select(Name))}; " +
                               $"{flops / 1e9:F2} GFLOP per step (analytic); median of {rounds} alternating rounds of {reps} steps each");
+            Console.WriteLine($"MKL: {MklCpuPath.Decision}");
 
             var ours = precisions.ToDictionary(p => p, _ => new List<double>());
+            var oursCpu = precisions.ToDictionary(p => p, _ => new List<double>());
             var perTask = new List<double>();
             var theirs = new List<double>();
+            var theirsCpu = new List<double>();
             var matmul = new List<double>();
             string torchVersion = "";
             // Alternating rounds spread machine noise (other processes, thermal state) over both engines alike.
@@ -83,7 +87,9 @@ internal static class BenchModelCommand
                 foreach (var (p, bench) in benches)
                 {
                     Console.Error.Write($" TorchSharp {Name(p)} ...");
-                    ours[p].Add(bench.TwoPassStepMilliseconds(reps));
+                    var (wall, cpu) = bench.TwoPassStep(reps);
+                    ours[p].Add(wall);
+                    oursCpu[p].Add(cpu);
                 }
                 Console.Error.Write(" per-task ...");
                 perTask.Add(first.PerTaskStepMilliseconds(reps));
@@ -92,10 +98,11 @@ internal static class BenchModelCommand
                 Console.Error.WriteLine(" PyTorch ...");
                 var py = RunReference(script, dump, threads, reps);
                 theirs.Add(py.GetProperty("step_ms").GetDouble());
+                theirsCpu.Add(py.GetProperty("cpu_ms").GetDouble());
                 torchVersion = py.GetProperty("torch").GetString() ?? "";
             }
 
-            double theirsMs = Measure.Median(theirs), perTaskMs = Measure.Median(perTask), matmulRate = Measure.Median(matmul);
+            double theirsMs = Measure.Median(theirs), theirsCpuMs = Measure.Median(theirsCpu), perTaskMs = Measure.Median(perTask), matmulRate = Measure.Median(matmul);
             double firstMs = Measure.Median(ours[precisions[0]]);
             Console.WriteLine();
             Console.WriteLine($"{"measurement",-46} {"TorchSharp",10} {"PyTorch " + torchVersion + " fp32",20} {"ratio",9}");
@@ -104,6 +111,8 @@ internal static class BenchModelCommand
                 double ms = Measure.Median(ours[p]);
                 Console.WriteLine($"{$"training step {Name(p)}, both passes + AdamW (ms)",-46} {ms,10:F1} {theirsMs,20:F1} {ms / theirsMs,8:F2}x");
                 Console.WriteLine($"{$"  samples/s {Name(p)} (pairs + omni pairs per step)",-46} {batch * 1e3 / ms,10:F1} {batch * 1e3 / theirsMs,20:F1}");
+                double cpuMs = Measure.Median(oursCpu[p]);
+                Console.WriteLine($"{$"  CPU time per step {Name(p)}, all threads (ms)",-46} {cpuMs,10:F1} {theirsCpuMs,20:F1} {cpuMs / theirsCpuMs,8:F2}x");
             }
             Console.WriteLine($"{$"14 separate forward/backward passes, {Name(precisions[0])} (ms)",-46} {perTaskMs,10:F1} {"",20} {perTaskMs / firstMs,8:F2}x slower than two passes");
             Console.WriteLine($"{"  analytic FLOPs, 14 passes / two passes",-46} {perTaskFlops / flops,10:F2}x (the most sharing encoder runs can save)");
@@ -112,6 +121,7 @@ internal static class BenchModelCommand
             Console.WriteLine($"{"engine matmul 1024^3 fp32 (GFLOP/s)",-46} {matmulRate,10:F1}");
             Console.WriteLine($"{"share of the matmul rate",-46} {achieved / matmulRate,10:P0}");
             Console.WriteLine("ratio = TorchSharp's time / PyTorch's fp32 time (below 1.00: TorchSharp is faster; goals: fp32 at most 1.00, bf16 at most 0.50)");
+            if (profile) PrintProfile(benches, script, dump, threads, reps);
             return 0;
         }
         finally
@@ -122,6 +132,28 @@ internal static class BenchModelCommand
     }
 
     private static string Name(Precision p) => p == Precision.Bf16 ? "bf16" : "fp32";
+
+    /// <summary>Each part of the step on each engine: median ms and share of the parts' sum, ours then PyTorch's (one run each, after the rounds).</summary>
+    private static void PrintProfile(List<(Precision Precision, ModelBenchmark Bench)> benches, string script, string dump, int threads, int reps)
+    {
+        Console.Error.WriteLine("profile: TorchSharp and PyTorch, part by part ...");
+        var columns = benches.Select(b => ($"TorchSharp {Name(b.Precision)}", b.Bench.Profile(reps))).ToList();
+        var py = PyTorchBaseline.RunScript(script, dump, threads.ToString(CultureInfo.InvariantCulture), reps.ToString(CultureInfo.InvariantCulture), "--profile");
+        columns.Add(("PyTorch fp32", py.GetProperty("components_ms").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble())));
+        Console.WriteLine();
+        Console.WriteLine($"{"part of the step (median ms, share)",-30}" + string.Concat(columns.Select(c => $" {c.Item1,22}")));
+        foreach (string part in ModelBenchmark.Components)
+        {
+            Console.Write($"{part,-30}");
+            foreach (var (_, times) in columns)
+            {
+                double total = times.Values.Sum();
+                Console.Write(times.TryGetValue(part, out double ms) ? $" {ms,14:F2} ({ms / total,5:P0})" : $" {"-",22}");
+            }
+            Console.WriteLine();
+        }
+        Console.WriteLine($"{"sum of the parts",-30}" + string.Concat(columns.Select(c => $" {c.Item2.Values.Sum(),14:F2}        ")));
+    }
 
     private static JsonElement RunReference(string script, string dump, int threads, int reps) =>
         PyTorchBaseline.RunScript(script, dump, threads.ToString(CultureInfo.InvariantCulture), reps.ToString(CultureInfo.InvariantCulture));

@@ -16,8 +16,10 @@ namespace CommerceMM.Model.NN;
 /// CommerceMM runs only its transformer layers' matmuls through here (nearly all of its FLOPs). The
 /// edges stay fp32 with plain linears: the patch embedding, the three embedding projections, the ITM,
 /// MLM and MIM heads. They cost under 1% of a step, and in bf16 they put a rounding straight into the
-/// normalised embeddings whose scaled cosines the contrastive losses compare (measured on the
-/// default dump: worst task 1.3e-2 of fp32 with bf16 projections and heads, 9.5e-3 without).
+/// normalised embeddings whose scaled cosines the contrastive losses compare. Measured on the dump
+/// tools/gpu/device-checks.sh compares (8 rows, 2 warm-up steps, itm off; same weights): worst task
+/// 1.3e-2 of fp32 with bf16 edges, 9.5e-3 with fp32 edges at 2 threads (1.4e-2, omni_t2t, at the
+/// tests' 1 thread); `cmm debug dump-step`'s defaults: 5.2e-3 (Bf16ParityTests prints each task).
 /// </remarks>
 public static class MixedPrecision
 {
