@@ -1,6 +1,5 @@
 using CommerceMM.Coordinator.Contracts;
-using CommerceMM.Coordinator.Entities;
-using CommerceMM.Coordinator.Entities.Abstractions;
+using CommerceMM.Coordinator.Grains;
 using CommerceMM.Storage.Blobs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -39,18 +38,18 @@ internal static class CheckpointApi
             return validation.ToProblem();
         }
 
-        JobEntities entities = services.Job(job);
-        MembershipSnapshot membership = await entities.Membership.GetAsync(cancellationToken).ConfigureAwait(false);
+        JobGrains grains = services.Job(job);
+        MembershipSnapshot membership = await grains.Membership.GetAsync(cancellationToken).ConfigureAwait(false);
         if (membership.RendezvousOpen || request!.Generation != membership.Generation)
         {
             string detail = membership.RendezvousOpen
                 ? $"generation {membership.Generation} is still gathering; no ranks to order"
                 : $"generation {request!.Generation} is not the current generation {membership.Generation}";
-            return ApiResults.Refusal<CheckpointOrderView, CheckpointOrderView>(EntityResult<CheckpointOrderView>.Stale(membership.Generation, detail));
+            return ApiResults.Refusal<CheckpointOrderView, CheckpointOrderView>(GrainResult<CheckpointOrderView>.Stale(membership.Generation, detail));
         }
 
         long step = request.AtStep ?? membership.MaxStep + membership.LeadSteps;
-        EntityResult<CheckpointOrderView> result = await entities.Checkpoints.OrderAsync(
+        GrainResult<CheckpointOrderView> result = await grains.Checkpoints.OrderAsync(
             membership.Generation, membership.WorldSize, step, request.Reason, request.StopAfterCommit, cancellationToken).ConfigureAwait(false);
         return result.IsOk ? TypedResults.Ok(result.Value!) : ApiResults.Refusal<CheckpointOrderView, CheckpointOrderView>(result);
     }
@@ -81,14 +80,14 @@ internal static class CheckpointApi
             return validation.ToProblem();
         }
 
-        JobEntities entities = services.Job(job);
-        EntityResult<int> member = await entities.Membership.CheckMemberAsync(vote!.WorkerId, vote.Generation, vote.Rank, cancellationToken).ConfigureAwait(false);
+        JobGrains grains = services.Job(job);
+        GrainResult<int> member = await grains.Membership.CheckMemberAsync(vote!.WorkerId, vote.Generation, vote.Rank, cancellationToken).ConfigureAwait(false);
         if (!member.IsOk)
         {
             return ApiResults.Refusal<int, CheckpointVoteReply>(member);
         }
 
-        EntityResult<CheckpointVoteReply> result = await entities.Checkpoints.VoteAsync(vote, cancellationToken).ConfigureAwait(false);
+        GrainResult<CheckpointVoteReply> result = await grains.Checkpoints.VoteAsync(vote, cancellationToken).ConfigureAwait(false);
         return result.IsOk ? TypedResults.Ok(result.Value!) : ApiResults.Refusal<CheckpointVoteReply, CheckpointVoteReply>(result);
     }
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
 using CommerceMM.Coordinator.Contracts;
-using CommerceMM.Coordinator.Entities;
+using CommerceMM.Coordinator.Grains;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -20,7 +20,7 @@ internal static class RendezvousApi
 
     public static RouteGroupBuilder MapRendezvousApi(this RouteGroupBuilder jobs)
     {
-        jobs.MapPut("/rendezvous/{generation}/keys", Set).WithName("SetRendezvousKey")
+        jobs.MapPut("/rendezvous/{generation}/keys", SetAsync).WithName("SetRendezvousKey")
             .WithSummary("Set a rendezvous key of the current generation.")
             .WithMetadata(new RequestSizeLimitAttribute(MaxSetBodyBytes));
         jobs.MapGet("/rendezvous/{generation}/keys", GetAsync).WithName("GetRendezvousKey")
@@ -28,7 +28,7 @@ internal static class RendezvousApi
         return jobs;
     }
 
-    public static Results<NoContent, ValidationProblem, ProblemHttpResult> Set(
+    public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> SetAsync(
         string job, long generation, string? key, RendezvousSetRequest? request, [AsParameters] ApiServices services)
     {
         var validation = RequestValidation.Body(request).Generation(generation).RendezvousKey(key);
@@ -43,7 +43,7 @@ internal static class RendezvousApi
             return validation.ToProblem();
         }
 
-        return ApiResults.NoContentOrRefusal(services.Job(job).Rendezvous.Set(generation, key!, request!.Value!));
+        return ApiResults.NoContentOrRefusal(await services.Job(job).Rendezvous.SetAsync(generation, key!, request!.Value!).ConfigureAwait(false));
     }
 
     public static async Task<Results<Ok<RendezvousValue>, ValidationProblem, ProblemHttpResult>> GetAsync(
@@ -58,7 +58,7 @@ internal static class RendezvousApi
             return validation.ToProblem();
         }
 
-        EntityResult<RendezvousValue> result = await services.Job(job).Rendezvous
+        GrainResult<RendezvousValue> result = await services.Job(job).Rendezvous
             .GetAsync(generation, key!, TimeSpan.FromSeconds(wait), cancellationToken).ConfigureAwait(false);
         return result.IsOk ? TypedResults.Ok(result.Value!) : ApiResults.Refusal<RendezvousValue, RendezvousValue>(result);
     }

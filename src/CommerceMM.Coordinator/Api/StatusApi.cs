@@ -1,6 +1,5 @@
 using CommerceMM.Coordinator.Contracts;
-using CommerceMM.Coordinator.Entities;
-using CommerceMM.Coordinator.Entities.Abstractions;
+using CommerceMM.Coordinator.Grains;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -32,19 +31,19 @@ internal static class StatusApi
     public static async Task<Results<Ok<JobStatusView>, ValidationProblem, ProblemHttpResult>> StopAsync(
         string job, [AsParameters] ApiServices services, CancellationToken cancellationToken)
     {
-        JobEntities entities = services.Job(job);
-        EntityResult<JobSnapshot> stopped = await entities.Job.EndAsync(JobState.Stopped, "stopped by request", cancellationToken).ConfigureAwait(false);
+        JobGrains grains = services.Job(job);
+        GrainResult<JobSnapshot> stopped = await grains.Job.EndAsync(JobState.Stopped, "stopped by request", cancellationToken).ConfigureAwait(false);
         return stopped.IsOk
-            ? TypedResults.Ok(await BuildAsync(services, entities, cancellationToken).ConfigureAwait(false))
+            ? TypedResults.Ok(await BuildAsync(services, grains, cancellationToken).ConfigureAwait(false))
             : ApiResults.Refusal<JobSnapshot, JobStatusView>(stopped);
     }
 
-    private static async Task<JobStatusView> BuildAsync(ApiServices services, JobEntities entities, CancellationToken cancellationToken)
+    private static async Task<JobStatusView> BuildAsync(ApiServices services, JobGrains grains, CancellationToken cancellationToken)
     {
         // Membership first: its sweep may bump the generation, and the job read after it then shows the bump.
-        MembershipSnapshot membership = await entities.Membership.GetAsync(cancellationToken).ConfigureAwait(false);
-        JobSnapshot job = await entities.Job.GetAsync(cancellationToken).ConfigureAwait(false);
-        CheckpointStatusView checkpoints = await entities.Checkpoints.GetAsync(cancellationToken).ConfigureAwait(false);
+        MembershipSnapshot membership = await grains.Membership.GetAsync(cancellationToken).ConfigureAwait(false);
+        JobSnapshot job = await grains.Job.GetAsync(cancellationToken).ConfigureAwait(false);
+        CheckpointStatusView checkpoints = await grains.Checkpoints.GetAsync(cancellationToken).ConfigureAwait(false);
         return new JobStatusView(
             job.Spec.Name, job.State, job.Reason, job.Generation, job.Restarts, membership.WorldSize, membership.RendezvousOpen,
             job.Spec.MaxSteps, membership.HeartbeatTimeout.TotalSeconds, services.Fleet.WithStanding(membership.Members), checkpoints.LastCommitted, checkpoints.Pending);

@@ -1,6 +1,5 @@
 using CommerceMM.Coordinator.Contracts;
-using CommerceMM.Coordinator.Entities;
-using CommerceMM.Coordinator.Entities.Abstractions;
+using CommerceMM.Coordinator.Grains;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -29,15 +28,15 @@ internal static class WorkerApi
             return validation.ToProblem();
         }
 
-        JobEntities entities = services.Job(job);
-        EntityResult<JoinOutcome> result = await entities.Membership.JoinAsync(request!.WorkerId, request.Incarnation, cancellationToken).ConfigureAwait(false);
+        JobGrains grains = services.Job(job);
+        GrainResult<JoinOutcome> result = await grains.Membership.JoinAsync(request!.WorkerId, request.Incarnation, cancellationToken).ConfigureAwait(false);
         if (!result.IsOk)
         {
             return ApiResults.Refusal<JoinOutcome, JoinResponse>(result);
         }
 
         JoinOutcome outcome = result.Value!;
-        CheckpointStatusView checkpoints = await entities.Checkpoints.GetAsync(cancellationToken).ConfigureAwait(false);
+        CheckpointStatusView checkpoints = await grains.Checkpoints.GetAsync(cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(new JoinResponse(
             outcome.Status,
             outcome.Generation,
@@ -65,15 +64,15 @@ internal static class WorkerApi
             return validation.ToProblem();
         }
 
-        JobEntities entities = services.Job(job);
-        JobSnapshot snapshot = await entities.Job.GetAsync(cancellationToken).ConfigureAwait(false);
-        CheckpointStatusView checkpoints = await entities.Checkpoints.GetAsync(cancellationToken).ConfigureAwait(false);
+        JobGrains grains = services.Job(job);
+        JobSnapshot snapshot = await grains.Job.GetAsync(cancellationToken).ConfigureAwait(false);
+        CheckpointStatusView checkpoints = await grains.Checkpoints.GetAsync(cancellationToken).ConfigureAwait(false);
         if (snapshot.HasEnded)
         {
             return TypedResults.Ok(Reply(services, WorkerOrder.Stop, snapshot, snapshot.Generation, null, checkpoints, TimeSpan.Zero, snapshot.Reason));
         }
 
-        EntityResult<HeartbeatOutcome> result = await entities.Membership.HeartbeatAsync(request!, cancellationToken).ConfigureAwait(false);
+        GrainResult<HeartbeatOutcome> result = await grains.Membership.HeartbeatAsync(request!, cancellationToken).ConfigureAwait(false);
         if (!result.IsOk)
         {
             return ApiResults.Refusal<HeartbeatOutcome, OrderReply>(result);
@@ -86,7 +85,7 @@ internal static class WorkerApi
         }
 
         services.Fleet.OnHeartbeat(job, request!, outcome.Generation);
-        EntityResult<CheckpointOrderView?> order = await entities.Checkpoints.OnProgressAsync(
+        GrainResult<CheckpointOrderView?> order = await grains.Checkpoints.OnProgressAsync(
             outcome.Generation, outcome.WorldSize, request!.Rank, outcome.MaxStep, outcome.LeadSteps, cancellationToken).ConfigureAwait(false);
         if (!order.IsOk)
         {
@@ -113,30 +112,30 @@ internal static class WorkerApi
             return validation.ToProblem();
         }
 
-        JobEntities entities = services.Job(job);
-        CheckpointStatusView checkpoints = await entities.Checkpoints.GetAsync(cancellationToken).ConfigureAwait(false);
+        JobGrains grains = services.Job(job);
+        CheckpointStatusView checkpoints = await grains.Checkpoints.GetAsync(cancellationToken).ConfigureAwait(false);
         if (report!.Fatal)
         {
-            EntityResult<int> member = await entities.Membership.CheckMemberAsync(report.WorkerId, report.Generation, report.Rank, cancellationToken).ConfigureAwait(false);
+            GrainResult<int> member = await grains.Membership.CheckMemberAsync(report.WorkerId, report.Generation, report.Rank, cancellationToken).ConfigureAwait(false);
             if (!member.IsOk)
             {
                 return ApiResults.Refusal<int, OrderReply>(member);
             }
 
-            EntityResult<JobSnapshot> failed = await entities.Job.EndAsync(
+            GrainResult<JobSnapshot> failed = await grains.Job.EndAsync(
                 JobState.Failed, $"rank {report.Rank} (worker '{report.WorkerId}') reported a fatal error: {report.Reason}", cancellationToken).ConfigureAwait(false);
             return failed.IsOk
                 ? TypedResults.Ok(Reply(services, WorkerOrder.Stop, failed.Value!, failed.Value!.Generation, null, checkpoints, TimeSpan.Zero, failed.Value.Reason))
                 : ApiResults.Refusal<JobSnapshot, OrderReply>(failed);
         }
 
-        EntityResult<HeartbeatOutcome> result = await entities.Membership.ReportFailureAsync(report, cancellationToken).ConfigureAwait(false);
+        GrainResult<HeartbeatOutcome> result = await grains.Membership.ReportFailureAsync(report, cancellationToken).ConfigureAwait(false);
         if (!result.IsOk)
         {
             return ApiResults.Refusal<HeartbeatOutcome, OrderReply>(result);
         }
 
-        JobSnapshot snapshot = await entities.Job.GetAsync(cancellationToken).ConfigureAwait(false);
+        JobSnapshot snapshot = await grains.Job.GetAsync(cancellationToken).ConfigureAwait(false);
         WorkerOrder order = snapshot.HasEnded ? WorkerOrder.Stop : WorkerOrder.Rejoin;
         return TypedResults.Ok(Reply(services, order, snapshot, result.Value!.Generation, null, checkpoints, result.Value.Timeout, result.Value.Reason ?? snapshot.Reason));
     }
@@ -155,22 +154,22 @@ internal static class WorkerApi
             return validation.ToProblem();
         }
 
-        JobEntities entities = services.Job(job);
-        EntityResult<int> member = await entities.Membership.CheckMemberAsync(report!.WorkerId, report.Generation, report.Rank, cancellationToken).ConfigureAwait(false);
+        JobGrains grains = services.Job(job);
+        GrainResult<int> member = await grains.Membership.CheckMemberAsync(report!.WorkerId, report.Generation, report.Rank, cancellationToken).ConfigureAwait(false);
         if (!member.IsOk)
         {
             return ApiResults.Refusal<int, OrderReply>(member);
         }
 
         // Ranks step in lockstep (every step ends in an all-reduce), so one rank's completion is the job's.
-        EntityResult<JobSnapshot> ended = await entities.Job.EndAsync(
+        GrainResult<JobSnapshot> ended = await grains.Job.EndAsync(
             JobState.Completed, $"rank {report.Rank} finished at step {report.Step}", cancellationToken).ConfigureAwait(false);
         if (!ended.IsOk)
         {
             return ApiResults.Refusal<JobSnapshot, OrderReply>(ended);
         }
 
-        CheckpointStatusView checkpoints = await entities.Checkpoints.GetAsync(cancellationToken).ConfigureAwait(false);
+        CheckpointStatusView checkpoints = await grains.Checkpoints.GetAsync(cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(Reply(services, WorkerOrder.Stop, ended.Value!, ended.Value!.Generation, null, checkpoints, TimeSpan.Zero, ended.Value.Reason));
     }
 

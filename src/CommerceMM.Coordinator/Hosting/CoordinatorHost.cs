@@ -1,5 +1,6 @@
 using CommerceMM.Coordinator.Api;
-using CommerceMM.Coordinator.Entities;
+using CommerceMM.Coordinator.Grains;
+using Microsoft.Extensions.Hosting;
 using CommerceMM.Coordinator.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -12,8 +13,9 @@ using Microsoft.Extensions.Logging;
 namespace CommerceMM.Coordinator.Hosting;
 
 /// <summary>
-/// A running coordinator: the HTTP API on Kestrel (rendezvous keys included), in this process. <c>cmm coordinator</c>
-/// and the local launcher start one with <see cref="StartAsync"/> and dispose it to stop.
+/// A running coordinator: an Orleans silo hosting the job's grains, and beside it the HTTP API on Kestrel (rendezvous
+/// keys included), in this process. <c>cmm coordinator</c> and the local launcher start one with
+/// <see cref="StartAsync"/> and dispose it to stop.
 /// </summary>
 public sealed class CoordinatorHost : IAsyncDisposable
 {
@@ -31,8 +33,8 @@ public sealed class CoordinatorHost : IAsyncDisposable
     /// <summary>A URL a local client can use (a wildcard host is replaced by 127.0.0.1).</summary>
     public Uri BaseAddress => Addresses[0];
 
-    /// <summary>The entities, for in-process callers (tests, the launcher's live view).</summary>
-    public EntityDirectory Entities => _app.Services.GetRequiredService<EntityDirectory>();
+    /// <summary>The grains of <paramref name="job"/>, for in-process callers (tests, the launcher's live view).</summary>
+    public JobGrains Grains(string job) => JobGrains.For(_app.Services.GetRequiredService<IGrainFactory>(), job);
 
     public static async Task<CoordinatorHost> StartAsync(CoordinatorOptions options, Action<ILoggingBuilder>? logging = null, CancellationToken cancellationToken = default)
     {
@@ -47,24 +49,28 @@ public sealed class CoordinatorHost : IAsyncDisposable
         }
 
         builder.Services.AddCoordinator(options);
+        builder.UseOrleans(silo => CoordinatorSilo.Configure(silo, options));
         WebApplication app = builder.Build();
         app.UseCoordinator();
         app.MapCoordinatorApis();
-
-        // Activate every entity before accepting requests: a restarted coordinator's liveness clock starts now
-        // (not at the first request), an unreadable state fails the start instead of the first worker, and the
-        // rendezvous keys serve the generation membership holds.
-        EntityDirectory directory = app.Services.GetRequiredService<EntityDirectory>();
-        foreach (string job in directory.JobNames)
-        {
-            directory.TryGet(job, out JobEntities? entities);
-            await entities!.Membership.SweepAsync(cancellationToken).ConfigureAwait(false);
-            await entities.Checkpoints.GetAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        // The first scrape should find the fleet figures, not wait for the refresh timer.
-        await app.Services.GetRequiredService<FleetMetricsRefresher>().RefreshAsync(cancellationToken).ConfigureAwait(false);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Activate the job's grains now: a restarted coordinator's liveness clock starts here (not at the first
+            // request), torn commits are resolved, and unreadable state fails the start instead of the first worker.
+            JobGrains grains = JobGrains.For(app.Services.GetRequiredService<IGrainFactory>(), options.Job.Name);
+            await grains.Membership.SweepAsync(cancellationToken).ConfigureAwait(false);
+            await grains.Checkpoints.GetAsync(cancellationToken).ConfigureAwait(false);
+
+            // The first scrape should find the fleet figures, not wait for the refresh timer.
+            await app.Services.GetRequiredService<FleetMetricsRefresher>().RefreshAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
 
         ICollection<string> bound = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;
         var addresses = bound.Select(a => new UriBuilder(a) { Host = IsWildcard(new Uri(a).Host) ? "127.0.0.1" : new Uri(a).Host }.Uri).ToList();

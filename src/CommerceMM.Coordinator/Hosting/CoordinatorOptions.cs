@@ -17,11 +17,17 @@ public sealed class CoordinatorOptions
     /// <summary>The job's bearer token; every request except <c>/healthz</c> must carry it.</summary>
     public required string Token { get; set; }
 
-    /// <summary>Where entity state (and checkpoints) live; the embedded default is a <c>FileBlobStore</c>.</summary>
+    /// <summary>Where grain state (and checkpoints) live; the embedded default is a <c>FileBlobStore</c>.</summary>
     public required IBlobStore BlobStore { get; set; }
 
     /// <summary>Kestrel URLs; port 0 picks a free one (see <see cref="CoordinatorHost.BaseAddress"/>). <value>http://0.0.0.0:7070.</value></summary>
     public IList<string> Urls { get; set; } = [DefaultUrl];
+
+    /// <summary>The Orleans silo's port for silo-to-silo traffic; 0 picks a free one. <value>0.</value></summary>
+    public int SiloPort { get; set; }
+
+    /// <summary>The Orleans gateway port clients connect to; 0 picks a free one. <value>0.</value></summary>
+    public int GatewayPort { get; set; }
 
     public LivenessOptions Liveness { get; set; } = new();
 
@@ -43,6 +49,12 @@ public sealed class CoordinatorOptions
 
     /// <summary>Clock for every timeout and timestamp; tests pass a manual one. <value>TimeProvider.System.</value></summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>The spec of <paramref name="job"/>, which grains are keyed by; a job this coordinator does not run is an error.</summary>
+    public JobSpec SpecOf(string job) =>
+        string.Equals(job, Job.Name, StringComparison.Ordinal)
+            ? Job
+            : throw new ArgumentException($"this coordinator runs job '{Job.Name}', not '{job}'", nameof(job));
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad option.</summary>
     public void Validate()
@@ -74,6 +86,11 @@ public sealed class CoordinatorOptions
         if (Urls.Count == 0)
         {
             throw new ArgumentException("At least one URL is needed.", nameof(Urls));
+        }
+
+        if (SiloPort is < 0 or > 65535 || GatewayPort is < 0 or > 65535 || (SiloPort != 0 && SiloPort == GatewayPort))
+        {
+            throw new ArgumentException($"The silo port ({SiloPort}) and gateway port ({GatewayPort}) must be distinct ports 1-65535, or 0 for a free one.", nameof(SiloPort));
         }
 
         if (MetricsRefreshInterval != Timeout.InfiniteTimeSpan && MetricsRefreshInterval <= TimeSpan.Zero)

@@ -1,6 +1,5 @@
 using CommerceMM.Coordinator.Api;
 using CommerceMM.Coordinator.Contracts;
-using CommerceMM.Coordinator.Entities;
 using CommerceMM.Coordinator.Metrics;
 using CommerceMM.Observability.Coordinator;
 using CommerceMM.Observability.Hosting;
@@ -12,15 +11,13 @@ namespace CommerceMM.Coordinator.Hosting;
 
 public static class CoordinatorServiceCollectionExtensions
 {
-    /// <summary>Registers the entities, the token check, the liveness monitor, the fleet metrics and the JSON dialect for one job.</summary>
+    /// <summary>Registers the token check, the liveness monitor, the fleet metrics and the JSON dialect for one job (the grains come with the silo).</summary>
     public static IServiceCollection AddCoordinator(this IServiceCollection services, CoordinatorOptions options)
     {
         options.Validate();
         services.AddSingleton(options);
-        services.AddSingleton(options.TimeProvider);
         services.AddSingleton(new CoordinatorRuntime(options.Liveness));
         services.AddSingleton(new JobTokens([new(options.Job.Name, options.Token)]));
-        services.AddSingleton(sp => new EntityDirectory([options.Job], options.BlobStore, options.Liveness, options.TimeProvider, sp.GetRequiredService<ILoggerFactory>()));
         services.AddHostedService<LivenessMonitor>();
         // Registered before AddCommerceMMMetrics (which only adds what is missing), on the configured meter, and the
         // pipeline listens to that meter alone: a coordinator exports fleet figures, never a worker's.

@@ -1,4 +1,4 @@
-using CommerceMM.Coordinator.Entities;
+using CommerceMM.Coordinator.Grains;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -6,9 +6,10 @@ namespace CommerceMM.Coordinator.Hosting;
 
 /// <summary>
 /// Sweeps membership on a timer so a dead rank is noticed even when no other request arrives (e.g. every worker hung).
-/// Every request sweeps too; the timer only bounds how late an eviction can be.
+/// Every request sweeps too; the timer only bounds how late an eviction can be. Each silo runs one: after a failover the
+/// survivor's tick reactivates the membership grain even if no worker calls.
 /// </summary>
-internal sealed partial class LivenessMonitor(EntityDirectory directory, CoordinatorOptions options, ILogger<LivenessMonitor> logger) : BackgroundService
+internal sealed partial class LivenessMonitor(IGrainFactory grains, CoordinatorOptions options, ILogger<LivenessMonitor> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -22,18 +23,15 @@ internal sealed partial class LivenessMonitor(EntityDirectory directory, Coordin
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
-                foreach (string job in directory.JobNames)
+                string job = options.Job.Name;
+                try
                 {
-                    try
-                    {
-                        directory.TryGet(job, out JobEntities? entities);
-                        await entities!.Membership.SweepAsync(stoppingToken).ConfigureAwait(false);
-                    }
-                    catch (Exception e) when (e is not OperationCanceledException)
-                    {
-                        // A store outage must not kill the monitor: the next tick (or request) tries again.
-                        LogSweepFailed(logger, job, e);
-                    }
+                    await grains.GetGrain<IMembershipGrain>(job).SweepAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // A store outage (or a silo failover) must not kill the monitor: the next tick (or request) tries again.
+                    LogSweepFailed(logger, job, e);
                 }
             }
         }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using CommerceMM.Coordinator.Contracts;
-using CommerceMM.Coordinator.Entities;
-using CommerceMM.Coordinator.Entities.Abstractions;
+using CommerceMM.Coordinator.Grains;
 using CommerceMM.Observability.Coordinator;
 using CommerceMM.Observability.Stragglers;
 using Microsoft.Extensions.Logging;
@@ -9,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace CommerceMM.Coordinator.Metrics;
 
 /// <summary>
-/// Feeds <see cref="FleetMetrics"/> from the coordinator's entities: each accepted heartbeat as it arrives (heartbeat
+/// Feeds <see cref="FleetMetrics"/> from the job's grains: each accepted heartbeat as it arrives (heartbeat
 /// age, per-rank compute time for the straggler signal), and the slower-moving figures (workers by state, generation,
 /// restarts, last commit) from entity snapshots on a timer, so a scrape never waits behind an entity's turn.
 /// </summary>
@@ -56,13 +55,13 @@ internal sealed partial class FleetMetricsFeed(FleetMetrics fleet, ILogger<Fleet
         }
     }
 
-    /// <summary>Reads the job's entities and updates the snapshot-derived figures.</summary>
-    public async Task RefreshAsync(JobEntities entities, CancellationToken cancellationToken)
+    /// <summary>Reads the job's grains and updates the snapshot-derived figures.</summary>
+    public async Task RefreshAsync(JobGrains grains, CancellationToken cancellationToken)
     {
         // Membership first, as status does: its sweep may bump the generation.
-        MembershipSnapshot membership = await entities.Membership.GetAsync(cancellationToken).ConfigureAwait(false);
-        JobSnapshot job = await entities.Job.GetAsync(cancellationToken).ConfigureAwait(false);
-        CheckpointStatusView checkpoints = await entities.Checkpoints.GetAsync(cancellationToken).ConfigureAwait(false);
+        MembershipSnapshot membership = await grains.Membership.GetAsync(cancellationToken).ConfigureAwait(false);
+        JobSnapshot job = await grains.Job.GetAsync(cancellationToken).ConfigureAwait(false);
+        CheckpointStatusView checkpoints = await grains.Checkpoints.GetAsync(cancellationToken).ConfigureAwait(false);
         Apply(membership, job, checkpoints);
     }
 

@@ -1,4 +1,4 @@
-using CommerceMM.Coordinator.Entities;
+using CommerceMM.Coordinator.Grains;
 using CommerceMM.Coordinator.Hosting;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -7,23 +7,20 @@ namespace CommerceMM.Coordinator.Metrics;
 
 /// <summary>Refreshes the snapshot-derived fleet metrics on a timer (<see cref="CoordinatorOptions.MetricsRefreshInterval"/>).</summary>
 internal sealed partial class FleetMetricsRefresher(
-    EntityDirectory directory, FleetMetricsFeed feed, CoordinatorOptions options, ILogger<FleetMetricsRefresher> logger) : BackgroundService
+    IGrainFactory grains, FleetMetricsFeed feed, CoordinatorOptions options, ILogger<FleetMetricsRefresher> logger) : BackgroundService
 {
-    /// <summary>One refresh of every job; also run once at start-up so the first scrape already has figures.</summary>
+    /// <summary>One refresh of the job; also run once at start-up so the first scrape already has figures.</summary>
     public async Task RefreshAsync(CancellationToken cancellationToken)
     {
-        foreach (string job in directory.JobNames)
+        string job = options.Job.Name;
+        try
         {
-            try
-            {
-                directory.TryGet(job, out JobEntities? entities);
-                await feed.RefreshAsync(entities!, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // Metrics must never take the coordinator down: the figures stay as they were until the next tick.
-                LogRefreshFailed(logger, job, e);
-            }
+            await feed.RefreshAsync(JobGrains.For(grains, job), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Metrics must never take the coordinator down: the figures stay as they were until the next tick.
+            LogRefreshFailed(logger, job, e);
         }
     }
 

@@ -1,5 +1,5 @@
 using CommerceMM.Coordinator.Contracts;
-using CommerceMM.Coordinator.Entities.Abstractions;
+using CommerceMM.Coordinator.Grains;
 using CommerceMM.Observability.Metrics;
 
 namespace CommerceMM.Coordinator.Metrics;

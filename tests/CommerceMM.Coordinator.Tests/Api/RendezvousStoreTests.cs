@@ -4,8 +4,8 @@ using System.Net;
 using System.Net.Http.Json;
 using CommerceMM.Coordinator.Client;
 using CommerceMM.Coordinator.Contracts;
-using CommerceMM.Coordinator.Entities;
-using CommerceMM.Coordinator.Entities.Rendezvous;
+using CommerceMM.Coordinator.Grains;
+using CommerceMM.Coordinator.Grains.Rendezvous;
 using CommerceMM.Coordinator.Tests.Support;
 
 namespace CommerceMM.Coordinator.Tests.Api;
@@ -58,13 +58,13 @@ public sealed class RendezvousStoreTests
         var old = new CoordinatorRendezvousStore(client, first[0].Generation);
         old.Set("rank_0", "gen-1 address"u8.ToArray());
         old.Set("rank_1", "gen-1 address"u8.ToArray());
-        Assert.Equal(2, Keys(coordinator).KeyCount);
+        Assert.Equal(2, await KeyCountAsync(coordinator));
 
         await client.ReportFailureAsync(new FailureReport("w1", first[1].Generation, first[1].Rank, "peer vanished"));
         IReadOnlyList<JoinResponse> second = await coordinator.JoinAllAsync("w0", "w1");
 
         Assert.Equal(2L, second[0].Generation);
-        Assert.Equal(0, Keys(coordinator).KeyCount); // dropped with the bump, not merely hidden
+        Assert.Equal(0, await KeyCountAsync(coordinator)); // dropped with the bump, not merely hidden
         var store = new CoordinatorRendezvousStore(client, second[0].Generation);
         Assert.False((await client.GetRendezvousAsync(second[0].Generation, "rank_0", TimeSpan.Zero)).Found); // no old key satisfies the new rendezvous
         var lateWrite = Assert.Throws<CoordinatorException>(() => old.Set("rank_0", "late"u8.ToArray()));
@@ -126,7 +126,7 @@ public sealed class RendezvousStoreTests
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Contains(ProblemTypes.Unauthorized, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Equal(0, Keys(coordinator).KeyCount);
+        Assert.Equal(0, await KeyCountAsync(coordinator));
     }
 
     [Fact]
@@ -154,7 +154,7 @@ public sealed class RendezvousStoreTests
         Assert.Contains("key", longKey.Message, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.BadRequest, bigValue.Status);
         Assert.Contains("value", bigValue.Message, StringComparison.Ordinal);
-        Assert.Equal(0, Keys(coordinator).KeyCount);
+        Assert.Equal(0, await KeyCountAsync(coordinator));
     }
 
     [Fact]
@@ -172,11 +172,8 @@ public sealed class RendezvousStoreTests
         using HttpResponseMessage response = await coordinator.Raw.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
-        Assert.Equal(0, Keys(coordinator).KeyCount);
+        Assert.Equal(0, await KeyCountAsync(coordinator));
     }
 
-    private static RendezvousEntity Keys(TestCoordinator coordinator) =>
-        coordinator.Host.Entities.TryGet(coordinator.Spec.Name, out JobEntities? entities)
-            ? (RendezvousEntity)entities.Rendezvous
-            : throw new InvalidOperationException("no entities for the test job");
+    private static Task<int> KeyCountAsync(TestCoordinator coordinator) => coordinator.Host.Grains(coordinator.Spec.Name).Rendezvous.CountKeysAsync();
 }

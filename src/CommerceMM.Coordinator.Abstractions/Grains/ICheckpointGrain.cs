@@ -1,0 +1,26 @@
+using CommerceMM.Coordinator.Contracts;
+
+namespace CommerceMM.Coordinator.Grains;
+
+/// <summary>
+/// The checkpoint hook points of one job (keyed by job name): orders a checkpoint at a step, collects each rank's
+/// "saved" vote, and when all ranks voted runs the storage library's commit (manifest, verify, latest). The commit
+/// protocol itself stays in CommerceMM.Storage. Calls the ledger (positions) and the job (stop after commit).
+/// </summary>
+[Alias("cmm.checkpoints")]
+public interface ICheckpointGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// A rank's progress: places the next periodic order when due, and returns the order this rank has yet to vote on
+    /// (null when none). Orders of an older generation are dropped here.
+    /// </summary>
+    Task<GrainResult<CheckpointOrderView?>> OnProgressAsync(long generation, int worldSize, int rank, long step, int leadSteps, CancellationToken cancellationToken = default);
+
+    /// <summary>Orders a checkpoint at <paramref name="step"/> for every rank of <paramref name="generation"/>.</summary>
+    Task<GrainResult<CheckpointOrderView>> OrderAsync(long generation, int worldSize, long step, string reason, bool stopAfterCommit, CancellationToken cancellationToken = default);
+
+    /// <summary>Records one rank's vote; the last vote commits. The caller has checked membership.</summary>
+    Task<GrainResult<CheckpointVoteReply>> VoteAsync(CheckpointVote vote, CancellationToken cancellationToken = default);
+
+    Task<CheckpointStatusView> GetAsync(CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,33 @@
+using CommerceMM.Coordinator.Contracts;
+
+namespace CommerceMM.Coordinator.Grains;
+
+/// <summary>
+/// The job, keyed by job name: its spec, its state machine (Pending → Running → Completed | Failed | Stopped) and the
+/// generation number that fences every order and write. Calls no other grain.
+/// </summary>
+[Alias("cmm.job")]
+public interface IJobGrain : IGrainWithStringKey
+{
+    /// <summary>The job as it stands.</summary>
+    Task<JobSnapshot> GetAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Moves the generation past <paramref name="fromGeneration"/> (idempotent: when it already moved, returns the
+    /// current one). Fails the job once <see cref="JobSpec.MaxRestarts"/> is exceeded.
+    /// </summary>
+    Task<GrainResult<JobSnapshot>> AdvanceGenerationAsync(long fromGeneration, string reason, CancellationToken cancellationToken = default);
+
+    /// <summary>A rendezvous of <paramref name="generation"/> completed: Pending becomes Running.</summary>
+    Task<GrainResult<JobSnapshot>> MarkRunningAsync(long generation, CancellationToken cancellationToken = default);
+
+    /// <summary>Ends the job in <paramref name="state"/> (Completed, Failed or Stopped); a job that already ended keeps its state.</summary>
+    Task<GrainResult<JobSnapshot>> EndAsync(JobState state, string reason, CancellationToken cancellationToken = default);
+}
+
+/// <summary>The job grain's state (also what it persists).</summary>
+/// <param name="Restarts">Generation bumps so far.</param>
+public sealed record JobSnapshot(JobSpec Spec, JobState State, string? Reason, long Generation, int Restarts, DateTimeOffset UpdatedAt)
+{
+    public bool HasEnded => State is JobState.Completed or JobState.Failed or JobState.Stopped;
+}

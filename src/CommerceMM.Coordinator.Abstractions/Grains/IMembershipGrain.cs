@@ -1,0 +1,55 @@
+using CommerceMM.Coordinator.Contracts;
+
+namespace CommerceMM.Coordinator.Grains;
+
+/// <summary>
+/// Membership and rendezvous of one job (keyed by job name): who has which rank in which generation, and whether each
+/// rank is alive. Calls the job (generation bumps) and the shard ledger (assignments), and opens each generation's
+/// rendezvous keys.
+/// </summary>
+[Alias("cmm.membership")]
+public interface IMembershipGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Joins the current rendezvous; Waiting until enough workers joined or the rendezvous timed out. A rank holder of the
+    /// current generation joining under another <paramref name="incarnation"/> (a new process) starts a new generation.
+    /// </summary>
+    Task<GrainResult<JoinOutcome>> JoinAsync(string workerId, string? incarnation = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Records progress; Rejoin for survivors of an older generation; Stale/NotMember otherwise.</summary>
+    Task<GrainResult<HeartbeatOutcome>> HeartbeatAsync(HeartbeatRequest heartbeat, CancellationToken cancellationToken = default);
+
+    /// <summary>A rank reports a failed collective: the generation is bumped and every member asked to rejoin.</summary>
+    Task<GrainResult<HeartbeatOutcome>> ReportFailureAsync(FailureReport report, CancellationToken cancellationToken = default);
+
+    /// <summary>Ok with the world size when <paramref name="workerId"/> holds <paramref name="rank"/> in the current generation <paramref name="generation"/>.</summary>
+    Task<GrainResult<int>> CheckMemberAsync(string workerId, long generation, int rank, CancellationToken cancellationToken = default);
+
+    /// <summary>Evicts ranks whose heartbeat is overdue and completes timed-out rendezvous. Called on every request and by a timer.</summary>
+    Task SweepAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Members, waiting workers and liveness, for status.</summary>
+    Task<MembershipSnapshot> GetAsync(CancellationToken cancellationToken = default);
+}
+
+public sealed record JoinOutcome(JoinStatus Status, long Generation, int Rank, int WorldSize, TimeSpan RetryAfter);
+
+public enum HeartbeatVerdict
+{
+    Continue,
+    Rejoin,
+}
+
+/// <param name="MaxStep">The furthest step any rank of the generation reported (for placing checkpoint orders ahead of it).</param>
+/// <param name="LeadSteps">Steps a checkpoint order should be placed ahead of <see cref="MaxStep"/> so every rank hears of it in time.</param>
+public sealed record HeartbeatOutcome(HeartbeatVerdict Verdict, long Generation, int WorldSize, long MaxStep, int LeadSteps, TimeSpan Timeout, string? Reason);
+
+public sealed record MembershipSnapshot(
+    long Generation,
+    bool RendezvousOpen,
+    int WorldSize,
+    long MaxStep,
+    int LeadSteps,
+    TimeSpan HeartbeatTimeout,
+    IReadOnlyList<MemberView> Members,
+    string? LastBumpReason);

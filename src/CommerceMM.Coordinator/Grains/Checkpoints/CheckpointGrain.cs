@@ -1,0 +1,294 @@
+using CommerceMM.Coordinator.Contracts;
+using CommerceMM.Coordinator.Hosting;
+using CommerceMM.Coordinator.Persistence;
+using CommerceMM.Storage.Blobs;
+using CommerceMM.Storage.Checkpoints;
+using Microsoft.Extensions.Logging;
+
+namespace CommerceMM.Coordinator.Grains.Checkpoints;
+
+/// <remarks>Calls the ledger and the job grains, which call nothing back.</remarks>
+internal sealed partial class CheckpointGrain(
+    [PersistentState("checkpoints", GrainStateKeys.Provider)] IPersistentState<CheckpointState> state, CoordinatorOptions coordinator, SiloRecoveries recoveries, ILogger<CheckpointGrain> logger)
+    : PersistentGrain<CheckpointState>(state, "checkpoints"), ICheckpointGrain
+{
+    private readonly IBlobStore _store = coordinator.BlobStore;
+    private readonly TimeSpan _timeout = coordinator.Liveness.CheckpointTimeout;
+    private readonly TimeProvider _time = coordinator.TimeProvider;
+    private readonly ILogger _logger = logger;
+    private JobSpec _spec = null!;
+    private IShardLedgerGrain _ledger = null!;
+    private IJobGrain _job = null!;
+
+    /// <summary>
+    /// Brings the stored state in line with storage before the first order or vote (the host activates every entity
+    /// before serving). Torn commits are resolved first (<see cref="CheckpointRecovery"/>); then 'latest' is the
+    /// truth for what is committed (<see cref="CheckpointStartup"/>), whatever this state said.
+    /// </summary>
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _spec = coordinator.SpecOf(Key);
+        (_ledger, _job) = (GrainFactory.GetGrain<IShardLedgerGrain>(Key), GrainFactory.GetGrain<IJobGrain>(Key));
+        if (!StateExists)
+        {
+            State = new CheckpointState(null, null, 0, null);
+        }
+
+        LatestPointer? latest;
+        IReadOnlyList<RecoveredCommit> recovered = [];
+        if (recoveries.TryStart(Key))
+        {
+            // Once per silo: a re-activation there follows a lost ETag race, i.e. another writer, whose commit in flight
+            // would look torn. Before this silo's first activation no commit of its own can be in flight.
+            CheckpointRecoveryResult recovery = await CheckpointRecovery.RecoverAsync(_store, Key, cancellationToken);
+            (latest, recovered) = (recovery.Latest, recovery.Actions);
+            foreach (RecoveredCommit r in recovered) LogRecovered(_logger, Key, r.ToString());
+        }
+        else
+        {
+            latest = (await CheckpointCommitter.ReadLatestAsync(_store, Key, cancellationToken))?.Pointer;
+        }
+
+        if (State.LastCommitted is { } said && said.Step != latest?.Step)
+        {
+            LogDisagreed(_logger, Key, said.Step, latest?.Step.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none");
+        }
+
+        CheckpointState before = State;
+        (State, CommittedDataPosition? committed) = CheckpointStartup.Reconcile(State, latest, recovered, _time.GetUtcNow());
+        if (committed is not null)
+        {
+            await _ledger.RecordCommitAsync(committed, cancellationToken);
+        }
+
+        // The job is deliberately not stopped for a stop-after-commit order found committed here: on a relaunch the job
+        // has just reopened, and stopping it would turn the relaunched workers away. Waiting workers exit after their grace.
+        if (State != before)
+        {
+            await SaveAsync(cancellationToken);
+        }
+    }
+
+    public async Task<GrainResult<CheckpointOrderView?>> OnProgressAsync(long generation, int worldSize, int rank, long maxStep, int leadSteps, CancellationToken cancellationToken = default)
+    {
+        DropOrdersOlderThan(generation);
+        if (State.Pending is { ReachedAt: null } reached && maxStep >= reached.Step)
+        {
+            State = State with { Pending = reached with { ReachedAt = _time.GetUtcNow() } };
+        }
+
+        DropExpiredOrder();
+        if (State.Pending is null
+            && CheckpointSchedule.NextPeriodic(_spec.CheckpointEverySteps, Math.Max(State.LastOrderedStep, State.LastCommitted?.Step ?? 0), maxStep, leadSteps) is { } next
+            && (_spec.MaxSteps is not { } max || next <= max))
+        {
+            State = State with { Pending = new PendingCheckpoint(generation, next, worldSize, "periodic", false, _time.GetUtcNow(), []), LastOrderedStep = next };
+            LogOrdered(_logger, Key, next, generation, "periodic");
+        }
+
+        if (!await SaveAsync(cancellationToken))
+        {
+            return GrainResult<CheckpointOrderView?>.Conflict(ConflictMessage);
+        }
+
+        return State.Pending is { } p && p.Generation == generation && !p.Votes.Any(v => v.Rank == rank)
+            ? p.View()
+            : GrainResult<CheckpointOrderView?>.Ok(null);
+    }
+
+    public async Task<GrainResult<CheckpointOrderView>> OrderAsync(long generation, int worldSize, long step, string reason, bool stopAfterCommit, CancellationToken cancellationToken = default)
+    {
+        DropOrdersOlderThan(generation);
+        DropExpiredOrder();
+        if (State.LastCommitted is { } last && step <= last.Step)
+        {
+            return GrainResult<CheckpointOrderView>.Invalid("atStep", $"step {step} is not after the last committed checkpoint (step {last.Step})");
+        }
+
+        if (State.Pending is { } p && p.Generation == generation)
+        {
+            if (p.Step == step)
+            {
+                State = State with { Pending = p with { StopAfterCommit = p.StopAfterCommit || stopAfterCommit } };
+            }
+            else if (p.Votes.Count > 0)
+            {
+                return GrainResult<CheckpointOrderView>.Conflict(
+                    $"the checkpoint at step {p.Step} already has votes from ranks {string.Join(", ", p.Votes.Select(v => v.Rank))}; order again after it commits");
+            }
+            else
+            {
+                State = State with { Pending = null }; // an unvoted order (say, a periodic one far ahead) gives way
+            }
+        }
+
+        if (State.Pending is null)
+        {
+            State = State with { Pending = new PendingCheckpoint(generation, step, worldSize, reason, stopAfterCommit, _time.GetUtcNow(), []), LastOrderedStep = step };
+            LogOrdered(_logger, Key, step, generation, reason);
+        }
+
+        return await SaveAsync(cancellationToken) ? State.Pending!.View() : GrainResult<CheckpointOrderView>.Conflict(ConflictMessage);
+    }
+
+    public async Task<GrainResult<CheckpointVoteReply>> VoteAsync(CheckpointVote vote, CancellationToken cancellationToken = default)
+    {
+        DropOrdersOlderThan(vote.Generation);
+        if (State.LastCommitted is { } last && last.Step == vote.Step && State.Pending?.Step != vote.Step)
+        {
+            return new CheckpointVoteReply(CheckpointVoteStatus.Committed, vote.Step, $"step {vote.Step} is already committed"); // a retried last vote
+        }
+
+        if (State.Pending is not { } p || p.Generation != vote.Generation)
+        {
+            return GrainResult<CheckpointVoteReply>.Conflict($"no checkpoint is ordered in generation {vote.Generation}");
+        }
+
+        if (p.Step != vote.Step)
+        {
+            return GrainResult<CheckpointVoteReply>.Conflict($"the checkpoint ordered in generation {p.Generation} is at step {p.Step}, not {vote.Step}");
+        }
+
+        var recorded = new RecordedVote(vote.Rank, vote.WorkerId, vote.Files, vote.ConfigHash, vote.CodeVersion, vote.DataPosition);
+        p = p with { Votes = [.. p.Votes.Where(v => v.Rank != vote.Rank), recorded], ReachedAt = p.ReachedAt ?? _time.GetUtcNow() };
+        State = State with { Pending = p };
+        CheckpointVoteReply reply = p.Votes.Count < p.WorldSize
+            ? new CheckpointVoteReply(CheckpointVoteStatus.Pending, p.Step, $"{p.Votes.Count} of {p.WorldSize} ranks have voted")
+            : await CommitAsync(p, cancellationToken);
+        return await SaveAsync(cancellationToken) ? reply : GrainResult<CheckpointVoteReply>.Conflict(ConflictMessage);
+    }
+
+    public Task<CheckpointStatusView> GetAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult(new CheckpointStatusView(State.Pending?.View(), State.LastCommitted, State.LastFailure));
+
+    /// <summary>Every rank voted: build the manifest from their files and hand it to the storage library's commit.</summary>
+    private async Task<CheckpointVoteReply> CommitAsync(PendingCheckpoint p, CancellationToken cancellationToken)
+    {
+        State = State with { Pending = null };
+        var hashes = p.Votes.Select(v => v.ConfigHash).Distinct(StringComparer.Ordinal).ToList();
+        if (hashes.Count != 1)
+        {
+            return Failed(p, $"ranks disagree on the config hash ({string.Join(", ", p.Votes.OrderBy(v => v.Rank).Select(v => $"rank {v.Rank}: {v.ConfigHash}"))})");
+        }
+
+        CheckpointCommitResult result;
+        try
+        {
+            RecordedVote first = p.Votes.OrderBy(v => v.Rank).First();
+            var files = p.Votes.SelectMany(v => v.Files.Select(f => new CheckpointFileEntry(f.Path, f.Size, f.Sha256, v.Rank)));
+            var manifest = CheckpointManifest.Create(Key, p.Step, p.Generation, p.WorldSize, first.ConfigHash, first.CodeVersion, files, _time);
+            result = await CheckpointCommitter.CommitAsync(_store, manifest, cancellationToken);
+        }
+        catch (CheckpointException e)
+        {
+            return Failed(p, e.Message);
+        }
+
+        if (result.Status == CheckpointCommitStatus.Invalid)
+        {
+            return Failed(p, result.Message);
+        }
+
+        // LostRace means another committer created this step's manifest first. It counts only once 'latest' has reached
+        // the step, as restore counts it; a manifest above 'latest' is a commit that never finished.
+        if (result.Status == CheckpointCommitStatus.LostRace)
+        {
+            long? reached = (await CheckpointCommitter.ReadLatestAsync(_store, Key, cancellationToken))?.Pointer.Step;
+            if (reached is null || reached < p.Step)
+            {
+                return Failed(p, $"{result.Message}, but latest has not reached it");
+            }
+        }
+
+        State = State with { LastCommitted = new CommittedCheckpointView(p.Step, p.Generation, p.WorldSize, _time.GetUtcNow()), LastFailure = null };
+        LogCommitted(_logger, Key, p.Step, p.Generation, result.Message);
+        var positions = p.Votes.OrderBy(v => v.Rank).Select(v => new RankDataPosition(v.Rank, v.DataPosition)).ToList();
+        await _ledger.RecordCommitAsync(new CommittedDataPosition(p.Step, p.Generation, p.WorldSize, positions), cancellationToken);
+        if (p.StopAfterCommit)
+        {
+            await _job.EndAsync(JobState.Stopped, $"stopped after checkpoint at step {p.Step} ({p.Reason}); resumable", cancellationToken);
+        }
+
+        ApplyRetentionInBackground(p.Step);
+        return new CheckpointVoteReply(CheckpointVoteStatus.Committed, p.Step, result.Message);
+    }
+
+    /// <summary>
+    /// Deletes checkpoints the retention policy no longer keeps, off the entity's turn (deleting reads and
+    /// lists blobs). The storage library never deletes the newest verified one; a failure is logged and the
+    /// next commit tries again.
+    /// </summary>
+    private void ApplyRetentionInBackground(long committedStep)
+    {
+        var policy = new CheckpointRetentionPolicy(Math.Max(1, _spec.KeepLast), Math.Max(0, _spec.KeepEvery));
+        string job = Key;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                var deleted = await CheckpointRetention.ApplyAsync(_store, job, policy, committedStep);
+                if (deleted.Count > 0) LogRetention(_logger, job, string.Join(", ", deleted));
+            }
+            catch (Exception e)
+            {
+                LogRetentionFailed(_logger, job, e.Message);
+            }
+        });
+    }
+
+    private CheckpointVoteReply Failed(PendingCheckpoint p, string message)
+    {
+        string text = $"checkpoint at step {p.Step} was not committed: {message}";
+        State = State with { Pending = null, LastFailure = text, LastOrderedStep = State.LastCommitted?.Step ?? 0 };
+        LogFailed(_logger, Key, p.Step, text);
+        return new CheckpointVoteReply(CheckpointVoteStatus.Failed, p.Step, text);
+    }
+
+    /// <summary>An order of an older generation can never complete (its world is gone): drop it and let the schedule re-place it.</summary>
+    private void DropOrdersOlderThan(long generation)
+    {
+        if (State.Pending is { } p && p.Generation < generation)
+        {
+            State = State with
+            {
+                Pending = null,
+                LastOrderedStep = State.LastCommitted?.Step ?? 0,
+                LastFailure = $"checkpoint at step {p.Step} of generation {p.Generation} was abandoned: the generation moved on",
+            };
+        }
+    }
+
+    /// <summary>
+    /// An order still missing votes a checkpoint timeout after its step was reached never will get them: give it up so
+    /// later orders can go out. Counted from reaching the step, not from ordering, because periodic orders go out early.
+    /// </summary>
+    private void DropExpiredOrder()
+    {
+        if (State.Pending is { ReachedAt: { } reachedAt } p && _time.GetUtcNow() - reachedAt > _timeout)
+        {
+            string missing = string.Join(", ", Enumerable.Range(0, p.WorldSize).Where(r => !p.Votes.Any(v => v.Rank == r)));
+            Failed(p, $"ranks {missing} did not vote within {_timeout.TotalSeconds:0} s");
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job}: checkpoint ordered at step {Step} (generation {Generation}, {Reason})")]
+    private static partial void LogOrdered(ILogger logger, string job, long step, long generation, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job}: checkpoint at step {Step} committed (generation {Generation}): {Message}")]
+    private static partial void LogCommitted(ILogger logger, string job, long step, long generation, string message);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job}: retention deleted checkpoints at steps {Steps}")]
+    private static partial void LogRetention(ILogger logger, string job, string steps);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: retention failed ({Problem}); the next commit tries again")]
+    private static partial void LogRetentionFailed(ILogger logger, string job, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: torn checkpoint commit resolved on start-up: {Action}")]
+    private static partial void LogRecovered(ILogger logger, string job, string action);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: the coordinator's state had step {Said} as the last committed checkpoint, but latest names {Latest}; following latest, which workers restore")]
+    private static partial void LogDisagreed(ILogger logger, string job, long said, string latest);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: checkpoint at step {Step} failed: {Message}")]
+    private static partial void LogFailed(ILogger logger, string job, long step, string message);
+}

@@ -1,0 +1,113 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CommerceMM.Coordinator.Contracts;
+using CommerceMM.Storage.Blobs;
+using Orleans.Storage;
+
+namespace CommerceMM.Coordinator.Persistence;
+
+/// <summary>
+/// Grain state as plain JSON blobs in the job's blob store (the file system by default, Azure Blob in the cloud), beside
+/// the checkpoints: first write create-only (If-None-Match: *), later ones If-Match on the ETag read or written last.
+/// The JSON names no .NET type, so renaming a state type keeps its stored state. Each document carries
+/// <c>"stateVersion"</c>; a newer version than this code knows, or a corrupt blob, fails the activation with the blob's
+/// key, never a silent reset.
+/// </summary>
+internal sealed class BlobGrainStorage(IBlobStore store) : IGrainStorage
+{
+    /// <summary>The layout of grain state this code writes; documents without the field predate it (version 1 too).</summary>
+    public const int StateVersion = 1;
+
+    private const string VersionProperty = "stateVersion";
+
+    /// <summary>Per blob, what this silo last read or wrote there: a turn that changed nothing costs no write.</summary>
+    private readonly ConcurrentDictionary<string, (string ETag, byte[] Bytes)> _known = new(StringComparer.Ordinal);
+
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        ReadStateAsync(stateName, grainId, grainState, CancellationToken.None);
+
+    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
+    {
+        string key = KeyOf(stateName, grainId);
+        await using BlobDownload? download = await store.OpenReadAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (download is null)
+        {
+            (grainState.ETag, grainState.RecordExists) = (null, false);
+            _known.TryRemove(key, out _);
+            return;
+        }
+
+        using var buffer = new MemoryStream();
+        await download.Content.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+        byte[] bytes = buffer.ToArray();
+        grainState.State = Decode<T>(key, bytes);
+
+        (grainState.ETag, grainState.RecordExists) = (download.Properties.ETag, true);
+        _known[key] = (download.Properties.ETag, bytes);
+    }
+
+    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        WriteStateAsync(stateName, grainId, grainState, CancellationToken.None);
+
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
+    {
+        string key = KeyOf(stateName, grainId);
+        byte[] bytes = Encode(grainState.State);
+        if (grainState.ETag is { } etag && _known.TryGetValue(key, out var known) && known.ETag == etag && bytes.AsSpan().SequenceEqual(known.Bytes))
+        {
+            return;
+        }
+
+        BlobCondition condition = grainState.ETag is null ? BlobCondition.IfNoneMatchAny : BlobCondition.IfMatch(grainState.ETag);
+        BlobWriteResult result = await store.PutAsync(key, new MemoryStream(bytes), condition, cancellationToken).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            _known.TryRemove(key, out _);
+            throw new InconsistentStateException($"grain state '{key}' was changed by another writer; nothing was written", grainState.ETag, (string?)null);
+        }
+
+        (grainState.ETag, grainState.RecordExists) = (result.ETag, true);
+        _known[key] = (result.ETag!, bytes);
+    }
+
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        throw new NotSupportedException("Grain state of a job is never cleared: it is the record of what was committed.");
+
+    internal static byte[] Encode<T>(T state)
+    {
+        JsonObject document = JsonSerializer.SerializeToNode(state, CoordinatorJson.Options) as JsonObject
+            ?? throw new InvalidOperationException($"grain state {typeof(T).Name} must serialize to a JSON object");
+        document.Insert(0, VersionProperty, StateVersion);
+        return JsonSerializer.SerializeToUtf8Bytes(document, CoordinatorJson.Options);
+    }
+
+    internal static T Decode<T>(string key, byte[] bytes)
+    {
+        int version;
+        T? state;
+        try
+        {
+            JsonObject document = JsonNode.Parse(bytes) as JsonObject ?? throw new JsonException("the document is not a JSON object");
+            version = document.TryGetPropertyValue(VersionProperty, out JsonNode? v) && v is not null ? v.GetValue<int>() : 1;
+            document.Remove(VersionProperty);
+            state = version <= StateVersion ? document.Deserialize<T>(CoordinatorJson.Options) : default;
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
+        {
+            throw Unreadable(key, $"it is corrupt ({e.Message})", e);
+        }
+
+        if (version > StateVersion)
+        {
+            throw Unreadable(key, $"it was written by a newer version of cmm (state version {version}; this one reads up to {StateVersion})", null);
+        }
+
+        return state ?? throw Unreadable(key, "it is corrupt (the state is 'null')", null);
+    }
+
+    private static InvalidDataException Unreadable(string key, string why, Exception? inner) =>
+        new($"grain state '{key}' cannot be read: {why}. It was left as it is: restore it from a copy, or run the version that wrote it.", inner);
+
+    private static string KeyOf(string stateName, GrainId grainId) => GrainStateKeys.For(grainId.Key.ToString()!, stateName);
+}

@@ -1,0 +1,16 @@
+using CommerceMM.Storage.Checkpoints;
+
+namespace CommerceMM.Coordinator.Persistence;
+
+/// <summary>Where grain state lives in the blob store: <c>JOB/coordinator/STATE.json</c>, beside <c>JOB/checkpoints/</c>.</summary>
+internal static class GrainStateKeys
+{
+    /// <summary>The storage provider name grains name in <c>[PersistentState(state, Provider)]</c>.</summary>
+    public const string Provider = "cmm";
+
+    public static string For(string job, string stateName)
+    {
+        CheckpointLayout.ValidateJob(job);
+        return $"{job}/coordinator/{stateName}.json";
+    }
+}
