@@ -48,6 +48,10 @@ public sealed class CoordinatorHost : IAsyncDisposable
             logging(builder.Logging);
         }
 
+        // Orleans logs its whole configuration at Information, and warns on every start that the silo runs without
+        // server GC (a choice: the coordinator shares the node with workers): operators see Orleans' problems only.
+        builder.Logging.AddFilter("Orleans", LogLevel.Warning).AddFilter("Orleans.Runtime.Silo", LogLevel.Error);
+
         builder.Services.AddCoordinator(options);
         builder.UseOrleans(silo => CoordinatorSilo.Configure(silo, options));
         WebApplication app = builder.Build();
