@@ -3,7 +3,8 @@ namespace CommerceMM.Worker;
 /// <summary>How a worker process reaches its job. The spec itself comes from the coordinator.</summary>
 public sealed record WorkerOptions
 {
-    public required Uri Coordinator { get; init; }
+    /// <summary>The coordinator's Orleans gateways, <c>host:port</c> each.</summary>
+    public required IReadOnlyList<string> Coordinator { get; init; }
     public required string Job { get; init; }
     /// <summary>The job's bearer token (from the environment or a file, never a flag or the spec).</summary>
     public required string Token { get; init; }

@@ -32,7 +32,7 @@ public sealed class WorkerRunner
     private readonly WorkerOptions _options;
     private readonly ILogger _log;
     private readonly LogIdentity _identity;
-    private readonly CoordinatorClient _client;
+    private CoordinatorClient _client = null!;
     private readonly TrainingMetrics _metrics = new();
     private readonly ConsumptionAudit? _audit;
     private TrainingSpec _spec = null!;
@@ -45,7 +45,6 @@ public sealed class WorkerRunner
         _options = options;
         _identity = identity;
         _log = loggers.CreateLogger("cmm.worker");
-        _client = new CoordinatorClient(new CoordinatorClientOptions { BaseAddress = options.Coordinator, Job = options.Job, Token = options.Token });
         if (options.AuditDirectory is { } audit) _audit = new ConsumptionAudit(audit, options.WorkerId);
     }
 
@@ -60,7 +59,7 @@ public sealed class WorkerRunner
         }
         finally
         {
-            runner._client.Dispose();
+            if (runner._client is not null) await runner._client.DisposeAsync().ConfigureAwait(false);
             runner._metrics.Dispose();
             runner._audit?.Dispose();
         }
@@ -70,6 +69,8 @@ public sealed class WorkerRunner
     {
         try
         {
+            _client = await CoordinatorClient.ConnectAsync(
+                new CoordinatorClientOptions { Gateways = _options.Coordinator, Job = _options.Job, Token = _options.Token }, kill).ConfigureAwait(false);
             _spec = SpecJson.FromJson((await _client.GetSpecAsync(kill).ConfigureAwait(false)).Config);
         }
         catch (SpecException e)
@@ -79,12 +80,12 @@ public sealed class WorkerRunner
         }
         catch (CoordinatorException e) when (e.IsUnauthorized)
         {
-            _log.LogError("the coordinator at {Address} refused the job token for job '{Job}': check CMM_JOB_TOKEN or --token-file", _options.Coordinator, _options.Job);
+            _log.LogError("the coordinator at {Address} refused the job token for job '{Job}': check CMM_JOB_TOKEN or --token-file", string.Join(",", _options.Coordinator), _options.Job);
             return WorkerExitCodes.Fatal;
         }
         catch (CoordinatorException e)
         {
-            _log.LogError("cannot reach the coordinator at {Address}: {Problem}", _options.Coordinator, e.Message);
+            _log.LogError("cannot reach the coordinator at {Address}: {Problem}", string.Join(",", _options.Coordinator), e.Message);
             return WorkerExitCodes.Retry;
         }
         try

@@ -51,16 +51,16 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus) : IDisposable
     public async Task KillCoordinator_AndRestartIt_WorkersRideItOutAndFinish()
     {
         const string job = "e2e-coordinator";
-        int http = TrainingArgs.FreePort();
+        int http = TrainingArgs.FreePort(), gateway = TrainingArgs.FreePort(), silo = TrainingArgs.FreePort();
         var environment = new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "test-token-0123456789" };
         string[] coordinatorArgs = ["coordinator", .. TrainingArgs.Overrides(job, corpus.Directory, _runs, steps: 16, batch: 4, every: 4),
-            "--set", "job.workers=2", "--urls", $"http://127.0.0.1:{http}"];
+            "--set", "job.workers=2", "--urls", $"http://127.0.0.1:{http}", "--gateway-port", $"{gateway}", "--silo-port", $"{silo}"];
         var coordinator = new CmmProcess(environment, coordinatorArgs);
         try
         {
-            Assert.True(coordinator.WaitForLine("workers rendezvous through it", Patience), coordinator.Output);
-            using var w0 = new CmmProcess(environment, "worker", "--coordinator", $"http://127.0.0.1:{http}", "--job", job, "--worker-id", "w0");
-            using var w1 = new CmmProcess(environment, "worker", "--coordinator", $"http://127.0.0.1:{http}", "--job", job, "--worker-id", "w1");
+            Assert.True(coordinator.WaitForLine("workers connect to its gateway", Patience), coordinator.Output);
+            using var w0 = new CmmProcess(environment, "worker", "--gateways", $"127.0.0.1:{gateway}", "--job", job, "--worker-id", "w0");
+            using var w1 = new CmmProcess(environment, "worker", "--gateways", $"127.0.0.1:{gateway}", "--job", job, "--worker-id", "w1");
             Assert.True(w0.WaitForLine("step 4 ", Patience), w0.Output);
 
             coordinator.KillHard();
@@ -85,7 +85,7 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus) : IDisposable
     public void Worker_UnreachableCoordinator_ExitsRetryWithAClearMessage()
     {
         using var worker = new CmmProcess(new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "any-token-0123456789" },
-            "worker", "--coordinator", $"http://127.0.0.1:{TrainingArgs.FreePort()}", "--job", "nobody");
+            "worker", "--gateways", $"127.0.0.1:{TrainingArgs.FreePort()}", "--job", "nobody");
         Assert.Equal(75, worker.WaitForExit(Patience));
         Assert.Contains("cannot reach the coordinator", worker.Output);
     }
@@ -94,12 +94,13 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus) : IDisposable
     public void Worker_WrongToken_ExitsFatalNamingTheToken()
     {
         const string job = "e2e-token";
-        int http = TrainingArgs.FreePort();
+        int http = TrainingArgs.FreePort(), gateway = TrainingArgs.FreePort();
         using var coordinator = new CmmProcess(new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "right-token-0123456789" },
-            ["coordinator", .. TrainingArgs.Overrides(job, corpus.Directory, _runs, steps: 2, batch: 4, every: 0), "--urls", $"http://127.0.0.1:{http}"]);
-        Assert.True(coordinator.WaitForLine("workers rendezvous through it", Patience), coordinator.Output);
+            ["coordinator", .. TrainingArgs.Overrides(job, corpus.Directory, _runs, steps: 2, batch: 4, every: 0), "--urls", $"http://127.0.0.1:{http}",
+             "--gateway-port", $"{gateway}", "--silo-port", $"{TrainingArgs.FreePort()}"]);
+        Assert.True(coordinator.WaitForLine("workers connect to its gateway", Patience), coordinator.Output);
         using var worker = new CmmProcess(new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "wrong-token-0123456789" },
-            "worker", "--coordinator", $"http://127.0.0.1:{http}", "--job", job);
+            "worker", "--gateways", $"127.0.0.1:{gateway}", "--job", job);
         Assert.Equal(1, worker.WaitForExit(Patience));
         Assert.Contains("refused the job token", worker.Output);
         Assert.DoesNotContain("wrong-token-0123456789", worker.Output);

@@ -24,7 +24,9 @@ public sealed class ScaleEndToEndTests(SmallScaleCorpus corpus) : IDisposable
     [Fact]
     public async Task TrainScale_PreemptedAndRestarted_EndsWithTheUninterruptedRunsWeights_AndEvaluates()
     {
-        const int steps = 10;
+        // Long enough that the SIGTERM checkpoint (ordered a heartbeat's worth of steps ahead) falls before the end even on
+        // a loaded machine; with 10 it sometimes fell after it, and the restart had nothing left to train.
+        const int steps = 20;
         Dictionary<long, string> straightSteps;
         using (var straight = new CmmProcess(["train", SpecFile, .. Overrides("e2e-scale-straight", steps)]))
         {

@@ -1,3 +1,4 @@
+using CommerceMM.Coordinator.Client;
 using System.CommandLine;
 using System.Globalization;
 using CommerceMM.Coordinator.Hosting;
@@ -37,19 +38,24 @@ public sealed class ManifestConsistencyTests
     private static int Target(YamlMappingNode servicePort, PodContainer c) =>
         int.TryParse(servicePort.Str("targetPort") ?? servicePort.Str("port"), out int n) ? n : ContainerPort(c, servicePort.Str("targetPort")!);
 
+    private static int CoordinatorGatewayPort(PodContainer c) => int.Parse(Effective(c, "--gateway-port", "CMM_GATEWAY_PORT", "30000"), CultureInfo.InvariantCulture);
+
     [Theory, MemberData(nameof(Overlays))]
-    public void CoordinatorService_ExposesTheHttpPortCmmListensOn_AndNoStorePort(string overlay)
+    public void CoordinatorService_ExposesTheHttpAndGatewayPortsCmmListensOn_AndNoStorePort(string overlay)
     {
         var m = Kustomize.Render(overlay);
         var c = MainContainer(m, m.Coordinator);
-        // Workers rendezvous through the HTTP API: `cmm coordinator` opens no other listener, so its one
-        // port is the only one, in the pod and in the Service, and nothing configures a store.
+        // `cmm coordinator` listens on HTTP (status, probes, /metrics), the Orleans gateway (workers) and the silo
+        // port (other silos): the pod declares exactly those, the Service exposes the first two, and nothing
+        // configures a separate store.
         var command = CmmCli.Parse(c.Args.Select(c.Expand).ToList()).CommandResult.Command;
         Assert.DoesNotContain(command.Options, o => o.Name.StartsWith("--store", StringComparison.Ordinal));
         Assert.Equal(CoordinatorHttpPort(c), ContainerPort(c, "http"));
-        Assert.Single(c.Node.Seq("ports"));
-        var http = Assert.Single(m.Single("Service", "cmm-coordinator").Path("spec").Seq("ports"));
-        Assert.Equal(CoordinatorHttpPort(c), Target(http, c));
+        Assert.Equal(CoordinatorGatewayPort(c), ContainerPort(c, "gateway"));
+        Assert.Equal(int.Parse(Effective(c, "--silo-port", "CMM_SILO_PORT", "11111"), CultureInfo.InvariantCulture), ContainerPort(c, "silo"));
+        Assert.Equal(3, c.Node.Seq("ports").Count());
+        var ports = m.Single("Service", "cmm-coordinator").Path("spec").Seq("ports").ToList();
+        Assert.Equal([CoordinatorHttpPort(c), CoordinatorGatewayPort(c)], ports.Select(p => Target(p, c)).Order());
         Assert.DoesNotContain(PodContainer.All(m).SelectMany(x => x.EnvNames), n => n.StartsWith("CMM_STORE_", StringComparison.Ordinal));
     }
 
@@ -68,15 +74,16 @@ public sealed class ManifestConsistencyTests
     }
 
     [Theory, MemberData(nameof(Overlays))]
-    public void Workers_ReachTheCoordinatorThroughItsService(string overlay)
+    public void Workers_ReachTheCoordinatorGatewayThroughItsService(string overlay)
     {
         var m = Kustomize.Render(overlay);
         var worker = MainContainer(m, m.Workers);
         var coordinator = MainContainer(m, m.Coordinator);
-        var url = new Uri(Effective(worker, "--coordinator", "CMM_COORDINATOR", "http://127.0.0.1:7070"));
-        Assert.Equal("cmm-coordinator", url.Host.Split('.')[0]);
-        var http = m.Single("Service", "cmm-coordinator").Path("spec").Seq("ports").Single(p => Target(p, coordinator) == CoordinatorHttpPort(coordinator));
-        Assert.Equal(http.Str("port"), url.Port.ToString(CultureInfo.InvariantCulture));
+        string gateways = Effective(worker, "--gateways", "CMM_COORDINATOR_GATEWAYS", "127.0.0.1:30000");
+        var gateway = Assert.Single(CoordinatorClientOptions.ParseGateways(gateways));
+        Assert.Equal("cmm-coordinator", gateway.Split(':')[0].Split('.')[0]);
+        var port = m.Single("Service", "cmm-coordinator").Path("spec").Seq("ports").Single(p => Target(p, coordinator) == CoordinatorGatewayPort(coordinator));
+        Assert.Equal(port.Str("port"), gateway.Split(':')[1]);
         Assert.Equal("status.podIP", worker.EnvEntry("CMM_POD_IP")?.Path("valueFrom", "fieldRef").Str("fieldPath"));
     }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CommerceMM.Coordinator.Client;
 using CommerceMM.Tensors;
 
 namespace CommerceMM.Cli.Commands;
@@ -8,7 +9,7 @@ internal static class CommonOptions
 {
     public static Option<Uri> Coordinator() => new("--coordinator")
     {
-        Description = "coordinator base URL (env CMM_COORDINATOR)",
+        Description = "coordinator HTTP base URL (env CMM_COORDINATOR)",
         // A parse error goes through AddError: thrown from a custom parser it escapes System.CommandLine as a crash with a stack trace.
         CustomParser = r =>
         {
@@ -17,6 +18,19 @@ internal static class CommonOptions
             return null;
         },
         DefaultValueFactory = _ => new Uri(Environment.GetEnvironmentVariable("CMM_COORDINATOR") ?? "http://127.0.0.1:7070"),
+    };
+
+    /// <summary>Where a worker reaches the job's grains: the coordinator silos' Orleans gateways.</summary>
+    public static Option<IReadOnlyList<string>> Gateways() => new("--gateways")
+    {
+        Description = $"coordinator gateways, host:port[,host:port...] (env CMM_COORDINATOR_GATEWAYS; default 127.0.0.1:{CoordinatorClientOptions.DefaultGatewayPort})",
+        CustomParser = r =>
+        {
+            try { return CoordinatorClientOptions.ParseGateways(r.Tokens.Single().Value); }
+            catch (ArgumentException e) { r.AddError($"--gateways: {e.Message}"); return null; }
+        },
+        DefaultValueFactory = _ => CoordinatorClientOptions.ParseGateways(
+            Environment.GetEnvironmentVariable("CMM_COORDINATOR_GATEWAYS") ?? $"127.0.0.1:{CoordinatorClientOptions.DefaultGatewayPort}"),
     };
 
     public static Option<string> Job() => new("--job")

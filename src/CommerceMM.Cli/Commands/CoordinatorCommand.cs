@@ -17,8 +17,31 @@ internal static class CoordinatorCommand
         var tokenFile = CommonOptions.TokenFile();
         var json = CommonOptions.JsonLogs();
         var urls = new Option<string>("--urls") { Description = "HTTP listen URLs (env CMM_COORDINATOR_URLS)", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CMM_COORDINATOR_URLS") ?? CoordinatorOptions.DefaultUrl };
-        var command = new Command("coordinator", "Run a job's coordinator: rendezvous, heartbeats, generations, checkpoint commits, /healthz, /metrics, status API.")
-            { spec, set, tokenFile, json, urls };
+        var siloPort = PortOption("--silo-port", "port silos of the job's control plane talk to each other on", "CMM_SILO_PORT", 11111);
+        var gatewayPort = PortOption("--gateway-port", "Orleans gateway port workers connect to (their --gateways)", "CMM_GATEWAY_PORT", 30000);
+        var clustering = new Option<ClusteringOptions>("--clustering")
+        {
+            Description = "how this silo finds the job's other silos: localhost (alone), or redis=HOST:PORT for a multi-silo control plane (env CMM_CLUSTERING)",
+            CustomParser = r =>
+            {
+                try { return ClusteringOptions.Parse(r.Tokens.Single().Value); }
+                catch (ArgumentException e) { r.AddError($"--clustering: {e.Message}"); return null; }
+            },
+            DefaultValueFactory = _ => ClusteringOptions.Parse(Environment.GetEnvironmentVariable("CMM_CLUSTERING") ?? "localhost"),
+        };
+        var advertise = new Option<System.Net.IPAddress>("--advertise")
+        {
+            Description = "the address other silos and workers reach this silo at (env CMM_POD_IP; default 127.0.0.1)",
+            CustomParser = r =>
+            {
+                if (System.Net.IPAddress.TryParse(r.Tokens.Single().Value, out var address)) return address;
+                r.AddError($"--advertise '{r.Tokens.Single().Value}' is not an IP address");
+                return null;
+            },
+            DefaultValueFactory = _ => System.Net.IPAddress.TryParse(Environment.GetEnvironmentVariable("CMM_POD_IP"), out var a) ? a : System.Net.IPAddress.Loopback,
+        };
+        var command = new Command("coordinator", "Run a job's coordinator: an Orleans silo hosting the job's grains (rendezvous, heartbeats, generations, checkpoint commits) and the HTTP status API, /healthz, /metrics.")
+            { spec, set, tokenFile, json, urls, siloPort, gatewayPort, clustering, advertise };
         command.SetAction(async (r, ct) =>
         {
             var training = SpecSource.Load(r.GetValue(spec), r.GetValue(set)!);
@@ -31,12 +54,33 @@ internal static class CoordinatorCommand
                 Token = JobToken.Read(r.GetValue(tokenFile)),
                 BlobStore = await BlobStores.OpenVerifiedAsync(training.Checkpoint, ct).ConfigureAwait(false),
                 Urls = r.GetValue(urls)!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                SiloPort = r.GetValue(siloPort),
+                GatewayPort = r.GetValue(gatewayPort),
+                Clustering = WithAddress(r.GetValue(clustering)!, r.GetValue(advertise)!),
             }, b => CliLogging.Configure(b, identity, r.GetValue(json))).ConfigureAwait(false);
-            Console.WriteLine($"coordinator for job '{training.Job.Name}' at {string.Join(", ", host.Addresses)}; workers rendezvous through it");
+            Console.WriteLine($"coordinator for job '{training.Job.Name}' at {string.Join(", ", host.Addresses)}; workers connect to its gateway on port {host.GatewayPort}");
             try { await Task.Delay(Timeout.Infinite, signals.Graceful).ConfigureAwait(false); }
             catch (OperationCanceledException) { }
             return 0;
         });
         return command;
     }
+
+    private static ClusteringOptions WithAddress(ClusteringOptions clustering, System.Net.IPAddress advertised)
+    {
+        clustering.AdvertisedAddress = advertised;
+        return clustering;
+    }
+
+    private static Option<int> PortOption(string name, string what, string variable, int fallback) => new(name)
+    {
+        Description = $"{what} (env {variable}; default {fallback})",
+        CustomParser = r =>
+        {
+            if (int.TryParse(r.Tokens.Single().Value, out int port) && port is > 0 and <= 65535) return port;
+            r.AddError($"{name} '{r.Tokens.Single().Value}' is not a port 1-65535");
+            return 0;
+        },
+        DefaultValueFactory = _ => int.TryParse(Environment.GetEnvironmentVariable(variable), out int port) ? port : fallback,
+    };
 }

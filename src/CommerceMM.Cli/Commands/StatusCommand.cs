@@ -16,7 +16,7 @@ internal static class StatusCommand
         var command = new Command("status", "Show a job's state, generation, workers (rank, step, heartbeat age) and last committed checkpoint.") { coordinator, job, tokenFile };
         command.SetAction(async (r, ct) =>
         {
-            using var client = new CoordinatorClient(new CoordinatorClientOptions { BaseAddress = r.GetValue(coordinator)!, Job = r.GetValue(job)!, Token = JobToken.Read(r.GetValue(tokenFile)) });
+            using var client = new JobStatusClient(new JobStatusClientOptions { BaseAddress = r.GetValue(coordinator)!, Job = r.GetValue(job)!, Token = JobToken.Read(r.GetValue(tokenFile)) });
             Print(await client.GetStatusAsync(ct).ConfigureAwait(false));
             return 0;
         });

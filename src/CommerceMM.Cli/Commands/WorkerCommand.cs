@@ -10,7 +10,7 @@ internal static class WorkerCommand
 {
     public static Command Create()
     {
-        var coordinator = CommonOptions.Coordinator();
+        var gateways = CommonOptions.Gateways();
         var job = CommonOptions.Job();
         var tokenFile = CommonOptions.TokenFile();
         var json = CommonOptions.JsonLogs();
@@ -27,7 +27,7 @@ internal static class WorkerCommand
         };
         var metricsPort = new Option<int?>("--metrics-port") { Description = "serve this worker's /metrics on this port (0: any free port; env CMM_METRICS_PORT)" };
         var command = new Command("worker", "Run one worker process: join the job, train, heartbeat, checkpoint on order. Exit 0 when done or preempted after a checkpoint.")
-            { coordinator, job, tokenFile, json, workerId, interfaceHost, metricsPort, auditDir };
+            { gateways, job, tokenFile, json, workerId, interfaceHost, metricsPort, auditDir };
         command.SetAction(async (r, _) =>
         {
             var identity = new LogIdentity(r.GetValue(job)!);
@@ -35,7 +35,7 @@ internal static class WorkerCommand
             using var signals = new Signals();
             var options = new WorkerOptions
             {
-                Coordinator = r.GetValue(coordinator)!,
+                Coordinator = r.GetValue(gateways)!,
                 Job = r.GetValue(job)!,
                 Token = JobToken.Read(r.GetValue(tokenFile)),
                 WorkerId = r.GetValue(workerId) ?? Environment.GetEnvironmentVariable("CMM_WORKER_ID") ?? $"{Environment.MachineName}-{Environment.ProcessId}",

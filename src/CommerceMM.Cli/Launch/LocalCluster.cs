@@ -56,13 +56,13 @@ internal sealed class LocalCluster
         // Port 0: each worker binds a free port and reports the URL in its heartbeats; the targets file follows the status.
         string[] workerMetrics = metrics.Enabled ? ["--metrics-port", "0"] : [];
         Process StartWorker(int i) => SelfProcess.Start(
-            ["worker", "--coordinator", coordinator.BaseAddress.ToString(), "--job", spec.Job.Name, "--worker-id", $"local-{i}", .. workerMetrics],
+            ["worker", "--gateways", coordinator.Gateway, "--job", spec.Job.Name, "--worker-id", $"local-{i}", .. workerMetrics],
             redirectOutput: false, environment);
         var workers = Enumerable.Range(0, spec.Job.Workers).Select(StartWorker).ToList();
         var restarts = new int[workers.Count];
         var view = new LiveView(spec);
 
-        using var client = new CoordinatorClient(new CoordinatorClientOptions { BaseAddress = coordinator.BaseAddress, Job = spec.Job.Name, Token = token });
+        using var client = new JobStatusClient(new JobStatusClientOptions { BaseAddress = coordinator.BaseAddress, Job = spec.Job.Name, Token = token });
         bool forwarded = false;
         var progress = Stopwatch.StartNew();
         var targetsClock = Stopwatch.StartNew();

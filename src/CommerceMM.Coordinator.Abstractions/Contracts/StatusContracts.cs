@@ -44,6 +44,7 @@ public sealed record MemberView(
 
 /// <summary>GET <c>/v1/jobs/{job}/status</c>.</summary>
 /// <param name="StateReason">Why the job is in its state (e.g. the last generation bump or failure).</param>
+/// <param name="ControlSilo">The silo the job's membership grain runs on now; it changes when that silo fails.</param>
 public sealed record JobStatusView(
     string Job,
     JobState State,
@@ -56,7 +57,8 @@ public sealed record JobStatusView(
     double HeartbeatTimeoutSeconds,
     IReadOnlyList<MemberView> Members,
     CommittedCheckpointView? LastCommittedCheckpoint,
-    CheckpointOrderView? PendingCheckpoint);
+    CheckpointOrderView? PendingCheckpoint,
+    string? ControlSilo = null);
 
 /// <summary>GET <c>/healthz</c>.</summary>
 public sealed record HealthView(string Status);

@@ -15,6 +15,12 @@ public enum GrainStatus
 
     /// <summary>The request conflicts with the grain's state, or a persisted write lost an ETag race.</summary>
     Conflict,
+
+    /// <summary>The caller did not present the job's token.</summary>
+    Unauthorized,
+
+    /// <summary>No job of that name runs on this control plane.</summary>
+    UnknownJob,
 }
 
 /// <summary>
@@ -58,6 +64,10 @@ public sealed record GrainResult<T>
     public static GrainResult<T> NotMember(long currentGeneration, string message) => new(GrainStatus.NotMember, default, message, null, currentGeneration);
 
     public static GrainResult<T> Conflict(string message) => new(GrainStatus.Conflict, default, message, null, null);
+
+    public static GrainResult<T> Unauthorized(string message) => new(GrainStatus.Unauthorized, default, message, null, null);
+
+    public static GrainResult<T> UnknownJob(string message) => new(GrainStatus.UnknownJob, default, message, null, null);
 
     /// <summary>The same refusal for another value type (only for non-Ok results).</summary>
     public GrainResult<TOther> Cast<TOther>() => IsOk

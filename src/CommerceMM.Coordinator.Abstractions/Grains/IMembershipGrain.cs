@@ -44,6 +44,7 @@ public enum HeartbeatVerdict
 /// <param name="LeadSteps">Steps a checkpoint order should be placed ahead of <see cref="MaxStep"/> so every rank hears of it in time.</param>
 public sealed record HeartbeatOutcome(HeartbeatVerdict Verdict, long Generation, int WorldSize, long MaxStep, int LeadSteps, TimeSpan Timeout, string? Reason);
 
+/// <param name="Silo">The silo hosting this membership activation (where the job's control plane runs now).</param>
 public sealed record MembershipSnapshot(
     long Generation,
     bool RendezvousOpen,
@@ -52,4 +53,5 @@ public sealed record MembershipSnapshot(
     int LeadSteps,
     TimeSpan HeartbeatTimeout,
     IReadOnlyList<MemberView> Members,
-    string? LastBumpReason);
+    string? LastBumpReason,
+    string? Silo = null);

@@ -4,7 +4,10 @@ using Microsoft.AspNetCore.Routing;
 
 namespace CommerceMM.Coordinator.Api;
 
-/// <summary>Every route of the coordinator, versioned under <c>/v1</c>; job routes need the job's bearer token.</summary>
+/// <summary>
+/// Every HTTP route of the coordinator, versioned under <c>/v1</c>: status, checkpoints, shards and stop for operators and
+/// <c>cmm status</c>, plus probes and <c>/metrics</c>. Job routes need the job's bearer token. Workers call grains instead.
+/// </summary>
 public static class CoordinatorApi
 {
     public static IEndpointRouteBuilder MapCoordinatorApis(this IEndpointRouteBuilder app)
@@ -14,8 +17,6 @@ public static class CoordinatorApi
         app.MapPrometheusMetrics("/metrics");
         app.MapGroup("/v1/jobs/{job}")
             .WithMetadata(new RequiresJobTokenMetadata())
-            .MapWorkerApi()
-            .MapRendezvousApi()
             .MapCheckpointApi()
             .MapStatusApi();
         return app;

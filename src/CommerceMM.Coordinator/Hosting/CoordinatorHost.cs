@@ -21,11 +21,21 @@ public sealed class CoordinatorHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private CoordinatorHost(WebApplication app, IReadOnlyList<Uri> addresses)
+    private CoordinatorHost(WebApplication app, IReadOnlyList<Uri> addresses, (int Silo, int Gateway) ports)
     {
         _app = app;
         Addresses = addresses;
+        (SiloPort, GatewayPort) = ports;
     }
+
+    /// <summary>The port silos talk to each other on (a free one when 0 was asked for).</summary>
+    public int SiloPort { get; }
+
+    /// <summary>The Orleans gateway's port, where workers connect (a free one when 0 was asked for).</summary>
+    public int GatewayPort { get; }
+
+    /// <summary>The silo's gateway as a local worker reaches it (<c>host:port</c>, for <c>cmm worker --gateways</c>).</summary>
+    public string Gateway => $"127.0.0.1:{GatewayPort}";
 
     /// <summary>The bound URLs (with real ports when 0 was asked for).</summary>
     public IReadOnlyList<Uri> Addresses { get; }
@@ -40,6 +50,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        await CoordinatorSilo.CheckReachableAsync(options.Clustering, cancellationToken).ConfigureAwait(false);
 
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(CoordinatorHost).Assembly.GetName().Name });
         builder.WebHost.UseUrls([.. options.Urls]);
@@ -53,7 +64,8 @@ public sealed class CoordinatorHost : IAsyncDisposable
         builder.Logging.AddFilter("Orleans", LogLevel.Warning).AddFilter("Orleans.Runtime.Silo", LogLevel.Error);
 
         builder.Services.AddCoordinator(options);
-        builder.UseOrleans(silo => CoordinatorSilo.Configure(silo, options));
+        (int Silo, int Gateway) ports = CoordinatorSilo.Ports(options);
+        builder.UseOrleans(silo => CoordinatorSilo.Configure(silo, options, ports));
         WebApplication app = builder.Build();
         app.UseCoordinator();
         app.MapCoordinatorApis();
@@ -78,7 +90,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
 
         ICollection<string> bound = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;
         var addresses = bound.Select(a => new UriBuilder(a) { Host = IsWildcard(new Uri(a).Host) ? "127.0.0.1" : new Uri(a).Host }.Uri).ToList();
-        return new CoordinatorHost(app, addresses);
+        return new CoordinatorHost(app, addresses, ports);
     }
 
     /// <summary>The scrape URL of the fleet metrics (open, like <c>/healthz</c>).</summary>

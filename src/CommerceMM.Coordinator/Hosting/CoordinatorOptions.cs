@@ -29,6 +29,9 @@ public sealed class CoordinatorOptions
     /// <summary>The Orleans gateway port clients connect to; 0 picks a free one. <value>0.</value></summary>
     public int GatewayPort { get; set; }
 
+    /// <summary>How this silo finds the other silos of the job (localhost alone by default, or a Redis membership table).</summary>
+    public ClusteringOptions Clustering { get; set; } = new();
+
     public LivenessOptions Liveness { get; set; } = new();
 
     /// <summary>When a rank counts as a straggler (<c>cmm_straggler</c> and the status's <c>straggler</c>).</summary>
@@ -101,6 +104,12 @@ public sealed class CoordinatorOptions
         if (string.IsNullOrWhiteSpace(MetricsMeterName))
         {
             throw new ArgumentException($"{nameof(MetricsMeterName)} must not be empty.", nameof(MetricsMeterName));
+        }
+
+        Clustering.Validate();
+        if (Clustering.IsMultiSilo && (SiloPort == 0 || GatewayPort == 0))
+        {
+            throw new ArgumentException("A silo of a multi-silo control plane needs fixed silo and gateway ports (other silos and workers must find it).", nameof(SiloPort));
         }
 
         Liveness.Validate();

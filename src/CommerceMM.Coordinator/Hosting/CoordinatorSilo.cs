@@ -1,16 +1,18 @@
 using System.Net;
 using System.Net.Sockets;
-using CommerceMM.Coordinator.Contracts;
+using CommerceMM.Coordinator.Grains;
+using Orleans.Serialization;
 using CommerceMM.Coordinator.Grains.Checkpoints;
 using CommerceMM.Coordinator.Persistence;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
-using Orleans.Serialization;
 using Orleans.Storage;
+using StackExchange.Redis;
 
 namespace CommerceMM.Coordinator.Hosting;
 
-/// <summary>How a coordinator's Orleans silo is set up: clustering, grain storage in the job's blob store, and the wire format.</summary>
+/// <summary>How a coordinator's Orleans silo is set up: clustering and membership timing, grain storage in the job's blob store, and the wire format.</summary>
 internal static class CoordinatorSilo
 {
     /// <summary>
@@ -19,19 +21,73 @@ internal static class CoordinatorSilo
     /// </summary>
     private static readonly TimeSpan ResponseTimeout = TimeSpan.FromMinutes(5);
 
-    public static void Configure(ISiloBuilder silo, CoordinatorOptions options)
+    /// <summary>The silo and gateway ports to listen on: the configured ones, or free ones for those left at 0.</summary>
+    public static (int Silo, int Gateway) Ports(CoordinatorOptions options)
     {
-        int siloPort = options.SiloPort == 0 ? FreePort() : options.SiloPort;
-        int gatewayPort = options.GatewayPort == 0 ? FreePort(siloPort) : options.GatewayPort;
-        silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: "cmm", clusterId: $"cmm-{options.Job.Name}");
+        int siloPort = options.SiloPort == 0 ? FreePort(options.GatewayPort) : options.SiloPort;
+        return (siloPort, options.GatewayPort == 0 ? FreePort(siloPort) : options.GatewayPort);
+    }
+
+    public static void Configure(ISiloBuilder silo, CoordinatorOptions options, (int Silo, int Gateway) ports)
+    {
+        string clusterId = ControlPlaneCluster.ClusterIdOf(options.Job.Name);
+        ClusteringOptions clustering = options.Clustering;
+        if (clustering.Redis is { } redis)
+        {
+            silo.UseRedisClustering(table => table.ConfigurationOptions = RedisConfiguration(redis));
+            silo.Configure<ClusterOptions>(cluster => (cluster.ServiceId, cluster.ClusterId) = (ControlPlaneCluster.ServiceId, clusterId));
+            silo.ConfigureEndpoints(clustering.AdvertisedAddress, ports.Silo, ports.Gateway, listenOnAnyHostAddress: true);
+        }
+        else
+        {
+            silo.UseLocalhostClustering(ports.Silo, ports.Gateway, serviceId: ControlPlaneCluster.ServiceId, clusterId: clusterId);
+            // Workers on other machines (pods) reach the gateway: listen on every interface, not only the advertised loopback.
+            silo.Configure<EndpointOptions>(endpoints => endpoints.GatewayListeningEndpoint = new IPEndPoint(IPAddress.Any, ports.Gateway));
+        }
+
+        silo.Configure<ClusterMembershipOptions>(membership =>
+        {
+            membership.ProbeTimeout = clustering.ProbeTimeout;
+            membership.TableRefreshTimeout = clustering.TableRefreshTimeout;
+            membership.IAmAliveTablePublishTimeout = clustering.TableRefreshTimeout;
+        });
         silo.Configure<SiloMessagingOptions>(messaging => messaging.ResponseTimeout = ResponseTimeout);
         silo.Services.AddSingleton<SiloRecoveries>();
         silo.Services.AddKeyedSingleton<IGrainStorage>(GrainStateKeys.Provider, (_, _) => new BlobGrainStorage(options.BlobStore));
-        silo.Services.AddSerializer(serializer => serializer.AddJsonSerializer(IsContract, CoordinatorJson.Options));
+        silo.Services.AddSerializer(serializer => serializer.AddCoordinatorContracts());
     }
 
-    /// <summary>Our contracts travel as JSON in the wire dialect (records, JsonElement specs), not Orleans' own format.</summary>
-    internal static bool IsContract(Type type) => type.Namespace?.StartsWith("CommerceMM.", StringComparison.Ordinal) == true;
+    /// <summary>
+    /// Fails fast when the clustering provider cannot be reached: otherwise the silo would retry joining for minutes.
+    /// The message names the provider and the address.
+    /// </summary>
+    public static async Task CheckReachableAsync(ClusteringOptions clustering, CancellationToken cancellationToken)
+    {
+        if (clustering.Redis is not { } redis)
+        {
+            return;
+        }
+
+        try
+        {
+            ConfigurationOptions configuration = RedisConfiguration(redis);
+            configuration.AbortOnConnectFail = true;
+            configuration.ConnectRetry = 1;
+            await using ConnectionMultiplexer connection = await ConnectionMultiplexer.ConnectAsync(configuration).WaitAsync(cancellationToken).ConfigureAwait(false);
+            await connection.GetDatabase().PingAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisException or ArgumentException or TimeoutException)
+        {
+            throw new InvalidOperationException($"the clustering provider redis at '{redis}' is unreachable: {e.Message}", e);
+        }
+    }
+
+    private static ConfigurationOptions RedisConfiguration(string redis)
+    {
+        ConfigurationOptions configuration = ConfigurationOptions.Parse(redis);
+        configuration.ConnectTimeout = 5000;
+        return configuration;
+    }
 
     private static int FreePort(int except = 0)
     {

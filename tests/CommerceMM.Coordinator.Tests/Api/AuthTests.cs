@@ -10,9 +10,8 @@ public sealed class AuthTests
 {
     [Theory]
     [InlineData("GET", "/v1/jobs/job-a/status")]
-    [InlineData("POST", "/v1/jobs/job-a/join")]
-    [InlineData("POST", "/v1/jobs/job-a/heartbeat")]
-    [InlineData("POST", "/v1/jobs/job-a/checkpoints/votes")]
+    [InlineData("GET", "/v1/jobs/job-a/checkpoints")]
+    [InlineData("GET", "/v1/jobs/job-a/shards")]
     [InlineData("POST", "/v1/jobs/job-a/stop")]
     public async Task Request_WithoutToken_Unauthorized(string method, string path)
     {
@@ -40,6 +39,31 @@ public sealed class AuthTests
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.DoesNotContain("not-the-token-at-all", body, StringComparison.Ordinal);
         Assert.DoesNotContain(TestCoordinator.Token, body, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("join")]
+    [InlineData("heartbeat")]
+    [InlineData("vote")]
+    [InlineData("order")]
+    public async Task WorkerCall_WrongToken_UnauthorizedAndNothingChanges(string call)
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
+        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
+        TestClient intruder = coordinator.Client("wrong-token-0123456789");
+
+        var refused = await Assert.ThrowsAsync<CoordinatorException>(() => call switch
+        {
+            "join" => intruder.TryJoinAsync("w9"),
+            "heartbeat" => intruder.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", 5)),
+            "vote" => intruder.VoteCheckpointAsync(CheckpointFiles.Vote(joined[0], "w0", 5, [])),
+            _ => intruder.OrderCheckpointAsync(new CheckpointOrderRequest(1, 5, "intruder")),
+        });
+
+        Assert.True(refused.IsUnauthorized);
+        JobStatusView status = await coordinator.Client().GetStatusAsync();
+        Assert.Equal((1L, 2, null), (status.Generation, status.WorldSize, status.PendingCheckpoint)); // nothing happened
+        Assert.All(status.Members, m => Assert.Equal(MemberState.Starting, m.State)); // no heartbeat counted
     }
 
     [Fact]

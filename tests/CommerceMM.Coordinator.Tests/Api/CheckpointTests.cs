@@ -13,7 +13,7 @@ public sealed class CheckpointTests
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: 2, CheckpointEverySteps: 50));
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
 
         OrderReply w0 = await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", 10));
         OrderReply w1 = await client.HeartbeatAsync(TestCoordinator.Beat(joined[1], "w1", 10));
@@ -32,7 +32,7 @@ public sealed class CheckpointTests
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
         CheckpointOrderView order = await client.OrderCheckpointAsync(new CheckpointOrderRequest(1, AtStep: 20, Reason: "operator"));
 
         CheckpointVoteReply first = await client.VoteCheckpointAsync(CheckpointFiles.Vote(joined[1], "w1", 20, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", 20, 1)));
@@ -60,7 +60,7 @@ public sealed class CheckpointTests
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: 2, KeepLast: 1));
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
         foreach (long step in new long[] { 10, 20 })
         {
             await client.OrderCheckpointAsync(new CheckpointOrderRequest(1, AtStep: step));
@@ -87,7 +87,7 @@ public sealed class CheckpointTests
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
         await client.OrderCheckpointAsync(new CheckpointOrderRequest(1, AtStep: 20));
         IReadOnlyList<CheckpointFile> files = await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", 20, 1);
         await coordinator.Store.DeleteAsync(CheckpointLayout.FileKey("job-a", 20, files[0].Path));
@@ -108,7 +108,7 @@ public sealed class CheckpointTests
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
         await client.OrderCheckpointAsync(new CheckpointOrderRequest(1, AtStep: 5));
 
         await client.VoteCheckpointAsync(CheckpointFiles.Vote(joined[0], "w0", 5, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", 5, 0), "cfg-A"));
@@ -123,7 +123,7 @@ public sealed class CheckpointTests
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
         await client.OrderCheckpointAsync(new CheckpointOrderRequest(1, AtStep: 20));
         await client.ReportFailureAsync(new FailureReport("w1", 1, 1, "peer lost"));
 
@@ -144,7 +144,7 @@ public sealed class CheckpointTests
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
         await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", 40, stepSeconds: 0.5));
         await client.HeartbeatAsync(TestCoordinator.Beat(joined[1], "w1", 41, stepSeconds: 0.5));
 
@@ -159,7 +159,7 @@ public sealed class CheckpointTests
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: 1));
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0");
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
         await client.OrderCheckpointAsync(new CheckpointOrderRequest(1, AtStep: 9, Reason: "preempted", StopAfterCommit: true));
 
         OrderReply ordered = await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", 8));
@@ -190,7 +190,7 @@ public sealed class CheckpointTests
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync(
             new JobSpec("job-a", Workers: 2, CheckpointEverySteps: 10), options => options.Liveness.CheckpointTimeout = TimeSpan.FromSeconds(60));
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
         async Task<OrderReply> TickAsync(int seconds, long step)
         {
             OrderReply last = null!;

@@ -11,7 +11,7 @@ public sealed class ConcurrencyTests
     {
         const int workers = 12;
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: workers));
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
         string[] ids = Enumerable.Range(0, workers).Select(i => $"w{i:D2}").ToArray();
 
         await Task.WhenAll(ids.Select(id => client.TryJoinAsync(id)));
@@ -32,7 +32,7 @@ public sealed class ConcurrencyTests
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: workers));
         string[] ids = Enumerable.Range(0, workers).Select(i => $"w{i}").ToArray();
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync(ids);
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
 
         await Task.WhenAll(joined.Select(async (j, i) =>
         {
@@ -54,7 +54,7 @@ public sealed class ConcurrencyTests
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: workers));
         string[] ids = Enumerable.Range(0, workers).Select(i => $"w{i}").ToArray();
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync(ids);
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
 
         OrderReply[] replies = await Task.WhenAll(joined.Select((j, i) => client.ReportFailureAsync(new FailureReport(ids[i], 1, j.Rank, "allreduce: peer closed"))));
 

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Net;
 using System.Net.Http.Json;
 using CommerceMM.Coordinator.Client;
@@ -30,7 +31,7 @@ public sealed class FleetMetricsTests
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
         await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", 1));
         await client.HeartbeatAsync(TestCoordinator.Beat(joined[1], "w1", 1));
 
@@ -51,7 +52,7 @@ public sealed class FleetMetricsTests
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
 
         // Synchronous all-reduce: both ranks take 0.5 s a step, but rank 1 spends 0.3 s of it waiting for rank 0.
         for (long step = 1; step <= 10; step++)
@@ -76,7 +77,7 @@ public sealed class FleetMetricsTests
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
 
         // Five heartbeats of one step (a rank waiting on a checkpoint order) are one sample, below the 5 a rank needs.
         for (int i = 0; i < 5; i++)
@@ -95,7 +96,7 @@ public sealed class FleetMetricsTests
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
         await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", 4));
         await coordinator.ScrapeAsync();
 
@@ -118,7 +119,7 @@ public sealed class FleetMetricsTests
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
         await client.OrderCheckpointAsync(new CheckpointOrderRequest(1, AtStep: 20));
         await client.VoteCheckpointAsync(CheckpointFiles.Vote(joined[0], "w0", 20, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", 20, 0)));
         await client.VoteCheckpointAsync(CheckpointFiles.Vote(joined[1], "w1", 20, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", 20, 1)));
@@ -135,7 +136,7 @@ public sealed class FleetMetricsTests
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
 
         await client.CompleteAsync(new CompletionReport("w0", 1, 0, 9));
         Scrape scrape = await coordinator.ScrapeAsync();
@@ -148,7 +149,7 @@ public sealed class FleetMetricsTests
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
 
         await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", 1) with { MetricsUrl = "http://10.0.0.7:9401/metrics" });
         await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", 2));
@@ -167,12 +168,10 @@ public sealed class FleetMetricsTests
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
         string body = $$"""{"workerId":"w0","generation":1,"rank":{{joined[0].Rank}},"step":1,{{extra[1..^1]}}}""";
 
-        using HttpRequestMessage request = coordinator.Request(HttpMethod.Post, "/v1/jobs/job-a/heartbeat");
-        request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
-        using HttpResponseMessage response = await coordinator.Raw.SendAsync(request);
+        var refused = await Assert.ThrowsAsync<CoordinatorException>(() => coordinator.Client().HeartbeatAsync(Wire(body)));
 
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains($"\"{field}\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
+        Assert.Contains($"{field}:", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -180,13 +179,15 @@ public sealed class FleetMetricsTests
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
+        string body = $$"""{"workerId":"w0","generation":1,"rank":{{joined[0].Rank}},"step":1,"stepSeconds":0.5,"dataWaitSeconds":0.1}""";
 
-        using HttpRequestMessage request = coordinator.Request(HttpMethod.Post, "/v1/jobs/job-a/heartbeat");
-        request.Content = JsonContent.Create(new { workerId = "w0", generation = 1, rank = joined[0].Rank, step = 1, stepSeconds = 0.5, dataWaitSeconds = 0.1 });
-        using HttpResponseMessage response = await coordinator.Raw.SendAsync(request);
+        OrderReply reply = await coordinator.Client().HeartbeatAsync(Wire(body));
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1, reply.Generation);
     }
+
+    /// <summary>A heartbeat as the wire dialect reads it (grain calls carry contracts in it, as the HTTP API did).</summary>
+    private static HeartbeatRequest Wire(string json) => JsonSerializer.Deserialize<HeartbeatRequest>(json, CoordinatorJson.Options)!;
 
     private static HeartbeatRequest Beat(JoinResponse joined, string workerId, long step, double allReduce) =>
         new(workerId, joined.Generation, joined.Rank, step, null, StepSeconds: 0.5, DataWaitSeconds: 0.01, AllReduceSeconds: allReduce);

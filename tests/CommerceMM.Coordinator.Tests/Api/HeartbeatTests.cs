@@ -12,7 +12,7 @@ public sealed class HeartbeatTests
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
 
         coordinator.Time.AdvanceSeconds(3);
         OrderReply reply = await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", step: 7, stepSeconds: 0.5));
@@ -33,7 +33,7 @@ public sealed class HeartbeatTests
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
 
         OrderReply fast = await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", 1, stepSeconds: 0.5));
         for (int i = 0; i < 20; i++)
@@ -52,7 +52,7 @@ public sealed class HeartbeatTests
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: 3, MinWorkers: 1));
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1", "w2");
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
         foreach ((JoinResponse j, string id) in joined.Zip(["w0", "w1", "w2"]))
         {
             await client.HeartbeatAsync(TestCoordinator.Beat(j, id, 5, stepSeconds: 0.5));
@@ -90,7 +90,7 @@ public sealed class HeartbeatTests
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
 
         coordinator.Time.AdvanceSeconds(59);
         await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", 1));
@@ -103,26 +103,20 @@ public sealed class HeartbeatTests
     }
 
     [Fact]
-    public async Task Heartbeat_StaleGeneration_Refused409WithProblemDetail()
+    public async Task Heartbeat_StaleGeneration_RefusedStaleWithTheCurrentGeneration()
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
         await client.ReportFailureAsync(new FailureReport("w0", 1, 0, "allreduce timed out")); // generation 2
 
         await client.TryJoinAsync("w0");
         await client.TryJoinAsync("w1");
         await client.ReportFailureAsync(new FailureReport("w0", 2, 0, "allreduce timed out again")); // generation 3: gen 1 is two behind
-        using HttpRequestMessage request = coordinator.Request(HttpMethod.Post, "/v1/jobs/job-a/heartbeat");
-        request.Content = System.Net.Http.Json.JsonContent.Create(TestCoordinator.Beat(joined[1], "w1", 3));
-        using HttpResponseMessage response = await coordinator.Raw.SendAsync(request);
-        string body = await response.Content.ReadAsStringAsync();
+        var refused = await Assert.ThrowsAsync<CoordinatorException>(() => client.HeartbeatAsync(TestCoordinator.Beat(joined[1], "w1", 3)));
 
-        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.Contains(ProblemTypes.StaleGeneration, body, StringComparison.Ordinal);
-        Assert.Contains("\"currentGeneration\":3", body, StringComparison.Ordinal);
-        Assert.Contains("generation 1 is stale", body, StringComparison.Ordinal);
+        Assert.Equal((HttpStatusCode.Conflict, ProblemTypes.StaleGeneration, 3L), (refused.Status, refused.ProblemType, refused.CurrentGeneration));
+        Assert.Contains("generation 1 is stale", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -156,7 +150,7 @@ public sealed class HeartbeatTests
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
 
         OrderReply reporter = await client.ReportFailureAsync(new FailureReport("w1", 1, 1, "gloo: connection reset by peer"));
         OrderReply other = await client.ReportFailureAsync(new FailureReport("w0", 1, 0, "gloo: connection reset by peer"));
@@ -173,7 +167,7 @@ public sealed class HeartbeatTests
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
 
         OrderReply reply = await client.ReportFailureAsync(new FailureReport("w0", 1, 0, "checkpoint config hash mismatch", Fatal: true));
         OrderReply beat = await client.HeartbeatAsync(TestCoordinator.Beat(joined[1], "w1", 4));
@@ -188,7 +182,7 @@ public sealed class HeartbeatTests
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
 
         JobStatusView stopped = await client.StopAsync();
         OrderReply beat = await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", 4));
@@ -204,7 +198,7 @@ public sealed class HeartbeatTests
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
 
         OrderReply reply = await client.CompleteAsync(new CompletionReport("w0", 1, 0, 100));
         await client.StopAsync(); // a late stop must not turn Completed into Stopped
@@ -220,7 +214,7 @@ public sealed class HeartbeatTests
         await coordinator.JoinAsync("w0");
         coordinator.Time.AdvanceSeconds(31);
         JoinResponse alone = await coordinator.JoinAsync("w0");
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
 
         JoinResponse newcomer = await client.TryJoinAsync("w1");
         OrderReply beat = await client.HeartbeatAsync(TestCoordinator.Beat(alone, "w0", 50));

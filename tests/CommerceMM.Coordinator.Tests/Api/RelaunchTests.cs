@@ -1,3 +1,4 @@
+using CommerceMM.Coordinator.Grains;
 using System.Net;
 using System.Net.Http.Json;
 using CommerceMM.Coordinator.Client;
@@ -18,14 +19,14 @@ public sealed class RelaunchTests
     public async Task Relaunch_AfterKill_IsANewGenerationAndTheKilledLaunchsVotesDoNotCount()
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
-        CoordinatorClient killed = coordinator.Client(incarnation: "launch-1");
+        TestClient killed = coordinator.Client(incarnation: "launch-1");
         IReadOnlyList<JoinResponse> before = await JoinBothAsync(killed);
         await killed.OrderCheckpointAsync(new CheckpointOrderRequest(1, AtStep: 20));
         CheckpointVote leftOver = CheckpointFiles.Vote(before[1], "w1", 20, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", 20, 1));
         await killed.VoteCheckpointAsync(leftOver); // the killed launch's w1 voted; then everything was killed
 
         await coordinator.RestartAsync();
-        CoordinatorClient relaunched = coordinator.Client(incarnation: "launch-2");
+        TestClient relaunched = coordinator.Client(incarnation: "launch-2");
         IReadOnlyList<JoinResponse> after = await JoinBothAsync(relaunched);
         var stale = await Assert.ThrowsAsync<CoordinatorException>(() => relaunched.VoteCheckpointAsync(leftOver));
         CheckpointOrderView order = await relaunched.OrderCheckpointAsync(new CheckpointOrderRequest(after[0].Generation, AtStep: 20));
@@ -66,7 +67,7 @@ public sealed class RelaunchTests
     public async Task Join_SameProcessAgain_IsARetryNotARestart()
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
-        CoordinatorClient client = coordinator.Client(incarnation: "launch-1");
+        TestClient client = coordinator.Client(incarnation: "launch-1");
         await JoinBothAsync(client);
 
         await coordinator.RestartAsync(); // a coordinator restart alone: its workers ride it out
@@ -94,16 +95,16 @@ public sealed class RelaunchTests
     public async Task Join_BadIncarnation_ValidationProblemNamesTheField()
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
-        using HttpRequestMessage request = coordinator.Request(HttpMethod.Post, "/v1/jobs/job-a/join");
-        request.Content = JsonContent.Create(new { workerId = "w0", incarnation = "not a/valid id" });
+        IWorkerGatewayGrain gateway = coordinator.Host.Grains(coordinator.Spec.Name).Workers;
 
-        using HttpResponseMessage response = await coordinator.Raw.SendAsync(request);
+        GrainResult<JoinResponse> refused = await gateway.JoinAsync(TestCoordinator.Token, new JoinRequest("w0", "not a/valid id"));
 
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains("incarnation", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(GrainStatus.Invalid, refused.Status);
+        Assert.Contains("incarnation", refused.Field, StringComparison.Ordinal);
+        Assert.True((await coordinator.Client().GetStatusAsync()).RendezvousOpen); // nobody joined
     }
 
-    private static async Task<IReadOnlyList<JoinResponse>> JoinBothAsync(CoordinatorClient client)
+    private static async Task<IReadOnlyList<JoinResponse>> JoinBothAsync(TestClient client)
     {
         await client.TryJoinAsync("w0");
         await client.TryJoinAsync("w1");

@@ -45,7 +45,7 @@ public sealed class RendezvousStoreTests
 
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(8));
         Assert.Contains("'nccl/unique-id'", timedOut.Message, StringComparison.Ordinal);
-        Assert.Contains(coordinator.Host.BaseAddress.ToString(), timedOut.Message, StringComparison.Ordinal);
+        Assert.Contains(coordinator.Host.Gateway, timedOut.Message, StringComparison.Ordinal);
         Assert.Contains("generation 1", timedOut.Message, StringComparison.Ordinal);
     }
 
@@ -53,7 +53,7 @@ public sealed class RendezvousStoreTests
     public async Task Bump_OldGenerationKeysAreGone_AndItsReadsAndWritesRefusedAsStale()
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
         IReadOnlyList<JoinResponse> first = await coordinator.JoinAllAsync("w0", "w1");
         var old = new CoordinatorRendezvousStore(client, first[0].Generation);
         old.Set("rank_0", "gen-1 address"u8.ToArray());
@@ -86,7 +86,7 @@ public sealed class RendezvousStoreTests
     public async Task Bump_WhileAReadWaits_TheReadIsRefusedAsStaleAtOnce()
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
         IReadOnlyList<JoinResponse> first = await coordinator.JoinAllAsync("w0", "w1");
         var old = new CoordinatorRendezvousStore(client, first[0].Generation);
 
@@ -113,19 +113,20 @@ public sealed class RendezvousStoreTests
     }
 
     [Theory]
-    [InlineData("PUT")]
-    [InlineData("GET")]
-    public async Task Request_WithoutToken_UnauthorizedAndNothingSet(string method)
+    [InlineData("set")]
+    [InlineData("get")]
+    public async Task Request_WrongToken_UnauthorizedAndNothingSet(string call)
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: 1));
         await coordinator.JoinAllAsync("w0");
-        using HttpRequestMessage request = coordinator.Request(new HttpMethod(method), "/v1/jobs/job-a/rendezvous/1/keys?key=k&waitSeconds=0", token: null);
-        request.Content = method == "PUT" ? JsonContent.Create(new RendezvousSetRequest([1, 2, 3])) : null;
+        TestClient intruder = coordinator.Client("wrong-token-0123456789");
 
-        using HttpResponseMessage response = await coordinator.Raw.SendAsync(request);
+        var refused = await Assert.ThrowsAsync<CoordinatorException>(() => call == "set"
+            ? intruder.SetRendezvousAsync(1, "k", [1, 2, 3])
+            : intruder.GetRendezvousAsync(1, "k", TimeSpan.Zero));
 
-        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Contains(ProblemTypes.Unauthorized, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.True(refused.IsUnauthorized);
+        Assert.Equal(ProblemTypes.Unauthorized, refused.ProblemType);
         Assert.Equal(0, await KeyCountAsync(coordinator));
     }
 
@@ -158,20 +159,16 @@ public sealed class RendezvousStoreTests
     }
 
     [Fact]
-    public async Task Set_BodyFarPastTheValueLimit_RefusedWithoutReadingIt()
+    public async Task Set_ValuePastTheLimit_RefusedNamingTheFieldAndNothingSet()
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: 1));
         await coordinator.JoinAllAsync("w0");
-        using HttpRequestMessage request = coordinator.Request(HttpMethod.Put, "/v1/jobs/job-a/rendezvous/1/keys?key=k");
-        // A known length and Expect: 100-continue, as a well-behaved client sends a large body: the server's refusal
-        // arrives before the body is sent, instead of racing the upload (a broken pipe under load).
-        request.Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(new RendezvousSetRequest(new byte[4 * RendezvousLimits.MaxValueBytes]), JsonSerializerOptions.Web));
-        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-        request.Headers.ExpectContinue = true;
 
-        using HttpResponseMessage response = await coordinator.Raw.SendAsync(request);
+        var refused = await Assert.ThrowsAsync<CoordinatorException>(
+            () => coordinator.Client().SetRendezvousAsync(1, "k", new byte[4 * RendezvousLimits.MaxValueBytes]));
 
-        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
+        Assert.Contains("value:", refused.Message, StringComparison.Ordinal);
         Assert.Equal(0, await KeyCountAsync(coordinator));
     }
 

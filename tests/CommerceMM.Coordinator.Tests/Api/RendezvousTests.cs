@@ -111,7 +111,7 @@ public sealed class RendezvousTests
     public async Task Join_Assigned_GenerationNamesAReachableRendezvousOfItsOwn()
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: 1));
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
 
         JoinResponse joined = (await coordinator.JoinAllAsync("w0"))[0];
 

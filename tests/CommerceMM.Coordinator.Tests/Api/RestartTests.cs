@@ -12,7 +12,7 @@ public sealed class RestartTests
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: 3, MinWorkers: 1));
         await coordinator.JoinAllAsync("w0", "w1", "w2");
-        CoordinatorClient before = coordinator.Client();
+        TestClient before = coordinator.Client();
         await before.ReportFailureAsync(new FailureReport("w2", 1, 2, "peer lost"));
         coordinator.Time.AdvanceSeconds(1);
         await before.TryJoinAsync("w2");
@@ -25,7 +25,7 @@ public sealed class RestartTests
         await before.VoteCheckpointAsync(CheckpointFiles.Vote(w2, "w2", 30, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", 30, w2.Rank)));
 
         await coordinator.RestartAsync();
-        CoordinatorClient after = coordinator.Client();
+        TestClient after = coordinator.Client();
         JobStatusView status = await after.GetStatusAsync();
         JoinResponse again = await after.TryJoinAsync("w2");
         OrderReply beat = await after.HeartbeatAsync(TestCoordinator.Beat(w0, "w0", 31));
@@ -44,7 +44,7 @@ public sealed class RestartTests
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
         await client.OrderCheckpointAsync(new CheckpointOrderRequest(1, AtStep: 20));
         var rank1 = await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", 20, 1);
         await client.VoteCheckpointAsync(CheckpointFiles.Vote(joined[1], "w1", 20, rank1));
@@ -69,7 +69,7 @@ public sealed class RestartTests
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
         await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", 3));
         await client.HeartbeatAsync(TestCoordinator.Beat(joined[1], "w1", 3));
 

@@ -34,7 +34,7 @@ public sealed class TornCommitTests
         CrashingBlobStore? dying = null;
         coordinator.WrapStore = store => dying = new CrashingBlobStore(store, (op, key) => armed && Matches(crashPoint, op, key));
         await coordinator.RestartAsync(); // the launch that will be killed runs on the dying store
-        CoordinatorClient first = coordinator.Client(incarnation: "launch-1");
+        TestClient first = coordinator.Client(incarnation: "launch-1");
         IReadOnlyList<JoinResponse> joined = await JoinAsync(first);
         await CommitAsync(coordinator, first, joined, step: 10);
         await first.OrderCheckpointAsync(new CheckpointOrderRequest(1, AtStep: 20));
@@ -54,7 +54,7 @@ public sealed class TornCommitTests
 
         coordinator.WrapStore = null;
         await coordinator.RestartAsync();
-        CoordinatorClient relaunched = coordinator.Client(incarnation: "launch-2");
+        TestClient relaunched = coordinator.Client(incarnation: "launch-2");
         IReadOnlyList<JoinResponse> rejoined = await JoinAsync(relaunched);
         CheckpointStatusView afterStart = await relaunched.GetCheckpointsAsync();
         RestoreSelection restore = await CheckpointCatalog.FindNewestVerifiedAsync(coordinator.Store, Job);
@@ -91,7 +91,7 @@ public sealed class TornCommitTests
         // What the coordinator before this fix left behind: it counted a torn step as committed in its own state.
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        CoordinatorClient client = coordinator.Client();
+        TestClient client = coordinator.Client();
         await CommitAsync(coordinator, client, joined, step: 10);
         await CommitAsync(coordinator, client, joined, step: 20);
         LatestPointer ten = new(CheckpointManifest.CurrentFormatVersion, Job, 10, 1);
@@ -114,7 +114,7 @@ public sealed class TornCommitTests
         _ => false,
     };
 
-    private static async Task<IReadOnlyList<JoinResponse>> JoinAsync(CoordinatorClient client)
+    private static async Task<IReadOnlyList<JoinResponse>> JoinAsync(TestClient client)
     {
         await client.TryJoinAsync("w0");
         await client.TryJoinAsync("w1");

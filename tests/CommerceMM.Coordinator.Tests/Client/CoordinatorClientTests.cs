@@ -1,87 +1,49 @@
 using System.Net;
-using System.Text;
+using System.Net.Sockets;
 using CommerceMM.Coordinator.Client;
-using CommerceMM.Coordinator.Contracts;
 
 namespace CommerceMM.Coordinator.Tests.Client;
 
 public sealed class CoordinatorClientTests
 {
-    /// <summary>Answers from a script, recording what it was sent.</summary>
-    private sealed class ScriptedHandler(params Func<HttpResponseMessage>[] script) : HttpMessageHandler
+    [Fact]
+    public async Task ConnectAsync_NoGatewayListening_GivesUpAfterRetriesNamingTheGatewayNotTheToken()
     {
-        public List<HttpRequestMessage> Requests { get; } = [];
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop(); // a port nothing listens on
 
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        var failed = await Assert.ThrowsAsync<CoordinatorException>(() => CoordinatorClient.ConnectAsync(new CoordinatorClientOptions
         {
-            Requests.Add(request);
-            return Task.FromResult(script[Math.Min(Requests.Count - 1, script.Length - 1)]());
-        }
-    }
-
-    private static CoordinatorClient Create(ScriptedHandler handler, int retries = 3) => new(
-        new CoordinatorClientOptions
-        {
-            BaseAddress = new Uri("http://coordinator.test:7070/"),
+            Gateways = [$"127.0.0.1:{port}"],
             Job = "job-a",
             Token = "secret-token-0123456789",
-            MaxRetries = retries,
-            BaseDelay = TimeSpan.FromMilliseconds(1),
-            MaxDelay = TimeSpan.FromMilliseconds(5),
-        },
-        new HttpClient(handler));
+            MaxRetries = 2,
+            BaseDelay = TimeSpan.FromMilliseconds(10),
+            MaxDelay = TimeSpan.FromMilliseconds(20),
+        }));
 
-    private static HttpResponseMessage Json(HttpStatusCode status, string json, string mediaType = "application/json") =>
-        new(status) { Content = new StringContent(json, Encoding.UTF8, mediaType) };
-
-    private const string StatusJson = """
-        {"job":"job-a","state":"running","generation":3,"restarts":2,"worldSize":2,"rendezvousOpen":false,"heartbeatTimeoutSeconds":10,"members":[]}
-        """;
-
-    [Fact]
-    public async Task GetStatusAsync_TransientFailuresThenOk_RetriesAndSendsBearerToken()
-    {
-        var handler = new ScriptedHandler(
-            () => new HttpResponseMessage(HttpStatusCode.ServiceUnavailable),
-            () => throw new HttpRequestException("connection refused"),
-            () => Json(HttpStatusCode.OK, StatusJson));
-        using CoordinatorClient client = Create(handler);
-
-        JobStatusView status = await client.GetStatusAsync();
-
-        Assert.Equal((JobState.Running, 3L), (status.State, status.Generation));
-        Assert.Equal(3, handler.Requests.Count);
-        Assert.All(handler.Requests, r => Assert.Equal(("Bearer", "secret-token-0123456789"), (r.Headers.Authorization!.Scheme, r.Headers.Authorization.Parameter)));
-        Assert.Equal("http://coordinator.test:7070/v1/jobs/job-a/status", handler.Requests[0].RequestUri!.ToString());
-    }
-
-    [Fact]
-    public async Task HeartbeatAsync_StaleGeneration_NoRetryAndMustRejoin()
-    {
-        var handler = new ScriptedHandler(() => Json(HttpStatusCode.Conflict,
-            """{"type":"urn:cmm:problem:stale-generation","title":"Stale generation","status":409,"detail":"generation 1 is stale","currentGeneration":4}""",
-            "application/problem+json"));
-        using CoordinatorClient client = Create(handler);
-
-        var refused = await Assert.ThrowsAsync<CoordinatorException>(() => client.HeartbeatAsync(new HeartbeatRequest("w0", 1, 0, 5)));
-
-        Assert.Single(handler.Requests);
-        Assert.True(refused.MustRejoin);
-        Assert.Equal(4, refused.CurrentGeneration);
-        Assert.Contains("generation 1 is stale", refused.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task GetStatusAsync_CoordinatorDown_GivesUpAfterRetriesNamingTheAddress()
-    {
-        var handler = new ScriptedHandler(() => throw new HttpRequestException("connection refused"));
-        using CoordinatorClient client = Create(handler, retries: 2);
-
-        var failed = await Assert.ThrowsAsync<CoordinatorException>(() => client.GetStatusAsync());
-
-        Assert.Equal(3, handler.Requests.Count);
-        Assert.Contains("coordinator.test:7070", failed.Message, StringComparison.Ordinal);
+        Assert.Contains($"127.0.0.1:{port}", failed.Message, StringComparison.Ordinal);
         Assert.Contains("3 attempts", failed.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("secret-token", failed.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("coordinator:30000,coordinator-1:30001", "coordinator:30000|coordinator-1:30001")]
+    [InlineData(" 10.0.0.7 ", "10.0.0.7")]
+    public void ParseGateways_HostPortList_Parsed(string text, string expected) =>
+        Assert.Equal(expected.Split('|'), CoordinatorClientOptions.ParseGateways(text));
+
+    [Theory]
+    [InlineData("http://coordinator:7070", "not the HTTP API")]
+    [InlineData("coordinator:99999", "port 1-65535")]
+    [InlineData("coordinator:abc", "port 1-65535")]
+    [InlineData(" , ", "at least one gateway")]
+    public void ParseGateways_Bad_ErrorNamesTheEntryAndTheFix(string text, string expected)
+    {
+        var error = Assert.Throws<ArgumentException>(() => CoordinatorClientOptions.ParseGateways(text));
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
 }

@@ -16,7 +16,7 @@ internal sealed class TestCoordinator : IAsyncDisposable
 {
     public const string Token = "test-token-0123456789abcdef";
 
-    private readonly List<CoordinatorClient> _clients = [];
+    private readonly List<TestClient> _clients = [];
 
     private TestCoordinator(string root, JobSpec spec, ManualTimeProvider time, Action<CoordinatorOptions>? configure)
     {
@@ -74,11 +74,21 @@ internal sealed class TestCoordinator : IAsyncDisposable
         await StartHostAsync();
     }
 
-    /// <summary>A client as a worker or the CLI would hold one (few, fast retries: the host is local).</summary>
+    /// <summary>A client as a worker and the CLI would hold one (few, fast retries: the host is local).</summary>
     /// <param name="incarnation">The process it stands for; by default this test process, like every client in it.</param>
-    public CoordinatorClient Client(string? token = null, string? incarnation = null)
+    public TestClient Client(string? token = null, string? incarnation = null)
     {
-        var client = new CoordinatorClient(new CoordinatorClientOptions
+        var workers = Task.Run(() => CoordinatorClient.ConnectAsync(new CoordinatorClientOptions
+        {
+            Gateways = [Host.Gateway],
+            Job = Spec.Name,
+            Token = token ?? Token,
+            MaxRetries = 2,
+            BaseDelay = TimeSpan.FromMilliseconds(20),
+            MaxDelay = TimeSpan.FromMilliseconds(100),
+            Incarnation = incarnation ?? CoordinatorClientOptions.ThisProcess,
+        })).GetAwaiter().GetResult();
+        var status = new JobStatusClient(new JobStatusClientOptions
         {
             BaseAddress = Host.BaseAddress,
             Job = Spec.Name,
@@ -86,8 +96,8 @@ internal sealed class TestCoordinator : IAsyncDisposable
             MaxRetries = 2,
             BaseDelay = TimeSpan.FromMilliseconds(20),
             MaxDelay = TimeSpan.FromMilliseconds(100),
-            Incarnation = incarnation ?? CoordinatorClientOptions.ThisProcess,
         });
+        var client = new TestClient(workers, status);
         _clients.Add(client);
         return client;
     }
@@ -97,7 +107,7 @@ internal sealed class TestCoordinator : IAsyncDisposable
     /// <summary>Joins all workers (in order) and returns their final, assigned answers.</summary>
     public async Task<IReadOnlyList<JoinResponse>> JoinAllAsync(params string[] workerIds)
     {
-        CoordinatorClient client = Client();
+        TestClient client = Client();
         foreach (string id in workerIds)
         {
             await client.TryJoinAsync(id);
@@ -117,9 +127,10 @@ internal sealed class TestCoordinator : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (CoordinatorClient client in _clients)
+        foreach (TestClient client in _clients)
         {
-            client.Dispose();
+            await client.Workers.DisposeAsync();
+            client.Status.Dispose();
         }
 
         Raw.Dispose();
@@ -163,6 +174,8 @@ internal sealed class TestCoordinator : IAsyncDisposable
             MetricsMeterName = $"test-coordinator-{Guid.NewGuid():N}",
         };
         Configure?.Invoke(options);
+        // A restart listens where the first start did, as a restarted pod behind its service does: clients reconnect.
+        (options.SiloPort, options.GatewayPort) = (_siloPort ?? options.SiloPort, _gatewayPort ?? options.GatewayPort);
         Host = await CoordinatorHost.StartAsync(options, logging =>
         {
             logging.ClearProviders();
@@ -172,7 +185,11 @@ internal sealed class TestCoordinator : IAsyncDisposable
             }
         });
         Raw = new HttpClient { BaseAddress = Host.BaseAddress };
+        (_siloPort, _gatewayPort) = (Host.SiloPort, Host.GatewayPort);
     }
+
+    private int? _siloPort;
+    private int? _gatewayPort;
 
     /// <summary>Re-reads the entities for the fleet metrics and returns a scrape of <c>/metrics</c> (no token).</summary>
     public async Task<Scrape> ScrapeAsync()

@@ -8,7 +8,7 @@ namespace CommerceMM.Coordinator.Grains.Membership;
 
 /// <remarks>Calls the job, the ledger and the rendezvous grains, which call nothing back (no call cycle, so no deadlock).</remarks>
 internal sealed partial class MembershipGrain(
-    [PersistentState("membership", GrainStateKeys.Provider)] IPersistentState<MembershipState> state, CoordinatorOptions coordinator, ILogger<MembershipGrain> logger)
+    [PersistentState("membership", GrainStateKeys.Provider)] IPersistentState<MembershipState> state, CoordinatorOptions coordinator, ILocalSiloDetails silo, ILogger<MembershipGrain> logger)
     : PersistentGrain<MembershipState>(state, "membership"), IMembershipGrain
 {
     private readonly LivenessOptions _options = coordinator.Liveness;
@@ -193,7 +193,7 @@ internal sealed partial class MembershipGrain(
         return new MembershipSnapshot(
             State.Generation, State.Gathering, State.Gathering ? 0 : State.Members.Count, _liveness.MaxStep,
             HeartbeatTimeoutPolicy.CheckpointLead(_options, _liveness.StepSeconds),
-            HeartbeatTimeoutPolicy.Steady(_options, _liveness.StepSeconds), members.ToList(), State.LastBumpReason);
+            HeartbeatTimeoutPolicy.Steady(_options, _liveness.StepSeconds), members.ToList(), State.LastBumpReason, silo.SiloAddress.ToString());
     }
 
     /// <summary>

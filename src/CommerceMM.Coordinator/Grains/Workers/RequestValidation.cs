@@ -1,10 +1,8 @@
 using CommerceMM.Coordinator.Contracts;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.HttpResults;
 
-namespace CommerceMM.Coordinator.Api;
+namespace CommerceMM.Coordinator.Grains.Workers;
 
-/// <summary>Collects field errors of one request; the ValidationProblem it builds names each bad field as on the wire.</summary>
+/// <summary>Collects field errors of one request; the refusal it builds names every bad field as on the wire.</summary>
 internal sealed class RequestValidation
 {
     private const int MaxWorkerIdLength = 200;
@@ -51,7 +49,9 @@ internal sealed class RequestValidation
         Check(!string.IsNullOrEmpty(key) && key.Length <= RendezvousLimits.MaxKeyLength && !key.Any(char.IsControl),
             "key", $"required: 1 to {RendezvousLimits.MaxKeyLength} printable characters");
 
-    public ValidationProblem ToProblem() => TypedResults.ValidationProblem(_errors, title: "The request is invalid");
+    /// <summary>An Invalid result naming the first bad field, with every error in its message.</summary>
+    public GrainResult<T> ToResult<T>() =>
+        GrainResult<T>.Invalid(_errors.Keys.First(), string.Join("; ", _errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
 
     public static RequestValidation Body(object? body) => new RequestValidation().Check(body is not null, "body", "a JSON body is required");
 }

@@ -6,12 +6,12 @@ using Polly.Timeout;
 namespace CommerceMM.Coordinator.Client;
 
 /// <summary>
-/// The resilience pipeline of every coordinator call: per-attempt timeout inside exponential retries with jitter.
+/// The resilience pipeline of every HTTP call to the coordinator: per-attempt timeout inside exponential retries with jitter.
 /// Only transient outcomes are retried; a 4xx answer (401, 409 stale, 400) is final, because repeating it cannot change it.
 /// </summary>
-internal static class CoordinatorRetry
+internal static class HttpRetry
 {
-    public static ResiliencePipeline<HttpResponseMessage> Create(CoordinatorClientOptions options)
+    public static ResiliencePipeline<HttpResponseMessage> Create(ControlPlaneClientOptions options)
     {
         var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = options.TimeProvider };
         if (options.MaxRetries > 0)

@@ -9,20 +9,20 @@ using Polly;
 namespace CommerceMM.Coordinator.Client;
 
 /// <summary>
-/// Typed client of one job's coordinator API, for workers and the CLI. Every call carries the bearer token and runs
-/// through <see cref="CoordinatorRetry"/>; refusals surface as <see cref="CoordinatorException"/> (check
-/// <see cref="CoordinatorException.MustRejoin"/> and <see cref="CoordinatorException.IsUnauthorized"/>).
+/// Typed client of one job's HTTP status API, for the CLI and operators' tools (workers call grains through
+/// <see cref="CoordinatorClient"/>). Every call carries the bearer token and runs through <see cref="HttpRetry"/>;
+/// refusals surface as <see cref="CoordinatorException"/>.
 /// </summary>
-public sealed class CoordinatorClient : IDisposable
+public sealed class JobStatusClient : IDisposable
 {
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;
-    private readonly CoordinatorClientOptions _options;
+    private readonly JobStatusClientOptions _options;
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
     private readonly string _jobPath;
 
     /// <param name="http">A shared client (its BaseAddress is ignored); null creates one this instance disposes.</param>
-    public CoordinatorClient(CoordinatorClientOptions options, HttpClient? http = null)
+    public JobStatusClient(JobStatusClientOptions options, HttpClient? http = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -30,7 +30,7 @@ public sealed class CoordinatorClient : IDisposable
         _ownsHttp = http is null;
         // Timeouts belong to the pipeline (per attempt); HttpClient's own would cut across retries.
         _http = http ?? new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
-        _pipeline = CoordinatorRetry.Create(options);
+        _pipeline = HttpRetry.Create(options);
         _jobPath = $"v1/jobs/{Uri.EscapeDataString(options.Job)}/";
     }
 
@@ -38,43 +38,6 @@ public sealed class CoordinatorClient : IDisposable
 
     /// <summary>The coordinator this client calls (named in errors about it).</summary>
     public Uri BaseAddress => _options.BaseAddress;
-
-    /// <summary>The clock of this client's waits (the rendezvous store's deadlines too).</summary>
-    internal TimeProvider TimeProvider => _options.TimeProvider;
-
-    /// <summary>One join attempt: Waiting (poll again) or Assigned.</summary>
-    public Task<JoinResponse> TryJoinAsync(string workerId, CancellationToken cancellationToken = default) =>
-        SendAsync<JoinResponse>(HttpMethod.Post, "join", new JoinRequest(workerId, _options.Incarnation), cancellationToken);
-
-    /// <summary>Joins and polls until the rendezvous assigns a rank (or <paramref name="cancellationToken"/> fires).</summary>
-    public async Task<JoinResponse> JoinAsync(string workerId, CancellationToken cancellationToken = default)
-    {
-        while (true)
-        {
-            JoinResponse response = await TryJoinAsync(workerId, cancellationToken).ConfigureAwait(false);
-            if (response.Status == JoinStatus.Assigned)
-            {
-                return response;
-            }
-
-            await Task.Delay(TimeSpan.FromSeconds(Math.Max(0.05, response.RetryAfterSeconds)), _options.TimeProvider, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    public Task<OrderReply> HeartbeatAsync(HeartbeatRequest heartbeat, CancellationToken cancellationToken = default) =>
-        SendAsync<OrderReply>(HttpMethod.Post, "heartbeat", heartbeat, cancellationToken);
-
-    public Task<OrderReply> ReportFailureAsync(FailureReport report, CancellationToken cancellationToken = default) =>
-        SendAsync<OrderReply>(HttpMethod.Post, "failures", report, cancellationToken);
-
-    public Task<OrderReply> CompleteAsync(CompletionReport report, CancellationToken cancellationToken = default) =>
-        SendAsync<OrderReply>(HttpMethod.Post, "complete", report, cancellationToken);
-
-    public Task<CheckpointOrderView> OrderCheckpointAsync(CheckpointOrderRequest request, CancellationToken cancellationToken = default) =>
-        SendAsync<CheckpointOrderView>(HttpMethod.Post, "checkpoints/orders", request, cancellationToken);
-
-    public Task<CheckpointVoteReply> VoteCheckpointAsync(CheckpointVote vote, CancellationToken cancellationToken = default) =>
-        SendAsync<CheckpointVoteReply>(HttpMethod.Post, "checkpoints/votes", vote, cancellationToken);
 
     public Task<CheckpointStatusView> GetCheckpointsAsync(CancellationToken cancellationToken = default) =>
         SendAsync<CheckpointStatusView>(HttpMethod.Get, "checkpoints", null, cancellationToken);
@@ -91,24 +54,6 @@ public sealed class CoordinatorClient : IDisposable
     public Task<JobStatusView> StopAsync(CancellationToken cancellationToken = default) =>
         SendAsync<JobStatusView>(HttpMethod.Post, "stop", null, cancellationToken);
 
-    /// <summary>Sets (or replaces) a rendezvous key of <paramref name="generation"/>; a stale generation is refused (<see cref="CoordinatorException.MustRejoin"/>).</summary>
-    public async Task SetRendezvousAsync(long generation, string key, byte[] value, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(value);
-        using HttpResponseMessage _ = await ExchangeAsync(HttpMethod.Put, RendezvousPath(generation, key), new RendezvousSetRequest(value), cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// One long poll for a rendezvous key of <paramref name="generation"/>: the value as soon as it is set, or Found false
-    /// after <paramref name="wait"/>, which is capped below both the server's longest wait and this client's attempt timeout.
-    /// </summary>
-    public Task<RendezvousValue> GetRendezvousAsync(long generation, string key, TimeSpan wait, CancellationToken cancellationToken = default)
-    {
-        double seconds = Math.Clamp(wait.TotalSeconds, 0, Math.Min(RendezvousLimits.MaxWaitSeconds, _options.AttemptTimeout.TotalSeconds / 2));
-        return SendAsync<RendezvousValue>(
-            HttpMethod.Get, $"{RendezvousPath(generation, key)}&waitSeconds={seconds.ToString("0.###", CultureInfo.InvariantCulture)}", null, cancellationToken);
-    }
-
     public void Dispose()
     {
         if (_ownsHttp)
@@ -116,9 +61,6 @@ public sealed class CoordinatorClient : IDisposable
             _http.Dispose();
         }
     }
-
-    private static string RendezvousPath(long generation, string key) =>
-        $"rendezvous/{generation.ToString(CultureInfo.InvariantCulture)}/keys?key={Uri.EscapeDataString(key)}";
 
     private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
     {

@@ -5,7 +5,7 @@ namespace CommerceMM.Coordinator.Client;
 
 /// <summary>
 /// The rendezvous store of one job generation, kept by the coordinator (off the training nodes) and reached through
-/// its authenticated API. Keys are the generation's own: after a new generation the coordinator refuses this store's
+/// its authenticated gateway grain. Keys are the generation's own: after a new generation the coordinator refuses this store's
 /// reads and writes with a <see cref="CoordinatorException"/> whose <see cref="CoordinatorException.MustRejoin"/> is true.
 /// </summary>
 /// <remarks>
@@ -60,7 +60,7 @@ public sealed class CoordinatorRendezvousStore : IRendezvousStore
             if (timeout != Timeout.InfiniteTimeSpan && time.GetElapsedTime(started) >= timeout)
             {
                 throw new TimeoutException(
-                    $"rendezvous key '{key}' of job '{_client.Job}' generation {Generation} was not set at coordinator {_client.BaseAddress} within {timeout.TotalSeconds:0.###} s");
+                    $"rendezvous key '{key}' of job '{_client.Job}' generation {Generation} was not set at coordinator {_client.Gateways} within {timeout.TotalSeconds:0.###} s");
             }
         }
     }

@@ -1,0 +1,261 @@
+using CommerceMM.Coordinator.Api;
+using CommerceMM.Coordinator.Contracts;
+using CommerceMM.Coordinator.Hosting;
+using CommerceMM.Coordinator.Metrics;
+using CommerceMM.Storage.Blobs;
+using CommerceMM.Storage.Checkpoints;
+using Orleans.Concurrency;
+
+namespace CommerceMM.Coordinator.Grains.Workers;
+
+/// <summary>
+/// The workers' door into a job's grains. Stateless and local to the silo whose gateway took the call, so many run at
+/// once: it checks the token and the request, then calls the job's grains in the order their protocol needs (membership
+/// first: its sweep may bump the generation). The fleet metrics of the heartbeats it passes on are this silo's.
+/// </summary>
+[StatelessWorker]
+internal sealed class WorkerGatewayGrain(JobTokens tokens, CoordinatorRuntime runtime, FleetMetricsFeed fleet) : Grain, IWorkerGatewayGrain
+{
+    private string Job => this.GetPrimaryKeyString();
+
+    private JobGrains Grains => JobGrains.For(GrainFactory, Job);
+
+    public async Task<GrainResult<JoinResponse>> JoinAsync(string token, JoinRequest request, CancellationToken cancellationToken = default)
+    {
+        if (Refuse<JoinResponse>(token, RequestValidation.Body(request).WorkerId(request?.WorkerId).Incarnation(request?.Incarnation)) is { } refused)
+        {
+            return refused;
+        }
+
+        JobGrains grains = Grains;
+        GrainResult<JoinOutcome> result = await grains.Membership.JoinAsync(request!.WorkerId, request.Incarnation, cancellationToken);
+        if (!result.IsOk)
+        {
+            return result.Cast<JoinResponse>();
+        }
+
+        JoinOutcome outcome = result.Value!;
+        CheckpointStatusView checkpoints = await grains.Checkpoints.GetAsync(cancellationToken);
+        return new JoinResponse(
+            outcome.Status, outcome.Generation, outcome.Rank, outcome.WorldSize, outcome.RetryAfter.TotalSeconds,
+            runtime.Liveness.HeartbeatInterval.TotalSeconds, checkpoints.LastCommitted?.Step);
+    }
+
+    public async Task<GrainResult<OrderReply>> HeartbeatAsync(string token, HeartbeatRequest request, CancellationToken cancellationToken = default)
+    {
+        var validation = RequestValidation.Body(request);
+        if (request is not null)
+        {
+            validation.WorkerId(request.WorkerId).Generation(request.Generation).Rank(request.Rank).Step(request.Step)
+                .Seconds(request.StepSeconds, "stepSeconds").Seconds(request.DataWaitSeconds, "dataWaitSeconds").Seconds(request.AllReduceSeconds, "allReduceSeconds")
+                .MetricsUrl(request.MetricsUrl)
+                .Check(request.Losses is null || request.Losses.All(l => !string.IsNullOrEmpty(l.Key) && double.IsFinite(l.Value)), "losses", "task names must be non-empty and losses finite");
+        }
+
+        if (Refuse<OrderReply>(token, validation) is { } refused)
+        {
+            return refused;
+        }
+
+        JobGrains grains = Grains;
+        JobSnapshot snapshot = await grains.Job.GetAsync(cancellationToken);
+        CheckpointStatusView checkpoints = await grains.Checkpoints.GetAsync(cancellationToken);
+        if (snapshot.HasEnded)
+        {
+            return Reply(WorkerOrder.Stop, snapshot, snapshot.Generation, null, checkpoints, TimeSpan.Zero, snapshot.Reason);
+        }
+
+        GrainResult<HeartbeatOutcome> result = await grains.Membership.HeartbeatAsync(request!, cancellationToken);
+        if (!result.IsOk)
+        {
+            return result.Cast<OrderReply>();
+        }
+
+        HeartbeatOutcome outcome = result.Value!;
+        if (outcome.Verdict == HeartbeatVerdict.Rejoin)
+        {
+            return Reply(WorkerOrder.Rejoin, snapshot, outcome.Generation, null, checkpoints, outcome.Timeout, outcome.Reason);
+        }
+
+        fleet.OnHeartbeat(Job, request!, outcome.Generation);
+        GrainResult<CheckpointOrderView?> order = await grains.Checkpoints.OnProgressAsync(
+            outcome.Generation, outcome.WorldSize, request!.Rank, outcome.MaxStep, outcome.LeadSteps, cancellationToken);
+        if (!order.IsOk)
+        {
+            return order.Cast<OrderReply>();
+        }
+
+        return order.Value is { } o
+            ? Reply(WorkerOrder.Checkpoint, snapshot, outcome.Generation, o.Step, checkpoints, outcome.Timeout, o.Reason)
+            : Reply(WorkerOrder.None, snapshot, outcome.Generation, null, checkpoints, outcome.Timeout, null);
+    }
+
+    public async Task<GrainResult<OrderReply>> ReportFailureAsync(string token, FailureReport report, CancellationToken cancellationToken = default)
+    {
+        var validation = RequestValidation.Body(report);
+        if (report is not null)
+        {
+            validation.WorkerId(report.WorkerId).Generation(report.Generation).Rank(report.Rank)
+                .Check(!string.IsNullOrWhiteSpace(report.Reason), "reason", "required: what failed");
+        }
+
+        if (Refuse<OrderReply>(token, validation) is { } refused)
+        {
+            return refused;
+        }
+
+        JobGrains grains = Grains;
+        CheckpointStatusView checkpoints = await grains.Checkpoints.GetAsync(cancellationToken);
+        if (report!.Fatal)
+        {
+            GrainResult<int> member = await grains.Membership.CheckMemberAsync(report.WorkerId, report.Generation, report.Rank, cancellationToken);
+            if (!member.IsOk)
+            {
+                return member.Cast<OrderReply>();
+            }
+
+            GrainResult<JobSnapshot> failed = await grains.Job.EndAsync(
+                JobState.Failed, $"rank {report.Rank} (worker '{report.WorkerId}') reported a fatal error: {report.Reason}", cancellationToken);
+            return failed.IsOk
+                ? Reply(WorkerOrder.Stop, failed.Value!, failed.Value!.Generation, null, checkpoints, TimeSpan.Zero, failed.Value.Reason)
+                : failed.Cast<OrderReply>();
+        }
+
+        GrainResult<HeartbeatOutcome> result = await grains.Membership.ReportFailureAsync(report, cancellationToken);
+        if (!result.IsOk)
+        {
+            return result.Cast<OrderReply>();
+        }
+
+        JobSnapshot snapshot = await grains.Job.GetAsync(cancellationToken);
+        WorkerOrder order = snapshot.HasEnded ? WorkerOrder.Stop : WorkerOrder.Rejoin;
+        return Reply(order, snapshot, result.Value!.Generation, null, checkpoints, result.Value.Timeout, result.Value.Reason ?? snapshot.Reason);
+    }
+
+    public async Task<GrainResult<OrderReply>> CompleteAsync(string token, CompletionReport report, CancellationToken cancellationToken = default)
+    {
+        var validation = RequestValidation.Body(report);
+        if (report is not null)
+        {
+            validation.WorkerId(report.WorkerId).Generation(report.Generation).Rank(report.Rank).Step(report.Step);
+        }
+
+        if (Refuse<OrderReply>(token, validation) is { } refused)
+        {
+            return refused;
+        }
+
+        JobGrains grains = Grains;
+        GrainResult<int> member = await grains.Membership.CheckMemberAsync(report!.WorkerId, report.Generation, report.Rank, cancellationToken);
+        if (!member.IsOk)
+        {
+            return member.Cast<OrderReply>();
+        }
+
+        // Ranks step in lockstep (every step ends in an all-reduce), so one rank's completion is the job's.
+        GrainResult<JobSnapshot> ended = await grains.Job.EndAsync(JobState.Completed, $"rank {report.Rank} finished at step {report.Step}", cancellationToken);
+        if (!ended.IsOk)
+        {
+            return ended.Cast<OrderReply>();
+        }
+
+        CheckpointStatusView checkpoints = await grains.Checkpoints.GetAsync(cancellationToken);
+        return Reply(WorkerOrder.Stop, ended.Value!, ended.Value!.Generation, null, checkpoints, TimeSpan.Zero, ended.Value.Reason);
+    }
+
+    public async Task<GrainResult<CheckpointOrderView>> OrderCheckpointAsync(string token, CheckpointOrderRequest request, CancellationToken cancellationToken = default)
+    {
+        var validation = RequestValidation.Body(request);
+        if (request is not null)
+        {
+            validation.Generation(request.Generation).Check(request.AtStep is null or >= 0, "atStep", "must be >= 0 when given")
+                .Check(!string.IsNullOrWhiteSpace(request.Reason) && request.Reason.Length <= 200, "reason", "required: 1 to 200 characters");
+        }
+
+        if (Refuse<CheckpointOrderView>(token, validation) is { } refused)
+        {
+            return refused;
+        }
+
+        JobGrains grains = Grains;
+        MembershipSnapshot membership = await grains.Membership.GetAsync(cancellationToken);
+        if (membership.RendezvousOpen || request!.Generation != membership.Generation)
+        {
+            return GrainResult<CheckpointOrderView>.Stale(membership.Generation, membership.RendezvousOpen
+                ? $"generation {membership.Generation} is still gathering; no ranks to order"
+                : $"generation {request!.Generation} is not the current generation {membership.Generation}");
+        }
+
+        long step = request.AtStep ?? membership.MaxStep + membership.LeadSteps;
+        return await grains.Checkpoints.OrderAsync(membership.Generation, membership.WorldSize, step, request.Reason, request.StopAfterCommit, cancellationToken);
+    }
+
+    public async Task<GrainResult<CheckpointVoteReply>> VoteCheckpointAsync(string token, CheckpointVote vote, CancellationToken cancellationToken = default)
+    {
+        var validation = RequestValidation.Body(vote);
+        if (vote is not null)
+        {
+            validation.WorkerId(vote.WorkerId).Generation(vote.Generation).Rank(vote.Rank).Step(vote.Step)
+                .Check(!string.IsNullOrWhiteSpace(vote.ConfigHash), "configHash", "required")
+                .Check(vote.CodeVersion is not null, "codeVersion", "required (may be empty)")
+                .Check(vote.Files is not null, "files", "required (may be empty)");
+            for (int i = 0; vote.Files is not null && i < vote.Files.Count; i++)
+            {
+                CheckpointFile? file = vote.Files[i];
+                validation
+                    .Check(file is not null && BlobKey.IsValid(file.Path) && file.Path != CheckpointLayout.ManifestName, $"files[{i}].path",
+                        "must be a relative path of A-Z a-z 0-9 . _ - = and '/' (not 'manifest.json')")
+                    .Check(file is null || file.Size >= 0, $"files[{i}].size", "must be >= 0")
+                    .Check(file?.Sha256 is { Length: 64 } sha && sha.All(char.IsAsciiHexDigitLower), $"files[{i}].sha256", "must be 64 lower-case hex digits");
+            }
+        }
+
+        if (Refuse<CheckpointVoteReply>(token, validation) is { } refused)
+        {
+            return refused;
+        }
+
+        JobGrains grains = Grains;
+        GrainResult<int> member = await grains.Membership.CheckMemberAsync(vote!.WorkerId, vote.Generation, vote.Rank, cancellationToken);
+        // Not the caller's token: a last vote runs the commit, which must finish once begun even if the caller gave up
+        // waiting (its retry is answered "already committed").
+        return member.IsOk ? await grains.Checkpoints.VoteAsync(vote, CancellationToken.None) : member.Cast<CheckpointVoteReply>();
+    }
+
+    public async Task<GrainResult<JobSpec>> GetSpecAsync(string token, CancellationToken cancellationToken = default) =>
+        Refuse<JobSpec>(token, new RequestValidation()) ?? (await Grains.Job.GetAsync(cancellationToken)).Spec;
+
+    public async Task<GrainResult<bool>> SetRendezvousAsync(string token, long generation, string key, byte[] value, CancellationToken cancellationToken = default)
+    {
+        var validation = new RequestValidation().Generation(generation).RendezvousKey(key)
+            .Check(value is not null && value.Length <= RendezvousLimits.MaxValueBytes, "value", $"required: at most {RendezvousLimits.MaxValueBytes} bytes");
+        return Refuse<bool>(token, validation) ?? await Grains.Rendezvous.SetAsync(generation, key, value!);
+    }
+
+    public async Task<GrainResult<RendezvousValue>> GetRendezvousAsync(string token, long generation, string key, TimeSpan wait, CancellationToken cancellationToken = default)
+    {
+        var validation = new RequestValidation().Generation(generation).RendezvousKey(key)
+            .Check(wait >= TimeSpan.Zero && wait.TotalSeconds <= RendezvousLimits.MaxWaitSeconds, "wait", $"must be between 0 and {RendezvousLimits.MaxWaitSeconds} s");
+        return Refuse<RendezvousValue>(token, validation) ?? await Grains.Rendezvous.GetAsync(generation, key, wait, cancellationToken);
+    }
+
+    /// <summary>The token first (an unauthenticated caller learns nothing from validation), then the request's fields.</summary>
+    private GrainResult<T>? Refuse<T>(string token, RequestValidation validation)
+    {
+        if (!tokens.Knows(Job))
+        {
+            return GrainResult<T>.UnknownJob($"this control plane runs no job named '{Job}'");
+        }
+
+        if (!tokens.Verify(Job, token))
+        {
+            return GrainResult<T>.Unauthorized($"the token is not the token of job '{Job}'");
+        }
+
+        return validation.HasErrors ? validation.ToResult<T>() : null;
+    }
+
+    private OrderReply Reply(WorkerOrder order, JobSnapshot job, long generation, long? checkpointStep, CheckpointStatusView checkpoints, TimeSpan timeout, string? reason) =>
+        new(order, generation, checkpointStep, job.State, checkpoints.LastCommitted?.Step,
+            runtime.Liveness.HeartbeatInterval.TotalSeconds, timeout.TotalSeconds, reason);
+}
