@@ -107,6 +107,19 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus) : IDisposable
     }
 
     [Fact]
+    public void Coordinator_ClusteringProviderUnreachable_FailsFastNamingItAndTheAddress()
+    {
+        string redis = $"127.0.0.1:{TrainingArgs.FreePort()}"; // nothing listens there
+        using var coordinator = new CmmProcess(new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "any-token-0123456789" },
+            ["coordinator", .. TrainingArgs.Overrides("e2e-redis-down", corpus.Directory, _runs, steps: 2, batch: 4, every: 0),
+             "--urls", $"http://127.0.0.1:{TrainingArgs.FreePort()}", "--gateway-port", $"{TrainingArgs.FreePort()}", "--silo-port", $"{TrainingArgs.FreePort()}",
+             "--clustering", $"redis={redis}"]);
+        Assert.Equal(2, coordinator.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Contains($"the clustering provider redis at '{redis}' is unreachable", coordinator.Output);
+        Assert.DoesNotContain("   at ", coordinator.Output); // a message, not a stack trace
+    }
+
+    [Fact]
     public void Train_InvalidSpec_NamesTheKeyAndStartsNothing()
     {
         using var cmm = new CmmProcess("train", "--set", "data.batch_size=0");

@@ -19,6 +19,9 @@ internal static class UserErrors
         // The store's messages name the setting at fault (endpoint, credential, container) and never a secret.
         BlobStoreException => $"checkpoint store problem: {e.Message}",
         ArgumentException or FileNotFoundException or DirectoryNotFoundException => e.Message,
+        // A silo that cannot start: its clustering provider is down, or the job's stored state is unreadable (the
+        // message names the blob; nothing was reset).
+        Coordinator.Hosting.ClusteringUnreachableException or InvalidDataException => $"coordinator cannot start: {e.Message}",
         _ => null,
     };
 }

@@ -81,10 +81,16 @@ public sealed class CoordinatorHost : IAsyncDisposable
             // The first scrape should find the fleet figures, not wait for the refresh timer.
             await app.Services.GetRequiredService<FleetMetricsRefresher>().RefreshAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch
+        catch (Exception e)
         {
             await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
             await app.DisposeAsync().ConfigureAwait(false);
+            // Orleans wraps what a storage provider throws; the unreadable blob's own message is the one to show.
+            if (e is OrleansException { InnerException: InvalidDataException unreadable })
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(unreadable);
+            }
+
             throw;
         }
 
@@ -105,9 +111,16 @@ public sealed class CoordinatorHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
     }
+
+    private int _disposed;
 
     private static bool IsWildcard(string host) => host is "0.0.0.0" or "[::]" or "::" or "*" or "+";
 }

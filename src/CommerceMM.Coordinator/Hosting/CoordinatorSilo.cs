@@ -78,7 +78,7 @@ internal static class CoordinatorSilo
         }
         catch (Exception e) when (e is RedisException or ArgumentException or TimeoutException)
         {
-            throw new InvalidOperationException($"the clustering provider redis at '{redis}' is unreachable: {e.Message}", e);
+            throw new ClusteringUnreachableException($"the clustering provider redis at '{redis}' is unreachable: {e.Message}", e);
         }
     }
 

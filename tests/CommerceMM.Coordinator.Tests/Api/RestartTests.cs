@@ -83,4 +83,18 @@ public sealed class RestartTests
         Assert.Equal(2, status.Generation);
         Assert.Contains("worker 'w1') missed its heartbeat", status.StateReason, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Restart_MembershipStateCorrupt_FailsNamingTheBlobAndLeavesIt()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
+        await coordinator.JoinAllAsync("w0", "w1");
+        string path = Path.Combine(coordinator.Root, "job-a", "coordinator", "membership.json");
+        await File.WriteAllTextAsync(path, "{\"generation\":");
+
+        var failed = await Assert.ThrowsAsync<InvalidDataException>(coordinator.RestartAsync);
+
+        Assert.Contains("'job-a/coordinator/membership.json'", failed.Message, StringComparison.Ordinal);
+        Assert.Equal("{\"generation\":", await File.ReadAllTextAsync(path)); // never silently reset
+    }
 }
