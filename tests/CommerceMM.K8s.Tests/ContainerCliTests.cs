@@ -5,7 +5,7 @@ namespace CommerceMM.K8s.Tests;
 /// <summary>Every container that runs `cmm` passes only arguments and CMM_* variables that `cmm` really has.</summary>
 public sealed class ContainerCliTests
 {
-    public static TheoryData<string> Overlays => new() { "cpu", "gpu" };
+    public static TheoryData<string> Overlays => new() { "cpu", "gpu", "multi-silo" };
 
     /// <summary>Variables that are not cmm's but that a container may legitimately set, with the reason.</summary>
     private static bool IsForeignVariableAllowed(string name) =>

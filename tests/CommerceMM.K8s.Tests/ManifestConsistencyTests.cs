@@ -1,7 +1,7 @@
 using CommerceMM.Coordinator.Client;
+using CommerceMM.Coordinator.Hosting;
 using System.CommandLine;
 using System.Globalization;
-using CommerceMM.Coordinator.Hosting;
 using CommerceMM.K8s.Tests.Support;
 using CommerceMM.Tensors;
 using CommerceMM.Worker;
@@ -14,7 +14,7 @@ namespace CommerceMM.K8s.Tests;
 /// <summary>Services, probes, ports, annotations and the job spec agree with each other and with what `cmm` will do.</summary>
 public sealed class ManifestConsistencyTests
 {
-    public static TheoryData<string> Overlays => new() { "cpu", "gpu" };
+    public static TheoryData<string> Overlays => new() { "cpu", "gpu", "multi-silo" };
 
     private static PodContainer MainContainer(Manifests m, YamlMappingNode workload) => PodContainer.All(m).Single(c => c.Workload == workload && !c.IsInit);
 
@@ -55,6 +55,7 @@ public sealed class ManifestConsistencyTests
         Assert.Equal(int.Parse(Effective(c, "--silo-port", "CMM_SILO_PORT", "11111"), CultureInfo.InvariantCulture), ContainerPort(c, "silo"));
         Assert.Equal(3, c.Node.Seq("ports").Count());
         var ports = m.Single("Service", "cmm-coordinator").Path("spec").Seq("ports").ToList();
+        Assert.Equal(2, ports.Count);
         Assert.Equal([CoordinatorHttpPort(c), CoordinatorGatewayPort(c)], ports.Select(p => Target(p, c)).Order());
         Assert.DoesNotContain(PodContainer.All(m).SelectMany(x => x.EnvNames), n => n.StartsWith("CMM_STORE_", StringComparison.Ordinal));
     }
@@ -81,8 +82,11 @@ public sealed class ManifestConsistencyTests
         var coordinator = MainContainer(m, m.Coordinator);
         string gateways = Effective(worker, "--gateways", "CMM_COORDINATOR_GATEWAYS", "127.0.0.1:30000");
         var gateway = Assert.Single(CoordinatorClientOptions.ParseGateways(gateways));
-        Assert.Equal("cmm-coordinator", gateway.Split(':')[0].Split('.')[0]);
-        var port = m.Single("Service", "cmm-coordinator").Path("spec").Seq("ports").Single(p => Target(p, coordinator) == CoordinatorGatewayPort(coordinator));
+        // The gateway's host is a Service of this job's coordinator pods, its port the one targeting their gateway.
+        var service = m.Single("Service", gateway.Split(':')[0].Split('.')[0]).Path("spec");
+        var labels = coordinator.Template.Path("metadata", "labels");
+        Assert.All(service.Path("selector").Children, s => Assert.Equal(s.Value.ToString(), labels.Str(s.Key.ToString())));
+        var port = service.Seq("ports").Single(p => Target(p, coordinator) == CoordinatorGatewayPort(coordinator));
         Assert.Equal(port.Str("port"), gateway.Split(':')[1]);
         Assert.Equal("status.podIP", worker.EnvEntry("CMM_POD_IP")?.Path("valueFrom", "fieldRef").Str("fieldPath"));
     }
@@ -203,11 +207,15 @@ public sealed class ManifestConsistencyTests
     }
 
     [Theory, MemberData(nameof(Overlays))]
-    public void Coordinator_IsOneReplicaWithABudgetAndSelectorsThatMatch(string overlay)
+    public void Coordinator_ReplicasFitItsClustering_WithABudgetAndSelectorsThatMatch(string overlay)
     {
         var m = Kustomize.Render(overlay);
         var spec = m.Coordinator.Path("spec");
-        Assert.Equal("1", spec.Str("replicas"));
+        // A lone silo (localhost clustering) is one replica: two would be two control planes fencing each other.
+        // Silos on a shared membership table are one control plane, and two or more survive the loss of one.
+        bool multiSilo = ClusteringOptions.Parse(Effective(MainContainer(m, m.Coordinator), "--clustering", "CMM_CLUSTERING", "localhost")).IsMultiSilo;
+        int replicas = int.Parse(spec.Str("replicas")!, CultureInfo.InvariantCulture);
+        Assert.True(multiSilo ? replicas >= 2 : replicas == 1, $"{replicas} coordinator replicas with {(multiSilo ? "multi-silo" : "localhost")} clustering");
         var podLabels = spec.Path("template", "metadata", "labels").StringMap();
         var pdb = Assert.Single(m.OfKind("PodDisruptionBudget"));
         foreach (var selector in new[] { spec.Path("selector", "matchLabels"), pdb.Path("spec", "selector", "matchLabels"), m.Single("Service", "cmm-coordinator").Path("spec", "selector") })
@@ -255,5 +263,23 @@ public sealed class ManifestConsistencyTests
         Assert.DoesNotContain(command.Options, o => o.Name.Contains("rank", StringComparison.OrdinalIgnoreCase));
         // The GPU overlay changes the device for the whole job only through the coordinator's spec.
         Assert.DoesNotContain(worker.EnvNames, n => n == "CMM_JOB_DEVICE");
+    }
+
+    [Fact]
+    public void MultiSilo_TwoSilosOnARedisTheManifestsRun_AdvertisingTheirPodIps_AndWorkersKnowEveryGateway()
+    {
+        var m = Kustomize.Render("multi-silo");
+        var coordinator = MainContainer(m, m.Coordinator);
+        Assert.True(int.Parse(m.Coordinator.Path("spec").Str("replicas")!, CultureInfo.InvariantCulture) >= 2);
+        Assert.NotEqual("Recreate", m.Coordinator.Path("spec", "strategy").Str("type")); // silos of one job may overlap
+        var clustering = ClusteringOptions.Parse(Effective(coordinator, "--clustering", "CMM_CLUSTERING", "localhost"));
+        string[] redis = clustering.Redis!.Split(':');
+        var redisService = m.Single("Service", redis[0]).Path("spec");
+        Assert.Contains(redisService.Seq("ports"), p => p.Str("port") == redis[1]);
+        Assert.Equal("status.podIP", coordinator.EnvEntry("CMM_POD_IP")?.Path("valueFrom", "fieldRef").Str("fieldPath"));
+        // Workers resolve the gateways' name to every silo: a headless Service.
+        var worker = MainContainer(m, m.Workers);
+        string host = Effective(worker, "--gateways", "CMM_COORDINATOR_GATEWAYS", "").Split(':')[0];
+        Assert.Equal("None", m.Single("Service", host).Path("spec").Str("clusterIP"));
     }
 }

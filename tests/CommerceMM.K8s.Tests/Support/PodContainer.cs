@@ -17,7 +17,10 @@ internal sealed partial class PodContainer(YamlMappingNode workload, YamlMapping
     public IReadOnlyList<YamlMappingNode> Env => Node.Seq("env");
     public IEnumerable<string> EnvNames => Env.Select(e => e.Str("name") ?? "");
 
-    public static IEnumerable<PodContainer> All(Manifests manifests) =>
+    /// <summary>Every container of our image (a third-party workload such as the multi-silo overlay's Redis is not ours to check).</summary>
+    public static IEnumerable<PodContainer> All(Manifests manifests) => Everything(manifests).Where(c => c.Node.Str("image")?.StartsWith("commercemm/", StringComparison.Ordinal) == true);
+
+    public static IEnumerable<PodContainer> Everything(Manifests manifests) =>
         manifests.PodTemplates.SelectMany(p =>
             p.Template.Path("spec").Seq("initContainers").Select(c => new PodContainer(p.Workload, p.Template, c, init: true))
                 .Concat(p.Template.Path("spec").Seq("containers").Select(c => new PodContainer(p.Workload, p.Template, c, init: false))));
