@@ -26,6 +26,7 @@ internal static class StatusCommand
     public static void Print(JobStatusView s)
     {
         Console.WriteLine($"job {s.Job}: {s.State}{(s.StateReason is null ? "" : $" ({s.StateReason})")}; generation {s.Generation}, world size {s.WorldSize}, restarts {s.Restarts}");
+        if (s.ControlSilo is { } silo) Console.WriteLine($"control plane on {silo}");
         Console.WriteLine($"last committed checkpoint: {(s.LastCommittedCheckpoint is { } c ? $"step {c.Step} (generation {c.Generation}, {c.CommittedAt:u})" : "none")}");
         Console.WriteLine($"{"worker",-28} {"rank",5} {"state",-9} {"step",7} {"step s",8} {"heartbeat age s",16}");
         foreach (var m in s.Members.OrderBy(m => m.Rank ?? int.MaxValue))
