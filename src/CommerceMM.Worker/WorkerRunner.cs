@@ -223,9 +223,10 @@ public sealed class WorkerRunner
                     return Outcome.Rejoin;
                 }
                 Record(step, clock.Elapsed);
-                _throughput.Add(clock.Elapsed.TotalSeconds, step.Result.AllReduceSeconds, step.Rows * join.WorldSize);
 
+                long heartbeat = Stopwatch.GetTimestamp();
                 var reply = await Heartbeat(step, clock.Elapsed, kill).ConfigureAwait(false);
+                _throughput.Add(clock.Elapsed.TotalSeconds, step.Result.AllReduceSeconds, Stopwatch.GetElapsedTime(heartbeat).TotalSeconds, step.Rows * join.WorldSize);
                 if (await Obey(reply, kill).ConfigureAwait(false) is { } outcome) return outcome;
 
                 if (_checkpointAt == session.Step)
