@@ -56,7 +56,7 @@ internal static class CoordinatorCommand
                 Urls = r.GetValue(urls)!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 SiloPort = r.GetValue(siloPort),
                 GatewayPort = r.GetValue(gatewayPort),
-                Clustering = WithAddress(r.GetValue(clustering)!, r.GetValue(advertise)!),
+                Clustering = Clustering(r.GetValue(clustering)!, r.GetValue(advertise)!, training.Job),
             }, b => CliLogging.Configure(b, identity, r.GetValue(json))).ConfigureAwait(false);
             Console.WriteLine($"coordinator for job '{training.Job.Name}' at {string.Join(", ", host.Addresses)}; workers connect to its gateway on port {host.GatewayPort}");
             try { await Task.Delay(Timeout.Infinite, signals.Graceful).ConfigureAwait(false); }
@@ -66,9 +66,12 @@ internal static class CoordinatorCommand
         return command;
     }
 
-    private static ClusteringOptions WithAddress(ClusteringOptions clustering, System.Net.IPAddress advertised)
+    /// <summary>The provider from the command line (it differs per deployment); the membership timing from the job spec.</summary>
+    private static ClusteringOptions Clustering(ClusteringOptions clustering, System.Net.IPAddress advertised, JobSection job)
     {
         clustering.AdvertisedAddress = advertised;
+        clustering.ProbeTimeout = TimeSpan.FromSeconds(job.SiloProbeTimeoutSeconds);
+        clustering.TableRefreshTimeout = TimeSpan.FromSeconds(job.SiloTableRefreshSeconds);
         return clustering;
     }
 
