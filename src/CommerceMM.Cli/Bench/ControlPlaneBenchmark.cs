@@ -131,6 +131,7 @@ internal static class ControlPlaneBenchmark
 
             // Every worker heartbeats once a second (spread over the second), as a step of about a second would.
             var latencies = new ConcurrentBag<double>();
+            var evicted = new ConcurrentBag<string>();
             var cpuBefore = processes.Select(p => p.CpuSeconds()).ToArray();
             var wall = Stopwatch.StartNew();
             await Parallel.ForAsync(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = ct }, async (w, token) =>
@@ -139,7 +140,16 @@ internal static class ControlPlaneBenchmark
                 for (long step = 1; wall.Elapsed.TotalSeconds < seconds; step++)
                 {
                     long sent = Stopwatch.GetTimestamp();
-                    await clients[w % connections].HeartbeatAsync(Beat($"w{w}", joined[w], step, stepSeconds: 1.0), token).ConfigureAwait(false);
+                    try
+                    {
+                        await clients[w % connections].HeartbeatAsync(Beat($"w{w}", joined[w], step, stepSeconds: 1.0), token).ConfigureAwait(false);
+                    }
+                    catch (CoordinatorException e) when (e.MustRejoin)
+                    {
+                        evicted.Add(e.Message); // the control plane fell behind: this worker's heartbeats came too late
+                        return;
+                    }
+
                     double took = Stopwatch.GetElapsedTime(sent).TotalSeconds;
                     latencies.Add(took * 1000);
                     await Task.Delay(TimeSpan.FromSeconds(Math.Max(0, 1 - took)), token).ConfigureAwait(false);
@@ -152,6 +162,7 @@ internal static class ControlPlaneBenchmark
             Console.WriteLine($"  full rendezvous of {workers} ranks: {rendezvousSeconds:F2} s");
             Console.WriteLine($"  heartbeats: {sorted.Length / elapsed:F0}/s; latency p50 {Percentile(sorted, 0.50):F2} ms, p99 {Percentile(sorted, 0.99):F2} ms, max {sorted[^1]:F1} ms");
             Console.WriteLine($"  silo CPU: {string.Join(", ", cpu.Select(c => $"{c:F0}%"))} of one core");
+            if (!evicted.IsEmpty) Console.WriteLine($"  {evicted.Count} workers were told to rejoin (heartbeats answered too late); first: {evicted.First()}");
             foreach (var client in clients) await client.DisposeAsync().ConfigureAwait(false);
         }
         finally

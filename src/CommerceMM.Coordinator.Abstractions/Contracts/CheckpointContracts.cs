@@ -8,12 +8,15 @@ namespace CommerceMM.Coordinator.Contracts;
 /// </summary>
 /// <param name="AtStep">Step to save after; null means a few steps ahead of the furthest rank.</param>
 /// <param name="StopAfterCommit">Stop the job once this checkpoint commits (preemption: exit resumable).</param>
+[Immutable]
 public sealed record CheckpointOrderRequest(long Generation, long? AtStep = null, string Reason = "requested", bool StopAfterCommit = false);
 
 /// <summary>An outstanding checkpoint order and the ranks that have voted for it so far.</summary>
+[Immutable]
 public sealed record CheckpointOrderView(long Generation, long Step, int WorldSize, string Reason, bool StopAfterCommit, IReadOnlyList<int> VotedRanks);
 
 /// <summary>One file a rank uploaded for a checkpoint (path inside the step folder, size, lower-case hex SHA-256).</summary>
+[Immutable]
 public sealed record CheckpointFile(string Path, long Size, string Sha256);
 
 /// <summary>
@@ -22,6 +25,7 @@ public sealed record CheckpointFile(string Path, long Size, string Sha256);
 /// </summary>
 /// <param name="ConfigHash">Hash of the model-shaping config; all ranks must agree.</param>
 /// <param name="DataPosition">This rank's loader position record (opaque to the coordinator), kept in the shard ledger.</param>
+[Immutable]
 public sealed record CheckpointVote(
     string WorkerId,
     long Generation,
@@ -44,10 +48,13 @@ public enum CheckpointVoteStatus
     Failed,
 }
 
+[Immutable]
 public sealed record CheckpointVoteReply(CheckpointVoteStatus Status, long Step, string Message);
 
 /// <summary>The last committed checkpoint as the coordinator recorded it.</summary>
+[Immutable]
 public sealed record CommittedCheckpointView(long Step, long Generation, int WorldSize, DateTimeOffset CommittedAt);
 
 /// <summary>GET <c>/v1/jobs/{job}/checkpoints</c>.</summary>
+[Immutable]
 public sealed record CheckpointStatusView(CheckpointOrderView? Pending, CommittedCheckpointView? LastCommitted, string? LastFailure);

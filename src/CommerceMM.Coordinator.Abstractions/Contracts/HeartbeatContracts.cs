@@ -9,6 +9,7 @@ namespace CommerceMM.Coordinator.Contracts;
 /// that wait for it (compute = step - data wait - all-reduce); 0 from a client that does not send it.
 /// </param>
 /// <param name="MetricsUrl">Where this worker serves its own <c>/metrics</c>, if it does; shown in status for scrape set-up.</param>
+[Immutable]
 public sealed record HeartbeatRequest(
     string WorkerId,
     long Generation,
@@ -41,6 +42,7 @@ public enum WorkerOrder
 /// <param name="CheckpointStep">For <see cref="WorkerOrder.Checkpoint"/>: the step after which to save.</param>
 /// <param name="JobState">The job's state, so a worker told to stop can say why.</param>
 /// <param name="HeartbeatTimeoutSeconds">How long the coordinator waits for the next heartbeat before declaring this rank dead.</param>
+[Immutable]
 public sealed record OrderReply(
     WorkerOrder Order,
     long Generation,

@@ -12,6 +12,7 @@ namespace CommerceMM.Coordinator.Contracts;
 /// <param name="Config">The job spec the workers run (model, data, optimizer...), passed through untouched.</param>
 /// <param name="KeepLast">Retention after each commit: the newest committed checkpoints kept.</param>
 /// <param name="KeepEvery">Retention: also keep steps divisible by this (0: none).</param>
+[Immutable]
 public sealed record JobSpec(
     string Name,
     int Workers,

@@ -8,6 +8,7 @@ namespace CommerceMM.Coordinator.Contracts;
 /// is gone and the generation moves on: nothing the old process was given or sent may count. Null (older clients):
 /// never treated as a restart.
 /// </param>
+[Immutable]
 public sealed record JoinRequest(string WorkerId, string? Incarnation = null);
 
 public enum JoinStatus
@@ -23,6 +24,7 @@ public enum JoinStatus
 /// <param name="Generation">Also names the generation's own rendezvous keys (<c>/v1/jobs/{job}/rendezvous/{generation}/keys</c>), so an old generation's keys never satisfy a new rendezvous.</param>
 /// <param name="HeartbeatIntervalSeconds">How often to heartbeat.</param>
 /// <param name="LastCommittedStep">Newest committed checkpoint step to restore from; null when none (initialise from the seed).</param>
+[Immutable]
 public sealed record JoinResponse(
     JoinStatus Status,
     long Generation,

@@ -5,12 +5,14 @@ namespace CommerceMM.Coordinator.Contracts;
 /// unique id) under a key of its generation. Setting a key again replaces its value.
 /// </summary>
 /// <param name="Value">The bytes, base64 in JSON; at most <see cref="RendezvousLimits.MaxValueBytes"/>.</param>
+[Immutable]
 public sealed record RendezvousSetRequest(byte[] Value);
 
 /// <summary>
 /// The answer to GET <c>/v1/jobs/{job}/rendezvous/{generation}/keys?key=K&amp;waitSeconds=S</c>, a long poll: the coordinator
 /// answers as soon as the key is set, or with <see cref="Found"/> false once S seconds passed (ask again).
 /// </summary>
+[Immutable]
 public sealed record RendezvousValue(string Key, bool Found, byte[]? Value);
 
 /// <summary>

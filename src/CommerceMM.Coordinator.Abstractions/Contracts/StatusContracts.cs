@@ -29,6 +29,7 @@ public enum MemberState
 /// </param>
 /// <param name="Straggler">Whether the rank is flagged as persistently slower than its peers (also <c>cmm_straggler</c>).</param>
 /// <param name="MetricsUrl">The worker's own <c>/metrics</c>, as its heartbeats report it; null when it serves none.</param>
+[Immutable]
 public sealed record MemberView(
     string WorkerId,
     int? Rank,
@@ -45,6 +46,7 @@ public sealed record MemberView(
 /// <summary>GET <c>/v1/jobs/{job}/status</c>.</summary>
 /// <param name="StateReason">Why the job is in its state (e.g. the last generation bump or failure).</param>
 /// <param name="ControlSilo">The silo the job's membership grain runs on now; it changes when that silo fails.</param>
+[Immutable]
 public sealed record JobStatusView(
     string Job,
     JobState State,
@@ -61,4 +63,5 @@ public sealed record JobStatusView(
     string? ControlSilo = null);
 
 /// <summary>GET <c>/healthz</c>.</summary>
+[Immutable]
 public sealed record HealthView(string Status);

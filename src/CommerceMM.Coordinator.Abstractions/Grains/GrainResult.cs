@@ -27,6 +27,7 @@ public enum GrainStatus
 /// Outcome of a grain call. Refusals are values, not exceptions: a stale generation or a lost ETag race is an
 /// expected event of the protocol, and the API maps each status to one HTTP answer.
 /// </summary>
+[Immutable]
 public sealed record GrainResult<T>
 {
     [System.Text.Json.Serialization.JsonConstructor]

@@ -27,6 +27,7 @@ public interface IJobGrain : IGrainWithStringKey
 
 /// <summary>The job grain's state (also what it persists).</summary>
 /// <param name="Restarts">Generation bumps so far.</param>
+[Immutable]
 public sealed record JobSnapshot(JobSpec Spec, JobState State, string? Reason, long Generation, int Restarts, DateTimeOffset UpdatedAt)
 {
     public bool HasEnded => State is JobState.Completed or JobState.Failed or JobState.Stopped;

@@ -32,6 +32,7 @@ public interface IMembershipGrain : IGrainWithStringKey
     Task<MembershipSnapshot> GetAsync(CancellationToken cancellationToken = default);
 }
 
+[Immutable]
 public sealed record JoinOutcome(JoinStatus Status, long Generation, int Rank, int WorldSize, TimeSpan RetryAfter);
 
 public enum HeartbeatVerdict
@@ -42,9 +43,11 @@ public enum HeartbeatVerdict
 
 /// <param name="MaxStep">The furthest step any rank of the generation reported (for placing checkpoint orders ahead of it).</param>
 /// <param name="LeadSteps">Steps a checkpoint order should be placed ahead of <see cref="MaxStep"/> so every rank hears of it in time.</param>
+[Immutable]
 public sealed record HeartbeatOutcome(HeartbeatVerdict Verdict, long Generation, int WorldSize, long MaxStep, int LeadSteps, TimeSpan Timeout, string? Reason);
 
 /// <param name="Silo">The silo hosting this membership activation (where the job's control plane runs now).</param>
+[Immutable]
 public sealed record MembershipSnapshot(
     long Generation,
     bool RendezvousOpen,

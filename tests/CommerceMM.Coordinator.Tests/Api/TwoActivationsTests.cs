@@ -54,4 +54,35 @@ public sealed class TwoActivationsTests
         Assert.Single(replies, r => r.Value?.Status == CheckpointVoteStatus.Committed && r.Value.Message != "step 10 is already committed");
         Assert.Equal(10, (await b.GetAsync()).LastCommitted?.Step);
     }
+
+    [Fact]
+    public async Task AssignAsync_BothActivationsAssignTheSameGeneration_OnlyTheFirstAssignmentStands()
+    {
+        await using TestCoordinator first = await TestCoordinator.StartAsync();
+        await using TestCoordinator second = await TestCoordinator.StartBesideAsync(first);
+        IShardLedgerGrain a = first.Host.Grains(first.Spec.Name).Ledger, b = second.Host.Grains(second.Spec.Name).Ledger;
+        await a.GetAsync();
+        await b.GetAsync();
+
+        GrainResult<ShardLedgerView> won = await a.AssignAsync(1, [new ShardAssignment(0, 0, "w0"), new ShardAssignment(1, 1, "w1")]);
+        GrainResult<ShardLedgerView> lost = await b.AssignAsync(1, [new ShardAssignment(0, 0, "w9")]);
+        ShardLedgerView reread = await b.GetAsync();
+
+        Assert.True(won.IsOk);
+        Assert.Equal(GrainStatus.Conflict, lost.Status);
+        Assert.Equal(["w0", "w1"], reread.Assignments.Select(x => x.WorkerId)); // partition 0 was handed out once, to w0
+    }
+
+    [Fact]
+    public async Task Gateway_JobThisControlPlaneDoesNotRun_RefusedAsUnknownAndNothingActivates()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
+        IWorkerGatewayGrain other = coordinator.Host.Grains("job-b").Workers;
+
+        GrainResult<JoinResponse> refused = await other.JoinAsync(TestCoordinator.Token, new JoinRequest("w0"));
+
+        Assert.Equal(GrainStatus.UnknownJob, refused.Status);
+        Assert.Contains("'job-b'", refused.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(coordinator.Root, "job-b")));
+    }
 }

@@ -23,6 +23,7 @@ internal sealed class LivenessTracker
     public void StartGeneration(IEnumerable<string> workerIds, DateTimeOffset now)
     {
         _beats.Clear();
+        MaxStep = 0;
         foreach (string id in workerIds)
         {
             _beats[id] = new Beat(now, Heartbeated: false, null, null, null, null, null);
@@ -34,6 +35,7 @@ internal sealed class LivenessTracker
         // A heartbeat without a metrics URL (say, while waiting for a stop) keeps the one already known this generation.
         string? metricsUrl = heartbeat.MetricsUrl ?? (_beats.TryGetValue(heartbeat.WorkerId, out Beat last) ? last.MetricsUrl : null);
         _beats[heartbeat.WorkerId] = new Beat(now, Heartbeated: true, heartbeat.Step, heartbeat.StepSeconds, heartbeat.DataWaitSeconds, heartbeat.Losses, metricsUrl);
+        MaxStep = Math.Max(MaxStep, heartbeat.Step);
         if (heartbeat.StepSeconds > 0)
         {
             _stepSeconds.Enqueue(heartbeat.StepSeconds);
@@ -44,16 +46,16 @@ internal sealed class LivenessTracker
         }
     }
 
-    public TimeSpan TimeoutFor(string workerId) =>
-        _beats.TryGetValue(workerId, out Beat beat) && beat.Heartbeated ? HeartbeatTimeoutPolicy.Steady(_options, _stepSeconds) : _options.StartupTimeout;
-
     /// <summary>Members whose silence exceeds their timeout, with how long they have been silent.</summary>
+    /// <remarks>Runs on every call to membership: the steady timeout (a p95 over the step window) is computed once per sweep, not per member.</remarks>
     public IEnumerable<(string WorkerId, TimeSpan Age, TimeSpan Timeout)> Overdue(IEnumerable<string> workerIds, DateTimeOffset now)
     {
+        TimeSpan? steady = null;
         foreach (string id in workerIds)
         {
-            TimeSpan age = now - (_beats.TryGetValue(id, out Beat beat) ? beat.LastSeen : now);
-            TimeSpan timeout = TimeoutFor(id);
+            bool known = _beats.TryGetValue(id, out Beat beat);
+            TimeSpan age = now - (known ? beat.LastSeen : now);
+            TimeSpan timeout = known && beat.Heartbeated ? steady ??= HeartbeatTimeoutPolicy.Steady(_options, _stepSeconds) : _options.StartupTimeout;
             if (age > timeout)
             {
                 yield return (id, age, timeout);
@@ -61,7 +63,8 @@ internal sealed class LivenessTracker
         }
     }
 
-    public long MaxStep => _beats.Count == 0 ? 0 : _beats.Values.Max(b => b.Step ?? 0);
+    /// <summary>The furthest step any member reported in this generation.</summary>
+    public long MaxStep { get; private set; }
 
     public MemberView View(string workerId, int rank, DateTimeOffset now)
     {
