@@ -21,7 +21,7 @@ internal static class CoordinatorCommand
         var gatewayPort = PortOption("--gateway-port", "Orleans gateway port workers connect to (their --gateways)", "CMM_GATEWAY_PORT", 30000);
         var clustering = new Option<ClusteringOptions>("--clustering")
         {
-            Description = "how this silo finds the job's other silos: localhost (alone), or redis=HOST:PORT for a multi-silo control plane (env CMM_CLUSTERING)",
+            Description = "how this silo finds the job's other silos: localhost (alone), or a multi-silo control plane on redis=HOST:PORT or azure-table (connection string from CMM_AZURE_CONNECTION_STRING) (env CMM_CLUSTERING)",
             CustomParser = r =>
             {
                 try { return ClusteringOptions.Parse(r.Tokens.Single().Value); }

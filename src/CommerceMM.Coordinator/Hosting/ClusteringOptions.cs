@@ -4,13 +4,19 @@ namespace CommerceMM.Coordinator.Hosting;
 
 /// <summary>
 /// How a coordinator's silo finds the other silos of its job's control plane. Without a provider it runs alone on
-/// localhost (the embedded default of <c>cmm train</c>); with Redis, every silo of the job registers in one membership
-/// table, and when one dies the job's grains move to a survivor.
+/// localhost (the embedded default of <c>cmm train</c>); with Redis or Azure Table storage, every silo of the job
+/// registers in one membership table, and when one dies the job's grains move to a survivor.
 /// </summary>
 public sealed class ClusteringOptions
 {
     /// <summary>The Redis membership table, <c>host:port</c> (StackExchange.Redis configuration syntax); null: localhost only.</summary>
     public string? Redis { get; set; }
+
+    /// <summary>
+    /// The Azure Table membership table's storage connection string (a secret: from <c>CMM_AZURE_CONNECTION_STRING</c>,
+    /// never the command line, never logged); null: not Azure Table.
+    /// </summary>
+    public string? AzureTableConnectionString { get; set; }
 
     /// <summary>The address other silos and workers reach this silo at (the pod IP on Kubernetes). <value>127.0.0.1.</value></summary>
     public IPAddress AdvertisedAddress { get; set; } = IPAddress.Loopback;
@@ -24,9 +30,15 @@ public sealed class ClusteringOptions
     /// <summary>How often a silo re-reads the membership table and publishes that it is alive. <value>5 s.</value></summary>
     public TimeSpan TableRefreshTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    public bool IsMultiSilo => Redis is not null;
+    public bool IsMultiSilo => Redis is not null || AzureTableConnectionString is not null;
 
-    /// <summary>Parses <c>--clustering</c>: <c>localhost</c>, or <c>redis=HOST:PORT</c>; throws naming the bad value and the forms it takes.</summary>
+    /// <summary>The environment variable <c>azure-table</c> clustering reads its connection string from.</summary>
+    public const string AzureConnectionVariable = "CMM_AZURE_CONNECTION_STRING";
+
+    /// <summary>
+    /// Parses <c>--clustering</c>: <c>localhost</c>, <c>redis=HOST:PORT</c> or <c>azure-table</c> (its connection string from
+    /// <see cref="AzureConnectionVariable"/>); throws naming the bad value and the forms it takes.
+    /// </summary>
     public static ClusteringOptions Parse(string text)
     {
         string value = text.Trim();
@@ -40,7 +52,17 @@ public sealed class ClusteringOptions
             return new ClusteringOptions { Redis = value["redis=".Length..] };
         }
 
-        throw new ArgumentException($"clustering '{text}' is not 'localhost' or 'redis=HOST:PORT' (e.g. redis=redis:6379)");
+        if (value == "azure-table")
+        {
+            return new ClusteringOptions
+            {
+                AzureTableConnectionString = Environment.GetEnvironmentVariable(AzureConnectionVariable) is { Length: > 0 } connection
+                    ? connection
+                    : throw new ArgumentException($"clustering 'azure-table' reads the storage connection string from {AzureConnectionVariable}, which is not set"),
+            };
+        }
+
+        throw new ArgumentException($"clustering '{text}' is not 'localhost', 'redis=HOST:PORT' (e.g. redis=redis:6379) or 'azure-table'");
     }
 
     public void Validate()

@@ -8,6 +8,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using Orleans.Storage;
+using Azure;
+using Azure.Data.Tables;
 using StackExchange.Redis;
 
 namespace CommerceMM.Coordinator.Hosting;
@@ -32,9 +34,17 @@ internal static class CoordinatorSilo
     {
         string clusterId = ControlPlaneCluster.ClusterIdOf(options.Job.Name);
         ClusteringOptions clustering = options.Clustering;
-        if (clustering.Redis is { } redis)
+        if (clustering.IsMultiSilo)
         {
-            silo.UseRedisClustering(table => table.ConfigurationOptions = RedisConfiguration(redis));
+            if (clustering.Redis is { } redis)
+            {
+                silo.UseRedisClustering(table => table.ConfigurationOptions = RedisConfiguration(redis));
+            }
+            else
+            {
+                silo.UseAzureStorageClustering(table => table.TableServiceClient = AzureTables(clustering.AzureTableConnectionString!));
+            }
+
             silo.Configure<ClusterOptions>(cluster => (cluster.ServiceId, cluster.ClusterId) = (ControlPlaneCluster.ServiceId, clusterId));
             silo.ConfigureEndpoints(clustering.AdvertisedAddress, ports.Silo, ports.Gateway, listenOnAnyHostAddress: true);
         }
@@ -63,6 +73,20 @@ internal static class CoordinatorSilo
     /// </summary>
     public static async Task CheckReachableAsync(ClusteringOptions clustering, CancellationToken cancellationToken)
     {
+        if (clustering.AzureTableConnectionString is { } connection)
+        {
+            TableServiceClient tables = AzureTables(connection, new TableClientOptions { Retry = { MaxRetries = 1, NetworkTimeout = TimeSpan.FromSeconds(5) } });
+            try
+            {
+                await tables.GetPropertiesAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is RequestFailedException or AggregateException or HttpRequestException)
+            {
+                // The endpoint, never the connection string: it holds the account key.
+                throw new ClusteringUnreachableException($"the clustering provider azure-table at '{tables.Uri}' is unreachable: {e.Message}", e);
+            }
+        }
+
         if (clustering.Redis is not { } redis)
         {
             return;
@@ -73,14 +97,17 @@ internal static class CoordinatorSilo
             ConfigurationOptions configuration = RedisConfiguration(redis);
             configuration.AbortOnConnectFail = true;
             configuration.ConnectRetry = 1;
-            await using ConnectionMultiplexer connection = await ConnectionMultiplexer.ConnectAsync(configuration).WaitAsync(cancellationToken).ConfigureAwait(false);
-            await connection.GetDatabase().PingAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            await using ConnectionMultiplexer multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration).WaitAsync(cancellationToken).ConfigureAwait(false);
+            await multiplexer.GetDatabase().PingAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RedisException or ArgumentException or TimeoutException)
         {
             throw new ClusteringUnreachableException($"the clustering provider redis at '{redis}' is unreachable: {e.Message}", e);
         }
     }
+
+    private static TableServiceClient AzureTables(string connection, TableClientOptions? options = null) =>
+        options is null ? new TableServiceClient(connection) : new TableServiceClient(connection, options);
 
     private static ConfigurationOptions RedisConfiguration(string redis)
     {

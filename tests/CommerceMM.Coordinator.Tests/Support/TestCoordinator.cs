@@ -57,9 +57,10 @@ internal sealed class TestCoordinator : IAsyncDisposable
     /// A second coordinator for the same job over the same store and clock, in a cluster of its own: two activations of
     /// every grain of the job, which only the ETags on the store keep apart. Dispose it before <paramref name="first"/>.
     /// </summary>
-    public static async Task<TestCoordinator> StartBesideAsync(TestCoordinator first)
+    /// <param name="configure">This coordinator's own options (say, other ports); by default the first one's.</param>
+    public static async Task<TestCoordinator> StartBesideAsync(TestCoordinator first, Action<CoordinatorOptions>? configure = null)
     {
-        var coordinator = new TestCoordinator(first.Root, first.Spec, first.Time, first.Configure) { _sharesRoot = true };
+        var coordinator = new TestCoordinator(first.Root, first.Spec, first.Time, configure ?? first.Configure) { _sharesRoot = true };
         await coordinator.StartHostAsync();
         return coordinator;
     }

@@ -3,14 +3,16 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
+using CommerceMM.Storage.Azure;
 
 namespace CommerceMM.Storage.Tests.Azure;
 
 /// <summary>
-/// A real Azurite blob server (installed by tools/bootstrap) on 127.0.0.1, a free port and a private data folder.
-/// Stopped by PID: SIGTERM, then wait for the process to exit (Azurite takes a moment to flush).
+/// A real Azurite server (installed by tools/bootstrap) for blobs, or for tables (Orleans' Azure Table clustering), on
+/// 127.0.0.1, a free port and a private data folder. Stopped by PID: SIGTERM, then wait for the process to exit
+/// (Azurite takes a moment to flush).
 /// </summary>
-internal sealed partial class AzuriteServer : IAsyncDisposable
+internal sealed partial class AzuriteServer(string service = "blob") : IAsyncDisposable
 {
     private readonly TempDirectory _location = new();
     private readonly StringBuilder _output = new();
@@ -25,7 +27,11 @@ internal sealed partial class AzuriteServer : IAsyncDisposable
     /// <summary>The path-style endpoint of the development account.</summary>
     public Uri ServiceUri => new($"http://127.0.0.1:{Port}/devstoreaccount1");
 
-    public static string Executable
+    /// <summary>The development account's connection string for this server's service.</summary>
+    public string ConnectionString =>
+        $"DefaultEndpointsProtocol=http;AccountName={AzureStorageConnectionString.DevelopmentAccountName};AccountKey={AzureStorageConnectionString.DevelopmentAccountKey};{(service == "table" ? "Table" : "Blob")}Endpoint={ServiceUri};";
+
+    private string Executable
     {
         get
         {
@@ -35,7 +41,7 @@ internal sealed partial class AzuriteServer : IAsyncDisposable
                 dir = Path.GetDirectoryName(dir);
             }
 
-            string path = Path.Combine(dir ?? "/", "tools", ".servers", "node_modules", ".bin", "azurite-blob");
+            string path = Path.Combine(dir ?? "/", "tools", ".servers", "node_modules", ".bin", $"azurite-{service}");
             return File.Exists(path)
                 ? path
                 : throw new InvalidOperationException($"Azurite is not installed at '{path}': run tools/bootstrap (or tools/bootstrap --no-native).");
@@ -76,7 +82,7 @@ internal sealed partial class AzuriteServer : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string arg in new[] { "--location", _location.Path, "--blobHost", "127.0.0.1", "--blobPort", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--silent", "--disableTelemetry", "--skipApiVersionCheck" })
+        foreach (string arg in new[] { "--location", _location.Path, $"--{service}Host", "127.0.0.1", $"--{service}Port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--silent", "--disableTelemetry", "--skipApiVersionCheck" })
         {
             info.ArgumentList.Add(arg);
         }
