@@ -4,8 +4,8 @@ using CommerceMM.Coordinator.Grains;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Orleans.Serialization;
 using Orleans.Configuration;
+using Orleans.Serialization;
 using Polly;
 
 namespace CommerceMM.Coordinator.Client;

@@ -1,6 +1,5 @@
 using CommerceMM.Coordinator.Api;
 using CommerceMM.Coordinator.Grains;
-using Microsoft.Extensions.Hosting;
 using CommerceMM.Coordinator.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -8,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace CommerceMM.Coordinator.Hosting;

@@ -1,15 +1,15 @@
 using System.Net;
 using System.Net.Sockets;
+using Azure;
+using Azure.Data.Tables;
 using CommerceMM.Coordinator.Grains;
-using Orleans.Serialization;
 using CommerceMM.Coordinator.Grains.Checkpoints;
 using CommerceMM.Coordinator.Persistence;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
+using Orleans.Serialization;
 using Orleans.Storage;
-using Azure;
-using Azure.Data.Tables;
 using StackExchange.Redis;
 
 namespace CommerceMM.Coordinator.Hosting;
