@@ -172,5 +172,24 @@ public sealed class RendezvousStoreTests
         Assert.Equal(0, await KeyCountAsync(coordinator));
     }
 
+    [Fact]
+    public async Task Get_MoreWaitingReadersThanCores_TheWritesStillGetThrough()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: 1));
+        JoinResponse joined = (await coordinator.JoinAllAsync("w0"))[0];
+        TestClient client = coordinator.Client();
+        int readers = Environment.ProcessorCount + 2; // more long polls than the gateway has activations
+
+        var reads = Enumerable.Range(0, readers).Select(i => client.GetRendezvousAsync(joined.Generation, $"rank_{i}", TimeSpan.FromSeconds(15))).ToList();
+        await Task.Delay(200);
+        for (int i = 0; i < readers; i++)
+        {
+            await client.SetRendezvousAsync(joined.Generation, $"rank_{i}", [(byte)i]);
+        }
+
+        RendezvousValue[] values = await Task.WhenAll(reads);
+        Assert.All(values, v => Assert.True(v.Found, $"'{v.Key}' was not seen: a waiting read held up the write"));
+    }
+
     private static Task<int> KeyCountAsync(TestCoordinator coordinator) => coordinator.Host.Grains(coordinator.Spec.Name).Rendezvous.CountKeysAsync();
 }

@@ -12,8 +12,12 @@ namespace CommerceMM.Coordinator.Grains.Workers;
 /// The workers' door into a job's grains. Stateless and local to the silo whose gateway took the call, so many run at
 /// once: it checks the token and the request, then calls the job's grains in the order their protocol needs (membership
 /// first: its sweep may bump the generation). The fleet metrics of the heartbeats it passes on are this silo's.
+/// Reentrant as well: it holds no state, and a rendezvous read long-polls here for up to 20 s. Without reentrancy each
+/// activation (Orleans makes one per core) was held by one such read, and the write it waited for queued behind it
+/// until both expired: three ranks on two cores never formed their group.
 /// </summary>
 [StatelessWorker]
+[Reentrant]
 internal sealed class WorkerGatewayGrain(JobTokens tokens, CoordinatorRuntime runtime, FleetMetricsFeed fleet) : Grain, IWorkerGatewayGrain
 {
     private string Job => this.GetPrimaryKeyString();
