@@ -12,9 +12,10 @@ public interface ICheckpointGrain : IGrainWithStringKey
 {
     /// <summary>
     /// A rank's progress: places the next periodic order when due, and returns the order this rank has yet to vote on
-    /// (null when none). Orders of an older generation are dropped here.
+    /// (null when none) with the last committed step, all a heartbeat's reply needs from here in one call. Orders of an
+    /// older generation are dropped here.
     /// </summary>
-    Task<GrainResult<CheckpointOrderView?>> OnProgressAsync(long generation, int worldSize, int rank, long step, int leadSteps, CancellationToken cancellationToken = default);
+    Task<GrainResult<CheckpointProgress>> OnProgressAsync(long generation, int worldSize, int rank, long step, int leadSteps, CancellationToken cancellationToken = default);
 
     /// <summary>Orders a checkpoint at <paramref name="step"/> for every rank of <paramref name="generation"/>.</summary>
     Task<GrainResult<CheckpointOrderView>> OrderAsync(long generation, int worldSize, long step, string reason, bool stopAfterCommit, CancellationToken cancellationToken = default);
@@ -24,3 +25,8 @@ public interface ICheckpointGrain : IGrainWithStringKey
 
     Task<CheckpointStatusView> GetAsync(CancellationToken cancellationToken = default);
 }
+
+/// <param name="Order">The order the rank has yet to vote on; null when none.</param>
+/// <param name="LastCommittedStep">The newest committed checkpoint's step; null before the first commit.</param>
+[Immutable]
+public sealed record CheckpointProgress(CheckpointOrderView? Order, long? LastCommittedStep);

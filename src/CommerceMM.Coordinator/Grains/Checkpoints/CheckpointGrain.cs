@@ -69,7 +69,7 @@ internal sealed partial class CheckpointGrain(
         }
     }
 
-    public async Task<GrainResult<CheckpointOrderView?>> OnProgressAsync(long generation, int worldSize, int rank, long maxStep, int leadSteps, CancellationToken cancellationToken = default)
+    public async Task<GrainResult<CheckpointProgress>> OnProgressAsync(long generation, int worldSize, int rank, long maxStep, int leadSteps, CancellationToken cancellationToken = default)
     {
         DropOrdersOlderThan(generation);
         if (State.Pending is { ReachedAt: null } reached && maxStep >= reached.Step)
@@ -88,12 +88,11 @@ internal sealed partial class CheckpointGrain(
 
         if (!await SaveAsync(cancellationToken))
         {
-            return GrainResult<CheckpointOrderView?>.Conflict(ConflictMessage);
+            return GrainResult<CheckpointProgress>.Conflict(ConflictMessage);
         }
 
-        return State.Pending is { } p && p.Generation == generation && !p.Votes.Any(v => v.Rank == rank)
-            ? p.View()
-            : GrainResult<CheckpointOrderView?>.Ok(null);
+        CheckpointOrderView? order = State.Pending is { } p && p.Generation == generation && !p.Votes.Any(v => v.Rank == rank) ? p.View() : null;
+        return new CheckpointProgress(order, State.LastCommitted?.Step);
     }
 
     public async Task<GrainResult<CheckpointOrderView>> OrderAsync(long generation, int worldSize, long step, string reason, bool stopAfterCommit, CancellationToken cancellationToken = default)

@@ -61,12 +61,13 @@ internal sealed class WorkerGatewayGrain(JobTokens tokens, CoordinatorRuntime ru
             return refused;
         }
 
+        // The common answer (continue, or an order) takes three grain calls; the last committed step it carries comes
+        // with the checkpoint progress. Only the rare stop and rejoin answers read it separately.
         JobGrains grains = Grains;
         JobSnapshot snapshot = await grains.Job.GetAsync(cancellationToken);
-        CheckpointStatusView checkpoints = await grains.Checkpoints.GetAsync(cancellationToken);
         if (snapshot.HasEnded)
         {
-            return Reply(WorkerOrder.Stop, snapshot, snapshot.Generation, null, checkpoints, TimeSpan.Zero, snapshot.Reason);
+            return Reply(WorkerOrder.Stop, snapshot, snapshot.Generation, null, await LastCommittedAsync(grains, cancellationToken), TimeSpan.Zero, snapshot.Reason);
         }
 
         GrainResult<HeartbeatOutcome> result = await grains.Membership.HeartbeatAsync(request!, cancellationToken);
@@ -78,20 +79,21 @@ internal sealed class WorkerGatewayGrain(JobTokens tokens, CoordinatorRuntime ru
         HeartbeatOutcome outcome = result.Value!;
         if (outcome.Verdict == HeartbeatVerdict.Rejoin)
         {
-            return Reply(WorkerOrder.Rejoin, snapshot, outcome.Generation, null, checkpoints, outcome.Timeout, outcome.Reason);
+            return Reply(WorkerOrder.Rejoin, snapshot, outcome.Generation, null, await LastCommittedAsync(grains, cancellationToken), outcome.Timeout, outcome.Reason);
         }
 
         fleet.OnHeartbeat(Job, request!, outcome.Generation);
-        GrainResult<CheckpointOrderView?> order = await grains.Checkpoints.OnProgressAsync(
+        GrainResult<CheckpointProgress> progress = await grains.Checkpoints.OnProgressAsync(
             outcome.Generation, outcome.WorldSize, request!.Rank, outcome.MaxStep, outcome.LeadSteps, cancellationToken);
-        if (!order.IsOk)
+        if (!progress.IsOk)
         {
-            return order.Cast<OrderReply>();
+            return progress.Cast<OrderReply>();
         }
 
-        return order.Value is { } o
-            ? Reply(WorkerOrder.Checkpoint, snapshot, outcome.Generation, o.Step, checkpoints, outcome.Timeout, o.Reason)
-            : Reply(WorkerOrder.None, snapshot, outcome.Generation, null, checkpoints, outcome.Timeout, null);
+        long? committed = progress.Value!.LastCommittedStep;
+        return progress.Value.Order is { } o
+            ? Reply(WorkerOrder.Checkpoint, snapshot, outcome.Generation, o.Step, committed, outcome.Timeout, o.Reason)
+            : Reply(WorkerOrder.None, snapshot, outcome.Generation, null, committed, outcome.Timeout, null);
     }
 
     public async Task<GrainResult<OrderReply>> ReportFailureAsync(string token, FailureReport report, CancellationToken cancellationToken = default)
@@ -121,7 +123,7 @@ internal sealed class WorkerGatewayGrain(JobTokens tokens, CoordinatorRuntime ru
             GrainResult<JobSnapshot> failed = await grains.Job.EndAsync(
                 JobState.Failed, $"rank {report.Rank} (worker '{report.WorkerId}') reported a fatal error: {report.Reason}", cancellationToken);
             return failed.IsOk
-                ? Reply(WorkerOrder.Stop, failed.Value!, failed.Value!.Generation, null, checkpoints, TimeSpan.Zero, failed.Value.Reason)
+                ? Reply(WorkerOrder.Stop, failed.Value!, failed.Value!.Generation, null, checkpoints.LastCommitted?.Step, TimeSpan.Zero, failed.Value.Reason)
                 : failed.Cast<OrderReply>();
         }
 
@@ -133,7 +135,7 @@ internal sealed class WorkerGatewayGrain(JobTokens tokens, CoordinatorRuntime ru
 
         JobSnapshot snapshot = await grains.Job.GetAsync(cancellationToken);
         WorkerOrder order = snapshot.HasEnded ? WorkerOrder.Stop : WorkerOrder.Rejoin;
-        return Reply(order, snapshot, result.Value!.Generation, null, checkpoints, result.Value.Timeout, result.Value.Reason ?? snapshot.Reason);
+        return Reply(order, snapshot, result.Value!.Generation, null, checkpoints.LastCommitted?.Step, result.Value.Timeout, result.Value.Reason ?? snapshot.Reason);
     }
 
     public async Task<GrainResult<OrderReply>> CompleteAsync(string token, CompletionReport report, CancellationToken cancellationToken = default)
@@ -164,7 +166,7 @@ internal sealed class WorkerGatewayGrain(JobTokens tokens, CoordinatorRuntime ru
         }
 
         CheckpointStatusView checkpoints = await grains.Checkpoints.GetAsync(cancellationToken);
-        return Reply(WorkerOrder.Stop, ended.Value!, ended.Value!.Generation, null, checkpoints, TimeSpan.Zero, ended.Value.Reason);
+        return Reply(WorkerOrder.Stop, ended.Value!, ended.Value!.Generation, null, checkpoints.LastCommitted?.Step, TimeSpan.Zero, ended.Value.Reason);
     }
 
     public async Task<GrainResult<CheckpointOrderView>> OrderCheckpointAsync(string token, CheckpointOrderRequest request, CancellationToken cancellationToken = default)
@@ -259,7 +261,9 @@ internal sealed class WorkerGatewayGrain(JobTokens tokens, CoordinatorRuntime ru
         return validation.HasErrors ? validation.ToResult<T>() : null;
     }
 
-    private OrderReply Reply(WorkerOrder order, JobSnapshot job, long generation, long? checkpointStep, CheckpointStatusView checkpoints, TimeSpan timeout, string? reason) =>
-        new(order, generation, checkpointStep, job.State, checkpoints.LastCommitted?.Step,
-            runtime.Liveness.HeartbeatInterval.TotalSeconds, timeout.TotalSeconds, reason);
+    private OrderReply Reply(WorkerOrder order, JobSnapshot job, long generation, long? checkpointStep, long? lastCommittedStep, TimeSpan timeout, string? reason) =>
+        new(order, generation, checkpointStep, job.State, lastCommittedStep, runtime.Liveness.HeartbeatInterval.TotalSeconds, timeout.TotalSeconds, reason);
+
+    private static async Task<long?> LastCommittedAsync(JobGrains grains, CancellationToken cancellationToken) =>
+        (await grains.Checkpoints.GetAsync(cancellationToken)).LastCommitted?.Step;
 }
