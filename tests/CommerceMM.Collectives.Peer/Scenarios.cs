@@ -1,3 +1,4 @@
+using CommerceMM.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -118,7 +119,8 @@ internal static class Scenarios
         var problem = new InfoNceProblem();
         int rows = InfoNceProblem.GlobalRows / group.Size;
         using (var loss = problem.Loss(group, group.Rank * rows, rows)) loss.backward();
-        using var bucketer = new GradientBucketer(group, problem.Parameters.Select(p => (Tensor)p.Tensor).ToList(), bucketBytes: 64);
+        using var flat = new FlatParameters(problem.Parameters.Select(p => (p.Name, (Tensor)p.Tensor)).ToList());
+        using var bucketer = new GradientBucketer(group, flat, bucketBytes: 64);
         bucketer.AllReduceAverage();
         return problem.Parameters.Select(p => (p.Name, p.Tensor.grad!)).ToList();
     }
@@ -128,7 +130,8 @@ internal static class Scenarios
         var problem = new RegressionProblem();
         int rows = RegressionProblem.GlobalRows / group.Size;
         using var optimizer = torch.optim.AdamW(problem.Parameters.Select(p => p.Tensor), RegressionProblem.LearningRate, weight_decay: RegressionProblem.WeightDecay);
-        using var bucketer = new GradientBucketer(group, problem.Parameters.Select(p => (Tensor)p.Tensor).ToList());
+        using var flat = new FlatParameters(problem.Parameters.Select(p => (p.Name, (Tensor)p.Tensor)).ToList());
+        using var bucketer = new GradientBucketer(group, flat);
         for (int step = 0; step < RegressionProblem.Steps; step++)
             RegressionProblem.Step(problem, optimizer, bucketer, step, group.Rank * rows, rows);
         return problem.Parameters.Select(p => (p.Name, (Tensor)p.Tensor)).ToList();

@@ -88,7 +88,7 @@ internal sealed class ModelBenchmark : IDisposable
             double loss = (pass1.Total is { } t1 ? Scalars.ToDouble(t1) : 0) + (pass2.Total is { } t2 ? Scalars.ToDouble(t2) : 0); Lap(5);
             if (double.IsFinite(loss))
             {
-                GradientClipping.ClipGlobalNorm(_model.TrainableParameters().Select(p => p.Tensor).ToList(), 1.0); Lap(6);
+                GradientClipping.ClipGlobalNorm(_trainer.Optimizer.Flat, 1.0); Lap(6);
                 _trainer.Optimizer.Step(LearningRate);
                 _trainer.Optimizer.ZeroGrad(); Lap(7);
                 _model.Teacher.Update(_model, Config.Mim.TeacherMomentum);
@@ -132,7 +132,7 @@ internal sealed class ModelBenchmark : IDisposable
                 : Pass2.Run(_model, _batch.Omni, allocation, ModelCollectives.Single, Only);
             output.Total?.backward();
         }
-        GradientClipping.ClipGlobalNorm(_model.TrainableParameters().Select(p => p.Tensor).ToList(), 1.0);
+        GradientClipping.ClipGlobalNorm(_trainer.Optimizer.Flat, 1.0);
         _trainer.Optimizer.Step(LearningRate);
         _model.Teacher.Update(_model, Config.Mim.TeacherMomentum);
         _trainer.Optimizer.ZeroGrad();

@@ -10,40 +10,51 @@ namespace CommerceMM.Model.Training;
 /// <summary>
 /// torch.optim.AdamW (decoupled weight decay) over named parameters, with the rules this product
 /// relies on: weight decay only for matrices (tensors with fewer than 2 dimensions — biases, LayerNorm
-/// scales and shifts, the logit scale — are not decayed, two parameter groups), one step count shared
-/// by all parameters (so the whole state is one number plus the moments), the learning rate given per
-/// step, and checkpoints in today's safetensors format.
+/// scales and shifts, the logit scale — are not decayed), one step count shared by all parameters (so
+/// the whole state is one number plus the moments), the learning rate given per step, and checkpoints
+/// in today's safetensors format.
 /// </summary>
+/// <remarks>
+/// The parameters, their gradients and both moments live in flat buffers (<see cref="FlatParameters"/>), decayed
+/// parameters first, so a step is the same seven element-wise ops as PyTorch's single-tensor AdamW applied once to
+/// each whole buffer, not once per parameter. A parameter without a gradient is left exactly as it was (PyTorch
+/// skips it): its segments are put back after the update.
+/// </remarks>
 public sealed class AdamWOptimizer : IDisposable
 {
     private const string StepKey = "adamw.step";
 
     private readonly (string Name, Parameter Param)[] _params;
-    private readonly AdamW.State[] _states;
-    private readonly AdamW _adamW;
+    private readonly int[] _flatIndex;      // _params[i] is Flat.Parameters[_flatIndex[i]]
+    private readonly long _decayedLength;   // the decayed parameters fill the flat buffers' first elements
+    private readonly AdamWOptions _options;
+    private readonly Tensor _expAvg;
+    private readonly Tensor _expAvgSq;
+    private readonly (string Name, Tensor Tensor)[] _stateViews;   // views of the moments, in parameter order
 
     public AdamWOptimizer(IEnumerable<(string Name, Tensor Param)> parameters, AdamWOptions? options = null)
     {
-        var o = options ?? new AdamWOptions();
-        o.Validate();
+        _options = options ?? new AdamWOptions();
+        _options.Validate();
         _params = parameters.Select(p => (p.Name, p.Param as Parameter ?? throw new ArgumentException($"'{p.Name}' is not a Parameter (wrap it: new Parameter(tensor))"))).ToArray();
         if (_params.Select(p => p.Name).Distinct().Count() != _params.Length)
             throw new ArgumentException("parameter names must be unique", nameof(parameters));
-        var decayed = _params.Where(p => p.Param.dim() >= 2).ToArray();
-        var plain = _params.Where(p => p.Param.dim() < 2).ToArray();
-        var groups = new List<AdamW.ParamGroup>();
-        if (decayed.Length > 0) groups.Add(Group(decayed, o.WeightDecay, o));
-        if (plain.Length > 0) groups.Add(Group(plain, 0, o));
-        _adamW = new AdamW(groups, lr: 0, beta1: o.Beta1, beta2: o.Beta2, eps: o.Eps, weight_decay: 0);
-        // The state list follows the groups' parameter order.
-        var ordered = decayed.Concat(plain).Select(p => p.Name).ToList();
-        var states = _adamW.state_dict().State.Cast<AdamW.State>().ToList();
-        var byName = ordered.Zip(states).ToDictionary(x => x.First, x => x.Second);
-        _states = _params.Select(p => byName[p.Name]).ToArray();
-
-        static AdamW.ParamGroup Group((string, Parameter Param)[] members, double weightDecay, AdamWOptions o) =>
-            new(members.Select(m => m.Param).ToList(), lr: 0, beta1: o.Beta1, beta2: o.Beta2, eps: o.Eps, weight_decay: weightDecay);
+        var flatOrder = Enumerable.Range(0, _params.Length).OrderBy(i => _params[i].Param.dim() >= 2 ? 0 : 1).ToArray();   // stable: decayed first
+        Flat = new FlatParameters(flatOrder.Select(i => (_params[i].Name, (Tensor)_params[i].Param)).ToList());
+        _flatIndex = new int[_params.Length];
+        for (int f = 0; f < flatOrder.Length; f++) _flatIndex[flatOrder[f]] = f;
+        _decayedLength = flatOrder.Where(i => _params[i].Param.dim() >= 2).Sum(i => _params[i].Param.numel());
+        _expAvg = torch.zeros_like(Flat.Values).DetachFromDisposeScope();
+        _expAvgSq = torch.zeros_like(Flat.Values).DetachFromDisposeScope();
+        _stateViews = _params.SelectMany((p, i) => new[]
+        {
+            (p.Name + ".exp_avg", Flat.Segment(_expAvg, _flatIndex[i]).view(p.Param.shape).DetachFromDisposeScope()),
+            (p.Name + ".exp_avg_sq", Flat.Segment(_expAvgSq, _flatIndex[i]).view(p.Param.shape).DetachFromDisposeScope()),
+        }).ToArray();
     }
+
+    /// <summary>The flat parameter and gradient buffers this optimizer updates (for the all-reduce and clipping).</summary>
+    public FlatParameters Flat { get; }
 
     /// <summary>Optimizer steps taken so far (PyTorch's per-parameter "step", shared here).</summary>
     public long StepCount { get; private set; }
@@ -54,30 +65,37 @@ public sealed class AdamWOptimizer : IDisposable
     public void Step(double lr)
     {
         if (!(lr >= 0)) throw new ArgumentOutOfRangeException(nameof(lr), lr, "learning rate must be a non-negative number");
-        foreach (var group in _adamW.ParamGroups) group.LearningRate = lr;
+        bool[] has = Flat.GatherGradients();
         // One shared count: a parameter that sat out earlier steps still corrects its bias for this one.
-        foreach (var state in _states) state.step = StepCount;
-        _adamW.step();
-        StepCount++;
+        long t = ++StepCount;
+        if (!has.Contains(true)) return;
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var untouched = Enumerable.Range(0, has.Length).Where(i => !has[i])
+            .Select(i => (Index: i, Saved: new[] { Flat.Values, _expAvg, _expAvgSq }.Select(b => Flat.Segment(b, i).clone()).ToArray())).ToList();
+
+        double beta1 = _options.Beta1, beta2 = _options.Beta2;
+        if (_decayedLength > 0 && _options.WeightDecay > 0) Flat.Values.narrow(0, 0, _decayedLength).mul_(1 - lr * _options.WeightDecay);
+        double biasCorrection1 = 1 - Math.Pow(beta1, t), biasCorrection2 = 1 - Math.Pow(beta2, t);
+        var g = Flat.Gradients;
+        _expAvg.mul_(beta1).add_(g, alpha: 1 - beta1);
+        _expAvgSq.mul_(beta2).addcmul_(g, g, value: 1 - beta2);
+        var denom = _expAvgSq.sqrt().div_(Math.Sqrt(biasCorrection2)).add_(_options.Eps);
+        Flat.Values.addcdiv_(_expAvg, denom, value: -lr / biasCorrection1);
+
+        foreach (var (i, saved) in untouched)
+        {
+            Flat.Segment(Flat.Values, i).copy_(saved[0]);
+            Flat.Segment(_expAvg, i).copy_(saved[1]);
+            Flat.Segment(_expAvgSq, i).copy_(saved[2]);
+        }
     }
 
     /// <summary>Clears every parameter's gradient (set to none: a parameter no task touches is then not updated).</summary>
-    public void ZeroGrad()
-    {
-        foreach (var (_, p) in _params) p.grad = null;
-    }
+    public void ZeroGrad() => Flat.ClearGradients();
 
     /// <summary>The moments by name ("&lt;param&gt;.exp_avg", "&lt;param&gt;.exp_avg_sq"), for checkpoints. Not copies.</summary>
-    public IReadOnlyList<(string Name, Tensor Tensor)> StateTensors()
-    {
-        var result = new List<(string, Tensor)>(2 * _params.Length);
-        for (int i = 0; i < _params.Length; i++)
-        {
-            result.Add((_params[i].Name + ".exp_avg", _states[i].exp_avg));
-            result.Add((_params[i].Name + ".exp_avg_sq", _states[i].exp_avg_sq));
-        }
-        return result;
-    }
+    public IReadOnlyList<(string Name, Tensor Tensor)> StateTensors() => _stateViews;
 
     /// <summary>Restores moments (onto the parameters' device) and the step count saved from an optimizer over the same parameter names.</summary>
     public void LoadState(IReadOnlyDictionary<string, Tensor> tensors, long stepCount)
@@ -107,5 +125,11 @@ public sealed class AdamWOptimizer : IDisposable
         LoadState(file.ByName, step);
     }
 
-    public void Dispose() => _adamW.Dispose();
+    public void Dispose()
+    {
+        foreach (var (_, view) in _stateViews) view.Dispose();
+        Flat.Dispose();
+        _expAvg.Dispose();
+        _expAvgSq.Dispose();
+    }
 }

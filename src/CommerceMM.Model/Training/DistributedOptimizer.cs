@@ -18,16 +18,14 @@ public sealed class DistributedOptimizer : IDisposable
     private readonly TrainerOptions _options;
     private readonly ModelCollectives _collectives;
     private readonly GradientBucketer? _bucketer;
-    private readonly IReadOnlyList<Tensor> _parameters;
 
     public DistributedOptimizer(IReadOnlyList<(string Name, Tensor Tensor)> trainable, TrainerOptions options, ModelCollectives collectives, ProcessGroup? group)
     {
         options.Schedule.Validate();
         _options = options;
         _collectives = collectives;
-        _parameters = trainable.Select(p => p.Tensor).ToList();
         Optimizer = new AdamWOptimizer(trainable, options.AdamW);
-        if (group is not null) _bucketer = new GradientBucketer(group, _parameters, options.BucketBytes);
+        if (group is not null) _bucketer = new GradientBucketer(group, Optimizer.Flat, options.BucketBytes);
     }
 
     public AdamWOptimizer Optimizer { get; }
@@ -52,7 +50,7 @@ public sealed class DistributedOptimizer : IDisposable
             _bucketer?.AllReduceAverage();
             allReduce = clock.Elapsed.TotalSeconds;
             // After the all-reduce every rank holds the same gradients, so the same norm: no vote needed.
-            gradNorm = GradientClipping.ClipGlobalNorm(_parameters, _options.MaxGradNorm);
+            gradNorm = GradientClipping.ClipGlobalNorm(Optimizer.Flat, _options.MaxGradNorm);
             skip = !double.IsFinite(gradNorm);
         }
         if (skip)

@@ -1,5 +1,5 @@
+using CommerceMM.Tensors;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace CommerceMM.Model.Training;
@@ -8,12 +8,19 @@ public static class GradientClipping
 {
     /// <summary>
     /// Scales all gradients by min(1, maxNorm / (‖g‖ + 1e-6)) where ‖g‖ is the global L2 norm over every
-    /// parameter's gradient (torch.nn.utils.clip_grad_norm_). Returns the norm before clipping.
+    /// parameter's gradient (torch.nn.utils.clip_grad_norm_), as two ops over the flat gradient buffer.
+    /// Returns the norm before clipping (non-finite gradients are left as they are: the caller skips the step).
     /// </summary>
-    public static double ClipGlobalNorm(IReadOnlyList<Tensor> parameters, double maxNorm)
+    public static double ClipGlobalNorm(FlatParameters parameters, double maxNorm)
     {
         if (!(maxNorm > 0)) throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "must be > 0");
-        return torch.nn.utils.clip_grad_norm_(AsParameters(parameters), maxNorm);
+        parameters.GatherGradients();
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        double norm = NN.Scalars.ToDouble(parameters.Gradients.norm());
+        double coefficient = maxNorm / (norm + 1e-6);
+        if (double.IsFinite(norm) && coefficient < 1) parameters.Gradients.mul_(coefficient);
+        return norm;
     }
 
     /// <summary>The global L2 norm of all gradients (0 when none has one), without changing them.</summary>
@@ -28,7 +35,4 @@ public static class GradientClipping
         // As clip_grad_norm_: the norm of the per-tensor norms, on the gradients' device.
         return NN.Scalars.ToDouble(torch.stack(norms).norm());
     }
-
-    private static IEnumerable<Parameter> AsParameters(IReadOnlyList<Tensor> parameters) =>
-        parameters.Select(p => p as Parameter ?? throw new ArgumentException("gradient clipping takes the model's Parameters"));
 }

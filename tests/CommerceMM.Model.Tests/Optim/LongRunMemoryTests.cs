@@ -41,7 +41,7 @@ public class LongRunMemoryTests(ITestOutputHelper output)
             optimizer.ZeroGrad();
             var loss = torch.nn.functional.mse_loss(head.forward(norm.forward(hidden.forward(x)).gelu()), y);
             loss.backward();
-            GradientClipping.ClipGlobalNorm(parameters.Select(p => p.Item2).ToList(), 1.0);
+            GradientClipping.ClipGlobalNorm(optimizer.Flat, 1.0);
             optimizer.Step(schedule.LearningRate(step));
         }
         optimizer.ZeroGrad();
