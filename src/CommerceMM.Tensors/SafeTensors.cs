@@ -28,15 +28,7 @@ public static class SafeTensors
 
     public static void Write(Stream stream, IEnumerable<(string Name, Tensor Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        var entries = tensors.ToList();
-        var names = new HashSet<string>();
-        foreach (var (name, _) in entries)
-        {
-            if (string.IsNullOrEmpty(name) || name == MetadataKey) throw new ArgumentException($"invalid tensor name '{name}'");
-            if (!names.Add(name)) throw new ArgumentException($"duplicate tensor name '{name}'");
-        }
-
-        byte[] header = BuildHeader(entries, metadata);
+        var (entries, header) = Prepare(tensors, metadata);
         Span<byte> length = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
         stream.Write(length);
@@ -46,6 +38,43 @@ public static class SafeTensors
             using var host = tensor.device_type == DeviceType.CPU && tensor.is_contiguous() ? null : tensor.detach().cpu().contiguous();
             stream.Write(TensorMemory.HostBytes(host ?? tensor));
         }
+    }
+
+    /// <summary>
+    /// The file's bytes in one array of exactly its size, each tensor copied once, straight into place: the cheapest
+    /// way to take tensors into host memory that training goes on changing (a checkpoint snapshot).
+    /// </summary>
+    /// <param name="buffers">where the array comes from (reused across saves), or null for a new one</param>
+    public static byte[] ToBytes(IEnumerable<(string Name, Tensor Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata = null, HostBufferPool? buffers = null)
+    {
+        var (entries, header) = Prepare(tensors, metadata);
+        long total = 8L + header.Length + entries.Sum(e => e.Tensor.NumberOfElements * e.Tensor.ElementSize);
+        if (total > Array.MaxLength) throw new NotSupportedException($"a safetensors file of {total} bytes does not fit one array; write it to a stream instead");
+        // Every byte is written below, so the array need not be zeroed first.
+        byte[] file = buffers?.Rent((int)total) ?? GC.AllocateUninitializedArray<byte>((int)total);
+        BinaryPrimitives.WriteUInt64LittleEndian(file, (ulong)header.Length);
+        header.CopyTo(file.AsSpan(8));
+        int offset = 8 + header.Length;
+        foreach (var (_, tensor) in entries)
+        {
+            using var host = tensor.device_type == DeviceType.CPU && tensor.is_contiguous() ? null : tensor.detach().cpu().contiguous();
+            var bytes = TensorMemory.HostBytes(host ?? tensor);
+            bytes.CopyTo(file.AsSpan(offset));
+            offset += bytes.Length;
+        }
+        return file;
+    }
+
+    private static (List<(string Name, Tensor Tensor)> Entries, byte[] Header) Prepare(IEnumerable<(string Name, Tensor Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata)
+    {
+        var entries = tensors.ToList();
+        var names = new HashSet<string>();
+        foreach (var (name, _) in entries)
+        {
+            if (string.IsNullOrEmpty(name) || name == MetadataKey) throw new ArgumentException($"invalid tensor name '{name}'");
+            if (!names.Add(name)) throw new ArgumentException($"duplicate tensor name '{name}'");
+        }
+        return (entries, BuildHeader(entries, metadata));
     }
 
     public static SafeTensorsFile Read(string path)

@@ -44,6 +44,25 @@ public class SafeTensorsTests
     }
 
     [Fact]
+    public void ToBytes_IsWhatWriteWrites_ForViewsAndNonContiguousTensorsToo()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var g = new torch.Generator(6);
+        var flat = torch.randn([40], generator: g);
+        (string, Tensor)[] tensors =
+        [
+            ("view", flat.narrow(0, 7, 12).view(3, 4)),   // a view into a larger buffer, as a flat optimizer's state
+            ("t", torch.randn([3, 5], generator: g).T),
+            ("bf16", torch.randn([5], generator: g).to(ScalarType.BFloat16)),
+            ("empty", torch.zeros([0, 3])),
+        ];
+        var metadata = new Dictionary<string, string> { ["format"] = "pt" };
+        using var stream = new MemoryStream();
+        SafeTensors.Write(stream, tensors, metadata);
+        Assert.Equal(stream.ToArray(), SafeTensors.ToBytes(tensors, metadata));
+    }
+
+    [Fact]
     public void Read_TruncatedData_ThrowsNamingTheTensor()
     {
         using var t = torch.ones(100);

@@ -4,7 +4,9 @@ using CommerceMM.Model.Debugging;
 using CommerceMM.Model.NN;
 using CommerceMM.Model.Tasks;
 using CommerceMM.Model.Training;
+using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Tensors;
+using CommerceMM.Worker.Checkpointing;
 using TorchSharp;
 
 namespace CommerceMM.Cli.Bench;
@@ -21,6 +23,7 @@ internal sealed class ModelBenchmark : IDisposable
     private readonly SyntheticBatch _batch;
     private readonly Trainer _trainer;
     private readonly ulong _seed;
+    private readonly HostBufferPool _snapshotBuffers = new();
     private long _step;
 
     /// <param name="settings">device and precision of our step (the reference always runs fp32 on the CPU)</param>
@@ -46,10 +49,20 @@ internal sealed class ModelBenchmark : IDisposable
     public PairInputs Pairs => _batch.Pairs;
     public OmniInputs Omni => _batch.Omni;
 
+    /// <summary>One Trainer.Step (two passes, two backwards, clip, AdamW, teacher and centre).</summary>
+    public void Step() => _trainer.Step(_batch.Pairs, _batch.Omni, _step++);
+
+    /// <summary>The weights and optimizer state as a checkpoint's snapshot, as a worker's save copies them.</summary>
+    public CheckpointSnapshot Snapshot(long step)
+    {
+        var files = CheckpointFiles.Capture(_model, _trainer.Optimizer, _snapshotBuffers);
+        return new CheckpointSnapshot(step, files, []) { Release = () => CheckpointFiles.Release(files, _snapshotBuffers) };
+    }
+
     /// <summary>Median ms of Trainer.Step (two passes, two backwards, clip, AdamW, teacher and centre) and the process's CPU ms per step.</summary>
     public (double WallMs, double CpuMs) TwoPassStep(int reps)
     {
-        var (wall, cpu) = Measure.MedianAndCpuSeconds(() => _trainer.Step(_batch.Pairs, _batch.Omni, _step++), reps);
+        var (wall, cpu) = Measure.MedianAndCpuSeconds(Step, reps);
         return (wall * 1e3, cpu * 1e3);
     }
 

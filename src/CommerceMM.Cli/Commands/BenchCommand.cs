@@ -15,6 +15,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(BenchModelCommand.Create());
         bench.Subcommands.Add(MetricsBenchmark.CreateCommand());
         bench.Subcommands.Add(StorageBenchmark.CreateCommand());
+        bench.Subcommands.Add(CheckpointBenchmark.CreateCommand());
         bench.Subcommands.Add(ControlPlaneBenchmark.CreateCommand());
         bench.Subcommands.Add(CreateAllReducePeer());
         return bench;

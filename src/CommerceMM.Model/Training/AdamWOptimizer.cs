@@ -114,8 +114,9 @@ public sealed class AdamWOptimizer : IDisposable
     }
 
     /// <summary>The state as a safetensors file: the moments as tensors, the step count in the metadata.</summary>
-    public void Save(Stream stream) =>
-        SafeTensors.Write(stream, StateTensors(), new Dictionary<string, string> { [StepKey] = StepCount.ToString(CultureInfo.InvariantCulture) });
+    public byte[] ToBytes(HostBufferPool? buffers = null) => SafeTensors.ToBytes(StateTensors(), Metadata, buffers);
+
+    private Dictionary<string, string> Metadata => new() { [StepKey] = StepCount.ToString(CultureInfo.InvariantCulture) };
 
     public void Load(Stream stream, string source)
     {

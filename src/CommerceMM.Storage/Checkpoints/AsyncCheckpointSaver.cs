@@ -70,14 +70,27 @@ public sealed class AsyncCheckpointSaver : IAsyncDisposable
     {
         await foreach (PendingSave pending in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
         {
+            RankSaveResult? result = null;
+            Exception? failure = null;
             try
             {
-                pending.Completion.SetResult(await UploadAsync(pending.Snapshot).ConfigureAwait(false));
+                result = await UploadAsync(pending.Snapshot).ConfigureAwait(false);
             }
             catch (Exception e)
             {
                 // One failed save must not stop later ones: the next checkpoint may well succeed.
-                pending.Completion.SetException(e);
+                failure = e;
+            }
+
+            // Done with the bytes before anyone hears of the outcome, so a caller may reuse them at once.
+            pending.Snapshot.Release?.Invoke();
+            if (failure is null)
+            {
+                pending.Completion.SetResult(result!);
+            }
+            else
+            {
+                pending.Completion.SetException(failure);
             }
         }
     }

@@ -7,7 +7,11 @@ namespace CommerceMM.Storage.Checkpoints;
 /// <param name="Step">The step the state belongs to.</param>
 /// <param name="Replicated">Files every rank holds identically (the same list on every rank); each is uploaded by one rank.</param>
 /// <param name="RankLocal">This rank's own files (RNG state, data position); stored under <c>rank-NNNNN/</c>.</param>
-public sealed record CheckpointSnapshot(long Step, IReadOnlyList<SnapshotFile> Replicated, IReadOnlyList<SnapshotFile> RankLocal);
+public sealed record CheckpointSnapshot(long Step, IReadOnlyList<SnapshotFile> Replicated, IReadOnlyList<SnapshotFile> RankLocal)
+{
+    /// <summary>Called once, when the saver is done reading the files (the upload finished or failed): their buffers may be reused.</summary>
+    public Action? Release { get; init; }
+}
 
 /// <summary>A file of a snapshot: its path inside the step folder and its bytes (opaque here; tensor files are safetensors).</summary>
 public sealed record SnapshotFile(string Path, ReadOnlyMemory<byte> Content)

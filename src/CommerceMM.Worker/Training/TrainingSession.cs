@@ -22,6 +22,7 @@ public sealed class TrainingSession : IAsyncDisposable
     private readonly ITrainableModel _model;
     private readonly IReadOnlyList<(string Name, IBatchStream Loader)> _streams;
     private readonly Dictionary<string, LoaderPosition> _positions;
+    private readonly HostBufferPool _snapshotBuffers = new();
 
     private TrainingSession(ITrainableModel model, IReadOnlyList<(string, IBatchStream)> streams, long step, int rank, int worldSize)
     {
@@ -115,19 +116,17 @@ public sealed class TrainingSession : IAsyncDisposable
     /// </summary>
     public CheckpointSnapshot Snapshot()
     {
-        using var weights = new MemoryStream();
-        SafeTensors.Write(weights, _model.Module.StateDict());
-        using var optimizer = new MemoryStream();
-        _model.Optimizer.Save(optimizer);
+        var replicated = CheckpointFiles.Capture(_model.Module, _model.Optimizer, _snapshotBuffers);
         using var generator = _model.DropoutGenerator.get_state();
         var state = new RankState
         {
             Step = Step, SkippedSteps = _model.SkippedSteps, WorldSize = WorldSize, Rank = Rank,
             Streams = new Dictionary<string, LoaderPosition>(_positions), DropoutGenerator = generator.data<byte>().ToArray(),
         };
-        return new CheckpointSnapshot(Step,
-            [new SnapshotFile(CheckpointFiles.Model, weights.ToArray()), new SnapshotFile(CheckpointFiles.Optimizer, optimizer.ToArray())],
-            [new SnapshotFile(RankState.FileName, state.ToJsonBytes())]);
+        return new CheckpointSnapshot(Step, replicated, [new SnapshotFile(RankState.FileName, state.ToJsonBytes())])
+        {
+            Release = () => CheckpointFiles.Release(replicated, _snapshotBuffers),
+        };
     }
 
     public async ValueTask DisposeAsync()

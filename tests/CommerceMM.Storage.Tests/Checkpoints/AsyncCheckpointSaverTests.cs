@@ -61,6 +61,28 @@ public sealed class AsyncCheckpointSaverTests : IDisposable
         Assert.Equal(2, (await next).Step);
     }
 
+    [Fact]
+    public async Task Release_IsCalledWhenTheUploadEnds_BeforeItsOutcomeIsKnown_SucceededOrFailed()
+    {
+        var gated = new GatedBlobStore(_store);
+        await using var saver = new AsyncCheckpointSaver(gated, "job", 0, 1);
+        int released = 0;
+        Task<RankSaveResult> saved = await saver.EnqueueAsync(Snapshot(1) with { Release = () => Interlocked.Increment(ref released) });
+
+        await Task.Delay(100);
+        Assert.Equal(0, Volatile.Read(ref released));   // the upload still reads the buffers
+        gated.Open();
+        await saved;
+        Assert.Equal(1, Volatile.Read(ref released));
+
+        // A refused save (its step already committed) gives its buffers back too.
+        RankSaveResult one = await saved;
+        await CheckpointCommitter.CommitAsync(_store, CheckpointManifest.Create("job", 1, 0, 1, "c", "v", one.Files));
+        Task<RankSaveResult> again = await saver.EnqueueAsync(Snapshot(1) with { Release = () => Interlocked.Increment(ref released) });
+        await Assert.ThrowsAsync<CheckpointException>(() => again);
+        Assert.Equal(2, Volatile.Read(ref released));
+    }
+
     [Theory]
     [InlineData(2)]
     [InlineData(3)]
