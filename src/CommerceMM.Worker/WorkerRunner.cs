@@ -27,7 +27,8 @@ namespace CommerceMM.Worker;
 /// </summary>
 public sealed class WorkerRunner
 {
-    private enum Outcome { Done, Rejoin }
+    /// <summary>How a generation ended for this worker. OutOfMemory: a step did not fit the device (the spec must change).</summary>
+    private enum Outcome { Done, Rejoin, OutOfMemory }
 
     private readonly WorkerOptions _options;
     private readonly ILogger _log;
@@ -126,7 +127,11 @@ public sealed class WorkerRunner
         {
             try
             {
-                if (await RunGenerationAsync(preempt, kill).ConfigureAwait(false) == Outcome.Done) return WorkerExitCodes.Done;
+                switch (await RunGenerationAsync(preempt, kill).ConfigureAwait(false))
+                {
+                    case Outcome.Done: return WorkerExitCodes.Done;
+                    case Outcome.OutOfMemory: return WorkerExitCodes.BadSpec;
+                }
             }
             catch (CoordinatorException e) when (e.MustRejoin)
             {
@@ -196,6 +201,7 @@ public sealed class WorkerRunner
     private sealed class Generation(WorkerRunner owner, JoinResponse join, TrainingSession session, CheckpointPublisher publisher, string configHash)
     {
         private readonly ThroughputMeter _throughput = new(warmupSteps: 3);
+        private readonly MemoryWatch _memory = new(session.Model.Device, owner._metrics, owner._log);
         private long? _checkpointAt;
         // The restored checkpoint is already committed: never order or publish that step again.
         private long _lastPublished = session.Step;
@@ -222,6 +228,15 @@ public sealed class WorkerRunner
                     await owner._client.ReportFailureAsync(new FailureReport(owner._options.WorkerId, join.Generation, join.Rank, e.Message), kill).ConfigureAwait(false);
                     return Outcome.Rejoin;
                 }
+                catch (Exception e) when (MemoryWatch.IsOutOfMemory(e))
+                {
+                    // A batch too large for the device: a retry would only fail the same way. The peers hear of it at once.
+                    string problem = _memory.Describe(e, session.Step, owner._spec.Data.BatchSize);
+                    owner._log.LogError("{Problem}", problem);
+                    await owner._client.ReportFailureAsync(new FailureReport(owner._options.WorkerId, join.Generation, join.Rank, problem), kill).ConfigureAwait(false);
+                    return Outcome.OutOfMemory;
+                }
+                _memory.AfterStep();
                 Record(step, clock.Elapsed);
 
                 long heartbeat = Stopwatch.GetTimestamp();
@@ -309,8 +324,10 @@ public sealed class WorkerRunner
 
         private async Task PublishAsync(CancellationToken kill)
         {
+            long started = Stopwatch.GetTimestamp();
             var position = JsonSerializer.SerializeToElement(session.Positions);
             await publisher.PublishAsync(session.Snapshot(), join.Generation, join.Rank, owner._options.WorkerId, configHash, position, kill).ConfigureAwait(false);
+            owner._metrics.RecordCheckpointStall(Stopwatch.GetElapsedTime(started));
             _lastPublished = session.Step;
             _checkpointAt = null;
         }

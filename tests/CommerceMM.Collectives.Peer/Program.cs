@@ -48,6 +48,7 @@ var results = scenario switch
     "nccl-stub-hang" => StubNccl(StubScenarios.Hang),
     "nccl-create-fails" => StubScenarios.CreateFails(store, rank, world, new Device(extra[0])),
     "gpu-check" => GpuScenarios.Check(store, new Device(extra[0])),
+    "cuda-memory" => StubScenarios.Memory(int.Parse(extra[0])),
     _ => throw new ArgumentException($"unknown scenario '{scenario}'"),
 };
 SafeTensors.Write(outFile, results);

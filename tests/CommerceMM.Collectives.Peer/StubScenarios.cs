@@ -49,6 +49,21 @@ internal static class StubScenarios
     }
 
     /// <summary>Joining must fail with a clear error: NCCL not loadable, or a CUDA device this machine lacks.</summary>
+    /// <summary>CudaMemory.Query on the stub driver: its figures, or the error's code (and message in CMM_PEER_MESSAGE_FILE).</summary>
+    internal static List<(string, Tensor)> Memory(int device)
+    {
+        try
+        {
+            var (used, total) = CudaMemory.Query(device);
+            return [("used", torch.tensor(new[] { used })), ("total", torch.tensor(new[] { total }))];
+        }
+        catch (CollectiveException e)
+        {
+            File.WriteAllText(Environment.GetEnvironmentVariable("CMM_PEER_MESSAGE_FILE")!, e.Message);
+            return [("error", torch.tensor(new long[] { (long)e.Error }))];
+        }
+    }
+
     internal static List<(string, Tensor)> CreateFails(IRendezvousStore store, int rank, int world, Device device)
     {
         try

@@ -123,6 +123,32 @@ public class NcclStubTests
     }
 
     [Fact]
+    public void CudaMemory_AsksTheDevicesPrimaryContext_AndPutsTheThreadsContextBack()
+    {
+        using var run = PeerProcesses.Start("cuda-memory", 1, environment: StubEnvironment(), arguments: "0");
+        Assert.Equal(77L << 30, Longs(run.Results[0]["used"])[0]);   // the stub: 80 GiB, 3 GiB free
+        Assert.Equal(80L << 30, Longs(run.Results[0]["total"])[0]);
+        var calls = Call.Read(Path.Combine(run.Directory, "stub0.log")).Select(c => c.Name + (c.Args.TryGetValue("context", out var x) ? " " + x : "")).ToList();
+        Assert.Equal("cuDeviceGet", calls[0]);
+        Assert.Equal("cuDevicePrimaryCtxRetain", calls[1]);
+        Assert.StartsWith("cuCtxSetCurrent ", calls[2], StringComparison.Ordinal);
+        Assert.NotEqual("cuCtxSetCurrent 0", calls[2]);
+        Assert.Equal(["cuMemGetInfo", "cuCtxSetCurrent 0", "cuDevicePrimaryCtxRelease"], calls.Skip(3));
+    }
+
+    [Fact]
+    public void CudaMemory_DeviceThisMachineLacks_ThrowsNamingIt()
+    {
+        var environment = StubEnvironment();
+        environment["CMM_PEER_MESSAGE_FILE"] = "{dir}/message{rank}.txt";
+        using var run = PeerProcesses.Start("cuda-memory", 1, environment: environment, arguments: "3");
+        Assert.Equal((long)CollectiveError.InvalidArgument, Longs(run.Results[0]["error"])[0]);
+        string message = File.ReadAllText(Path.Combine(run.Directory, "message0.txt"));
+        Assert.Contains("memory of cuda:3", message);
+        Assert.Contains("invalid device ordinal", message);
+    }
+
+    [Fact]
     public void NcclPath_DeviceThisMachineLacks_ThrowsNamingOrdinal()
     {
         var environment = StubEnvironment();

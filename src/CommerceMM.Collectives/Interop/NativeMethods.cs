@@ -29,4 +29,6 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library)] internal static partial int cmm_allgather(IntPtr group, IntPtr input, long elements, int dtype, IntPtr output, long timeoutMs);
     [LibraryImport(Library)] internal static partial int cmm_allgatherv(IntPtr group, IntPtr input, long* counts, int dtype, IntPtr output, long timeoutMs);
     [LibraryImport(Library)] internal static partial int cmm_barrier(IntPtr group, long timeoutMs);
+
+    [LibraryImport(Library)] internal static partial int cmm_cuda_memory(int device, out long used, out long total);
 }

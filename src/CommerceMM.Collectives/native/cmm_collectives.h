@@ -77,6 +77,11 @@ CMM_EXPORT int32_t cmm_allgatherv(cmm_group* group, const void* input, const int
 // Gloo only (an NCCL group's barrier is a one-element all-reduce, made by the caller on the device).
 CMM_EXPORT int32_t cmm_barrier(cmm_group* group, int64_t timeout_ms);
 
+// Memory of CUDA device `device` as its driver counts it (cuMemGetInfo in the device's primary context, the one
+// libtorch uses): bytes in use by every process, the caching allocator's reserve included, and the total. The
+// calling thread's current context is left as it was. TorchSharp exposes no CUDA memory statistics.
+CMM_EXPORT int32_t cmm_cuda_memory(int32_t device, int64_t* used, int64_t* total);
+
 #ifdef __cplusplus
 }
 #endif

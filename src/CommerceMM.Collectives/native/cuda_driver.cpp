@@ -33,6 +33,8 @@ CudaDriver load() {
   bind(lib, "cuDevicePrimaryCtxRetain", path, d.cuDevicePrimaryCtxRetain);
   bind(lib, "cuDevicePrimaryCtxRelease_v2", path, d.cuDevicePrimaryCtxRelease);
   bind(lib, "cuCtxSetCurrent", path, d.cuCtxSetCurrent);
+  bind(lib, "cuCtxGetCurrent", path, d.cuCtxGetCurrent);
+  bind(lib, "cuMemGetInfo_v2", path, d.cuMemGetInfo);
   bind(lib, "cuEventCreate", path, d.cuEventCreate);
   bind(lib, "cuEventRecord", path, d.cuEventRecord);
   bind(lib, "cuEventQuery", path, d.cuEventQuery);

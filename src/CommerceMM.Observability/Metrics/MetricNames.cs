@@ -19,6 +19,8 @@ public static class LabelNames
     public const string State = "state";
     public const string Modality = "modality";
     public const string Reason = "reason";
+    /// <summary>host or device (<see cref="MetricNames.PeakMemory"/>).</summary>
+    public const string Memory = "memory";
 }
 
 /// <summary>
@@ -44,9 +46,13 @@ public static class MetricNames
     public const string GradNorm = "cmm_grad_norm";
     public const string LearningRate = "cmm_learning_rate";
     public const string SkippedSteps = "cmm_skipped_steps_total";
+    /// <summary>The most memory the worker has held, by memory (host: peak resident set; device: GPU memory in use).</summary>
+    public const string PeakMemory = "cmm_peak_memory_bytes";
 
     // Worker and coordinator: checkpoints.
     public const string CheckpointSave = "cmm_checkpoint_save_seconds";
+    /// <summary>Time training waited for a save (the copy into host memory and queueing the upload); the upload runs on.</summary>
+    public const string CheckpointStall = "cmm_checkpoint_stall_seconds";
     public const string CheckpointBytes = "cmm_checkpoint_bytes_total";
     public const string CheckpointLastCommittedStep = "cmm_checkpoint_last_committed_step";
     public const string CheckpointAge = "cmm_checkpoint_age_seconds";

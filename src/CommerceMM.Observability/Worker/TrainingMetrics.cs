@@ -19,6 +19,7 @@ public sealed class TrainingMetrics : IDisposable
     private readonly Meter meter;
     private readonly WorkerInstruments instruments;
     private readonly CheckpointClock checkpoints;
+    private readonly MemoryPeaks memory = new();
     private readonly StepConsistency consistency;
     private readonly TagCache taskTags = new(LabelNames.Task, TrainingTasks.All);
     private readonly TagCache streamTags = new(LabelNames.Stream, SampleStreams.All);
@@ -32,7 +33,7 @@ public sealed class TrainingMetrics : IDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(meterName);
         meter = new Meter(meterName);
         checkpoints = new CheckpointClock(timeProvider ?? TimeProvider.System);
-        instruments = new WorkerInstruments(meter, checkpoints);
+        instruments = new WorkerInstruments(meter, checkpoints, memory);
         consistency = StepConsistency.For(meterName);
     }
 
@@ -170,6 +171,13 @@ public sealed class TrainingMetrics : IDisposable
             r.instruments.CheckpointBytes.Add(r.bytes);
         });
     }
+
+    /// <summary>Records how long training waited for a save (snapshot into host memory and queueing; not the upload).</summary>
+    public void RecordCheckpointStall(TimeSpan duration) =>
+        consistency.Record((instruments, duration.TotalSeconds), static r => r.instruments.CheckpointStall.Record(r.Item2));
+
+    /// <summary>Notes the GPU memory in use after a step; <see cref="MetricNames.PeakMemory"/> reports the largest.</summary>
+    public void RecordDeviceMemory(long bytes) => memory.ObserveDevice(bytes);
 
     /// <summary>Notes that the checkpoint of <paramref name="step"/> is committed (its age restarts at 0).</summary>
     public void RecordCheckpointCommitted(long step) => checkpoints.Commit(step);

@@ -6,7 +6,7 @@ namespace CommerceMM.Observability.Worker;
 /// <summary>The worker's instruments, created once under the names in <see cref="MetricNames"/>.</summary>
 internal sealed class WorkerInstruments
 {
-    public WorkerInstruments(Meter meter, CheckpointClock checkpoints)
+    public WorkerInstruments(Meter meter, CheckpointClock checkpoints, MemoryPeaks memory)
     {
         Step = meter.CreateGauge<long>(MetricNames.Step, unit: null, "Last optimizer step this worker completed.");
         TaskLoss = meter.CreateGauge<double>(MetricNames.TaskLoss, unit: null, "Loss of each task (CommerceMM's 14 or SCALE's 15) at the last step where it ran.");
@@ -26,6 +26,10 @@ internal sealed class WorkerInstruments
         SkippedSteps = meter.CreateCounter<long>(MetricNames.SkippedSteps, "{step}", "Steps skipped because a loss or gradient was NaN or infinite.");
         CheckpointSave = meter.CreateHistogram(MetricNames.CheckpointSave, "s", "Time to save this worker's part of a checkpoint (snapshot to upload done).",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Buckets.CheckpointSave });
+        CheckpointStall = meter.CreateHistogram(MetricNames.CheckpointStall, "s", "Time training waited for a save: the copy into host memory and queueing the upload.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Buckets.StepPhase });
+        meter.CreateObservableGauge(MetricNames.PeakMemory, memory.Observe, "By",
+            "The most memory this worker has held: memory=host is the process's peak resident set, memory=device the most GPU memory in use after a step.");
         CheckpointBytes = meter.CreateCounter<long>(MetricNames.CheckpointBytes, "By", "Checkpoint bytes this worker wrote.");
         meter.CreateObservableGauge(MetricNames.CheckpointLastCommittedStep, checkpoints.ObserveLastStep, unit: null,
             "Step of the last checkpoint this process saw committed.");
@@ -47,5 +51,6 @@ internal sealed class WorkerInstruments
     public Gauge<double> LearningRate { get; }
     public Counter<long> SkippedSteps { get; }
     public Histogram<double> CheckpointSave { get; }
+    public Histogram<double> CheckpointStall { get; }
     public Counter<long> CheckpointBytes { get; }
 }

@@ -64,6 +64,8 @@ public sealed partial class GrafanaDashboardTests
         Assert.Contains(MetricNames.CheckpointAge, queried);
         Assert.Contains(MetricNames.Workers, queried);
         Assert.Contains(MetricNames.Straggler, queried);
+        Assert.Contains(MetricNames.CheckpointStall + "_bucket", queried);
+        Assert.Contains(MetricNames.PeakMemory, queried);
     }
 
     [Fact]
@@ -89,6 +91,6 @@ public sealed partial class GrafanaDashboardTests
         // Aggregations may be followed by "by (...)" rather than "(", so the regex cannot tell them apart.
         "sum", "avg", "min", "max", "count", "group", "stddev", "stdvar", "topk", "bottomk", "quantile", "count_values",
         "by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless", "offset", "bool",
-        "le", "task", "stream", "rank", "state", "modality", "instance", "cmm_job", "component",
+        "le", "task", "stream", "rank", "state", "modality", "memory", "instance", "cmm_job", "component",
     };
 }

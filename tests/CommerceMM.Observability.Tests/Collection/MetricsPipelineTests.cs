@@ -30,6 +30,8 @@ public sealed class MetricsPipelineTests
             [MetricNames.LearningRate] = "gauge",
             [MetricNames.SkippedSteps] = "counter",
             [MetricNames.CheckpointSave] = "histogram",
+            [MetricNames.CheckpointStall] = "histogram",
+            [MetricNames.PeakMemory] = "gauge",
             [MetricNames.CheckpointBytes] = "counter",
             [MetricNames.CheckpointLastCommittedStep] = "gauge",
             [MetricNames.CheckpointAge] = "gauge",

@@ -54,6 +54,8 @@ internal sealed class Recorders : IDisposable
         });
         Training.RecordSkippedStep();
         Training.RecordCheckpointSave(TimeSpan.FromSeconds(2), 1_000_000);
+        Training.RecordCheckpointStall(TimeSpan.FromMilliseconds(4));
+        Training.RecordDeviceMemory(3L << 30);
         Training.RecordCheckpointCommitted(step);
         Fleet.SetExpectedWorkers(2);
         Fleet.SetWorkers(WorkerStates.Active, 2);

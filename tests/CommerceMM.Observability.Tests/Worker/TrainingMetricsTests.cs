@@ -18,6 +18,36 @@ public sealed class TrainingMetricsTests
     }
 
     [Fact]
+    public void PeakMemory_HostIsThePeakResidentSet_DeviceTheLargestObserved()
+    {
+        using var recorders = new Recorders();
+        Dictionary<string, double> Peaks() => Support.Exposition.Samples(recorders.Pipeline.Scrape())
+            .Where(s => s.Name == MetricNames.PeakMemory).ToDictionary(s => s.Labels, s => s.Value);
+
+        var before = Peaks();
+        Assert.Equal(["memory=\"host\""], before.Keys);   // no device series before a GPU step reports one
+        Assert.InRange(before.Single().Value, Environment.WorkingSet / 2, 1L << 40);
+
+        recorders.Training.RecordDeviceMemory(5L << 30);
+        recorders.Training.RecordDeviceMemory(3L << 30);
+        Assert.Equal(5L << 30, Peaks()["memory=\"device\""]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => recorders.Training.RecordDeviceMemory(-1));
+    }
+
+    [Fact]
+    public void RecordCheckpointStall_LandsInItsHistogram()
+    {
+        using var recorders = new Recorders();
+        recorders.Training.RecordCheckpointStall(TimeSpan.FromMilliseconds(4));
+        recorders.Training.RecordCheckpointStall(TimeSpan.FromMilliseconds(40));
+
+        var samples = Support.Exposition.Samples(recorders.Pipeline.Scrape());
+        Assert.Equal(2, samples.Single(s => s.Name == MetricNames.CheckpointStall + "_count").Value);
+        Assert.Equal(0.044, samples.Single(s => s.Name == MetricNames.CheckpointStall + "_sum").Value, 9);
+        Assert.Equal(1, samples.Single(s => s.Name == MetricNames.CheckpointStall + "_bucket" && s.Labels == "le=\"0.005\"").Value);
+    }
+
+    [Fact]
     public void AddSamples_UnknownStream_Throws()
     {
         using var recorders = new Recorders();

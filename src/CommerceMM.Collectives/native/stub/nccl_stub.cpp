@@ -146,7 +146,23 @@ int cuDevicePrimaryCtxRelease_v2(int device) {
   return 0;
 }
 
-int cuCtxSetCurrent(void*) { return 0; }
+int cuCtxSetCurrent(void* context) {
+  record("cuCtxSetCurrent context=%llu", addr(context));
+  return 0;
+}
+
+int cuCtxGetCurrent(void** context) {
+  *context = nullptr;
+  return 0;
+}
+
+// An 80 GiB device with 3 GiB free.
+int cuMemGetInfo_v2(size_t* free, size_t* total) {
+  record("cuMemGetInfo");
+  *total = size_t{80} << 30;
+  *free = size_t{3} << 30;
+  return 0;
+}
 
 int cuEventCreate(void** event, unsigned flags) {
   *event = new int(static_cast<int>(flags));

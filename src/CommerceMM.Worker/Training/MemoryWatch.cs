@@ -1,0 +1,57 @@
+using CommerceMM.Collectives;
+using CommerceMM.Observability.Metrics;
+using CommerceMM.Observability.Worker;
+using Microsoft.Extensions.Logging;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CommerceMM.Worker.Training;
+
+/// <summary>
+/// Memory around the steps: on a GPU, the memory in use after each step goes to /metrics (its peak is
+/// <see cref="MetricNames.PeakMemory"/>); and a step that runs out of memory becomes one error that names the batch
+/// size and the peak, instead of libtorch's allocator report.
+/// </summary>
+internal sealed class MemoryWatch(Device device, TrainingMetrics metrics, ILogger log)
+{
+    private long _devicePeak = -1;
+    private long _deviceTotal = -1;
+    private bool _deviceUnreadable;
+
+    /// <summary>Samples the GPU's memory in use (a few driver calls; nothing on the CPU).</summary>
+    public void AfterStep()
+    {
+        if (device.type != DeviceType.CUDA || _deviceUnreadable) return;
+        try
+        {
+            var (used, total) = CudaMemory.Query(Math.Max(0, (int)device.index));
+            (_devicePeak, _deviceTotal) = (Math.Max(_devicePeak, used), total);
+            metrics.RecordDeviceMemory(used);
+        }
+        catch (CollectiveException e)
+        {
+            _deviceUnreadable = true;
+            log.LogWarning("GPU memory cannot be read ({Problem}); cmm_peak_memory_bytes{{memory=\"device\"}} stays empty", e.Message);
+        }
+    }
+
+    /// <summary>libtorch's allocation failures: CUDA's caching allocator, and the CPU allocator.</summary>
+    public static bool IsOutOfMemory(Exception e) =>
+        e.Message.Contains("CUDA out of memory", StringComparison.Ordinal)
+        || e.Message.Contains("CUDA error: out of memory", StringComparison.Ordinal)
+        || e.Message.Contains("DefaultCPUAllocator: can't allocate memory", StringComparison.Ordinal)
+        || e is OutOfMemoryException;
+
+    /// <summary>The error a step that ran out of memory ends the worker with.</summary>
+    public string Describe(Exception e, long step, int batchSize)
+    {
+        string peak = device.type == DeviceType.CUDA
+            ? _devicePeak >= 0 ? $"GPU memory in use peaked at {Gib(_devicePeak)} of {Gib(_deviceTotal)} after earlier steps" : "no step had finished on it yet"
+            : ProcessMemory.PeakResidentBytes() is { } host ? $"this process peaked at {Gib(host)} resident" : "its peak is unknown";
+        string cause = e.Message.Split('\n', 2)[0];
+        return $"out of {(device.type == DeviceType.CUDA ? "GPU" : "host")} memory on {device} in step {step} with data.batch_size={batchSize} ({peak}): " +
+               $"lower data.batch_size, or set model.precision=bf16. Nothing of this step was saved; the last committed checkpoint is intact. libtorch: {cause}";
+    }
+
+    private static string Gib(long bytes) => $"{bytes / (double)(1L << 30):F2} GiB";
+}
