@@ -114,10 +114,8 @@ public class NcclStubTests
     {
         var environment = StubEnvironment();
         environment["CMM_NCCL_LIBRARY"] = "/nonexistent/libnccl.so.2";
-        environment["CMM_PEER_MESSAGE_FILE"] = "{dir}/message{rank}.txt";
-        using var run = PeerProcesses.Start("nccl-create-fails", 1, environment: environment, arguments: "cuda:0");
-        Assert.Equal((long)CollectiveError.Unavailable, Longs(run.Results[0]["error"])[0]);
-        string message = File.ReadAllText(Path.Combine(run.Directory, "message0.txt"));
+        var (error, message) = Failing("nccl-create-fails", "cuda:0", environment);
+        Assert.Equal(CollectiveError.Unavailable, error);
         Assert.Contains("/nonexistent/libnccl.so.2", message);
         Assert.Contains("LD_LIBRARY_PATH", message);
     }
@@ -139,11 +137,8 @@ public class NcclStubTests
     [Fact]
     public void CudaMemory_DeviceThisMachineLacks_ThrowsNamingIt()
     {
-        var environment = StubEnvironment();
-        environment["CMM_PEER_MESSAGE_FILE"] = "{dir}/message{rank}.txt";
-        using var run = PeerProcesses.Start("cuda-memory", 1, environment: environment, arguments: "3");
-        Assert.Equal((long)CollectiveError.InvalidArgument, Longs(run.Results[0]["error"])[0]);
-        string message = File.ReadAllText(Path.Combine(run.Directory, "message0.txt"));
+        var (error, message) = Failing("cuda-memory", "3");
+        Assert.Equal(CollectiveError.InvalidArgument, error);
         Assert.Contains("memory of cuda:3", message);
         Assert.Contains("invalid device ordinal", message);
     }
@@ -151,12 +146,18 @@ public class NcclStubTests
     [Fact]
     public void NcclPath_DeviceThisMachineLacks_ThrowsNamingOrdinal()
     {
-        var environment = StubEnvironment();
-        environment["CMM_PEER_MESSAGE_FILE"] = "{dir}/message{rank}.txt";
-        using var run = PeerProcesses.Start("nccl-create-fails", 1, environment: environment, arguments: "cuda:3");
-        Assert.Equal((long)CollectiveError.InvalidArgument, Longs(run.Results[0]["error"])[0]);
-        string message = File.ReadAllText(Path.Combine(run.Directory, "message0.txt"));
+        var (error, message) = Failing("nccl-create-fails", "cuda:3");
+        Assert.Equal(CollectiveError.InvalidArgument, error);
         Assert.Contains("cuDeviceGet(3)", message);
         Assert.Contains("invalid device ordinal", message);
+    }
+
+    /// <summary>Runs a one-rank scenario that is expected to fail; its error code and message (the peer writes both).</summary>
+    private static (CollectiveError Error, string Message) Failing(string scenario, string argument, Dictionary<string, string>? environment = null)
+    {
+        environment ??= StubEnvironment();
+        environment["CMM_PEER_MESSAGE_FILE"] = "{dir}/message{rank}.txt";
+        using var run = PeerProcesses.Start(scenario, 1, environment: environment, arguments: argument);
+        return ((CollectiveError)Longs(run.Results[0]["error"])[0], File.ReadAllText(Path.Combine(run.Directory, "message0.txt")));
     }
 }

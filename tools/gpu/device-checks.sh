@@ -8,7 +8,8 @@
 #      then on cpu (restoring the checkpoint written on cuda), then on cuda again (restoring the one written
 #      on cpu); each leg's per-step losses should follow run 1's (to device rounding on the cpu leg);
 #   3. step dumps on cuda in fp32 and bf16, the fp32 one replayed by tools/reference;
-#   4. job.device=cuda:3 on this one-GPU machine: an error naming job.device.
+#   4. job.device=cuda:3 on this one-GPU machine: an error naming job.device;
+#   5. cmm bench model against the reference's step on the same device (tiny, small, base), and cmm bench checkpoint.
 # Everything lands in $OUT (logs, summary.txt).
 # Usage: device-checks.sh PACK_DIR cuda|cpu   (cpu: a dry run with CMM_LIBTORCH_DIR set and the stub NCCL)
 set -u
@@ -105,3 +106,18 @@ for k, v in a["tasks"].items():
         w = b["tasks"][k]["loss"]
         print(f"bf16 vs fp32 on cuda {k:9} {v['loss']:.6f} {w:.6f} rel {abs(w - v['loss']) / abs(v['loss']):.2e}")
 PY
+# 5. Speed on this device: our step against the PyTorch reference's own on it (tiny and small at 32 + 32, base at
+#    128 + 128; fp32 and bf16, bf16 against autocast), with MFU and peak memory, and the checkpoint stall at base.
+#    A dry run times tiny briefly, to check the wiring.
+export CMM_PYTHON=${PYTHON:-$(command -v python3)}
+# Each under its own timeout (seconds, the last field), so that one slow run cannot cost the others their figures.
+if [ "$gpu" = cpu ]; then benches=("tiny 8 2 120"); stall_preset=tiny; else benches=("tiny 32 5 60" "small 32 5 60" "base 128 5 150"); stall_preset=base; fi
+for b in "${benches[@]}"; do
+  read -r preset rows reps limit <<< "$b"
+  timeout $limit $cmm bench model --device $gpu --preset $preset --batch $rows --reps $reps --rounds 1 --threads 8 --repo $repo > $out/bench-model-$preset.txt 2>&1
+  echo "bench model $preset, $rows + $rows: exit $?" | tee -a $out/summary.txt
+  grep -E "training step|MFU|peak|engine matmul" $out/bench-model-$preset.txt | tee -a $out/summary.txt
+done
+timeout 90 $cmm bench checkpoint --device $gpu --preset $stall_preset --batch 32 --every 3 --saves 3 --rounds 1 > $out/bench-checkpoint.txt 2>&1
+echo "bench checkpoint ($stall_preset): exit $?" | tee -a $out/summary.txt
+grep -E "state |step without|stall|upload" $out/bench-checkpoint.txt | tee -a $out/summary.txt

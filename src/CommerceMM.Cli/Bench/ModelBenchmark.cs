@@ -50,7 +50,17 @@ internal sealed class ModelBenchmark : IDisposable
     public OmniInputs Omni => _batch.Omni;
 
     /// <summary>One Trainer.Step (two passes, two backwards, clip, AdamW, teacher and centre).</summary>
-    public void Step() => _trainer.Step(_batch.Pairs, _batch.Omni, _step++);
+    public void Step()
+    {
+        _trainer.Step(_batch.Pairs, _batch.Omni, _step++);
+        Synchronize();
+    }
+
+    /// <summary>On a GPU, waits for the queued kernels, so that a timing ends when the work does.</summary>
+    private void Synchronize()
+    {
+        if (_model.Device.type == DeviceType.CUDA) torch.cuda.synchronize(_model.Device);
+    }
 
     /// <summary>The weights and optimizer state as a checkpoint's snapshot, as a worker's save copies them.</summary>
     public CheckpointSnapshot Snapshot(long step)
@@ -86,6 +96,7 @@ internal sealed class ModelBenchmark : IDisposable
             long last = System.Diagnostics.Stopwatch.GetTimestamp();
             void Lap(int i)
             {
+                Synchronize();
                 long now = System.Diagnostics.Stopwatch.GetTimestamp();
                 part[i] += System.Diagnostics.Stopwatch.GetElapsedTime(last, now).TotalMilliseconds;
                 last = now;
@@ -149,6 +160,7 @@ internal sealed class ModelBenchmark : IDisposable
         _trainer.Optimizer.Step(LearningRate);
         _model.Teacher.Update(_model, Config.Mim.TeacherMomentum);
         _trainer.Optimizer.ZeroGrad();
+        Synchronize();
     }
 
     public void Dispose()

@@ -3,10 +3,10 @@ using System.Text.Json;
 
 namespace CommerceMM.Cli.Bench;
 
-/// <summary>Runs a benchmark peer script under Debian's PyTorch and reads the JSON object on its last line.</summary>
+/// <summary>Runs a benchmark peer script under PyTorch (Debian's, or CMM_PYTHON's: a GPU machine's own) and reads the JSON object on its last line.</summary>
 internal static class PyTorchBaseline
 {
-    public const string Python = "/usr/bin/python3";
+    public static string Python => Environment.GetEnvironmentVariable("CMM_PYTHON") is { Length: > 0 } configured ? configured : "/usr/bin/python3";
 
     /// <summary>tools/bench/engine.py: threads, then the shapes as JSON.</summary>
     public static JsonElement Run(string script, int threads, object config) =>
