@@ -9,14 +9,29 @@ namespace CommerceMM.Model.Tasks;
 /// skips the task's compute (disabled); a null loss means no eligible rows (absent, never 0). Shared by
 /// CommerceMM's passes and SCALE's, so both report tasks alike. Owns the loss tensors.
 /// </summary>
+/// <remarks>
+/// The loss values reach the host together, when <see cref="Results"/> is first read (after the backward passes):
+/// reading each as its task finished would wait for the device 14 times in the middle of a step, and leave a GPU
+/// idle while the host queued the next task's kernels.
+/// </remarks>
 public sealed class WeightedTaskLosses : IDisposable
 {
     private readonly List<TaskResult> _results = [];
+    private readonly List<int> _unread = [];   // indices into _results whose loss is still only a tensor
     private readonly Dictionary<string, Tensor> _losses = [];
 
     /// <summary>Σ weight · loss over the tasks that ran; null when none did.</summary>
     public Tensor? Total { get; private set; }
-    public IReadOnlyList<TaskResult> Results => _results;
+
+    public IReadOnlyList<TaskResult> Results
+    {
+        get
+        {
+            ReadLosses();
+            return _results;
+        }
+    }
+
     /// <summary>Unweighted loss tensors of the tasks that ran, by task id.</summary>
     public IReadOnlyDictionary<string, Tensor> Losses => _losses;
 
@@ -35,11 +50,23 @@ public sealed class WeightedTaskLosses : IDisposable
         }
         loss.DetachFromDisposeScope();
         _losses[task] = loss;
-        _results.Add(new TaskResult(task, TaskOutcome.Ok, Scalars.ToDouble(loss), weight));
+        _unread.Add(_results.Count);
+        _results.Add(new TaskResult(task, TaskOutcome.Ok, double.NaN, weight));
         using var weighted = loss * weight;
         var total = Total is null ? weighted.clone() : Total + weighted;
         Total?.Dispose();
         Total = total.DetachFromDisposeScope();
+    }
+
+    /// <summary>Every task's loss value in one copy to the host.</summary>
+    private void ReadLosses()
+    {
+        if (_unread.Count == 0) return;
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        double[] values = Scalars.ToArray<double>(torch.stack(_unread.Select(i => _losses[_results[i].Task].detach().to(ScalarType.Float64)).ToList()));
+        for (int k = 0; k < _unread.Count; k++) _results[_unread[k]] = _results[_unread[k]] with { Loss = values[k] };
+        _unread.Clear();
     }
 
     public void Dispose()
