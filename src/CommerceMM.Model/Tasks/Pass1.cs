@@ -58,11 +58,19 @@ public sealed class Pass1
 
     private void CountPositions()
     {
-        using var selected = _plan.MlmLabels.ne(-100);
-        using var tokens = selected.sum();
-        using var patches = _plan.PatchMask.sum();
-        long[] global = _collectives.SumCounts([Scalars.ToLong(tokens), Scalars.ToLong(patches)]);
+        long[] global = _collectives.SumCounts([_plan.MlmTokens, _plan.MaskedPatches]);
         (_globalMlmTokens, _globalMaskedPatches) = (global[0], global[1]);
+    }
+
+    /// <summary>
+    /// Rows of <paramref name="x"/> (B, T, d) at the plan's positions <paramref name="positions"/> (b·width + i, within
+    /// columns [offset, offset + width) of each row): what x.narrow(1, offset, width)[mask] gives, by a gather.
+    /// </summary>
+    private static Tensor Gather(Tensor x, Tensor positions, long offset, long width)
+    {
+        long t = x.size(1);
+        var flat = positions.div(width, rounding_mode: RoundingMode.floor) * t + positions.remainder(width) + offset;
+        return x.reshape(-1, x.size(2)).index_select(0, flat);
     }
 
     /// <summary>Σ over this rank's positions, scaled so that averaging over ranks gives the global mean.</summary>
@@ -139,13 +147,13 @@ public sealed class Pass1
     private Tensor? Mlm()
     {
         if (_globalMlmTokens == 0) return null;
-        var selected = _plan.MlmLabels.ne(-100);                                                      // (B, L)
-        if (Scalars.ToLong(selected.sum()) == 0) return Zero(); // other ranks hold all of this step's positions
+        if (_plan.MlmTokens == 0) return Zero(); // other ranks hold all of this step's positions
         var maskedText = _model.Text.Forward(_plan.MlmInputIds, _inputs.Padding, _allocation.Text);
         var fused = _model.Fusion.Forward(maskedText, _inputs.Padding, _image, _allocation.Fusion);   // (B, L + N + 1, d)
-        var hidden = fused.narrow(1, 0, _length)[selected];                                            // (S, d)
+        var hidden = Gather(fused, _plan.MlmPositions, 0, _length);                                   // (S, d)
         var logits = _model.Mlm.Forward(hidden);
-        return GlobalMean(torch.nn.functional.cross_entropy(logits, _plan.MlmLabels[selected], reduction: nn.Reduction.Sum), _globalMlmTokens);
+        var labels = _plan.MlmLabels.flatten().index_select(0, _plan.MlmPositions);
+        return GlobalMean(torch.nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum), _globalMlmTokens);
     }
 
     /// <summary>
@@ -163,15 +171,17 @@ public sealed class Pass1
         var mask = _plan.PatchMask;                                                                   // (B, N)
         var maskedImage = _model.Image.Forward(_inputs.Images, mask, _allocation.Image);
         var fused = _model.Fusion.Forward(_text, _inputs.Padding, maskedImage, _allocation.Fusion);
-        var student = fused.narrow(1, _length + 1, fused.size(1) - _length - 1)[mask];                // (M, d): masked patches
-        Tensor teacherPatches;                                                                        // (B, N, d)
+        long patchCount = mask.size(1);
+        var positions = _plan.MaskedPatchPositions;
+        var student = Gather(fused, positions, _length + 1, patchCount);                               // (M, d): masked patches
+        Tensor teacherImage, teacherPatches;                                                          // (B, N + 1, d), (B, N, d)
         using (torch.no_grad())
         {
-            var teacherImage = _model.Teacher.Image.Forward(_inputs.Images, null, _allocation.Image);
+            teacherImage = _model.Teacher.Image.Forward(_inputs.Images, null, _allocation.Image);
             teacherPatches = teacherImage.narrow(1, 1, teacherImage.size(1) - 1);
         }
-        bool anyMasked = _globalMaskedPatches > 0, mineMasked = student.size(0) > 0; // an empty batch (end of epoch on a rank) has none
-        output.Add(TaskIds.MimFr, frWeight, () => !anyMasked ? null : mineMasked ? FeatureRegression(student, teacherPatches[mask]) : Zero());
+        bool anyMasked = _globalMaskedPatches > 0, mineMasked = _plan.MaskedPatches > 0; // an empty batch (end of epoch on a rank) has none
+        output.Add(TaskIds.MimFr, frWeight, () => !anyMasked ? null : mineMasked ? FeatureRegression(student, Gather(teacherImage, positions, 1, patchCount)) : Zero());
         if (klWeight == 0)
         {
             output.Add(TaskIds.MimKl, 0, () => null);
@@ -179,7 +189,7 @@ public sealed class Pass1
         }
         var teacherScores = TeacherScores(teacherPatches);                                             // (B, N, K)
         output.CenterEstimate = (teacherScores.sum(new long[] { 0, 1 }).DetachFromDisposeScope(), teacherScores.size(0) * teacherScores.size(1));
-        output.Add(TaskIds.MimKl, klWeight, () => !anyMasked ? null : mineMasked ? PrototypeKl(student, teacherScores[mask]) : Zero());
+        output.Add(TaskIds.MimKl, klWeight, () => !anyMasked ? null : mineMasked ? PrototypeKl(student, Gather(teacherScores, positions, 0, patchCount)) : Zero());
     }
 
     /// <summary>mim_fr: mean over masked patches of ‖n(pred) − n(target)‖² = 2 − 2·cos.</summary>

@@ -12,11 +12,13 @@ namespace CommerceMM.Model.Tasks;
 /// </summary>
 public sealed class Pass1Plan : IDisposable
 {
-    private Pass1Plan(Tensor mlmInputIds, Tensor mlmLabels, Tensor patchMask)
+    private Pass1Plan(Tensor mlmInputIds, Tensor mlmLabels, Tensor patchMask, Tensor mlmPositions, Tensor maskedPatchPositions)
     {
         MlmInputIds = mlmInputIds;
         MlmLabels = mlmLabels;
         PatchMask = patchMask;
+        MlmPositions = mlmPositions;
+        MaskedPatchPositions = maskedPatchPositions;
     }
 
     /// <summary>(B, L) int64: token ids after [MASK]/random/keep corruption.</summary>
@@ -27,6 +29,21 @@ public sealed class Pass1Plan : IDisposable
 
     /// <summary>(B, N) bool: exactly round(ratio·N) (at least 1) masked patches per image.</summary>
     public Tensor PatchMask { get; }
+
+    /// <summary>
+    /// (S) int64: b·L + t of each selected token, in row-major order. Found on the host, where the plan is drawn, so
+    /// that gathering those positions on a GPU needs no boolean indexing (which waits for the device to count them).
+    /// </summary>
+    public Tensor MlmPositions { get; }
+
+    /// <summary>(M) int64: b·N + n of each masked patch, in row-major order (as <see cref="MlmPositions"/>).</summary>
+    public Tensor MaskedPatchPositions { get; }
+
+    /// <summary>S: this rank's selected tokens.</summary>
+    public long MlmTokens => MlmPositions.size(0);
+
+    /// <summary>M: this rank's masked patches.</summary>
+    public long MaskedPatches => MaskedPatchPositions.size(0);
 
     public static Pass1Plan Create(CommerceMMConfig config, PairInputs inputs, Generator generator)
     {
@@ -58,8 +75,11 @@ public sealed class Pass1Plan : IDisposable
             }
             (inputIds, labels, patches) = (torch.cat(rowIds), torch.cat(rowLabels), torch.cat(rowPatches));
         }
+        var mlmPositions = labels.ne(-100).flatten().nonzero().squeeze(1);
+        var patchPositions = patches.flatten().nonzero().squeeze(1);
         return new Pass1Plan(inputIds.to(device).MoveToOuterDisposeScope(), labels.to(device).MoveToOuterDisposeScope(),
-                             patches.to(device).MoveToOuterDisposeScope());
+                             patches.to(device).MoveToOuterDisposeScope(), mlmPositions.to(device).MoveToOuterDisposeScope(),
+                             patchPositions.to(device).MoveToOuterDisposeScope());
     }
 
     /// <summary>BERT's rule: select 15% of real tokens; of those 80% → [MASK], 10% → a random id, 10% kept. CPU tensors.</summary>
@@ -93,5 +113,7 @@ public sealed class Pass1Plan : IDisposable
         MlmInputIds.Dispose();
         MlmLabels.Dispose();
         PatchMask.Dispose();
+        MlmPositions.Dispose();
+        MaskedPatchPositions.Dispose();
     }
 }
