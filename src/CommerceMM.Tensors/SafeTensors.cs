@@ -47,22 +47,37 @@ public static class SafeTensors
     /// <param name="buffers">where the array comes from (reused across saves), or null for a new one</param>
     public static byte[] ToBytes(IEnumerable<(string Name, Tensor Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata = null, HostBufferPool? buffers = null)
     {
+        var (file, places) = Allocate(tensors, metadata, buffers);
+        foreach (var (tensor, place) in places)
+        {
+            using var host = tensor.device_type == DeviceType.CPU && tensor.is_contiguous() ? null : tensor.detach().cpu().contiguous();
+            TensorMemory.HostBytes(host ?? tensor).CopyTo(place.Span);
+        }
+        return file;
+    }
+
+    /// <summary>
+    /// A file's array of exactly its size with the header written, and each tensor's place in it, for a caller that
+    /// fills the places itself (from a device, in the background). The places are not zeroed.
+    /// </summary>
+    public static (byte[] File, IReadOnlyList<(Tensor Tensor, Memory<byte> Place)> Places) Allocate(
+        IEnumerable<(string Name, Tensor Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata = null, HostBufferPool? buffers = null)
+    {
         var (entries, header) = Prepare(tensors, metadata);
         long total = 8L + header.Length + entries.Sum(e => e.Tensor.NumberOfElements * e.Tensor.ElementSize);
         if (total > Array.MaxLength) throw new NotSupportedException($"a safetensors file of {total} bytes does not fit one array; write it to a stream instead");
-        // Every byte is written below, so the array need not be zeroed first.
         byte[] file = buffers?.Rent((int)total) ?? GC.AllocateUninitializedArray<byte>((int)total);
         BinaryPrimitives.WriteUInt64LittleEndian(file, (ulong)header.Length);
         header.CopyTo(file.AsSpan(8));
+        var places = new List<(Tensor, Memory<byte>)>(entries.Count);
         int offset = 8 + header.Length;
         foreach (var (_, tensor) in entries)
         {
-            using var host = tensor.device_type == DeviceType.CPU && tensor.is_contiguous() ? null : tensor.detach().cpu().contiguous();
-            var bytes = TensorMemory.HostBytes(host ?? tensor);
-            bytes.CopyTo(file.AsSpan(offset));
-            offset += bytes.Length;
+            int bytes = (int)(tensor.NumberOfElements * tensor.ElementSize);
+            places.Add((tensor, file.AsMemory(offset, bytes)));
+            offset += bytes;
         }
-        return file;
+        return (file, places);
     }
 
     private static (List<(string Name, Tensor Tensor)> Entries, byte[] Header) Prepare(IEnumerable<(string Name, Tensor Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata)

@@ -49,6 +49,7 @@ var results = scenario switch
     "nccl-create-fails" => StubScenarios.CreateFails(store, rank, world, new Device(extra[0])),
     "gpu-check" => GpuScenarios.Check(store, new Device(extra[0])),
     "cuda-memory" => StubScenarios.Memory(int.Parse(extra[0])),
+    "cuda-copy" => StubScenarios.CopyToHost(),
     _ => throw new ArgumentException($"unknown scenario '{scenario}'"),
 };
 SafeTensors.Write(outFile, results);

@@ -64,6 +64,20 @@ internal static class StubScenarios
         }
     }
 
+    /// <summary>
+    /// CudaMemory.CopyToHost on the stub driver, host memory standing in for the device's: two tensors' bytes (and an
+    /// empty one) into slices of one array; returns the array and the sources' addresses, to compare with the stub's log.
+    /// </summary>
+    internal static List<(string, Tensor)> CopyToHost()
+    {
+        var a = torch.arange(0, 10, dtype: ScalarType.Float32);
+        var b = torch.arange(100, 106, dtype: ScalarType.Int64);
+        var empty = torch.zeros(0);
+        var host = new byte[40 + 48];
+        CudaMemory.CopyToHost(0, [(TensorMemory.DataPointer(a), host.AsMemory(0, 40)), (IntPtr.Zero, host.AsMemory(40, 0)), (TensorMemory.DataPointer(b), host.AsMemory(40, 48))]);
+        return [("host", torch.tensor(host)), ("sources", torch.tensor(new[] { (long)TensorMemory.DataPointer(a), (long)TensorMemory.DataPointer(b) }))];
+    }
+
     internal static List<(string, Tensor)> CreateFails(IRendezvousStore store, int rank, int world, Device device)
     {
         try

@@ -135,6 +135,33 @@ public class NcclStubTests
     }
 
     [Fact]
+    public void CopyToHost_OnItsOwnNonBlockingStream_AfterTheNullStreamsWork_ThenWaitsForIt()
+    {
+        using var run = PeerProcesses.Start("cuda-copy", 1, environment: StubEnvironment());
+        byte[] host = Longs(run.Results[0]["host"]).Select(v => (byte)v).ToArray();
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => (float)i), Enumerable.Range(0, 10).Select(i => BitConverter.ToSingle(host, 4 * i)));
+        Assert.Equal(Enumerable.Range(100, 6).Select(i => (long)i), Enumerable.Range(0, 6).Select(i => BitConverter.ToInt64(host, 40 + 8 * i)));
+
+        var sources = Longs(run.Results[0]["sources"]);
+        var calls = Call.Read(Path.Combine(run.Directory, "stub0.log"));
+        var created = calls.Single(c => c.Name == "cuStreamCreate");
+        Assert.Equal(1, created.Long("flags"));   // CU_STREAM_NON_BLOCKING: never synchronised with the null stream
+        long stream = created.Long("stream");
+        var recorded = calls.Single(c => c.Name == "cuEventRecord");
+        Assert.Equal(0, recorded.Long("stream"));  // the event marks what the null stream (libtorch's) had queued
+        var waited = calls.Single(c => c.Name == "cuStreamWaitEvent");
+        Assert.Equal((stream, recorded.Long("event")), (waited.Long("stream"), waited.Long("event")));
+        var copies = calls.Where(c => c.Name == "cuMemcpyDtoHAsync").ToList();
+        Assert.Equal(sources, copies.Select(c => c.Long("src")));   // the empty buffer is not copied
+        Assert.Equal([40L, 48L], copies.Select(c => c.Long("bytes")));
+        Assert.All(copies, c => Assert.Equal(stream, c.Long("stream")));
+        var order = calls.Select(c => c.Name).ToList();
+        Assert.True(order.IndexOf("cuStreamWaitEvent") < order.IndexOf("cuMemcpyDtoHAsync")
+                    && order.LastIndexOf("cuMemcpyDtoHAsync") < order.IndexOf("cuStreamSynchronize")
+                    && order.IndexOf("cuStreamSynchronize") < order.IndexOf("cuStreamDestroy"), string.Join(", ", order));
+    }
+
+    [Fact]
     public void CudaMemory_DeviceThisMachineLacks_ThrowsNamingIt()
     {
         var (error, message) = Failing("cuda-memory", "3");

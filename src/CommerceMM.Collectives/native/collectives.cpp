@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "callback_store.h"
-#include "cuda_driver.h"
+#include "cuda_memory.h"
 #include "dtype.h"
 #include "error.h"
 #include "group.h"
@@ -141,26 +141,12 @@ CMM_EXPORT int32_t cmm_barrier(cmm_group* group, int64_t timeout_ms) {
 }
 
 CMM_EXPORT int32_t cmm_cuda_memory(int32_t device, int64_t* used, int64_t* total) {
-  CMM_GUARD({
-    if (used == nullptr || total == nullptr) cmm::invalid("null output");
-    const auto& cuda = cmm::cuda_driver();
-    cmm::CUdevice handle = 0;
-    cuda.check(cuda.cuDeviceGet(&handle, device), "cuDeviceGet", CMM_ERR_INVALID);
-    // (One declaration per line: a top-level comma would split CMM_GUARD's argument.)
-    cmm::CUcontext previous = nullptr;
-    cmm::CUcontext context = nullptr;
-    cuda.check(cuda.cuCtxGetCurrent(&previous), "cuCtxGetCurrent", CMM_ERR_UNAVAILABLE);
-    cuda.check(cuda.cuDevicePrimaryCtxRetain(&context, handle), "cuDevicePrimaryCtxRetain", CMM_ERR_UNAVAILABLE);
-    size_t free_bytes = 0;
-    size_t total_bytes = 0;
-    cmm::CUresult result = cuda.cuCtxSetCurrent(context);
-    if (result == cmm::CUDA_SUCCESS) result = cuda.cuMemGetInfo(&free_bytes, &total_bytes);
-    cuda.cuCtxSetCurrent(previous);
-    cuda.cuDevicePrimaryCtxRelease(handle);
-    cuda.check(result, "cuMemGetInfo", CMM_ERR_UNAVAILABLE);
-    *used = static_cast<int64_t>(total_bytes - free_bytes);
-    *total = static_cast<int64_t>(total_bytes);
-  })
+  CMM_GUARD(cmm::cuda_memory(device, used, total))
+}
+
+CMM_EXPORT int32_t cmm_cuda_copy_to_host(int32_t device, const uint64_t* sources, void* const* destinations,
+                                         const int64_t* bytes, int32_t count) {
+  CMM_GUARD(cmm::cuda_copy_to_host(device, sources, destinations, bytes, count))
 }
 
 }  // extern "C"

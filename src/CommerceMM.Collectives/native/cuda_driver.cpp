@@ -35,6 +35,11 @@ CudaDriver load() {
   bind(lib, "cuCtxSetCurrent", path, d.cuCtxSetCurrent);
   bind(lib, "cuCtxGetCurrent", path, d.cuCtxGetCurrent);
   bind(lib, "cuMemGetInfo_v2", path, d.cuMemGetInfo);
+  bind(lib, "cuStreamCreate", path, d.cuStreamCreate);
+  bind(lib, "cuStreamWaitEvent", path, d.cuStreamWaitEvent);
+  bind(lib, "cuStreamSynchronize", path, d.cuStreamSynchronize);
+  bind(lib, "cuStreamDestroy_v2", path, d.cuStreamDestroy);
+  bind(lib, "cuMemcpyDtoHAsync_v2", path, d.cuMemcpyDtoHAsync);
   bind(lib, "cuEventCreate", path, d.cuEventCreate);
   bind(lib, "cuEventRecord", path, d.cuEventRecord);
   bind(lib, "cuEventQuery", path, d.cuEventQuery);

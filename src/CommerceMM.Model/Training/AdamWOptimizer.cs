@@ -113,10 +113,8 @@ public sealed class AdamWOptimizer : IDisposable
         StepCount = stepCount;
     }
 
-    /// <summary>The state as a safetensors file: the moments as tensors, the step count in the metadata.</summary>
-    public byte[] ToBytes(HostBufferPool? buffers = null) => SafeTensors.ToBytes(StateTensors(), Metadata, buffers);
-
-    private Dictionary<string, string> Metadata => new() { [StepKey] = StepCount.ToString(CultureInfo.InvariantCulture) };
+    /// <summary>The state file's metadata: the step count (the moments are <see cref="StateTensors"/>).</summary>
+    public IReadOnlyDictionary<string, string> StateMetadata => new Dictionary<string, string> { [StepKey] = StepCount.ToString(CultureInfo.InvariantCulture) };
 
     public void Load(Stream stream, string source)
     {

@@ -74,6 +74,7 @@ public sealed class AsyncCheckpointSaver : IAsyncDisposable
             Exception? failure = null;
             try
             {
+                pending.Snapshot.Fill?.Invoke();
                 result = await UploadAsync(pending.Snapshot).ConfigureAwait(false);
             }
             catch (Exception e)

@@ -9,6 +9,12 @@ namespace CommerceMM.Storage.Checkpoints;
 /// <param name="RankLocal">This rank's own files (RNG state, data position); stored under <c>rank-NNNNN/</c>.</param>
 public sealed record CheckpointSnapshot(long Step, IReadOnlyList<SnapshotFile> Replicated, IReadOnlyList<SnapshotFile> RankLocal)
 {
+    /// <summary>
+    /// Run by the saver, on its own thread, before it reads the files: completes bytes the snapshot left to be
+    /// filled in the background (a GPU's tensors, copied to the host while training goes on). Null when they are complete.
+    /// </summary>
+    public Action? Fill { get; init; }
+
     /// <summary>Called once, when the saver is done reading the files (the upload finished or failed): their buffers may be reused.</summary>
     public Action? Release { get; init; }
 }

@@ -116,16 +116,17 @@ public sealed class TrainingSession : IAsyncDisposable
     /// </summary>
     public CheckpointSnapshot Snapshot()
     {
-        var replicated = CheckpointFiles.Capture(_model.Module, _model.Optimizer, _snapshotBuffers);
+        var captured = CheckpointFiles.Capture(_model.Module, _model.Optimizer, _snapshotBuffers);
         using var generator = _model.DropoutGenerator.get_state();
         var state = new RankState
         {
             Step = Step, SkippedSteps = _model.SkippedSteps, WorldSize = WorldSize, Rank = Rank,
             Streams = new Dictionary<string, LoaderPosition>(_positions), DropoutGenerator = generator.data<byte>().ToArray(),
         };
-        return new CheckpointSnapshot(Step, replicated, [new SnapshotFile(RankState.FileName, state.ToJsonBytes())])
+        return new CheckpointSnapshot(Step, captured.Files, [new SnapshotFile(RankState.FileName, state.ToJsonBytes())])
         {
-            Release = () => CheckpointFiles.Release(replicated, _snapshotBuffers),
+            Fill = captured.Fill,
+            Release = captured.Release,
         };
     }
 

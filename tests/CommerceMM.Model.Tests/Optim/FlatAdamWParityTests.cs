@@ -1,5 +1,6 @@
 using CommerceMM.Model.NN;
 using CommerceMM.Model.Training;
+using CommerceMM.Tensors;
 using CommerceMM.Tests.Shared;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -123,7 +124,7 @@ public class FlatAdamWParityTests(ITestOutputHelper output)
         using var y = torch.zeros([2, 4]);
         using (var loss = net.Loss(x, y, headUsed: true)) loss.backward();
         optimizer.Step(1e-3);
-        using var saved = new MemoryStream(optimizer.ToBytes());
+        using var saved = new MemoryStream(SafeTensors.ToBytes(optimizer.StateTensors(), optimizer.StateMetadata));
         using var copy = new Network(seed: 2);
         using var restored = new AdamWOptimizer(copy.Named());
         restored.Load(saved, "saved");

@@ -83,6 +83,29 @@ public sealed class AsyncCheckpointSaverTests : IDisposable
         Assert.Equal(2, Volatile.Read(ref released));
     }
 
+    [Fact]
+    public async Task Fill_RunsBeforeTheUploadReadsTheFiles_AndAFailedFillFailsOnlyThatSave()
+    {
+        await using var saver = new AsyncCheckpointSaver(_store, "job", 0, 1);
+        byte[] model = new byte[1000];
+        var filled = Snapshot(1) with { Replicated = [new SnapshotFile("model.safetensors", model)], Fill = () => model.AsSpan().Fill(7) };
+        RankSaveResult saved = await await saver.EnqueueAsync(filled);
+        await using (var read = await _store.OpenReadAsync(CheckpointLayout.FileKey("job", 1, "model.safetensors")))
+        {
+            var bytes = new byte[1000];
+            await read!.Content.ReadExactlyAsync(bytes);
+            Assert.All(bytes, b => Assert.Equal(7, b));
+        }
+
+        int released = 0;
+        var broken = Snapshot(2) with { Fill = () => throw new InvalidOperationException("the device copy failed"), Release = () => released++ };
+        Task<RankSaveResult> failed = await saver.EnqueueAsync(broken);
+        Task<RankSaveResult> next = await saver.EnqueueAsync(Snapshot(3));
+        Assert.Equal("the device copy failed", (await Assert.ThrowsAsync<InvalidOperationException>(() => failed)).Message);
+        Assert.Equal(1, released);
+        Assert.Equal(3, (await next).Step);
+    }
+
     [Theory]
     [InlineData(2)]
     [InlineData(3)]

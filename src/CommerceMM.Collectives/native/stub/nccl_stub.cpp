@@ -156,6 +156,35 @@ int cuCtxGetCurrent(void** context) {
   return 0;
 }
 
+// Streams are tokens; "device memory" is host memory, so a device-to-host copy is a memcpy.
+int cuStreamCreate(void** stream, unsigned flags) {
+  static int streams;
+  *stream = reinterpret_cast<void*>(static_cast<uintptr_t>(0x5000 + ++streams));
+  record("cuStreamCreate stream=%llu flags=%u", addr(*stream), flags);
+  return 0;
+}
+
+int cuStreamWaitEvent(void* stream, void* event, unsigned) {
+  record("cuStreamWaitEvent stream=%llu event=%llu", addr(stream), addr(event));
+  return 0;
+}
+
+int cuMemcpyDtoHAsync_v2(void* dst, unsigned long long src, size_t bytes, void* stream) {
+  record("cuMemcpyDtoHAsync dst=%llu src=%llu bytes=%zu stream=%llu", addr(dst), src, bytes, addr(stream));
+  std::memcpy(dst, reinterpret_cast<const void*>(static_cast<uintptr_t>(src)), bytes);
+  return 0;
+}
+
+int cuStreamSynchronize(void* stream) {
+  record("cuStreamSynchronize stream=%llu", addr(stream));
+  return 0;
+}
+
+int cuStreamDestroy_v2(void* stream) {
+  record("cuStreamDestroy stream=%llu", addr(stream));
+  return 0;
+}
+
 // An 80 GiB device with 3 GiB free.
 int cuMemGetInfo_v2(size_t* free, size_t* total) {
   record("cuMemGetInfo");
