@@ -56,7 +56,9 @@ internal static class CheckpointBenchmark
             var store = new FileBlobStore(folder);
             await using var saver = new AsyncCheckpointSaver(store, Job, rank: 0, worldSize: 1);
             for (int i = 0; i < 3; i++) bench.Step();   // warm-up
-            long stateBytes = bench.Snapshot(0).Replicated.Sum(f => (long)f.Content.Length);
+            var sizing = bench.Snapshot(0);
+            long stateBytes = sizing.Replicated.Sum(f => (long)f.Content.Length);
+            sizing.Release?.Invoke();   // its buffers (and, from a GPU, its device copies) go back before the first save
             Console.WriteLine($"cmm bench checkpoint: preset {presetName} (d={config.Dim}), batch {batch}, {settings.Device} {settings.Precision}, {TorchRuntime.NumThreads} intra-op threads; " +
                               $"a save every {every} steps, {saves} saves in each of {rounds} rounds; state {Sizes.Format(stateBytes)} to the file store in {folder}");
 
