@@ -93,7 +93,7 @@ internal static class CheckpointInspectCommand
 
     private static async Task PrintWeightsAsync(IBlobStore store, CheckpointManifest m, CancellationToken ct)
     {
-        using var weights = SafeTensors.Read(new MemoryStream(await ReadAsync(store, m, CheckpointFiles.Model, ct).ConfigureAwait(false)), CheckpointFiles.Model);
+        using var weights = SafeTensors.Read(new MemoryStream(await CheckpointCatalog.ReadFileAsync(store, m, CheckpointFiles.Model, ct).ConfigureAwait(false)), CheckpointFiles.Model);
         var byDtype = weights.Tensors.GroupBy(t => t.Tensor.dtype.ToString().ToLowerInvariant()).Select(g => $"{g.Key} {g.Sum(t => t.Tensor.numel()):N0}");
         var groups = weights.Tensors.GroupBy(t => t.Name.Split('.')[0]).Select(g => $"{g.Key} ({g.Count()})");
         Row("model", $"{weights.Tensors.Count} tensors, {weights.Tensors.Sum(t => t.Tensor.numel()):N0} values ({string.Join(", ", byDtype)})");
@@ -102,18 +102,9 @@ internal static class CheckpointInspectCommand
 
     private static async Task PrintOptimizerAsync(IBlobStore store, CheckpointManifest m, CancellationToken ct)
     {
-        using var optimizer = SafeTensors.Read(new MemoryStream(await ReadAsync(store, m, CheckpointFiles.Optimizer, ct).ConfigureAwait(false)), CheckpointFiles.Optimizer);
+        using var optimizer = SafeTensors.Read(new MemoryStream(await CheckpointCatalog.ReadFileAsync(store, m, CheckpointFiles.Optimizer, ct).ConfigureAwait(false)), CheckpointFiles.Optimizer);
         string step = optimizer.Metadata.TryGetValue("adamw.step", out var s) ? $"AdamW step {s}, " : "";
         Row("optimizer", $"{step}{optimizer.Tensors.Count} moment tensors");
-    }
-
-    private static async Task<byte[]> ReadAsync(IBlobStore store, CheckpointManifest m, string path, CancellationToken ct)
-    {
-        await using var download = await store.OpenReadAsync(CheckpointLayout.FileKey(m.Job, m.Step, path), cancellationToken: ct).ConfigureAwait(false)
-            ?? throw new CheckpointException($"checkpoint step-{m.Step} lost '{path}' while it was being inspected");
-        using var buffer = new MemoryStream();
-        await download.Content.CopyToAsync(buffer, ct).ConfigureAwait(false);
-        return buffer.ToArray();
     }
 
     private static void Row(string name, string value) => Console.WriteLine($"{name,-14} {value}");

@@ -144,13 +144,8 @@ internal static class EvalCommand
                 throw new CheckpointException($"checkpoint step-{wanted} does not verify: {problem}");
         }
 
-        string key = CheckpointLayout.FileKey(job, manifest.Step, CheckpointFiles.Model);
-        await using var download = await store.OpenReadAsync(key, cancellationToken: ct).ConfigureAwait(false)
-            ?? throw new CheckpointException($"checkpoint step-{manifest.Step} lost '{CheckpointFiles.Model}' after it was verified");
-        using var buffer = new MemoryStream();
-        await download.Content.CopyToAsync(buffer, ct).ConfigureAwait(false);
-        buffer.Position = 0;
-        using var weights = SafeTensors.Read(buffer, $"checkpoint step-{manifest.Step}/{CheckpointFiles.Model}");
+        byte[] model = await CheckpointCatalog.ReadFileAsync(store, manifest, CheckpointFiles.Model, ct).ConfigureAwait(false);
+        using var weights = SafeTensors.Read(new MemoryStream(model), $"checkpoint step-{manifest.Step}/{CheckpointFiles.Model}");
         model.LoadStateDict(weights.ByName);
         return manifest.Step;
     }

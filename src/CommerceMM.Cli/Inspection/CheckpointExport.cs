@@ -20,12 +20,18 @@ internal static class CheckpointExport
 {
     public static async Task<ExportResult> RunAsync(IBlobStore store, CheckpointManifest manifest, string output, bool withoutTeacher, CancellationToken cancellationToken)
     {
-        var entry = manifest.Files.FirstOrDefault(f => f.Path == CheckpointFiles.Model)
-            ?? throw new CheckpointException($"checkpoint step-{manifest.Step} has no {CheckpointFiles.Model} (it has: {string.Join(", ", manifest.Files.Select(f => f.Path))})");
         // The bytes written are the bytes checked: never a second read that could differ from the first.
-        byte[] bytes = await ReadCheckedAsync(store, manifest, entry, cancellationToken).ConfigureAwait(false);
+        byte[] bytes;
+        try
+        {
+            bytes = await CheckpointCatalog.ReadFileAsync(store, manifest, CheckpointFiles.Model, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CheckpointException e)
+        {
+            throw new CheckpointException($"{e.Message}; nothing exported", e);
+        }
 
-        using var weights = SafeTensors.Read(new MemoryStream(bytes, writable: false), $"checkpoint step-{manifest.Step}/{entry.Path}");
+        using var weights = SafeTensors.Read(new MemoryStream(bytes, writable: false), $"checkpoint step-{manifest.Step}/{CheckpointFiles.Model}");
         var kept = weights.Tensors.Where(t => !(withoutTeacher && t.Name.StartsWith(CommerceMMModel.TeacherPrefix, StringComparison.Ordinal))).ToList();
         var metadata = new Dictionary<string, string>(weights.Metadata)
         {
@@ -36,7 +42,7 @@ internal static class CheckpointExport
             ["cmm.config_hash"] = manifest.ConfigHash,
             ["cmm.code_version"] = manifest.CodeVersion,
             ["cmm.created_utc"] = manifest.CreatedUtc.ToString("O", CultureInfo.InvariantCulture),
-            ["cmm.source_sha256"] = entry.Sha256,
+            ["cmm.source_sha256"] = manifest.Files.First(f => f.Path == CheckpointFiles.Model).Sha256,
             ["cmm.teacher"] = withoutTeacher ? "left out" : "included",
         };
 
@@ -56,28 +62,5 @@ internal static class CheckpointExport
         await using (var written = File.OpenRead(full))
             sha = Convert.ToHexStringLower(await SHA256.HashDataAsync(written, cancellationToken).ConfigureAwait(false));
         return new ExportResult(full, manifest.Step, kept.Count, kept.Sum(t => t.Tensor.numel()), new FileInfo(full).Length, sha);
-    }
-
-    private static async Task<byte[]> ReadCheckedAsync(IBlobStore store, CheckpointManifest manifest, CheckpointFileEntry entry, CancellationToken cancellationToken)
-    {
-        string where = $"checkpoint step-{manifest.Step} file '{entry.Path}'";
-        using var buffer = new MemoryStream();
-        try
-        {
-            await using var download = await store.OpenReadAsync(CheckpointLayout.FileKey(manifest.Job, manifest.Step, entry.Path), cancellationToken: cancellationToken).ConfigureAwait(false)
-                ?? throw new CheckpointException($"{where} is missing; nothing exported");
-            await download.Content.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-        }
-        catch (BlobStoreException e) when (e.IsCorruptContent)
-        {
-            throw new CheckpointException($"{where}: {e.Message}; nothing exported", e);
-        }
-        byte[] bytes = buffer.ToArray();
-        if (bytes.Length != entry.Size)
-            throw new CheckpointException($"{where}: size expected {entry.Size} bytes but found {bytes.Length}; nothing exported");
-        string actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
-        if (actual != entry.Sha256)
-            throw new CheckpointException($"{where}: SHA-256 expected {entry.Sha256} but found {actual}; nothing exported");
-        return bytes;
     }
 }

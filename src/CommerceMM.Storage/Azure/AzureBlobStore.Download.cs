@@ -12,11 +12,13 @@ namespace CommerceMM.Storage.Azure;
 /// Reads, pinned to one version by its ETag (If-Match on every range after the first), with ranges fetched ahead in parallel.
 /// </summary>
 /// <remarks>
-/// <para>A whole blob with a stored Content-MD5 (every blob this store writes) streams in large ranges and is checked
-/// against that MD5 at its end; the stream ends with an error instead of a clean end if it differs, after a second read
-/// told corruption on the way (transient) from corrupt stored bytes (<see cref="BlobStoreException.CorruptContentErrorCode"/>).
-/// This end-to-end check also covers bytes that rotted at rest, which per-range MD5s (computed by the service from those
-/// same bytes) cannot see.</para>
+/// <para>A whole blob streams in large ranges and is checked at its end against the SHA-256 the caller expects or, without
+/// one, against its stored Content-MD5 (every blob this store writes has one): one hash per byte, and SHA-256 where the
+/// caller knows it, because here it runs at 2.3x MD5's speed (1.8 against 0.77 GB/s on one core) and the caller's check
+/// also catches a blob that holds the wrong bytes. The stream ends with an error instead of a clean end if the hash
+/// differs, after a second read told corruption on the way (transient) from corrupt stored bytes
+/// (<see cref="BlobStoreException.CorruptContentErrorCode"/>). This end-to-end check also covers bytes that rotted at
+/// rest, which per-range MD5s (computed by the service from those same bytes) cannot see.</para>
 /// <para>Any other read (a range, a blob without stored MD5) goes in ranges of at most 4 MiB, each validated with MD5
 /// by the SDK (transfer validation) and read once more on a mismatch.</para>
 /// </remarks>
@@ -32,9 +34,10 @@ public sealed partial class AzureBlobStore
     /// <summary>No per-request checksum (never CRC64 or Auto: they break against Azurite); for ranges checked end to end instead.</summary>
     private static readonly DownloadTransferValidationOptions EndToEndValidation = new() { ChecksumAlgorithm = StorageChecksumAlgorithm.None };
 
-    public async Task<BlobDownload?> OpenReadAsync(string key, BlobRange? range = null, CancellationToken cancellationToken = default)
+    public async Task<BlobDownload?> OpenReadAsync(string key, BlobRange? range = null, string? expectedSha256 = null, CancellationToken cancellationToken = default)
     {
         BlobKey.Validate(key);
+        ContentDigest? callersDigest = ContentDigest.Sha256(expectedSha256, range);
         await EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
         BlobClient blob = _container.GetBlobClient(key);
         int rangeSize = Math.Min(_options.BlockSize, AzureBlobStoreOptions.MaxValidatedRange);
@@ -81,13 +84,14 @@ public sealed partial class AzureBlobStore
             throw new BlobStoreException($"Azure Blob Storage sent {details.ContentLength} bytes of '{key}' for a range of {count}.");
         }
 
-        // A whole blob with a stored Content-MD5 (every blob this store writes has one) streams in large ranges and is
-        // checked against that MD5 at its end; anything else goes in MD5-validated ranges of at most 4 MiB.
-        byte[]? storedMd5 = range is null && details.BlobContentHash is { Length: 16 } md5 ? md5 : null;
+        // A whole blob streams in large ranges and is checked at its end, against the caller's SHA-256 or the stored
+        // Content-MD5 (every blob this store writes has one); anything else goes in MD5-validated ranges of at most 4 MiB.
+        byte[]? storedMd5 = details.BlobContentHash is { Length: 16 } md5 ? md5 : null;
+        ContentDigest? expected = range is null ? callersDigest ?? (storedMd5 is null ? null : ContentDigest.Md5(storedMd5)) : null;
         var pinned = new BlobRequestConditions { IfMatch = details.ETag };
         Stream firstContent = first.Value.Content;
         long next = from + details.ContentLength;
-        if (range is null && storedMd5 is null)
+        if (range is null && expected is null)
         {
             // Written without an MD5 (by another tool): start again in validated ranges, pinned to the version seen.
             first.Value.Dispose();
@@ -104,7 +108,7 @@ public sealed partial class AzureBlobStore
             next = first.Value.Details.ContentLength;
         }
 
-        RangedReadStream content = storedMd5 is not null
+        RangedReadStream content = expected is not null
             ? StreamedRanges(blob, key, pinned, firstContent, next, count, cancellationToken)
             : new RangedReadStream(
                 async (offset, length, ct) => (await DownloadRangeAsync(blob, key, new HttpRange(offset, length), pinned, ct).ConfigureAwait(false)).Value,
@@ -118,10 +122,11 @@ public sealed partial class AzureBlobStore
         return new BlobDownload(
             new CheckedReadStream(
                 content,
+                "Azure Blob Storage",
                 count,
-                storedMd5,
+                expected,
                 e => Failure("read", key, e, cancellationToken),
-                (actual, ct) => Md5MismatchAsync(blob, key, pinned, size, storedMd5!, actual, ct)),
+                (actual, ct) => DigestMismatchAsync(blob, key, pinned, size, expected!, storedMd5, actual, ct)),
             properties);
     }
 
@@ -143,33 +148,51 @@ public sealed partial class AzureBlobStore
             cancellationToken);
 
     /// <summary>
-    /// A whole read ended with an MD5 other than the stored one. Reading the blob once more tells the two causes apart:
-    /// a second read that matches means the first was corrupted on the way (transient: read again); one that does
-    /// not means the stored bytes are corrupt. Either way the bytes read are never used: the stream ends with this error.
+    /// A whole read ended with a hash other than the expected one. Reading the blob once more tells the causes apart:
+    /// a second read that matches means the first was corrupted on the way (transient: read again); otherwise the stored
+    /// Content-MD5 tells bytes that rotted at rest from a sound blob that holds other bytes than the caller expects.
+    /// Either way the bytes read are never used: the stream ends with this error.
     /// </summary>
-    private async ValueTask<Exception> Md5MismatchAsync(BlobClient blob, string key, BlobRequestConditions pinned, long size, byte[] stored, byte[] actual, CancellationToken cancellationToken)
+    private async ValueTask<Exception> DigestMismatchAsync(
+        BlobClient blob, string key, BlobRequestConditions pinned, long size, ContentDigest expected, byte[]? storedMd5, byte[] actual, CancellationToken cancellationToken)
     {
-        byte[] again;
+        using var again = IncrementalHash.CreateHash(expected.Algorithm);
+        using var md5Again = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
         try
         {
             Stream first = (await blob.DownloadStreamingAsync(
                 new BlobDownloadOptions { Range = new HttpRange(0, Math.Min(size, _options.DownloadRangeSize)), Conditions = pinned, TransferValidation = EndToEndValidation },
                 cancellationToken).ConfigureAwait(false)).Value.Content;
             await using RangedReadStream rest = StreamedRanges(blob, key, pinned, first, Math.Min(size, _options.DownloadRangeSize), size, cancellationToken);
-            again = await MD5.HashDataAsync(rest, cancellationToken).ConfigureAwait(false);
+            byte[] buffer = new byte[1 << 20];
+            for (int n; (n = await rest.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0;)
+            {
+                again.AppendData(buffer, 0, n);
+                md5Again.AppendData(buffer, 0, n);
+            }
         }
         catch (Exception e) when (Failure("read", key, e, cancellationToken) is { } failure)
         {
             return failure;
         }
 
-        return again.AsSpan().SequenceEqual(stored)
-            ? new BlobStoreException(
-                $"Azure Blob Storage: blob '{key}' in container '{_options.Container}' arrived corrupted (MD5 {Convert.ToHexStringLower(actual)}, stored "
-                + $"{Convert.ToHexStringLower(stored)}; a second read matched). The bytes read were not used; read it again.",
-                errorCode: "TransferMd5Mismatch",
-                isTransient: true)
-            : StoredMd5Mismatch(key, stored, again);
+        byte[] secondRead = again.GetCurrentHash();
+        byte[] secondMd5 = md5Again.GetCurrentHash();
+        if (expected.Matches(secondRead))
+        {
+            return new BlobStoreException(
+                $"Azure Blob Storage: blob '{key}' in container '{_options.Container}' arrived corrupted ({expected.Name} {Convert.ToHexStringLower(actual)}, expected "
+                + $"{expected.Hex}; a second read matched). The bytes read were not used; read it again.",
+                errorCode: expected.Algorithm == HashAlgorithmName.MD5 ? "TransferMd5Mismatch" : "TransferSha256Mismatch",
+                isTransient: true);
+        }
+
+        return storedMd5 is not null && !secondMd5.AsSpan().SequenceEqual(storedMd5)
+            ? StoredMd5Mismatch(key, storedMd5, secondMd5)
+            : new BlobStoreException(
+                $"{expected.Name} expected {expected.Hex} but found {Convert.ToHexStringLower(secondRead)}: blob '{key}' in container '{_options.Container}' holds other bytes "
+                + "than the reader expects (its stored Content-MD5, where it has one, matches them: they did not rot at rest). They were not used.",
+                errorCode: BlobStoreException.CorruptContentErrorCode);
     }
 
     /// <summary>
@@ -358,196 +381,6 @@ public sealed partial class AzureBlobStore
             catch (Exception e) when (_map(e, ct) is { } failure)
             {
                 throw failure;
-            }
-        }
-    }
-
-    /// <summary>
-    /// The caller's view of a read: failures become <see cref="BlobStoreException"/>s naming the key, and the end of the
-    /// stream is reported only after the length (and, for a whole blob with a stored Content-MD5, the MD5) checked out,
-    /// so a corrupt blob can never be read to a clean end.
-    /// </summary>
-    private sealed class CheckedReadStream(
-        Stream inner, long expectedLength, byte[]? expectedMd5, Func<Exception, Exception?> map, Func<byte[], CancellationToken, ValueTask<Exception>> md5Mismatch) : Stream
-    {
-        private readonly BackgroundMd5? _md5 = expectedMd5 is null ? null : new BackgroundMd5();
-
-        private long _read;
-
-        /// <summary>The verdict at the end, once known: null (clean) or the exception every further read throws.</summary>
-        private Exception? _failedEnd;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => expectedLength;
-
-        public override long Position
-        {
-            get => _read;
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (_failedEnd is not null)
-            {
-                throw _failedEnd;
-            }
-
-            int n;
-            try
-            {
-                n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (!(e is OperationCanceledException && cancellationToken.IsCancellationRequested) && map(e) is { } failure)
-            {
-                throw failure;
-            }
-
-            if (n > 0)
-            {
-                _read += n;
-                if (_md5 is not null)
-                {
-                    await _md5.AppendAsync(buffer[..n], cancellationToken).ConfigureAwait(false);
-                }
-
-                return _read <= expectedLength ? n : throw new BlobStoreException($"Azure Blob Storage sent more than the {expectedLength} bytes asked for.");
-            }
-
-            if (buffer.Length == 0)
-            {
-                return 0;
-            }
-
-            if (_read != expectedLength)
-            {
-                throw new BlobStoreException($"Azure Blob Storage ended a read after {_read} of {expectedLength} bytes.", isTransient: true);
-            }
-
-            if (_md5 is not null)
-            {
-                byte[] actual = await _md5.FinishAsync().ConfigureAwait(false);
-                if (!actual.AsSpan().SequenceEqual(expectedMd5))
-                {
-                    _failedEnd = await md5Mismatch(actual, cancellationToken).ConfigureAwait(false);
-                    throw _failedEnd;
-                }
-            }
-
-            return 0;
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-                _md5?.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
-    }
-
-    /// <summary>
-    /// MD5 on another thread, so that hashing overlaps the network instead of adding to it (hashing inline halved a
-    /// read that ran near MD5's own speed): bytes are copied into 1 MiB batches, and at most four wait to be hashed.
-    /// </summary>
-    private sealed class BackgroundMd5 : IDisposable
-    {
-        private const int BatchSize = 1 << 20;
-
-        private readonly System.Threading.Channels.Channel<(byte[] Buffer, int Length)> _batches =
-            System.Threading.Channels.Channel.CreateBounded<(byte[], int)>(new System.Threading.Channels.BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
-
-        private readonly IncrementalHash _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-        private readonly Task _hasher;
-        private byte[]? _batch = System.Buffers.ArrayPool<byte>.Shared.Rent(BatchSize);
-        private int _filled;
-
-        /// <summary>Set by <see cref="FinishAsync"/>: the caller reads and disposes the hash; otherwise the hasher disposes it.</summary>
-        private volatile bool _finishing;
-
-        public BackgroundMd5() => _hasher = Task.Run(HashAsync);
-
-        public async ValueTask AppendAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
-        {
-            ObjectDisposedException.ThrowIf(_batch is null, this);
-            while (bytes.Length > 0)
-            {
-                int n = Math.Min(bytes.Length, BatchSize - _filled);
-                bytes.Span[..n].CopyTo(_batch.AsSpan(_filled));
-                _filled += n;
-                bytes = bytes[n..];
-                if (_filled == BatchSize)
-                {
-                    await _batches.Writer.WriteAsync((_batch, _filled), cancellationToken).ConfigureAwait(false);
-                    _batch = System.Buffers.ArrayPool<byte>.Shared.Rent(BatchSize);
-                    _filled = 0;
-                }
-            }
-        }
-
-        public async Task<byte[]> FinishAsync()
-        {
-            ObjectDisposedException.ThrowIf(_batch is null, this);
-            _finishing = true;
-            await _batches.Writer.WriteAsync((_batch, _filled)).ConfigureAwait(false);
-            _batch = null;
-            _batches.Writer.TryComplete();
-            await _hasher.ConfigureAwait(false);
-            byte[] hash = _md5.GetCurrentHash();
-            _md5.Dispose();
-            return hash;
-        }
-
-        public void Dispose()
-        {
-            if (_batch is { } batch)
-            {
-                // Ended early: the hasher drains what is queued (returning each batch to the pool), then disposes the hash.
-                _batch = null;
-                System.Buffers.ArrayPool<byte>.Shared.Return(batch);
-                _batches.Writer.TryComplete();
-            }
-        }
-
-        private async Task HashAsync()
-        {
-            try
-            {
-                await foreach ((byte[] buffer, int length) in _batches.Reader.ReadAllAsync().ConfigureAwait(false))
-                {
-                    _md5.AppendData(buffer, 0, length);
-                    System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-                }
-            }
-            finally
-            {
-                if (!_finishing)
-                {
-                    _md5.Dispose();
-                }
             }
         }
     }

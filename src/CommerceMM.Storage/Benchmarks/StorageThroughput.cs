@@ -14,8 +14,8 @@ public sealed record TransferTarget(
     Func<string, Memory<byte>, CancellationToken, Task<int>> Download,
     Func<string, CancellationToken, Task> Delete)
 {
-    /// <summary>A target for any <see cref="IBlobStore"/>.</summary>
-    public static TransferTarget For(string name, IBlobStore store) => new(
+    /// <summary>A target for any <see cref="IBlobStore"/>; with <paramref name="expectedSha256"/> its reads are checked against it, as a checkpoint's are.</summary>
+    public static TransferTarget For(string name, IBlobStore store, string? expectedSha256 = null) => new(
         name,
         async (key, content, ct) =>
         {
@@ -27,7 +27,7 @@ public sealed record TransferTarget(
         },
         async (key, buffer, ct) =>
         {
-            await using BlobDownload download = await store.OpenReadAsync(key, cancellationToken: ct).ConfigureAwait(false)
+            await using BlobDownload download = await store.OpenReadAsync(key, expectedSha256: expectedSha256, cancellationToken: ct).ConfigureAwait(false)
                 ?? throw new InvalidOperationException($"{name}: '{key}' is missing after the upload.");
             return await ReadAllAsync(download.Content, buffer, ct).ConfigureAwait(false);
         },
@@ -79,20 +79,27 @@ public sealed record ThroughputResult(string Name, long Bytes, IReadOnlyList<dou
 /// </summary>
 public static class StorageThroughput
 {
+    /// <summary>The bytes every round moves: incompressible, like trained weights, and the same for every run of a size.</summary>
+    public static byte[] Payload(int bytes)
+    {
+        byte[] payload = new byte[bytes];
+        new Random(20261204).NextBytes(payload);
+        return payload;
+    }
+
     public static async Task<IReadOnlyList<ThroughputResult>> MeasureAsync(
         IReadOnlyList<TransferTarget> targets, int payloadBytes, int rounds, string keyPrefix, Action<string>? log = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(payloadBytes, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 1);
-        byte[] payload = new byte[payloadBytes];
-        new Random(20261204).NextBytes(payload); // incompressible, like trained weights
+        byte[] payload = Payload(payloadBytes);
         byte[] received = new byte[payloadBytes];
 
-        // Warm-up: JIT, connection pools, the stores' first-request probes.
+        // Warm-up: JIT, connection pools, the stores' first-request probes (the whole payload: a checked read needs its digest).
         foreach (TransferTarget target in targets)
         {
             string key = $"{keyPrefix}/{target.Name}/warmup";
-            await target.Upload(key, new MemoryStream(payload, 0, Math.Min(payloadBytes, 1 << 20), writable: false), cancellationToken).ConfigureAwait(false);
+            await target.Upload(key, new MemoryStream(payload, writable: false), cancellationToken).ConfigureAwait(false);
             await target.Download(key, received, cancellationToken).ConfigureAwait(false);
             await target.Delete(key, cancellationToken).ConfigureAwait(false);
         }

@@ -18,8 +18,17 @@ public interface IBlobStore
     Task<BlobWriteResult> PutAsync(string key, Stream content, BlobCondition condition = default, CancellationToken cancellationToken = default);
 
     /// <summary>Opens the blob (or a byte range of it) for reading; <c>null</c> when the key is absent.</summary>
+    /// <param name="key">The blob.</param>
+    /// <param name="range">The bytes to read; null for the whole blob.</param>
+    /// <param name="expectedSha256">
+    /// The whole blob's SHA-256 (hexadecimal), where the reader knows it (a checkpoint manifest lists every file's): the
+    /// store checks the bytes against it as they stream, in place of its own check, and ends the read with a
+    /// <see cref="BlobStoreException"/> that names the key and both digests (<see cref="BlobStoreException.IsCorruptContent"/>
+    /// when reading again will not help) instead of a clean end. Only for whole reads.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the read.</param>
     /// <remarks>A range starting at or past the end reads as empty; a range running past the end is clipped.</remarks>
-    Task<BlobDownload?> OpenReadAsync(string key, BlobRange? range = null, CancellationToken cancellationToken = default);
+    Task<BlobDownload?> OpenReadAsync(string key, BlobRange? range = null, string? expectedSha256 = null, CancellationToken cancellationToken = default);
 
     /// <summary>Size and ETag of the blob; <c>null</c> when the key is absent.</summary>
     Task<BlobProperties?> GetPropertiesAsync(string key, CancellationToken cancellationToken = default);

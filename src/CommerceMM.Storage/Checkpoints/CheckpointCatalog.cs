@@ -47,6 +47,33 @@ public static class CheckpointCatalog
         return CheckpointManifest.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
     }
 
+    /// <summary>One file of a committed checkpoint, read whole and checked against the manifest's size and SHA-256.</summary>
+    /// <exception cref="CheckpointException">The manifest lists no such file, or it is missing, or its bytes are not the ones listed.</exception>
+    public static async Task<byte[]> ReadFileAsync(IBlobStore store, CheckpointManifest manifest, string path, CancellationToken cancellationToken = default)
+    {
+        string where = $"checkpoint step-{manifest.Step} file '{path}'";
+        CheckpointFileEntry entry = manifest.Files.FirstOrDefault(f => f.Path == path)
+            ?? throw new CheckpointException($"checkpoint step-{manifest.Step} lists no file '{path}' (it lists: {string.Join(", ", manifest.Files.Select(f => f.Path))})");
+        try
+        {
+            await using BlobDownload download = await store.OpenReadAsync(CheckpointLayout.FileKey(manifest.Job, manifest.Step, path), expectedSha256: entry.Sha256, cancellationToken: cancellationToken).ConfigureAwait(false)
+                ?? throw new CheckpointException($"{where} is missing (expected {entry.Size} bytes)");
+            if (download.Properties.Size != entry.Size)
+            {
+                throw new CheckpointException($"{where}: size expected {entry.Size} bytes but found {download.Properties.Size}");
+            }
+
+            byte[] bytes = new byte[entry.Size];
+            await download.Content.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
+            await download.Content.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false); // the end, where the digest is checked
+            return bytes;
+        }
+        catch (BlobStoreException e) when (e.IsCorruptContent)
+        {
+            throw new CheckpointException($"{where}: {e.Message}", e);
+        }
+    }
+
     /// <summary>
     /// The newest checkpoint that is committed (at or below <c>latest</c>) and whose every file verifies; older ones are
     /// tried in turn, and each one passed over is reported with the reason (missing manifest; file, expected and actual).

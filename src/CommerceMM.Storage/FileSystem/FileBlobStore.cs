@@ -98,9 +98,10 @@ public sealed class FileBlobStore : IBlobStore
         }
     }
 
-    public async Task<BlobDownload?> OpenReadAsync(string key, BlobRange? range = null, CancellationToken cancellationToken = default)
+    public async Task<BlobDownload?> OpenReadAsync(string key, BlobRange? range = null, string? expectedSha256 = null, CancellationToken cancellationToken = default)
     {
         BlobKey.Validate(key);
+        ContentDigest? expected = ContentDigest.Sha256(expectedSha256, range);
         FileStream? stream = null;
         BlobProperties properties;
         using (await _locks.AcquireAsync(key, cancellationToken).ConfigureAwait(false))
@@ -122,7 +123,9 @@ public sealed class FileBlobStore : IBlobStore
 
         if (range is null)
         {
-            return new BlobDownload(stream, properties);
+            return new BlobDownload(
+                expected is null ? stream : new CheckedReadStream(stream, "The file store", properties.Size, expected, map: null, (actual, _) => ValueTask.FromResult<Exception>(OtherBytes(key, expected, actual))),
+                properties);
         }
 
         (long start, long count) = range.Value.Clip(properties.Size);
@@ -244,6 +247,10 @@ public sealed class FileBlobStore : IBlobStore
 
     // BlobKey.Validate has already ruled out '..', absolute paths and odd characters, so these stay under the root.
     private string DataPath(string key) => Path.Combine(_root, key);
+
+    private BlobStoreException OtherBytes(string key, ContentDigest expected, byte[] actual) => new(
+        $"{expected.Name} expected {expected.Hex} but found {Convert.ToHexStringLower(actual)}: blob '{key}' in {this} holds other bytes than the reader expects. They were not used.",
+        errorCode: BlobStoreException.CorruptContentErrorCode);
 
     private string SidecarPath(string key) => Path.Combine(_etagRoot, key);
 

@@ -37,9 +37,9 @@ public sealed class RestoredCheckpoint
         string stateFile = manifest.Files.Any(f => f.Path == $"{AsyncCheckpointSaver.RankFolder(rank)}/{RankState.FileName}")
             ? $"{AsyncCheckpointSaver.RankFolder(rank)}/{RankState.FileName}"
             : $"{AsyncCheckpointSaver.RankFolder(0)}/{RankState.FileName}";
-        byte[] model = await ReadAsync(store, job, manifest.Step, CheckpointFiles.Model, cancellationToken).ConfigureAwait(false);
-        byte[] optimizer = await ReadAsync(store, job, manifest.Step, CheckpointFiles.Optimizer, cancellationToken).ConfigureAwait(false);
-        var state = RankState.Parse(await ReadAsync(store, job, manifest.Step, stateFile, cancellationToken).ConfigureAwait(false), stateFile);
+        byte[] model = await CheckpointCatalog.ReadFileAsync(store, manifest, CheckpointFiles.Model, cancellationToken).ConfigureAwait(false);
+        byte[] optimizer = await CheckpointCatalog.ReadFileAsync(store, manifest, CheckpointFiles.Optimizer, cancellationToken).ConfigureAwait(false);
+        var state = RankState.Parse(await CheckpointCatalog.ReadFileAsync(store, manifest, stateFile, cancellationToken).ConfigureAwait(false), stateFile);
         return new RestoredCheckpoint(manifest, model, optimizer, state);
     }
 
@@ -63,14 +63,4 @@ public sealed class RestoredCheckpoint
     public LoaderPosition Position(string stream) =>
         State.Streams.TryGetValue(stream, out var position) ? position
             : throw new CheckpointException($"checkpoint step-{Manifest.Step} records no position for stream '{stream}' (it has: {string.Join(", ", State.Streams.Keys)})");
-
-    private static async Task<byte[]> ReadAsync(IBlobStore store, string job, long step, string file, CancellationToken cancellationToken)
-    {
-        string key = CheckpointLayout.FileKey(job, step, file);
-        await using var download = await store.OpenReadAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false)
-            ?? throw new CheckpointException($"checkpoint step-{step} lost '{file}' after it was verified");
-        using var buffer = new MemoryStream();
-        await download.Content.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-        return buffer.ToArray();
-    }
 }

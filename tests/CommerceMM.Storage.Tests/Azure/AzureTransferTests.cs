@@ -190,6 +190,61 @@ public sealed class AzureTransferTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OpenReadAsync_ExpectedSha256Given_ChecksItInPlaceOfTheStoredMd5()
+    {
+        byte[] data = Bytes(Chunked, 17);
+        await Store.PutAsync("sha/instead", new MemoryStream(data));
+        // A wrong stored Content-MD5 on sound bytes: a read that consulted the MD5 would fail.
+        await Store.ContainerClient.GetBlobClient("sha/instead")
+            .SetHttpHeadersAsync(new BlobHttpHeaders { ContentHash = MD5.HashData(Bytes(64, 18)) });
+
+        await using BlobDownload? bySha = await Store.OpenReadAsync("sha/instead", expectedSha256: Convert.ToHexStringLower(SHA256.HashData(data)));
+        Assert.Equal(SHA256.HashData(data), await SHA256.HashDataAsync(bySha!.Content));
+
+        await using BlobDownload? byMd5 = await Store.OpenReadAsync("sha/instead");
+        BlobStoreException e = await Assert.ThrowsAsync<BlobStoreException>(() => byMd5!.Content.CopyToAsync(Stream.Null));
+        Assert.Contains("failed MD5 validation", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OpenReadAsync_ExpectedSha256AndCorruptedOnceOnTheWire_EndsWithTransientErrorAndTheNextReadSucceeds()
+    {
+        byte[] data = Bytes((2 << 20) + 99, 19);
+        string sha = Convert.ToHexStringLower(SHA256.HashData(data));
+        await Store.PutAsync("sha/wire", new MemoryStream(data));
+        var corrupt = new CorruptingPolicy(responses: true, requests: false, limit: 1, skip: 1);
+        AzureBlobStore store = azurite.CreateStore(Store.Container, o => o.PerRetryPolicy = corrupt);
+
+        BlobStoreException e = await Assert.ThrowsAsync<BlobStoreException>(async () =>
+        {
+            await using BlobDownload? download = await store.OpenReadAsync("sha/wire", expectedSha256: sha);
+            await download!.Content.CopyToAsync(Stream.Null);
+        });
+
+        Assert.Equal(1, corrupt.Corrupted);
+        Assert.Equal(("TransferSha256Mismatch", true, false), (e.ErrorCode, e.IsTransient, e.IsCorruptContent));
+        Assert.Contains("'sha/wire'", e.Message, StringComparison.Ordinal);
+        await using BlobDownload? again = await store.OpenReadAsync("sha/wire", expectedSha256: sha);
+        Assert.Equal(SHA256.HashData(data), await SHA256.HashDataAsync(again!.Content));
+    }
+
+    [Fact]
+    public async Task OpenReadAsync_ExpectedSha256AndRottedAtRest_SaysTheStoredBytesAreCorrupt()
+    {
+        byte[] data = Bytes(Chunked, 20);
+        await Store.PutAsync("sha/rest", new MemoryStream(data));
+        azurite.Server.FlipStoredByte(data[..64]);
+
+        await using BlobDownload? download = await Store.OpenReadAsync("sha/rest", expectedSha256: Convert.ToHexStringLower(SHA256.HashData(data)));
+        BlobStoreException e = await Assert.ThrowsAsync<BlobStoreException>(() => download!.Content.CopyToAsync(Stream.Null));
+
+        // The second read's MD5 against the stored Content-MD5 tells rot at rest from a blob that holds other bytes.
+        Assert.True(e.IsCorruptContent);
+        Assert.Contains("'sha/rest'", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"stored Content-MD5 is {Convert.ToHexStringLower(MD5.HashData(data))}", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task OpenReadAsync_BlobOverwrittenWhileBeingRead_ThrowsInsteadOfMixingVersions()
     {
         // Ranges still to be requested after the overwrite: more than 4 (in flight) x 1 MiB (the fixture's range) beyond the first.

@@ -159,6 +159,61 @@ public abstract class BlobStoreContractTests
     }
 
     [Fact]
+    public async Task OpenReadAsync_ExpectedSha256Matches_ReadsEveryByteToACleanEnd()
+    {
+        byte[] data = RandomBytes(LargeBlobSize, seed: 21);
+        await Store.PutAsync(Key("sha/good"), new MemoryStream(data));
+
+        await using BlobDownload? download = await Store.OpenReadAsync(Key("sha/good"), expectedSha256: Convert.ToHexStringLower(SHA256.HashData(data)));
+        var received = new MemoryStream();
+        await download!.Content.CopyToAsync(received);
+
+        Assert.Equal(data, received.ToArray());
+    }
+
+    [Fact]
+    public async Task OpenReadAsync_ExpectedSha256Differs_EndsWithCorruptContentNamingKeyAndBothDigests()
+    {
+        byte[] data = RandomBytes(LargeBlobSize, seed: 22);
+        await Store.PutAsync(Key("sha/other"), new MemoryStream(data));
+        string expected = Convert.ToHexStringLower(SHA256.HashData(RandomBytes(LargeBlobSize, seed: 23)));
+
+        await using BlobDownload? download = await Store.OpenReadAsync(Key("sha/other"), expectedSha256: expected);
+        BlobStoreException e = await Assert.ThrowsAsync<BlobStoreException>(() => download!.Content.CopyToAsync(Stream.Null));
+
+        // A sound blob that holds other bytes than the reader expects: reading it again will not help.
+        Assert.True(e.IsCorruptContent);
+        Assert.False(e.IsTransient);
+        Assert.StartsWith($"SHA-256 expected {expected} but found {Convert.ToHexStringLower(SHA256.HashData(data))}", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"'{Key("sha/other")}'", e.Message, StringComparison.Ordinal);
+        Assert.Same(e, await Assert.ThrowsAsync<BlobStoreException>(() => download!.Content.ReadAsync(new byte[1]).AsTask()));
+    }
+
+    [Theory]
+    [InlineData("abc")]
+    [InlineData("zz00000000000000000000000000000000000000000000000000000000000000")]
+    public async Task OpenReadAsync_ExpectedSha256Malformed_ThrowsNamingTheValue(string bad)
+    {
+        await PutTextAsync("sha/bad", "x");
+
+        ArgumentException e = await Assert.ThrowsAsync<ArgumentException>(() => Store.OpenReadAsync(Key("sha/bad"), expectedSha256: bad));
+
+        Assert.Equal("expectedSha256", e.ParamName);
+        Assert.Contains($"'{bad}'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OpenReadAsync_ExpectedSha256WithARange_ThrowsBecauseTheDigestIsOfTheWholeBlob()
+    {
+        await PutTextAsync("sha/range", "0123456789");
+
+        ArgumentException e = await Assert.ThrowsAsync<ArgumentException>(
+            () => Store.OpenReadAsync(Key("sha/range"), new BlobRange(2, 3), Convert.ToHexStringLower(SHA256.HashData("234"u8))));
+
+        Assert.Equal("expectedSha256", e.ParamName);
+    }
+
+    [Fact]
     public async Task OpenReadAsync_AbsentKey_ReturnsNull()
     {
         Assert.Null(await Store.OpenReadAsync(Key("nothing")));

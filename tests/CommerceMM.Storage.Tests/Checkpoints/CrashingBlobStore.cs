@@ -24,10 +24,10 @@ internal sealed class CrashingBlobStore(IBlobStore inner, Func<string, string, b
         return inner.PutAsync(key, content, condition, cancellationToken);
     }
 
-    public Task<BlobDownload?> OpenReadAsync(string key, BlobRange? range = null, CancellationToken cancellationToken = default)
+    public Task<BlobDownload?> OpenReadAsync(string key, BlobRange? range = null, string? expectedSha256 = null, CancellationToken cancellationToken = default)
     {
         Check(Read, key);
-        return inner.OpenReadAsync(key, range, cancellationToken);
+        return inner.OpenReadAsync(key, range, expectedSha256, cancellationToken);
     }
 
     public Task<BlobProperties?> GetPropertiesAsync(string key, CancellationToken cancellationToken = default)

@@ -15,7 +15,7 @@ internal sealed class GatedBlobStore(IBlobStore inner) : IBlobStore
         return await inner.PutAsync(key, content, condition, cancellationToken);
     }
 
-    public Task<BlobDownload?> OpenReadAsync(string key, BlobRange? range = null, CancellationToken cancellationToken = default) => inner.OpenReadAsync(key, range, cancellationToken);
+    public Task<BlobDownload?> OpenReadAsync(string key, BlobRange? range = null, string? expectedSha256 = null, CancellationToken cancellationToken = default) => inner.OpenReadAsync(key, range, expectedSha256, cancellationToken);
 
     public Task<BlobProperties?> GetPropertiesAsync(string key, CancellationToken cancellationToken = default) => inner.GetPropertiesAsync(key, cancellationToken);
 

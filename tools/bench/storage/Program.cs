@@ -4,6 +4,7 @@
 extern alias old;
 
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text.Json;
 using CommerceMM.Storage.Azure;
 using CommerceMM.Storage.Benchmarks;
@@ -80,13 +81,37 @@ var oldTarget = new TransferTarget(
     },
     async (key, ct) => await legacy.DeleteAsync(key, ct));
 
+// A checkpoint's files are read against the manifest's SHA-256. The old client had no checks of its own; the checkpoint
+// code hashed what it read as it read it (CheckpointVerifier: SHA256.HashDataAsync over the stream). The SDK store checks
+// that digest itself, in place of its MD5. These two targets compare the verified read a restore makes.
+string payloadSha256 = Convert.ToHexStringLower(SHA256.HashData(StorageThroughput.Payload(sizeMb << 20)));
+var oldVerifiedTarget = oldTarget with
+{
+    Name = "old+sha256",
+    Download = async (key, buffer, ct) =>
+    {
+        await using var download = await legacy.OpenReadAsync(key, null, ct) ?? throw new InvalidOperationException($"old+sha256: '{key}' is missing.");
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        int total = 0;
+        for (int n; (n = await download.Content.ReadAsync(buffer[total..], ct)) > 0; total += n)
+        {
+            sha.AppendData(buffer.Span.Slice(total, n));
+        }
+
+        string actual = Convert.ToHexStringLower(sha.GetCurrentHash());
+        return actual == payloadSha256 ? total : throw new InvalidDataException($"old+sha256: '{key}' has SHA-256 {actual}, expected {payloadSha256}.");
+    },
+};
+
 Console.WriteLine($"payload {sizeMb} MiB, {rounds} rounds, blocks {blockMb} MiB x {parallel} in flight, Azurite at {endpoint.Authority}");
 IReadOnlyList<ThroughputResult> results = await StorageThroughput.MeasureAsync(
-    [TransferTarget.For("sdk", sdk), oldTarget, rawTarget], sizeMb << 20, rounds, "bench", Console.WriteLine);
+    [TransferTarget.For("sdk", sdk), oldTarget, rawTarget, TransferTarget.For("sdk+sha256", sdk, payloadSha256), oldVerifiedTarget], sizeMb << 20, rounds, "bench", Console.WriteLine);
 
 ThroughputResult s = results.Single(r => r.Name == "sdk");
 ThroughputResult o = results.Single(r => r.Name == "old-client");
 ThroughputResult n = results.Single(r => r.Name == "sdk-no-md5");
+ThroughputResult sv = results.Single(r => r.Name == "sdk+sha256");
+ThroughputResult ov = results.Single(r => r.Name == "old+sha256");
 Console.WriteLine();
 Console.WriteLine($"{"client",-12} {"upload MB/s (median)",22} {"download MB/s (median)",24}");
 foreach (ThroughputResult r in results)
@@ -96,7 +121,9 @@ foreach (ThroughputResult r in results)
 
 Console.WriteLine($"{"sdk / old",-12} {s.MedianUploadMBps / o.MedianUploadMBps,22:F2} {s.MedianDownloadMBps / o.MedianDownloadMBps,24:F2}");
 Console.WriteLine($"{"no-md5 / old",-12} {n.MedianUploadMBps / o.MedianUploadMBps,22:F2} {n.MedianDownloadMBps / o.MedianDownloadMBps,24:F2}");
-Console.WriteLine("sdk: AzureBlobStore (MD5 on every upload request and on the whole download); old-client: no checksums; sdk-no-md5: the SDK alone.");
+Console.WriteLine($"{"verified",-12} {sv.MedianUploadMBps / ov.MedianUploadMBps,22:F2} {sv.MedianDownloadMBps / ov.MedianDownloadMBps,24:F2}   (sdk+sha256 / old+sha256: a checkpoint file's read)");
+Console.WriteLine("sdk: AzureBlobStore (MD5 on every upload request and on the whole download); old-client: no checksums; sdk-no-md5: the SDK alone;");
+Console.WriteLine("sdk+sha256: AzureBlobStore reading against the payload's SHA-256 (in place of MD5); old+sha256: the old client, hashed as read.");
 if (settings.TryGetValue("json", out string? json))
 {
     File.WriteAllText(json, JsonSerializer.Serialize(new
@@ -110,6 +137,8 @@ if (settings.TryGetValue("json", out string? json))
         downloadRatio = s.MedianDownloadMBps / o.MedianDownloadMBps,
         noMd5UploadRatio = n.MedianUploadMBps / o.MedianUploadMBps,
         noMd5DownloadRatio = n.MedianDownloadMBps / o.MedianDownloadMBps,
+        verifiedUploadRatio = sv.MedianUploadMBps / ov.MedianUploadMBps,
+        verifiedDownloadRatio = sv.MedianDownloadMBps / ov.MedianDownloadMBps,
     }));
 }
 
