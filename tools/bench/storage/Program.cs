@@ -87,10 +87,10 @@ var oldTarget = new TransferTarget(
 string payloadSha256 = Convert.ToHexStringLower(SHA256.HashData(StorageThroughput.Payload(sizeMb << 20)));
 var oldVerifiedTarget = oldTarget with
 {
-    Name = "old+sha256",
+    Name = "old-sha256",
     Download = async (key, buffer, ct) =>
     {
-        await using var download = await legacy.OpenReadAsync(key, null, ct) ?? throw new InvalidOperationException($"old+sha256: '{key}' is missing.");
+        await using var download = await legacy.OpenReadAsync(key, null, ct) ?? throw new InvalidOperationException($"old-sha256: '{key}' is missing.");
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         int total = 0;
         for (int n; (n = await download.Content.ReadAsync(buffer[total..], ct)) > 0; total += n)
@@ -99,19 +99,19 @@ var oldVerifiedTarget = oldTarget with
         }
 
         string actual = Convert.ToHexStringLower(sha.GetCurrentHash());
-        return actual == payloadSha256 ? total : throw new InvalidDataException($"old+sha256: '{key}' has SHA-256 {actual}, expected {payloadSha256}.");
+        return actual == payloadSha256 ? total : throw new InvalidDataException($"old-sha256: '{key}' has SHA-256 {actual}, expected {payloadSha256}.");
     },
 };
 
 Console.WriteLine($"payload {sizeMb} MiB, {rounds} rounds, blocks {blockMb} MiB x {parallel} in flight, Azurite at {endpoint.Authority}");
 IReadOnlyList<ThroughputResult> results = await StorageThroughput.MeasureAsync(
-    [TransferTarget.For("sdk", sdk), oldTarget, rawTarget, TransferTarget.For("sdk+sha256", sdk, payloadSha256), oldVerifiedTarget], sizeMb << 20, rounds, "bench", Console.WriteLine);
+    [TransferTarget.For("sdk", sdk), oldTarget, rawTarget, TransferTarget.For("sdk-sha256", sdk, payloadSha256), oldVerifiedTarget], sizeMb << 20, rounds, "bench", Console.WriteLine);
 
 ThroughputResult s = results.Single(r => r.Name == "sdk");
 ThroughputResult o = results.Single(r => r.Name == "old-client");
 ThroughputResult n = results.Single(r => r.Name == "sdk-no-md5");
-ThroughputResult sv = results.Single(r => r.Name == "sdk+sha256");
-ThroughputResult ov = results.Single(r => r.Name == "old+sha256");
+ThroughputResult sv = results.Single(r => r.Name == "sdk-sha256");
+ThroughputResult ov = results.Single(r => r.Name == "old-sha256");
 Console.WriteLine();
 Console.WriteLine($"{"client",-12} {"upload MB/s (median)",22} {"download MB/s (median)",24}");
 foreach (ThroughputResult r in results)
@@ -121,9 +121,9 @@ foreach (ThroughputResult r in results)
 
 Console.WriteLine($"{"sdk / old",-12} {s.MedianUploadMBps / o.MedianUploadMBps,22:F2} {s.MedianDownloadMBps / o.MedianDownloadMBps,24:F2}");
 Console.WriteLine($"{"no-md5 / old",-12} {n.MedianUploadMBps / o.MedianUploadMBps,22:F2} {n.MedianDownloadMBps / o.MedianDownloadMBps,24:F2}");
-Console.WriteLine($"{"verified",-12} {sv.MedianUploadMBps / ov.MedianUploadMBps,22:F2} {sv.MedianDownloadMBps / ov.MedianDownloadMBps,24:F2}   (sdk+sha256 / old+sha256: a checkpoint file's read)");
+Console.WriteLine($"{"verified",-12} {sv.MedianUploadMBps / ov.MedianUploadMBps,22:F2} {sv.MedianDownloadMBps / ov.MedianDownloadMBps,24:F2}   (sdk-sha256 / old-sha256: a checkpoint file's read)");
 Console.WriteLine("sdk: AzureBlobStore (MD5 on every upload request and on the whole download); old-client: no checksums; sdk-no-md5: the SDK alone;");
-Console.WriteLine("sdk+sha256: AzureBlobStore reading against the payload's SHA-256 (in place of MD5); old+sha256: the old client, hashed as read.");
+Console.WriteLine("sdk-sha256: AzureBlobStore reading against the payload's SHA-256 (in place of MD5); old-sha256: the old client, hashed as read.");
 if (settings.TryGetValue("json", out string? json))
 {
     File.WriteAllText(json, JsonSerializer.Serialize(new
