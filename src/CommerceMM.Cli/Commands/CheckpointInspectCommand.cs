@@ -85,7 +85,7 @@ internal static class CheckpointInspectCommand
                 Console.WriteLine($"  {f.Path,-28} (broken, not read)");
                 continue;
             }
-            var state = RankState.Parse(await ReadAsync(job.Store, m, f.Path, ct).ConfigureAwait(false), f.Path);
+            var state = RankState.Parse(await CheckpointCatalog.ReadFileAsync(job.Store, m, f.Path, ct).ConfigureAwait(false), f.Path);
             string streams = string.Join(", ", state.Streams.Values.Select(p => $"{p.Stream} {p.Epoch}: {p.Consumed:N0}/{p.Samples:N0}"));
             Console.WriteLine($"  {f.Path,-28} {state.Step,8} {state.SkippedSteps,8} {state.WorldSize,6}  {streams}");
         }

@@ -144,8 +144,8 @@ internal static class EvalCommand
                 throw new CheckpointException($"checkpoint step-{wanted} does not verify: {problem}");
         }
 
-        byte[] model = await CheckpointCatalog.ReadFileAsync(store, manifest, CheckpointFiles.Model, ct).ConfigureAwait(false);
-        using var weights = SafeTensors.Read(new MemoryStream(model), $"checkpoint step-{manifest.Step}/{CheckpointFiles.Model}");
+        byte[] weightBytes = await CheckpointCatalog.ReadFileAsync(store, manifest, CheckpointFiles.Model, ct).ConfigureAwait(false);
+        using var weights = SafeTensors.Read(new MemoryStream(weightBytes), $"checkpoint step-{manifest.Step}/{CheckpointFiles.Model}");
         model.LoadStateDict(weights.ByName);
         return manifest.Step;
     }
