@@ -1,6 +1,6 @@
 """PyTorch side of `cmm bench engine`: the same measurements, same shapes, same thread settings.
 
-Prints one JSON object: matmul_gflops, op_overhead_us, layer_step_ms, allreduce_ms (medians).
+Prints one JSON object: matmul_gflops, matmul_bf16_gflops, op_overhead_us, layer_step_ms, allreduce_ms (medians).
 Usage: /usr/bin/python3 tools/bench/engine.py THREADS
        /usr/bin/python3 tools/bench/engine.py allreduce-peer RANK WORLD PORT ELEMENTS REPS   (internal)
 """
@@ -26,9 +26,9 @@ def median_seconds(fn, reps, warmup=3):
     return statistics.median(times)
 
 
-def matmul_gflops():
+def matmul_gflops(dtype=torch.float32):
     g = torch.Generator().manual_seed(1)
-    a, b = torch.randn(1024, 1024, generator=g), torch.randn(1024, 1024, generator=g)
+    a, b = torch.randn(1024, 1024, generator=g).to(dtype), torch.randn(1024, 1024, generator=g).to(dtype)
     return 2 * 1024 ** 3 / median_seconds(lambda: a @ b, 20) / 1e9
 
 
@@ -95,6 +95,7 @@ def main():
     torch.set_num_threads(int(sys.argv[1]))
     print(json.dumps({
         "matmul_gflops": matmul_gflops(),
+        "matmul_bf16_gflops": matmul_gflops(torch.bfloat16),
         "op_overhead_us": op_overhead_us(),
         "layer_step_ms": layer_step_ms(**config["layer"]),
         "allreduce_ms": allreduce_ms(config["allreduce_elements"], config["allreduce_reps"]),

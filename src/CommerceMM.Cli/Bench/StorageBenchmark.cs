@@ -12,7 +12,8 @@ namespace CommerceMM.Cli.Bench;
 /// <summary>
 /// `cmm bench storage`: upload and download MB/s of a checkpoint-sized payload against the job's own checkpoint store
 /// (the file store, or Azure from the CMM_AZURE_* settings), through the same IBlobStore the workers use
-/// (StorageThroughput with TransferTarget.For). The SDK-against-the-old-client comparison is tools/bench/storage/run.
+/// (StorageThroughput with TransferTarget.For), reading as a restore does: against the payload's SHA-256. The
+/// SDK-against-the-old-client comparison is tools/bench/storage/run.
 /// </summary>
 internal static class StorageBenchmark
 {
@@ -40,9 +41,11 @@ internal static class StorageBenchmark
             Console.WriteLine($"cmm bench storage: {job.Where}; payload {Sizes.Format(bytes)} ({why}); {r.GetValue(rounds)} rounds; load average {LoadAverage()} on {Environment.ProcessorCount} cores");
             // Keys of their own, deleted after each round, outside any job's checkpoints/ folder: restore never sees them.
             string prefix = $"bench-storage/{Guid.NewGuid():N}";
-            var results = await StorageThroughput.MeasureAsync([TransferTarget.For(name, job.Store)], bytes, r.GetValue(rounds), prefix,
+            // Downloads are checked against the payload's SHA-256 as they stream, as a restore reads a checkpoint's files.
+            string sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(StorageThroughput.Payload(bytes)));
+            var results = await StorageThroughput.MeasureAsync([TransferTarget.For(name, job.Store, sha256)], bytes, r.GetValue(rounds), prefix,
                 line => Console.Error.WriteLine(line), ct).ConfigureAwait(false);
-            Console.WriteLine($"{"store",-8} {"payload",10} {"upload MB/s",12} {"download MB/s",13}   (medians; MB = 10^6 bytes)");
+            Console.WriteLine($"{"store",-8} {"payload",10} {"upload MB/s",12} {"download MB/s",13}   (medians; MB = 10^6 bytes; downloads checked against the SHA-256, as a restore reads)");
             foreach (var result in results)
                 Console.WriteLine($"{result.Name,-8} {Sizes.Format(result.Bytes),10} {result.MedianUploadMBps,12:F1} {result.MedianDownloadMBps,13:F1}");
             return 0;
