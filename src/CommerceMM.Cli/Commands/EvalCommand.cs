@@ -125,12 +125,14 @@ internal static class EvalCommand
         string job = spec.Job.Name, hash = TrainingSession.ConfigHashFor(spec);
         IBlobStore store = await BlobStores.OpenVerifiedAsync(spec.Checkpoint, ct).ConfigureAwait(false);
         CheckpointManifest manifest;
+        byte[] weightBytes;
         if (checkpoint == Latest)
         {
-            var selection = await CheckpointCatalog.FindNewestVerifiedAsync(store, job, hash, ct).ConfigureAwait(false);
+            var selection = await CheckpointCatalog.FindNewestVerifiedAsync(store, job, hash, (_, path) => path == CheckpointFiles.Model, ct).ConfigureAwait(false);
             foreach (var s in selection.Skipped) Console.Error.WriteLine($"skipped checkpoint: {s.Reason}");
             manifest = selection.Checkpoint
                 ?? throw new CheckpointException($"job '{job}' has no verified checkpoint in {spec.Checkpoint.Store}; train it first (cmm train) or point checkpoint.store at its store");
+            weightBytes = selection.Files[CheckpointFiles.Model];
         }
         else
         {
@@ -140,11 +142,12 @@ internal static class EvalCommand
                 ?? throw new CheckpointException($"job '{job}' has no committed checkpoint at step {wanted} in {spec.Checkpoint.Store}");
             if (manifest.ConfigHash != hash)
                 throw new CheckpointException($"checkpoint step-{wanted} was written with config hash {manifest.ConfigHash}, but the spec's model has {hash}: the configuration is incompatible");
-            if (await CheckpointVerifier.VerifyAsync(store, manifest, ct).ConfigureAwait(false) is { } problem)
+            var verification = await CheckpointVerifier.VerifyAndKeepAsync(store, manifest, path => path == CheckpointFiles.Model, ct).ConfigureAwait(false);
+            if (verification.Problem is { } problem)
                 throw new CheckpointException($"checkpoint step-{wanted} does not verify: {problem}");
+            weightBytes = verification.Files[CheckpointFiles.Model];
         }
 
-        byte[] weightBytes = await CheckpointCatalog.ReadFileAsync(store, manifest, CheckpointFiles.Model, ct).ConfigureAwait(false);
         using var weights = SafeTensors.Read(new MemoryStream(weightBytes), $"checkpoint step-{manifest.Step}/{CheckpointFiles.Model}");
         model.LoadStateDict(weights.ByName);
         return manifest.Step;

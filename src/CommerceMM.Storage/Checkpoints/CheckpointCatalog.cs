@@ -51,39 +51,30 @@ public static class CheckpointCatalog
     /// <exception cref="CheckpointException">The manifest lists no such file, or it is missing, or its bytes are not the ones listed.</exception>
     public static async Task<byte[]> ReadFileAsync(IBlobStore store, CheckpointManifest manifest, string path, CancellationToken cancellationToken = default)
     {
-        string where = $"checkpoint step-{manifest.Step} file '{path}'";
         CheckpointFileEntry entry = manifest.Files.FirstOrDefault(f => f.Path == path)
             ?? throw new CheckpointException($"checkpoint step-{manifest.Step} lists no file '{path}' (it lists: {string.Join(", ", manifest.Files.Select(f => f.Path))})");
-        try
-        {
-            await using BlobDownload download = await store.OpenReadAsync(CheckpointLayout.FileKey(manifest.Job, manifest.Step, path), expectedSha256: entry.Sha256, cancellationToken: cancellationToken).ConfigureAwait(false)
-                ?? throw new CheckpointException($"{where} is missing (expected {entry.Size} bytes)");
-            if (download.Properties.Size != entry.Size)
-            {
-                throw new CheckpointException($"{where}: size expected {entry.Size} bytes but found {download.Properties.Size}");
-            }
-
-            byte[] bytes = new byte[entry.Size];
-            await download.Content.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
-            await download.Content.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false); // the end, where the digest is checked
-            return bytes;
-        }
-        catch (BlobStoreException e) when (e.IsCorruptContent)
-        {
-            throw new CheckpointException($"{where}: {e.Message}", e);
-        }
+        (string? problem, byte[]? bytes) = await CheckpointVerifier.ReadFileAsync(store, manifest, entry, keep: true, cancellationToken).ConfigureAwait(false);
+        return bytes ?? throw new CheckpointException($"checkpoint step-{manifest.Step} {problem}");
     }
 
     /// <summary>
     /// The newest checkpoint that is committed (at or below <c>latest</c>) and whose every file verifies; older ones are
     /// tried in turn, and each one passed over is reported with the reason (missing manifest; file, expected and actual).
     /// </summary>
+    /// <param name="store">Where the job's checkpoints are.</param>
+    /// <param name="job">The job.</param>
+    /// <param name="configHash">This run's config hash; null to accept any.</param>
+    /// <param name="keep">
+    /// Which files of the chosen checkpoint to hand back in <see cref="RestoreSelection.Files"/>, given its manifest and
+    /// a file's path: they are kept as they are verified, so a restore reads each file once. Null: none.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the search.</param>
     /// <exception cref="CheckpointException">
     /// A manifest belongs to another job, was written by a newer format, or (with <paramref name="configHash"/>) by an
     /// incompatible configuration: restoring something else silently would be worse than stopping.
     /// </exception>
     public static async Task<RestoreSelection> FindNewestVerifiedAsync(
-        IBlobStore store, string job, string? configHash = null, CancellationToken cancellationToken = default)
+        IBlobStore store, string job, string? configHash = null, Func<CheckpointManifest, string, bool>? keep = null, CancellationToken cancellationToken = default)
     {
         IReadOnlyList<CheckpointFolder> folders = await ListAsync(store, job, cancellationToken).ConfigureAwait(false);
         long? latest = await ReadLatestStepAsync(store, job, cancellationToken).ConfigureAwait(false);
@@ -115,17 +106,18 @@ public static class CheckpointCatalog
             }
 
             CheckCompatible(manifest, job, step, configHash);
-            string? problem = await CheckpointVerifier.VerifyAsync(store, manifest, cancellationToken).ConfigureAwait(false);
-            if (problem is not null)
+            CheckpointVerification verification = await CheckpointVerifier.VerifyAndKeepAsync(
+                store, manifest, path => keep?.Invoke(manifest, path) ?? false, cancellationToken).ConfigureAwait(false);
+            if (verification.Problem is not null)
             {
-                skipped.Add(new(step, $"step-{step} is corrupt: {problem}"));
+                skipped.Add(new(step, $"step-{step} is corrupt: {verification.Problem}"));
                 continue;
             }
 
-            return new RestoreSelection(manifest, skipped);
+            return new RestoreSelection(manifest, skipped, verification.Files);
         }
 
-        return new RestoreSelection(null, skipped);
+        return new RestoreSelection(null, skipped, new Dictionary<string, byte[]>());
     }
 
     /// <summary>The step <c>latest</c> names; null when absent or unreadable (then every committed folder is a candidate).</summary>
@@ -163,7 +155,10 @@ public static class CheckpointCatalog
 /// <summary>One step folder: whether it has a manifest, and the files (other than the manifest) it holds.</summary>
 public sealed record CheckpointFolder(long Step, bool HasManifest, int FileCount, long Bytes);
 
-/// <summary>The checkpoint to restore (null: none usable, start fresh) and every newer one passed over, with why.</summary>
-public sealed record RestoreSelection(CheckpointManifest? Checkpoint, IReadOnlyList<SkippedCheckpoint> Skipped);
+/// <summary>
+/// The checkpoint to restore (null: none usable, start fresh), every newer one passed over, with why, and the verified
+/// bytes of the files the caller asked to keep, by path.
+/// </summary>
+public sealed record RestoreSelection(CheckpointManifest? Checkpoint, IReadOnlyList<SkippedCheckpoint> Skipped, IReadOnlyDictionary<string, byte[]> Files);
 
 public sealed record SkippedCheckpoint(long Step, string Reason);

@@ -12,44 +12,65 @@ public static class CheckpointVerifier
     /// Reads every file once. Returns null when all match; otherwise the problem with the earliest file in manifest
     /// order, e.g. <c>file 'model.safetensors': SHA-256 expected 3f… but found 9a…</c>.
     /// </summary>
-    public static async Task<string?> VerifyAsync(IBlobStore store, CheckpointManifest manifest, CancellationToken cancellationToken = default)
+    public static async Task<string?> VerifyAsync(IBlobStore store, CheckpointManifest manifest, CancellationToken cancellationToken = default) =>
+        (await VerifyAndKeepAsync(store, manifest, _ => false, cancellationToken).ConfigureAwait(false)).Problem;
+
+    /// <summary>
+    /// <see cref="VerifyAsync"/>, keeping the bytes of the files <paramref name="keep"/> selects by path: a restore reads
+    /// each file once, and the bytes it loads are the bytes that were verified.
+    /// </summary>
+    public static async Task<CheckpointVerification> VerifyAndKeepAsync(
+        IBlobStore store, CheckpointManifest manifest, Func<string, bool> keep, CancellationToken cancellationToken = default)
     {
-        var problems = new string?[manifest.Files.Count];
+        var results = new (string? Problem, byte[]? Bytes)[manifest.Files.Count];
         await Parallel.ForEachAsync(
             Enumerable.Range(0, manifest.Files.Count),
             new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
-            async (i, ct) => problems[i] = await VerifyFileAsync(store, manifest, manifest.Files[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
-        return problems.FirstOrDefault(p => p is not null);
+            async (i, ct) => results[i] = await ReadFileAsync(store, manifest, manifest.Files[i], keep(manifest.Files[i].Path), ct).ConfigureAwait(false)).ConfigureAwait(false);
+        string? problem = results.Select(r => r.Problem).FirstOrDefault(p => p is not null);
+        var kept = problem is not null
+            ? new Dictionary<string, byte[]>()
+            : manifest.Files.Zip(results).Where(f => f.Second.Bytes is not null).ToDictionary(f => f.First.Path, f => f.Second.Bytes!, StringComparer.Ordinal);
+        return new CheckpointVerification(problem, kept);
     }
 
-    private static async Task<string?> VerifyFileAsync(IBlobStore store, CheckpointManifest manifest, CheckpointFileEntry file, CancellationToken cancellationToken)
+    /// <summary>
+    /// One file, read whole and checked against its entry's size and SHA-256 (the store checks the digest as the bytes
+    /// stream). Returns the problem, or the bytes when <paramref name="keep"/> is set.
+    /// </summary>
+    internal static async Task<(string? Problem, byte[]? Bytes)> ReadFileAsync(
+        IBlobStore store, CheckpointManifest manifest, CheckpointFileEntry file, bool keep, CancellationToken cancellationToken)
     {
+        string key = CheckpointLayout.FileKey(manifest.Job, manifest.Step, file.Path);
         try
         {
-            return await VerifyFileContentAsync(store, manifest, file, cancellationToken).ConfigureAwait(false);
+            await using BlobDownload? download = await store.OpenReadAsync(key, expectedSha256: file.Sha256, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (download is null)
+            {
+                return ($"file '{file.Path}' is missing (expected {file.Size} bytes)", null);
+            }
+
+            if (download.Properties.Size != file.Size)
+            {
+                return ($"file '{file.Path}': size expected {file.Size} bytes but found {download.Properties.Size}", null);
+            }
+
+            byte[]? bytes = keep ? new byte[file.Size] : null;
+            if (bytes is not null)
+            {
+                await download.Content.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
+            }
+
+            await download.Content.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false); // to the end, where the digest is checked
+            return (null, bytes);
         }
         catch (BlobStoreException e) when (e.IsCorruptContent)
         {
-            // The SHA-256 (checked by the store as the bytes stream) or the store's own check failed: the bytes are never used.
-            return $"file '{file.Path}': {e.Message}";
+            // The SHA-256 or the store's own check failed: the read ended with this error instead of a clean end, and its bytes are dropped.
+            return ($"file '{file.Path}': {e.Message}", null);
         }
-    }
-
-    private static async Task<string?> VerifyFileContentAsync(IBlobStore store, CheckpointManifest manifest, CheckpointFileEntry file, CancellationToken cancellationToken)
-    {
-        string key = CheckpointLayout.FileKey(manifest.Job, manifest.Step, file.Path);
-        await using BlobDownload? download = await store.OpenReadAsync(key, expectedSha256: file.Sha256, cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (download is null)
-        {
-            return $"file '{file.Path}' is missing (expected {file.Size} bytes)";
-        }
-
-        if (download.Properties.Size != file.Size)
-        {
-            return $"file '{file.Path}': size expected {file.Size} bytes but found {download.Properties.Size}";
-        }
-
-        await download.Content.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
-        return null;
     }
 }
+
+/// <summary>What <see cref="CheckpointVerifier.VerifyAndKeepAsync"/> found: the first problem (null: every file matches), and the kept files' bytes by path (none when there is a problem).</summary>
+public sealed record CheckpointVerification(string? Problem, IReadOnlyDictionary<string, byte[]> Files);

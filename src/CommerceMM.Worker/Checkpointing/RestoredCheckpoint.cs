@@ -31,15 +31,15 @@ public sealed class RestoredCheckpoint
     public static async Task<RestoredCheckpoint?> LoadNewestAsync(IBlobStore store, string job, string configHash, int rank, Action<string> skipped,
                                                                   CancellationToken cancellationToken = default)
     {
-        var selection = await CheckpointCatalog.FindNewestVerifiedAsync(store, job, configHash, cancellationToken).ConfigureAwait(false);
+        // The files this rank loads are kept as they are verified: each is read once, and what loads is what was checked.
+        var selection = await CheckpointCatalog.FindNewestVerifiedAsync(
+            store, job, configHash, (m, path) => path is CheckpointFiles.Model or CheckpointFiles.Optimizer || path == StateFile(m, rank), cancellationToken).ConfigureAwait(false);
         foreach (var s in selection.Skipped) skipped(s.Reason);
         if (selection.Checkpoint is not { } manifest) return null;
-        string stateFile = manifest.Files.Any(f => f.Path == $"{AsyncCheckpointSaver.RankFolder(rank)}/{RankState.FileName}")
-            ? $"{AsyncCheckpointSaver.RankFolder(rank)}/{RankState.FileName}"
-            : $"{AsyncCheckpointSaver.RankFolder(0)}/{RankState.FileName}";
-        byte[] model = await CheckpointCatalog.ReadFileAsync(store, manifest, CheckpointFiles.Model, cancellationToken).ConfigureAwait(false);
-        byte[] optimizer = await CheckpointCatalog.ReadFileAsync(store, manifest, CheckpointFiles.Optimizer, cancellationToken).ConfigureAwait(false);
-        var state = RankState.Parse(await CheckpointCatalog.ReadFileAsync(store, manifest, stateFile, cancellationToken).ConfigureAwait(false), stateFile);
+        string stateFile = StateFile(manifest, rank);
+        byte[] model = selection.Files[CheckpointFiles.Model];
+        byte[] optimizer = selection.Files[CheckpointFiles.Optimizer];
+        var state = RankState.Parse(selection.Files[stateFile], stateFile);
         return new RestoredCheckpoint(manifest, model, optimizer, state);
     }
 
@@ -56,6 +56,13 @@ public sealed class RestoredCheckpoint
         model.Optimizer.Load(new MemoryStream(_optimizer), $"{source}/{CheckpointFiles.Optimizer}");
         using var generator = torch.tensor(State.DropoutGenerator, device: torch.CPU);
         model.DropoutGenerator.set_state(generator);
+    }
+
+    /// <summary>This rank's state record, or rank 0's when the checkpoint was written by fewer ranks.</summary>
+    private static string StateFile(CheckpointManifest manifest, int rank)
+    {
+        string own = $"{AsyncCheckpointSaver.RankFolder(rank)}/{RankState.FileName}";
+        return manifest.Files.Any(f => f.Path == own) ? own : $"{AsyncCheckpointSaver.RankFolder(0)}/{RankState.FileName}";
     }
 
     /// <summary>Where <paramref name="stream"/> stood when the checkpoint was taken.</summary>

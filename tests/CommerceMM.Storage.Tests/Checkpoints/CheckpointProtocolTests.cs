@@ -99,6 +99,31 @@ public abstract class CheckpointProtocolTests
     }
 
     [Fact]
+    public async Task FindNewestVerifiedAsync_Keep_HandsBackTheChosenFilesAsVerifiedReadingEachFileOnce()
+    {
+        await SaveAndCommitAsync(step: 10, worldSize: 2);
+        await SaveAndCommitAsync(step: 20, worldSize: 2);
+        await FlipByteAsync(CheckpointLayout.FileKey(Job, 20, "model-a.safetensors"), at: 100);
+        var reads = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        var counting = new CrashingBlobStore(Store, (operation, key) =>
+        {
+            if (operation == CrashingBlobStore.Read) reads.AddOrUpdate(key, 1, (_, n) => n + 1);
+            return false;
+        });
+
+        RestoreSelection restore = await CheckpointCatalog.FindNewestVerifiedAsync(
+            counting, Job, ConfigHash, (manifest, path) => manifest.Step == 10 ? path is "model-a.safetensors" or "rank-00001/state.json" : path == "model-b.safetensors");
+
+        Assert.Equal(10, restore.Checkpoint!.Step);
+        Assert.Equal(["model-a.safetensors", "rank-00001/state.json"], restore.Files.Keys.Order());
+        Assert.Equal(await ReadBytesAsync(CheckpointLayout.FileKey(Job, 10, "model-a.safetensors")), restore.Files["model-a.safetensors"]);
+        Assert.Equal("rank 1 at step 10", Encoding.UTF8.GetString(restore.Files["rank-00001/state.json"]));
+        // Every file of both candidates was read exactly once: the kept bytes are the verified ones, not a second read.
+        Assert.All(reads.Where(r => !r.Key.EndsWith(CheckpointLayout.ManifestName, StringComparison.Ordinal) && r.Key.Contains("/step-", StringComparison.Ordinal)), r => Assert.Equal(1, r.Value));
+        Assert.Equal(10, reads.Count(r => r.Key.EndsWith(".safetensors", StringComparison.Ordinal) || r.Key.EndsWith(".json", StringComparison.Ordinal) && r.Key.Contains("rank-", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task FindNewestVerifiedAsync_TruncatedFile_ReportsExpectedAndActualSize()
     {
         await SaveAndCommitAsync(step: 10, worldSize: 1);
