@@ -132,7 +132,7 @@ internal static class EvalCommand
             foreach (var s in selection.Skipped) Console.Error.WriteLine($"skipped checkpoint: {s.Reason}");
             manifest = selection.Checkpoint
                 ?? throw new CheckpointException($"job '{job}' has no verified checkpoint in {spec.Checkpoint.Store}; train it first (cmm train) or point checkpoint.store at its store");
-            weightBytes = selection.Files[CheckpointFiles.Model];
+            weightBytes = selection.File(CheckpointFiles.Model);
         }
         else
         {
@@ -145,7 +145,7 @@ internal static class EvalCommand
             var verification = await CheckpointVerifier.VerifyAndKeepAsync(store, manifest, path => path == CheckpointFiles.Model, ct).ConfigureAwait(false);
             if (verification.Problem is { } problem)
                 throw new CheckpointException($"checkpoint step-{wanted} does not verify: {problem}");
-            weightBytes = verification.Files[CheckpointFiles.Model];
+            weightBytes = verification.File(manifest, CheckpointFiles.Model);
         }
 
         using var weights = SafeTensors.Read(new MemoryStream(weightBytes), $"checkpoint step-{manifest.Step}/{CheckpointFiles.Model}");

@@ -159,6 +159,11 @@ public sealed record CheckpointFolder(long Step, bool HasManifest, int FileCount
 /// The checkpoint to restore (null: none usable, start fresh), every newer one passed over, with why, and the verified
 /// bytes of the files the caller asked to keep, by path.
 /// </summary>
-public sealed record RestoreSelection(CheckpointManifest? Checkpoint, IReadOnlyList<SkippedCheckpoint> Skipped, IReadOnlyDictionary<string, byte[]> Files);
+public sealed record RestoreSelection(CheckpointManifest? Checkpoint, IReadOnlyList<SkippedCheckpoint> Skipped, IReadOnlyDictionary<string, byte[]> Files)
+{
+    /// <summary>The verified bytes of a kept file of the chosen checkpoint.</summary>
+    /// <exception cref="CheckpointException">The checkpoint lists no such file (a checkpoint of another kind, or a hand-edited one).</exception>
+    public byte[] File(string path) => CheckpointVerification.Kept(Files, Checkpoint ?? throw new InvalidOperationException("No checkpoint was chosen."), path);
+}
 
 public sealed record SkippedCheckpoint(long Step, string Reason);

@@ -73,4 +73,14 @@ public static class CheckpointVerifier
 }
 
 /// <summary>What <see cref="CheckpointVerifier.VerifyAndKeepAsync"/> found: the first problem (null: every file matches), and the kept files' bytes by path (none when there is a problem).</summary>
-public sealed record CheckpointVerification(string? Problem, IReadOnlyDictionary<string, byte[]> Files);
+public sealed record CheckpointVerification(string? Problem, IReadOnlyDictionary<string, byte[]> Files)
+{
+    /// <summary>The verified bytes of a kept file of <paramref name="manifest"/>.</summary>
+    /// <exception cref="CheckpointException">The manifest lists no such file (a checkpoint of another kind, or a hand-edited one).</exception>
+    public byte[] File(CheckpointManifest manifest, string path) => Kept(Files, manifest, path);
+
+    internal static byte[] Kept(IReadOnlyDictionary<string, byte[]> files, CheckpointManifest manifest, string path) =>
+        files.TryGetValue(path, out byte[]? bytes) ? bytes
+        : manifest.Files.Any(f => f.Path == path) ? throw new InvalidOperationException($"'{path}' was verified but not kept: ask for it with keep.")
+        : throw new CheckpointException($"checkpoint step-{manifest.Step} lists no file '{path}' (it lists: {string.Join(", ", manifest.Files.Select(f => f.Path))})");
+}

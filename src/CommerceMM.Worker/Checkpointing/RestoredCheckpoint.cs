@@ -37,9 +37,9 @@ public sealed class RestoredCheckpoint
         foreach (var s in selection.Skipped) skipped(s.Reason);
         if (selection.Checkpoint is not { } manifest) return null;
         string stateFile = StateFile(manifest, rank);
-        byte[] model = selection.Files[CheckpointFiles.Model];
-        byte[] optimizer = selection.Files[CheckpointFiles.Optimizer];
-        var state = RankState.Parse(selection.Files[stateFile], stateFile);
+        byte[] model = selection.File(CheckpointFiles.Model);
+        byte[] optimizer = selection.File(CheckpointFiles.Optimizer);
+        var state = RankState.Parse(selection.File(stateFile), stateFile);
         return new RestoredCheckpoint(manifest, model, optimizer, state);
     }
 

@@ -116,8 +116,9 @@ public abstract class CheckpointProtocolTests
 
         Assert.Equal(10, restore.Checkpoint!.Step);
         Assert.Equal(["model-a.safetensors", "rank-00001/state.json"], restore.Files.Keys.Order());
-        Assert.Equal(await ReadBytesAsync(CheckpointLayout.FileKey(Job, 10, "model-a.safetensors")), restore.Files["model-a.safetensors"]);
-        Assert.Equal("rank 1 at step 10", Encoding.UTF8.GetString(restore.Files["rank-00001/state.json"]));
+        Assert.Equal(await ReadBytesAsync(CheckpointLayout.FileKey(Job, 10, "model-a.safetensors")), restore.File("model-a.safetensors"));
+        Assert.Equal("rank 1 at step 10", Encoding.UTF8.GetString(restore.File("rank-00001/state.json")));
+        Assert.Contains("step-10 lists no file 'model.safetensors' (it lists: model-a.safetensors, ", Assert.Throws<CheckpointException>(() => restore.File("model.safetensors")).Message, StringComparison.Ordinal);
         // Every file of both candidates was read exactly once: the kept bytes are the verified ones, not a second read.
         Assert.All(reads.Where(r => !r.Key.EndsWith(CheckpointLayout.ManifestName, StringComparison.Ordinal) && r.Key.Contains("/step-", StringComparison.Ordinal)), r => Assert.Equal(1, r.Value));
         Assert.Equal(10, reads.Count(r => r.Key.EndsWith(".safetensors", StringComparison.Ordinal) || r.Key.EndsWith(".json", StringComparison.Ordinal) && r.Key.Contains("rank-", StringComparison.Ordinal)));
