@@ -16,6 +16,8 @@ public class BenchCheckpointTests
         Assert.Matches(@"state [\d.]+ [KM]iB to the file store", cmm.Output);
         Assert.Matches(@"save stall: copy to host memory \+ queue\s+[\d.]+\s+[\d.]+ %", cmm.Output);
         Assert.Matches(@"upload \(background: SHA-256, write, fsync\)\s+[\d.]+", cmm.Output);
+        Assert.Matches(@"restore read: find the newest, verify, keep files\s+[\d.]+\s+[\d.]+x", cmm.Output);
+        Assert.Matches(@"once / twice = [\d.]+\)", cmm.Output);
         Assert.All(Directory.GetDirectories(Path.GetTempPath(), "cmm-bench-checkpoint-*"), d => Assert.Contains(d, before));
     }
 

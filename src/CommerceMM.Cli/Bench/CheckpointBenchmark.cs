@@ -3,9 +3,11 @@ using System.Diagnostics;
 using CommerceMM.Cli.Commands;
 using CommerceMM.Cli.Inspection;
 using CommerceMM.Model.Config;
+using CommerceMM.Storage.Blobs;
 using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Storage.FileSystem;
 using CommerceMM.Tensors;
+using CommerceMM.Worker.Checkpointing;
 
 namespace CommerceMM.Cli.Bench;
 
@@ -93,6 +95,7 @@ internal static class CheckpointBenchmark
                 }
             }
             var saved = await Task.WhenAll(uploads).ConfigureAwait(false);
+            var (restoreMs, rereadMs) = await MedianRestoreReadAsync(store, saved[^1], ct).ConfigureAwait(false);
 
             double stepMs = Measure.Median(plain), stallMs = Measure.Median(stalls);
             double amortised = (savingTotal - plainTotal) / stalls.Count;
@@ -104,6 +107,8 @@ internal static class CheckpointBenchmark
                 Console.WriteLine($"{"step while an upload runs in the background",-48} {Measure.Median(busy),9:F1} {Measure.Median(busy) / stepMs - 1,+16:+0.0%;-0.0%}   ({busy.Count} steps)");
             Console.WriteLine($"{"upload (background: SHA-256, write, fsync)",-48} {Measure.Median(saved.Select(s => s.Elapsed.TotalMilliseconds)),9:F1}");
             Console.WriteLine($"{"whole cost of a save (saving steps - plain ones)",-48} {amortised,9:F1} {amortised / stepMs,16:P1}   (noisy: the difference of two sums)");
+            Console.WriteLine($"{"restore read: find the newest, verify, keep files",-48} {restoreMs,9:F1} {restoreMs / stepMs,15:F2}x   (each file read once)");
+            Console.WriteLine($"{"  the same, verifying first and reading again",-48} {rereadMs,9:F1} {rereadMs / stepMs,15:F2}x   (restores before 2026-12-05; once / twice = {restoreMs / rereadMs:F2})");
             Console.WriteLine($"goal: the stall at most 2 % of a step; {(stallMs / stepMs <= 0.02 ? "met" : "not met")} here");
             return 0;
         }
@@ -111,6 +116,41 @@ internal static class CheckpointBenchmark
         {
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// Commits the last save and times what a restoring worker reads before loading: find the newest committed checkpoint,
+    /// verify every file against the manifest and keep the model and optimizer bytes from that same read; beside it, the
+    /// way restores read until 2026-12-05, verifying first and reading both files again. Medians of 3, alternating.
+    /// </summary>
+    private static async Task<(double Once, double Twice)> MedianRestoreReadAsync(IBlobStore store, RankSaveResult last, CancellationToken ct)
+    {
+        var manifest = CheckpointManifest.Create(Job, last.Step, generation: 1, worldSize: 1, configHash: Job, codeVersion: Job, last.Files);
+        var commit = await CheckpointCommitter.CommitAsync(store, manifest, ct).ConfigureAwait(false);
+        if (!commit.Succeeded) throw new InvalidOperationException($"the benchmark could not commit its checkpoint: {commit.Message}");
+        var once = new List<double>();
+        var twice = new List<double>();
+        for (int i = 0; i < 3; i++)
+        {
+            long started = Stopwatch.GetTimestamp();
+            var selection = await CheckpointCatalog.FindNewestVerifiedAsync(
+                store, Job, Job, (_, path) => path is CheckpointFiles.Model or CheckpointFiles.Optimizer, ct).ConfigureAwait(false);
+            once.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            if (selection.Checkpoint?.Step != last.Step || selection.Files.Count != 2)
+                throw new InvalidOperationException($"the benchmark's restore found step {selection.Checkpoint?.Step} with {selection.Files.Count} kept files, not step {last.Step} with 2");
+
+            started = Stopwatch.GetTimestamp();
+            var chosen = (await CheckpointCatalog.FindNewestVerifiedAsync(store, Job, Job, cancellationToken: ct).ConfigureAwait(false)).Checkpoint!;
+            foreach (string path in new[] { CheckpointFiles.Model, CheckpointFiles.Optimizer })
+            {
+                // As those restores did: the store's own read, unchecked (it had just been verified), into memory.
+                await using var download = await store.OpenReadAsync(CheckpointLayout.FileKey(Job, chosen.Step, path), cancellationToken: ct).ConfigureAwait(false);
+                using var buffer = new MemoryStream();
+                await download!.Content.CopyToAsync(buffer, ct).ConfigureAwait(false);
+            }
+            twice.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        return (Measure.Median(once), Measure.Median(twice));
     }
 
     private static double Time(Action action)
