@@ -46,7 +46,8 @@ public sealed partial class MetricsEndToEndTests(SmallCorpus corpus) : IDisposab
             var scrapes = steps.Where(s => s.Labels["rank"] == rank).SelectMany(s => s.Samples)
                 .Select(s => (s.TimestampMs, Step: long.Parse(s.Value, CultureInfo.InvariantCulture))).ToList();
             var series = losses.Where(s => s.Labels["rank"] == rank).ToList();
-            Assert.True(series.Count == 14, $"rank {rank}: {series.Count} cmm_task_loss series, expected 14\n{context}");
+            // More than 14 means rank {rank} was served from more than one endpoint (a membership change): name them.
+            Assert.True(series.Count == 14, $"rank {rank}: {series.Count} cmm_task_loss series, expected 14, from instances {string.Join(", ", series.Select(s => s.Labels.GetValueOrDefault("instance", "?")).Distinct())}\n{context}");
             Assert.True(scrapes.Select(s => s.Step).Distinct().Count() >= 3, $"rank {rank}: scraped at steps {string.Join(", ", scrapes.Select(s => s.Step))}; wanted several scrapes of a live job\n{context}");
             foreach (var (timestamp, step) in scrapes)
             {
