@@ -87,12 +87,18 @@ public static class StorageThroughput
         return payload;
     }
 
+    /// <param name="targets">The clients to compare.</param>
+    /// <param name="payload">What every round uploads and reads back: <see cref="Payload"/>, or a real checkpoint file.</param>
+    /// <param name="rounds">Rounds; each target moves the payload once per round.</param>
+    /// <param name="keyPrefix">Where the rounds' blobs go; each is deleted after its round.</param>
+    /// <param name="log">Receives a line per round.</param>
+    /// <param name="cancellationToken">Cancels the measurement.</param>
     public static async Task<IReadOnlyList<ThroughputResult>> MeasureAsync(
-        IReadOnlyList<TransferTarget> targets, int payloadBytes, int rounds, string keyPrefix, Action<string>? log = null, CancellationToken cancellationToken = default)
+        IReadOnlyList<TransferTarget> targets, byte[] payload, int rounds, string keyPrefix, Action<string>? log = null, CancellationToken cancellationToken = default)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(payloadBytes, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(payload.Length, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 1);
-        byte[] payload = Payload(payloadBytes);
+        int payloadBytes = payload.Length;
         byte[] received = new byte[payloadBytes];
 
         // Warm-up: JIT, connection pools, the stores' first-request probes (the whole payload: a checked read needs its digest).

@@ -16,6 +16,10 @@ int sizeMb = int.Parse(settings["size-mb"], CultureInfo.InvariantCulture);
 int rounds = int.Parse(settings["rounds"], CultureInfo.InvariantCulture);
 int blockMb = int.Parse(settings["block-mb"], CultureInfo.InvariantCulture);
 int parallel = int.Parse(settings["parallel"], CultureInfo.InvariantCulture);
+// A real checkpoint file (--payload FILE), or incompressible random bytes of --size-mb, like trained weights.
+byte[] payload = settings.TryGetValue("payload", out string? payloadFile) && payloadFile.Length > 0
+    ? File.ReadAllBytes(payloadFile)
+    : StorageThroughput.Payload(sizeMb << 20);
 
 var sdk = new AzureBlobStore(new AzureBlobStoreOptions
 {
@@ -84,7 +88,7 @@ var oldTarget = new TransferTarget(
 // A checkpoint's files are read against the manifest's SHA-256. The old client had no checks of its own; the checkpoint
 // code hashed what it read as it read it (CheckpointVerifier: SHA256.HashDataAsync over the stream). The SDK store checks
 // that digest itself, in place of its MD5. These two targets compare the verified read a restore makes.
-string payloadSha256 = Convert.ToHexStringLower(SHA256.HashData(StorageThroughput.Payload(sizeMb << 20)));
+string payloadSha256 = Convert.ToHexStringLower(SHA256.HashData(payload));
 var oldVerifiedTarget = oldTarget with
 {
     Name = "old-sha256",
@@ -103,9 +107,9 @@ var oldVerifiedTarget = oldTarget with
     },
 };
 
-Console.WriteLine($"payload {sizeMb} MiB, {rounds} rounds, blocks {blockMb} MiB x {parallel} in flight, Azurite at {endpoint.Authority}");
+Console.WriteLine($"payload {(payloadFile is { Length: > 0 } ? $"{payloadFile} ({payload.Length:N0} bytes)" : $"{sizeMb} MiB of random bytes")}, {rounds} rounds, blocks {blockMb} MiB x {parallel} in flight, Azurite at {endpoint.Authority}");
 IReadOnlyList<ThroughputResult> results = await StorageThroughput.MeasureAsync(
-    [TransferTarget.For("sdk", sdk), oldTarget, rawTarget, TransferTarget.For("sdk-sha256", sdk, payloadSha256), oldVerifiedTarget], sizeMb << 20, rounds, "bench", Console.WriteLine);
+    [TransferTarget.For("sdk", sdk), oldTarget, rawTarget, TransferTarget.For("sdk-sha256", sdk, payloadSha256), oldVerifiedTarget], payload, rounds, "bench", Console.WriteLine);
 
 ThroughputResult s = results.Single(r => r.Name == "sdk");
 ThroughputResult o = results.Single(r => r.Name == "old-client");
@@ -128,7 +132,8 @@ if (settings.TryGetValue("json", out string? json))
 {
     File.WriteAllText(json, JsonSerializer.Serialize(new
     {
-        payloadBytes = (long)sizeMb << 20,
+        payloadBytes = payload.Length,
+        payloadFile,
         rounds,
         blockBytes = blockMb << 20,
         parallelBlocks = parallel,
