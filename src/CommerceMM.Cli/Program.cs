@@ -3,6 +3,7 @@ using CommerceMM.Cli.Commands;
 using CommerceMM.Cli.Hosting;
 using CommerceMM.Tensors;
 
+ConsoleLines.WriteWholeLines();
 var parsed = CmmRootCommand.Create().Parse(args);
 try
 {
