@@ -65,8 +65,7 @@ internal sealed class ModelBenchmark : IDisposable
     /// <summary>The weights and optimizer state as a checkpoint's snapshot, as a worker's save copies them.</summary>
     public CheckpointSnapshot Snapshot(long step)
     {
-        var captured = CheckpointFiles.Capture(_model, _trainer.Optimizer, _snapshotBuffers);
-        return new CheckpointSnapshot(step, captured.Files, []) { Fill = captured.Fill, Release = captured.Release };
+        return CheckpointFiles.Capture(_model, _trainer.Optimizer, _snapshotBuffers).ToSnapshot(step, []);
     }
 
     /// <summary>Median ms of Trainer.Step (two passes, two backwards, clip, AdamW, teacher and centre) and the process's CPU ms per step.</summary>

@@ -24,9 +24,12 @@ internal sealed class MemoryPeaks
         }
     }
 
+    /// <summary>The most device memory seen in use; null before the first observation.</summary>
+    public long? DevicePeak => Interlocked.Read(ref _device) is >= 0 and var peak ? peak : null;
+
     public IEnumerable<Measurement<long>> Observe()
     {
         if (ProcessMemory.PeakResidentBytes() is { } host) yield return new Measurement<long>(host, new KeyValuePair<string, object?>(LabelNames.Memory, Host));
-        if (Interlocked.Read(ref _device) is >= 0 and var device) yield return new Measurement<long>(device, new KeyValuePair<string, object?>(LabelNames.Memory, Device));
+        if (DevicePeak is { } device) yield return new Measurement<long>(device, new KeyValuePair<string, object?>(LabelNames.Memory, Device));
     }
 }

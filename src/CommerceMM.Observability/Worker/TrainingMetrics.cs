@@ -179,6 +179,9 @@ public sealed class TrainingMetrics : IDisposable
     /// <summary>Notes the GPU memory in use after a step; <see cref="MetricNames.PeakMemory"/> reports the largest.</summary>
     public void RecordDeviceMemory(long bytes) => memory.ObserveDevice(bytes);
 
+    /// <summary>The most GPU memory <see cref="RecordDeviceMemory"/> has seen in use; null before the first.</summary>
+    public long? DevicePeakBytes => memory.DevicePeak;
+
     /// <summary>Notes that the checkpoint of <paramref name="step"/> is committed (its age restarts at 0).</summary>
     public void RecordCheckpointCommitted(long step) => checkpoints.Commit(step);
 

@@ -70,4 +70,9 @@ public static class CheckpointFiles
 /// The replicated files of a snapshot, with what its <see cref="CheckpointSnapshot"/> must carry: <paramref name="Fill"/>
 /// (null when the bytes are complete) and <paramref name="Release"/> (the buffers back to their pool).
 /// </summary>
-public sealed record CapturedState(IReadOnlyList<SnapshotFile> Files, Action? Fill, Action Release);
+public sealed record CapturedState(IReadOnlyList<SnapshotFile> Files, Action? Fill, Action Release)
+{
+    /// <summary>The snapshot of <paramref name="step"/>: these replicated files, with their fill and release, and this rank's own files.</summary>
+    public CheckpointSnapshot ToSnapshot(long step, IReadOnlyList<SnapshotFile> rankLocal) =>
+        new(step, Files, rankLocal) { Fill = Fill, Release = Release };
+}

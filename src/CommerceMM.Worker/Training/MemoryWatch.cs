@@ -14,7 +14,6 @@ namespace CommerceMM.Worker.Training;
 /// </summary>
 internal sealed class MemoryWatch(Device device, TrainingMetrics metrics, ILogger log)
 {
-    private long _devicePeak = -1;
     private long _deviceTotal = -1;
     private bool _deviceUnreadable;
 
@@ -25,7 +24,7 @@ internal sealed class MemoryWatch(Device device, TrainingMetrics metrics, ILogge
         try
         {
             var (used, total) = CudaMemory.Query(Math.Max(0, (int)device.index));
-            (_devicePeak, _deviceTotal) = (Math.Max(_devicePeak, used), total);
+            _deviceTotal = total;
             metrics.RecordDeviceMemory(used);
         }
         catch (CollectiveException e)
@@ -46,7 +45,7 @@ internal sealed class MemoryWatch(Device device, TrainingMetrics metrics, ILogge
     public string Describe(Exception e, long step, int batchSize)
     {
         string peak = device.type == DeviceType.CUDA
-            ? _devicePeak >= 0 ? $"GPU memory in use peaked at {Gib(_devicePeak)} of {Gib(_deviceTotal)} after earlier steps" : "no step had finished on it yet"
+            ? metrics.DevicePeakBytes is { } devicePeak ? $"GPU memory in use peaked at {Gib(devicePeak)} of {Gib(_deviceTotal)} after earlier steps" : "no step had finished on it yet"
             : ProcessMemory.PeakResidentBytes() is { } host ? $"this process peaked at {Gib(host)} resident" : "its peak is unknown";
         string cause = e.Message.Split('\n', 2)[0];
         return $"out of {(device.type == DeviceType.CUDA ? "GPU" : "host")} memory on {device} in step {step} with data.batch_size={batchSize} ({peak}): " +

@@ -123,11 +123,7 @@ public sealed class TrainingSession : IAsyncDisposable
             Step = Step, SkippedSteps = _model.SkippedSteps, WorldSize = WorldSize, Rank = Rank,
             Streams = new Dictionary<string, LoaderPosition>(_positions), DropoutGenerator = generator.data<byte>().ToArray(),
         };
-        return new CheckpointSnapshot(Step, captured.Files, [new SnapshotFile(RankState.FileName, state.ToJsonBytes())])
-        {
-            Fill = captured.Fill,
-            Release = captured.Release,
-        };
+        return captured.ToSnapshot(Step, [new SnapshotFile(RankState.FileName, state.ToJsonBytes())]);
     }
 
     public async ValueTask DisposeAsync()
