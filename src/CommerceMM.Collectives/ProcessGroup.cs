@@ -14,12 +14,16 @@ public sealed partial class ProcessGroup : IDisposable
 {
     private IntPtr _handle;
     private readonly CollectiveBackend _backend;
+    private readonly IRendezvousStore _store;
+    private readonly string _interfaceHost;
     private Exception? _backwardFailure; // set when an all-gather's backward pass could not all-reduce
 
-    private ProcessGroup(IntPtr handle, CollectiveBackend backend, int rank, int size, Device device, TimeSpan timeout)
+    private ProcessGroup(IntPtr handle, CollectiveBackend backend, IRendezvousStore store, string interfaceHost, int rank, int size, Device device, TimeSpan timeout)
     {
         _handle = handle;
         _backend = backend;
+        _store = store;
+        _interfaceHost = interfaceHost;
         Rank = rank;
         Size = size;
         Device = device;
@@ -53,8 +57,16 @@ public sealed partial class ProcessGroup : IDisposable
         int status = NativeMethods.cmm_group_create((int)backend, rank, size, interfaceHost, Math.Max(device.index, 0), NativeStatus.Millis(timeout),
             StoreBridge.SetFunction, StoreBridge.GetFunction, bridge.State, out IntPtr handle);
         NativeStatus.Check(status, $"creating a {backend} process group (rank {rank} of {size}, store keys '{bridge.Prefix}*')");
-        return new ProcessGroup(handle, backend, rank, size, device, timeout);
+        return new ProcessGroup(handle, backend, store, interfaceHost, rank, size, device, timeout);
     }
+
+    /// <summary>
+    /// Another group of the same ranks, through the same store, with its own connections and its own queue,
+    /// as torch.distributed's new_group. Collectives on different groups are not ordered against each other,
+    /// so work whose order differs between ranks (gradient buckets sent as backward finishes each layer)
+    /// gets a group of its own. Collective: every rank calls it, in the same order as its other group creations.
+    /// </summary>
+    public ProcessGroup NewGroup() => Create(_store, Rank, Size, Device, Timeout, _interfaceHost, _backend);
 
     public int Rank { get; }
     public int Size { get; }

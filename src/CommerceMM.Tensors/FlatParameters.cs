@@ -86,30 +86,36 @@ public sealed class FlatParameters : IDisposable
     public Tensor Segment(Tensor flat, int index) => flat.narrow(0, Offsets[index], _parameters[index].numel());
 
     /// <summary>
-    /// Moves every gradient into <see cref="Gradients"/>: a parameter's gradient becomes its segment (a copy of what
-    /// backward wrote); a parameter without one keeps none and its segment holds zeros. Idempotent: a gradient that
-    /// already is its segment (gathered before, then accumulated into in place) is left as it is.
+    /// Moves every gradient into <see cref="Gradients"/> (<see cref="GatherGradient"/> for each parameter).
     /// </summary>
     /// <returns>Which parameters have a gradient.</returns>
     public bool[] GatherGradients()
     {
         var has = new bool[_parameters.Length];
+        for (int i = 0; i < _parameters.Length; i++) has[i] = GatherGradient(i);
+        return has;
+    }
+
+    /// <summary>
+    /// Moves parameter <paramref name="index"/>'s gradient into its segment of <see cref="Gradients"/>: the gradient
+    /// becomes the segment (a copy of what backward wrote); without one, it keeps none and the segment holds zeros.
+    /// Idempotent: a gradient that already is its segment (gathered before, then accumulated into in place) is left as it is.
+    /// </summary>
+    /// <returns>Whether the parameter has a gradient.</returns>
+    public bool GatherGradient(int index)
+    {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        for (int i = 0; i < _parameters.Length; i++)
+        var grad = _parameters[index].grad;
+        if (grad is null)
         {
-            var grad = _parameters[i].grad;
-            if (grad is null)
-            {
-                _gradientViews[i].zero_();
-                continue;
-            }
-            has[i] = true;
-            if (grad.is_contiguous() && TensorMemory.DataPointer(grad) == _gradientAddresses[i]) continue;
-            _gradientViews[i].copy_(grad);
-            _parameters[i].grad = _gradientViews[i];
+            _gradientViews[index].zero_();
+            return false;
         }
-        return has;
+        if (grad.is_contiguous() && TensorMemory.DataPointer(grad) == _gradientAddresses[index]) return true;
+        _gradientViews[index].copy_(grad);
+        _parameters[index].grad = _gradientViews[index];
+        return true;
     }
 
     /// <summary>Gives parameter <paramref name="index"/> its segment of <see cref="Gradients"/> as its gradient (one that got a gradient on another rank).</summary>

@@ -17,7 +17,9 @@ internal static class BenchCommand
         bench.Subcommands.Add(StorageBenchmark.CreateCommand());
         bench.Subcommands.Add(CheckpointBenchmark.CreateCommand());
         bench.Subcommands.Add(ControlPlaneBenchmark.CreateCommand());
+        bench.Subcommands.Add(OverlapBenchmark.CreateCommand());
         bench.Subcommands.Add(CreateAllReducePeer());
+        bench.Subcommands.Add(OverlapBenchmark.CreatePeerCommand());
         return bench;
     }
 

@@ -5,7 +5,8 @@ namespace CommerceMM.Coordinator.Contracts;
 /// <param name="StepSeconds">Wall time of the last step; feeds the heartbeat timeout (a multiple of the p95).</param>
 /// <param name="DataWaitSeconds">Time the last step waited for data.</param>
 /// <param name="AllReduceSeconds">
-/// Time the last step spent in the gradient all-reduce. With it the coordinator can tell a slow rank from the ranks
+/// Time the last step waited for the gradient all-reduce after its last backward pass (the buckets go out during
+/// backward; this is the part not hidden behind it, waiting for slower peers included). With it the coordinator can tell a slow rank from the ranks
 /// that wait for it (compute = step - data wait - all-reduce); 0 from a client that does not send it.
 /// </param>
 /// <param name="MetricsUrl">Where this worker serves its own <c>/metrics</c>, if it does; shown in status for scrape set-up.</param>

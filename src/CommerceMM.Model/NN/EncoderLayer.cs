@@ -1,3 +1,4 @@
+using CommerceMM.Tensors;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -37,6 +38,9 @@ public sealed class EncoderLayer : ExplicitModule
     public LayerNorm Norm1 { get; }
     public LayerNorm Norm2 { get; }
 
+    /// <summary>Set by a trainer that all-reduces gradients during backward: reports when this layer's gradients are final.</summary>
+    public ReadinessProbe? GradientProbe { get; set; }
+
     /// <param name="x">(B, L, d) fp32</param>
     /// <param name="keyPadding">optional (B, L) bool, true at padding</param>
     /// <returns>(B, L, d) fp32</returns>
@@ -44,6 +48,7 @@ public sealed class EncoderLayer : ExplicitModule
     {
         using var scope = torch.NewDisposeScope();
         bool train = training;
+        if (GradientProbe is { } probe) x = probe.Mark(x);
         var attended = MixedPrecision.Float(SelfAttention.Forward(Norm1.forward(x), keyPadding));
         var h = x + GeneratorDropout.Apply(attended, DropoutP, train, _dropoutGenerator);
         var hidden = GeneratorDropout.Apply(MixedPrecision.Linear(Linear1, Norm2.forward(h)).gelu(), DropoutP, train, _dropoutGenerator);

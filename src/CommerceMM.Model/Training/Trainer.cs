@@ -8,8 +8,8 @@ using static TorchSharp.torch;
 namespace CommerceMM.Model.Training;
 
 /// <summary>
-/// The CommerceMM step (MODEL.md §5): pass 1 → backward (no all-reduce) → pass 2 → backward →
-/// one bucketed gradient all-reduce → clip → AdamW → MIM teacher and centre updates. The learning
+/// The CommerceMM step (MODEL.md §5): pass 1 → backward (no all-reduce) → pass 2 → backward, which
+/// starts the bucketed gradient all-reduce layer by layer → clip → AdamW → MIM teacher and centre updates. The learning
 /// rate is a pure function of the step, so a restored run continues the schedule exactly.
 /// </summary>
 public sealed class Trainer : IDisposable
@@ -24,13 +24,19 @@ public sealed class Trainer : IDisposable
         _model = model;
         _options = options;
         _collectives = new ModelCollectives(group);
-        _optimizer = new DistributedOptimizer(model.TrainableParameters(), options, _collectives, group);
+        _optimizer = new DistributedOptimizer(model, model.TrainableParameters(), options, _collectives, group);
     }
 
     public AdamWOptimizer Optimizer => _optimizer.Optimizer;
 
     /// <summary>Steps skipped because some rank saw a non-finite loss or gradient.</summary>
     public long SkippedSteps { get => _optimizer.SkippedSteps; set => _optimizer.SkippedSteps = value; }
+
+    /// <summary>Gradient buckets of the last step sent while pass 2's backward was still running (0 without overlap).</summary>
+    public int BucketsSentDuringBackward => _optimizer.BucketsSentDuringBackward;
+
+    /// <summary>Gradient buckets per step (0 in a single process).</summary>
+    public int BucketCount => _optimizer.BucketCount;
 
     public double Weight(string task) => _model.Config.Weight(task);
 
@@ -47,6 +53,7 @@ public sealed class Trainer : IDisposable
         BackwardIfAny(pass1.Total);   // no gradient all-reduce yet: pass 2 accumulates into the same gradients
         double pass1Seconds = clock.Elapsed.TotalSeconds;
 
+        _optimizer.StartLastPass();   // pass 2's backward sends each layer's gradients as it finishes them
         using var pass2 = Pass2.Run(_model, omni, allocation, _collectives, Weight);
         BackwardIfAny(pass2.Total);
         double pass2Seconds = clock.Elapsed.TotalSeconds - pass1Seconds;

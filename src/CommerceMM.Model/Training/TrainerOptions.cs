@@ -11,4 +11,9 @@ public sealed record TrainerOptions
     public double MaxGradNorm { get; init; } = 1.0;
     /// <value>Gradient all-reduce bucket size. Default 25 MiB, as DDP.</value>
     public long BucketBytes { get; init; } = 25L << 20;
+    /// <value>
+    /// Send each bucket during the step's last backward pass, as soon as its encoder layers are done (default),
+    /// instead of after it. False only for `cmm bench overlap`'s reference run, which measures what overlap hides.
+    /// </value>
+    public bool OverlapAllReduce { get; init; } = true;
 }

@@ -16,7 +16,7 @@ internal sealed class WorkerInstruments
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Buckets.Step });
         DataWait = meter.CreateHistogram(MetricNames.DataWait, "s", "Time a step waited for the data loader.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Buckets.StepPhase });
-        AllReduce = meter.CreateHistogram(MetricNames.AllReduce, "s", "Time a step spent in the gradient all-reduce, waiting for peers included.",
+        AllReduce = meter.CreateHistogram(MetricNames.AllReduce, "s", "Time a step waited for the gradient all-reduce after its last backward pass (waiting for peers included; what overlap with backward did not hide).",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Buckets.StepPhase });
         Samples = meter.CreateCounter<long>(MetricNames.Samples, "{sample}", "Samples consumed, by stream (pairs for pass 1, omni for pass 2, products for SCALE).");
         Tokens = meter.CreateCounter<long>(MetricNames.Tokens, "{token}", "Text tokens consumed.");

@@ -38,7 +38,7 @@ public sealed class ScaleTrainer : IDisposable
         _model = model;
         _options = options;
         _collectives = new ModelCollectives(group);
-        _optimizer = new DistributedOptimizer(model.NamedParameters(), options, _collectives, group);
+        _optimizer = new DistributedOptimizer(model, model.NamedParameters(), options, _collectives, group);
     }
 
     public AdamWOptimizer Optimizer => _optimizer.Optimizer;
@@ -56,6 +56,7 @@ public sealed class ScaleTrainer : IDisposable
         using var generator = StepRandom.For(_options.Seed, step, _collectives.Rank);
         _optimizer.ZeroGrad();
         using var plan = ScaleMaskPlan.Create(config, onDevice, onDevice.EffectivePresence(config), generator, config.Weight);
+        _optimizer.StartLastPass();
         using var output = ScalePass.Run(_model, onDevice, plan, _collectives, config.Weight);
         // A rank whose share of every task was empty holds a constant loss: nothing to back-propagate.
         if (output.Total is { requires_grad: true } total) total.backward();
