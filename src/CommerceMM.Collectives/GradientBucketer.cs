@@ -18,7 +18,9 @@ namespace CommerceMM.Collectives;
 /// layers in about that order), then the others once backward has returned. Each goes as soon as it and
 /// every bucket before it in that order are ready, so the all-reduce of the upper layers runs while
 /// backward works on the lower ones. The buckets travel on a group of their own: when a layer finishes
-/// differs between ranks, so they must not share a queue with the model's collectives.</para>
+/// differs between ranks, so they must not share a queue with the model's collectives. This is Gloo's: NCCL runs
+/// every collective on the null stream in call order, where two communicators called in different orders by two
+/// ranks would wait on each other, so on NCCL the buckets go after backward.</para>
 /// <para>Parameters without a gradient on this rank contribute zeros, so all ranks send equal buckets; a
 /// parameter no rank produced a gradient for keeps none, so the optimizer skips it exactly as it would
 /// in a single process (no weight decay on an unused head).</para>
@@ -30,9 +32,9 @@ public sealed class GradientBucketer : IDisposable
     private sealed record Bucket(Tensor Gradients, int FirstParameter, int EndParameter, int[] Units);
 
     private readonly ProcessGroup _group;          // the vote on which parameters have gradients
-    private readonly ProcessGroup _bucketGroup;    // the buckets, in launch order
+    private readonly ProcessGroup _bucketGroup;    // the buckets, in launch order (a group of their own when they overlap)
     private readonly FlatParameters _parameters;
-    private readonly GradientReadiness? _readiness;
+    private readonly GradientReadiness? _readiness;   // null when the buckets go after backward
     private readonly Bucket[] _launchOrder;
     private readonly PendingCollective?[] _pending;
     private readonly bool[] _hasGradient;
@@ -60,15 +62,17 @@ public sealed class GradientBucketer : IDisposable
         TensorBuffers.CheckDevice(parameters.Gradients, group.Device, "gradient bucketing");
         _group = group;
         _parameters = parameters;
-        _readiness = readiness;
+        // NCCL queues every collective on the null stream in the order it is called: two communicators' collectives,
+        // called in different orders by two ranks, would each wait for the other. So on NCCL the buckets go after backward.
+        _readiness = group.Backend == CollectiveBackend.Gloo ? readiness : null;
         var buckets = Split(parameters, unitOfParameter, stackOfUnit, bucketBytes);
         // Backward meets the units in about descending order, and a bucket is ready once its lowest unit is.
         _launchOrder = buckets.Where(b => b.Units.Length > 0).OrderByDescending(b => b.Units.Min()).ThenByDescending(b => b.FirstParameter)
             .Concat(buckets.Where(b => b.Units.Length == 0).Reverse()).ToArray();
         _pending = new PendingCollective?[_launchOrder.Length];
         _hasGradient = new bool[parameters.Count];
-        _bucketGroup = group.NewGroup();
-        if (readiness is not null) readiness.UnitReady = _ => LaunchReadyBuckets();
+        _bucketGroup = _readiness is null ? group : group.NewGroup();
+        if (_readiness is not null) _readiness.UnitReady = _ => LaunchReadyBuckets();
     }
 
     public int BucketCount => _launchOrder.Length;
@@ -178,6 +182,6 @@ public sealed class GradientBucketer : IDisposable
         Reset();
         if (_readiness is not null) _readiness.UnitReady = null;
         foreach (var bucket in _launchOrder) bucket.Gradients.Dispose();
-        _bucketGroup.Dispose();
+        if (_bucketGroup != _group) _bucketGroup.Dispose();
     }
 }

@@ -68,6 +68,8 @@ public sealed partial class ProcessGroup : IDisposable
     /// </summary>
     public ProcessGroup NewGroup() => Create(_store, Rank, Size, Device, Timeout, _interfaceHost, _backend);
 
+    internal CollectiveBackend Backend => _backend;
+
     public int Rank { get; }
     public int Size { get; }
 
