@@ -45,7 +45,7 @@ public sealed class GradientBucketer : IDisposable
     public GradientBucketer(ProcessGroup group, FlatParameters parameters, long bucketBytes = DefaultBucketBytes)
         : this(group, parameters, Enumerable.Repeat(-1, parameters.Count).ToArray(), [], null, bucketBytes) { }
 
-    /// <param name="group">the ranks; a second group of the same ranks is made for the buckets (collective)</param>
+    /// <param name="group">the ranks; when the buckets overlap backward (on Gloo), a second group of them carries the buckets (made here: collective)</param>
     /// <param name="unitOfParameter">each parameter's unit in <paramref name="readiness"/>, or -1 for none, in the flat buffers' order</param>
     /// <param name="stackOfUnit">the stack each unit is in (an encoder's layers): a bucket holds units of one stack, so a finished stack need not wait for the next</param>
     /// <param name="readiness">reports units whose gradients are final; null: every bucket goes once backward has returned</param>
