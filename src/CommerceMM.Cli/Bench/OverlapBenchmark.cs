@@ -35,11 +35,13 @@ internal static class OverlapBenchmark
         var rounds = new Option<int>("--rounds") { Description = "rounds of (overlapped, reference); figures are medians over all timed steps", DefaultValueFactory = _ => 3 };
         var bucketMb = new Option<double>("--bucket-mb") { Description = "gradient bucket size in MiB (training's default: 25)", DefaultValueFactory = _ => 25 };
         var threads = new Option<int>("--threads") { Description = "intra-op threads per worker", DefaultValueFactory = _ => 1 };
+        var precision = new Option<string>("--precision") { Description = "fp32 or bf16 (model.precision)", DefaultValueFactory = _ => "fp32" };
         var command = new Command("overlap", "2 workers: gradient all-reduce overlapped with backward vs after it, same seed and batches; hidden share, step times, identical weights.")
         {
-            preset, rows, steps, rounds, bucketMb, threads,
+            preset, rows, steps, rounds, bucketMb, threads, precision,
         };
-        command.SetAction(r => Run(r.GetValue(preset)!, r.GetValue(rows), r.GetValue(steps), r.GetValue(rounds), r.GetValue(bucketMb), r.GetValue(threads)));
+        command.SetAction(r => Run(r.GetValue(preset)!, r.GetValue(rows), r.GetValue(steps), r.GetValue(rounds), r.GetValue(bucketMb), r.GetValue(threads),
+            DeviceSettings.ParsePrecision(r.GetValue(precision)!, "--precision")));
         return command;
     }
 
@@ -53,34 +55,35 @@ internal static class OverlapBenchmark
         var overlap = new Option<bool>("--overlap") { Required = true };
         var bucketBytes = new Option<long>("--bucket-bytes") { Required = true };
         var threads = new Option<int>("--threads") { Required = true };
-        var command = new Command("overlap-peer", "(internal) one worker of `cmm bench overlap`") { rendezvous, rank, preset, rows, steps, overlap, bucketBytes, threads };
+        var precision = new Option<string>("--precision") { Required = true };
+        var command = new Command("overlap-peer", "(internal) one worker of `cmm bench overlap`") { rendezvous, rank, preset, rows, steps, overlap, bucketBytes, threads, precision };
         command.Hidden = true;
         command.SetAction(r =>
         {
             var result = Peer(r.GetValue(rendezvous)!, r.GetValue(rank), CommerceMMConfig.Preset(r.GetValue(preset)!), r.GetValue(rows), r.GetValue(steps),
-                r.GetValue(overlap), r.GetValue(bucketBytes), r.GetValue(threads));
+                r.GetValue(overlap), r.GetValue(bucketBytes), r.GetValue(threads), DeviceSettings.ParsePrecision(r.GetValue(precision)!, "--precision"));
             Console.WriteLine(JsonSerializer.Serialize(result));
         });
         return command;
     }
 
-    private static int Run(string presetName, int rows, int steps, int rounds, double bucketMb, int threads)
+    private static int Run(string presetName, int rows, int steps, int rounds, double bucketMb, int threads, Precision precision)
     {
         CommerceMMConfig.Preset(presetName); // an unknown preset fails here, naming the choices
         foreach (var (name, value) in new[] { ("--rows", rows), ("--steps", steps), ("--rounds", rounds), ("--threads", threads) })
             if (value < 1) throw new ArgumentException($"{name} must be at least 1, got {value}");
         if (!(bucketMb > 0)) throw new ArgumentException($"--bucket-mb must be > 0, got {bucketMb}");
         long bucketBytes = (long)(bucketMb * (1 << 20));
-        Console.WriteLine($"cmm bench overlap: preset {presetName}, 2 workers x {rows} pairs, {threads} thread(s) each, {bucketMb} MiB buckets; " +
+        Console.WriteLine($"cmm bench overlap: preset {presetName} ({precision.ToString().ToLowerInvariant()}), 2 workers x {rows} pairs, {threads} thread(s) each, {bucketMb} MiB buckets; " +
                           $"{rounds} rounds of {steps} steps overlapped and {steps} after backward, from seed {Seed}");
         var overlapped = new List<PeerResult>();
         var reference = new List<PeerResult>();
         for (int round = 1; round <= rounds; round++)
         {
             Console.Error.WriteLine($"round {round}/{rounds}: overlapped ...");
-            overlapped.Add(RunPeers(presetName, rows, steps, overlap: true, bucketBytes, threads));
+            overlapped.Add(RunPeers(presetName, rows, steps, overlap: true, bucketBytes, threads, precision));
             Console.Error.WriteLine($"round {round}/{rounds}: all-reduce after backward ...");
-            reference.Add(RunPeers(presetName, rows, steps, overlap: false, bucketBytes, threads));
+            reference.Add(RunPeers(presetName, rows, steps, overlap: false, bucketBytes, threads, precision));
         }
 
         double stepOn = Measure.Median(overlapped.SelectMany(r => r.StepMs)), stepOff = Measure.Median(reference.SelectMany(r => r.StepMs));
@@ -102,7 +105,7 @@ internal static class OverlapBenchmark
         return 0;
     }
 
-    private static PeerResult RunPeers(string preset, int rows, int steps, bool overlap, long bucketBytes, int threads)
+    private static PeerResult RunPeers(string preset, int rows, int steps, bool overlap, long bucketBytes, int threads, Precision precision)
     {
         string rendezvous = Directory.CreateTempSubdirectory("cmm-bench-overlap-").FullName;
         try
@@ -112,7 +115,7 @@ internal static class OverlapBenchmark
                 "bench", "overlap-peer", "--rendezvous", rendezvous, "--rank", rank.ToString(CultureInfo.InvariantCulture), "--preset", preset,
                 "--rows", rows.ToString(CultureInfo.InvariantCulture), "--steps", steps.ToString(CultureInfo.InvariantCulture),
                 "--overlap", overlap ? "true" : "false", "--bucket-bytes", bucketBytes.ToString(CultureInfo.InvariantCulture),
-                "--threads", threads.ToString(CultureInfo.InvariantCulture),
+                "--threads", threads.ToString(CultureInfo.InvariantCulture), "--precision", precision.ToString().ToLowerInvariant(),
             ])).ToList();
             var outputs = peers.Select(p => p.StandardOutput.ReadToEndAsync()).ToList();
             var errors = peers.Select(p => p.StandardError.ReadToEndAsync()).ToList();
@@ -132,11 +135,11 @@ internal static class OverlapBenchmark
         }
     }
 
-    private static PeerResult Peer(string rendezvous, int rank, CommerceMMConfig config, int rows, int steps, bool overlap, long bucketBytes, int threads)
+    private static PeerResult Peer(string rendezvous, int rank, CommerceMMConfig config, int rows, int steps, bool overlap, long bucketBytes, int threads, Precision precision)
     {
         TorchRuntime.NumThreads = threads;
         using var group = ProcessGroup.Create(new FileRendezvousStore(rendezvous), rank, 2, CPU, TimeSpan.FromSeconds(120));
-        using var model = new CommerceMMModel(config, Seed);
+        using var model = new CommerceMMModel(config, Seed, new DeviceSettings(CPU, precision));
         using var batch = new SyntheticBatch(config, rows, Seed + 1 + (ulong)rank);
         using var trainer = new Trainer(model, new TrainerOptions { Seed = Seed, BucketBytes = bucketBytes, OverlapAllReduce = overlap }, group);
         var stepMs = new List<double>();
