@@ -74,7 +74,7 @@ internal sealed class ReadinessMarker : autograd.SingleTensorFunction<ReadinessM
     {
         ctx.save_data("readiness", vars[1]);
         ctx.save_data("unit", vars[2]);
-        return ((Tensor)vars[0]).alias();
+        return ((Tensor)vars[0]).alias(); // not a copy: a layer never writes into its input in place
     }
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
