@@ -104,9 +104,8 @@ public sealed class FlatParameters : IDisposable
     /// <returns>Whether the parameter has a gradient.</returns>
     public bool GatherGradient(int index)
     {
-        using var scope = torch.NewDisposeScope();
-        using var noGrad = torch.no_grad();
-        var grad = _parameters[index].grad;
+        // Called per parameter, every step, also inside backward: no scope or grad-mode objects, one handle disposed at once.
+        using var grad = _parameters[index].grad;
         if (grad is null)
         {
             _gradientViews[index].zero_();

@@ -75,13 +75,24 @@ public sealed class AdamWOptimizer : IDisposable
             .Select(i => (Index: i, Saved: new[] { Flat.Values, _expAvg, _expAvgSq }.Select(b => Flat.Segment(b, i).clone()).ToArray())).ToList();
 
         double beta1 = _options.Beta1, beta2 = _options.Beta2;
-        if (_decayedLength > 0 && _options.WeightDecay > 0) Flat.Values.narrow(0, 0, _decayedLength).mul_(1 - lr * _options.WeightDecay);
         double biasCorrection1 = 1 - Math.Pow(beta1, t), biasCorrection2 = 1 - Math.Pow(beta2, t);
+        // Scalars held by `using`, not made implicitly from doubles: TorchSharp's ops do not keep a Scalar alive during
+        // the native call, so a garbage collection could finalize a temporary one mid-call (libtorch then reports
+        // "Expected false to be true" from Scalar::toDouble). This loop runs every step, so it would meet that race.
+        using var decay = (1 - lr * _options.WeightDecay).ToScalar();
+        using var b1 = beta1.ToScalar();
+        using var oneMinusB1 = (1 - beta1).ToScalar();
+        using var b2 = beta2.ToScalar();
+        using var oneMinusB2 = (1 - beta2).ToScalar();
+        using var sqrtBias2 = Math.Sqrt(biasCorrection2).ToScalar();
+        using var eps = _options.Eps.ToScalar();
+        using var stepSize = (-lr / biasCorrection1).ToScalar();
+        if (_decayedLength > 0 && _options.WeightDecay > 0) Flat.Values.narrow(0, 0, _decayedLength).mul_(decay);
         var g = Flat.Gradients;
-        _expAvg.mul_(beta1).add_(g, alpha: 1 - beta1);
-        _expAvgSq.mul_(beta2).addcmul_(g, g, value: 1 - beta2);
-        var denom = _expAvgSq.sqrt().div_(Math.Sqrt(biasCorrection2)).add_(_options.Eps);
-        Flat.Values.addcdiv_(_expAvg, denom, value: -lr / biasCorrection1);
+        _expAvg.mul_(b1).add_(g, alpha: oneMinusB1);
+        _expAvgSq.mul_(b2).addcmul_(g, g, value: oneMinusB2);
+        var denom = _expAvgSq.sqrt().div_(sqrtBias2).add_(eps);
+        Flat.Values.addcdiv_(_expAvg, denom, value: stepSize);
 
         foreach (var (i, saved) in untouched)
         {

@@ -19,7 +19,9 @@ public static class GradientClipping
         using var noGrad = torch.no_grad();
         double norm = NN.Scalars.ToDouble(parameters.Gradients.norm());
         double coefficient = maxNorm / (norm + 1e-6);
-        if (double.IsFinite(norm) && coefficient < 1) parameters.Gradients.mul_(coefficient);
+        if (!double.IsFinite(norm) || coefficient >= 1) return norm;
+        using var scale = coefficient.ToScalar(); // held, not a temporary: see AdamWOptimizer.Step
+        parameters.Gradients.mul_(scale);
         return norm;
     }
 
