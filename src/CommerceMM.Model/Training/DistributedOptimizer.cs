@@ -33,47 +33,46 @@ public sealed class DistributedOptimizer : IDisposable
         // Encoder layers' parameters first: the optimizer keeps this order within its decayed and undecayed halves
         // of the flat buffers, so everything outside the layers ends up side by side, one bucket instead of several.
         // Every world size uses the same layout, so the same sums in the same order (the gradient norm).
-        var layerNames = model.named_modules().Where(m => m.module is EncoderLayer).Select(m => m.name + ".").ToArray();
-        Optimizer = new AdamWOptimizer(trainable.OrderBy(p => layerNames.Any(l => p.Name.StartsWith(l, StringComparison.Ordinal)) ? 0 : 1), options.AdamW);
+        var layers = model.named_modules().Where(m => m.module is EncoderLayer).Select(m => (m.name, Layer: (EncoderLayer)m.module)).ToList();
+        Optimizer = new AdamWOptimizer(trainable.OrderBy(p => layers.Any(l => p.Name.StartsWith(l.name + ".", StringComparison.Ordinal)) ? 0 : 1), options.AdamW);
         if (group is not { Size: > 1 }) return;
         // Indexed as the flat buffers order parameters (the optimizer puts decayed ones first), which the buckets follow.
         var units = new int[Optimizer.Flat.Count];
         Array.Fill(units, -1);
-        (_probedLayers, int[] stackOfUnit) = TrainedLayers(model, Optimizer.Flat, units);
+        (_probedLayers, int[] stackOfUnit) = TrainedLayers(layers, Optimizer.Flat, units);
         var readiness = new GradientReadiness(_probedLayers.Length);
         for (int i = 0; i < _probedLayers.Length; i++) _probedLayers[i].GradientProbe = new ReadinessProbe(readiness, i);
         _bucketer = new GradientBucketer(group, Optimizer.Flat, units, stackOfUnit, readiness, options.BucketBytes);
     }
 
     /// <summary>
-    /// The encoder layers that own some of <paramref name="flat"/>'s parameters, each a unit, with the stack (text,
+    /// The <paramref name="layers"/> that own some of <paramref name="flat"/>'s parameters, each a unit, with the stack (text,
     /// image, fusion encoder) each unit is in; fills in the unit of each layer's matrices. A layer's vectors (biases,
     /// norms) stay without a unit: they are a few KiB, and travel with the other such parameters in one bucket
     /// rather than as many tiny collectives, each of which costs a round trip.
     /// </summary>
-    private static (EncoderLayer[] Layers, int[] StackOfUnit) TrainedLayers(nn.Module model, FlatParameters flat, int[] units)
+    private static (EncoderLayer[] Layers, int[] StackOfUnit) TrainedLayers(IEnumerable<(string Name, EncoderLayer Layer)> layers, FlatParameters flat, int[] units)
     {
-        var layers = new List<EncoderLayer>();
+        var trained = new List<EncoderLayer>();
         var stackOfUnit = new List<int>();
         var stacks = new Dictionary<string, int>();
-        foreach (var (name, module) in model.named_modules())
+        foreach (var (name, layer) in layers)
         {
-            if (module is not EncoderLayer layer) continue;
             string prefix = name + ".";
             bool owns = false;
             for (int p = 0; p < flat.Count; p++)
             {
                 if (!flat.Names[p].StartsWith(prefix, StringComparison.Ordinal)) continue;
                 owns = true;
-                if (flat.Parameters[p].dim() >= 2) units[p] = layers.Count;
+                if (flat.Parameters[p].dim() >= 2) units[p] = trained.Count;
             }
             if (!owns) continue; // the EMA teacher's layers are not trained
             string stack = name[..Math.Max(0, name.LastIndexOf('.'))];
             if (!stacks.TryGetValue(stack, out int id)) stacks[stack] = id = stacks.Count;
-            layers.Add(layer);
+            trained.Add(layer);
             stackOfUnit.Add(id);
         }
-        return (layers.ToArray(), stackOfUnit.ToArray());
+        return (trained.ToArray(), stackOfUnit.ToArray());
     }
 
     /// <summary>Call before the step's last forward pass, so its backward can send finished layers' gradients at once.</summary>
