@@ -43,7 +43,8 @@ internal sealed class AllGatherFunction : autograd.SingleTensorFunction<AllGathe
             // An exception must not unwind into libtorch's engine (it would end the process). The
             // group remembers it and its next call throws; the NaN keeps the step from looking sane.
             group.RecordBackwardFailure(e);
-            summed.fill_(double.NaN);
+            using var nan = double.NaN.ToScalar();
+            summed.fill_(nan);
         }
         return [summed.narrow(0, start, rows), null!, null!];
     }

@@ -31,7 +31,7 @@ public sealed class GradientBucketer : IDisposable
 
     private sealed record Bucket(Tensor Gradients, int FirstParameter, int EndParameter, int[] Units);
 
-    private readonly ProcessGroup _group;          // the vote on which parameters have gradients
+    private readonly ProcessGroup _group;          // the vote on which parameters have gradients (and on skipping the step)
     private readonly ProcessGroup _bucketGroup;    // the buckets, in launch order (a group of their own when they overlap)
     private readonly FlatParameters _parameters;
     private readonly GradientReadiness? _readiness;   // null when the buckets go after backward
@@ -91,7 +91,10 @@ public sealed class GradientBucketer : IDisposable
     /// After the last backward: sends the buckets still unsent, waits for all, and leaves every parameter's
     /// gradient averaged over all ranks. Collective: every rank calls it every step.
     /// </summary>
-    public void AllReduceAverage(TimeSpan? timeout = null)
+    /// <param name="skipVote">this rank's vote to skip the step (its loss is not finite)</param>
+    /// <returns>whether any rank voted to skip. The vote rides on the collective that finds which parameters have a
+    /// gradient anywhere, which runs beside the buckets, so it costs no round trip of its own.</returns>
+    public bool AllReduceAverage(bool skipVote = false, TimeSpan? timeout = null)
     {
         _readiness?.Disarm();
         LaunchedDuringBackward = _launched;
@@ -99,11 +102,18 @@ public sealed class GradientBucketer : IDisposable
         {
             if (_launchFailure is { } failure) throw new CollectiveException(CollectiveError.GroupBroken, $"a gradient bucket could not be sent during backward: {failure.Message}", failure);
             while (_launched < _launchOrder.Length) Launch();
-            foreach (var pending in _pending) pending!.Wait(timeout ?? _bucketGroup.Timeout);
-            bool[] anywhere = ParametersWithGradientOnAnyRank(_hasGradient, timeout);
+            using var votes = torch.tensor(_hasGradient.Select(has => has ? 1L : 0L).Append(skipVote ? 1L : 0L).ToArray(), device: _group.Device);
+            using (var voting = _group.AllReduceAsync([votes], ReduceOp.Sum))
+            {
+                foreach (var pending in _pending) pending!.Wait(timeout ?? _bucketGroup.Timeout);
+                voting.Wait(timeout ?? _group.Timeout);
+            }
+            long[] counts;
+            using (var host = votes.cpu()) counts = host.data<long>().ToArray();
             // Its segment was zeros here and now holds the other ranks' average.
             for (int i = 0; i < _hasGradient.Length; i++)
-                if (anywhere[i] && !_hasGradient[i]) _parameters.AdoptGradient(i);
+                if (counts[i] > 0 && !_hasGradient[i]) _parameters.AdoptGradient(i);
+            return counts[^1] > 0;
         }
         finally
         {
@@ -166,15 +176,6 @@ public sealed class GradientBucketer : IDisposable
             first = i;
         }
         return buckets;
-    }
-
-    /// <summary>One small collective: which parameters got a gradient on at least one rank.</summary>
-    private bool[] ParametersWithGradientOnAnyRank(bool[] mine, TimeSpan? timeout)
-    {
-        using var scope = torch.NewDisposeScope();
-        var counts = torch.tensor(mine.Select(m => m ? 1L : 0L).ToArray(), device: _group.Device);
-        _group.AllReduce(counts, ReduceOp.Sum, timeout);
-        return counts.cpu().data<long>().ToArray().Select(c => c > 0).ToArray();
     }
 
     public void Dispose()

@@ -40,7 +40,7 @@ public sealed class CommerceMMModel : ExplicitModule
         TextProjection = AddModule("text_projection", Layers.Linear(config.Dim, config.EmbedDim, g));
         ImageProjection = AddModule("image_projection", Layers.Linear(config.Dim, config.EmbedDim, g));
         FusionProjection = AddModule("fusion_projection", Layers.Linear(config.Dim, config.EmbedDim, g));
-        _logitScale = AddParameter("logit_scale", torch.full([], Math.Log(config.LogitScaleInit), ScalarType.Float32, torch.CPU));
+        _logitScale = AddParameter("logit_scale", HeldScalars.Full([], Math.Log(config.LogitScaleInit), ScalarType.Float32, torch.CPU));
         Mlm = AddModule("mlm_head", new MlmHead(Text.TokenEmbedding, config.Dim, g));
         Itm = AddModule("itm_head", Layers.Linear(config.Dim, 1, g));
         MimPredictor = AddModule("mim_predictor", Layers.Linear(config.Dim, config.Dim, g));
@@ -85,7 +85,7 @@ public sealed class CommerceMMModel : ExplicitModule
     public Tensor Scale()
     {
         using var exp = _logitScale.exp();
-        return exp.clamp_max(Config.LogitScaleMax);
+        return exp.ClampMax(Config.LogitScaleMax);
     }
 
     protected override void Dispose(bool disposing)

@@ -40,6 +40,7 @@ var results = scenario switch
     "allgather-mismatch" => Gloo(Scenarios.AllGatherMismatch),
     "infonce" => Gloo(Scenarios.InfoNce),
     "train" => Gloo(Scenarios.Train),
+    "skip-vote" => Gloo(Scenarios.SkipVote),
     "dead-peer" => Gloo(Scenarios.DeadPeer),
     "stalled-peer" => Gloo(Scenarios.StalledPeer),
     "dead-peer-backward" => Gloo(Scenarios.DeadPeerInBackward),

@@ -1,5 +1,6 @@
 using CommerceMM.Tensors;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace CommerceMM.Collectives.Peer;
@@ -123,6 +124,38 @@ internal static class Scenarios
         using var bucketer = new GradientBucketer(group, flat, bucketBytes: 64);
         bucketer.AllReduceAverage();
         return problem.Parameters.Select(p => (p.Name, p.Tensor.grad!)).ToList();
+    }
+
+    /// <summary>
+    /// Two steps of the bucketed all-reduce. Step 0: every rank has a gradient for "shared" ((r + 1) everywhere), rank 1
+    /// alone for "rank1_only" (6 everywhere) and nobody for "unused"; rank 1 alone votes to skip. Step 1: only "shared",
+    /// and nobody votes.
+    /// </summary>
+    internal static List<(string, Tensor)> SkipVote(ProcessGroup group)
+    {
+        var shared = new Parameter(torch.zeros(4));
+        var rank1Only = new Parameter(torch.zeros(3));
+        var unused = new Parameter(torch.zeros(2));
+        using var flat = new FlatParameters([("shared", shared), ("rank1_only", rank1Only), ("unused", unused)]);
+        using var bucketer = new GradientBucketer(group, flat, bucketBytes: 8); // several buckets, one in flight beside the vote
+        var heard = new float[2];
+        var results = new List<(string, Tensor)>();
+        for (int step = 0; step < 2; step++)
+        {
+            var loss = (shared * (group.Rank + 1f)).sum();
+            if (step == 0 && group.Rank == 1) loss = loss + (rank1Only * 6f * group.Size).sum();
+            loss.backward();
+            heard[step] = bucketer.AllReduceAverage(skipVote: step == 0 && group.Rank == 1) ? 1 : 0;
+            if (step == 0)
+            {
+                results.Add(("shared_grad", shared.grad!.clone()));
+                results.Add(("rank1_only_grad", rank1Only.grad is { } g ? g.clone() : torch.full([3], float.NaN)));
+                results.Add(("unused_has_grad", torch.tensor(new[] { unused.grad is null ? 0f : 1f })));
+            }
+            flat.ClearGradients();
+        }
+        results.Add(("skip_heard", torch.tensor(heard)));
+        return results;
     }
 
     internal static List<(string, Tensor)> Train(ProcessGroup group)

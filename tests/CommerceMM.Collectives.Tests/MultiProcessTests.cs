@@ -137,6 +137,20 @@ public class MultiProcessTests
     }
 
     [Fact]
+    public void GradientAllReduce_OneRankVotesToSkip_EveryRankHearsItAndGradientsStillAverage()
+    {
+        const int world = 3;
+        using var run = PeerProcesses.Start("skip-vote", world);
+        foreach (var f in run.Results)
+        {
+            Assert.Equal(new[] { 1f, 0f }, Floats(f["skip_heard"])); // step 0: rank 1's vote reached all; step 1: nobody voted
+            Assert.All(Floats(f["shared_grad"]), v => Assert.Equal(2f, v)); // (1 + 2 + 3) / 3
+            Assert.All(Floats(f["rank1_only_grad"]), v => Assert.Equal(6f, v)); // adopted on the ranks without one: 18 / 3
+            Assert.Equal(new[] { 0f }, Floats(f["unused_has_grad"])); // nobody's: stays none, as in one process
+        }
+    }
+
+    [Fact]
     public void AllReduce_PeerVanished_ThrowsInsteadOfHanging()
     {
         // Rank 1 exits right after joining; rank 0's all-reduce must fail with an exception.

@@ -117,7 +117,7 @@ internal sealed class ModelBenchmark : IDisposable
                 _model.Teacher.Update(_model, Config.Mim.TeacherMomentum);
                 if (pass1.CenterEstimate is { } c)
                 {
-                    using var center = c.Sum / c.Count;
+                    using var center = c.Sum.Div(c.Count);
                     Ema.LerpInPlace(_model.MimCenter, center, 1 - Config.Mim.CenterMomentum);
                 }
                 Lap(8);

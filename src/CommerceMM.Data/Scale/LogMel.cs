@@ -11,7 +11,7 @@ namespace CommerceMM.Data.Scale;
 /// </summary>
 public sealed class LogMel : IDisposable
 {
-    private const double Floor = 1e-6;
+    private static readonly Scalar Floor = 1e-6.ToScalar();
     private readonly LogMelOptions _options;
     private readonly Tensor _cos, _sin, _mel;
     private readonly float[] _window;

@@ -1,5 +1,6 @@
 using CommerceMM.Model.Config;
 using CommerceMM.Model.NN;
+using CommerceMM.Tensors;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -28,7 +29,7 @@ public sealed class FusionEncoder : ExplicitModule
     public Tensor Forward(Tensor text, Tensor textPadding, Tensor image, int depth)
     {
         using var scope = torch.NewDisposeScope();
-        var types = torch.arange(2, ScalarType.Int64, text.device);                   // 0 text, 1 image
+        var types = HeldScalars.Arange(2, text.device);                              // 0 text, 1 image
         var typeVectors = TypeEmbedding.Forward(types);                              // (2, d)
         var x = torch.cat([text + typeVectors.select(0, 0), image + typeVectors.select(0, 1)], 1);
         var imagePadding = torch.zeros([image.size(0), image.size(1)], ScalarType.Bool, textPadding.device);

@@ -1,5 +1,6 @@
 using CommerceMM.Model.Config;
 using CommerceMM.Model.NN;
+using CommerceMM.Tensors;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -27,7 +28,7 @@ public sealed class TextEncoder : ExplicitModule
     public Tensor Forward(Tensor ids, Tensor padding, int depth)
     {
         using var scope = torch.NewDisposeScope();
-        var positions = torch.arange(ids.size(1), ScalarType.Int64, ids.device);       // (L)
+        var positions = HeldScalars.Arange(ids.size(1), ids.device);                    // (L)
         var x = TokenEmbedding.Forward(ids) + PositionEmbedding.Forward(positions);     // (B, L, d)
         return Encoder.Forward(x, padding, depth).MoveToOuterDisposeScope();
     }

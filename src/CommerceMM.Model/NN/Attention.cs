@@ -1,3 +1,4 @@
+using CommerceMM.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -21,8 +22,8 @@ public static class Attention
             return torch.nn.functional.scaled_dot_product_attention(q, k, v, allowed).MoveToOuterDisposeScope();
         }
         // Scale q before the product, dividing as PyTorch does.
-        var scores = (q / Math.Sqrt(q.size(-1))).matmul(k.transpose(-2, -1));
-        if (blocked is not null) scores = scores.masked_fill(blocked, double.NegativeInfinity);
+        var scores = q.Div(Math.Sqrt(q.size(-1))).matmul(k.transpose(-2, -1));
+        if (blocked is not null) scores = scores.MaskedFill(blocked, double.NegativeInfinity);
         // Softmax at least in fp32 (bf16 scores lose the small weights), then back to v's dtype.
         var probabilities = scores.dtype is ScalarType.BFloat16 or ScalarType.Float16 ? scores.softmax(-1, ScalarType.Float32).to(v.dtype) : scores.softmax(-1);
         var weights = GeneratorDropout.Apply(probabilities, dropoutP, training: true, generator);

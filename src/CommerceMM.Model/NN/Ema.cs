@@ -1,3 +1,4 @@
+using CommerceMM.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -15,5 +16,5 @@ public static class Ema
     }
 
     /// <summary>TorchSharp's lerp_ takes only a tensor weight: a 0-d one on like's device and dtype.</summary>
-    public static Tensor Weight(double weight, Tensor like) => torch.full([], weight, like.dtype, like.device);
+    public static Tensor Weight(double weight, Tensor like) => HeldScalars.Full([], weight, like.dtype, like.device);
 }

@@ -1,3 +1,4 @@
+using CommerceMM.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -15,10 +16,12 @@ public static class GeneratorDropout
     {
         if (p is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(p), p, "dropout probability must be in [0, 1]");
         if (!training || p == 0) return x.alias();
-        if (p == 1) return x * 0.0;
+        if (p == 1) return x.Mul(0.0);
         using var scope = torch.NewDisposeScope();
-        var keep = torch.rand(x.shape, ScalarType.Float32, torch.CPU, generator: generator).ge_(p);
-        var scale = keep.to(x.dtype, x.device).div_(1 - p);
+        using var drop = p.ToScalar();
+        using var kept = (1 - p).ToScalar();
+        var keep = torch.rand(x.shape, ScalarType.Float32, torch.CPU, generator: generator).ge_(drop);
+        var scale = keep.to(x.dtype, x.device).div_(kept);
         return (x * scale).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using CommerceMM.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -29,13 +30,13 @@ public static class Init
     public static Tensor Normal(long[] shape, double std, Generator? generator)
     {
         using var z = torch.randn(shape, ScalarType.Float32, torch.CPU, generator: generator);
-        return z * std;
+        return z.Mul(std);
     }
 
     public static Tensor Uniform(long[] shape, double low, double high, Generator? generator)
     {
         using var u = torch.rand(shape, ScalarType.Float32, torch.CPU, generator: generator);
-        using var scaled = u * (high - low);
-        return scaled + low;
+        using var scaled = u.Mul(high - low);
+        return scaled.Add(low);
     }
 }

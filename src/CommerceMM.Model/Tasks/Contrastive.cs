@@ -1,3 +1,4 @@
+using CommerceMM.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -20,6 +21,6 @@ internal static class Contrastive
         using var scope = torch.NewDisposeScope();
         var logits = queries.matmul(keys.t()) * scale;                              // (n, G)
         var sum = torch.nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum);
-        return (sum * ((double)world / globalRows)).MoveToOuterDisposeScope();
+        return sum.Mul((double)world / globalRows).MoveToOuterDisposeScope();
     }
 }

@@ -1,6 +1,7 @@
 using CommerceMM.Model.Config;
 using CommerceMM.Model.NN;
 using CommerceMM.Model.Training;
+using CommerceMM.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -69,12 +70,13 @@ public sealed class Pass1
     private static Tensor Gather(Tensor x, Tensor positions, long offset, long width)
     {
         long t = x.size(1);
-        var flat = positions.div(width, rounding_mode: RoundingMode.floor) * t + positions.remainder(width) + offset;
+        using var w = width.ToScalar();
+        var flat = (positions.div(w, rounding_mode: RoundingMode.floor).Mul(t) + positions.remainder(w)).Add(offset);
         return x.reshape(-1, x.size(2)).index_select(0, flat);
     }
 
     /// <summary>Σ over this rank's positions, scaled so that averaging over ranks gives the global mean.</summary>
-    private Tensor GlobalMean(Tensor sum, long globalCount) => sum * ((double)_collectives.World / globalCount);
+    private Tensor GlobalMean(Tensor sum, long globalCount) => sum.Mul((double)_collectives.World / globalCount);
 
     private void EncodeClean()
     {
@@ -92,10 +94,10 @@ public sealed class Pass1
         if (total == 0) return null;
         var allText = _collectives.GatherWithGrad(_textEmbedding);
         var allImage = _collectives.GatherWithGrad(_imageEmbedding);
-        var labels = torch.arange(offset, offset + _inputs.Rows, ScalarType.Int64, _device);
+        var labels = HeldScalars.Arange(offset, offset + _inputs.Rows, _device);
         var imageToText = Contrastive.LocalRowsLoss(_imageEmbedding, allText, labels, _scale, _collectives.World, total);
         var textToImage = Contrastive.LocalRowsLoss(_textEmbedding, allImage, labels, _scale, _collectives.World, total);
-        return (imageToText + textToImage) * 0.5;
+        return (imageToText + textToImage).Mul(0.5);
     }
 
     /// <summary>
@@ -139,8 +141,8 @@ public sealed class Pass1
     /// </summary>
     private static Tensor SamplingWeights(Tensor similarity, Tensor diagonal)
     {
-        var weights = similarity.softmax(1) + 1e-12;
-        return weights.masked_fill(weights.isfinite().logical_not(), 1.0).masked_fill(diagonal, 0);
+        var weights = similarity.softmax(1).Add(1e-12);
+        return weights.MaskedFill(weights.isfinite().logical_not(), 1.0).MaskedFill(diagonal, 0.0);
     }
 
     /// <summary>mlm: cross-entropy at the corrupted positions, fusing the masked text with the clean image.</summary>
@@ -197,7 +199,7 @@ public sealed class Pass1
     {
         var prediction = Normalize(_model.MimPredictor.forward(student));
         var cosine = (prediction * Normalize(target)).sum(-1);
-        return GlobalMean((2.0 - cosine * 2.0).sum(), _globalMaskedPatches);
+        return GlobalMean(cosine.Mul(-2.0).Add(2.0).sum(), _globalMaskedPatches);
     }
 
     /// <summary>Cosine similarity of each teacher patch feature to each teacher prototype: (B, N, K), no gradient.</summary>
@@ -215,10 +217,10 @@ public sealed class Pass1
     {
         var mim = _model.Config.Mim;
         var studentScores = Normalize(student).matmul(Normalize(_model.Prototypes).t());               // (M, K)
-        var logStudent = (studentScores / mim.StudentTemperature).log_softmax(-1);
+        var logStudent = studentScores.Div(mim.StudentTemperature).log_softmax(-1);
         Tensor teacherProbabilities;
         using (torch.no_grad())
-            teacherProbabilities = ((maskedTeacherScores - _model.MimCenter) / mim.TeacherTemperature).softmax(-1);
+            teacherProbabilities = (maskedTeacherScores - _model.MimCenter).Div(mim.TeacherTemperature).softmax(-1);
         return GlobalMean(torch.nn.functional.kl_div(logStudent, teacherProbabilities, log_target: false, reduction: nn.Reduction.Sum), _globalMaskedPatches);
     }
 

@@ -1,4 +1,5 @@
 using CommerceMM.Model.Config;
+using CommerceMM.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -75,7 +76,7 @@ public sealed class Pass1Plan : IDisposable
             }
             (inputIds, labels, patches) = (torch.cat(rowIds), torch.cat(rowLabels), torch.cat(rowPatches));
         }
-        var mlmPositions = labels.ne(-100).flatten().nonzero().squeeze(1);
+        var mlmPositions = labels.Ne(-100).flatten().nonzero().squeeze(1);
         var patchPositions = patches.flatten().nonzero().squeeze(1);
         return new Pass1Plan(inputIds.to(device).MoveToOuterDisposeScope(), labels.to(device).MoveToOuterDisposeScope(),
                              patches.to(device).MoveToOuterDisposeScope(), mlmPositions.to(device).MoveToOuterDisposeScope(),
@@ -87,14 +88,14 @@ public sealed class Pass1Plan : IDisposable
     {
         using var scope = torch.NewDisposeScope();
         long[] shape = ids.shape;
-        var special = padding.logical_or(ids.eq(c.Text.ClsId)).logical_or(ids.eq(c.Text.SepId));
-        var selected = torch.rand(shape, ScalarType.Float32, torch.CPU, generator: g).lt(c.MlmProbability).logical_and(special.logical_not());
+        var special = padding.logical_or(ids.Eq(c.Text.ClsId)).logical_or(ids.Eq(c.Text.SepId));
+        var selected = torch.rand(shape, ScalarType.Float32, torch.CPU, generator: g).Lt(c.MlmProbability).logical_and(special.logical_not());
         var choice = torch.rand(shape, ScalarType.Float32, torch.CPU, generator: g);
         var randomIds = torch.randint(0, c.Text.VocabSize, shape, ScalarType.Int64, torch.CPU, generator: g);
-        var maskIds = torch.full(shape, c.Text.MaskId, ScalarType.Int64, torch.CPU);
-        var corrupted = torch.where(choice.lt(0.8), maskIds, torch.where(choice.lt(0.9), randomIds, ids));
+        var maskIds = HeldScalars.Full(shape, c.Text.MaskId, ScalarType.Int64, torch.CPU);
+        var corrupted = torch.where(choice.Lt(0.8), maskIds, torch.where(choice.Lt(0.9), randomIds, ids));
         var inputIds = torch.where(selected, corrupted, ids);
-        var labels = ids.masked_fill(selected.logical_not(), -100);
+        var labels = ids.MaskedFill(selected.logical_not(), -100);
         return (inputIds.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope());
     }
 

@@ -1,5 +1,6 @@
 using CommerceMM.Model.Config;
 using CommerceMM.Model.Training;
+using CommerceMM.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -50,7 +51,7 @@ public sealed class Pass2
                 {
                     if (eligible[si] == 0) return null;
                     var (embedding, rows) = sources[s];
-                    return Contrastive.LocalRowsLoss(embedding, gathered[t], rows + offset, scale, collectives.World, eligible[si]);
+                    return Contrastive.LocalRowsLoss(embedding, gathered[t], rows.Add(offset), scale, collectives.World, eligible[si]);
                 });
             }
         }
@@ -61,7 +62,7 @@ public sealed class Pass2
     private Dictionary<char, (Tensor Embedding, Tensor Rows)> EncodeSources(Func<char, bool> needed)
     {
         var result = new Dictionary<char, (Tensor, Tensor)>();
-        var rowIndex = torch.arange(_inputs.Rows, ScalarType.Int64, _inputs.TargetTokenIds.device);
+        var rowIndex = HeldScalars.Arange(_inputs.Rows, _inputs.TargetTokenIds.device);
         bool needText = needed('t') || needed('m'), needImage = needed('v') || needed('m');
         Tensor? text = null, image = null;
         if (needText)

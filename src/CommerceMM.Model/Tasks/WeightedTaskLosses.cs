@@ -1,4 +1,5 @@
 using CommerceMM.Model.NN;
+using CommerceMM.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -52,7 +53,7 @@ public sealed class WeightedTaskLosses : IDisposable
         _losses[task] = loss;
         _unread.Add(_results.Count);
         _results.Add(new TaskResult(task, TaskOutcome.Ok, double.NaN, weight));
-        using var weighted = loss * weight;
+        using var weighted = loss.Mul(weight);
         var total = Total is null ? weighted.clone() : Total + weighted;
         Total?.Dispose();
         Total = total.DetachFromDisposeScope();

@@ -19,17 +19,15 @@ public readonly record struct OptimizerOutcome(bool Skipped, double GradNorm, do
 public sealed class DistributedOptimizer : IDisposable
 {
     private readonly TrainerOptions _options;
-    private readonly ModelCollectives _collectives;
     private readonly GradientBucketer? _bucketer;
     private readonly EncoderLayer[] _probedLayers = [];
 
     /// <param name="model">the module whose encoder layers report when their gradients are final (overlap)</param>
     /// <param name="trainable">the parameters the optimizer updates, a subset of the model's</param>
-    public DistributedOptimizer(nn.Module model, IReadOnlyList<(string Name, Tensor Tensor)> trainable, TrainerOptions options, ModelCollectives collectives, ProcessGroup? group)
+    public DistributedOptimizer(nn.Module model, IReadOnlyList<(string Name, Tensor Tensor)> trainable, TrainerOptions options, ProcessGroup? group)
     {
         options.Schedule.Validate();
         _options = options;
-        _collectives = collectives;
         // Encoder layers' parameters first: the optimizer keeps this order within its decayed and undecayed halves
         // of the flat buffers, so everything outside the layers ends up side by side, one bucket instead of several.
         // Every world size uses the same layout, so the same sums in the same order (the gradient norm).
@@ -102,11 +100,10 @@ public sealed class DistributedOptimizer : IDisposable
     {
         var clock = Stopwatch.StartNew();
         double lr = _options.Schedule.LearningRate(step), gradNorm = double.NaN;
-        // Buckets may already be on their way: every rank finishes the all-reduce, whatever the vote says.
-        _bucketer?.AllReduceAverage();
+        // Buckets may already be on their way: every rank finishes the all-reduce, whatever the vote says. Every rank
+        // must take the same branch, or the next collective would pair with the wrong peer: the vote is the all-reduce's.
+        bool skip = _bucketer?.AllReduceAverage(skipVote: !lossFinite) ?? !lossFinite;
         double allReduce = clock.Elapsed.TotalSeconds;
-        // Every rank must take the same branch, or the next collective would pair with the wrong peer.
-        bool skip = _collectives.Any(!lossFinite);
         if (!skip)
         {
             // After the all-reduce every rank holds the same gradients, so the same norm: no vote needed.

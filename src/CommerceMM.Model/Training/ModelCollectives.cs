@@ -44,7 +44,4 @@ public sealed class ModelCollectives(ProcessGroup? group)
     {
         if (group is not null) group.AllReduce(t, ReduceOp.Sum);
     }
-
-    /// <summary>True when any rank passes true (e.g. "my loss is not finite").</summary>
-    public bool Any(bool local) => SumCounts([local ? 1 : 0])[0] > 0;
 }

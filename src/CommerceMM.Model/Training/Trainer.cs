@@ -2,6 +2,7 @@ using System.Diagnostics;
 using CommerceMM.Collectives;
 using CommerceMM.Model.NN;
 using CommerceMM.Model.Tasks;
+using CommerceMM.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -24,7 +25,7 @@ public sealed class Trainer : IDisposable
         _model = model;
         _options = options;
         _collectives = new ModelCollectives(group);
-        _optimizer = new DistributedOptimizer(model, model.TrainableParameters(), options, _collectives, group);
+        _optimizer = new DistributedOptimizer(model, model.TrainableParameters(), options, group);
     }
 
     public AdamWOptimizer Optimizer => _optimizer.Optimizer;
@@ -86,7 +87,7 @@ public sealed class Trainer : IDisposable
         _collectives.Sum(sum);
         long total = _collectives.SumCounts([count])[0];
         if (total == 0) return;
-        using var batchCenter = sum / total;
+        using var batchCenter = sum.Div(total);
         Ema.LerpInPlace(_model.MimCenter, batchCenter, 1 - _model.Config.Mim.CenterMomentum);
     }
 

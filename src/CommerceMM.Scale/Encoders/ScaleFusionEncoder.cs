@@ -1,6 +1,7 @@
 using CommerceMM.Model.Encoders;
 using CommerceMM.Model.NN;
 using CommerceMM.Scale.Config;
+using CommerceMM.Tensors;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -29,7 +30,7 @@ public sealed class ScaleFusionEncoder : ExplicitModule
     public IReadOnlyList<Tensor> Forward(IReadOnlyList<(ScaleModality Modality, Tensor Tokens, Tensor Padding)> parts, Tensor present)
     {
         using var scope = NewDisposeScope();
-        var types = TypeEmbedding.Forward(arange(ScaleModalities.Count, device: present.device)); // (5, d)
+        var types = TypeEmbedding.Forward(HeldScalars.Arange(ScaleModalities.Count, present.device)); // (5, d)
         var tokens = new List<Tensor>();
         var blocked = new List<Tensor>();
         foreach (var (m, x, padding) in parts)

@@ -39,9 +39,9 @@ public sealed class TokenEncoder : ExplicitModule
         if (s.Length != 2 || s[1] < 1 || s[1] > MaxLength || !padding.shape.SequenceEqual(s))
             throw new ArgumentException($"ids and padding must be (batch, 1..{MaxLength}); got {TensorMemory.FormatShape(s)} and {TensorMemory.FormatShape(padding.shape)}");
         using var scope = NewDisposeScope();
-        var positions = arange(s[1], device: ids.device);                              // (L)
+        var positions = HeldScalars.Arange(s[1], ids.device);                           // (L)
         var x = _words.Forward(ids) + PositionEmbedding.Forward(positions);            // (B, L, d)
-        var first = positions.eq(0).unsqueeze(0);                                      // (1, L)
+        var first = positions.Eq(0).unsqueeze(0);                                      // (1, L)
         var used = padding.logical_and(first.logical_not());                           // (B, L)
         var tokens = Encoder.Forward(x, used, Encoder.Layers.Count);
         return (tokens.MoveToOuterDisposeScope(), used.MoveToOuterDisposeScope());

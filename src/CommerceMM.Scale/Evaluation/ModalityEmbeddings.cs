@@ -1,6 +1,7 @@
-using CommerceMM.Model.NN;
 using CommerceMM.Data.Scale;
+using CommerceMM.Model.NN;
 using CommerceMM.Scale.Config;
+using CommerceMM.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -75,7 +76,7 @@ public sealed class ModalityEmbeddings : IDisposable
             var none = zeros(rows, config.EmbedDim, dtype: encoding.Parts[0].Pooled.dtype, device: device);
             var stacked = stack(ScaleModalities.All.Select(m => encoding[m]?.Pooled ?? none).ToList(), 1);   // (B, 5, E)
             // A fill, not a product with the mask: a missing slot may hold anything, even a non-finite value.
-            var pooled = stacked.masked_fill(present.unsqueeze(-1).logical_not(), 0);
+            var pooled = stacked.MaskedFill(present.unsqueeze(-1).logical_not(), 0.0);
             return new ModalityEmbeddings(pooled.MoveToOuterDisposeScope(), available, categories);
         }
         finally
@@ -112,7 +113,7 @@ public sealed class ModalityEmbeddings : IDisposable
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var mask = tensor(Flatten(use), [Count, ScaleModalities.Count], device: device).unsqueeze(-1);   // (N, 5, 1)
-        var summed = Pooled.masked_fill(mask.logical_not(), 0).sum(1);                                    // (N, E)
+        var summed = Pooled.MaskedFill(mask.logical_not(), 0.0).sum(1);                                    // (N, E)
         var vectors = nn.functional.normalize(summed.index_select(0, tensor(keep.ToArray(), device: device)), dim: -1);
         return new ProductEmbeddings(vectors.DetachFromDisposeScope(), rows, rows.Select(r => Categories[r]).ToArray());
     }

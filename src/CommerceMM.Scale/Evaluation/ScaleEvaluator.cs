@@ -3,6 +3,7 @@ using CommerceMM.Data.Format;
 using CommerceMM.Data.Scale;
 using CommerceMM.Model.Evaluation;
 using CommerceMM.Scale.Config;
+using CommerceMM.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -85,7 +86,7 @@ public static class ScaleEvaluator
     private static (Tensor Train, Tensor Test) Standardise(Tensor train, Tensor test)
     {
         var mean = train.mean([0], keepdim: true);
-        var std = (train - mean).pow(2).mean([0], keepdim: true).sqrt().clamp(min: 1e-6);
+        var std = (train - mean).square().mean([0], keepdim: true).sqrt().ClampMin(1e-6);
         return ((train - mean) / std, (test - mean) / std);
     }
 

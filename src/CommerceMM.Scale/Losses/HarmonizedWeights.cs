@@ -1,3 +1,4 @@
+using CommerceMM.Tensors;
 using static TorchSharp.torch;
 
 namespace CommerceMM.Scale.Losses;
@@ -21,10 +22,10 @@ public static class HarmonizedWeights
         var cols = present.unsqueeze(1);                                                   // (B, 1, 5)
         var both = rows.logical_and(cols);                                                 // (B, 5, 5)
         // masked_fill, not a product with the mask: the slot is replaced (and gets no gradient) whatever it holds.
-        var p = pooled.masked_fill(rows.logical_not(), 0);                                 // missing rows → 0
+        var p = pooled.MaskedFill(rows.logical_not(), 0.0);                               // missing rows → 0
         var g = p.matmul(p.transpose(1, 2));                                               // (B, 5, 5) cosines
-        var softmax = g.masked_fill(cols.logical_not(), double.NegativeInfinity).softmax(-1);
-        var h = (g * softmax).masked_fill(both.logical_not(), 0);
+        var softmax = g.MaskedFill(cols.logical_not(), double.NegativeInfinity).softmax(-1);
+        var h = (g * softmax).MaskedFill(both.logical_not(), 0.0);
         return nn.functional.normalize(h, p: 2, dim: -1).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using CommerceMM.Tensors;
 using static TorchSharp.torch;
 
 namespace CommerceMM.Scale.Losses;
@@ -16,7 +17,7 @@ public static class ScaleContrastive
     public static Tensor Sum(Tensor queries, Tensor keys, Tensor labels, Tensor pairWeight, double temperature)
     {
         using var scope = NewDisposeScope();
-        var logits = queries.matmul(keys.t()) / temperature * pairWeight.unsqueeze(1);     // (n, G)
+        var logits = queries.matmul(keys.t()).Div(temperature) * pairWeight.unsqueeze(1);     // (n, G)
         return nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).MoveToOuterDisposeScope();
     }
 }

@@ -1,6 +1,7 @@
 using CommerceMM.Model.NN;
 using CommerceMM.Model.Training;
 using CommerceMM.Scale.Config;
+using CommerceMM.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -117,7 +118,7 @@ public sealed class ScalePass
         foreach (var m in ScaleModalities.All)
         {
             var labels = m switch { ScaleModality.Text => _plan.TextLabels, ScaleModality.Table => _plan.TableLabels, _ => null };
-            var selected = labels?.ne(ScaleMaskPlan.Ignore) ?? _plan.FeatureMask(m);           // (B, L) or (B, N)
+            var selected = labels?.Ne(ScaleMaskPlan.Ignore) ?? _plan.FeatureMask(m);           // (B, L) or (B, N)
             if (selected is null) continue;                                                   // not masked (config or weight 0)
             bool[] flat = Scalars.ToArray<bool>(selected);
             long length = selected.size(1);
@@ -159,7 +160,7 @@ public sealed class ScalePass
             var regression = m == ScaleModality.Image ? _model.ImageHead : m == ScaleModality.Video ? _model.VideoHead : _model.AudioHead;
             var predicted = MixedPrecision.Float(MixedPrecision.Linear(regression, fused[selected])); // (S, F) fp32
             var target = part.Features![selected];                                             // (S, F)
-            perUnit = (predicted - target).pow(2).mean([-1]);                                  // (S)
+            perUnit = (predicted - target).square().mean([-1]);                                  // (S)
         }
         // Units come out row-major; each is weighted so a row's units share W[r, m, m] · world / (units · global rows).
         var rowOfUnit = new List<long>();
@@ -216,7 +217,7 @@ public sealed class ScalePass
             return ScaleContrastive.Sum(queries, keys, target, pairWeight, _model.Config.Temperature);
         }
 
-        return (Direction(a, b) + Direction(b, a)) * (0.5 * scale);
+        return (Direction(a, b) + Direction(b, a)).Mul(0.5 * scale);
     }
 
     private Tensor Gathered(ScaleModality m)

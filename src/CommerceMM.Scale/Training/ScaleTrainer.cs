@@ -38,7 +38,7 @@ public sealed class ScaleTrainer : IDisposable
         _model = model;
         _options = options;
         _collectives = new ModelCollectives(group);
-        _optimizer = new DistributedOptimizer(model, model.NamedParameters(), options, _collectives, group);
+        _optimizer = new DistributedOptimizer(model, model.NamedParameters(), options, group);
     }
 
     public AdamWOptimizer Optimizer => _optimizer.Optimizer;

@@ -1,0 +1,104 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CommerceMM.Tensors;
+
+/// <summary>
+/// The tensor ops our code calls with a number, each holding that number's <see cref="Scalar"/> until the native
+/// call has returned. TorchSharp's own number overloads (<c>x * 0.5</c>, <c>x.mul(0.5)</c>) leave the Scalar to its
+/// finalizer, which can free it while libtorch still reads it (CONTRIBUTING: Scalars on hot paths); the build
+/// refuses them in src/ (CMM0001). An integer argument keeps an integer tensor integer, as in PyTorch.
+/// </summary>
+public static class HeldScalars
+{
+    public static Tensor Mul(this Tensor x, double factor)
+    {
+        using var s = factor.ToScalar();
+        return x.mul(s);
+    }
+
+    public static Tensor Mul(this Tensor x, long factor)
+    {
+        using var s = factor.ToScalar();
+        return x.mul(s);
+    }
+
+    public static Tensor Div(this Tensor x, double divisor)
+    {
+        using var s = divisor.ToScalar();
+        return x.div(s);
+    }
+
+    public static Tensor Add(this Tensor x, double term)
+    {
+        using var s = term.ToScalar();
+        return x.add(s);
+    }
+
+    public static Tensor Add(this Tensor x, long term)
+    {
+        using var s = term.ToScalar();
+        return x.add(s);
+    }
+
+    public static Tensor MaskedFill(this Tensor x, Tensor mask, double value)
+    {
+        using var s = value.ToScalar();
+        return x.masked_fill(mask, s);
+    }
+
+    public static Tensor MaskedFill(this Tensor x, Tensor mask, long value)
+    {
+        using var s = value.ToScalar();
+        return x.masked_fill(mask, s);
+    }
+
+    public static Tensor Eq(this Tensor x, long value)
+    {
+        using var s = value.ToScalar();
+        return x.eq(s);
+    }
+
+    public static Tensor Ne(this Tensor x, long value)
+    {
+        using var s = value.ToScalar();
+        return x.ne(s);
+    }
+
+    public static Tensor Lt(this Tensor x, double value)
+    {
+        using var s = value.ToScalar();
+        return x.lt(s);
+    }
+
+    public static Tensor ClampMax(this Tensor x, double max)
+    {
+        using var s = max.ToScalar();
+        return x.clamp_max(s);
+    }
+
+    public static Tensor ClampMin(this Tensor x, double min)
+    {
+        using var s = min.ToScalar();
+        return x.clamp_min(s);
+    }
+
+    /// <summary>A tensor of <paramref name="shape"/> filled with <paramref name="value"/>.</summary>
+    public static Tensor Full(long[] shape, double value, ScalarType dtype, Device device)
+    {
+        using var s = value.ToScalar();
+        return torch.full(shape, s, dtype, device);
+    }
+
+    /// <summary>int64 0, 1, …, <paramref name="stop"/> - 1.</summary>
+    public static Tensor Arange(long stop, Device device) => Arange(0, stop, device);
+
+    /// <summary>int64 <paramref name="start"/>, …, <paramref name="stop"/> - 1.</summary>
+    public static Tensor Arange(long start, long stop, Device device)
+    {
+        using var first = start.ToScalar();
+        using var end = stop.ToScalar();
+        using var step = 1L.ToScalar();
+        return torch.arange(first, end, step, ScalarType.Int64, device);
+    }
+}
