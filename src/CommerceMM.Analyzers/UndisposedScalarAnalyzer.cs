@@ -17,9 +17,12 @@ namespace CommerceMM.Analyzers;
 /// Three ways code makes one without holding it:
 /// <list type="bullet">
 /// <item>a conversion to Scalar (<c>x.mul(0.5)</c>, <c>masked_fill(mask, 0)</c>);</item>
-/// <item>a TorchSharp overload taking a number where a sibling takes a Scalar (<c>x * 0.5</c>): it converts inside;</item>
+/// <item>a TorchSharp overload taking a number where a sibling takes a Scalar (<c>x * 0.5</c>): it converts inside;
+/// and TorchSharp's <c>t.ToDouble()</c> family, which reads the value through a Scalar it leaves behind;</item>
 /// <item><c>ToScalar()</c> passed straight on, or stored in a local without <c>using</c>.</item>
 /// </list>
+/// TorchSharp's own code is not read, so a number it turns into a Scalar with no Scalar overload beside it goes
+/// unseen; its sources show such conversions only in a few norms, shrink activations and optimizers we do not use.
 /// </remarks>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class UndisposedScalarAnalyzer : DiagnosticAnalyzer
@@ -68,6 +71,12 @@ public sealed class UndisposedScalarAnalyzer : DiagnosticAnalyzer
             return;
         }
         if (!InTorchSharp(method)) return;
+        if (method.ContainingType.Name == "TensorExtensionMethods" && method.Name.StartsWith("To", System.StringComparison.Ordinal)
+            && method.Parameters.Length == 1 && method.ReturnType.IsValueType)
+        {
+            Report(context, context.Operation.Syntax, $"'{context.Operation.Syntax}' (TorchSharp reads the value through a Scalar of its own)");
+            return;
+        }
         for (int i = 0; i < method.Parameters.Length; i++)
             if (IsNumber(method.Parameters[i].Type) && HasScalarSibling(method, i, scalar))
             {

@@ -18,6 +18,7 @@ public class UndisposedScalarAnalyzerTests
     [InlineData("return torch.arange(4, ScalarType.Int64, x.device);")]
     [InlineData("return x.mul(0.5.ToScalar());")]                               // made, passed on, never disposed
     [InlineData("var s = 0.5.ToScalar(); return x.mul(s);")]                    // a local without using
+    [InlineData("return x.ToDouble() > 0 ? x : mask;")]                          // read through TorchSharp's own Scalar
     public void UnheldScalar_IsReported(string body)
     {
         var diagnostic = Assert.Single(Analyze(body));
@@ -33,6 +34,7 @@ public class UndisposedScalarAnalyzerTests
     [InlineData("return x * x + x.sum(0);")]                                     // no number anywhere
     [InlineData("return x.Mul(0.5).MaskedFill(mask, 0.0);")]                     // HeldScalars
     [InlineData("return x.view(2, -1).narrow(0, 1, 1).softmax(-1);")]            // numbers that are not Scalars
+    [InlineData("using var s = x.ToScalar(); return s.ToDouble() > 0 ? x : mask;")]
     public void HeldScalarOrNone_IsNotReported(string body) => Assert.Empty(Analyze(body));
 
     private static ImmutableArray<Diagnostic> Analyze(string body)
