@@ -11,35 +11,25 @@ namespace CommerceMM.Tensors;
 /// </summary>
 public static class HeldScalars
 {
-    public static Tensor Mul(this Tensor x, double factor)
-    {
-        using var s = factor.ToScalar();
-        return x.mul(s);
-    }
+    public static Tensor Mul(this Tensor x, double factor) => Held(x, factor, static (t, s) => t.mul(s));
 
-    public static Tensor Mul(this Tensor x, long factor)
-    {
-        using var s = factor.ToScalar();
-        return x.mul(s);
-    }
+    public static Tensor Mul(this Tensor x, long factor) => Held(x, factor, static (t, s) => t.mul(s));
 
-    public static Tensor Div(this Tensor x, double divisor)
-    {
-        using var s = divisor.ToScalar();
-        return x.div(s);
-    }
+    public static Tensor Div(this Tensor x, double divisor) => Held(x, divisor, static (t, s) => t.div(s));
 
-    public static Tensor Add(this Tensor x, double term)
-    {
-        using var s = term.ToScalar();
-        return x.add(s);
-    }
+    public static Tensor Add(this Tensor x, double term) => Held(x, term, static (t, s) => t.add(s));
 
-    public static Tensor Add(this Tensor x, long term)
-    {
-        using var s = term.ToScalar();
-        return x.add(s);
-    }
+    public static Tensor Add(this Tensor x, long term) => Held(x, term, static (t, s) => t.add(s));
+
+    public static Tensor Eq(this Tensor x, long value) => Held(x, value, static (t, s) => t.eq(s));
+
+    public static Tensor Ne(this Tensor x, long value) => Held(x, value, static (t, s) => t.ne(s));
+
+    public static Tensor Lt(this Tensor x, double value) => Held(x, value, static (t, s) => t.lt(s));
+
+    public static Tensor ClampMax(this Tensor x, double max) => Held(x, max, static (t, s) => t.clamp_max(s));
+
+    public static Tensor ClampMin(this Tensor x, double min) => Held(x, min, static (t, s) => t.clamp_min(s));
 
     public static Tensor MaskedFill(this Tensor x, Tensor mask, double value)
     {
@@ -51,36 +41,6 @@ public static class HeldScalars
     {
         using var s = value.ToScalar();
         return x.masked_fill(mask, s);
-    }
-
-    public static Tensor Eq(this Tensor x, long value)
-    {
-        using var s = value.ToScalar();
-        return x.eq(s);
-    }
-
-    public static Tensor Ne(this Tensor x, long value)
-    {
-        using var s = value.ToScalar();
-        return x.ne(s);
-    }
-
-    public static Tensor Lt(this Tensor x, double value)
-    {
-        using var s = value.ToScalar();
-        return x.lt(s);
-    }
-
-    public static Tensor ClampMax(this Tensor x, double max)
-    {
-        using var s = max.ToScalar();
-        return x.clamp_max(s);
-    }
-
-    public static Tensor ClampMin(this Tensor x, double min)
-    {
-        using var s = min.ToScalar();
-        return x.clamp_min(s);
     }
 
     /// <summary>A tensor of <paramref name="shape"/> filled with <paramref name="value"/>.</summary>
@@ -100,5 +60,18 @@ public static class HeldScalars
         using var end = stop.ToScalar();
         using var step = 1L.ToScalar();
         return torch.arange(first, end, step, ScalarType.Int64, device);
+    }
+
+    // The op is a static lambda: no allocation per call.
+    private static Tensor Held(Tensor x, double value, Func<Tensor, Scalar, Tensor> op)
+    {
+        using var s = value.ToScalar();
+        return op(x, s);
+    }
+
+    private static Tensor Held(Tensor x, long value, Func<Tensor, Scalar, Tensor> op)
+    {
+        using var s = value.ToScalar();
+        return op(x, s);
     }
 }
