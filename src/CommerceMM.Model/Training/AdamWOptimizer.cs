@@ -76,9 +76,7 @@ public sealed class AdamWOptimizer : IDisposable
 
         double beta1 = _options.Beta1, beta2 = _options.Beta2;
         double biasCorrection1 = 1 - Math.Pow(beta1, t), biasCorrection2 = 1 - Math.Pow(beta2, t);
-        // Scalars held by `using`, not made implicitly from doubles: TorchSharp's ops do not keep a Scalar alive during
-        // the native call, so a garbage collection could finalize a temporary one mid-call (libtorch then reports
-        // "Expected false to be true" from Scalar::toDouble). This loop runs every step, so it would meet that race.
+        // Held, every one (CMM0001): this runs every step, where a temporary Scalar would meet the finalizer race.
         using var decay = (1 - lr * _options.WeightDecay).ToScalar();
         using var b1 = beta1.ToScalar();
         using var oneMinusB1 = (1 - beta1).ToScalar();

@@ -20,7 +20,7 @@ public static class GradientClipping
         double norm = NN.Scalars.ToDouble(parameters.Gradients.norm());
         double coefficient = maxNorm / (norm + 1e-6);
         if (!double.IsFinite(norm) || coefficient >= 1) return norm;
-        using var scale = coefficient.ToScalar(); // held, not a temporary: see AdamWOptimizer.Step
+        using var scale = coefficient.ToScalar(); // held (CMM0001)
         parameters.Gradients.mul_(scale);
         return norm;
     }
