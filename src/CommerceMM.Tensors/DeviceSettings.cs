@@ -40,19 +40,21 @@ public sealed record DeviceSettings(Device Device, Precision Precision)
 
     /// <summary>
     /// Resolves settings against this machine: a CUDA device that is absent, or an index past the last
-    /// GPU, is an error naming job.device (never a silent fall back to the CPU).
+    /// GPU, is an error naming <paramref name="deviceKey"/> (never a silent fall back to the CPU).
     /// </summary>
-    public static DeviceSettings Resolve(string device, string precision)
+    /// <param name="deviceKey">where the device came from, as the user wrote it: a spec key or a command's option</param>
+    public static DeviceSettings Resolve(string device, string precision, string deviceKey = "job.device")
     {
-        var (type, index) = ParseDevice(device);
+        var (type, index) = ParseDevice(device, deviceKey);
         var p = ParsePrecision(precision);
         TorchRuntime.EnsureLoaded();
         if (type == DeviceType.CPU) return new DeviceSettings(torch.CPU, p);
+        string useCpu = deviceKey.StartsWith("--", StringComparison.Ordinal) ? $"{deviceKey} cpu" : $"{deviceKey}=cpu";
         if (!torch.cuda.is_available())
-            throw new ArgumentException($"job.device: '{device}' asks for CUDA, but this machine has no usable CUDA device (no GPU, no driver, or a CPU-only build: TorchBackend=cpu). Use job.device=cpu, or run the CUDA build on a GPU machine.");
+            throw new ArgumentException($"{deviceKey}: '{device}' asks for CUDA, but this machine has no usable CUDA device (no GPU, no driver, or a CPU-only build: TorchBackend=cpu). Use {useCpu}, or run the CUDA build on a GPU machine.");
         int count = torch.cuda.device_count();
         if (index >= count)
-            throw new ArgumentException($"job.device: '{device}' asks for GPU {index}, but this machine has {count} (cuda:0..cuda:{count - 1}).");
+            throw new ArgumentException($"{deviceKey}: '{device}' asks for GPU {index}, but this machine has {count} (cuda:0..cuda:{count - 1}).");
         return new DeviceSettings(torch.device(DeviceType.CUDA, index), p);
     }
 }

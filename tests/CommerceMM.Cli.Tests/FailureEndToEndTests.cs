@@ -128,5 +128,15 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus) : IDisposable
         Assert.DoesNotContain("coordinator at", cmm.Output);
     }
 
+    [Fact]
+    public void Train_CudaOnAMachineWithout_NamesJobDeviceOnceAndTouchesNoJobState()
+    {
+        using var cmm = new CmmProcess("train", "--set", "job.device=cuda:3", "--set", $"checkpoint.store=file:{_runs}");
+        Assert.Equal(2, cmm.WaitForExit(Patience));
+        Assert.Single(cmm.Output.Split('\n'), l => l.StartsWith("cmm: job.device: 'cuda:3'", StringComparison.Ordinal));
+        Assert.DoesNotContain("coordinator at", cmm.Output);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_runs));
+    }
+
     public void Dispose() => Directory.Delete(_runs, recursive: true);
 }

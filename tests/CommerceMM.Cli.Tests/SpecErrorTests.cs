@@ -109,6 +109,7 @@ public class SpecErrorTests
     [Theory]
     [InlineData("status", "--coordinator", "notaurl", "--coordinator 'notaurl' is not an http(s) URL")]
     [InlineData("checkpoints", "--step", "x", "--step 'x' is not a step number or 'latest'")]
+    [InlineData("eval", "--checkpoint", "nonsense", "--checkpoint 'nonsense' is not a step number or 'latest'")]
     [InlineData("worker", "--gateways", "http://coordinator:7070", "--gateways: coordinator gateway 'http://coordinator:7070' must be host:port")]
     [InlineData("coordinator", "--clustering", "zookeeper=zk:2181", "--clustering: clustering 'zookeeper=zk:2181' is not 'localhost', 'redis=HOST:PORT'")]
     [InlineData("coordinator", "--gateway-port", "70000", "--gateway-port '70000' is not a port 1-65535")]

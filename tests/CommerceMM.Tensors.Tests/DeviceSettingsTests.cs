@@ -41,6 +41,16 @@ public class DeviceSettingsTests
     }
 
     [Fact]
+    public void Resolve_DeviceFromACommandOption_NamesTheOptionAndItsFix()
+    {
+        if (torch.cuda.is_available()) return;
+        var error = Assert.Throws<ArgumentException>(() => DeviceSettings.Resolve("cuda", "fp32", "--device"));
+        Assert.StartsWith("--device: 'cuda' asks for CUDA", error.Message);
+        Assert.Contains("Use --device cpu,", error.Message);
+        Assert.DoesNotContain("job.device", error.Message);
+    }
+
+    [Fact]
     public void Resolve_Cpu_ComputesInTheRequestedPrecision()
     {
         var settings = DeviceSettings.Resolve("cpu", "bf16");

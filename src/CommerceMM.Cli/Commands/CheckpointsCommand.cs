@@ -31,8 +31,8 @@ internal static class CheckpointsCommand
 
     public static Option<bool> NoVerify() => new("--no-verify") { Description = "skip reading every file to check its SHA-256 (fast; states show 'committed' instead of 'verified')" };
 
-    /// <summary>--step: a step number, 'latest', and where allowed 'all'; anything else is an error naming the option.</summary>
-    public static Option<string> Step(string description, bool allowAll = false) => new("--step")
+    /// <summary>--step (or <paramref name="name"/>): a step number, 'latest', and where allowed 'all'; anything else is an error naming the option.</summary>
+    public static Option<string> Step(string description, bool allowAll = false, string name = "--step") => new(name)
     {
         Description = description,
         DefaultValueFactory = _ => allowAll ? All : Latest,
@@ -40,7 +40,7 @@ internal static class CheckpointsCommand
         {
             string value = r.Tokens.Single().Value;
             if (value == Latest || (allowAll && value == All) || long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out _)) return value;
-            r.AddError($"--step '{value}' is not a step number or '{Latest}'{(allowAll ? $" or '{All}'" : "")}");
+            r.AddError($"{name} '{value}' is not a step number or '{Latest}'{(allowAll ? $" or '{All}'" : "")}");
             return null;
         },
     };

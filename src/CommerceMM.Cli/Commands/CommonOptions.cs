@@ -58,17 +58,8 @@ internal static class CommonOptions
     /// <summary>--device and --precision, checked against this machine; a misspelling is an error naming the option.</summary>
     public static DeviceSettings Resolve(string device, string precision)
     {
-        DeviceSettings.ParseDevice(device, "--device");
         DeviceSettings.ParsePrecision(precision, "--precision");
-        try
-        {
-            return DeviceSettings.Resolve(device, precision);
-        }
-        catch (ArgumentException e) when (e.Message.StartsWith("job.device: ", StringComparison.Ordinal))
-        {
-            // Resolve speaks of the spec key; here the value came from the option.
-            throw new ArgumentException("--device: " + e.Message["job.device: ".Length..], e);
-        }
+        return DeviceSettings.Resolve(device, precision, "--device");
     }
 
     public static Option<string[]> Set() => new("--set")

@@ -33,7 +33,7 @@ internal static class EvalCommand
     {
         var spec = new Argument<string?>("spec") { Description = "job spec YAML (default: the embedded fashion-tiny job)", DefaultValueFactory = _ => null };
         var set = CommonOptions.Set();
-        var checkpoint = new Option<string>("--checkpoint") { Description = "checkpoint step, or 'latest' for the newest verified one", DefaultValueFactory = _ => Latest };
+        var checkpoint = CheckpointsCommand.Step("checkpoint step, or 'latest' for the newest verified one", name: "--checkpoint");
         var allocation = new Option<string>("--allocation") { Description = "'all' (every allocation of the spec, full depth first) or one, e.g. t2-v2-f1", DefaultValueFactory = _ => AllocationNames.All };
         var limit = new Option<int?>("--limit") { Description = "gallery size: the first N held-out products by id (default: all)" };
         var probeItems = new Option<int>("--probe-items") { Description = "training products embedded to fit the linear probe", DefaultValueFactory = _ => EvalStreamOptions.DefaultProbeTrainItems };
@@ -136,8 +136,7 @@ internal static class EvalCommand
         }
         else
         {
-            if (!long.TryParse(checkpoint, NumberStyles.None, CultureInfo.InvariantCulture, out long wanted))
-                throw new ArgumentException($"--checkpoint '{checkpoint}' is neither '{Latest}' nor a step number");
+            long wanted = long.Parse(checkpoint, CultureInfo.InvariantCulture);
             manifest = await CheckpointCatalog.ReadManifestAsync(store, job, wanted, ct).ConfigureAwait(false)
                 ?? throw new CheckpointException($"job '{job}' has no committed checkpoint at step {wanted} in {spec.Checkpoint.Store}");
             if (manifest.ConfigHash != hash)

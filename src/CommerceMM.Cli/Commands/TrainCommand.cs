@@ -5,6 +5,7 @@ using CommerceMM.Data.Fashion;
 using CommerceMM.Data.Format;
 using CommerceMM.Data.Scale;
 using CommerceMM.Observability.Logging;
+using CommerceMM.Tensors;
 using CommerceMM.Worker.Models;
 using CommerceMM.Worker.Spec;
 using Microsoft.Extensions.Logging;
@@ -31,6 +32,9 @@ internal static class TrainCommand
             var overrides = r.GetValue(set)!.ToList();
             if (r.GetValue(workers) is { } n) overrides.Add($"job.workers={n}");
             var training = SpecSource.Load(r.GetValue(spec), overrides);
+            // Every worker runs on this machine: a device it lacks is refused here, once, before a coordinator
+            // starts and bumps the job's generation for workers that can only exit.
+            DeviceSettings.Resolve(training.Job.Device, training.Model.Precision);
             Console.WriteLine("resolved job spec:");
             Console.WriteLine(SpecLoader.ToYaml(training));
             await EnsureDataAsync(training, ct).ConfigureAwait(false);
