@@ -131,6 +131,18 @@ public sealed class CheckpointsCommandTests(SmallCorpus corpus, TrainedJob train
     }
 
     [Fact]
+    public void Export_IntoAFolderNobodyCanWrite_NamesOutAndExitsTwo()
+    {
+        string runs = trained.Copy(corpus, Path.Combine(_scratch, "runs"));
+        // /proc refuses new files even to root, where a read-only mode would not.
+        var export = Cmm(["checkpoints", "export", "--out", "/proc/model.safetensors", .. FileStore(runs)]);
+        Assert.Equal(2, export.Exit);
+        Assert.Contains("cmm: --out '/proc/model.safetensors': cannot write a file in /proc", export.Output);
+        Assert.Contains("nothing exported", export.Output);
+        Assert.DoesNotContain("   at ", export.Output);
+    }
+
+    [Fact]
     public async Task OnAzure_ListValidateExportWork_AndCorruptionIsNamedByFile()
     {
         var store = await azurite.CreateStoreWithNewContainerAsync();

@@ -54,6 +54,11 @@ internal static class CheckpointExport
             SafeTensors.Write(temp, kept, metadata);
             File.Move(temp, full, overwrite: true);
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The system's message names the temporary file, which the user never asked for.
+            throw new ArgumentException($"--out '{output}': cannot write a file in {Path.GetDirectoryName(full)} ({e.GetType().Name}: {e.Message}); choose a writable folder; nothing exported", e);
+        }
         finally
         {
             File.Delete(temp);
