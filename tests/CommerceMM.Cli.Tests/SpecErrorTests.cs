@@ -122,6 +122,31 @@ public class SpecErrorTests
         Assert.DoesNotContain("Unhandled exception", cmm.Output);
     }
 
+    [Theory]
+    [InlineData("--limit", "-5", "--limit must be at least 1, got -5")]
+    [InlineData("--vocab", "10", "--vocab must be in 64..1000000, got 10")]
+    [InlineData("--modalities", "image,smell", "--modalities: unknown modality 'smell'; use any of image,text,table,video,audio")]
+    public void DataBuild_BadOptionValue_NamesTheOptionAndBuildsNothing(string option, string value, string message)
+    {
+        string output = Path.Combine(Path.GetTempPath(), $"cmm-data-{Guid.NewGuid():N}");
+        using var cmm = new CmmProcess("data", "build", "fashion", "--out", output, option, value);
+        Assert.Equal(1, cmm.WaitForExit(TimeSpan.FromMinutes(2)));
+        Assert.Contains(message, cmm.Output);
+        Assert.False(Directory.Exists(output));
+    }
+
+    [Theory]
+    [InlineData("data", "build", "fashion", "--limit", "10", "--out", "/proc/corpus")]
+    [InlineData("eval", "--out", "/proc/eval")]
+    public void OutputFolderNobodyCanWrite_IsRefusedBeforeTheWork_NamingOut(params string[] args)
+    {
+        using var cmm = new CmmProcess(args);
+        Assert.Equal(2, cmm.WaitForExit(TimeSpan.FromMinutes(2)));
+        Assert.Contains($"cmm: --out '{args[^1]}': cannot write there", cmm.Output);
+        Assert.DoesNotContain("resolved job spec", cmm.Output);
+        Assert.DoesNotContain("   at ", cmm.Output);
+    }
+
     [Fact]
     public void Cmm_BadSetValue_ExitsTwo_WithOneLineNamingTheKey()
     {

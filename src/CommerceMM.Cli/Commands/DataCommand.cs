@@ -29,16 +29,30 @@ internal static class DataCommand
         {
             Description = "SCALE: products per split that get audio (espeak-ng is the slow step)", DefaultValueFactory = _ => new ScaleDatasetOptions().AudioLimit,
         };
+        AtLeast(limit, 1);
+        AtLeast(evalLimit, 1);
+        AtLeast(audioLimit, 0);
+        vocab.Validators.Add(r =>
+        {
+            int v = r.GetValueOrDefault<int>();
+            if (v is < 64 or > 1_000_000) r.AddError($"--vocab must be in 64..1000000, got {v}");
+        });
+        modalities.Validators.Add(r =>
+        {
+            foreach (string m in Names(r.GetValueOrDefault<string>()!).Where(m => !Modality.Known.Contains(m)))
+                r.AddError($"--modalities: unknown modality '{m}'; use any of {string.Join(",", Modality.Known)}");
+        });
         var fashion = new Command("fashion", "Products, multilingual listings, queries and photos from Fashion-MNIST (Debian dataset-fashion-mnist).")
             { output, limit, evalLimit, vocab, overwrite, modalities, audioLimit };
         fashion.SetAction(async (r, ct) =>
         {
+            OutputFolder.EnsureWritable(r.GetValue(output)!, "--out");
             var options = new FashionDatasetOptions
             {
                 OutputDirectory = r.GetValue(output)!, TrainLimit = r.GetValue(limit), EvalLimit = r.GetValue(evalLimit),
                 VocabSize = r.GetValue(vocab), Overwrite = r.GetValue(overwrite),
             };
-            var wanted = r.GetValue(modalities)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(m => m.ToLowerInvariant()).ToList();
+            var wanted = Names(r.GetValue(modalities)!);
             if (wanted.All(m => m is Modality.Image or Modality.Text) && wanted.Contains(Modality.Image) && wanted.Contains(Modality.Text))
                 await BuildFashionAsync(options, ct).ConfigureAwait(false);
             else
@@ -49,6 +63,14 @@ internal static class DataCommand
         data.Subcommands.Add(DataInspectCommand.Create());
         return data;
     }
+
+    private static List<string> Names(string modalities) =>
+        modalities.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(m => m.ToLowerInvariant()).ToList();
+
+    private static void AtLeast<T>(Option<T> option, int least) => option.Validators.Add(r =>
+    {
+        if (r.GetValueOrDefault<T>() is int value && value < least) r.AddError($"{option.Name} must be at least {least}, got {value}");
+    });
 
     /// <summary>The five-modality SCALE corpus (MODEL.md §8): streams products and eval_products.</summary>
     public static async Task BuildScaleAsync(ScaleDatasetOptions options, CancellationToken cancellationToken)

@@ -48,6 +48,7 @@ internal static class EvalCommand
         command.SetAction(async (r, ct) =>
         {
             var training = SpecSource.Load(r.GetValue(spec), r.GetValue(set)!);
+            if (r.GetValue(output) is { } folder) OutputFolder.EnsureWritable(folder.FullName, "--out");
             Console.WriteLine("resolved job spec:");
             Console.WriteLine(SpecLoader.ToYaml(training));
             var device = Prepare(training);
@@ -56,7 +57,6 @@ internal static class EvalCommand
                 : EvalTable.ToJson(await RunAsync(training, device, r.GetValue(checkpoint)!, r.GetValue(allocation)!, r.GetValue(limit), r.GetValue(probeItems), ct).ConfigureAwait(false));
             if (r.GetValue(output) is { } dir)
             {
-                dir.Create();
                 string file = Path.Combine(dir.FullName, "eval.json");
                 await File.WriteAllTextAsync(file, json, ct).ConfigureAwait(false);
                 Console.WriteLine($"wrote {file}");
