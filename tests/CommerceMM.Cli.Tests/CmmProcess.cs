@@ -31,6 +31,8 @@ internal sealed class CmmProcess : IDisposable
 
     public string Output => string.Join("\n", _lines);
 
+    public int Id => _process.Id;
+
     /// <summary>The checkout's root (holding the solution), for the shipped job files.</summary>
     public static string RepositoryRoot { get; } = FindRoot(AppContext.BaseDirectory);
 

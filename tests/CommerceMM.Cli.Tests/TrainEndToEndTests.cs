@@ -77,5 +77,23 @@ public sealed class TrainEndToEndTests(SmallCorpus corpus) : IDisposable
                     $"{name}[{i}]: uninterrupted {values[i]:R}, preempted and resumed {resumed[name][i]:R}");
     }
 
+    [Fact]
+    public void SecondLaunchOfARunningJob_IsRefusedNamingTheFirst_AndTheFirstGoesOn()
+    {
+        using var first = new CmmProcess(Args("e2e-twice", 2, 1000, every: 1000));
+        Assert.True(first.WaitForLine("step 2 ", Patience), first.Output);
+        using (var second = new CmmProcess(Args("e2e-twice", 2, 1000, every: 1000)))
+        {
+            Assert.Equal(2, second.WaitForExit(Patience));
+            Assert.Contains($"cmm: job 'e2e-twice' is already being trained from file:{_runs} (cmm train, pid {first.Id}, since ", second.Output);
+            Assert.DoesNotContain("coordinator at", second.Output);
+        }
+        long seen = StepLog.Rank0Figures(first.Output).Keys.Max();
+        Assert.True(first.WaitForLine($"step {seen + 3} ", Patience), first.Output);
+        first.Terminate();
+        Assert.Equal(0, first.WaitForExit(Patience));
+        Assert.DoesNotContain("ETag mismatch", first.Output);
+    }
+
     public void Dispose() => Directory.Delete(_runs, recursive: true);
 }
