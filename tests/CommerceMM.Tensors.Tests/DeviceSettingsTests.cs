@@ -53,6 +53,14 @@ public class DeviceSettingsTests
     [Fact]
     public void Resolve_Cpu_ComputesInTheRequestedPrecision()
     {
+        if (CpuBf16.IsNativeHere() == false)
+        {
+            // A CPU that would only emulate bf16 refuses it, naming the key and the fix.
+            var error = Assert.Throws<ArgumentException>(() => DeviceSettings.Resolve("cpu", "bf16"));
+            Assert.StartsWith("model.precision: 'bf16' on the CPU needs native bf16 arithmetic", error.Message);
+            Assert.Contains("Use model.precision=fp32", error.Message);
+            return;
+        }
         var settings = DeviceSettings.Resolve("cpu", "bf16");
         Assert.Equal(DeviceType.CPU, settings.Device.type);
         Assert.Equal(torch.ScalarType.BFloat16, settings.ComputeType);

@@ -56,11 +56,7 @@ internal static class CommonOptions
     };
 
     /// <summary>--device and --precision, checked against this machine; a misspelling is an error naming the option.</summary>
-    public static DeviceSettings Resolve(string device, string precision)
-    {
-        DeviceSettings.ParsePrecision(precision, "--precision");
-        return DeviceSettings.Resolve(device, precision, "--device");
-    }
+    public static DeviceSettings Resolve(string device, string precision) => DeviceSettings.Resolve(device, precision, "--device", "--precision");
 
     public static Option<string[]> Set() => new("--set")
     {
