@@ -92,7 +92,7 @@ public sealed class WorkerRunner
         try
         {
             // Here, not at spec load: whether job.device exists is a property of this machine.
-            _device = DeviceSettings.Resolve(_spec.Job.Device, _spec.Model.Precision);
+            _device = MachineDevices.Resolve(_spec.Job.Device, _spec.Model.Precision);
         }
         catch (ArgumentException e)
         {

@@ -51,6 +51,7 @@ var results = scenario switch
     "gpu-check" => GpuScenarios.Check(store, new Device(extra[0])),
     "cuda-memory" => StubScenarios.Memory(int.Parse(extra[0])),
     "cuda-copy" => StubScenarios.CopyToHost(),
+    "cuda-capability" => StubScenarios.ComputeCapability(),
     _ => throw new ArgumentException($"unknown scenario '{scenario}'"),
 };
 SafeTensors.Write(outFile, results);

@@ -50,6 +50,12 @@ internal static class StubScenarios
 
     /// <summary>Joining must fail with a clear error: NCCL not loadable, or a CUDA device this machine lacks.</summary>
     /// <summary>CudaMemory.Query on the stub driver: its figures, or the error's code (and message in CMM_PEER_MESSAGE_FILE).</summary>
+    internal static List<(string, Tensor)> ComputeCapability()
+    {
+        var (major, minor) = MachineDevices.CudaComputeCapability(0);
+        return [("capability", torch.tensor(new[] { major, minor }))];
+    }
+
     internal static List<(string, Tensor)> Memory(int device)
     {
         try

@@ -120,6 +120,20 @@ public class NcclStubTests
         Assert.Contains("LD_LIBRARY_PATH", message);
     }
 
+    [Theory]
+    [InlineData(null, 9, 0)]
+    [InlineData("7.5", 7, 5)]
+    public void ComputeCapability_AsksTheDriverForBothAttributes(string? stubCapability, int major, int minor)
+    {
+        var environment = StubEnvironment();
+        if (stubCapability is not null) environment["CMM_NCCL_STUB_CAPABILITY"] = stubCapability;
+        using var run = PeerProcesses.Start("cuda-capability", 1, environment: environment);
+        Assert.Equal(new long[] { major, minor }, Longs(run.Results[0]["capability"]));
+        var calls = Call.Read(Path.Combine(run.Directory, "stub0.log"));
+        Assert.Equal(["cuDeviceGet", "cuDeviceGetAttribute", "cuDeviceGetAttribute"], calls.Select(c => c.Name));
+        Assert.Equal([75L, 76L], calls.Skip(1).Select(c => c.Long("attribute")));
+    }
+
     [Fact]
     public void CudaMemory_AsksTheDevicesPrimaryContext_AndPutsTheThreadsContextBack()
     {

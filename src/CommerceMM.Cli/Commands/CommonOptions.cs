@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CommerceMM.Collectives;
 using CommerceMM.Coordinator.Client;
 using CommerceMM.Tensors;
 
@@ -56,7 +57,7 @@ internal static class CommonOptions
     };
 
     /// <summary>--device and --precision, checked against this machine; a misspelling is an error naming the option.</summary>
-    public static DeviceSettings Resolve(string device, string precision) => DeviceSettings.Resolve(device, precision, "--device", "--precision");
+    public static DeviceSettings Resolve(string device, string precision) => MachineDevices.Resolve(device, precision, "--device", "--precision");
 
     public static Option<string[]> Set() => new("--set")
     {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using CommerceMM.Cli.Hosting;
+using CommerceMM.Collectives;
 using CommerceMM.Data.Format;
 using CommerceMM.Model;
 using CommerceMM.Model.Config;
@@ -74,7 +75,7 @@ internal static class EvalCommand
         if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null)
             Console.Error.WriteLine("warning: OMP_WAIT_POLICY is not set; with 2 threads on 2 cores OpenMP spinning can halve speed (set OMP_WAIT_POLICY=PASSIVE)");
         TorchRuntime.NumThreads = spec.Job.Threads > 0 ? spec.Job.Threads : Environment.ProcessorCount;
-        return DeviceSettings.Resolve(spec.Job.Device, spec.Model.Precision);
+        return MachineDevices.Resolve(spec.Job.Device, spec.Model.Precision);
     }
 
     /// <summary>SCALE (MODEL.md §8): retrieval by the sum of modality features (mAP, P@1/5/10) and linear-probe categorisation, one row per modality set.</summary>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using CommerceMM.Cli.Hosting;
 using CommerceMM.Cli.Launch;
+using CommerceMM.Collectives;
 using CommerceMM.Data.Fashion;
 using CommerceMM.Data.Format;
 using CommerceMM.Data.Scale;
@@ -34,7 +35,7 @@ internal static class TrainCommand
             var training = SpecSource.Load(r.GetValue(spec), overrides);
             // Every worker runs on this machine: a device it lacks is refused here, once, before a coordinator
             // starts and bumps the job's generation for workers that can only exit.
-            DeviceSettings.Resolve(training.Job.Device, training.Model.Precision);
+            MachineDevices.Resolve(training.Job.Device, training.Model.Precision);
             Console.WriteLine("resolved job spec:");
             Console.WriteLine(SpecLoader.ToYaml(training));
             await EnsureDataAsync(training, ct).ConfigureAwait(false);

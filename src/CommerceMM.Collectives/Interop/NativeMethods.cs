@@ -31,5 +31,6 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library)] internal static partial int cmm_barrier(IntPtr group, long timeoutMs);
 
     [LibraryImport(Library)] internal static partial int cmm_cuda_memory(int device, out long used, out long total);
+    [LibraryImport(Library)] internal static partial int cmm_cuda_compute_capability(int device, out int major, out int minor);
     [LibraryImport(Library)] internal static partial int cmm_cuda_copy_to_host(int device, ulong* sources, IntPtr* destinations, long* bytes, int count);
 }

@@ -82,6 +82,9 @@ CMM_EXPORT int32_t cmm_barrier(cmm_group* group, int64_t timeout_ms);
 // calling thread's current context is left as it was. TorchSharp exposes no CUDA memory statistics.
 CMM_EXPORT int32_t cmm_cuda_memory(int32_t device, int64_t* used, int64_t* total);
 
+// Compute capability of CUDA device `device` (8.0 and later do bf16 on tensor cores). Needs no context.
+CMM_EXPORT int32_t cmm_cuda_compute_capability(int32_t device, int32_t* major, int32_t* minor);
+
 // Copies `count` buffers of CUDA device `device` to host memory on a stream of its own, after all the work queued so
 // far on the null stream (where libtorch's kernels run), and returns when they are there. The null stream is never
 // made to wait: training goes on while the copy engine works. The caller keeps the sources unchanged until then (a

@@ -144,6 +144,10 @@ CMM_EXPORT int32_t cmm_cuda_memory(int32_t device, int64_t* used, int64_t* total
   CMM_GUARD(cmm::cuda_memory(device, used, total))
 }
 
+CMM_EXPORT int32_t cmm_cuda_compute_capability(int32_t device, int32_t* major, int32_t* minor) {
+  CMM_GUARD(cmm::cuda_compute_capability(device, major, minor))
+}
+
 CMM_EXPORT int32_t cmm_cuda_copy_to_host(int32_t device, const uint64_t* sources, void* const* destinations,
                                          const int64_t* bytes, int32_t count) {
   CMM_GUARD(cmm::cuda_copy_to_host(device, sources, destinations, bytes, count))

@@ -30,6 +30,7 @@ CudaDriver load() {
   CudaDriver d{};
   bind(lib, "cuInit", path, d.cuInit);
   bind(lib, "cuDeviceGet", path, d.cuDeviceGet);
+  bind(lib, "cuDeviceGetAttribute", path, d.cuDeviceGetAttribute);
   bind(lib, "cuDevicePrimaryCtxRetain", path, d.cuDevicePrimaryCtxRetain);
   bind(lib, "cuDevicePrimaryCtxRelease_v2", path, d.cuDevicePrimaryCtxRelease);
   bind(lib, "cuCtxSetCurrent", path, d.cuCtxSetCurrent);

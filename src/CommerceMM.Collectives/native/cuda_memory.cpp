@@ -83,6 +83,18 @@ void cuda_memory(int32_t device, int64_t* used, int64_t* total) {
   *total = static_cast<int64_t>(total_bytes);
 }
 
+void cuda_compute_capability(int32_t device, int32_t* major, int32_t* minor) {
+  if (major == nullptr || minor == nullptr) invalid("null output");
+  const auto& cuda = cuda_driver();
+  CUdevice handle = 0;
+  cuda.check(cuda.cuDeviceGet(&handle, device), "cuDeviceGet", CMM_ERR_INVALID);
+  int value = 0;
+  cuda.check(cuda.cuDeviceGetAttribute(&value, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, handle), "cuDeviceGetAttribute", CMM_ERR_UNAVAILABLE);
+  *major = value;
+  cuda.check(cuda.cuDeviceGetAttribute(&value, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, handle), "cuDeviceGetAttribute", CMM_ERR_UNAVAILABLE);
+  *minor = value;
+}
+
 void cuda_copy_to_host(int32_t device, const uint64_t* sources, void* const* destinations, const int64_t* bytes, int32_t count) {
   if (count < 0 || (count > 0 && (sources == nullptr || destinations == nullptr || bytes == nullptr)))
     invalid("copy_to_host: bad buffer list (count " + std::to_string(count) + ")");

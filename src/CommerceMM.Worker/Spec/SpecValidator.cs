@@ -29,7 +29,7 @@ public static class SpecValidator
         Require(s.Job.LogEvery >= 1, "job.log_every", $"must be at least 1, got {s.Job.LogEvery}");
         Require(s.Job.SiloProbeTimeoutSeconds is > 0 and <= 60, "job.silo_probe_timeout_seconds", $"must be in (0, 60], got {s.Job.SiloProbeTimeoutSeconds}");
         Require(s.Job.SiloTableRefreshSeconds is > 0 and <= 600, "job.silo_table_refresh_seconds", $"must be in (0, 600], got {s.Job.SiloTableRefreshSeconds}");
-        // Only the spelling here: whether this machine has the device is the worker's question (DeviceSettings.Resolve).
+        // Only the spelling here: whether this machine has the device is the worker's question (MachineDevices.Resolve).
         errors.Check(() => AsSpecError("job.device", () => DeviceSettings.ParseDevice(s.Job.Device ?? "", "job.device")));
         errors.Check(() => AsSpecError("model.precision", () => DeviceSettings.ParsePrecision(s.Model.Precision ?? "", "model.precision")));
 

@@ -134,6 +134,18 @@ int cuDeviceGet(int* device, int ordinal) {
   return 0;
 }
 
+// The stub GPU's compute capability: CMM_NCCL_STUB_CAPABILITY as "major.minor" (default 9.0, an H100/H200).
+int cuDeviceGetAttribute(int* value, int attribute, int device) {
+  record("cuDeviceGetAttribute attribute=%d device=%d", attribute, device);
+  const char* configured = std::getenv("CMM_NCCL_STUB_CAPABILITY");
+  int major = 9, minor = 0;
+  if (configured != nullptr) std::sscanf(configured, "%d.%d", &major, &minor);
+  if (attribute == 75) *value = major;
+  else if (attribute == 76) *value = minor;
+  else return 1;  // CUDA_ERROR_INVALID_VALUE: the stub knows only these two
+  return 0;
+}
+
 int cuDevicePrimaryCtxRetain(void** context, int device) {
   static int fake_context;
   *context = &fake_context;
