@@ -78,21 +78,34 @@ public sealed class TrainEndToEndTests(SmallCorpus corpus) : IDisposable
     }
 
     [Fact]
-    public void SecondLaunchOfARunningJob_IsRefusedNamingTheFirst_AndTheFirstGoesOn()
+    public void SecondLaunchOfARunningJob_IsRefusedNamingTheFirst_WhichStatusFindsWithoutOptions()
     {
+        string[] here = ["--set", "job.name=e2e-twice", "--set", $"checkpoint.store=file:{_runs}"];
         using var first = new CmmProcess(Args("e2e-twice", 2, 1000, every: 1000));
         Assert.True(first.WaitForLine("step 2 ", Patience), first.Output);
         using (var second = new CmmProcess(Args("e2e-twice", 2, 1000, every: 1000)))
         {
             Assert.Equal(2, second.WaitForExit(Patience));
             Assert.Contains($"cmm: job 'e2e-twice' is already being trained from file:{_runs} (cmm train, pid {first.Id}, since ", second.Output);
-            Assert.DoesNotContain("coordinator at", second.Output);
+            Assert.Contains(", coordinator at http://127.0.0.1:", second.Output);
+            Assert.DoesNotContain("starting 2 workers", second.Output); // no coordinator of its own
+        }
+        // Another terminal: no --coordinator, no token; the launch is found through the store.
+        using (var status = new CmmProcess(["status", .. here]))
+        {
+            Assert.True(status.WaitForExit(Patience) == 0, status.Output);
+            Assert.Contains("job e2e-twice: Running", status.Output);
+            Assert.Contains("local-0", status.Output);
         }
         long seen = StepLog.Rank0Figures(first.Output).Keys.Max();
         Assert.True(first.WaitForLine($"step {seen + 3} ", Patience), first.Output);
         first.Terminate();
         Assert.Equal(0, first.WaitForExit(Patience));
         Assert.DoesNotContain("ETag mismatch", first.Output);
+
+        using var after = new CmmProcess(["status", .. here]);
+        Assert.Equal(2, after.WaitForExit(Patience));
+        Assert.Contains("cmm: no `cmm train` is running job 'e2e-twice' from the spec's store on this machine", after.Output);
     }
 
     public void Dispose() => Directory.Delete(_runs, recursive: true);

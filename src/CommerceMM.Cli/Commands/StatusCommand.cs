@@ -1,7 +1,10 @@
 using System.CommandLine;
 using CommerceMM.Cli.Hosting;
+using CommerceMM.Cli.Launch;
 using CommerceMM.Coordinator.Client;
 using CommerceMM.Coordinator.Contracts;
+using CommerceMM.Storage.FileSystem;
+using CommerceMM.Worker.Spec;
 
 namespace CommerceMM.Cli.Commands;
 
@@ -10,17 +13,50 @@ internal static class StatusCommand
 {
     public static Command Create()
     {
+        var spec = CheckpointsCommand.SpecArgument();
+        var set = CommonOptions.Set();
         var coordinator = CommonOptions.Coordinator();
         var job = CommonOptions.Job();
         var tokenFile = CommonOptions.TokenFile();
-        var command = new Command("status", "Show a job's state, generation, workers (rank, step, heartbeat age) and last committed checkpoint.") { coordinator, job, tokenFile };
+        var command = new Command("status", "Show a job's state, generation, workers (rank, step, heartbeat age) and last committed checkpoint. " +
+                                            "Without --coordinator (or CMM_COORDINATOR) it first looks for the `cmm train` running the spec's job from its file store on this machine.")
+            { spec, set, coordinator, job, tokenFile };
         command.SetAction(async (r, ct) =>
         {
-            using var client = new JobStatusClient(new JobStatusClientOptions { BaseAddress = r.GetValue(coordinator)!, Job = r.GetValue(job)!, Token = JobToken.Read(r.GetValue(tokenFile)) });
+            bool remote = r.GetResult(coordinator) is { Implicit: false } || Environment.GetEnvironmentVariable("CMM_COORDINATOR") is not null;
+            var local = remote ? null : FindLocalLaunch(r.GetValue(spec), r.GetValue(set)!, r.GetResult(job) is { Implicit: false } ? r.GetValue(job) : null);
+            var options = local is { Launch: { Coordinator: { } at, Token: { } token } }
+                ? new JobStatusClientOptions { BaseAddress = at, Job = local.Value.Job, Token = token }
+                : new JobStatusClientOptions { BaseAddress = r.GetValue(coordinator)!, Job = r.GetValue(job)!, Token = ReadToken(r.GetValue(tokenFile), local?.Job) };
+            using var client = new JobStatusClient(options);
             Print(await client.GetStatusAsync(ct).ConfigureAwait(false));
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The spec's job and the `cmm train` running it here, if its store is a file store that one holds.</summary>
+    private static (string Job, LocalLaunch? Launch)? FindLocalLaunch(string? specFile, IEnumerable<string> overrides, string? jobOption)
+    {
+        var spec = SpecSource.Load(specFile, overrides);
+        string job = jobOption ?? spec.Job.Name;
+        if (!spec.Checkpoint.Store.StartsWith(BlobStores.FileScheme, StringComparison.Ordinal)) return null;
+        string root = Path.GetFullPath(spec.Checkpoint.Store[BlobStores.FileScheme.Length..]);
+        return (job, Directory.Exists(root) ? LocalLaunch.Find(new FileBlobStore(root), job) : null);
+    }
+
+    /// <summary>The token for a coordinator named by address; with no token, the error also says no local launch was found.</summary>
+    private static string ReadToken(string? tokenFile, string? localJob)
+    {
+        try
+        {
+            return JobToken.Read(tokenFile);
+        }
+        catch (ArgumentException e) when (localJob is not null && tokenFile is null)
+        {
+            throw new ArgumentException($"no `cmm train` is running job '{localJob}' from the spec's store on this machine; for a coordinator elsewhere " +
+                                        $"pass --coordinator URL and the job token ({JobToken.Variable} or --token-file)", e);
+        }
     }
 
     public static void Print(JobStatusView s)

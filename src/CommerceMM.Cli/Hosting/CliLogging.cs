@@ -10,10 +10,11 @@ internal static class CliLogging
 
     /// <summary>For hosts that own their logging builder (the coordinator's web app).</summary>
     /// <remarks>
-    /// Polly at Warning: Orleans' grain placement runs a resilience pipeline whose telemetry logs every attempt at
-    /// Information (four lines per placement); a retry after a fault is a Warning and still shows.
+    /// Polly at Error: Orleans' grain placement runs a resilience pipeline whose telemetry logs every attempt at
+    /// Information (four lines per placement) and each retried attempt at Warning (seen at silo start-up, then retried
+    /// with success). A placement that finally fails reaches the caller as an exception, which is logged where it lands.
     /// </remarks>
     public static void Configure(ILoggingBuilder builder, LogIdentity identity, bool json) =>
         builder.ClearProviders().AddCmmConsole(identity, json).SetMinimumLevel(LogLevel.Information)
-            .AddFilter("Microsoft", LogLevel.Warning).AddFilter("System", LogLevel.Warning).AddFilter("Polly", LogLevel.Warning);
+            .AddFilter("Microsoft", LogLevel.Warning).AddFilter("System", LogLevel.Warning).AddFilter("Polly", LogLevel.Error);
 }

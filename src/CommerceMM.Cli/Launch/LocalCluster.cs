@@ -6,8 +6,6 @@ using CommerceMM.Cli.Hosting;
 using CommerceMM.Coordinator.Client;
 using CommerceMM.Coordinator.Contracts;
 using CommerceMM.Coordinator.Hosting;
-using CommerceMM.Storage.Blobs;
-using CommerceMM.Storage.FileSystem;
 using CommerceMM.Worker.Spec;
 using Microsoft.Extensions.Logging;
 
@@ -36,7 +34,7 @@ internal sealed class LocalCluster
         metrics ??= LocalMetricsOptions.Off;
         string token = JobToken.NewToken();
         var store = await BlobStores.OpenVerifiedAsync(spec.Checkpoint).ConfigureAwait(false);
-        using var owner = TakeJob(store, spec);
+        using var owner = LocalLaunch.Take(store, spec);
         await using var coordinator = await CoordinatorHost.StartAsync(new CoordinatorOptions
         {
             Job = SpecJson.ToJobSpec(spec),
@@ -46,7 +44,8 @@ internal sealed class LocalCluster
             // Workers heartbeat every step; a short interval keeps checkpoint orders only a few steps ahead.
             Liveness = new LivenessOptions { HeartbeatInterval = TimeSpan.FromSeconds(0.5) },
         }, logging).ConfigureAwait(false);
-        Console.WriteLine($"coordinator at {coordinator.BaseAddress}; starting {spec.Job.Workers} workers");
+        owner?.UpdateOwner(LocalLaunch.This(coordinator.BaseAddress, token).ToJson());
+        Console.WriteLine($"coordinator at {coordinator.BaseAddress}; starting {spec.Job.Workers} workers (`cmm status` in another terminal shows the job)");
 
         PrometheusTargets? targets = null;
         if (metrics.Enabled)
@@ -115,20 +114,6 @@ internal sealed class LocalCluster
         StatusCommand.Print(status);
         Console.WriteLine($"worker exit codes: {string.Join(", ", workers.Select(w => w.HasExited ? w.ExitCode : -1))}");
         return status.State == JobState.Completed || (forwarded && workers.All(w => w.HasExited && w.ExitCode == 0)) ? 0 : 1;
-    }
-
-    /// <summary>
-    /// One local launch per job and file store. A second would start its own coordinator on the same grain state: the
-    /// state's ETags keep it consistent, but the two sets of workers would train the job twice over and fail each
-    /// other's commits. An Azure store is not locked here (a blob lease could do it).
-    /// </summary>
-    private static StoreOwnerLock? TakeJob(IBlobStore store, TrainingSpec spec)
-    {
-        if (store is not FileBlobStore files) return null;
-        string me = $"cmm train, pid {Environment.ProcessId}, since {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss}Z";
-        return StoreOwnerLock.TryTake(files, $"train-{spec.Job.Name}", me, out string? owner)
-            ?? throw new ArgumentException($"job '{spec.Job.Name}' is already being trained from {spec.Checkpoint.Store} ({owner ?? "another cmm train"}): " +
-                                           "let it finish or stop it (Ctrl+C), then run this again; it resumes from the last checkpoint");
     }
 
 }

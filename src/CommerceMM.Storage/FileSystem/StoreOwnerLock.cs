@@ -6,38 +6,68 @@ namespace CommerceMM.Storage.FileSystem;
 /// however it exits (kill -9 included), so a stale owner never blocks the next one.
 /// </summary>
 /// <remarks>
-/// The owner's description sits beside the lock in <c>NAME.owner</c>, rewritten by each new owner, so a refused process
-/// can say who holds the name. Like the store's own locks it works between processes of one host only.
+/// The owner's description sits beside the lock in <c>NAME.owner</c> (readable by the owner's user only: it may hold a
+/// credential), so that others can find the owner and a refused process can say who it is. Like the store's own locks
+/// it works between processes of one host only.
 /// </remarks>
 public sealed class StoreOwnerLock : IDisposable
 {
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    private readonly string _ownerPath;
     private int _fd;
 
-    private StoreOwnerLock(int fd) => _fd = fd;
+    private StoreOwnerLock(int fd, string ownerPath) => (_fd, _ownerPath) = (fd, ownerPath);
 
     /// <summary>Takes <paramref name="name"/> for this process, recording <paramref name="owner"/>; null, with the current owner's description, when another holds it.</summary>
     /// <param name="store">the store whose root holds the lock</param>
     /// <param name="name">letters, digits, '-', '_', '.' and '=' (a job name qualifies)</param>
-    /// <param name="owner">who takes it, for the message of whoever is refused next (a process id and start time)</param>
+    /// <param name="owner">who takes it, for whoever looks next</param>
     /// <param name="currentOwner">the owner's description as recorded: this process's when taken, the other's when refused</param>
     public static StoreOwnerLock? TryTake(FileBlobStore store, string name, string owner, out string? currentOwner)
     {
-        ArgumentNullException.ThrowIfNull(store);
-        if (string.IsNullOrEmpty(name) || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '=')) || name.StartsWith('.'))
-            throw new ArgumentException($"owner lock name '{name}' must be letters, digits, '-', '_', '.' or '=', not starting with '.'", nameof(name));
-        string folder = Path.Combine(store.Root, Blobs.BlobKey.ReservedSegment, "owners");
-        Directory.CreateDirectory(folder);
-        string lockPath = Path.Combine(folder, name + ".lock"), ownerPath = Path.Combine(folder, name + ".owner");
+        var (lockPath, ownerPath) = Paths(store, name);
+        Directory.CreateDirectory(Path.GetDirectoryName(lockPath)!);
         int fd = Posix.OpenLockFile(lockPath);
         if (!Posix.TryLockExclusive(fd, lockPath))
         {
             Posix.CloseFd(fd);
-            currentOwner = File.Exists(ownerPath) ? File.ReadAllText(ownerPath).Trim() : null;
+            currentOwner = ReadOwner(ownerPath);
             return null;
         }
-        File.WriteAllText(ownerPath, owner);
+        var taken = new StoreOwnerLock(fd, ownerPath);
+        taken.UpdateOwner(owner);
         currentOwner = owner;
-        return new StoreOwnerLock(fd);
+        return taken;
+    }
+
+    /// <summary>The description of whoever holds <paramref name="name"/> now; null when nobody does.</summary>
+    /// <remarks>It asks the kernel by taking the lock for an instant: a process taking it in that instant is refused.</remarks>
+    public static string? FindOwner(FileBlobStore store, string name)
+    {
+        var (lockPath, ownerPath) = Paths(store, name);
+        if (!File.Exists(lockPath)) return null;
+        int fd = Posix.OpenLockFile(lockPath);
+        try
+        {
+            return Posix.TryLockExclusive(fd, lockPath) ? null : ReadOwner(ownerPath);
+        }
+        finally
+        {
+            Posix.CloseFd(fd);
+        }
+    }
+
+    /// <summary>Replaces the recorded description (written whole, then renamed into place: a reader never sees half of it).</summary>
+    public void UpdateOwner(string owner)
+    {
+        string temp = $"{_ownerPath}.{Environment.ProcessId}.tmp";
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (OperatingSystem.IsLinux()) options.UnixCreateMode = OwnerOnly; // always: the file store runs on Linux only
+        using (var file = new StreamWriter(temp, options))
+            file.Write(owner);
+        if (OperatingSystem.IsLinux()) File.SetUnixFileMode(temp, OwnerOnly); // a temp file a crash left keeps its first mode
+        File.Move(temp, _ownerPath, overwrite: true);
     }
 
     public void Dispose()
@@ -45,4 +75,15 @@ public sealed class StoreOwnerLock : IDisposable
         int fd = Interlocked.Exchange(ref _fd, -1);
         if (fd >= 0) Posix.CloseFd(fd);
     }
+
+    private static (string Lock, string Owner) Paths(FileBlobStore store, string name)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        if (string.IsNullOrEmpty(name) || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '=')) || name.StartsWith('.'))
+            throw new ArgumentException($"owner lock name '{name}' must be letters, digits, '-', '_', '.' or '=', not starting with '.'", nameof(name));
+        string folder = Path.Combine(store.Root, Blobs.BlobKey.ReservedSegment, "owners");
+        return (Path.Combine(folder, name + ".lock"), Path.Combine(folder, name + ".owner"));
+    }
+
+    private static string? ReadOwner(string ownerPath) => File.Exists(ownerPath) ? File.ReadAllText(ownerPath).Trim() : null;
 }

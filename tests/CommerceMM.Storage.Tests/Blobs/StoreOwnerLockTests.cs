@@ -2,6 +2,7 @@ using CommerceMM.Storage.FileSystem;
 
 namespace CommerceMM.Storage.Tests.Blobs;
 
+[System.Runtime.Versioning.SupportedOSPlatform("linux")] // as the file store
 public class StoreOwnerLockTests
 {
     [Fact]
@@ -23,6 +24,27 @@ public class StoreOwnerLockTests
         using var next = StoreOwnerLock.TryTake(store, "train-job-a", "pid 4", out string? now);
         Assert.NotNull(next);
         Assert.Equal("pid 4", now);
+    }
+
+    [Fact]
+    public void FindOwner_ReadsTheLatestDescription_OnlyWhileTheOwnerHoldsIt()
+    {
+        using var dir = new TempDirectory();
+        var store = new FileBlobStore(dir.Path);
+        Assert.Null(StoreOwnerLock.FindOwner(store, "train-j"));
+
+        using (var held = StoreOwnerLock.TryTake(store, "train-j", "starting", out _))
+        {
+            held!.UpdateOwner("coordinator http://127.0.0.1:1, token t");
+            Assert.Equal("coordinator http://127.0.0.1:1, token t", StoreOwnerLock.FindOwner(new FileBlobStore(dir.Path), "train-j"));
+            // It may hold a credential: its user's alone.
+            string ownerFile = Path.Combine(dir.Path, ".cmm-store", "owners", "train-j.owner");
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(ownerFile));
+        }
+
+        Assert.Null(StoreOwnerLock.FindOwner(store, "train-j")); // the description left behind is no owner
+        using var next = StoreOwnerLock.TryTake(store, "train-j", "next", out _);
+        Assert.NotNull(next); // looking took nothing for good
     }
 
     [Fact]
