@@ -14,6 +14,8 @@ public sealed class StoreOwnerLock : IDisposable
 {
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
+    private static readonly TimeSpan LookingGrace = TimeSpan.FromMilliseconds(50);
+
     private readonly string _ownerPath;
     private int _fd;
 
@@ -29,7 +31,7 @@ public sealed class StoreOwnerLock : IDisposable
         var (lockPath, ownerPath) = Paths(store, name);
         Directory.CreateDirectory(Path.GetDirectoryName(lockPath)!);
         int fd = Posix.OpenLockFile(lockPath);
-        if (!Posix.TryLockExclusive(fd, lockPath))
+        if (!TryLockSoon(fd, lockPath))
         {
             Posix.CloseFd(fd);
             currentOwner = ReadOwner(ownerPath);
@@ -42,7 +44,7 @@ public sealed class StoreOwnerLock : IDisposable
     }
 
     /// <summary>The description of whoever holds <paramref name="name"/> now; null when nobody does.</summary>
-    /// <remarks>It asks the kernel by taking the lock for an instant: a process taking it in that instant is refused.</remarks>
+    /// <remarks>It asks the kernel by taking the lock for an instant; a process taking it in that instant tries again a moment later.</remarks>
     public static string? FindOwner(FileBlobStore store, string name)
     {
         var (lockPath, ownerPath) = Paths(store, name);
@@ -83,6 +85,14 @@ public sealed class StoreOwnerLock : IDisposable
             throw new ArgumentException($"owner lock name '{name}' must be letters, digits, '-', '_', '.' or '=', not starting with '.'", nameof(name));
         string folder = Path.Combine(store.Root, Blobs.BlobKey.ReservedSegment, "owners");
         return (Path.Combine(folder, name + ".lock"), Path.Combine(folder, name + ".owner"));
+    }
+
+    /// <summary>Now, or once more after a moment: <see cref="FindOwner"/> holds the lock for an instant while it looks.</summary>
+    private static bool TryLockSoon(int fd, string lockPath)
+    {
+        if (Posix.TryLockExclusive(fd, lockPath)) return true;
+        Thread.Sleep(LookingGrace);
+        return Posix.TryLockExclusive(fd, lockPath);
     }
 
     private static string? ReadOwner(string ownerPath) => File.Exists(ownerPath) ? File.ReadAllText(ownerPath).Trim() : null;
