@@ -78,6 +78,15 @@ public sealed class TrainEndToEndTests(SmallCorpus corpus) : IDisposable
     }
 
     [Fact]
+    public void PresetWhosePatchesDoNotFitTheData_IsRefusedBeforeAnythingStarts()
+    {
+        using var cmm = new CmmProcess(Args("e2e-base", 2, 4, every: 4, "--set", "model.preset=base"));
+        Assert.Equal(2, cmm.WaitForExit(Patience));
+        Assert.Contains($"cmm: invalid job spec: model.preset: 'base' cuts images into 16-pixel patches, which do not divide the 28-pixel images in data.dir '{corpus.Directory}'; use tiny or small for this data set", cmm.Output);
+        Assert.DoesNotContain("starting 2 workers", cmm.Output);
+    }
+
+    [Fact]
     public void SecondLaunchOfARunningJob_IsRefusedNamingTheFirst_WhichStatusFindsWithoutOptions()
     {
         string[] here = ["--set", "job.name=e2e-twice", "--set", $"checkpoint.store=file:{_runs}"];

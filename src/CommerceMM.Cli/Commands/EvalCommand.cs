@@ -100,8 +100,7 @@ internal static class EvalCommand
 
     private static async Task<EvalReport> RunAsync(TrainingSpec spec, DeviceSettings device, string checkpoint, string allocation, int? limit, int probeItems, CancellationToken ct)
     {
-        var data = DatasetManifest.Read(spec.Data.Dir);
-        var config = ModelConfigFactory.Create(spec.Model, data.Tokenizer.VocabSize, (data.Image.Channels, data.Image.Width));
+        var config = ModelConfigFactory.ForData(spec);
         var allocations = AllocationNames.Parse(allocation, config);
 
         using var model = new CommerceMMModel(config, spec.Job.Seed, device);

@@ -39,6 +39,8 @@ internal static class TrainCommand
             Console.WriteLine("resolved job spec:");
             Console.WriteLine(SpecLoader.ToYaml(training));
             await EnsureDataAsync(training, ct).ConfigureAwait(false);
+            // The model against the data set (image size, modalities), here once rather than in every worker after rendezvous.
+            ModelKinds.For(training.Model).ConfigHash(training);
             var identity = new LogIdentity(training.Job.Name);
             using var signals = new Signals();
             var level = r.GetValue(logLevel);

@@ -123,6 +123,9 @@ public sealed record CommerceMMConfig
         Mim = new MimConfig { Prototypes = 1024 },
     };
 
+    /// <summary>The names <see cref="Preset"/> knows.</summary>
+    public static readonly IReadOnlyList<string> PresetNames = ["tiny", "small", "base"];
+
     public static CommerceMMConfig Preset(string name) => name switch
     {
         "tiny" => Tiny(),

@@ -28,11 +28,11 @@ internal sealed class CommerceMMKind : IModelKind
         errors.ThrowIfAny();
     }
 
-    public string ConfigHash(TrainingSpec spec) => ConfigHashing.Hash(ConfigFor(spec));
+    public string ConfigHash(TrainingSpec spec) => ConfigHashing.Hash(ModelConfigFactory.ForData(spec));
 
     public ITrainableModel Create(TrainingSpec spec, DeviceSettings device, ProcessGroup? group)
     {
-        var model = new CommerceMMModel(ConfigFor(spec), spec.Job.Seed, device);
+        var model = new CommerceMMModel(ModelConfigFactory.ForData(spec), spec.Job.Seed, device);
         try
         {
             return new CommerceMMTrainable(model, new Trainer(model, TrainerOptionsFactory.For(spec), group), spec.Job.Seed);
@@ -42,11 +42,5 @@ internal sealed class CommerceMMKind : IModelKind
             model.Dispose();
             throw;
         }
-    }
-
-    private static CommerceMMConfig ConfigFor(TrainingSpec spec)
-    {
-        var manifest = DatasetManifest.Read(spec.Data.Dir);
-        return ModelConfigFactory.Create(spec.Model, manifest.Tokenizer.VocabSize, (manifest.Image.Channels, manifest.Image.Width));
     }
 }

@@ -1,3 +1,4 @@
+using CommerceMM.Data.Format;
 using CommerceMM.Model.Config;
 
 namespace CommerceMM.Worker.Spec;
@@ -20,5 +21,20 @@ public static class ModelConfigFactory
         if (vocabSize is { } v) config = config with { Text = config.Text with { VocabSize = v } };
         if (image is { } i) config = config with { Image = config.Image with { Channels = i.Channels, Size = i.Size } };
         return config;
+    }
+
+    /// <summary>The configuration for the spec's data set (data.dir): its tokenizer's vocabulary and its image shape.</summary>
+    /// <exception cref="SpecException">The preset's patches do not divide the data set's images (named with the presets whose patches do).</exception>
+    public static CommerceMMConfig ForData(TrainingSpec spec)
+    {
+        var manifest = DatasetManifest.Read(spec.Data.Dir);
+        int size = manifest.Image.Width, patch = CommerceMMConfig.Preset(spec.Model.Preset).Image.Patch;
+        if (size % patch != 0)
+        {
+            var fitting = CommerceMMConfig.PresetNames.Where(p => size % CommerceMMConfig.Preset(p).Image.Patch == 0).ToList();
+            throw new SpecException("model.preset", $"'{spec.Model.Preset}' cuts images into {patch}-pixel patches, which do not divide the {size}-pixel images in data.dir '{spec.Data.Dir}'; " +
+                                                    (fitting.Count > 0 ? $"use {string.Join(" or ", fitting)} for this data set" : "no preset fits this data set"));
+        }
+        return Create(spec.Model, manifest.Tokenizer.VocabSize, (manifest.Image.Channels, size));
     }
 }
