@@ -87,6 +87,21 @@ public sealed class TrainEndToEndTests(SmallCorpus corpus) : IDisposable
     }
 
     [Fact]
+    public void ResumeWithAModelOfAnotherShape_IsRefusedBeforeAnythingStarts_AndTheCheckpointsStay()
+    {
+        using (var first = new CmmProcess(Args("e2e-reshape", 1, 2, every: 2)))
+            Assert.True(first.WaitForExit(Patience) == 0, first.Output);
+        var before = Directory.GetFiles(_runs, "*", SearchOption.AllDirectories).Where(f => !f.Contains("/.cmm-store/")).Order().ToList();
+
+        using var resized = new CmmProcess(Args("e2e-reshape", 1, 4, every: 2, "--set", "model.prototypes=16"));
+        Assert.Equal(2, resized.WaitForExit(Patience));
+        Assert.Contains($"cmm: checkpoint problem: job 'e2e-reshape' has checkpoints up to step 2 in file:{_runs} from a model of another shape", resized.Output);
+        Assert.Contains("--set job.name=NEW", resized.Output);
+        Assert.DoesNotContain("starting 1 workers", resized.Output);
+        Assert.Equal(before, Directory.GetFiles(_runs, "*", SearchOption.AllDirectories).Where(f => !f.Contains("/.cmm-store/")).Order().ToList());
+    }
+
+    [Fact]
     public void SecondLaunchOfARunningJob_IsRefusedNamingTheFirst_WhichStatusFindsWithoutOptions()
     {
         string[] here = ["--set", "job.name=e2e-twice", "--set", $"checkpoint.store=file:{_runs}"];

@@ -6,6 +6,8 @@ using CommerceMM.Data.Fashion;
 using CommerceMM.Data.Format;
 using CommerceMM.Data.Scale;
 using CommerceMM.Observability.Logging;
+using CommerceMM.Storage.Blobs;
+using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Tensors;
 using CommerceMM.Worker.Models;
 using CommerceMM.Worker.Spec;
@@ -39,12 +41,15 @@ internal static class TrainCommand
             Console.WriteLine("resolved job spec:");
             Console.WriteLine(SpecLoader.ToYaml(training));
             await EnsureDataAsync(training, ct).ConfigureAwait(false);
-            // The model against the data set (image size, modalities), here once rather than in every worker after rendezvous.
-            ModelKinds.For(training.Model).ConfigHash(training);
+            // The model against the data set (image size, modalities) and against the job's checkpoints: here once,
+            // rather than in every worker after rendezvous, with the job's state left changed.
+            string configHash = ModelKinds.For(training.Model).ConfigHash(training);
+            var store = await BlobStores.OpenVerifiedAsync(training.Checkpoint, ct).ConfigureAwait(false);
+            await EnsureResumableAsync(training, store, configHash, ct).ConfigureAwait(false);
             var identity = new LogIdentity(training.Job.Name);
             using var signals = new Signals();
             var level = r.GetValue(logLevel);
-            return await LocalCluster.RunAsync(training, b => { CliLogging.Configure(b, identity, r.GetValue(json)); b.SetMinimumLevel(level); }, signals,
+            return await LocalCluster.RunAsync(training, store, b => { CliLogging.Configure(b, identity, r.GetValue(json)); b.SetMinimumLevel(level); }, signals,
                 new LocalMetricsOptions(r.GetValue(metrics), r.GetValue(targets))).ConfigureAwait(false);
         });
         return command;
@@ -62,6 +67,18 @@ internal static class TrainCommand
         var catalog = new FashionDatasetOptions { OutputDirectory = spec.Data.Dir };
         if (scale) await DataCommand.BuildScaleAsync(new ScaleDatasetOptions { Catalog = catalog }, cancellationToken).ConfigureAwait(false);
         else await DataCommand.BuildFashionAsync(catalog, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The job's last committed checkpoint, if any, was written by a model of the spec's shape (the workers would refuse it).</summary>
+    private static async Task EnsureResumableAsync(TrainingSpec spec, IBlobStore store, string configHash, CancellationToken cancellationToken)
+    {
+        if (await CheckpointCommitter.ReadLatestAsync(store, spec.Job.Name, cancellationToken).ConfigureAwait(false) is not { } latest) return;
+        var manifest = await CheckpointCatalog.ReadManifestAsync(store, spec.Job.Name, latest.Pointer.Step, cancellationToken).ConfigureAwait(false);
+        if (manifest is null || manifest.ConfigHash == configHash) return;
+        throw new CheckpointException($"job '{spec.Job.Name}' has checkpoints up to step {manifest.Step} in {spec.Checkpoint.Store} from a model of another shape " +
+                                      $"(config hash {manifest.ConfigHash}; this spec's is {configHash}): model.kind, model.preset, model.prototypes or model.modalities, " +
+                                      "or the data set's vocabulary or image size, differ from what trained it. Resume with the spec it was trained with, " +
+                                      "or train a new job: --set job.name=NEW");
     }
 
     /// <summary>Where cluster/jobs/fashion-scale-tiny.yaml keeps its products.</summary>

@@ -6,6 +6,7 @@ using CommerceMM.Cli.Hosting;
 using CommerceMM.Coordinator.Client;
 using CommerceMM.Coordinator.Contracts;
 using CommerceMM.Coordinator.Hosting;
+using CommerceMM.Storage.Blobs;
 using CommerceMM.Worker.Spec;
 using Microsoft.Extensions.Logging;
 
@@ -29,11 +30,11 @@ internal sealed class LocalCluster
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int sig);
 
-    public static async Task<int> RunAsync(TrainingSpec spec, Action<ILoggingBuilder> logging, Signals signals, LocalMetricsOptions? metrics = null)
+    /// <param name="store">the spec's checkpoint store, opened and checked</param>
+    public static async Task<int> RunAsync(TrainingSpec spec, IBlobStore store, Action<ILoggingBuilder> logging, Signals signals, LocalMetricsOptions? metrics = null)
     {
         metrics ??= LocalMetricsOptions.Off;
         string token = JobToken.NewToken();
-        var store = await BlobStores.OpenVerifiedAsync(spec.Checkpoint).ConfigureAwait(false);
         using var owner = LocalLaunch.Take(store, spec);
         await using var coordinator = await CoordinatorHost.StartAsync(new CoordinatorOptions
         {
