@@ -102,6 +102,27 @@ public sealed class TrainEndToEndTests(SmallCorpus corpus) : IDisposable
     }
 
     [Fact]
+    public async Task FinalCheckpointNotSaved_ExitsOneSayingSo_AndTheNextRunRedoesTheStepsAndSavesThem()
+    {
+        // A file where the step-4 folder must go: both ranks' uploads of step 4 fail, as on a full or broken disk.
+        string blocked = Path.Combine(_runs, "e2e-nosave", "checkpoints", "step-4");
+        Directory.CreateDirectory(Path.GetDirectoryName(blocked)!);
+        await File.WriteAllTextAsync(blocked, "in the way");
+        using (var first = new CmmProcess(Args("e2e-nosave", 2, 4, every: 100)))
+        {
+            Assert.Equal(1, first.WaitForExit(Patience));
+            Assert.Contains("could not save its part", first.Output);
+            Assert.Contains("cmm train: the job reached step 4, but it has no committed checkpoint: the final checkpoint was not saved", first.Output);
+        }
+
+        File.Delete(blocked);
+        using var second = new CmmProcess(Args("e2e-nosave", 2, 4, every: 100));
+        Assert.True(second.WaitForExit(Patience) == 0, second.Output);
+        Assert.Contains("starting from seed", second.Output);
+        Assert.Equal(4L, (await CheckpointCommitter.ReadLatestAsync(new FileBlobStore(_runs), "e2e-nosave"))!.Value.Pointer.Step);
+    }
+
+    [Fact]
     public void SecondLaunchOfARunningJob_IsRefusedNamingTheFirst_WhichStatusFindsWithoutOptions()
     {
         string[] here = ["--set", "job.name=e2e-twice", "--set", $"checkpoint.store=file:{_runs}"];

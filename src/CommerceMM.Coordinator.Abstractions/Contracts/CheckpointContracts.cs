@@ -25,6 +25,10 @@ public sealed record CheckpointFile(string Path, long Size, string Sha256);
 /// </summary>
 /// <param name="ConfigHash">Hash of the model-shaping config; all ranks must agree.</param>
 /// <param name="DataPosition">This rank's loader position record (opaque to the coordinator), kept in the shard ledger.</param>
+/// <param name="Failure">
+/// Why this rank could not save its part (a full disk, a refused upload), with no files; null for a vote that saved.
+/// The order then fails at once, so the next one can go out instead of every order waiting out the checkpoint timeout.
+/// </param>
 [Immutable]
 public sealed record CheckpointVote(
     string WorkerId,
@@ -34,7 +38,8 @@ public sealed record CheckpointVote(
     IReadOnlyList<CheckpointFile> Files,
     string ConfigHash,
     string CodeVersion,
-    JsonElement? DataPosition = null);
+    JsonElement? DataPosition = null,
+    string? Failure = null);
 
 public enum CheckpointVoteStatus
 {

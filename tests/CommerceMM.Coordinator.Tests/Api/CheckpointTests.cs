@@ -119,6 +119,42 @@ public sealed class CheckpointTests
     }
 
     [Fact]
+    public async Task Vote_ARankCouldNotSave_FailsTheOrderAtOnce_SoTheNextOneGoesOut()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
+        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
+        TestClient client = coordinator.Client();
+        await client.OrderCheckpointAsync(new CheckpointOrderRequest(1, AtStep: 40));
+        await client.VoteCheckpointAsync(CheckpointFiles.Vote(joined[1], "w1", 40, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", 40, 1)));
+
+        CheckpointVoteReply failed = await client.VoteCheckpointAsync(
+            CheckpointFiles.Vote(joined[0], "w0", 40, []) with { Failure = "No space left on device : '/runs/.cmm-store/tmp/x'" });
+        CheckpointOrderView final = await client.OrderCheckpointAsync(new CheckpointOrderRequest(1, AtStep: 80, Reason: "final"));
+
+        Assert.Equal(CheckpointVoteStatus.Failed, failed.Status);
+        Assert.Equal("checkpoint at step 40 was not committed: rank 0 could not save its part: No space left on device : '/runs/.cmm-store/tmp/x'", failed.Message);
+        Assert.Equal(80L, final.Step); // before, the half-voted order refused it until the checkpoint timeout
+        CheckpointStatusView checkpoints = await client.GetCheckpointsAsync();
+        Assert.Null(checkpoints.LastCommitted);
+        Assert.Equal(failed.Message, checkpoints.LastFailure);
+        Assert.Null(await CheckpointCommitter.ReadLatestAsync(coordinator.Store, "job-a"));
+    }
+
+    [Fact]
+    public async Task Vote_FailureWithFiles_IsAValidationProblem()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
+        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
+        TestClient client = coordinator.Client();
+        await client.OrderCheckpointAsync(new CheckpointOrderRequest(1, AtStep: 5));
+
+        var refused = await Assert.ThrowsAsync<CoordinatorException>(() => client.VoteCheckpointAsync(
+            CheckpointFiles.Vote(joined[0], "w0", 5, [new CheckpointFile("rank-00000/state.json", 1, new string('a', 64))]) with { Failure = "disk full" }));
+        Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
+        Assert.Contains("files: must be empty in a vote that reports a failure", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Vote_StaleGeneration_Refused409AndOrderDropped()
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();

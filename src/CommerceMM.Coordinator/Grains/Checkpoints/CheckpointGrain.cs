@@ -148,6 +148,12 @@ internal sealed partial class CheckpointGrain(
             return GrainResult<CheckpointVoteReply>.Conflict($"the checkpoint ordered in generation {p.Generation} is at step {p.Step}, not {vote.Step}");
         }
 
+        if (vote.Failure is { } failure)
+        {
+            CheckpointVoteReply failed = Failed(p, $"rank {vote.Rank} could not save its part: {failure}");
+            return await SaveAsync(cancellationToken) ? failed : GrainResult<CheckpointVoteReply>.Conflict(ConflictMessage);
+        }
+
         var recorded = new RecordedVote(vote.Rank, vote.WorkerId, vote.Files, vote.ConfigHash, vote.CodeVersion, vote.DataPosition);
         p = p with { Votes = [.. p.Votes.Where(v => v.Rank != vote.Rank), recorded], ReachedAt = p.ReachedAt ?? _time.GetUtcNow() };
         State = State with { Pending = p };

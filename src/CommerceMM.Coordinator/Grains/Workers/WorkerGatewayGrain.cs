@@ -20,6 +20,9 @@ namespace CommerceMM.Coordinator.Grains.Workers;
 [Reentrant]
 internal sealed class WorkerGatewayGrain(JobTokens tokens, CoordinatorRuntime runtime, FleetMetricsFeed fleet) : Grain, IWorkerGatewayGrain
 {
+    /// <summary>The longest reason a failed checkpoint vote may carry (it is logged and kept in the job's state).</summary>
+    private const int MaxFailureLength = 2000;
+
     private string Job => this.GetPrimaryKeyString();
 
     private JobGrains Grains => JobGrains.For(GrainFactory, Job);
@@ -204,7 +207,9 @@ internal sealed class WorkerGatewayGrain(JobTokens tokens, CoordinatorRuntime ru
             validation.WorkerId(vote.WorkerId).Generation(vote.Generation).Rank(vote.Rank).Step(vote.Step)
                 .Check(!string.IsNullOrWhiteSpace(vote.ConfigHash), "configHash", "required")
                 .Check(vote.CodeVersion is not null, "codeVersion", "required (may be empty)")
-                .Check(vote.Files is not null, "files", "required (may be empty)");
+                .Check(vote.Files is not null, "files", "required (may be empty)")
+                .Check(vote.Failure is null || vote.Files is { Count: 0 }, "files", "must be empty in a vote that reports a failure")
+                .Check(vote.Failure is null || vote.Failure.Length is > 0 and <= MaxFailureLength, "failure", $"1 to {MaxFailureLength} characters when set");
             for (int i = 0; vote.Files is not null && i < vote.Files.Count; i++)
             {
                 CheckpointFile? file = vote.Files[i];
