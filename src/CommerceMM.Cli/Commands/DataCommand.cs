@@ -72,12 +72,21 @@ internal static class DataCommand
         if (r.GetValueOrDefault<T>() is int value && value < least) r.AddError($"{option.Name} must be at least {least}, got {value}");
     });
 
+    /// <summary>A bar per stage; waiting for another build of the folder is said in words.</summary>
+    private static Progress<BuildProgress> BuildBar()
+    {
+        var bar = new ConsoleProgress();
+        return new Progress<BuildProgress>(p =>
+        {
+            if (p.Stage == BuildStage.Waiting) Console.WriteLine(p.Message);
+            else bar.Report((p.Stage.ToString(), p.Completed, p.Total));
+        });
+    }
+
     /// <summary>The five-modality SCALE corpus (MODEL.md §8): streams products and eval_products.</summary>
     public static async Task BuildScaleAsync(ScaleDatasetOptions options, CancellationToken cancellationToken)
     {
-        var bar = new ConsoleProgress();
-        var result = await ScaleDatasetBuilder.BuildAsync(options,
-            new Progress<BuildProgress>(p => bar.Report((p.Stage.ToString(), p.Completed, p.Total))), cancellationToken).ConfigureAwait(false);
+        var result = await ScaleDatasetBuilder.BuildAsync(options, BuildBar(), cancellationToken).ConfigureAwait(false);
         Console.WriteLine(result.UpToDate
             ? $"{result.Directory}: already up to date"
             : $"{result.Directory}: {string.Join(", ", result.Manifest.Counts.Select(c => $"{c.Value:N0} {c.Key}"))}; {result.Bytes / 1048576.0:F1} MiB in {result.Elapsed.TotalSeconds:F1}s");
@@ -85,9 +94,7 @@ internal static class DataCommand
 
     public static async Task BuildFashionAsync(FashionDatasetOptions options, CancellationToken cancellationToken)
     {
-        var bar = new ConsoleProgress();
-        var result = await FashionDatasetBuilder.BuildAsync(options,
-            new Progress<BuildProgress>(p => bar.Report((p.Stage.ToString(), p.Completed, p.Total))), cancellationToken).ConfigureAwait(false);
+        var result = await FashionDatasetBuilder.BuildAsync(options, BuildBar(), cancellationToken).ConfigureAwait(false);
         Console.WriteLine(result.UpToDate
             ? $"{result.Directory}: already up to date"
             : $"{result.Directory}: {string.Join(", ", result.Manifest.Counts.Select(c => $"{c.Value:N0} {c.Key}"))}; {result.Bytes / 1048576.0:F0} MiB in {result.Elapsed.TotalSeconds:F1}s");

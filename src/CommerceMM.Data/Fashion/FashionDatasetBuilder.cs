@@ -43,6 +43,7 @@ public static class FashionDatasetBuilder
                     throw new FileNotFoundException($"Fashion-MNIST file '{f}' is missing; install the Debian package '{FashionMnistReader.DebianPackage}' (apt-get install {FashionMnistReader.DebianPackage}, or run tools/bootstrap)", f);
         }
         SentencePieceTrainer.EnsureAvailable();
+        using var building = await BuildLock.TakeAsync(root, progress, cancellationToken).ConfigureAwait(false);
         string fingerprint = Fingerprint(options);
         if (File.Exists(Path.Combine(root, DatasetManifest.FileName)))
         {

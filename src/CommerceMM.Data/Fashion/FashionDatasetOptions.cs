@@ -62,6 +62,8 @@ public sealed record BuildProgress(BuildStage Stage, long Completed, long Total,
 
 public enum BuildStage
 {
+    /// <summary>Another builder holds the folder (<see cref="BuildProgress.Message"/> says which); this one waits for it.</summary>
+    Waiting,
     Reading,
     Train,
     Eval,

@@ -38,6 +38,7 @@ public static class ScaleDatasetBuilder
         bool audio = options.Modalities.Contains(Modality.Audio) && options.AudioLimit > 0;
         int sampleRate = audio ? SpeechSynthesizer.Speak("ok", "en").SampleRate : 22050;   // fails early, and names espeak-ng, when it is missing
 
+        using var building = await BuildLock.TakeAsync(root, progress, cancellationToken).ConfigureAwait(false);
         string fingerprint = Fingerprint(options);
         if (File.Exists(Path.Combine(root, DatasetManifest.FileName)))
         {

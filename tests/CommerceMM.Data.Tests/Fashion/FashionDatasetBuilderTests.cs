@@ -52,6 +52,32 @@ public class FashionDatasetBuilderTests
     }
 
     [Fact]
+    public async Task BuildAsync_WhileAnotherBuildHoldsTheFolder_WaitsSayingSo_ThenBuilds()
+    {
+        using var dir = new TempDirectory("locked");
+        var options = SmallDataset.Options(dir.Path);
+        options.TrainLimit = 20;
+        options.EvalLimit = 10;
+        options.VocabSize = 200;
+        var stages = new System.Collections.Concurrent.ConcurrentQueue<BuildProgress>();
+        var progress = new SynchronousProgress(stages.Enqueue);
+
+        Task<BuildResult> waiting;
+        using (new FileStream(Path.Combine(dir.Path, ".build.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            waiting = FashionDatasetBuilder.BuildAsync(options, progress);
+            await Task.Delay(TimeSpan.FromSeconds(1.5));
+            Assert.False(waiting.IsCompleted, waiting.Exception?.ToString());
+            Assert.Equal([BuildStage.Waiting], stages.Select(p => p.Stage));
+            Assert.Contains($"another build of {dir.Path} is running", stages.Single().Message, StringComparison.Ordinal);
+        }
+
+        var built = await waiting;
+        Assert.False(built.UpToDate);
+        Assert.True(File.Exists(Path.Combine(dir.Path, DatasetManifest.FileName)));
+    }
+
+    [Fact]
     public async Task BuildAsync_SameOptionsTwice_SecondIsNoOpAndOutputIsByteIdentical()
     {
         using var dir = new TempDirectory("rebuild");
