@@ -87,6 +87,21 @@ public sealed class TrainEndToEndTests(SmallCorpus corpus) : IDisposable
     }
 
     [Fact]
+    public void TruncatedShard_IsFoundBeforeAnythingStarts_NamingItAndTheRemedy()
+    {
+        string data = Path.Combine(_runs, "data");
+        TrainedJob.CopyFolder(corpus.Directory, data);
+        string shard = Path.Combine(data, "omni", "shard-000000.tar");
+        using (var file = new FileStream(shard, FileMode.Open)) file.SetLength(file.Length / 2);
+
+        using var cmm = new CmmProcess(Args("e2e-cut", 2, 4, every: 4, "--set", $"data.dir={data}"));
+        Assert.Equal(2, cmm.WaitForExit(Patience));
+        Assert.Contains("cmm: data set problem: 'omni/shard-000000.tar' failed its size check", cmm.Output);
+        Assert.Contains("--overwrite) or restore the folder from a copy", cmm.Output);
+        Assert.DoesNotContain("starting 2 workers", cmm.Output);
+    }
+
+    [Fact]
     public void ResumeWithAModelOfAnotherShape_IsRefusedBeforeAnythingStarts_AndTheCheckpointsStay()
     {
         using (var first = new CmmProcess(Args("e2e-reshape", 1, 2, every: 2)))

@@ -6,8 +6,6 @@ using CommerceMM.Data.Fashion;
 using CommerceMM.Data.Format;
 using CommerceMM.Data.Scale;
 using CommerceMM.Observability.Logging;
-using CommerceMM.Storage.Blobs;
-using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Tensors;
 using CommerceMM.Worker.Models;
 using CommerceMM.Worker.Spec;
@@ -35,17 +33,12 @@ internal static class TrainCommand
             var overrides = r.GetValue(set)!.ToList();
             if (r.GetValue(workers) is { } n) overrides.Add($"job.workers={n}");
             var training = SpecSource.Load(r.GetValue(spec), overrides);
-            // Every worker runs on this machine: a device it lacks is refused here, once, before a coordinator
-            // starts and bumps the job's generation for workers that can only exit.
+            // Every worker runs on this machine: a device or precision it lacks is refused before anything else.
             MachineDevices.Resolve(training.Job.Device, training.Model.Precision);
+            await EnsureDataAsync(training, ct).ConfigureAwait(false);
+            var store = await LaunchChecks.RunAsync(training, ct).ConfigureAwait(false);
             Console.WriteLine("resolved job spec:");
             Console.WriteLine(SpecLoader.ToYaml(training));
-            await EnsureDataAsync(training, ct).ConfigureAwait(false);
-            // The model against the data set (image size, modalities) and against the job's checkpoints: here once,
-            // rather than in every worker after rendezvous, with the job's state left changed.
-            string configHash = ModelKinds.For(training.Model).ConfigHash(training);
-            var store = await BlobStores.OpenVerifiedAsync(training.Checkpoint, ct).ConfigureAwait(false);
-            await EnsureResumableAsync(training, store, configHash, ct).ConfigureAwait(false);
             var identity = new LogIdentity(training.Job.Name);
             using var signals = new Signals();
             var level = r.GetValue(logLevel);
@@ -67,18 +60,6 @@ internal static class TrainCommand
         var catalog = new FashionDatasetOptions { OutputDirectory = spec.Data.Dir };
         if (scale) await DataCommand.BuildScaleAsync(new ScaleDatasetOptions { Catalog = catalog }, cancellationToken).ConfigureAwait(false);
         else await DataCommand.BuildFashionAsync(catalog, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>The job's last committed checkpoint, if any, was written by a model of the spec's shape (the workers would refuse it).</summary>
-    private static async Task EnsureResumableAsync(TrainingSpec spec, IBlobStore store, string configHash, CancellationToken cancellationToken)
-    {
-        if (await CheckpointCommitter.ReadLatestAsync(store, spec.Job.Name, cancellationToken).ConfigureAwait(false) is not { } latest) return;
-        var manifest = await CheckpointCatalog.ReadManifestAsync(store, spec.Job.Name, latest.Pointer.Step, cancellationToken).ConfigureAwait(false);
-        if (manifest is null || manifest.ConfigHash == configHash) return;
-        throw new CheckpointException($"job '{spec.Job.Name}' has checkpoints up to step {manifest.Step} in {spec.Checkpoint.Store} from a model of another shape " +
-                                      $"(config hash {manifest.ConfigHash}; this spec's is {configHash}): model.kind, model.preset, model.prototypes or model.modalities, " +
-                                      "or the data set's vocabulary or image size, differ from what trained it. Resume with the spec it was trained with, " +
-                                      "or train a new job: --set job.name=NEW");
     }
 
     /// <summary>Where cluster/jobs/fashion-scale-tiny.yaml keeps its products.</summary>

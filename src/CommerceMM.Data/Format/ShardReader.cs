@@ -30,12 +30,12 @@ public sealed class ShardReader : IDisposable
     {
         string tarPath = Path.Combine(root, info.File);
         string indexPath = Path.Combine(root, info.Index.File);
-        if (!File.Exists(tarPath)) throw new DatasetException($"shard '{info.File}' is missing from '{root}'");
-        if (!File.Exists(indexPath)) throw new DatasetException($"index '{info.Index.File}' is missing from '{root}'");
+        if (!File.Exists(tarPath)) throw new DatasetException($"shard '{info.File}' is missing from '{root}'; {Remedy}");
+        if (!File.Exists(indexPath)) throw new DatasetException($"index '{info.Index.File}' is missing from '{root}'; {Remedy}");
         if (verify)
         {
-            Verify(tarPath, info.File, info.Bytes, info.Sha256);
-            Verify(indexPath, info.Index.File, info.Index.Bytes, info.Index.Sha256);
+            Verify(root, info.File, info.Bytes, info.Sha256);
+            Verify(root, info.Index.File, info.Index.Bytes, info.Index.Sha256);
         }
         var index = ShardIndex.Read(indexPath, info.Bytes);
         if (index.Count != info.Samples)
@@ -84,13 +84,37 @@ public sealed class ShardReader : IDisposable
         return new ShardSample(key, parts);
     }
 
-    private static void Verify(string path, string name, long expectedBytes, string expectedSha)
+    /// <summary>
+    /// Every shard and index of <paramref name="manifest"/> is in <paramref name="root"/> with its recorded size: the
+    /// cheap part of the checks <see cref="Open"/> makes, for a whole data set before a job starts on it.
+    /// </summary>
+    /// <exception cref="DatasetException">A file is missing, or (<see cref="ShardCorruptException"/>) has another size.</exception>
+    public static void CheckSizes(string root, DatasetManifest manifest)
     {
-        long actualBytes = new FileInfo(path).Length;
+        foreach (var shard in manifest.Streams.Values.SelectMany(s => s.Shards))
+            foreach (var (file, bytes) in new[] { (shard.File, shard.Bytes), (shard.Index.File, shard.Index.Bytes) })
+            {
+                string path = Path.Combine(root, file);
+                if (!File.Exists(path)) throw new DatasetException($"'{file}' is missing from '{root}'; {Remedy}");
+                CheckSize(root, file, bytes);
+            }
+    }
+
+    /// <summary>What to do about a damaged data set, for every message that finds one.</summary>
+    private const string Remedy = "rebuild it (cmm data build … --out DIR --overwrite) or restore the folder from a copy";
+
+    private static void CheckSize(string root, string name, long expectedBytes)
+    {
+        long actualBytes = new FileInfo(Path.Combine(root, name)).Length;
         if (actualBytes != expectedBytes)
-            throw new ShardCorruptException($"'{name}' failed its size check: expected {expectedBytes} bytes, actual {actualBytes}");
-        string actualSha = Sha256File.Of(path);
+            throw new ShardCorruptException($"'{name}' failed its size check: expected {expectedBytes} bytes, actual {actualBytes}; data set '{root}': {Remedy}");
+    }
+
+    private static void Verify(string root, string name, long expectedBytes, string expectedSha)
+    {
+        CheckSize(root, name, expectedBytes);
+        string actualSha = Sha256File.Of(Path.Combine(root, name));
         if (!string.Equals(actualSha, expectedSha, StringComparison.OrdinalIgnoreCase))
-            throw new ShardCorruptException($"'{name}' failed its SHA-256 check: expected {expectedSha}, actual {actualSha}");
+            throw new ShardCorruptException($"'{name}' failed its SHA-256 check: expected {expectedSha}, actual {actualSha}; data set '{root}': {Remedy}");
     }
 }

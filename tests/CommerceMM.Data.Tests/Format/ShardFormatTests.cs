@@ -148,3 +148,40 @@ public class DatasetInspectorTests
         Assert.Contains("size", error.Message);
     }
 }
+
+public class ShardSizeCheckTests
+{
+    [Fact]
+    public async Task CheckSizes_WholeDataSet_Passes()
+    {
+        var shared = await SmallDataset.GetAsync();
+        ShardReader.CheckSizes(shared.Directory, shared.Manifest);
+    }
+
+    [Fact]
+    public async Task CheckSizes_ATruncatedShard_NamesItTheFolderAndTheRemedy()
+    {
+        var shared = await SmallDataset.GetAsync();
+        using var dir = new TempDirectory("sizes");
+        TempDirectory.CopyTree(shared.Directory, dir.Path);
+        var shard = shared.Manifest.Stream(StreamNames.Omni).Shards[^1];
+        using (var file = new FileStream(Path.Combine(dir.Path, shard.File), FileMode.Open)) file.SetLength(shard.Bytes - 512);
+
+        var error = Assert.Throws<ShardCorruptException>(() => ShardReader.CheckSizes(dir.Path, shared.Manifest));
+        Assert.Equal($"'{shard.File}' failed its size check: expected {shard.Bytes} bytes, actual {shard.Bytes - 512}; data set '{dir.Path}': " +
+                     "rebuild it (cmm data build … --out DIR --overwrite) or restore the folder from a copy", error.Message);
+    }
+
+    [Fact]
+    public async Task CheckSizes_AMissingIndex_IsNamed()
+    {
+        var shared = await SmallDataset.GetAsync();
+        using var dir = new TempDirectory("sizes");
+        TempDirectory.CopyTree(shared.Directory, dir.Path);
+        var index = shared.Manifest.Stream(StreamNames.Pairs).Shards[0].Index;
+        File.Delete(Path.Combine(dir.Path, index.File));
+
+        var error = Assert.Throws<DatasetException>(() => ShardReader.CheckSizes(dir.Path, shared.Manifest));
+        Assert.StartsWith($"'{index.File}' is missing from '{dir.Path}'", error.Message);
+    }
+}

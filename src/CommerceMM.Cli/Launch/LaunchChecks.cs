@@ -1,0 +1,40 @@
+using CommerceMM.Data.Format;
+using CommerceMM.Storage.Blobs;
+using CommerceMM.Storage.Checkpoints;
+using CommerceMM.Worker.Models;
+using CommerceMM.Worker.Spec;
+
+namespace CommerceMM.Cli.Launch;
+
+/// <summary>
+/// What `cmm train` checks, once the data set is there, before it starts a coordinator: what every worker would otherwise
+/// find for itself after rendezvous, each exiting 2, with the job's generation bumped for nothing. Here each is one message.
+/// </summary>
+internal static class LaunchChecks
+{
+    /// <summary>The spec's checkpoint store, opened, once the job is known to be able to start from it.</summary>
+    /// <exception cref="SpecException">The model does not fit the data set (image size, modalities).</exception>
+    /// <exception cref="DatasetException">A shard or index of the data set is missing or has the wrong size.</exception>
+    /// <exception cref="CheckpointException">The job's last checkpoint came from a model of another shape.</exception>
+    public static async Task<IBlobStore> RunAsync(TrainingSpec spec, CancellationToken cancellationToken)
+    {
+        // Sizes only (cheap); every worker still checks each shard's SHA-256 as it opens it.
+        ShardReader.CheckSizes(spec.Data.Dir, DatasetManifest.Read(spec.Data.Dir));
+        string configHash = ModelKinds.For(spec.Model).ConfigHash(spec);
+        var store = await BlobStores.OpenVerifiedAsync(spec.Checkpoint, cancellationToken).ConfigureAwait(false);
+        await EnsureResumableAsync(spec, store, configHash, cancellationToken).ConfigureAwait(false);
+        return store;
+    }
+
+    /// <summary>The job's last committed checkpoint, if any, was written by a model of the spec's shape (the workers would refuse it).</summary>
+    private static async Task EnsureResumableAsync(TrainingSpec spec, IBlobStore store, string configHash, CancellationToken cancellationToken)
+    {
+        if (await CheckpointCommitter.ReadLatestAsync(store, spec.Job.Name, cancellationToken).ConfigureAwait(false) is not { } latest) return;
+        var manifest = await CheckpointCatalog.ReadManifestAsync(store, spec.Job.Name, latest.Pointer.Step, cancellationToken).ConfigureAwait(false);
+        if (manifest is null || manifest.ConfigHash == configHash) return;
+        throw new CheckpointException($"job '{spec.Job.Name}' has checkpoints up to step {manifest.Step} in {spec.Checkpoint.Store} from a model of another shape " +
+                                      $"(config hash {manifest.ConfigHash}; this spec's is {configHash}): model.kind, model.preset, model.prototypes or model.modalities, " +
+                                      "or the data set's vocabulary or image size, differ from what trained it. Resume with the spec it was trained with, " +
+                                      "or train a new job: --set job.name=NEW");
+    }
+}
