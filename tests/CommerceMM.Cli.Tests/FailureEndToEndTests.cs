@@ -82,6 +82,32 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus) : IDisposable
     }
 
     [Fact]
+    public void LoneCoordinatorOwnsItsJob_ASecondControlPlaneIsRefused_AndStatusFindsIt()
+    {
+        const string job = "e2e-lone";
+        int http = TrainingArgs.FreePort();
+        var environment = new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "test-token-0123456789" };
+        string[] overrides = TrainingArgs.Overrides(job, corpus.Directory, _runs, steps: 4, batch: 4, every: 0);
+        using var coordinator = new CmmProcess(environment, ["coordinator", .. overrides, "--urls", $"http://127.0.0.1:{http}",
+            "--gateway-port", $"{TrainingArgs.FreePort()}", "--silo-port", $"{TrainingArgs.FreePort()}"]);
+        Assert.True(coordinator.WaitForLine("workers connect to its gateway", Patience), coordinator.Output);
+
+        using (var train = new CmmProcess(["train", .. overrides]))
+        {
+            Assert.Equal(2, train.WaitForExit(Patience));
+            Assert.Contains($"cmm: job '{job}' is already running from file:{_runs} (cmm coordinator, pid {coordinator.Id}, since ", train.Output);
+            Assert.Contains($", coordinator at http://127.0.0.1:{http}/)", train.Output);
+        }
+        using (var status = new CmmProcess(environment, ["status", "--set", $"job.name={job}", "--set", $"checkpoint.store=file:{_runs}"]))
+        {
+            Assert.True(status.WaitForExit(Patience) == 0, status.Output);
+            Assert.Contains($"job {job}: ", status.Output);
+        }
+        coordinator.Terminate();
+        Assert.Equal(0, coordinator.WaitForExit(Patience));
+    }
+
+    [Fact]
     public void Worker_UnreachableCoordinator_ExitsRetryWithAClearMessage()
     {
         using var worker = new CmmProcess(new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "any-token-0123456789" },

@@ -146,7 +146,7 @@ public sealed class TrainEndToEndTests(SmallCorpus corpus) : IDisposable
         using (var second = new CmmProcess(Args("e2e-twice", 2, 1000, every: 1000)))
         {
             Assert.Equal(2, second.WaitForExit(Patience));
-            Assert.Contains($"cmm: job 'e2e-twice' is already being trained from file:{_runs} (cmm train, pid {first.Id}, since ", second.Output);
+            Assert.Contains($"cmm: job 'e2e-twice' is already running from file:{_runs} (cmm train, pid {first.Id}, since ", second.Output);
             Assert.Contains(", coordinator at http://127.0.0.1:", second.Output);
             Assert.DoesNotContain("starting 2 workers", second.Output); // no coordinator of its own
         }
@@ -165,7 +165,7 @@ public sealed class TrainEndToEndTests(SmallCorpus corpus) : IDisposable
 
         using var after = new CmmProcess(["status", .. here]);
         Assert.Equal(2, after.WaitForExit(Patience));
-        Assert.Contains("cmm: no `cmm train` is running job 'e2e-twice' from the spec's store on this machine", after.Output);
+        Assert.Contains("cmm: no `cmm train` or `cmm coordinator` is running job 'e2e-twice' from the spec's store on this machine", after.Output);
     }
 
     public void Dispose() => Directory.Delete(_runs, recursive: true);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CommerceMM.Cli.Hosting;
+using CommerceMM.Cli.Launch;
 using CommerceMM.Coordinator.Hosting;
 using CommerceMM.Observability.Logging;
 using CommerceMM.Worker.Spec;
@@ -48,16 +49,22 @@ internal static class CoordinatorCommand
             var identity = new LogIdentity(training.Job.Name);
             using var loggers = CliLogging.Create(identity, r.GetValue(json));
             using var signals = new Signals();
+            string token = JobToken.Read(r.GetValue(tokenFile));
+            var store = await BlobStores.OpenVerifiedAsync(training.Checkpoint, ct).ConfigureAwait(false);
+            var clusteringOptions = r.GetValue(clustering)!;
+            // A lone silo owns the job's state on this store; silos of a multi-silo control plane share it by design.
+            using var owner = clusteringOptions.IsMultiSilo ? null : LocalLaunch.Take(store, training, "cmm coordinator");
             await using var host = await CoordinatorHost.StartAsync(new CoordinatorOptions
             {
                 Job = SpecJson.ToJobSpec(training),
-                Token = JobToken.Read(r.GetValue(tokenFile)),
-                BlobStore = await BlobStores.OpenVerifiedAsync(training.Checkpoint, ct).ConfigureAwait(false),
+                Token = token,
+                BlobStore = store,
                 Urls = r.GetValue(urls)!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 SiloPort = r.GetValue(siloPort),
                 GatewayPort = r.GetValue(gatewayPort),
-                Clustering = Clustering(r.GetValue(clustering)!, r.GetValue(advertise)!, training.Job),
+                Clustering = Clustering(clusteringOptions, r.GetValue(advertise)!, training.Job),
             }, b => CliLogging.Configure(b, identity, r.GetValue(json))).ConfigureAwait(false);
+            owner?.UpdateOwner(LocalLaunch.This("cmm coordinator", host.Addresses[0]).ToJson());
             Console.WriteLine($"coordinator for job '{training.Job.Name}' at {string.Join(", ", host.Addresses)}; workers connect to its gateway on port {host.GatewayPort}");
             try { await Task.Delay(Timeout.Infinite, signals.Graceful).ConfigureAwait(false); }
             catch (OperationCanceledException) { }

@@ -19,14 +19,15 @@ internal static class StatusCommand
         var job = CommonOptions.Job();
         var tokenFile = CommonOptions.TokenFile();
         var command = new Command("status", "Show a job's state, generation, workers (rank, step, heartbeat age) and last committed checkpoint. " +
-                                            "Without --coordinator (or CMM_COORDINATOR) it first looks for the `cmm train` running the spec's job from its file store on this machine.")
+                                            "Without --coordinator (or CMM_COORDINATOR) it first looks for the `cmm train` or lone `cmm coordinator` running the spec's job from its file store on this machine.")
             { spec, set, coordinator, job, tokenFile };
         command.SetAction(async (r, ct) =>
         {
             bool remote = r.GetResult(coordinator) is { Implicit: false } || Environment.GetEnvironmentVariable("CMM_COORDINATOR") is not null;
             var local = remote ? null : FindLocalLaunch(r.GetValue(spec), r.GetValue(set)!, r.GetResult(job) is { Implicit: false } ? r.GetValue(job) : null);
-            var options = local is { Launch: { Coordinator: { } at, Token: { } token } }
-                ? new JobStatusClientOptions { BaseAddress = at, Job = local.Value.Job, Token = token }
+            // A `cmm train` recorded the token it made up; a `cmm coordinator`'s is the user's own, from the environment.
+            var options = local is { Launch: { Coordinator: { } at } launch }
+                ? new JobStatusClientOptions { BaseAddress = at, Job = local.Value.Job, Token = launch.Token ?? JobToken.Read(r.GetValue(tokenFile)) }
                 : new JobStatusClientOptions { BaseAddress = r.GetValue(coordinator)!, Job = r.GetValue(job)!, Token = ReadToken(r.GetValue(tokenFile), local?.Job) };
             using var client = new JobStatusClient(options);
             Print(await client.GetStatusAsync(ct).ConfigureAwait(false));
@@ -54,7 +55,7 @@ internal static class StatusCommand
         }
         catch (ArgumentException e) when (localJob is not null && tokenFile is null)
         {
-            throw new ArgumentException($"no `cmm train` is running job '{localJob}' from the spec's store on this machine; for a coordinator elsewhere " +
+            throw new ArgumentException($"no `cmm train` or `cmm coordinator` is running job '{localJob}' from the spec's store on this machine; for a coordinator elsewhere " +
                                         $"pass --coordinator URL and the job token ({JobToken.Variable} or --token-file)", e);
         }
     }

@@ -35,7 +35,7 @@ internal sealed class LocalCluster
     {
         metrics ??= LocalMetricsOptions.Off;
         string token = JobToken.NewToken();
-        using var owner = LocalLaunch.Take(store, spec);
+        using var owner = LocalLaunch.Take(store, spec, "cmm train");
         await using var coordinator = await CoordinatorHost.StartAsync(new CoordinatorOptions
         {
             Job = SpecJson.ToJobSpec(spec),
@@ -45,7 +45,7 @@ internal sealed class LocalCluster
             // Workers heartbeat every step; a short interval keeps checkpoint orders only a few steps ahead.
             Liveness = new LivenessOptions { HeartbeatInterval = TimeSpan.FromSeconds(0.5) },
         }, logging).ConfigureAwait(false);
-        owner?.UpdateOwner(LocalLaunch.This(coordinator.BaseAddress, token).ToJson());
+        owner?.UpdateOwner(LocalLaunch.This("cmm train", coordinator.BaseAddress, token).ToJson());
         Console.WriteLine($"coordinator at {coordinator.BaseAddress}; starting {spec.Job.Workers} workers (`cmm status` in another terminal shows the job)");
 
         PrometheusTargets? targets = null;
