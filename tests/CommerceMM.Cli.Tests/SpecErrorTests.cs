@@ -148,6 +148,18 @@ public class SpecErrorTests
     }
 
     [Fact]
+    public void Status_NoCoordinatorAnswers_ExitsTwoWithAMessage_NotACrash()
+    {
+        var environment = new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "test-token-0123456789" };
+        string url = $"http://127.0.0.1:{TrainingArgs.FreePort()}";
+        using var cmm = new CmmProcess(environment, "status", "--coordinator", url);
+        Assert.Equal(2, cmm.WaitForExit(TimeSpan.FromMinutes(2)));
+        Assert.Contains($"cmm: coordinator {url}/ did not answer", cmm.Output);
+        Assert.Contains("is the job's coordinator running?", cmm.Output);
+        Assert.DoesNotContain("Unhandled exception", cmm.Output);
+    }
+
+    [Fact]
     public void Cmm_BadSetValue_ExitsTwo_WithOneLineNamingTheKey()
     {
         using var cmm = new CmmProcess("train", "--set", "data.batch_size=abc", "--set", "optimizer.lr=-1");

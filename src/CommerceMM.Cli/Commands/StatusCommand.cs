@@ -30,7 +30,16 @@ internal static class StatusCommand
                 ? new JobStatusClientOptions { BaseAddress = at, Job = local.Value.Job, Token = launch.Token ?? JobToken.Read(r.GetValue(tokenFile)) }
                 : new JobStatusClientOptions { BaseAddress = r.GetValue(coordinator)!, Job = r.GetValue(job)!, Token = ReadToken(r.GetValue(tokenFile), local?.Job) };
             using var client = new JobStatusClient(options);
-            Print(await client.GetStatusAsync(ct).ConfigureAwait(false));
+            try
+            {
+                Print(await client.GetStatusAsync(ct).ConfigureAwait(false));
+            }
+            catch (CoordinatorException e)
+            {
+                string found = local is { Launch: null } ? $"no `cmm train` or `cmm coordinator` is running job '{local.Value.Job}' from the spec's store on this machine, and " : "";
+                string fix = e.IsUnauthorized ? $"check the job token ({JobToken.Variable} or --token-file)" : "is the job's coordinator running? (--coordinator URL names one elsewhere)";
+                throw new ArgumentException($"{found}{e.Message}; {fix}", e);
+            }
             return 0;
         });
         return command;
