@@ -36,7 +36,7 @@ internal static class StatusCommand
             }
             catch (CoordinatorException e)
             {
-                string found = local is { Launch: null } ? $"no `cmm train` or `cmm coordinator` is running job '{local.Value.Job}' from the spec's store on this machine, and " : "";
+                string found = local is { Launch: null } ? $"{NotRunningHere(local.Value.Job)}, and " : "";
                 string fix = e.IsUnauthorized ? $"check the job token ({JobToken.Variable} or --token-file)" : "is the job's coordinator running? (--coordinator URL names one elsewhere)";
                 throw new ArgumentException($"{found}{e.Message}; {fix}", e);
             }
@@ -45,7 +45,7 @@ internal static class StatusCommand
         return command;
     }
 
-    /// <summary>The spec's job and the `cmm train` running it here, if its store is a file store that one holds.</summary>
+    /// <summary>The spec's job, and the launch running it on this machine (null when none), when its store is a file store.</summary>
     private static (string Job, LocalLaunch? Launch)? FindLocalLaunch(string? specFile, IEnumerable<string> overrides, string? jobOption)
     {
         var spec = SpecSource.Load(specFile, overrides);
@@ -64,10 +64,11 @@ internal static class StatusCommand
         }
         catch (ArgumentException e) when (localJob is not null && tokenFile is null)
         {
-            throw new ArgumentException($"no `cmm train` or `cmm coordinator` is running job '{localJob}' from the spec's store on this machine; for a coordinator elsewhere " +
-                                        $"pass --coordinator URL and the job token ({JobToken.Variable} or --token-file)", e);
+            throw new ArgumentException($"{NotRunningHere(localJob)}; for a coordinator elsewhere pass --coordinator URL and the job token ({JobToken.Variable} or --token-file)", e);
         }
     }
+
+    private static string NotRunningHere(string job) => $"no `cmm train` or `cmm coordinator` is running job '{job}' from the spec's store on this machine";
 
     public static void Print(JobStatusView s)
     {

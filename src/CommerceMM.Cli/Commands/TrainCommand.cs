@@ -6,7 +6,6 @@ using CommerceMM.Data.Fashion;
 using CommerceMM.Data.Format;
 using CommerceMM.Data.Scale;
 using CommerceMM.Observability.Logging;
-using CommerceMM.Tensors;
 using CommerceMM.Worker.Models;
 using CommerceMM.Worker.Spec;
 using Microsoft.Extensions.Logging;
