@@ -130,14 +130,27 @@ public class SpecErrorTests
     {
         string output = Path.Combine(Path.GetTempPath(), $"cmm-data-{Guid.NewGuid():N}");
         using var cmm = new CmmProcess("data", "build", "fashion", "--out", output, option, value);
-        Assert.Equal(1, cmm.WaitForExit(TimeSpan.FromMinutes(2)));
+        Assert.Equal(2, cmm.WaitForExit(TimeSpan.FromMinutes(2)));
         Assert.Contains(message, cmm.Output);
         Assert.False(Directory.Exists(output));
     }
 
     [Theory]
+    [InlineData("bench", "model", "--batch", "0", "--batch must be at least 1, got 0")]
+    [InlineData("debug", "dump-step", "--out", "/tmp/cmm-never", "--rows", "0", "--rows must be at least 1, got 0")]
+    [InlineData("eval", "--probe-items", "0", "--probe-items must be at least 1, got 0")]
+    public void CountOptionBelowItsLeast_IsOneLineNamingIt(params string[] argsThenMessage)
+    {
+        using var cmm = new CmmProcess(argsThenMessage[..^1]);
+        Assert.Equal(2, cmm.WaitForExit(TimeSpan.FromMinutes(2)));
+        Assert.Contains($"cmm: {argsThenMessage[^1]}", cmm.Output);
+        Assert.DoesNotContain("Parameter", cmm.Output);
+    }
+
+    [Theory]
     [InlineData("data", "build", "fashion", "--limit", "10", "--out", "/proc/corpus")]
     [InlineData("eval", "--out", "/proc/eval")]
+    [InlineData("debug", "dump-step", "--out", "/proc/dump")]
     public void OutputFolderNobodyCanWrite_IsRefusedBeforeTheWork_NamingOut(params string[] args)
     {
         using var cmm = new CmmProcess(args);

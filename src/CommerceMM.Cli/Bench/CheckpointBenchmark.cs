@@ -39,8 +39,7 @@ internal static class CheckpointBenchmark
         };
         command.SetAction(async (r, ct) =>
         {
-            foreach (var (name, value) in new[] { ("--batch", r.GetValue(batch)), ("--every", r.GetValue(every)), ("--saves", r.GetValue(saves)), ("--rounds", r.GetValue(rounds)), ("--threads", r.GetValue(threads)) })
-                if (value < 1) throw new ArgumentException($"{name} must be at least 1, got {value}");
+            CommonOptions.RequireAtLeast(1, ("--batch", r.GetValue(batch)), ("--every", r.GetValue(every)), ("--saves", r.GetValue(saves)), ("--rounds", r.GetValue(rounds)), ("--threads", r.GetValue(threads)));
             var settings = CommonOptions.Resolve(r.GetValue(device)!, r.GetValue(precision)!);
             TorchRuntime.NumThreads = r.GetValue(threads);
             return await RunAsync(r.GetValue(preset)!, r.GetValue(batch), r.GetValue(every), r.GetValue(saves), r.GetValue(rounds), settings, ct).ConfigureAwait(false);

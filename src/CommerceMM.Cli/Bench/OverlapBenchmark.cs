@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+using CommerceMM.Cli.Commands;
 using CommerceMM.Collectives;
 using CommerceMM.Model;
 using CommerceMM.Model.Config;
@@ -70,8 +71,7 @@ internal static class OverlapBenchmark
     private static int Run(string presetName, int rows, int steps, int rounds, double bucketMb, int threads, Precision precision)
     {
         CommerceMMConfig.Preset(presetName); // an unknown preset fails here, naming the choices
-        foreach (var (name, value) in new[] { ("--rows", rows), ("--steps", steps), ("--rounds", rounds), ("--threads", threads) })
-            if (value < 1) throw new ArgumentException($"{name} must be at least 1, got {value}");
+        CommonOptions.RequireAtLeast(1, ("--rows", rows), ("--steps", steps), ("--rounds", rounds), ("--threads", threads));
         if (!(bucketMb > 0)) throw new ArgumentException($"--bucket-mb must be > 0, got {bucketMb}");
         long bucketBytes = (long)(bucketMb * (1 << 20));
         Console.WriteLine($"cmm bench overlap: preset {presetName} ({precision.ToString().ToLowerInvariant()}), 2 workers x {rows} pairs, {threads} thread(s) each, {bucketMb} MiB buckets; " +

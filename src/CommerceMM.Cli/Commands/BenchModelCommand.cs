@@ -56,7 +56,7 @@ internal static class BenchModelCommand
 
     private static int Run(string presetName, int rounds, int batch, int reps, int threads, IReadOnlyList<Precision> precisions, string deviceText, DirectoryInfo repo, bool profile)
     {
-        if (rounds < 1) throw new ArgumentOutOfRangeException(nameof(rounds), rounds, "--rounds must be at least 1");
+        CommonOptions.RequireAtLeast(1, ("--rounds", rounds), ("--batch", batch), ("--reps", reps), ("--threads", threads));
         if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null)
             Console.Error.WriteLine("warning: OMP_WAIT_POLICY is not set; with 2 threads on 2 cores OpenMP spinning can halve speed (set OMP_WAIT_POLICY=PASSIVE)");
         var settings = precisions.ToDictionary(p => p, p => CommonOptions.Resolve(deviceText, Name(p)));

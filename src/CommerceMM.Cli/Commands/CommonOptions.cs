@@ -56,6 +56,13 @@ internal static class CommonOptions
         DefaultValueFactory = _ => "fp32",
     };
 
+    /// <summary>Counts each option must have at least <paramref name="least"/> of; the first short of it is an error naming it (exit 2, one line).</summary>
+    public static void RequireAtLeast(int least, params (string Option, int? Value)[] values)
+    {
+        foreach (var (option, value) in values)
+            if (value < least) throw new ArgumentException($"{option} must be at least {least}, got {value}");
+    }
+
     /// <summary>--device and --precision, checked against this machine; a misspelling is an error naming the option.</summary>
     public static DeviceSettings Resolve(string device, string precision) => MachineDevices.Resolve(device, precision, "--device", "--precision");
 

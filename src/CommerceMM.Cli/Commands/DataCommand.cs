@@ -29,23 +29,15 @@ internal static class DataCommand
         {
             Description = "SCALE: products per split that get audio (espeak-ng is the slow step)", DefaultValueFactory = _ => new ScaleDatasetOptions().AudioLimit,
         };
-        AtLeast(limit, 1);
-        AtLeast(evalLimit, 1);
-        AtLeast(audioLimit, 0);
-        vocab.Validators.Add(r =>
-        {
-            int v = r.GetValueOrDefault<int>();
-            if (v is < 64 or > 1_000_000) r.AddError($"--vocab must be in 64..1000000, got {v}");
-        });
-        modalities.Validators.Add(r =>
-        {
-            foreach (string m in Names(r.GetValueOrDefault<string>()!).Where(m => !Modality.Known.Contains(m)))
-                r.AddError($"--modalities: unknown modality '{m}'; use any of {string.Join(",", Modality.Known)}");
-        });
         var fashion = new Command("fashion", "Products, multilingual listings, queries and photos from Fashion-MNIST (Debian dataset-fashion-mnist).")
             { output, limit, evalLimit, vocab, overwrite, modalities, audioLimit };
         fashion.SetAction(async (r, ct) =>
         {
+            CommonOptions.RequireAtLeast(1, ("--limit", r.GetValue(limit)), ("--eval-limit", r.GetValue(evalLimit)));
+            CommonOptions.RequireAtLeast(0, ("--audio-limit", r.GetValue(audioLimit)));
+            if (r.GetValue(vocab) is < 64 or > 1_000_000) throw new ArgumentException($"--vocab must be in 64..1000000, got {r.GetValue(vocab)}");
+            if (Names(r.GetValue(modalities)!).FirstOrDefault(m => !Modality.Known.Contains(m)) is { } unknown)
+                throw new ArgumentException($"--modalities: unknown modality '{unknown}'; use any of {string.Join(",", Modality.Known)}");
             OutputFolder.EnsureWritable(r.GetValue(output)!, "--out");
             var options = new FashionDatasetOptions
             {
@@ -66,11 +58,6 @@ internal static class DataCommand
 
     private static List<string> Names(string modalities) =>
         modalities.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(m => m.ToLowerInvariant()).ToList();
-
-    private static void AtLeast<T>(Option<T> option, int least) => option.Validators.Add(r =>
-    {
-        if (r.GetValueOrDefault<T>() is int value && value < least) r.AddError($"{option.Name} must be at least {least}, got {value}");
-    });
 
     /// <summary>A bar per stage; waiting for another build of the folder is said in words.</summary>
     private static Progress<BuildProgress> BuildBar()

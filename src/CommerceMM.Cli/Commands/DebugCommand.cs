@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using CommerceMM.Cli.Hosting;
 using CommerceMM.Model.Config;
 using CommerceMM.Model.Debugging;
 using CommerceMM.Scale.Config;
@@ -38,6 +39,9 @@ internal static class DebugCommand
         };
         command.SetAction(r =>
         {
+            CommonOptions.RequireAtLeast(1, ("--rows", r.GetValue(rows)), ("--threads", r.GetValue(threads)));
+            CommonOptions.RequireAtLeast(0, ("--warmup-steps", r.GetValue(warmup)));
+            OutputFolder.EnsureWritable(r.GetValue(output)!.FullName, "--out");
             TorchRuntime.NumThreads = r.GetValue(threads);
             var settings = CommonOptions.Resolve(r.GetValue(device)!, r.GetValue(precision)!);
             var options = new StepDumpOptions { Rows = r.GetValue(rows), Seed = r.GetValue(seed), WarmupSteps = r.GetValue(warmup) };

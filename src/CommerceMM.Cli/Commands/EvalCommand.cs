@@ -48,6 +48,7 @@ internal static class EvalCommand
             { spec, set, checkpoint, allocation, limit, probeItems, output, modalities };
         command.SetAction(async (r, ct) =>
         {
+            CommonOptions.RequireAtLeast(1, ("--limit", r.GetValue(limit)), ("--probe-items", r.GetValue(probeItems)));
             var training = SpecSource.Load(r.GetValue(spec), r.GetValue(set)!);
             if (r.GetValue(output) is { } folder) OutputFolder.EnsureWritable(folder.FullName, "--out");
             Console.WriteLine("resolved job spec:");
