@@ -36,7 +36,8 @@ internal static class DataCommand
             CommonOptions.RequireAtLeast(1, ("--limit", r.GetValue(limit)), ("--eval-limit", r.GetValue(evalLimit)));
             CommonOptions.RequireAtLeast(0, ("--audio-limit", r.GetValue(audioLimit)));
             if (r.GetValue(vocab) is < 64 or > 1_000_000) throw new ArgumentException($"--vocab must be in 64..1000000, got {r.GetValue(vocab)}");
-            if (Names(r.GetValue(modalities)!).FirstOrDefault(m => !Modality.Known.Contains(m)) is { } unknown)
+            var wanted = Names(r.GetValue(modalities)!);
+            if (wanted.FirstOrDefault(m => !Modality.Known.Contains(m)) is { } unknown)
                 throw new ArgumentException($"--modalities: unknown modality '{unknown}'; use any of {string.Join(",", Modality.Known)}");
             OutputFolder.EnsureWritable(r.GetValue(output)!, "--out");
             var options = new FashionDatasetOptions
@@ -44,7 +45,6 @@ internal static class DataCommand
                 OutputDirectory = r.GetValue(output)!, TrainLimit = r.GetValue(limit), EvalLimit = r.GetValue(evalLimit),
                 VocabSize = r.GetValue(vocab), Overwrite = r.GetValue(overwrite),
             };
-            var wanted = Names(r.GetValue(modalities)!);
             if (wanted.All(m => m is Modality.Image or Modality.Text) && wanted.Contains(Modality.Image) && wanted.Contains(Modality.Text))
                 await BuildFashionAsync(options, ct).ConfigureAwait(false);
             else
