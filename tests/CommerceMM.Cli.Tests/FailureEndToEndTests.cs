@@ -108,6 +108,22 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus) : IDisposable
     }
 
     [Fact]
+    public void CorruptCoordinatorState_StopsTheStartWithOneMessage_AndIsLeftAsItIs()
+    {
+        const string job = "e2e-corrupt-state";
+        string state = Path.Combine(_runs, job, "coordinator", "job.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(state)!);
+        File.WriteAllText(state, "{\"garbage");
+
+        using var cmm = new CmmProcess(["train", .. TrainingArgs.Overrides(job, corpus.Directory, _runs, steps: 2, batch: 4, every: 0)]);
+        Assert.Equal(2, cmm.WaitForExit(Patience));
+        Assert.Contains($"cmm: coordinator cannot start: grain state '{job}/coordinator/job.json' cannot be read: it is corrupt", cmm.Output);
+        Assert.DoesNotContain("Exc level", cmm.Output); // Orleans' activation failure, logged with its stack traces
+        Assert.DoesNotContain("   at ", cmm.Output);
+        Assert.Equal("{\"garbage", File.ReadAllText(state));
+    }
+
+    [Fact]
     public void Worker_UnreachableCoordinator_ExitsRetryWithAClearMessage()
     {
         using var worker = new CmmProcess(new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "any-token-0123456789" },

@@ -1,6 +1,7 @@
 using CommerceMM.Coordinator.Api;
 using CommerceMM.Coordinator.Grains;
 using CommerceMM.Coordinator.Metrics;
+using CommerceMM.Coordinator.Persistence;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -51,6 +52,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         await CoordinatorSilo.CheckReachableAsync(options.Clustering, cancellationToken).ConfigureAwait(false);
+        await BlobGrainStorage.CheckReadableAsync(options.BlobStore, options.Job.Name, cancellationToken).ConfigureAwait(false);
 
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(CoordinatorHost).Assembly.GetName().Name });
         builder.WebHost.UseUrls([.. options.Urls]);

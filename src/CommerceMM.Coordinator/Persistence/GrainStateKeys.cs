@@ -8,6 +8,11 @@ internal static class GrainStateKeys
     /// <summary>The storage provider name grains name in <c>[PersistentState(state, Provider)]</c>.</summary>
     public const string Provider = "cmm";
 
+    /// <summary>The state names of a job's grains.</summary>
+    public const string Job = "job", Membership = "membership", Ledger = "ledger", Checkpoints = "checkpoints";
+
+    public static readonly IReadOnlyList<string> All = [Job, Membership, Ledger, Checkpoints];
+
     public static string For(string job, string stateName)
     {
         CheckpointLayout.ValidateJob(job);

@@ -9,7 +9,7 @@ namespace CommerceMM.Coordinator.Grains.Checkpoints;
 
 /// <remarks>Calls the ledger and the job grains, which call nothing back.</remarks>
 internal sealed partial class CheckpointGrain(
-    [PersistentState("checkpoints", GrainStateKeys.Provider)] IPersistentState<CheckpointState> state, CoordinatorOptions coordinator, SiloRecoveries recoveries, ILogger<CheckpointGrain> logger)
+    [PersistentState(GrainStateKeys.Checkpoints, GrainStateKeys.Provider)] IPersistentState<CheckpointState> state, CoordinatorOptions coordinator, SiloRecoveries recoveries, ILogger<CheckpointGrain> logger)
     : PersistentGrain<CheckpointState>(state, "checkpoints"), ICheckpointGrain
 {
     private readonly IBlobStore _store = coordinator.BlobStore;

@@ -7,7 +7,7 @@ using CommerceMM.Coordinator.Persistence;
 namespace CommerceMM.Coordinator.Grains.Jobs;
 
 internal sealed class JobGrain(
-    [PersistentState("job", GrainStateKeys.Provider)] IPersistentState<JobSnapshot> state, CoordinatorOptions options)
+    [PersistentState(GrainStateKeys.Job, GrainStateKeys.Provider)] IPersistentState<JobSnapshot> state, CoordinatorOptions options)
     : PersistentGrain<JobSnapshot>(state, "job"), IJobGrain
 {
     /// <summary>Generations start at 1 so that 0 can never be mistaken for a real one by a worker that has not joined.</summary>

@@ -4,7 +4,7 @@ using CommerceMM.Coordinator.Persistence;
 namespace CommerceMM.Coordinator.Grains.Ledger;
 
 /// <summary>The ledger's state is its view: it has nothing to hide from <c>cmm status</c>.</summary>
-internal sealed class ShardLedgerGrain([PersistentState("ledger", GrainStateKeys.Provider)] IPersistentState<ShardLedgerView> state)
+internal sealed class ShardLedgerGrain([PersistentState(GrainStateKeys.Ledger, GrainStateKeys.Provider)] IPersistentState<ShardLedgerView> state)
     : PersistentGrain<ShardLedgerView>(state, "ledger"), IShardLedgerGrain
 {
     public override Task OnActivateAsync(CancellationToken cancellationToken)

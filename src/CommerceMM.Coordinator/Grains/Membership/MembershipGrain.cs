@@ -8,7 +8,7 @@ namespace CommerceMM.Coordinator.Grains.Membership;
 
 /// <remarks>Calls the job, the ledger and the rendezvous grains, which call nothing back (no call cycle, so no deadlock).</remarks>
 internal sealed partial class MembershipGrain(
-    [PersistentState("membership", GrainStateKeys.Provider)] IPersistentState<MembershipState> state, CoordinatorOptions coordinator, ILocalSiloDetails silo, ILogger<MembershipGrain> logger)
+    [PersistentState(GrainStateKeys.Membership, GrainStateKeys.Provider)] IPersistentState<MembershipState> state, CoordinatorOptions coordinator, ILocalSiloDetails silo, ILogger<MembershipGrain> logger)
     : PersistentGrain<MembershipState>(state, "membership"), IMembershipGrain
 {
     private readonly LivenessOptions _options = coordinator.Liveness;
