@@ -79,7 +79,7 @@ preempted leg1-cuda.txt --set job.name=legs "${job[@]}" --set job.device=$gpu
 preempted leg2-cpu.txt --set job.name=legs "${job[@]}" --set job.device=cpu
 train leg3-cuda.txt --set job.name=legs "${job[@]}" --set job.device=$gpu
 train bad-device.txt --set job.name=bad --set job.max_steps=2 --set job.device=${BAD_DEVICE:-cuda:3}
-grep -h "training on\|restoring checkpoint\|checkpoint ordered\|cannot run" $out/leg*.txt $out/bad-device.txt | sed 's/^.*\] //' | tee -a $out/summary.txt
+grep -h "training on\|restoring checkpoint\|checkpoint ordered\|cannot run\|cmm: job.device" $out/leg*.txt $out/bad-device.txt | sed 's/^.*\] //' | tee -a $out/summary.txt
 # Rank 0's per-step losses and gradient norms, straight vs the legs (a leg may repeat steps after its last checkpoint).
 for f in straight leg1-cuda leg2-cpu leg3-cuda; do grep -o "cmm.worker: step [0-9]* .* grad [0-9.]*" $out/$f.txt | sed "s/^cmm.worker: /$f: /"; done | tee -a $out/summary.txt
 ${PYTHON:-python3} - $out/summary.txt <<'PY' | tee -a $out/summary.txt
