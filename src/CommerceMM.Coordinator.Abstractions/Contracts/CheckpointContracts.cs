@@ -39,7 +39,11 @@ public sealed record CheckpointVote(
     string ConfigHash,
     string CodeVersion,
     JsonElement? DataPosition = null,
-    string? Failure = null);
+    string? Failure = null)
+{
+    /// <summary>The longest <see cref="Failure"/> the coordinator takes (it is logged and kept in the job's state).</summary>
+    public const int MaxFailureLength = 2000;
+}
 
 public enum CheckpointVoteStatus
 {

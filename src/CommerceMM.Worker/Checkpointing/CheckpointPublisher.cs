@@ -82,7 +82,8 @@ internal sealed class CheckpointPublisher : IAsyncDisposable
         }
     }
 
-    private static string Truncate(string reason) => reason.Length <= 2000 ? reason : reason[..1997] + "...";
+    private static string Truncate(string reason) =>
+        reason.Length <= CheckpointVote.MaxFailureLength ? reason : reason[..(CheckpointVote.MaxFailureLength - 3)] + "...";
 
     /// <summary>Waits for every save and vote in flight (before exiting or rejoining), up to the grace period.</summary>
     public async Task DrainAsync(TimeSpan grace)

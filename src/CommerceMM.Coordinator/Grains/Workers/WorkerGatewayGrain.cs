@@ -20,9 +20,6 @@ namespace CommerceMM.Coordinator.Grains.Workers;
 [Reentrant]
 internal sealed class WorkerGatewayGrain(JobTokens tokens, CoordinatorRuntime runtime, FleetMetricsFeed fleet) : Grain, IWorkerGatewayGrain
 {
-    /// <summary>The longest reason a failed checkpoint vote may carry (it is logged and kept in the job's state).</summary>
-    private const int MaxFailureLength = 2000;
-
     private string Job => this.GetPrimaryKeyString();
 
     private JobGrains Grains => JobGrains.For(GrainFactory, Job);
@@ -209,7 +206,7 @@ internal sealed class WorkerGatewayGrain(JobTokens tokens, CoordinatorRuntime ru
                 .Check(vote.CodeVersion is not null, "codeVersion", "required (may be empty)")
                 .Check(vote.Files is not null, "files", "required (may be empty)")
                 .Check(vote.Failure is null || vote.Files is { Count: 0 }, "files", "must be empty in a vote that reports a failure")
-                .Check(vote.Failure is null || vote.Failure.Length is > 0 and <= MaxFailureLength, "failure", $"1 to {MaxFailureLength} characters when set");
+                .Check(vote.Failure is null || vote.Failure.Length is > 0 and <= CheckpointVote.MaxFailureLength, "failure", $"1 to {CheckpointVote.MaxFailureLength} characters when set");
             for (int i = 0; vote.Files is not null && i < vote.Files.Count; i++)
             {
                 CheckpointFile? file = vote.Files[i];
