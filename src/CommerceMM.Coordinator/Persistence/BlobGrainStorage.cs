@@ -30,21 +30,16 @@ internal sealed class BlobGrainStorage(IBlobStore store) : IGrainStorage
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
     {
         string key = KeyOf(stateName, grainId);
-        await using BlobDownload? download = await store.OpenReadAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (download is null)
+        if (await ReadAsync(store, key, cancellationToken).ConfigureAwait(false) is not { } read)
         {
             (grainState.ETag, grainState.RecordExists) = (null, false);
             _known.TryRemove(key, out _);
             return;
         }
 
-        using var buffer = new MemoryStream();
-        await download.Content.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-        byte[] bytes = buffer.ToArray();
-        grainState.State = Decode<T>(key, bytes);
-
-        (grainState.ETag, grainState.RecordExists) = (download.Properties.ETag, true);
-        _known[key] = (download.Properties.ETag, bytes);
+        grainState.State = Decode<T>(key, read.Bytes);
+        (grainState.ETag, grainState.RecordExists) = (read.ETag, true);
+        _known[key] = (read.ETag, read.Bytes);
     }
 
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
@@ -125,12 +120,18 @@ internal sealed class BlobGrainStorage(IBlobStore store) : IGrainStorage
         foreach (string name in GrainStateKeys.All)
         {
             string key = GrainStateKeys.For(job, name);
-            await using BlobDownload? download = await store.OpenReadAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (download is null) continue;
-            using var buffer = new MemoryStream();
-            await download.Content.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-            Decode<JsonObject>(key, buffer.ToArray());
+            if (await ReadAsync(store, key, cancellationToken).ConfigureAwait(false) is { } read) Decode<JsonObject>(key, read.Bytes);
         }
+    }
+
+    /// <summary>A state blob's bytes and ETag; null when there is none.</summary>
+    private static async Task<(byte[] Bytes, string ETag)?> ReadAsync(IBlobStore store, string key, CancellationToken cancellationToken)
+    {
+        await using BlobDownload? download = await store.OpenReadAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (download is null) return null;
+        using var buffer = new MemoryStream();
+        await download.Content.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+        return (buffer.ToArray(), download.Properties.ETag);
     }
 
     private static InvalidDataException Unreadable(string key, string why, Exception? inner) =>

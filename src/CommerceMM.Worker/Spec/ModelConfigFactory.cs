@@ -28,13 +28,11 @@ public static class ModelConfigFactory
     public static CommerceMMConfig ForData(TrainingSpec spec)
     {
         var manifest = DatasetManifest.Read(spec.Data.Dir);
-        int size = manifest.Image.Width, patch = CommerceMMConfig.Preset(spec.Model.Preset).Image.Patch;
-        if (size % patch != 0)
-        {
-            var fitting = CommerceMMConfig.PresetNames.Where(p => size % CommerceMMConfig.Preset(p).Image.Patch == 0).ToList();
-            throw new SpecException("model.preset", $"'{spec.Model.Preset}' cuts images into {patch}-pixel patches, which do not divide the {size}-pixel images in data.dir '{spec.Data.Dir}'; " +
-                                                    (fitting.Count > 0 ? $"use {string.Join(" or ", fitting)} for this data set" : "no preset fits this data set"));
-        }
-        return Create(spec.Model, manifest.Tokenizer.VocabSize, (manifest.Image.Channels, size));
+        var config = Create(spec.Model, manifest.Tokenizer.VocabSize, (manifest.Image.Channels, manifest.Image.Width));
+        var (size, patch) = (config.Image.Size, config.Image.Patch);
+        if (size % patch == 0) return config;
+        var fitting = CommerceMMConfig.PresetNames.Where(p => size % CommerceMMConfig.Preset(p).Image.Patch == 0).ToList();
+        throw new SpecException("model.preset", $"'{spec.Model.Preset}' cuts images into {patch}-pixel patches, which do not divide the {size}-pixel images in data.dir '{spec.Data.Dir}'; " +
+                                                (fitting.Count > 0 ? $"use {string.Join(" or ", fitting)} for this data set" : "no preset fits this data set"));
     }
 }
