@@ -118,6 +118,10 @@ public sealed class CoordinatorClient : IAsyncDisposable
     public Task<CheckpointVoteReply> VoteCheckpointAsync(CheckpointVote vote, CancellationToken cancellationToken = default) =>
         CallAsync("checkpoint vote", (g, t, ct) => g.VoteCheckpointAsync(t, vote, ct), cancellationToken, _commit);
 
+    /// <summary>Rank 0 restored an older checkpoint than the last committed one (see <see cref="RestoreReport"/>); the commit pipeline's deadline covers the coordinator's verification.</summary>
+    public Task<CheckpointStatusView> ReportRestoreAsync(RestoreReport report, CancellationToken cancellationToken = default) =>
+        CallAsync("restore report", (g, t, ct) => g.ReportRestoreAsync(t, report, ct), cancellationToken, _commit);
+
     public Task<JobSpec> GetSpecAsync(CancellationToken cancellationToken = default) =>
         CallAsync("spec", (g, t, ct) => g.GetSpecAsync(t, ct), cancellationToken);
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using CommerceMM.Coordinator.Client;
@@ -170,6 +171,7 @@ public sealed class WorkerRunner
             skipped => _log.LogWarning("skipping checkpoint: {Reason}", skipped), kill).ConfigureAwait(false);
         _log.LogInformation(restore is null ? "no committed checkpoint: starting from seed {Seed}" : "restoring checkpoint step {Step}",
             restore is null ? _spec.Job.Seed : restore.Manifest.Step);
+        if (join.Rank == 0 && join.LastCommittedStep > (restore?.Manifest.Step ?? -1)) await ReportOlderRestoreAsync(join, restore?.Manifest.Step, kill).ConfigureAwait(false);
 
         TrainingSession opened;
         try
@@ -184,6 +186,25 @@ public sealed class WorkerRunner
         await using var publisher = new CheckpointPublisher(_store, _spec.Job.Name, join.Rank, join.WorldSize, _client, _metrics, _log);
         var generation = new Generation(this, join, session, publisher, configHash);
         return await generation.TrainAsync(preempt, kill).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The newer committed checkpoints failed verification here: until the coordinator sets them aside it refuses every
+    /// checkpoint up to the corrupt step, a preemption's included, and the steps trained since the restore would be lost.
+    /// </summary>
+    private async Task ReportOlderRestoreAsync(JoinResponse join, long? restoredStep, CancellationToken kill)
+    {
+        try
+        {
+            CheckpointStatusView after = await _client.ReportRestoreAsync(new RestoreReport(_options.WorkerId, join.Generation, join.Rank, restoredStep), kill).ConfigureAwait(false);
+            _log.LogWarning("the coordinator set aside the checkpoints after {Restored}; the last committed checkpoint is now {Committed}",
+                restoredStep?.ToString(CultureInfo.InvariantCulture) ?? "none", after.LastCommitted?.Step.ToString(CultureInfo.InvariantCulture) ?? "none");
+        }
+        catch (CoordinatorException e) when (e.ProblemType == ProblemTypes.Conflict)
+        {
+            _log.LogWarning("the coordinator did not set aside the checkpoints after the restored one ({Problem}); checkpoints up to step {Committed} will be refused",
+                e.Message, join.LastCommittedStep);
+        }
     }
 
     /// <summary>

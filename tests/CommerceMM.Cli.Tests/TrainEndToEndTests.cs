@@ -1,5 +1,6 @@
 using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Storage.FileSystem;
+using CommerceMM.Worker.Checkpointing;
 
 namespace CommerceMM.Cli.Tests;
 
@@ -135,6 +136,38 @@ public sealed class TrainEndToEndTests(SmallCorpus corpus) : IDisposable
         Assert.True(second.WaitForExit(Patience) == 0, second.Output);
         Assert.Contains("starting from seed", second.Output);
         Assert.Equal(4L, (await CheckpointCommitter.ReadLatestAsync(new FileBlobStore(_runs), "e2e-nosave"))!.Value.Pointer.Step);
+    }
+
+    [Fact]
+    public async Task LatestCheckpointCorrupt_TheRelaunchSetsItAside_SoAPreemptionBeforeItsStepCommits()
+    {
+        foreach (int steps in new[] { 4, 12 })
+        {
+            using var run = new CmmProcess(Args("e2e-corrupt", 2, steps, every: 100));
+            Assert.True(run.WaitForExit(Patience) == 0, run.Output);
+        }
+        string model = Path.Combine(_runs, "e2e-corrupt", "checkpoints", "step-12", CheckpointFiles.Model);
+        byte[] bytes = await File.ReadAllBytesAsync(model);
+        bytes[^1] ^= 0x40;
+        await File.WriteAllBytesAsync(model, bytes);
+
+        using (var relaunch = new CmmProcess(Args("e2e-corrupt", 2, 1000, every: 1000)))
+        {
+            Assert.True(relaunch.WaitForLine("step 5 ", Patience), relaunch.Output);
+            relaunch.Terminate();
+            // Before, the coordinator refused the preemption's order as "not after the last committed checkpoint (step 12)",
+            // and the workers exited 75 having lost every step since the restore.
+            Assert.True(relaunch.WaitForExit(Patience) == 0, relaunch.Output);
+            Assert.Contains("skipping checkpoint: step-12 is corrupt", relaunch.Output);
+            Assert.Contains("restoring checkpoint step 4", relaunch.Output);
+            Assert.Contains("the coordinator set aside the checkpoints after 4", relaunch.Output);
+        }
+
+        var store = new FileBlobStore(_runs);
+        long latest = (await CheckpointCommitter.ReadLatestAsync(store, "e2e-corrupt"))!.Value.Pointer.Step;
+        Assert.InRange(latest, 5, 11);
+        Assert.Equal(latest, (await CheckpointCatalog.FindNewestVerifiedAsync(store, "e2e-corrupt")).Checkpoint?.Step);
+        Assert.Null(await CheckpointCatalog.ReadManifestAsync(store, "e2e-corrupt", 12));
     }
 
     [Fact]

@@ -60,6 +60,14 @@ public enum CheckpointVoteStatus
 [Immutable]
 public sealed record CheckpointVoteReply(CheckpointVoteStatus Status, long Step, string Message);
 
+/// <summary>
+/// Rank 0 of a generation restored <see cref="RestoredStep"/> (null: no checkpoint, it started from the seed), older than
+/// the last committed step its join reported, because the newer checkpoints failed verification as it read them. The
+/// coordinator verifies those itself and sets them aside, so that it takes checkpoints after the restored step again.
+/// </summary>
+[Immutable]
+public sealed record RestoreReport(string WorkerId, long Generation, int Rank, long? RestoredStep);
+
 /// <summary>The last committed checkpoint as the coordinator recorded it.</summary>
 [Immutable]
 public sealed record CommittedCheckpointView(long Step, long Generation, int WorldSize, DateTimeOffset CommittedAt);

@@ -23,6 +23,13 @@ public interface ICheckpointGrain : IGrainWithStringKey
     /// <summary>Records one rank's vote; the last vote commits. The caller has checked membership.</summary>
     Task<GrainResult<CheckpointVoteReply>> VoteAsync(CheckpointVote vote, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The ranks of a generation restored <paramref name="restoredStep"/> (null: nothing), below the last committed step:
+    /// the checkpoints above it are verified here and, when they fail, set aside, and the last committed step becomes the
+    /// restored one. Conflict, changing nothing, when one verifies here. The caller has checked membership.
+    /// </summary>
+    Task<GrainResult<CheckpointStatusView>> OnRestoredAsync(long? restoredStep, CancellationToken cancellationToken = default);
+
     Task<CheckpointStatusView> GetAsync(CancellationToken cancellationToken = default);
 }
 

@@ -15,5 +15,8 @@ public interface IShardLedgerGrain : IGrainWithStringKey
     /// <summary>Records the positions saved with a committed checkpoint; an older step than the recorded one is ignored.</summary>
     Task<GrainResult<ShardLedgerView>> RecordCommitAsync(CommittedDataPosition position, CancellationToken cancellationToken = default);
 
+    /// <summary>Forgets the recorded positions when they belong to a checkpoint after <paramref name="step"/> (null: any), one that was set aside.</summary>
+    Task<GrainResult<ShardLedgerView>> ForgetCommitsAfterAsync(long? step, CancellationToken cancellationToken = default);
+
     Task<ShardLedgerView> GetAsync(CancellationToken cancellationToken = default);
 }

@@ -28,6 +28,9 @@ public interface IWorkerGatewayGrain : IGrainWithStringKey
     /// <summary>A rank uploaded its files; the last vote commits.</summary>
     Task<GrainResult<CheckpointVoteReply>> VoteCheckpointAsync(string token, CheckpointVote vote, CancellationToken cancellationToken = default);
 
+    /// <summary>Rank 0 restored an older checkpoint than the last committed one, whose newer ones failed verification.</summary>
+    Task<GrainResult<CheckpointStatusView>> ReportRestoreAsync(string token, RestoreReport report, CancellationToken cancellationToken = default);
+
     /// <summary>The job spec the workers run.</summary>
     Task<GrainResult<JobSpec>> GetSpecAsync(string token, CancellationToken cancellationToken = default);
 

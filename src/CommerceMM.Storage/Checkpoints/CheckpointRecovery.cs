@@ -21,7 +21,7 @@ namespace CommerceMM.Storage.Checkpoints;
 /// </list>
 /// Files of an aborted step stay (restore ignores a folder without a manifest; retention deletes it once
 /// <c>latest</c> passes it; a new save of that step overwrites them). Manifests at or below <c>latest</c> are
-/// committed checkpoints and are never touched here.
+/// committed checkpoints: only <see cref="RollBackAsync"/> touches them, and only once they fail verification here.
 /// </remarks>
 public static class CheckpointRecovery
 {
@@ -63,11 +63,82 @@ public static class CheckpointRecovery
         return new CheckpointRecoveryResult(latest, actions);
     }
 
-    private static async Task<LatestPointer?> ReadLatestOrThrowAsync(IBlobStore store, string job, CancellationToken cancellationToken)
+    /// <summary>
+    /// The workers restored <paramref name="restoredStep"/> (null: nothing) because every committed checkpoint above it
+    /// failed verification for them. Each is verified again here; when all fail, <c>latest</c> is pointed back at
+    /// <paramref name="restoredStep"/> (deleted when null) and their commits are aborted, so that <c>latest</c> names
+    /// what restore picks again: the steps between train and commit anew, and a save of an aborted step is a new commit.
+    /// </summary>
+    /// <remarks>
+    /// Until then the committer refused every checkpoint not after the corrupt <c>latest</c> (a preemption's included),
+    /// and a save of a corrupt step would have found its old manifest and "lost the race" to its stale checksums.
+    /// <c>latest</c> moves first, under its ETag: a crash before the manifests are deleted leaves them above
+    /// <c>latest</c>, where restore ignores them and <see cref="RecoverAsync"/> aborts them. The files of an aborted
+    /// step stay until a new save overwrites them or retention deletes the folder.
+    /// </remarks>
+    /// <returns><c>latest</c> afterwards, and each checkpoint set aside, newest first (empty when <c>latest</c> was not above <paramref name="restoredStep"/>).</returns>
+    /// <exception cref="CheckpointException">
+    /// A checkpoint above <paramref name="restoredStep"/> verifies here, <paramref name="restoredStep"/> has no manifest,
+    /// or <c>latest</c> changed meanwhile: nothing was changed, and the message says which.
+    /// </exception>
+    public static async Task<CheckpointRecoveryResult> RollBackAsync(IBlobStore store, string job, long? restoredStep, CancellationToken cancellationToken = default)
+    {
+        (LatestPointer Pointer, string ETag)? latest = await ReadLatestWithETagOrThrowAsync(store, job, cancellationToken).ConfigureAwait(false);
+        if (latest is not { } current || current.Pointer.Step <= (restoredStep ?? -1))
+        {
+            return new CheckpointRecoveryResult(latest?.Pointer, []);
+        }
+
+        IReadOnlyList<CheckpointFolder> folders = await CheckpointCatalog.ListAsync(store, job, cancellationToken).ConfigureAwait(false);
+        var actions = new List<RecoveredCommit>();
+        foreach (CheckpointFolder folder in folders.Where(f => f.HasManifest && f.Step > (restoredStep ?? -1) && f.Step <= current.Pointer.Step).Reverse())
+        {
+            (CheckpointManifest? verified, string? problem) = await ReadAndVerifyAsync(store, job, folder.Step, cancellationToken).ConfigureAwait(false);
+            if (verified is not null)
+            {
+                throw new CheckpointException(
+                    $"step {folder.Step} verifies on the coordinator, yet the workers restored {Describe(restoredStep)}: nothing was set aside. Check the workers' access to the checkpoint store");
+            }
+
+            actions.Add(RecoveredCommit.WasAborted(folder.Step, $"{problem}; the workers restored {Describe(restoredStep)}"));
+        }
+
+        LatestPointer? pointer = null;
+        if (restoredStep is { } step)
+        {
+            CheckpointManifest restored = await CheckpointCatalog.ReadManifestAsync(store, job, step, cancellationToken).ConfigureAwait(false)
+                ?? throw new CheckpointException($"the workers restored step {step}, but it has no {CheckpointLayout.ManifestName}: nothing was set aside");
+            pointer = new LatestPointer(CheckpointManifest.CurrentFormatVersion, job, restored.Step, restored.Generation);
+            BlobWriteResult written = await store.PutAsync(
+                CheckpointLayout.LatestKey(job), new MemoryStream(pointer.ToJsonBytes()), BlobCondition.IfMatch(current.ETag), cancellationToken).ConfigureAwait(false);
+            if (!written.Succeeded)
+            {
+                throw new CheckpointException($"'{CheckpointLayout.LatestKey(job)}' changed while setting aside the checkpoints above step {step}: nothing was set aside");
+            }
+        }
+        else
+        {
+            await store.DeleteAsync(CheckpointLayout.LatestKey(job), cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (RecoveredCommit aborted in actions)
+        {
+            await AbortAsync(store, job, aborted.Step, cancellationToken).ConfigureAwait(false);
+        }
+
+        return new CheckpointRecoveryResult(pointer, actions);
+    }
+
+    private static string Describe(long? restoredStep) => restoredStep is { } step ? $"step {step}" : "no checkpoint (they started from the seed)";
+
+    private static async Task<LatestPointer?> ReadLatestOrThrowAsync(IBlobStore store, string job, CancellationToken cancellationToken) =>
+        (await ReadLatestWithETagOrThrowAsync(store, job, cancellationToken).ConfigureAwait(false))?.Pointer;
+
+    private static async Task<(LatestPointer Pointer, string ETag)?> ReadLatestWithETagOrThrowAsync(IBlobStore store, string job, CancellationToken cancellationToken)
     {
         try
         {
-            return (await CheckpointCommitter.ReadLatestAsync(store, job, cancellationToken).ConfigureAwait(false))?.Pointer;
+            return await CheckpointCommitter.ReadLatestAsync(store, job, cancellationToken).ConfigureAwait(false);
         }
         catch (CheckpointException e)
         {

@@ -2,6 +2,7 @@ using System.Net;
 using CommerceMM.Coordinator.Client;
 using CommerceMM.Coordinator.Contracts;
 using CommerceMM.Coordinator.Tests.Support;
+using CommerceMM.Storage.Blobs;
 using CommerceMM.Storage.Checkpoints;
 
 namespace CommerceMM.Coordinator.Tests.Api;
@@ -79,6 +80,50 @@ public sealed class CheckpointTests
         }
         while (DateTime.UtcNow < deadline);
         Assert.Equal([20L], folders.Select(f => f.Step));
+        Assert.Equal(20, (await CheckpointCommitter.ReadLatestAsync(coordinator.Store, "job-a"))!.Value.Pointer.Step);
+    }
+
+    [Fact]
+    public async Task RestoreReport_NewerCheckpointCorrupt_SetsItAside_SoAPreemptionAfterTheRestoredStepCommits()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: 2, KeepLast: 5));
+        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
+        TestClient client = coordinator.Client();
+        await CommitAsync(coordinator, joined, 10);
+        await CommitAsync(coordinator, joined, 20);
+        await FlipByteAsync(coordinator, CheckpointLayout.FileKey("job-a", 20, "rank-0001/part-0.bin"));
+        var preemption = new CheckpointOrderRequest(1, AtStep: 15, Reason: "preempted (SIGTERM)", StopAfterCommit: true);
+        var before = await Assert.ThrowsAsync<CoordinatorException>(() => client.OrderCheckpointAsync(preemption));
+        Assert.Contains("step 15 is not after the last committed checkpoint (step 20)", before.Message, StringComparison.Ordinal);
+
+        CheckpointStatusView after = await client.ReportRestoreAsync(new RestoreReport("w0", 1, joined[0].Rank, RestoredStep: 10));
+
+        Assert.Equal((10L, 2), (after.LastCommitted!.Step, after.LastCommitted.WorldSize));
+        Assert.Contains("step 20: it failed verification: file 'rank-0001/part-0.bin': SHA-256 expected", after.LastFailure, StringComparison.Ordinal);
+        Assert.Equal(10, (await CheckpointCommitter.ReadLatestAsync(coordinator.Store, "job-a"))!.Value.Pointer.Step);
+        Assert.Null(await CheckpointCatalog.ReadManifestAsync(coordinator.Store, "job-a", 20));
+        Assert.Null((await client.GetShardsAsync()).LastCommitted);
+        Assert.Equal(10, (await client.ReportRestoreAsync(new RestoreReport("w0", 1, joined[0].Rank, RestoredStep: 10))).LastCommitted!.Step); // a retry: nothing to do
+        await client.OrderCheckpointAsync(preemption);
+        await CommitAsync(coordinator, joined, 15, order: false);
+        Assert.Equal(15, (await CheckpointCommitter.ReadLatestAsync(coordinator.Store, "job-a"))!.Value.Pointer.Step);
+        Assert.Equal(JobState.Stopped, (await client.GetStatusAsync()).State);
+    }
+
+    [Fact]
+    public async Task RestoreReport_NewerCheckpointVerifiesHere_IsAConflictAndChangesNothing()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: 2, KeepLast: 5));
+        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
+        TestClient client = coordinator.Client();
+        await CommitAsync(coordinator, joined, 10);
+        await CommitAsync(coordinator, joined, 20);
+
+        var refused = await Assert.ThrowsAsync<CoordinatorException>(() => client.ReportRestoreAsync(new RestoreReport("w0", 1, joined[0].Rank, RestoredStep: 10)));
+
+        Assert.Equal(HttpStatusCode.Conflict, refused.Status);
+        Assert.Contains("step 20 verifies on the coordinator, yet the workers restored step 10", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(20, (await client.GetCheckpointsAsync()).LastCommitted!.Step);
         Assert.Equal(20, (await CheckpointCommitter.ReadLatestAsync(coordinator.Store, "job-a"))!.Value.Pointer.Step);
     }
 
@@ -249,5 +294,25 @@ public sealed class CheckpointTests
         Assert.Equal((WorkerOrder.Checkpoint, 10L), (stillWaiting.Order, stillWaiting.CheckpointStep));
         Assert.Equal((WorkerOrder.Checkpoint, 30L), (next.Order, next.CheckpointStep)); // 17 + 5 lead steps is past 20
         Assert.Contains("ranks 1 did not vote within 60 s", (await client.GetCheckpointsAsync()).LastFailure, StringComparison.Ordinal);
+    }
+
+    /// <summary>Both ranks upload and vote for <paramref name="step"/>, after ordering it unless it is ordered already.</summary>
+    private static async Task CommitAsync(TestCoordinator coordinator, IReadOnlyList<JoinResponse> joined, long step, bool order = true)
+    {
+        TestClient client = coordinator.Client();
+        if (order) await client.OrderCheckpointAsync(new CheckpointOrderRequest(1, AtStep: step));
+        await client.VoteCheckpointAsync(CheckpointFiles.Vote(joined[1], "w1", step, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", step, 1)));
+        Assert.Equal(CheckpointVoteStatus.Committed,
+            (await client.VoteCheckpointAsync(CheckpointFiles.Vote(joined[0], "w0", step, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", step, 0)))).Status);
+    }
+
+    private static async Task FlipByteAsync(TestCoordinator coordinator, string key)
+    {
+        await using BlobDownload? download = await coordinator.Store.OpenReadAsync(key);
+        using var buffer = new MemoryStream();
+        await download!.Content.CopyToAsync(buffer);
+        byte[] bytes = buffer.ToArray();
+        bytes[0] ^= 0x40;
+        await coordinator.Store.PutAsync(key, new MemoryStream(bytes));
     }
 }

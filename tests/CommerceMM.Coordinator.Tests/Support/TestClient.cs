@@ -29,6 +29,8 @@ internal sealed class TestClient(CoordinatorClient workers, JobStatusClient stat
 
     public Task<CheckpointVoteReply> VoteCheckpointAsync(CheckpointVote vote, CancellationToken cancellationToken = default) => Workers.VoteCheckpointAsync(vote, cancellationToken);
 
+    public Task<CheckpointStatusView> ReportRestoreAsync(RestoreReport report, CancellationToken cancellationToken = default) => Workers.ReportRestoreAsync(report, cancellationToken);
+
     public Task SetRendezvousAsync(long generation, string key, byte[] value, CancellationToken cancellationToken = default) => Workers.SetRendezvousAsync(generation, key, value, cancellationToken);
 
     public Task<RendezvousValue> GetRendezvousAsync(long generation, string key, TimeSpan wait, CancellationToken cancellationToken = default) => Workers.GetRendezvousAsync(generation, key, wait, cancellationToken);

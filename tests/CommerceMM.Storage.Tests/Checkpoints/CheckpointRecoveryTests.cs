@@ -151,6 +151,58 @@ public sealed class CheckpointRecoveryTests : IDisposable
         Assert.NotNull(await CheckpointCatalog.ReadManifestAsync(_store, Job, 20));
     }
 
+    [Fact]
+    public async Task RollBack_LatestCorrupt_PointsLatestAtTheRestoredStepAndLaterStepsCommitAgain()
+    {
+        await SaveAndCommitAsync(_store, 10, generation: 2);
+        await SaveAndCommitAsync(_store, 20);
+        await FlipByteAsync(CheckpointLayout.FileKey(Job, 20, "model-a.safetensors"));
+        Assert.Equal(10, (await CheckpointCatalog.FindNewestVerifiedAsync(_store, Job)).Checkpoint!.Step); // what the workers restore
+
+        CheckpointRecoveryResult rolledBack = await CheckpointRecovery.RollBackAsync(_store, Job, restoredStep: 10);
+
+        RecoveredCommit aborted = Assert.Single(rolledBack.Actions);
+        Assert.Equal((20L, false), (aborted.Step, aborted.Finished));
+        Assert.Contains("'model-a.safetensors': SHA-256 expected", aborted.Reason, StringComparison.Ordinal);
+        Assert.EndsWith("the workers restored step 10", aborted.Reason, StringComparison.Ordinal);
+        Assert.Equal((10L, 2L), (rolledBack.Latest!.Step, rolledBack.Latest.Generation));
+        await AssertAgreeAsync(latest: 10);
+        Assert.Empty((await CheckpointRecovery.RollBackAsync(_store, Job, restoredStep: 10)).Actions); // idempotent
+        CheckpointCommitResult again = await SaveAndCommitAsync(_store, 20); // the old manifest would have "won" with stale checksums
+        Assert.True(again is { Succeeded: true, LatestMoved: true });
+        await AssertAgreeAsync(latest: 20);
+    }
+
+    [Fact]
+    public async Task RollBack_NothingRestored_DeletesLatestAndAbortsEveryCorruptCommit()
+    {
+        await SaveAndCommitAsync(_store, 10);
+        await _store.DeleteAsync(CheckpointLayout.FileKey(Job, 10, "optimizer.safetensors"));
+
+        CheckpointRecoveryResult rolledBack = await CheckpointRecovery.RollBackAsync(_store, Job, restoredStep: null);
+
+        Assert.Contains("they started from the seed", Assert.Single(rolledBack.Actions).Reason, StringComparison.Ordinal);
+        Assert.Null(rolledBack.Latest);
+        Assert.Null(await CheckpointCommitter.ReadLatestAsync(_store, Job));
+        Assert.Null(await CheckpointCatalog.ReadManifestAsync(_store, Job, 10));
+        Assert.True((await SaveAndCommitAsync(_store, 10)).LatestMoved);
+    }
+
+    [Fact]
+    public async Task RollBack_ACheckpointAboveVerifiesHere_ThrowsNamingItAndChangesNothing()
+    {
+        await SaveAndCommitAsync(_store, 10);
+        await SaveAndCommitAsync(_store, 20);
+        await SaveAndCommitAsync(_store, 30);
+        await FlipByteAsync(CheckpointLayout.FileKey(Job, 30, "rank-00001/state.json"));
+
+        CheckpointException e = await Assert.ThrowsAsync<CheckpointException>(() => CheckpointRecovery.RollBackAsync(_store, Job, restoredStep: 10));
+
+        Assert.StartsWith("step 20 verifies on the coordinator, yet the workers restored step 10", e.Message, StringComparison.Ordinal);
+        Assert.Equal(30, (await CheckpointCommitter.ReadLatestAsync(_store, Job))!.Value.Pointer.Step);
+        Assert.NotNull(await CheckpointCatalog.ReadManifestAsync(_store, Job, 30));
+    }
+
     /// <summary>latest, restore's choice and the manifests agree: nothing above latest, restore takes latest.</summary>
     private async Task AssertAgreeAsync(long latest)
     {

@@ -163,8 +163,48 @@ internal sealed partial class CheckpointGrain(
         return await SaveAsync(cancellationToken) ? reply : GrainResult<CheckpointVoteReply>.Conflict(ConflictMessage);
     }
 
-    public Task<CheckpointStatusView> GetAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult(new CheckpointStatusView(State.Pending?.View(), State.LastCommitted, State.LastFailure));
+    public async Task<GrainResult<CheckpointStatusView>> OnRestoredAsync(long? restoredStep, CancellationToken cancellationToken = default)
+    {
+        if (State.LastCommitted is not { } last || last.Step <= (restoredStep ?? -1))
+        {
+            return View(); // another rank's report, or a retry, got here first
+        }
+
+        CheckpointRecoveryResult rolledBack;
+        CheckpointManifest? restored;
+        try
+        {
+            rolledBack = await CheckpointRecovery.RollBackAsync(_store, Key, restoredStep, cancellationToken);
+            restored = rolledBack.Latest is { } l ? await CheckpointCatalog.ReadManifestAsync(_store, Key, l.Step, cancellationToken) : null;
+        }
+        catch (CheckpointException e)
+        {
+            LogNotSetAside(_logger, Key, e.Message);
+            return GrainResult<CheckpointStatusView>.Conflict(e.Message);
+        }
+
+        string setAside = string.Join("; ", rolledBack.Actions.Select(a => $"step {a.Step}: {a.Reason}"));
+        LogSetAside(_logger, Key, setAside);
+        State = State with
+        {
+            // An order placed from the corrupt step (none has votes before the first step) gives way, so the schedule re-places it.
+            Pending = State.Pending is { Votes.Count: > 0 } voted ? voted : null,
+            LastCommitted = restored is null ? null : new CommittedCheckpointView(restored.Step, restored.Generation, restored.WorldSize, restored.CreatedUtc),
+            LastOrderedStep = restored?.Step ?? 0,
+            LastFailure = $"checkpoints set aside because they failed verification: {setAside}",
+        };
+        if (!await SaveAsync(cancellationToken))
+        {
+            return GrainResult<CheckpointStatusView>.Conflict(ConflictMessage);
+        }
+
+        await _ledger.ForgetCommitsAfterAsync(restored?.Step, cancellationToken);
+        return View();
+    }
+
+    public Task<CheckpointStatusView> GetAsync(CancellationToken cancellationToken = default) => Task.FromResult(View());
+
+    private CheckpointStatusView View() => new(State.Pending?.View(), State.LastCommitted, State.LastFailure);
 
     /// <summary>Every rank voted: build the manifest from their files and hand it to the storage library's commit.</summary>
     private async Task<CheckpointVoteReply> CommitAsync(PendingCheckpoint p, CancellationToken cancellationToken)
@@ -293,6 +333,12 @@ internal sealed partial class CheckpointGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: the coordinator's state had step {Said} as the last committed checkpoint, but latest names {Latest}; following latest, which workers restore")]
     private static partial void LogDisagreed(ILogger logger, string job, long said, string latest);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: the workers restored an older checkpoint than the last committed one; set aside, as they failed verification here too: {SetAside}")]
+    private static partial void LogSetAside(ILogger logger, string job, string setAside);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: the workers restored an older checkpoint than the last committed one, but nothing was set aside: {Problem}")]
+    private static partial void LogNotSetAside(ILogger logger, string job, string problem);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: checkpoint at step {Step} failed: {Message}")]
     private static partial void LogFailed(ILogger logger, string job, long step, string message);

@@ -39,6 +39,18 @@ internal sealed class ShardLedgerGrain([PersistentState(GrainStateKeys.Ledger, G
         return await SaveAsync(cancellationToken) ? State : GrainResult<ShardLedgerView>.Conflict(ConflictMessage);
     }
 
+    public async Task<GrainResult<ShardLedgerView>> ForgetCommitsAfterAsync(long? step, CancellationToken cancellationToken = default)
+    {
+        if (State.LastCommitted is not { } last || last.Step <= (step ?? -1))
+        {
+            return State;
+        }
+
+        // The restored checkpoint's positions are in its own files; until the next commit the ledger records none.
+        State = State with { LastCommitted = null };
+        return await SaveAsync(cancellationToken) ? State : GrainResult<ShardLedgerView>.Conflict(ConflictMessage);
+    }
+
     public Task<ShardLedgerView> GetAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult(State);
 }

@@ -230,6 +230,26 @@ internal sealed class WorkerGatewayGrain(JobTokens tokens, CoordinatorRuntime ru
         return member.IsOk ? await grains.Checkpoints.VoteAsync(vote, CancellationToken.None) : member.Cast<CheckpointVoteReply>();
     }
 
+    public async Task<GrainResult<CheckpointStatusView>> ReportRestoreAsync(string token, RestoreReport report, CancellationToken cancellationToken = default)
+    {
+        var validation = RequestValidation.Body(report);
+        if (report is not null)
+        {
+            validation.WorkerId(report.WorkerId).Generation(report.Generation).Rank(report.Rank)
+                .Check(report.RestoredStep is null or >= 0, "restoredStep", "must be >= 0 when given");
+        }
+
+        if (Refuse<CheckpointStatusView>(token, validation) is { } refused)
+        {
+            return refused;
+        }
+
+        JobGrains grains = Grains;
+        GrainResult<int> member = await grains.Membership.CheckMemberAsync(report!.WorkerId, report.Generation, report.Rank, cancellationToken);
+        // Not the caller's token, as for the last vote: once verification has begun, setting aside finishes.
+        return member.IsOk ? await grains.Checkpoints.OnRestoredAsync(report.RestoredStep, CancellationToken.None) : member.Cast<CheckpointStatusView>();
+    }
+
     public async Task<GrainResult<JobSpec>> GetSpecAsync(string token, CancellationToken cancellationToken = default) =>
         Refuse<JobSpec>(token, new RequestValidation()) ?? (await Grains.Job.GetAsync(cancellationToken)).Spec;
 
