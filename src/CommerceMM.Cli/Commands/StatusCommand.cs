@@ -72,13 +72,24 @@ internal static class StatusCommand
 
     public static void Print(JobStatusView s)
     {
-        Console.WriteLine($"job {s.Job}: {s.State}{(s.StateReason is null ? "" : $" ({s.StateReason})")}; generation {s.Generation}, world size {s.WorldSize}, restarts {s.Restarts}");
-        if (s.ControlSilo is { } silo) Console.WriteLine($"control plane on {silo}");
-        Console.WriteLine($"last committed checkpoint: {(s.LastCommittedCheckpoint is { } c ? $"step {c.Step} (generation {c.Generation}, {c.CommittedAt:u})" : "none")}");
-        Console.WriteLine($"{"worker",-28} {"rank",5} {"state",-9} {"step",7} {"step s",8} {"heartbeat age s",16}");
+        foreach (string line in Lines(s)) Console.WriteLine(line);
+    }
+
+    /// <summary>What <see cref="Print"/> writes. Members of an ended job show as exited: their last heartbeat said running.</summary>
+    internal static IEnumerable<string> Lines(JobStatusView s)
+    {
+        yield return $"job {s.Job}: {s.State}{(s.StateReason is null ? "" : $" ({s.StateReason})")}; generation {s.Generation}, world size {s.WorldSize}, restarts {s.Restarts}";
+        if (s.ControlSilo is { } silo) yield return $"control plane on {silo}";
+        yield return $"last committed checkpoint: {(s.LastCommittedCheckpoint is { } c ? $"step {c.Step} (generation {c.Generation}, {c.CommittedAt:u})" : "none")}";
+        if (s.LastCheckpointFailure is { } failure) yield return $"last checkpoint failure: {failure}";
+        bool ended = s.State is JobState.Completed or JobState.Failed or JobState.Stopped;
+        yield return $"{"worker",-28} {"rank",5} {"state",-9} {"step",7} {"step s",8} {"heartbeat age s",16}";
         foreach (var m in s.Members.OrderBy(m => m.Rank ?? int.MaxValue))
-            Console.WriteLine($"{m.WorkerId,-28} {m.Rank?.ToString() ?? "-",5} {m.State,-9} {m.LastStep?.ToString() ?? "-",7} {m.LastStepSeconds?.ToString("F3") ?? "-",8} {m.HeartbeatAgeSeconds?.ToString("F1") ?? "-",16}");
+        {
+            string state = ended ? "Exited" : m.State.ToString();
+            yield return $"{m.WorkerId,-28} {m.Rank?.ToString() ?? "-",5} {state,-9} {m.LastStep?.ToString() ?? "-",7} {m.LastStepSeconds?.ToString("F3") ?? "-",8} {m.HeartbeatAgeSeconds?.ToString("F1") ?? "-",16}";
+        }
         if (s.Members.FirstOrDefault(m => m.Rank == 0)?.Losses is { Count: > 0 } losses)
-            Console.WriteLine("rank 0 losses: " + string.Join("  ", losses.OrderBy(l => l.Key).Select(l => $"{l.Key} {l.Value:F3}")));
+            yield return "rank 0 losses: " + string.Join("  ", losses.OrderBy(l => l.Key).Select(l => $"{l.Key} {l.Value:F3}"));
     }
 }

@@ -46,6 +46,7 @@ public sealed record MemberView(
 /// <summary>GET <c>/v1/jobs/{job}/status</c>.</summary>
 /// <param name="StateReason">Why the job is in its state (e.g. the last generation bump or failure).</param>
 /// <param name="ControlSilo">The silo the job's membership grain runs on now; it changes when that silo fails.</param>
+/// <param name="LastCheckpointFailure">Why the last checkpoint was not committed, or what was set aside; null once one commits.</param>
 [Immutable]
 public sealed record JobStatusView(
     string Job,
@@ -60,7 +61,8 @@ public sealed record JobStatusView(
     IReadOnlyList<MemberView> Members,
     CommittedCheckpointView? LastCommittedCheckpoint,
     CheckpointOrderView? PendingCheckpoint,
-    string? ControlSilo = null);
+    string? ControlSilo = null,
+    string? LastCheckpointFailure = null);
 
 /// <summary>GET <c>/healthz</c>.</summary>
 [Immutable]

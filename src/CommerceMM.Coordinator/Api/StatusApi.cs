@@ -46,6 +46,7 @@ internal static class StatusApi
         CheckpointStatusView checkpoints = await grains.Checkpoints.GetAsync(cancellationToken).ConfigureAwait(false);
         return new JobStatusView(
             job.Spec.Name, job.State, job.Reason, job.Generation, job.Restarts, membership.WorldSize, membership.RendezvousOpen,
-            job.Spec.MaxSteps, membership.HeartbeatTimeout.TotalSeconds, services.Fleet.WithStanding(membership.Members), checkpoints.LastCommitted, checkpoints.Pending, membership.Silo);
+            job.Spec.MaxSteps, membership.HeartbeatTimeout.TotalSeconds, services.Fleet.WithStanding(membership.Members), checkpoints.LastCommitted, checkpoints.Pending, membership.Silo,
+            checkpoints.LastFailure);
     }
 }

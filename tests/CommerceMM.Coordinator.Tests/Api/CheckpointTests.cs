@@ -103,6 +103,7 @@ public sealed class CheckpointTests
         Assert.Equal(10, (await CheckpointCommitter.ReadLatestAsync(coordinator.Store, "job-a"))!.Value.Pointer.Step);
         Assert.Null(await CheckpointCatalog.ReadManifestAsync(coordinator.Store, "job-a", 20));
         Assert.Null((await client.GetShardsAsync()).LastCommitted);
+        Assert.Equal(after.LastFailure, (await client.GetStatusAsync()).LastCheckpointFailure);
         Assert.Equal(10, (await client.ReportRestoreAsync(new RestoreReport("w0", 1, joined[0].Rank, RestoredStep: 10))).LastCommitted!.Step); // a retry: nothing to do
         await client.OrderCheckpointAsync(preemption);
         await CommitAsync(coordinator, joined, 15, order: false);
