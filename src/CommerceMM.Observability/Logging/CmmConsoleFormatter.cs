@@ -34,6 +34,7 @@ public sealed class CmmConsoleFormatter : ConsoleFormatter
 
     public override void Write<TState>(in LogEntry<TState> logEntry, IExternalScopeProvider? scopeProvider, TextWriter textWriter)
     {
+        if (OrleansWatchdogStartupRace.IsFalseReport(logEntry.Category, logEntry.State)) return;
         var message = logEntry.Formatter?.Invoke(logEntry.State, logEntry.Exception) ?? logEntry.State?.ToString() ?? string.Empty;
         if (string.IsNullOrEmpty(message) && logEntry.Exception is null) return;
         var current = options.CurrentValue;

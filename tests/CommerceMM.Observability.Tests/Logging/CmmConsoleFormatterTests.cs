@@ -8,12 +8,15 @@ namespace CommerceMM.Observability.Tests.Logging;
 
 public sealed class CmmConsoleFormatterTests
 {
-    private static string Format(LogIdentity identity, bool json, string template, params object[] args)
+    private static string Format(LogIdentity identity, bool json, string template, params object[] args) =>
+        FormatAs("CommerceMM.Worker.Trainer", identity, json, template, args);
+
+    private static string FormatAs(string category, LogIdentity identity, bool json, string template, params object[] args)
     {
         var options = new CmmConsoleFormatterOptions { Json = json, UseUtcTimestamp = true };
         var formatter = new CmmConsoleFormatter(identity, new StaticOptions(options));
         var state = new FormattedState(template, args);
-        var entry = new LogEntry<FormattedState>(LogLevel.Warning, "CommerceMM.Worker.Trainer", new EventId(7), state, null, (s, _) => s.ToString());
+        var entry = new LogEntry<FormattedState>(LogLevel.Warning, category, new EventId(7), state, null, (s, _) => s.ToString());
         using var writer = new StringWriter();
         formatter.Write(entry, null, writer);
         return writer.ToString();
@@ -37,6 +40,20 @@ public sealed class CmmConsoleFormatterTests
         Assert.Equal("Step 120 took 0.5 s", root.GetProperty("message").GetString());
         Assert.Equal("120", root.GetProperty("Step").GetString());
         Assert.False(root.TryGetProperty("{OriginalFormat}", out _));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Write_OrleansWatchdogStallLongerThanTheProcessHasLived_IsDropped_ARealOneIsKept(bool json)
+    {
+        const string watchdog = "Orleans.Runtime.Watchdog";
+        const string template = "Participant check thread has not completed for {TimeSinceLastTick}, potentially indicating lock contention or deadlock";
+        var identity = new LogIdentity("job");
+
+        Assert.Empty(FormatAs(watchdog, identity, json, template, TimeSpan.FromHours(16.5))); // measured from timestamp 0: the uptime
+        Assert.Contains("00:00:00.0010000", FormatAs(watchdog, identity, json, template, TimeSpan.FromMilliseconds(1)), StringComparison.Ordinal);
+        Assert.Contains("16:30:00", FormatAs("Other.Category", identity, json, template, TimeSpan.FromHours(16.5)), StringComparison.Ordinal);
     }
 
     [Fact]
