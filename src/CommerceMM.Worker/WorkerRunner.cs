@@ -69,11 +69,18 @@ public sealed class WorkerRunner
 
     private async Task<int> RunAsync(CancellationToken preempt, CancellationToken kill)
     {
+        // Until it holds a rank a worker has nothing to checkpoint: a SIGTERM then ends its connecting and waiting at once,
+        // rather than after the pod's whole grace period.
+        using var untilPreempted = CancellationTokenSource.CreateLinkedTokenSource(preempt, kill);
         try
         {
             _client = await CoordinatorClient.ConnectAsync(
-                new CoordinatorClientOptions { Gateways = _options.Coordinator, Job = _options.Job, Token = _options.Token }, kill).ConfigureAwait(false);
-            _spec = SpecJson.FromJson((await _client.GetSpecAsync(kill).ConfigureAwait(false)).Config);
+                new CoordinatorClientOptions { Gateways = _options.Coordinator, Job = _options.Job, Token = _options.Token }, untilPreempted.Token).ConfigureAwait(false);
+            _spec = SpecJson.FromJson((await _client.GetSpecAsync(untilPreempted.Token).ConfigureAwait(false)).Config);
+        }
+        catch (OperationCanceledException) when (preempt.IsCancellationRequested && !kill.IsCancellationRequested)
+        {
+            return PreemptedBeforeJoining();
         }
         catch (SpecException e)
         {
@@ -128,11 +135,15 @@ public sealed class WorkerRunner
         {
             try
             {
-                switch (await RunGenerationAsync(preempt, kill).ConfigureAwait(false))
+                switch (await RunGenerationAsync(preempt, kill, untilPreempted.Token).ConfigureAwait(false))
                 {
                     case Outcome.Done: return WorkerExitCodes.Done;
                     case Outcome.OutOfMemory: return WorkerExitCodes.BadSpec;
                 }
+            }
+            catch (OperationCanceledException) when (preempt.IsCancellationRequested && !kill.IsCancellationRequested)
+            {
+                return PreemptedBeforeJoining();
             }
             catch (CoordinatorException e) when (e.MustRejoin)
             {
@@ -146,9 +157,19 @@ public sealed class WorkerRunner
         }
     }
 
-    private async Task<Outcome> RunGenerationAsync(CancellationToken preempt, CancellationToken kill)
+    /// <summary>
+    /// Not 0: an Indexed Job counts an index that exited 0 as complete and never starts it again, and the job needs every
+    /// rank. 75 asks the supervisor for a new process, which rejoins.
+    /// </summary>
+    private int PreemptedBeforeJoining()
     {
-        var join = await _client.JoinAsync(_options.WorkerId, kill).ConfigureAwait(false);
+        _log.LogWarning("SIGTERM before this worker held a rank: it has nothing to checkpoint; exiting {Code} so that the supervisor starts it again", WorkerExitCodes.Retry);
+        return WorkerExitCodes.Retry;
+    }
+
+    private async Task<Outcome> RunGenerationAsync(CancellationToken preempt, CancellationToken kill, CancellationToken untilPreempted)
+    {
+        var join = await _client.JoinAsync(_options.WorkerId, untilPreempted).ConfigureAwait(false);
         _identity.Set(join.Rank, join.Generation);
         _log.LogInformation("joined generation {Generation} as rank {Rank} of {World}", join.Generation, join.Rank, join.WorldSize);
 

@@ -108,6 +108,28 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus) : IDisposable
     }
 
     [Fact]
+    public void WorkerWaitingForItsPeers_ExitsAtOnceOnSigterm_AskingToBeStartedAgain()
+    {
+        const string job = "e2e-waiting";
+        int gateway = TrainingArgs.FreePort();
+        var environment = new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "test-token-0123456789" };
+        string[] overrides = TrainingArgs.Overrides(job, corpus.Directory, _runs, steps: 4, batch: 4, every: 0);
+        using var coordinator = new CmmProcess(environment, ["coordinator", .. overrides, "--set", "job.min_workers=2",
+            "--urls", $"http://127.0.0.1:{TrainingArgs.FreePort()}", "--gateway-port", $"{gateway}", "--silo-port", $"{TrainingArgs.FreePort()}"]);
+        Assert.True(coordinator.WaitForLine("workers connect to its gateway", Patience), coordinator.Output);
+
+        using var worker = new CmmProcess(environment, ["worker", "--gateways", $"127.0.0.1:{gateway}", "--job", job, "--worker-id", "w0"]);
+        Assert.True(coordinator.WaitForLine("worker w0 joined generation 1 (1/2)", Patience), coordinator.Output);
+        worker.Terminate();
+
+        // Before, it went on waiting for its peer until the pod's grace period ran out and the kubelet killed it.
+        Assert.Equal(75, worker.WaitForExit(TimeSpan.FromSeconds(20)));
+        Assert.Contains("SIGTERM before this worker held a rank: it has nothing to checkpoint; exiting 75", worker.Output);
+        coordinator.Terminate();
+        Assert.Equal(0, coordinator.WaitForExit(Patience));
+    }
+
+    [Fact]
     public void CorruptCoordinatorState_StopsTheStartWithOneMessage_AndIsLeftAsItIs()
     {
         const string job = "e2e-corrupt-state";
