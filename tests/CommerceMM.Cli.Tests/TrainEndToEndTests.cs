@@ -168,6 +168,9 @@ public sealed class TrainEndToEndTests(SmallCorpus corpus) : IDisposable
         Assert.InRange(latest, 5, 11);
         Assert.Equal(latest, (await CheckpointCatalog.FindNewestVerifiedAsync(store, "e2e-corrupt")).Checkpoint?.Step);
         Assert.Null(await CheckpointCatalog.ReadManifestAsync(store, "e2e-corrupt", 12));
+        using var list = new CmmProcess(["checkpoints", "list", "--set", "job.name=e2e-corrupt", "--set", $"checkpoint.store=file:{_runs}"]);
+        Assert.True(list.WaitForExit(Patience) == 0, list.Output);
+        Assert.Matches(@"\n +12 .* broken: set aside [-0-9]+ [0-9:]+Z: it failed verification: file 'model.safetensors': SHA-256 expected", list.Output);
     }
 
     [Fact]

@@ -8,7 +8,7 @@ public static class CheckpointCatalog
     /// <summary>Every step folder of <paramref name="job"/>, ascending by step, whether committed or not.</summary>
     public static async Task<IReadOnlyList<CheckpointFolder>> ListAsync(IBlobStore store, string job, CancellationToken cancellationToken = default)
     {
-        var folders = new SortedDictionary<long, (bool Manifest, int Files, long Bytes)>();
+        var folders = new SortedDictionary<long, (bool Manifest, bool SetAside, int Files, long Bytes)>();
         await foreach (BlobProperties blob in store.ListAsync(CheckpointLayout.CheckpointsPrefix(job), cancellationToken).ConfigureAwait(false))
         {
             if (!CheckpointLayout.TryParse(job, blob.Key, out long step, out string path))
@@ -17,10 +17,15 @@ public static class CheckpointCatalog
             }
 
             folders.TryGetValue(step, out var f);
-            folders[step] = path == CheckpointLayout.ManifestName ? (true, f.Files, f.Bytes) : (f.Manifest, f.Files + 1, f.Bytes + blob.Size);
+            folders[step] = path switch
+            {
+                CheckpointLayout.ManifestName => f with { Manifest = true },
+                CheckpointLayout.SetAsideName => f with { SetAside = true },
+                _ => f with { Files = f.Files + 1, Bytes = f.Bytes + blob.Size },
+            };
         }
 
-        return folders.Select(kv => new CheckpointFolder(kv.Key, kv.Value.Manifest, kv.Value.Files, kv.Value.Bytes)).ToList();
+        return folders.Select(kv => new CheckpointFolder(kv.Key, kv.Value.Manifest, kv.Value.Files, kv.Value.Bytes, kv.Value.SetAside)).ToList();
     }
 
     /// <summary>The manifest of one step; null when the step has none (never committed).</summary>
@@ -82,6 +87,12 @@ public static class CheckpointCatalog
         foreach (CheckpointFolder folder in folders.Reverse())
         {
             long step = folder.Step;
+            if (folder.SetAside && !folder.HasManifest)
+            {
+                skipped.Add(new(step, $"step-{step} was set aside: it failed verification after its commit ({CheckpointLayout.SetAsideName} says why)"));
+                continue;
+            }
+
             if (latest is { } l && step > l)
             {
                 skipped.Add(new(step, $"step-{step} is newer than latest (step {l}): its commit never completed"));
@@ -152,8 +163,13 @@ public static class CheckpointCatalog
     }
 }
 
-/// <summary>One step folder: whether it has a manifest, and the files (other than the manifest) it holds.</summary>
-public sealed record CheckpointFolder(long Step, bool HasManifest, int FileCount, long Bytes);
+/// <summary>One step folder as listed: whether it has a manifest, its other files and their bytes.</summary>
+/// <param name="Step">The step of <c>step-N/</c>.</param>
+/// <param name="HasManifest">A manifest exists (committed, unless above <c>latest</c>).</param>
+/// <param name="FileCount">Files besides the manifest and the set-aside note.</param>
+/// <param name="Bytes">Their bytes.</param>
+/// <param name="SetAside">The folder holds <see cref="CheckpointLayout.SetAsideName"/>: the coordinator once set this step aside.</param>
+public sealed record CheckpointFolder(long Step, bool HasManifest, int FileCount, long Bytes, bool SetAside = false);
 
 /// <summary>
 /// The checkpoint to restore (null: none usable, start fresh), every newer one passed over, with why, and the verified

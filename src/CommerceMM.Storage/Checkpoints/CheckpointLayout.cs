@@ -13,6 +13,9 @@ public static class CheckpointLayout
 
     public const string LatestName = "latest";
 
+    /// <summary>Why the coordinator set a committed step aside (<see cref="CheckpointRecovery.RollBackAsync"/>), in plain text, beside the step's files.</summary>
+    public const string SetAsideName = "set-aside.txt";
+
     private const string StepPrefix = "step-";
 
     /// <summary>Throws <see cref="ArgumentException"/> unless <paramref name="job"/> is one valid key segment.</summary>
@@ -57,6 +60,8 @@ public static class CheckpointLayout
     public static string ManifestKey(string job, long step) => StepFolder(job, step) + ManifestName;
 
     public static string LatestKey(string job) => CheckpointsPrefix(job) + LatestName;
+
+    public static string SetAsideKey(string job, long step) => StepFolder(job, step) + SetAsideName;
 
     /// <summary>Splits a key under <see cref="CheckpointsPrefix"/> into its step and the path inside the step folder.</summary>
     public static bool TryParse(string job, string key, out long step, out string path)

@@ -1,3 +1,4 @@
+using System.Text;
 using CommerceMM.Storage.Blobs;
 
 namespace CommerceMM.Storage.Checkpoints;
@@ -72,7 +73,8 @@ public static class CheckpointRecovery
     /// <remarks>
     /// Until then the committer refused every checkpoint not after the corrupt <c>latest</c> (a preemption's included),
     /// and a save of a corrupt step would have found its old manifest and "lost the race" to its stale checksums.
-    /// <c>latest</c> moves first, under its ETag: a crash before the manifests are deleted leaves them above
+    /// Each step gets a <see cref="CheckpointLayout.SetAsideName"/> saying why (<c>cmm checkpoints list</c> shows it).
+    /// <c>latest</c> moves next, under its ETag: a crash before the manifests are deleted leaves them above
     /// <c>latest</c>, where restore ignores them and <see cref="RecoverAsync"/> aborts them. The files of an aborted
     /// step stay until a new save overwrites them or retention deletes the folder.
     /// </remarks>
@@ -101,6 +103,12 @@ public static class CheckpointRecovery
             }
 
             actions.Add(RecoveredCommit.WasAborted(folder.Step, $"{problem}; the workers restored {Describe(restoredStep)}"));
+        }
+
+        foreach (RecoveredCommit aborted in actions)
+        {
+            string why = $"set aside {DateTimeOffset.UtcNow:u}: {aborted.Reason}\n";
+            await store.PutAsync(CheckpointLayout.SetAsideKey(job, aborted.Step), new MemoryStream(Encoding.UTF8.GetBytes(why)), cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
         LatestPointer? pointer = null;

@@ -167,6 +167,9 @@ public sealed class CheckpointRecoveryTests : IDisposable
         Assert.EndsWith("the workers restored step 10", aborted.Reason, StringComparison.Ordinal);
         Assert.Equal((10L, 2L), (rolledBack.Latest!.Step, rolledBack.Latest.Generation));
         await AssertAgreeAsync(latest: 10);
+        CheckpointFolder setAside = (await CheckpointCatalog.ListAsync(_store, Job)).Single(f => f.Step == 20);
+        Assert.Equal((false, true, 5), (setAside.HasManifest, setAside.SetAside, setAside.FileCount)); // the files stay
+        Assert.Contains("was set aside", Assert.Single((await CheckpointCatalog.FindNewestVerifiedAsync(_store, Job)).Skipped).Reason, StringComparison.Ordinal);
         Assert.Empty((await CheckpointRecovery.RollBackAsync(_store, Job, restoredStep: 10)).Actions); // idempotent
         CheckpointCommitResult again = await SaveAndCommitAsync(_store, 20); // the old manifest would have "won" with stale checksums
         Assert.True(again is { Succeeded: true, LatestMoved: true });
