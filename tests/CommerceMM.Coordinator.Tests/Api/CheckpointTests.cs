@@ -87,10 +87,7 @@ public sealed class CheckpointTests
     public async Task RestoreReport_NewerCheckpointCorrupt_SetsItAside_SoAPreemptionAfterTheRestoredStepCommits()
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: 2, KeepLast: 5));
-        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        TestClient client = coordinator.Client();
-        await CommitAsync(coordinator, joined, 10);
-        await CommitAsync(coordinator, joined, 20);
+        (IReadOnlyList<JoinResponse> joined, TestClient client) = await CommitTenAndTwentyAsync(coordinator);
         await FlipByteAsync(coordinator, CheckpointLayout.FileKey("job-a", 20, "rank-0001/part-0.bin"));
         var preemption = new CheckpointOrderRequest(1, AtStep: 15, Reason: "preempted (SIGTERM)", StopAfterCommit: true);
         var before = await Assert.ThrowsAsync<CoordinatorException>(() => client.OrderCheckpointAsync(preemption));
@@ -115,10 +112,7 @@ public sealed class CheckpointTests
     public async Task RestoreReport_NewerCheckpointVerifiesHere_IsAConflictAndChangesNothing()
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: 2, KeepLast: 5));
-        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        TestClient client = coordinator.Client();
-        await CommitAsync(coordinator, joined, 10);
-        await CommitAsync(coordinator, joined, 20);
+        (IReadOnlyList<JoinResponse> joined, TestClient client) = await CommitTenAndTwentyAsync(coordinator);
 
         var refused = await Assert.ThrowsAsync<CoordinatorException>(() => client.ReportRestoreAsync(new RestoreReport("w0", 1, joined[0].Rank, RestoredStep: 10)));
 
@@ -295,6 +289,14 @@ public sealed class CheckpointTests
         Assert.Equal((WorkerOrder.Checkpoint, 10L), (stillWaiting.Order, stillWaiting.CheckpointStep));
         Assert.Equal((WorkerOrder.Checkpoint, 30L), (next.Order, next.CheckpointStep)); // 17 + 5 lead steps is past 20
         Assert.Contains("ranks 1 did not vote within 60 s", (await client.GetCheckpointsAsync()).LastFailure, StringComparison.Ordinal);
+    }
+
+    private static async Task<(IReadOnlyList<JoinResponse> Joined, TestClient Client)> CommitTenAndTwentyAsync(TestCoordinator coordinator)
+    {
+        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
+        await CommitAsync(coordinator, joined, 10);
+        await CommitAsync(coordinator, joined, 20);
+        return (joined, coordinator.Client());
     }
 
     /// <summary>Both ranks upload and vote for <paramref name="step"/>, after ordering it unless it is ordered already.</summary>
