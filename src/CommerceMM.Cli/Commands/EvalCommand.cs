@@ -139,7 +139,7 @@ internal static class EvalCommand
         {
             long wanted = long.Parse(checkpoint, CultureInfo.InvariantCulture);
             manifest = await CheckpointCatalog.ReadManifestAsync(store, job, wanted, ct).ConfigureAwait(false)
-                ?? throw new CheckpointException($"job '{job}' has no committed checkpoint at step {wanted} in {spec.Checkpoint.Store}");
+                ?? throw new CheckpointException($"job '{job}' has no committed checkpoint at step {wanted} in {spec.Checkpoint.Store}; `cmm checkpoints list` shows the steps");
             if (manifest.ConfigHash != hash)
                 throw new CheckpointException($"checkpoint step-{wanted} was written with config hash {manifest.ConfigHash}, but the spec's model has {hash}: the configuration is incompatible");
             var verification = await CheckpointVerifier.VerifyAndKeepAsync(store, manifest, path => path == CheckpointFiles.Model, ct).ConfigureAwait(false);
