@@ -41,6 +41,8 @@ public sealed partial class MetricsEndToEndTests(SmallCorpus corpus) : IDisposab
         var active = await prometheus.QuerySamplesAsync("cmm_workers{component=\"coordinator\",state=\"active\"}[10m]");
         Assert.True(active.SelectMany(s => s.Samples).Any(s => s.Value == "2"), $"the coordinator never showed 2 active workers\n{context}");
 
+        await AssertEveryDashboardPanelEvaluatesAsync(prometheus, steps, context);
+
         foreach (string rank in new[] { "0", "1" })
         {
             var scrapes = steps.Where(s => s.Labels["rank"] == rank).SelectMany(s => s.Samples)
@@ -62,6 +64,28 @@ public sealed partial class MetricsEndToEndTests(SmallCorpus corpus) : IDisposab
                         $"rank {rank} step {step} task {task}: Prometheus has {scraped[0]:R}, the worker reported {expected:R}");
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Every query of the shipped Grafana dashboard, with its variables filled in as Grafana would, parses and evaluates
+    /// against the live job halfway through it; the panels a CommerceMM job without checkpoints feeds show data (their
+    /// metric and label names match what the job exports, not only the names the library declares).
+    /// </summary>
+    private static async Task AssertEveryDashboardPanelEvaluatesAsync(PrometheusServer prometheus,
+        IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, IReadOnlyList<(long TimestampMs, string Value)> Samples)> steps, string context)
+    {
+        string[] silentHere = ["SCALE: mean harmonized weight per modality", "Last committed checkpoint age", "Last committed step", "Checkpoint save time (p95)",
+            "Checkpoint write rate", "Checkpoint stall (p95): training waits for a save", "Steps skipped (NaN/Inf)", "Straggler flags", "Step compute time vs peers (ratio)"];
+        var times = steps.SelectMany(s => s.Samples).Select(s => s.TimestampMs).Order().ToList();
+        double halfway = times[times.Count / 2] / 1000.0;
+        string dashboard = Path.Combine(RepoRoot(), "cluster", "grafana", "commercemm-training.json");
+        foreach (var (panel, expr) in GrafanaDashboard.PanelQueries(dashboard))
+        {
+            string promql = expr.Replace("$job", Job, StringComparison.Ordinal).Replace("$__rate_interval", "5s", StringComparison.Ordinal);
+            var result = await prometheus.QueryResultAsync(promql, halfway);
+            if (!silentHere.Contains(panel))
+                Assert.True(result.GetArrayLength() > 0, $"dashboard panel '{panel}' shows no data for the live job: {promql}\n{context}");
         }
     }
 

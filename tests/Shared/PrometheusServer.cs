@@ -73,11 +73,13 @@ internal sealed class PrometheusServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>Runs an instant query and returns its <c>data.result</c> array as is.</summary>
-    public async Task<JsonElement> QueryResultAsync(string promql)
+    /// <summary>Runs an instant query (now, or at <paramref name="atUnixSeconds"/>) and returns its <c>data.result</c> array as is.</summary>
+    public async Task<JsonElement> QueryResultAsync(string promql, double? atUnixSeconds = null)
     {
-        var response = await http.GetFromJsonAsync<JsonElement>($"api/v1/query?query={Uri.EscapeDataString(promql)}");
-        Assert.Equal("success", response.GetProperty("status").GetString());
+        string at = atUnixSeconds is { } t ? $"&time={t.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)}" : "";
+        using var reply = await http.GetAsync($"api/v1/query?query={Uri.EscapeDataString(promql)}{at}");
+        var response = await reply.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(response.GetProperty("status").GetString() == "success", $"{promql}: {response}");
         return response.GetProperty("data").GetProperty("result");
     }
 

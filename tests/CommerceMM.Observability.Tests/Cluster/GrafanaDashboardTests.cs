@@ -10,24 +10,8 @@ public sealed partial class GrafanaDashboardTests
     private static readonly string DashboardPath = RepoPaths.Cluster("grafana", "commercemm-training.json");
 
     /// <summary>Every PromQL expression in the dashboard: panel targets and templating queries.</summary>
-    private static List<string> Expressions()
-    {
-        using var doc = JsonDocument.Parse(File.ReadAllText(DashboardPath));
-        var exprs = new List<string>();
-        foreach (var panel in doc.RootElement.GetProperty("panels").EnumerateArray())
-        {
-            if (!panel.TryGetProperty("targets", out var targets)) continue;
-            exprs.AddRange(targets.EnumerateArray().Select(t => t.GetProperty("expr").GetString()!));
-        }
-        foreach (var variable in doc.RootElement.GetProperty("templating").GetProperty("list").EnumerateArray())
-        {
-            if (variable.GetProperty("type").GetString() == "query")
-            {
-                exprs.Add(variable.GetProperty("query").GetProperty("query").GetString()!);
-            }
-        }
-        return exprs;
-    }
+    private static List<string> Expressions() =>
+        [.. GrafanaDashboard.PanelQueries(DashboardPath).Select(q => q.Expr), .. GrafanaDashboard.VariableQueries(DashboardPath)];
 
     [Fact]
     public void Dashboard_Json_HasUniquePanelIdsAndTargetsOnEveryPanel()
