@@ -130,19 +130,32 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus) : IDisposable
     }
 
     [Fact]
-    public void CorruptCoordinatorState_StopsTheStartWithOneMessage_AndIsLeftAsItIs()
+    public void CorruptCoordinatorState_StopsTheStartWithOneMessage_AndIsLeftAsItIs_UntilAResetSetsItAside()
     {
         const string job = "e2e-corrupt-state";
+        using (var first = new CmmProcess(["train", .. TrainingArgs.Overrides(job, corpus.Directory, _runs, steps: 2, batch: 4, every: 0)]))
+            Assert.True(first.WaitForExit(Patience) == 0, first.Output);
         string state = Path.Combine(_runs, job, "coordinator", "job.json");
-        Directory.CreateDirectory(Path.GetDirectoryName(state)!);
         File.WriteAllText(state, "{\"garbage");
+        string[] resumed = ["train", .. TrainingArgs.Overrides(job, corpus.Directory, _runs, steps: 4, batch: 4, every: 0)];
 
-        using var cmm = new CmmProcess(["train", .. TrainingArgs.Overrides(job, corpus.Directory, _runs, steps: 2, batch: 4, every: 0)]);
-        Assert.Equal(2, cmm.WaitForExit(Patience));
-        Assert.Contains($"cmm: coordinator cannot start: grain state '{job}/coordinator/job.json' cannot be read: it is corrupt", cmm.Output);
-        Assert.DoesNotContain("Exc level", cmm.Output); // Orleans' activation failure, logged with its stack traces
-        Assert.DoesNotContain("   at ", cmm.Output);
-        Assert.Equal("{\"garbage", File.ReadAllText(state));
+        using (var cmm = new CmmProcess(resumed))
+        {
+            Assert.Equal(2, cmm.WaitForExit(Patience));
+            Assert.Contains($"cmm: coordinator cannot start: grain state '{job}/coordinator/job.json' cannot be read: it is corrupt", cmm.Output);
+            Assert.Contains("or start again with --reset-coordinator-state", cmm.Output);
+            Assert.DoesNotContain("Exc level", cmm.Output); // Orleans' activation failure, logged with its stack traces
+            Assert.DoesNotContain("   at ", cmm.Output);
+            Assert.Equal("{\"garbage", File.ReadAllText(state));
+        }
+
+        using var reset = new CmmProcess([.. resumed, "--reset-coordinator-state"]);
+        Assert.True(reset.WaitForExit(Patience) == 0, reset.Output);
+        Assert.Contains($"--reset-coordinator-state: moved {job}/coordinator/job.json, {job}/coordinator/membership.json", reset.Output);
+        Assert.Contains("restoring checkpoint step 2", reset.Output);
+        Assert.Contains("last committed checkpoint: step 4", reset.Output);
+        string aside = Assert.Single(Directory.GetDirectories(Path.Combine(_runs, job, "coordinator"), "set-aside-*"));
+        Assert.Equal("{\"garbage", File.ReadAllText(Path.Combine(aside, "job.json")));
     }
 
     [Fact]

@@ -66,6 +66,12 @@ internal static class CommonOptions
     /// <summary>--device and --precision, checked against this machine; a misspelling is an error naming the option.</summary>
     public static DeviceSettings Resolve(string device, string precision) => MachineDevices.Resolve(device, precision, "--device", "--precision");
 
+    public static Option<bool> ResetCoordinatorState() => new("--reset-coordinator-state")
+    {
+        Description = "for a coordinator state file that cannot be read: move the job's coordinator state (JOB/coordinator/*.json) aside and begin it afresh; " +
+                      "the checkpoints stay, and the workers resume from the newest verified one",
+    };
+
     public static Option<string[]> Set() => new("--set")
     {
         Description = "override a spec key, e.g. --set data.batch_size=64 (repeatable)",

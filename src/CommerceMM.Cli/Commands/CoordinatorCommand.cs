@@ -41,8 +41,9 @@ internal static class CoordinatorCommand
             },
             DefaultValueFactory = _ => System.Net.IPAddress.TryParse(Environment.GetEnvironmentVariable("CMM_POD_IP"), out var a) ? a : System.Net.IPAddress.Loopback,
         };
+        var reset = CommonOptions.ResetCoordinatorState();
         var command = new Command("coordinator", "Run a job's coordinator: an Orleans silo hosting the job's grains (rendezvous, heartbeats, generations, checkpoint commits) and the HTTP status API, /healthz, /metrics.")
-            { spec, set, tokenFile, json, urls, siloPort, gatewayPort, clustering, advertise };
+            { spec, set, tokenFile, json, urls, siloPort, gatewayPort, clustering, advertise, reset };
         command.SetAction(async (r, ct) =>
         {
             var training = SpecSource.Load(r.GetValue(spec), r.GetValue(set)!);
@@ -52,8 +53,11 @@ internal static class CoordinatorCommand
             string token = JobToken.Read(r.GetValue(tokenFile));
             var store = await BlobStores.OpenVerifiedAsync(training.Checkpoint, ct).ConfigureAwait(false);
             var clusteringOptions = r.GetValue(clustering)!;
+            if (r.GetValue(reset) && clusteringOptions.IsMultiSilo)
+                throw new ArgumentException("--reset-coordinator-state needs the job's control plane down: stop every silo, then start one with --clustering localhost and --reset-coordinator-state");
             // A lone silo owns the job's state on this store; silos of a multi-silo control plane share it by design.
             using var owner = clusteringOptions.IsMultiSilo ? null : LocalLaunch.Take(store, training, "cmm coordinator");
+            if (r.GetValue(reset)) await CoordinatorStateReset.RunAsync(store, training.Job.Name, ct).ConfigureAwait(false);
             await using var host = await CoordinatorHost.StartAsync(new CoordinatorOptions
             {
                 Job = SpecJson.ToJobSpec(training),

@@ -23,9 +23,10 @@ internal static class TrainCommand
         var json = CommonOptions.JsonLogs();
         var metrics = new Option<bool>("--metrics") { Description = "workers serve /metrics on free ports, and a Prometheus file_sd targets file lists the coordinator and every worker (see cluster/prometheus/prometheus.yml)" };
         var targets = new Option<string?>("--prometheus-targets") { Description = "with --metrics: the targets file to write (default: <checkpoint folder>/prometheus-targets/<job>.json)" };
+        var reset = CommonOptions.ResetCoordinatorState();
         var logLevel = new Option<LogLevel>("--log-level") { Description = "coordinator log level (debug also logs each heartbeat's step and losses)", DefaultValueFactory = _ => LogLevel.Information };
         var command = new Command("train", "Train locally: a coordinator plus N worker processes. Resumes from the job's last checkpoint; Ctrl+C checkpoints and stops.")
-            { spec, workers, set, json, metrics, targets, logLevel };
+            { spec, workers, set, json, metrics, targets, logLevel, reset };
         command.SetAction(async (r, ct) =>
         {
             if (r.GetValue(targets) is not null && !r.GetValue(metrics)) throw new ArgumentException("--prometheus-targets needs --metrics");
@@ -42,7 +43,7 @@ internal static class TrainCommand
             using var signals = new Signals();
             var level = r.GetValue(logLevel);
             return await LocalCluster.RunAsync(training, store, b => { CliLogging.Configure(b, identity, r.GetValue(json)); b.SetMinimumLevel(level); }, signals,
-                new LocalMetricsOptions(r.GetValue(metrics), r.GetValue(targets))).ConfigureAwait(false);
+                new LocalMetricsOptions(r.GetValue(metrics), r.GetValue(targets)), r.GetValue(reset)).ConfigureAwait(false);
         });
         return command;
     }

@@ -31,11 +31,14 @@ internal sealed class LocalCluster
     private static extern int kill(int pid, int sig);
 
     /// <param name="store">the spec's checkpoint store, opened and checked</param>
-    public static async Task<int> RunAsync(TrainingSpec spec, IBlobStore store, Action<ILoggingBuilder> logging, Signals signals, LocalMetricsOptions? metrics = null)
+    /// <param name="resetCoordinatorState">move the job's coordinator state aside first (--reset-coordinator-state)</param>
+    public static async Task<int> RunAsync(TrainingSpec spec, IBlobStore store, Action<ILoggingBuilder> logging, Signals signals, LocalMetricsOptions? metrics = null,
+                                           bool resetCoordinatorState = false)
     {
         metrics ??= LocalMetricsOptions.Off;
         string token = JobToken.NewToken();
         using var owner = LocalLaunch.Take(store, spec, "cmm train");
+        if (resetCoordinatorState) await CoordinatorStateReset.RunAsync(store, spec.Job.Name, CancellationToken.None).ConfigureAwait(false);
         await using var coordinator = await CoordinatorHost.StartAsync(new CoordinatorOptions
         {
             Job = SpecJson.ToJobSpec(spec),

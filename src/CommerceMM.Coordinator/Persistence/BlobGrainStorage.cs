@@ -99,15 +99,17 @@ internal sealed class BlobGrainStorage(IBlobStore store) : IGrainStorage
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
         {
-            throw Unreadable(key, $"it is corrupt ({e.Message})", e);
+            throw Corrupt(key, e.Message, e);
         }
 
         if (version > StateVersion)
         {
-            throw Unreadable(key, $"it was written by a newer version of cmm (state version {version}; this one reads up to {StateVersion})", null);
+            throw new InvalidDataException(
+                $"grain state '{key}' cannot be read: it was written by a newer version of cmm (state version {version}; this one reads up to {StateVersion}). " +
+                "It was left as it is: run the version that wrote it.");
         }
 
-        return state ?? throw Unreadable(key, "it is corrupt (the state is 'null')", null);
+        return state ?? throw Corrupt(key, "the state is 'null'", null);
     }
 
     /// <summary>
@@ -134,8 +136,9 @@ internal sealed class BlobGrainStorage(IBlobStore store) : IGrainStorage
         return (buffer.ToArray(), download.Properties.ETag);
     }
 
-    private static InvalidDataException Unreadable(string key, string why, Exception? inner) =>
-        new($"grain state '{key}' cannot be read: {why}. It was left as it is: restore it from a copy, or run the version that wrote it.", inner);
+    private static InvalidDataException Corrupt(string key, string why, Exception? inner) =>
+        new($"grain state '{key}' cannot be read: it is corrupt ({why}). It was left as it is: restore it from a copy, or start again with " +
+            "--reset-coordinator-state, which moves the job's coordinator state aside and begins it afresh (the checkpoints stay, and the workers resume from the newest verified one)", inner);
 
     private static string KeyOf(string stateName, GrainId grainId) => GrainStateKeys.For(grainId.Key.ToString()!, stateName);
 }

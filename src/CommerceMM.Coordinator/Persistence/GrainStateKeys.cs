@@ -18,4 +18,8 @@ internal static class GrainStateKeys
         CheckpointLayout.ValidateJob(job);
         return $"{job}/coordinator/{stateName}.json";
     }
+
+    /// <summary>Where <see cref="CoordinatorState.SetAsideAsync"/> moves a state blob: <c>JOB/coordinator/set-aside-STAMP/STATE.json</c>.</summary>
+    public static string SetAsideFor(string job, string stateName, DateTimeOffset at) =>
+        For(job, $"set-aside-{at.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture)}/{stateName}");
 }
