@@ -191,7 +191,7 @@ internal sealed partial class CheckpointGrain(
             Pending = State.Pending is { Votes.Count: > 0 } voted ? voted : null,
             LastCommitted = restored is null ? null : new CommittedCheckpointView(restored.Step, restored.Generation, restored.WorldSize, restored.CreatedUtc),
             LastOrderedStep = restored?.Step ?? 0,
-            LastFailure = $"checkpoints set aside because they failed verification: {setAside}",
+            LastFailure = $"set aside: {setAside}",
         };
         if (!await SaveAsync(cancellationToken))
         {
@@ -334,7 +334,7 @@ internal sealed partial class CheckpointGrain(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: the coordinator's state had step {Said} as the last committed checkpoint, but latest names {Latest}; following latest, which workers restore")]
     private static partial void LogDisagreed(ILogger logger, string job, long said, string latest);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: the workers restored an older checkpoint than the last committed one; set aside, as they failed verification here too: {SetAside}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: the workers restored an older checkpoint than the last committed one; verified here and set aside: {SetAside}")]
     private static partial void LogSetAside(ILogger logger, string job, string setAside);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: the workers restored an older checkpoint than the last committed one, but nothing was set aside: {Problem}")]
