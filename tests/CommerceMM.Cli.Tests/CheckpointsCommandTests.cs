@@ -211,6 +211,25 @@ public sealed class CheckpointsCommandTests(SmallCorpus corpus, TrainedJob train
     }
 
     [Fact]
+    public async Task Train_OnAzure_ASecondLaunchOfTheRunningJobIsRefused_ByItsBlobLease()
+    {
+        var store = await azurite.CreateStoreWithNewContainerAsync();
+        string[] args = ["train", .. TrainingArgs.Overrides("e2e-azure-twice", corpus.Directory, _scratch, steps: 1000, batch: 4, every: 1000), .. AzureStore(store.Container)[2..]];
+        using var first = new CmmProcess(AzuriteForCmm.Environment(azurite), args);
+        Assert.True(first.WaitForLine("step 2 ", Patience), first.Output);
+
+        // Before, an Azure store had no owner lock: the second ran a second control plane, and both sets of workers trained.
+        using (var second = new CmmProcess(AzuriteForCmm.Environment(azurite), args))
+        {
+            Assert.Equal(2, second.WaitForExit(Patience));
+            Assert.Contains($"cmm: job 'e2e-azure-twice' is already running from azure: (cmm train, pid {first.Id}, since ", second.Output);
+            Assert.DoesNotContain("starting 2 workers", second.Output);
+        }
+        first.Terminate();
+        Assert.Equal(0, first.WaitForExit(Patience));
+    }
+
+    [Fact]
     public void UnknownJobOrStore_SaysWhereToLook()
     {
         string runs = trained.Runs(corpus);

@@ -56,7 +56,7 @@ internal static class CoordinatorCommand
             if (r.GetValue(reset) && clusteringOptions.IsMultiSilo)
                 throw new ArgumentException("--reset-coordinator-state needs the job's control plane down: stop every silo, then start one with --clustering localhost and --reset-coordinator-state");
             // A lone silo owns the job's state on this store; silos of a multi-silo control plane share it by design.
-            using var owner = clusteringOptions.IsMultiSilo ? null : LocalLaunch.Take(store, training, "cmm coordinator");
+            using var owner = clusteringOptions.IsMultiSilo ? null : await LocalLaunch.TakeAsync(store, training, "cmm coordinator", ct).ConfigureAwait(false);
             if (r.GetValue(reset)) await CoordinatorStateReset.RunAsync(store, training.Job.Name, ct).ConfigureAwait(false);
             await using var host = await CoordinatorHost.StartAsync(new CoordinatorOptions
             {

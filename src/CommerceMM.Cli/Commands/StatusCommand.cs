@@ -24,7 +24,7 @@ internal static class StatusCommand
         command.SetAction(async (r, ct) =>
         {
             bool remote = r.GetResult(coordinator) is { Implicit: false } || Environment.GetEnvironmentVariable("CMM_COORDINATOR") is not null;
-            var local = remote ? null : FindLocalLaunch(r.GetValue(spec), r.GetValue(set)!, r.GetResult(job) is { Implicit: false } ? r.GetValue(job) : null);
+            var local = remote ? null : await FindLocalLaunchAsync(r.GetValue(spec), r.GetValue(set)!, r.GetResult(job) is { Implicit: false } ? r.GetValue(job) : null, ct).ConfigureAwait(false);
             // A `cmm train` recorded the token it made up; a `cmm coordinator`'s is the user's own, from the environment.
             var options = local is { Launch: { Coordinator: { } at } launch }
                 ? new JobStatusClientOptions { BaseAddress = at, Job = local.Value.Job, Token = launch.Token ?? JobToken.Read(r.GetValue(tokenFile)) }
@@ -46,13 +46,13 @@ internal static class StatusCommand
     }
 
     /// <summary>The spec's job, and the launch running it on this machine (null when none), when its store is a file store.</summary>
-    private static (string Job, LocalLaunch? Launch)? FindLocalLaunch(string? specFile, IEnumerable<string> overrides, string? jobOption)
+    private static async Task<(string Job, LocalLaunch? Launch)?> FindLocalLaunchAsync(string? specFile, IEnumerable<string> overrides, string? jobOption, CancellationToken cancellationToken)
     {
         var spec = SpecSource.Load(specFile, overrides);
         string job = jobOption ?? spec.Job.Name;
         if (!spec.Checkpoint.Store.StartsWith(BlobStores.FileScheme, StringComparison.Ordinal)) return null;
         string root = Path.GetFullPath(spec.Checkpoint.Store[BlobStores.FileScheme.Length..]);
-        return (job, Directory.Exists(root) ? LocalLaunch.Find(new FileBlobStore(root), job) : null);
+        return (job, Directory.Exists(root) ? await LocalLaunch.FindAsync(new FileBlobStore(root), job, cancellationToken).ConfigureAwait(false) : null);
     }
 
     /// <summary>The token for a coordinator named by address; with no token, the error also says no local launch was found.</summary>

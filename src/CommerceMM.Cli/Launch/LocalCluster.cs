@@ -37,7 +37,7 @@ internal sealed class LocalCluster
     {
         metrics ??= LocalMetricsOptions.Off;
         string token = JobToken.NewToken();
-        using var owner = LocalLaunch.Take(store, spec, "cmm train");
+        using var owner = await LocalLaunch.TakeAsync(store, spec, "cmm train", CancellationToken.None).ConfigureAwait(false);
         if (resetCoordinatorState) await CoordinatorStateReset.RunAsync(store, spec.Job.Name, CancellationToken.None).ConfigureAwait(false);
         await using var coordinator = await CoordinatorHost.StartAsync(new CoordinatorOptions
         {

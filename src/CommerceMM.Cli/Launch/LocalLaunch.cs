@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using CommerceMM.Storage.Azure;
 using CommerceMM.Storage.Blobs;
 using CommerceMM.Storage.FileSystem;
 using CommerceMM.Worker.Spec;
@@ -7,39 +8,51 @@ using CommerceMM.Worker.Spec;
 namespace CommerceMM.Cli.Launch;
 
 /// <summary>
-/// The single-silo control plane of a job on a file store, on this machine: a `cmm train`, or a `cmm coordinator` with
-/// localhost clustering. It is recorded beside the store's owner lock: its process, and once it listens, its
-/// coordinator's address, so that `cmm status` in another terminal needs no options. A `cmm train` also records the job
-/// token it made up (a `cmm coordinator`'s token is the user's, read from the environment, and is not copied).
+/// The single-silo control plane of a job: a `cmm train`, or a `cmm coordinator` with localhost clustering. It is
+/// recorded with the store's owner lock: its process and host, and once it listens, its coordinator's address, so that
+/// `cmm status` in another terminal needs no options. A `cmm train` also records the job token it made up (a
+/// `cmm coordinator`'s token is the user's, read from the environment, and is not copied).
 /// </summary>
 /// <param name="Command">"cmm train" or "cmm coordinator"</param>
-internal sealed record LocalLaunch(string Command, int Pid, DateTime Since, Uri? Coordinator = null, string? Token = null)
+internal sealed record LocalLaunch(string Command, int Pid, DateTime Since, Uri? Coordinator = null, string? Token = null, string? Host = null)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>
     /// Takes the job for this process. A second control plane would run its own grains on the same state: the state's
     /// ETags keep it consistent, but two sets of workers would train the job twice over and fail each other's commits.
-    /// An Azure store is not locked (null; a blob lease could do it), nor is a silo of a multi-silo control plane.
+    /// On a file store the lock is a <c>flock</c> (one host); on Azure a blob lease, which holds across hosts. A silo
+    /// of a multi-silo control plane takes none: those share the state by design.
     /// </summary>
     /// <exception cref="ArgumentException">Another process holds the job; the message names it.</exception>
-    public static StoreOwnerLock? Take(IBlobStore store, TrainingSpec spec, string command)
+    public static async Task<IStoreOwnerLock?> TakeAsync(IBlobStore store, TrainingSpec spec, string command, CancellationToken cancellationToken)
     {
-        if (store is not FileBlobStore files) return null;
-        return StoreOwnerLock.TryTake(files, LockName(spec.Job.Name), This(command).ToJson(), out string? owner)
-            ?? throw new ArgumentException($"job '{spec.Job.Name}' is already running from {spec.Checkpoint.Store} ({Describe(owner)}): " +
-                                           "let it finish or stop it (Ctrl+C), then run this again; it resumes from the last checkpoint");
+        string name = LockName(spec.Job.Name), me = This(command).ToJson();
+        (IStoreOwnerLock? taken, string? owner) = store switch
+        {
+            FileBlobStore files => (StoreOwnerLock.TryTake(files, name, me, out string? current), current),
+            AzureBlobStore azure => await azure.TryTakeOwnerAsync(name, me, cancellationToken).ConfigureAwait(false),
+            _ => throw new ArgumentException($"no owner lock for a {store.GetType().Name}"),
+        };
+        string lapse = store is AzureBlobStore ? "; a process that was killed loses its claim a minute after it died" : "";
+        return taken ?? throw new ArgumentException($"job '{spec.Job.Name}' is already running from {spec.Checkpoint.Store} ({Describe(owner)}): " +
+                                                    $"let it finish or stop it (Ctrl+C), then run this again; it resumes from the last checkpoint{lapse}");
     }
 
     /// <summary>This process as a launch: since it started, and where its coordinator listens once it does.</summary>
     public static LocalLaunch This(string command, Uri? coordinator = null, string? token = null)
     {
         using var me = System.Diagnostics.Process.GetCurrentProcess();
-        return new LocalLaunch(command, me.Id, me.StartTime.ToUniversalTime(), coordinator, token);
+        return new LocalLaunch(command, me.Id, me.StartTime.ToUniversalTime(), coordinator, token, Environment.MachineName);
     }
 
     /// <summary>The launch running <paramref name="job"/> from <paramref name="store"/> now, or null.</summary>
-    public static LocalLaunch? Find(FileBlobStore store, string job) => Parse(StoreOwnerLock.FindOwner(store, LockName(job)));
+    public static async Task<LocalLaunch?> FindAsync(IBlobStore store, string job, CancellationToken cancellationToken) => Parse(store switch
+    {
+        FileBlobStore files => StoreOwnerLock.FindOwner(files, LockName(job)),
+        AzureBlobStore azure => await azure.FindOwnerAsync(LockName(job), cancellationToken).ConfigureAwait(false),
+        _ => null,
+    });
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
@@ -57,7 +70,8 @@ internal sealed record LocalLaunch(string Command, int Pid, DateTime Since, Uri?
     }
 
     private static string Describe(string? owner) => Parse(owner) is { } launch
-        ? $"{launch.Command}, pid {launch.Pid}, since {launch.Since.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)}Z" +
+        ? $"{launch.Command}, pid {launch.Pid}{(launch.Host is { } host && host != Environment.MachineName ? $" on {host}" : "")}, " +
+          $"since {launch.Since.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)}Z" +
           (launch.Coordinator is { } at ? $", coordinator at {at}" : "")
         : "another cmm process";
 

@@ -120,6 +120,9 @@ public sealed class AzureBlobStoreOptions
     /// <summary>A policy added to every attempt's pipeline; tests use it to corrupt or observe traffic.</summary>
     internal HttpPipelinePolicy? PerRetryPolicy { get; set; }
 
+    /// <summary>How long an owner lock's claim outlives its last renewal (Azure allows 15 to 60 s); tests shorten it.</summary>
+    internal TimeSpan OwnerLeaseDuration { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Which credential is set, for messages: the setting it came from, or the option's name.</summary>
     internal string CredentialName => CredentialSetting ?? (SharedKey is not null
         ? $"{nameof(AzureBlobStoreOptions)}.{nameof(SharedKey)}"

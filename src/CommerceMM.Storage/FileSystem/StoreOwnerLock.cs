@@ -1,3 +1,5 @@
+using CommerceMM.Storage.Blobs;
+
 namespace CommerceMM.Storage.FileSystem;
 
 /// <summary>
@@ -10,7 +12,7 @@ namespace CommerceMM.Storage.FileSystem;
 /// credential), so that others can find the owner and a refused process can say who it is. Like the store's own locks
 /// it works between processes of one host only.
 /// </remarks>
-public sealed class StoreOwnerLock : IDisposable
+public sealed class StoreOwnerLock : IStoreOwnerLock
 {
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
@@ -81,8 +83,7 @@ public sealed class StoreOwnerLock : IDisposable
     private static (string Lock, string Owner) Paths(FileBlobStore store, string name)
     {
         ArgumentNullException.ThrowIfNull(store);
-        if (string.IsNullOrEmpty(name) || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '=')) || name.StartsWith('.'))
-            throw new ArgumentException($"owner lock name '{name}' must be letters, digits, '-', '_', '.' or '=', not starting with '.'", nameof(name));
+        StoreOwnerNames.Validate(name);
         string folder = Path.Combine(store.Root, Blobs.BlobKey.ReservedSegment, "owners");
         return (Path.Combine(folder, name + ".lock"), Path.Combine(folder, name + ".owner"));
     }
