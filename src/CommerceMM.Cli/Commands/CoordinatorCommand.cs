@@ -56,7 +56,7 @@ internal static class CoordinatorCommand
             if (r.GetValue(reset) && clusteringOptions.IsMultiSilo)
                 throw new ArgumentException("--reset-coordinator-state needs the job's control plane down: stop every silo, then start one with --clustering localhost and --reset-coordinator-state");
             // A lone silo owns the job's state on this store; silos of a multi-silo control plane share it by design.
-            using var owner = clusteringOptions.IsMultiSilo ? null : await LocalLaunch.TakeAsync(store, training, "cmm coordinator", ct).ConfigureAwait(false);
+            using var owner = clusteringOptions.IsMultiSilo ? null : await LocalLaunch.TakeAsync(store, training, "cmm coordinator", ct, CoordinatorLeaseWait).ConfigureAwait(false);
             if (r.GetValue(reset)) await CoordinatorStateReset.RunAsync(store, training.Job.Name, ct).ConfigureAwait(false);
             await using var host = await CoordinatorHost.StartAsync(new CoordinatorOptions
             {
@@ -76,6 +76,9 @@ internal static class CoordinatorCommand
         });
         return command;
     }
+
+    /// <summary>Two lease durations: a coordinator rescheduled after its node died waits out the dead one's claim rather than crash-looping.</summary>
+    private static readonly TimeSpan CoordinatorLeaseWait = TimeSpan.FromMinutes(2);
 
     /// <summary>The provider from the command line (it differs per deployment); the membership timing from the job spec.</summary>
     private static ClusteringOptions Clustering(ClusteringOptions clustering, System.Net.IPAddress advertised, JobSection job)

@@ -24,20 +24,37 @@ internal sealed record LocalLaunch(string Command, int Pid, DateTime Since, Uri?
     /// On a file store the lock is a <c>flock</c> (one host); on Azure a blob lease, which holds across hosts. A silo
     /// of a multi-silo control plane takes none: those share the state by design.
     /// </summary>
+    /// <param name="waitForLapse">
+    /// On Azure, how long to keep trying while another holds the job: a coordinator rescheduled after its node died finds
+    /// the dead one's lease, which lapses within a minute, and waiting beats a crash loop. Zero refuses at once.
+    /// </param>
     /// <exception cref="ArgumentException">Another process holds the job; the message names it.</exception>
-    public static async Task<IStoreOwnerLock?> TakeAsync(IBlobStore store, TrainingSpec spec, string command, CancellationToken cancellationToken)
+    public static async Task<IStoreOwnerLock?> TakeAsync(IBlobStore store, TrainingSpec spec, string command, CancellationToken cancellationToken, TimeSpan waitForLapse = default)
     {
         string name = LockName(spec.Job.Name), me = This(command).ToJson();
-        (IStoreOwnerLock? taken, string? owner) = store switch
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
         {
-            FileBlobStore files => (StoreOwnerLock.TryTake(files, name, me, out string? current), current),
-            AzureBlobStore azure => await azure.TryTakeOwnerAsync(name, me, cancellationToken).ConfigureAwait(false),
-            _ => throw new ArgumentException($"no owner lock for a {store.GetType().Name}"),
-        };
-        string lapse = store is AzureBlobStore ? "; a process that was killed loses its claim a minute after it died" : "";
-        return taken ?? throw new ArgumentException($"job '{spec.Job.Name}' is already running from {spec.Checkpoint.Store} ({Describe(owner)}): " +
-                                                    $"let it finish or stop it (Ctrl+C), then run this again; it resumes from the last checkpoint{lapse}");
+            (IStoreOwnerLock? taken, string? owner) = store switch
+            {
+                FileBlobStore files => (StoreOwnerLock.TryTake(files, name, me, out string? current), current),
+                AzureBlobStore azure => await azure.TryTakeOwnerAsync(name, me, cancellationToken).ConfigureAwait(false),
+                _ => throw new ArgumentException($"no owner lock for a {store.GetType().Name}"),
+            };
+            if (taken is not null) return taken;
+            string held = $"job '{spec.Job.Name}' is already running from {spec.Checkpoint.Store} ({Describe(owner)})";
+            if (store is not AzureBlobStore || waited.Elapsed >= waitForLapse)
+            {
+                string lapse = store is AzureBlobStore ? "; a process that was killed loses its claim a minute after it died" : "";
+                throw new ArgumentException($"{held}: let it finish or stop it (Ctrl+C), then run this again; it resumes from the last checkpoint{lapse}");
+            }
+
+            if (waited.Elapsed < LapsePoll) Console.WriteLine($"{held}; waiting up to {waitForLapse.TotalSeconds:0} s for its claim to lapse, as a dead process's does");
+            await Task.Delay(LapsePoll, cancellationToken).ConfigureAwait(false);
+        }
     }
+
+    private static readonly TimeSpan LapsePoll = TimeSpan.FromSeconds(5);
 
     /// <summary>This process as a launch: since it started, and where its coordinator listens once it does.</summary>
     public static LocalLaunch This(string command, Uri? coordinator = null, string? token = null)
