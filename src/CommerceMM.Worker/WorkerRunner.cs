@@ -29,7 +29,7 @@ namespace CommerceMM.Worker;
 public sealed class WorkerRunner
 {
     /// <summary>How a generation ended for this worker. OutOfMemory: a step did not fit the device (the spec must change).</summary>
-    private enum Outcome { Done, Rejoin, OutOfMemory }
+    private enum Outcome { Done, Rejoin, OutOfMemory, Misconfigured }
 
     private readonly WorkerOptions _options;
     private readonly ILogger _log;
@@ -138,7 +138,7 @@ public sealed class WorkerRunner
                 switch (await RunGenerationAsync(preempt, kill, untilPreempted.Token).ConfigureAwait(false))
                 {
                     case Outcome.Done: return WorkerExitCodes.Done;
-                    case Outcome.OutOfMemory: return WorkerExitCodes.BadSpec;
+                    case Outcome.OutOfMemory or Outcome.Misconfigured: return WorkerExitCodes.BadSpec;
                 }
             }
             catch (OperationCanceledException) when (preempt.IsCancellationRequested && !kill.IsCancellationRequested)
@@ -179,6 +179,13 @@ public sealed class WorkerRunner
         try
         {
             group = ProcessGroup.Create(store, join.Rank, join.WorldSize, _device.Device, _options.CollectiveTimeout, _options.InterfaceHost);
+        }
+        catch (CollectiveException e) when (e.Error is CollectiveError.InvalidArgument or CollectiveError.Unavailable)
+        {
+            // This machine's settings, not a peer's failure: rejoining would fail the same way and spend the job's restart
+            // budget (all 100 went in under a second, and the job ended Failed for every worker).
+            _log.LogError("this worker cannot form a process group: {Problem}; check --interface (CMM_POD_IP) and job.device for this machine, then start it again", e.Message);
+            return Outcome.Misconfigured;
         }
         catch (Exception e) when (e is CollectiveException or TimeoutException)
         {

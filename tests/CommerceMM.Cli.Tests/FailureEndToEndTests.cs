@@ -130,6 +130,35 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus) : IDisposable
     }
 
     [Fact]
+    public async Task WorkerWithAnInterfaceThisMachineLacks_ExitsTwoNamingIt_WithoutSpendingTheJobsRestarts()
+    {
+        const string job = "e2e-interface";
+        int http = TrainingArgs.FreePort(), gateway = TrainingArgs.FreePort();
+        var environment = new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "test-token-0123456789" };
+        string[] overrides = TrainingArgs.Overrides(job, corpus.Directory, _runs, steps: 4, batch: 4, every: 0);
+        using var coordinator = new CmmProcess(environment, ["coordinator", .. overrides, "--set", "job.workers=1", "--set", "job.min_workers=1",
+            "--urls", $"http://127.0.0.1:{http}", "--gateway-port", $"{gateway}", "--silo-port", $"{TrainingArgs.FreePort()}"]);
+        Assert.True(coordinator.WaitForLine("workers connect to its gateway", Patience), coordinator.Output);
+
+        // 192.0.2.1 (TEST-NET-1) is on no interface here.
+        using (var worker = new CmmProcess(environment, ["worker", "--gateways", $"127.0.0.1:{gateway}", "--job", job, "--worker-id", "w0", "--interface", "192.0.2.1"]))
+        {
+            Assert.Equal(2, worker.WaitForExit(Patience));
+            Assert.Contains("this worker cannot form a process group:", worker.Output);
+            Assert.Contains("interface host '192.0.2.1' is not an address of this machine", worker.Output);
+        }
+
+        // Before, it rejoined at once, 100 times in under a second, and the job ended Failed ("gave up after 100 restarts").
+        using var status = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}/") };
+        status.DefaultRequestHeaders.Authorization = new("Bearer", environment["CMM_JOB_TOKEN"]);
+        string view = await status.GetStringAsync($"v1/jobs/{job}/status");
+        Assert.DoesNotContain("\"Failed\"", view);
+        Assert.Contains("\"restarts\":0", view);
+        coordinator.Terminate();
+        Assert.Equal(0, coordinator.WaitForExit(Patience));
+    }
+
+    [Fact]
     public void CorruptCoordinatorState_StopsTheStartWithOneMessage_AndIsLeftAsItIs_UntilAResetSetsItAside()
     {
         const string job = "e2e-corrupt-state";
