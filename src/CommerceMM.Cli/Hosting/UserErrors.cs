@@ -21,7 +21,7 @@ internal static class UserErrors
         ArgumentException or FileNotFoundException or DirectoryNotFoundException => e.Message,
         // A silo that cannot start: its clustering provider is down, or the job's stored state is unreadable (the
         // message names the blob; nothing was reset).
-        Coordinator.Hosting.ClusteringUnreachableException or InvalidDataException => $"coordinator cannot start: {e.Message}",
+        Coordinator.Hosting.ClusteringUnreachableException or Coordinator.Hosting.PortInUseException or InvalidDataException => $"coordinator cannot start: {e.Message}",
         _ => null,
     };
 }

@@ -67,11 +67,24 @@ public sealed class CoordinatorHost : IAsyncDisposable
 
         builder.Services.AddCoordinator(options);
         (int Silo, int Gateway) ports = CoordinatorSilo.Ports(options);
+        PortInUseException.ThrowIfTaken(ports.Gateway, "the gateway port", "--gateway-port");
+        PortInUseException.ThrowIfTaken(ports.Silo, "the silo port", "--silo-port");
         builder.UseOrleans(silo => CoordinatorSilo.Configure(silo, options, ports));
         WebApplication app = builder.Build();
         app.UseCoordinator();
         app.MapCoordinatorApis();
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            string? url = options.Urls.FirstOrDefault(u => e.Message.Contains(u, StringComparison.Ordinal));
+            int? port = Uri.TryCreate(url?.Replace('*', 'x').Replace('+', 'x'), UriKind.Absolute, out Uri? parsed) ? parsed.Port : null;
+            throw PortInUseException.Taken($"the HTTP address {url ?? string.Join(";", options.Urls)} (--urls)", port, e);
+        }
+
         try
         {
             // Activate the job's grains now: a restarted coordinator's liveness clock starts here (not at the first
