@@ -67,8 +67,13 @@ public sealed class CoordinatorHost : IAsyncDisposable
 
         builder.Services.AddCoordinator(options);
         (int Silo, int Gateway) ports = CoordinatorSilo.Ports(options);
-        PortInUseException.ThrowIfTaken(ports.Gateway, "the gateway port", "--gateway-port");
-        PortInUseException.ThrowIfTaken(ports.Silo, "the silo port", "--silo-port");
+        PortInUseException.ThrowIfTaken(ports.Gateway, $"the gateway port {ports.Gateway} (--gateway-port)");
+        PortInUseException.ThrowIfTaken(ports.Silo, $"the silo port {ports.Silo} (--silo-port)");
+        foreach (string url in options.Urls)
+        {
+            // Before the host starts: Kestrel's own failure comes after the silo began, with two logged stack traces.
+            if (PortOf(url) is { } port and > 0) PortInUseException.ThrowIfTaken(port, $"the HTTP address {url} (--urls)");
+        }
         builder.UseOrleans(silo => CoordinatorSilo.Configure(silo, options, ports));
         WebApplication app = builder.Build();
         app.UseCoordinator();
@@ -80,9 +85,9 @@ public sealed class CoordinatorHost : IAsyncDisposable
         catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
         {
             await app.DisposeAsync().ConfigureAwait(false);
+            // Taken since the check above.
             string? url = options.Urls.FirstOrDefault(u => e.Message.Contains(u, StringComparison.Ordinal));
-            int? port = Uri.TryCreate(url?.Replace('*', 'x').Replace('+', 'x'), UriKind.Absolute, out Uri? parsed) ? parsed.Port : null;
-            throw PortInUseException.Taken($"the HTTP address {url ?? string.Join(";", options.Urls)} (--urls)", port, e);
+            throw PortInUseException.Taken($"the HTTP address {url ?? string.Join(";", options.Urls)} (--urls)", url is null ? null : PortOf(url), e);
         }
 
         try
@@ -136,6 +141,10 @@ public sealed class CoordinatorHost : IAsyncDisposable
     }
 
     private int _disposed;
+
+    /// <summary>The port of a Kestrel URL (<c>http://*:7070</c> included); null when it names none.</summary>
+    private static int? PortOf(string url) =>
+        Uri.TryCreate(url.Replace('*', 'x').Replace('+', 'x'), UriKind.Absolute, out Uri? parsed) ? parsed.Port : null;
 
     private static bool IsWildcard(string host) => host is "0.0.0.0" or "[::]" or "::" or "*" or "+";
 }

@@ -11,7 +11,9 @@ public sealed class PortInUseException(string message, Exception? innerException
     /// and the kernel then splits the workers' connections between the two, so a job's workers reach another job's
     /// coordinator ("runs no job named …") now and then. Binding a plain socket first finds the port taken.
     /// </summary>
-    public static void ThrowIfTaken(int port, string what, string option)
+    /// <param name="port">the port to listen on</param>
+    /// <param name="what">what listens there and the option that set it, e.g. "the gateway port 30000 (--gateway-port)"</param>
+    public static void ThrowIfTaken(int port, string what)
     {
         using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -20,7 +22,7 @@ public sealed class PortInUseException(string message, Exception? innerException
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
         {
-            throw Taken($"{what} {port} ({option})", port, e);
+            throw Taken(what, port, e);
         }
     }
 
