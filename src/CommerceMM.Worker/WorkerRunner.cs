@@ -185,6 +185,17 @@ public sealed class WorkerRunner
             // This machine's settings, not a peer's failure: rejoining would fail the same way and spend the job's restart
             // budget (all 100 went in under a second, and the job ended Failed for every worker).
             _log.LogError("this worker cannot form a process group: {Problem}; check --interface (CMM_POD_IP) and job.device for this machine, then start it again", e.Message);
+            // Once, so its peers move on now rather than wait out the collective timeout for a rank that will not come; the
+            // worker exits whatever the answer (a refusal must not send it round again).
+            try
+            {
+                await _client.ReportFailureAsync(new FailureReport(_options.WorkerId, join.Generation, join.Rank,
+                    $"worker '{_options.WorkerId}' cannot form a process group on its machine: {e.Message}"), kill).ConfigureAwait(false);
+            }
+            catch (CoordinatorException refused)
+            {
+                _log.LogWarning("the coordinator did not take the report ({Problem})", refused.Message);
+            }
             return Outcome.Misconfigured;
         }
         catch (Exception e) when (e is CollectiveException or TimeoutException)

@@ -153,7 +153,8 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus) : IDisposable
         status.DefaultRequestHeaders.Authorization = new("Bearer", environment["CMM_JOB_TOKEN"]);
         string view = await status.GetStringAsync($"v1/jobs/{job}/status");
         Assert.DoesNotContain("\"Failed\"", view);
-        Assert.Contains("\"restarts\":0", view);
+        Assert.Contains("\"restarts\":1", view); // its one report ends the generation it could not join
+        Assert.Contains("cannot form a process group on its machine", view);
         coordinator.Terminate();
         Assert.Equal(0, coordinator.WaitForExit(Patience));
     }
