@@ -48,7 +48,7 @@ internal sealed class LocalCluster
             // Workers heartbeat every step; a short interval keeps checkpoint orders only a few steps ahead.
             Liveness = new LivenessOptions { HeartbeatInterval = TimeSpan.FromSeconds(0.5) },
         }, logging).ConfigureAwait(false);
-        owner?.UpdateOwner(LocalLaunch.This("cmm train", coordinator.BaseAddress, token).ToJson());
+        owner.UpdateOwner(LocalLaunch.This("cmm train", coordinator.BaseAddress, token).ToJson());
         Console.WriteLine($"coordinator at {coordinator.BaseAddress}; starting {spec.Job.Workers} workers (`cmm status` in another terminal shows the job)");
 
         PrometheusTargets? targets = null;

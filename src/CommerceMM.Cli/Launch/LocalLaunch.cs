@@ -29,7 +29,7 @@ internal sealed record LocalLaunch(string Command, int Pid, DateTime Since, Uri?
     /// the dead one's lease, which lapses within a minute, and waiting beats a crash loop. Zero refuses at once.
     /// </param>
     /// <exception cref="ArgumentException">Another process holds the job; the message names it.</exception>
-    public static async Task<IStoreOwnerLock?> TakeAsync(IBlobStore store, TrainingSpec spec, string command, CancellationToken cancellationToken, TimeSpan waitForLapse = default)
+    public static async Task<IStoreOwnerLock> TakeAsync(IBlobStore store, TrainingSpec spec, string command, CancellationToken cancellationToken, TimeSpan waitForLapse = default)
     {
         string name = LockName(spec.Job.Name), me = This(command).ToJson();
         var waited = System.Diagnostics.Stopwatch.StartNew();

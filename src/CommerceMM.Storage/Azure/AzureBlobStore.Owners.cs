@@ -17,7 +17,6 @@ namespace CommerceMM.Storage.Azure;
 /// </remarks>
 public sealed partial class AzureBlobStore
 {
-
     /// <summary>Takes <paramref name="name"/> for this process, recording <paramref name="owner"/>; null, with the current owner's description, when another holds it.</summary>
     public async Task<(IStoreOwnerLock? Taken, string? CurrentOwner)> TryTakeOwnerAsync(string name, string owner, CancellationToken cancellationToken = default)
     {
@@ -30,6 +29,7 @@ public sealed partial class AzureBlobStore
         }
         catch (RequestFailedException e) when (e.Status is 409 or 412)
         {
+            // It exists: the lease below decides.
         }
         catch (Exception e) when (Failure("write", blob.Name, e, cancellationToken) is { } failure)
         {
