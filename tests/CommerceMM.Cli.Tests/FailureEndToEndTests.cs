@@ -52,22 +52,21 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus) : IDisposable
     {
         const string job = "e2e-coordinator";
         int http = TrainingArgs.FreePort(), gateway = TrainingArgs.FreePort(), silo = TrainingArgs.FreePort();
-        var environment = new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "test-token-0123456789" };
         string[] coordinatorArgs = ["coordinator", .. TrainingArgs.Overrides(job, corpus.Directory, _runs, steps: 16, batch: 4, every: 4),
             "--set", "job.workers=2", "--urls", $"http://127.0.0.1:{http}", "--gateway-port", $"{gateway}", "--silo-port", $"{silo}"];
-        var coordinator = new CmmProcess(environment, coordinatorArgs);
+        var coordinator = new CmmProcess(TokenEnvironment, coordinatorArgs);
         try
         {
             Assert.True(coordinator.WaitForLine("workers connect to its gateway", Patience), coordinator.Output);
-            using var w0 = new CmmProcess(environment, "worker", "--gateways", $"127.0.0.1:{gateway}", "--job", job, "--worker-id", "w0");
-            using var w1 = new CmmProcess(environment, "worker", "--gateways", $"127.0.0.1:{gateway}", "--job", job, "--worker-id", "w1");
+            using var w0 = new CmmProcess(TokenEnvironment, "worker", "--gateways", $"127.0.0.1:{gateway}", "--job", job, "--worker-id", "w0");
+            using var w1 = new CmmProcess(TokenEnvironment, "worker", "--gateways", $"127.0.0.1:{gateway}", "--job", job, "--worker-id", "w1");
             Assert.True(w0.WaitForLine("step 4 ", Patience), w0.Output);
 
             coordinator.KillHard();
             coordinator.WaitForExit(Patience);
             coordinator.Dispose();
             Thread.Sleep(2000); // the workers keep training on their Gloo group and retry their heartbeats
-            coordinator = new CmmProcess(environment, coordinatorArgs);
+            coordinator = new CmmProcess(TokenEnvironment, coordinatorArgs);
 
             Assert.True(w0.WaitForExit(Patience) == 0, w0.Output + "\n---\n" + coordinator.Output);
             Assert.True(w1.WaitForExit(Patience) == 0, w1.Output);
@@ -85,63 +84,49 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus) : IDisposable
     public void LoneCoordinatorOwnsItsJob_ASecondControlPlaneIsRefused_AndStatusFindsIt()
     {
         const string job = "e2e-lone";
-        int http = TrainingArgs.FreePort();
-        var environment = new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "test-token-0123456789" };
-        string[] overrides = TrainingArgs.Overrides(job, corpus.Directory, _runs, steps: 4, batch: 4, every: 0);
-        using var coordinator = new CmmProcess(environment, ["coordinator", .. overrides, "--urls", $"http://127.0.0.1:{http}",
-            "--gateway-port", $"{TrainingArgs.FreePort()}", "--silo-port", $"{TrainingArgs.FreePort()}"]);
-        Assert.True(coordinator.WaitForLine("workers connect to its gateway", Patience), coordinator.Output);
+        using var coordinator = StartLoneCoordinator(job);
+        string[] overrides = LoneCoordinatorOverrides(job);
 
         using (var train = new CmmProcess(["train", .. overrides]))
         {
             Assert.Equal(2, train.WaitForExit(Patience));
-            Assert.Contains($"cmm: job '{job}' is already running from file:{_runs} (cmm coordinator, pid {coordinator.Id}, since ", train.Output);
-            Assert.Contains($", coordinator at http://127.0.0.1:{http}/)", train.Output);
+            Assert.Contains($"cmm: job '{job}' is already running from file:{_runs} (cmm coordinator, pid {coordinator.Process.Id}, since ", train.Output);
+            Assert.Contains($", coordinator at http://127.0.0.1:{coordinator.Http}/)", train.Output);
         }
-        using (var status = new CmmProcess(environment, ["status", "--set", $"job.name={job}", "--set", $"checkpoint.store=file:{_runs}"]))
+        using (var status = new CmmProcess(TokenEnvironment, ["status", "--set", $"job.name={job}", "--set", $"checkpoint.store=file:{_runs}"]))
         {
             Assert.True(status.WaitForExit(Patience) == 0, status.Output);
             Assert.Contains($"job {job}: ", status.Output);
         }
-        coordinator.Terminate();
-        Assert.Equal(0, coordinator.WaitForExit(Patience));
+        coordinator.Process.Terminate();
+        Assert.Equal(0, coordinator.Process.WaitForExit(Patience));
     }
 
     [Fact]
     public void WorkerWaitingForItsPeers_ExitsAtOnceOnSigterm_AskingToBeStartedAgain()
     {
         const string job = "e2e-waiting";
-        int gateway = TrainingArgs.FreePort();
-        var environment = new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "test-token-0123456789" };
-        string[] overrides = TrainingArgs.Overrides(job, corpus.Directory, _runs, steps: 4, batch: 4, every: 0);
-        using var coordinator = new CmmProcess(environment, ["coordinator", .. overrides, "--set", "job.min_workers=2",
-            "--urls", $"http://127.0.0.1:{TrainingArgs.FreePort()}", "--gateway-port", $"{gateway}", "--silo-port", $"{TrainingArgs.FreePort()}"]);
-        Assert.True(coordinator.WaitForLine("workers connect to its gateway", Patience), coordinator.Output);
+        using var coordinator = StartLoneCoordinator(job, "--set", "job.min_workers=2");
 
-        using var worker = new CmmProcess(environment, ["worker", "--gateways", $"127.0.0.1:{gateway}", "--job", job, "--worker-id", "w0"]);
-        Assert.True(coordinator.WaitForLine("worker w0 joined generation 1 (1/2)", Patience), coordinator.Output);
+        using var worker = new CmmProcess(TokenEnvironment, ["worker", "--gateways", $"127.0.0.1:{coordinator.Gateway}", "--job", job, "--worker-id", "w0"]);
+        Assert.True(coordinator.Process.WaitForLine("worker w0 joined generation 1 (1/2)", Patience), coordinator.Process.Output);
         worker.Terminate();
 
         // Before, it went on waiting for its peer until the pod's grace period ran out and the kubelet killed it.
         Assert.Equal(75, worker.WaitForExit(TimeSpan.FromSeconds(20)));
         Assert.Contains("SIGTERM before this worker held a rank: it has nothing to checkpoint; exiting 75", worker.Output);
-        coordinator.Terminate();
-        Assert.Equal(0, coordinator.WaitForExit(Patience));
+        coordinator.Process.Terminate();
+        Assert.Equal(0, coordinator.Process.WaitForExit(Patience));
     }
 
     [Fact]
     public async Task WorkerWithAnInterfaceThisMachineLacks_ExitsTwoNamingIt_WithoutSpendingTheJobsRestarts()
     {
         const string job = "e2e-interface";
-        int http = TrainingArgs.FreePort(), gateway = TrainingArgs.FreePort();
-        var environment = new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "test-token-0123456789" };
-        string[] overrides = TrainingArgs.Overrides(job, corpus.Directory, _runs, steps: 4, batch: 4, every: 0);
-        using var coordinator = new CmmProcess(environment, ["coordinator", .. overrides, "--set", "job.workers=1", "--set", "job.min_workers=1",
-            "--urls", $"http://127.0.0.1:{http}", "--gateway-port", $"{gateway}", "--silo-port", $"{TrainingArgs.FreePort()}"]);
-        Assert.True(coordinator.WaitForLine("workers connect to its gateway", Patience), coordinator.Output);
+        using var coordinator = StartLoneCoordinator(job, "--set", "job.workers=1", "--set", "job.min_workers=1");
 
         // 192.0.2.1 (TEST-NET-1) is on no interface here.
-        using (var worker = new CmmProcess(environment, ["worker", "--gateways", $"127.0.0.1:{gateway}", "--job", job, "--worker-id", "w0", "--interface", "192.0.2.1"]))
+        using (var worker = new CmmProcess(TokenEnvironment, ["worker", "--gateways", $"127.0.0.1:{coordinator.Gateway}", "--job", job, "--worker-id", "w0", "--interface", "192.0.2.1"]))
         {
             Assert.Equal(2, worker.WaitForExit(Patience));
             Assert.Contains("this worker cannot form a process group:", worker.Output);
@@ -149,14 +134,14 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus) : IDisposable
         }
 
         // Before, it rejoined at once, 100 times in under a second, and the job ended Failed ("gave up after 100 restarts").
-        using var status = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}/") };
-        status.DefaultRequestHeaders.Authorization = new("Bearer", environment["CMM_JOB_TOKEN"]);
+        using var status = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{coordinator.Http}/") };
+        status.DefaultRequestHeaders.Authorization = new("Bearer", TokenEnvironment["CMM_JOB_TOKEN"]);
         string view = await status.GetStringAsync($"v1/jobs/{job}/status");
         Assert.DoesNotContain("\"Failed\"", view);
         Assert.Contains("\"restarts\":1", view); // its one report ends the generation it could not join
         Assert.Contains("cannot form a process group on its machine", view);
-        coordinator.Terminate();
-        Assert.Equal(0, coordinator.WaitForExit(Patience));
+        coordinator.Process.Terminate();
+        Assert.Equal(0, coordinator.Process.WaitForExit(Patience));
     }
 
     [Fact]
@@ -243,6 +228,25 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus) : IDisposable
         Assert.Single(cmm.Output.Split('\n'), l => l.StartsWith("cmm: job.device: 'cuda:3'", StringComparison.Ordinal));
         Assert.DoesNotContain("coordinator at", cmm.Output);
         Assert.Empty(Directory.EnumerateFileSystemEntries(_runs));
+    }
+
+    private static readonly Dictionary<string, string> TokenEnvironment = new() { ["CMM_JOB_TOKEN"] = "test-token-0123456789" };
+
+    private string[] LoneCoordinatorOverrides(string job) => TrainingArgs.Overrides(job, corpus.Directory, _runs, steps: 4, batch: 4, every: 0);
+
+    /// <summary>A lone `cmm coordinator` of <paramref name="job"/> on free ports, once it listens.</summary>
+    private LoneCoordinator StartLoneCoordinator(string job, params string[] extra)
+    {
+        int http = TrainingArgs.FreePort(), gateway = TrainingArgs.FreePort();
+        var process = new CmmProcess(TokenEnvironment, ["coordinator", .. LoneCoordinatorOverrides(job), .. extra,
+            "--urls", $"http://127.0.0.1:{http}", "--gateway-port", $"{gateway}", "--silo-port", $"{TrainingArgs.FreePort()}"]);
+        Assert.True(process.WaitForLine("workers connect to its gateway", Patience), process.Output);
+        return new LoneCoordinator(process, http, gateway);
+    }
+
+    private sealed record LoneCoordinator(CmmProcess Process, int Http, int Gateway) : IDisposable
+    {
+        public void Dispose() => Process.Dispose();
     }
 
     public void Dispose() => Directory.Delete(_runs, recursive: true);

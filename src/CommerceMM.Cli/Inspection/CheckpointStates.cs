@@ -87,14 +87,6 @@ internal static class CheckpointStates
             : status with { State = CheckpointState.Broken, Reason = broken[0].Problem + (broken.Count > 1 ? $" (and {broken.Count - 1} more broken files)" : ""), Files = files };
     }
 
-    private static async Task<string> ReadSetAsideAsync(IBlobStore store, string job, long step, CancellationToken cancellationToken)
-    {
-        await using BlobDownload? download = await store.OpenReadAsync(CheckpointLayout.SetAsideKey(job, step), cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (download is null) return $"no {CheckpointLayout.ManifestName}: set aside by the coordinator";
-        using var reader = new StreamReader(download.Content);
-        return (await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false)).Trim();
-    }
-
     private static async Task<CheckpointStatus> ClassifyAsync(IBlobStore store, string job, CheckpointFolder folder, long? latest, CancellationToken cancellationToken)
     {
         bool isLatest = folder.Step == latest;
@@ -102,7 +94,7 @@ internal static class CheckpointStates
 
         if (!folder.HasManifest)
             return Broken(folder.SetAside
-                ? await ReadSetAsideAsync(store, job, folder.Step, cancellationToken).ConfigureAwait(false)
+                ? await CheckpointCatalog.ReadSetAsideAsync(store, job, folder.Step, cancellationToken).ConfigureAwait(false) ?? $"no {CheckpointLayout.ManifestName}: set aside by the coordinator"
                 : $"no {CheckpointLayout.ManifestName}: an interrupted save, never committed");
         CheckpointManifest? manifest;
         try

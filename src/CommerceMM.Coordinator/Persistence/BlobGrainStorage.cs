@@ -127,7 +127,7 @@ internal sealed class BlobGrainStorage(IBlobStore store) : IGrainStorage
     }
 
     /// <summary>A state blob's bytes and ETag; null when there is none.</summary>
-    private static async Task<(byte[] Bytes, string ETag)?> ReadAsync(IBlobStore store, string key, CancellationToken cancellationToken)
+    internal static async Task<(byte[] Bytes, string ETag)?> ReadAsync(IBlobStore store, string key, CancellationToken cancellationToken)
     {
         await using BlobDownload? download = await store.OpenReadAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (download is null) return null;

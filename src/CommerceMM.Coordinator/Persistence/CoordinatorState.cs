@@ -18,15 +18,8 @@ public static class CoordinatorState
         foreach (string name in GrainStateKeys.All)
         {
             string key = GrainStateKeys.For(job, name), aside = GrainStateKeys.SetAsideFor(job, name, now);
-            await using (BlobDownload? download = await store.OpenReadAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false))
-            {
-                if (download is null) continue;
-                using var bytes = new MemoryStream();
-                await download.Content.CopyToAsync(bytes, cancellationToken).ConfigureAwait(false);
-                bytes.Position = 0;
-                await store.PutAsync(aside, bytes, cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
-
+            if (await BlobGrainStorage.ReadAsync(store, key, cancellationToken).ConfigureAwait(false) is not { } read) continue;
+            await store.PutAsync(aside, new MemoryStream(read.Bytes), cancellationToken: cancellationToken).ConfigureAwait(false);
             await store.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
             moved.Add((key, aside));
         }

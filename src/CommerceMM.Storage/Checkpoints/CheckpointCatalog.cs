@@ -52,6 +52,15 @@ public static class CheckpointCatalog
         return CheckpointManifest.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
     }
 
+    /// <summary>Why the coordinator set <paramref name="step"/> aside (<see cref="CheckpointLayout.SetAsideName"/>); null when it did not.</summary>
+    public static async Task<string?> ReadSetAsideAsync(IBlobStore store, string job, long step, CancellationToken cancellationToken = default)
+    {
+        await using BlobDownload? download = await store.OpenReadAsync(CheckpointLayout.SetAsideKey(job, step), cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (download is null) return null;
+        using var reader = new StreamReader(download.Content);
+        return (await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false)).Trim();
+    }
+
     /// <summary>One file of a committed checkpoint, read whole and checked against the manifest's size and SHA-256.</summary>
     /// <exception cref="CheckpointException">The manifest lists no such file, or it is missing, or its bytes are not the ones listed.</exception>
     public static async Task<byte[]> ReadFileAsync(IBlobStore store, CheckpointManifest manifest, string path, CancellationToken cancellationToken = default)
