@@ -45,16 +45,34 @@ internal static class DataCommand
                 OutputDirectory = r.GetValue(output)!, TrainLimit = r.GetValue(limit), EvalLimit = r.GetValue(evalLimit),
                 VocabSize = r.GetValue(vocab), Overwrite = r.GetValue(overwrite),
             };
-            if (wanted.All(m => m is Modality.Image or Modality.Text) && wanted.Contains(Modality.Image) && wanted.Contains(Modality.Text))
-                await BuildFashionAsync(options, ct).ConfigureAwait(false);
-            else
-                await BuildScaleAsync(new ScaleDatasetOptions { Catalog = options, Modalities = wanted, AudioLimit = r.GetValue(audioLimit) }, ct).ConfigureAwait(false);
-            return 0;
+            using var signals = new Signals();
+            try
+            {
+                if (wanted.All(m => m is Modality.Image or Modality.Text) && wanted.Contains(Modality.Image) && wanted.Contains(Modality.Text))
+                    await BuildFashionAsync(options, signals.Graceful).ConfigureAwait(false);
+                else
+                    await BuildScaleAsync(new ScaleDatasetOptions { Catalog = options, Modalities = wanted, AudioLimit = r.GetValue(audioLimit) }, signals.Graceful).ConfigureAwait(false);
+                return 0;
+            }
+            catch (OperationCanceledException) when (signals.Graceful.IsCancellationRequested)
+            {
+                Console.Error.WriteLine(Interrupted(options.OutputDirectory));
+                return InterruptedExitCode;
+            }
         });
         build.Subcommands.Add(fashion);
         data.Subcommands.Add(DataInspectCommand.Create());
         return data;
     }
+
+    /// <summary>128 + SIGINT, what a shell reports for a command stopped by Ctrl+C.</summary>
+    internal const int InterruptedExitCode = 130;
+
+    /// <summary>What an interrupted build left: dataset.json is written last, so its absence marks the folder unfinished.</summary>
+    internal static string Interrupted(string output) =>
+        File.Exists(Path.Combine(output, DatasetManifest.FileName))
+            ? $"cmm: data build interrupted; '{output}' still holds its finished data set"
+            : $"cmm: data build interrupted; '{output}' holds an unfinished data set (no {DatasetManifest.FileName}), which nothing will train on: run the same command again, and it clears the leftovers and starts over";
 
     private static List<string> Names(string modalities) =>
         modalities.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(m => m.ToLowerInvariant()).ToList();

@@ -54,7 +54,7 @@ public static class FashionDatasetBuilder
                 return new BuildResult(root, existing, UpToDate: true, clock.Elapsed, FolderBytes(root));
             }
             if (!options.Overwrite)
-                throw new DatasetException($"'{root}' already holds a data set built with other options; choose another output folder or allow overwriting");
+                throw new DatasetException($"'{root}' already holds a data set built with other options; choose another output folder, or replace it with --overwrite");
             File.Delete(Path.Combine(root, DatasetManifest.FileName)); // from here on the folder is "unfinished"
         }
         Directory.CreateDirectory(root);

@@ -44,7 +44,7 @@ public static class ScaleDatasetBuilder
         {
             var existing = DatasetManifest.Read(root);
             if (existing.Fingerprint == fingerprint) return new BuildResult(root, existing, UpToDate: true, clock.Elapsed, 0);
-            if (!catalog.Overwrite) throw new DatasetException($"'{root}' already holds a data set built with other options; choose another output folder or allow overwriting");
+            if (!catalog.Overwrite) throw new DatasetException($"'{root}' already holds a data set built with other options; choose another output folder, or replace it with --overwrite");
             File.Delete(Path.Combine(root, DatasetManifest.FileName));
         }
         Directory.CreateDirectory(root);

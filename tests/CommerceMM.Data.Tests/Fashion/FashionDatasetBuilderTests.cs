@@ -121,6 +121,7 @@ public class FashionDatasetBuilderTests
         options.Seed += 1;
         var error = await Assert.ThrowsAsync<DatasetException>(() => FashionDatasetBuilder.BuildAsync(options));
         Assert.Contains(dir.Path, error.Message);
+        Assert.Contains("--overwrite", error.Message);
     }
 
     [Fact]
