@@ -41,6 +41,8 @@ public static class CheckpointCommitter
         }
 
         CrashPoint.Reached(CrashPoint.Verified, manifest.Step);
+        // A step the coordinator once set aside, saved again: its note described the old files, not these.
+        await store.DeleteAsync(CheckpointLayout.SetAsideKey(manifest.Job, manifest.Step), cancellationToken).ConfigureAwait(false);
         bool moved = await MoveLatestForwardAsync(store, manifest, cancellationToken).ConfigureAwait(false);
         CrashPoint.Reached(CrashPoint.LatestMoved, manifest.Step);
         return CheckpointCommitResult.Committed(manifest.Step, created.ETag!, moved);

@@ -174,6 +174,8 @@ public sealed class CheckpointRecoveryTests : IDisposable
         CheckpointCommitResult again = await SaveAndCommitAsync(_store, 20); // the old manifest would have "won" with stale checksums
         Assert.True(again is { Succeeded: true, LatestMoved: true });
         await AssertAgreeAsync(latest: 20);
+        Assert.False((await CheckpointCatalog.ListAsync(_store, Job)).Single(f => f.Step == 20).SetAside); // the note was about the old files
+        Assert.Null(await CheckpointCatalog.ReadSetAsideAsync(_store, Job, 20));
     }
 
     [Fact]
