@@ -84,6 +84,26 @@ public sealed class RendezvousTests
     }
 
     [Fact]
+    public async Task Join_AWaitingWorkerStopsPolling_IsForgottenAndGetsNoRank()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: 3, MinWorkers: 2));
+        await coordinator.JoinAsync("w0");
+        await coordinator.JoinAsync("w1"); // and its process dies: it never polls again
+
+        for (int second = 5; second <= 30; second += 5)
+        {
+            coordinator.Time.AdvanceSeconds(5);
+            Assert.Equal(JoinStatus.Waiting, (await coordinator.JoinAsync("w0")).Status); // past the deadline, alone below MinWorkers
+        }
+
+        Assert.Equal(["w0"], (await coordinator.Client().GetStatusAsync()).Members.Select(m => m.WorkerId));
+        JoinResponse newcomer = await coordinator.JoinAsync("w2");
+        JoinResponse survivor = await coordinator.JoinAsync("w0");
+        Assert.Equal((JoinStatus.Assigned, 1, 2), (newcomer.Status, newcomer.Rank, newcomer.WorldSize));
+        Assert.Equal((JoinStatus.Assigned, 0), (survivor.Status, survivor.Rank));
+    }
+
+    [Fact]
     public async Task Join_JobFull_RefusedWithConflict()
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();

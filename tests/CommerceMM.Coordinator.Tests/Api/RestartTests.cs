@@ -17,7 +17,14 @@ public sealed class RestartTests
         coordinator.Time.AdvanceSeconds(1);
         await before.TryJoinAsync("w2");
         await before.TryJoinAsync("w0");
-        coordinator.Time.AdvanceSeconds(31); // w1 never comes back: the rendezvous deadline completes generation 2 with two
+        for (int second = 5; second <= 30; second += 5) // w1 never comes back, while w0 and w2 keep polling
+        {
+            coordinator.Time.AdvanceSeconds(5);
+            await before.TryJoinAsync("w0");
+            await before.TryJoinAsync("w2");
+        }
+
+        coordinator.Time.AdvanceSeconds(1); // the rendezvous deadline completes generation 2 with two
         JoinResponse w0 = await before.TryJoinAsync("w0");
         JoinResponse w2 = await before.TryJoinAsync("w2");
         await before.OrderCheckpointAsync(new CheckpointOrderRequest(2, AtStep: 30));

@@ -46,6 +46,24 @@ internal sealed class LivenessTracker
         }
     }
 
+    /// <summary>A worker waiting in the rendezvous polled it (workers poll every <see cref="LivenessOptions.JoinPollInterval"/>).</summary>
+    public void RecordPoll(string workerId, DateTimeOffset now) => _beats[workerId] = new Beat(now, Heartbeated: false, null, null, null, null, null);
+
+    /// <summary>
+    /// Waiting workers that stopped polling for longer than <see cref="LivenessOptions.TimeoutFloor"/>: their process
+    /// is gone. Given a rank, such a worker would hold up its peers' process group until the collective timeout.
+    /// </summary>
+    public IEnumerable<(string WorkerId, TimeSpan Silent)> StoppedPolling(IEnumerable<string> waitingIds, DateTimeOffset now)
+    {
+        foreach (string id in waitingIds)
+        {
+            if (_beats.TryGetValue(id, out Beat beat) && now - beat.LastSeen > _options.TimeoutFloor)
+            {
+                yield return (id, now - beat.LastSeen);
+            }
+        }
+    }
+
     /// <summary>Members whose silence exceeds their timeout, with how long they have been silent.</summary>
     /// <remarks>Runs on every call to membership: the steady timeout (a p95 over the step window) is computed once per sweep, not per member.</remarks>
     public IEnumerable<(string WorkerId, TimeSpan Age, TimeSpan Timeout)> Overdue(IEnumerable<string> workerIds, DateTimeOffset now)

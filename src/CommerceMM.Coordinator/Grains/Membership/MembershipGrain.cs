@@ -29,8 +29,13 @@ internal sealed partial class MembershipGrain(
             State = new MembershipState(JobGrain.FirstGeneration, Gathering: true, _spec.Workers, null, [], [], 0, [], null);
         }
 
-        // After a restart nobody has heartbeated to this process yet: everyone gets the startup timeout to reconnect.
+        // After a restart nobody has heartbeated to this process yet: everyone gets the startup timeout to reconnect,
+        // and every waiting worker counts as polling now.
         _liveness.StartGeneration(State.Members.Select(m => m.WorkerId), _time.GetUtcNow());
+        foreach (WaitingWorker waiting in State.Waiting)
+        {
+            _liveness.RecordPoll(waiting.WorkerId, _time.GetUtcNow());
+        }
 
         // The job is bumped before membership is written; a crash in between leaves the job ahead. Catch up locally.
         JobSnapshot job = await _job.GetAsync(cancellationToken);
@@ -50,6 +55,11 @@ internal sealed partial class MembershipGrain(
 
     public async Task<GrainResult<JoinOutcome>> JoinAsync(string workerId, string? incarnation = null, CancellationToken cancellationToken = default)
     {
+        if (State.Gathering)
+        {
+            _liveness.RecordPoll(workerId, _time.GetUtcNow()); // before the sweep, which forgets whoever stopped polling
+        }
+
         if (await SweepCoreAsync(cancellationToken) is { } sweepFailure)
         {
             return sweepFailure.Cast<JoinOutcome>();
@@ -100,6 +110,7 @@ internal sealed partial class MembershipGrain(
         }
 
         DateTimeOffset now = _time.GetUtcNow();
+        _liveness.RecordPoll(workerId, now); // again: a generation opened above starts with no polls
         if (State.Waiting.FirstOrDefault(w => w.WorkerId == workerId) is { } waiting)
         {
             if (IsNewProcess(waiting.Incarnation, incarnation))
@@ -237,9 +248,10 @@ internal sealed partial class MembershipGrain(
         DateTimeOffset now = _time.GetUtcNow();
         if (State.Gathering)
         {
+            bool forgot = ForgetWorkersThatStoppedPolling(now);
             if (!RendezvousComplete(now))
             {
-                return null;
+                return forgot && !await SaveAsync(cancellationToken) ? GrainResult<HeartbeatOutcome>.Conflict(ConflictMessage) : null;
             }
 
             if (await AssignAsync(cancellationToken) is { } failure)
@@ -265,6 +277,26 @@ internal sealed partial class MembershipGrain(
         }
 
         return await SaveAsync(cancellationToken) ? null : GrainResult<HeartbeatOutcome>.Conflict(ConflictMessage);
+    }
+
+    /// <summary>Drops waiting workers whose process is gone (a pod deleted while it waited); true when any was dropped.</summary>
+    private bool ForgetWorkersThatStoppedPolling(DateTimeOffset now)
+    {
+        var gone = _liveness.StoppedPolling(State.Waiting.Select(w => w.WorkerId), now).ToList();
+        if (gone.Count == 0)
+        {
+            return false;
+        }
+
+        var waiting = State.Waiting.Where(w => !gone.Any(g => g.WorkerId == w.WorkerId)).ToList();
+        // With nobody left waiting, the next join opens a full rendezvous window again.
+        State = State with { Waiting = waiting, GatherDeadline = waiting.Count == 0 ? null : State.GatherDeadline };
+        foreach ((string workerId, TimeSpan silent) in gone)
+        {
+            LogStoppedPolling(_logger, Key, workerId, State.Generation, silent.TotalSeconds);
+        }
+
+        return true;
     }
 
     private bool RendezvousComplete(DateTimeOffset now) =>
@@ -344,6 +376,9 @@ internal sealed partial class MembershipGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job}: worker {WorkerId} joined generation {Generation} ({Waiting}/{Expected})")]
     private static partial void LogJoined(ILogger logger, string job, string workerId, long generation, int waiting, int expected);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: worker {WorkerId} stopped polling the rendezvous of generation {Generation} ({SilentSeconds:0.#} s ago); it no longer waits for a rank")]
+    private static partial void LogStoppedPolling(ILogger logger, string job, string workerId, long generation, double silentSeconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job}: generation {Generation} assigned {WorldSize} ranks")]
     private static partial void LogAssigned(ILogger logger, string job, long generation, int worldSize);
