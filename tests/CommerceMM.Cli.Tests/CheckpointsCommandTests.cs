@@ -225,6 +225,12 @@ public sealed class CheckpointsCommandTests(SmallCorpus corpus, TrainedJob train
             Assert.Contains($"cmm: job 'e2e-azure-twice' is already running from azure: (cmm train, pid {first.Id}, since ", second.Output);
             Assert.DoesNotContain("starting 2 workers", second.Output);
         }
+        // Another terminal: no --coordinator, no token; the launch is found through its lease blob.
+        using (var status = new CmmProcess(AzuriteForCmm.Environment(azurite), ["status", .. args[1..]]))
+        {
+            Assert.True(status.WaitForExit(Patience) == 0, status.Output);
+            Assert.Contains("job e2e-azure-twice: Running", status.Output);
+        }
         first.Terminate();
         Assert.Equal(0, first.WaitForExit(Patience));
     }

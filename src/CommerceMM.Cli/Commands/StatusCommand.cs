@@ -3,7 +3,7 @@ using CommerceMM.Cli.Hosting;
 using CommerceMM.Cli.Launch;
 using CommerceMM.Coordinator.Client;
 using CommerceMM.Coordinator.Contracts;
-using CommerceMM.Storage.FileSystem;
+using CommerceMM.Storage.Blobs;
 using CommerceMM.Worker.Spec;
 
 namespace CommerceMM.Cli.Commands;
@@ -19,12 +19,12 @@ internal static class StatusCommand
         var job = CommonOptions.Job();
         var tokenFile = CommonOptions.TokenFile();
         var command = new Command("status", "Show a job's state, generation, workers (rank, step, heartbeat age) and last committed checkpoint. " +
-                                            "Without --coordinator (or CMM_COORDINATOR) it first looks for the `cmm train` or lone `cmm coordinator` running the spec's job from its file store on this machine.")
+                                            "Without --coordinator (or CMM_COORDINATOR) it first looks for the `cmm train` or lone `cmm coordinator` running the spec's job from its store on this machine.")
             { spec, set, coordinator, job, tokenFile };
         command.SetAction(async (r, ct) =>
         {
             bool remote = r.GetResult(coordinator) is { Implicit: false } || Environment.GetEnvironmentVariable("CMM_COORDINATOR") is not null;
-            var local = remote ? null : await FindLocalLaunchAsync(r.GetValue(spec), r.GetValue(set)!, r.GetResult(job) is { Implicit: false } ? r.GetValue(job) : null, ct).ConfigureAwait(false);
+            (string Job, LocalLaunch? Launch)? local = remote ? null : await FindLocalLaunchAsync(r.GetValue(spec), r.GetValue(set)!, r.GetResult(job) is { Implicit: false } ? r.GetValue(job) : null, ct).ConfigureAwait(false);
             // A `cmm train` recorded the token it made up; a `cmm coordinator`'s is the user's own, from the environment.
             var options = local is { Launch: { Coordinator: { } at } launch }
                 ? new JobStatusClientOptions { BaseAddress = at, Job = local.Value.Job, Token = launch.Token ?? JobToken.Read(r.GetValue(tokenFile)) }
@@ -45,14 +45,25 @@ internal static class StatusCommand
         return command;
     }
 
-    /// <summary>The spec's job, and the launch running it on this machine (null when none), when its store is a file store.</summary>
-    private static async Task<(string Job, LocalLaunch? Launch)?> FindLocalLaunchAsync(string? specFile, IEnumerable<string> overrides, string? jobOption, CancellationToken cancellationToken)
+    /// <summary>
+    /// The spec's job, and the launch running it on this machine from the spec's store (null when none). A launch on
+    /// another host recorded its own loopback address, so only this machine's counts.
+    /// </summary>
+    private static async Task<(string Job, LocalLaunch? Launch)> FindLocalLaunchAsync(string? specFile, IEnumerable<string> overrides, string? jobOption, CancellationToken cancellationToken)
     {
         var spec = SpecSource.Load(specFile, overrides);
         string job = jobOption ?? spec.Job.Name;
-        if (!spec.Checkpoint.Store.StartsWith(BlobStores.FileScheme, StringComparison.Ordinal)) return null;
-        string root = Path.GetFullPath(spec.Checkpoint.Store[BlobStores.FileScheme.Length..]);
-        return (job, Directory.Exists(root) ? await LocalLaunch.FindAsync(new FileBlobStore(root), job, cancellationToken).ConfigureAwait(false) : null);
+        bool fileStore = spec.Checkpoint.Store.StartsWith(BlobStores.FileScheme, StringComparison.Ordinal);
+        if (fileStore && !Directory.Exists(Path.GetFullPath(spec.Checkpoint.Store[BlobStores.FileScheme.Length..]))) return (job, null);
+        try
+        {
+            LocalLaunch? launch = await LocalLaunch.FindAsync(BlobStores.Open(spec.Checkpoint), job, cancellationToken).ConfigureAwait(false);
+            return (job, launch is { Host: { } host } && host != Environment.MachineName ? null : launch);
+        }
+        catch (Exception e) when (e is SpecException or BlobStoreException)
+        {
+            return (job, null); // Azure settings missing or unreachable here: the coordinator may still be named by address
+        }
     }
 
     /// <summary>The token for a coordinator named by address; with no token, the error also says no local launch was found.</summary>
