@@ -107,6 +107,26 @@ public class SpecErrorTests
     }
 
     [Theory]
+    [InlineData("model")]
+    [InlineData("engine")]
+    public void Bench_RepoWithoutThePeerScript_IsRefusedBeforeAnyWork_NamingRepo(string bench)
+    {
+        using var cmm = new CmmProcess("bench", bench, "--repo", Path.GetTempPath(), "--rounds", "1");
+        Assert.Equal(2, cmm.WaitForExit(TimeSpan.FromMinutes(2)));
+        Assert.StartsWith($"cmm: --repo '{Path.GetFullPath(Path.GetTempPath())}': no tools/", cmm.Output);
+        Assert.DoesNotContain("round 1", cmm.Output);
+    }
+
+    [Fact]
+    public void Bench_RepoDefault_IsTheCheckoutCmmWasBuiltIn_NotTheCurrentFolder()
+    {
+        var repo = CommerceMM.Cli.Commands.CommonOptions.Repo("tools/bench/engine.py");
+        string parsed = new System.CommandLine.RootCommand { repo }.Parse([]).GetValue(repo)!.FullName;
+        Assert.NotEqual(Directory.GetCurrentDirectory().TrimEnd('/'), CmmProcess.RepositoryRoot.TrimEnd('/'));
+        Assert.Equal(CmmProcess.RepositoryRoot.TrimEnd('/'), parsed.TrimEnd('/'));
+    }
+
+    [Theory]
     [InlineData("status", "--coordinator", "notaurl", "--coordinator 'notaurl' is not an http(s) URL")]
     [InlineData("checkpoints", "--step", "x", "--step 'x' is not a step number or 'latest'")]
     [InlineData("eval", "--checkpoint", "nonsense", "--checkpoint 'nonsense' is not a step number or 'latest'")]
@@ -139,6 +159,7 @@ public class SpecErrorTests
     [InlineData("bench", "model", "--batch", "0", "--batch must be at least 1, got 0")]
     [InlineData("debug", "dump-step", "--out", "/tmp/cmm-never", "--rows", "0", "--rows must be at least 1, got 0")]
     [InlineData("eval", "--probe-items", "0", "--probe-items must be at least 1, got 0")]
+    [InlineData("bench", "engine", "--rounds", "0", "--rounds must be at least 1, got 0")]
     public void CountOptionBelowItsLeast_IsOneLineNamingIt(params string[] argsThenMessage)
     {
         using var cmm = new CmmProcess(argsThenMessage[..^1]);

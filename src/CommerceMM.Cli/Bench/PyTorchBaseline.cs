@@ -12,10 +12,15 @@ internal static class PyTorchBaseline
     public static JsonElement Run(string script, int threads, object config) =>
         RunScript(script, threads.ToString(System.Globalization.CultureInfo.InvariantCulture), JsonSerializer.Serialize(config));
 
+    /// <exception cref="ArgumentException">The interpreter is missing; the message says how to get it.</exception>
+    public static void RequirePython()
+    {
+        if (!File.Exists(Python)) throw new ArgumentException($"{Python} is missing; PyTorch is the reference (tools/bootstrap installs python3-torch; CMM_PYTHON names another interpreter)");
+    }
+
+    /// <param name="script">a path from <see cref="Commands.CommonOptions.PeerScript"/>, checked before the bench began</param>
     public static JsonElement RunScript(string script, params string[] args)
     {
-        if (!File.Exists(Python)) throw new InvalidOperationException($"{Python} is missing; PyTorch is the reference (tools/bootstrap installs python3-torch)");
-        if (!File.Exists(script)) throw new InvalidOperationException($"{script} not found; run from the repository root or pass --repo");
         var info = new ProcessStartInfo(Python) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(script);
         foreach (string a in args) info.ArgumentList.Add(a);

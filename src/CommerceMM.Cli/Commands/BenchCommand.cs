@@ -23,10 +23,12 @@ internal static class BenchCommand
         return bench;
     }
 
+    private const string EngineScript = "tools/bench/engine.py";
+
     private static Command CreateEngine()
     {
         var threads = new Option<int>("--threads") { Description = "intra-op threads for the single-process measurements (both engines)", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var repo = new Option<DirectoryInfo>("--repo") { Description = "repository root (for tools/bench/engine.py)", DefaultValueFactory = _ => new DirectoryInfo(Directory.GetCurrentDirectory()) };
+        var repo = CommonOptions.Repo(EngineScript);
         var rounds = new Option<int>("--rounds") { Description = "alternating rounds of ours and PyTorch; each figure is the median over rounds", DefaultValueFactory = _ => 3 };
         var command = new Command("engine", "matmul GFLOP/s, per-op overhead, transformer-layer step, 2-process all-reduce: TorchSharp (with our collectives) vs PyTorch.") { threads, rounds, repo };
         command.SetAction(result => RunEngine(result.GetValue(threads), result.GetValue(rounds), result.GetValue(repo)!));
@@ -52,7 +54,8 @@ internal static class BenchCommand
 
     private static int RunEngine(int threads, int rounds, DirectoryInfo repo)
     {
-        if (rounds < 1) throw new ArgumentOutOfRangeException(nameof(rounds), rounds, "--rounds must be at least 1");
+        CommonOptions.RequireAtLeast(1, ("--rounds", rounds), ("--threads", threads));
+        string script = CommonOptions.PeerScript(repo, EngineScript);
         if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null)
             Console.Error.WriteLine("warning: OMP_WAIT_POLICY is not set; with 2 threads on 2 cores OpenMP spinning can halve speed (set OMP_WAIT_POLICY=PASSIVE)");
         var config = new EngineBenchmarkConfig();
@@ -74,7 +77,7 @@ internal static class BenchCommand
             ours["layer_step_ms"].Add(EngineBenchmark.LayerStepMilliseconds(config));
             ours["allreduce_ms"].Add(MeasureAllReduce(config));
             Console.Error.WriteLine(" PyTorch ...");
-            var py = PyTorchBaseline.Run(Path.Combine(repo.FullName, "tools/bench/engine.py"), threads, new
+            var py = PyTorchBaseline.Run(script, threads, new
             {
                 layer = new { batch = config.Batch, length = config.Length, dim = config.Dim, heads = config.Heads, ffn = config.Ffn },
                 allreduce_elements = config.AllReduceElements,

@@ -22,6 +22,7 @@ namespace CommerceMM.Cli.Commands;
 internal static class BenchModelCommand
 {
     private const ulong Seed = 1;
+    private const string ReferenceScript = "tools/reference/train_step.py";
 
     public static Command Create()
     {
@@ -36,7 +37,7 @@ internal static class BenchModelCommand
             DefaultValueFactory = _ => "fp32,bf16",
         };
         var device = CommonOptions.Device();
-        var repo = new Option<DirectoryInfo>("--repo") { Description = "repository root (for tools/reference)", DefaultValueFactory = _ => new DirectoryInfo(Directory.GetCurrentDirectory()) };
+        var repo = CommonOptions.Repo(ReferenceScript);
         var profile = new Option<bool>("--profile") { Description = "also time each part of the step (passes' forwards and backwards, clip, AdamW, teacher, ...) on both engines, with its share of the step" };
         var command = new Command("model", "CommerceMM step on TorchSharp (fp32 and bf16) vs the PyTorch reference's step on the same device, two passes vs 14 backwards, GFLOP/s vs matmul, peak memory.")
         {
@@ -57,6 +58,7 @@ internal static class BenchModelCommand
     private static int Run(string presetName, int rounds, int batch, int reps, int threads, IReadOnlyList<Precision> precisions, string deviceText, DirectoryInfo repo, bool profile)
     {
         CommonOptions.RequireAtLeast(1, ("--rounds", rounds), ("--batch", batch), ("--reps", reps), ("--threads", threads));
+        string script = CommonOptions.PeerScript(repo, ReferenceScript);
         if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null)
             Console.Error.WriteLine("warning: OMP_WAIT_POLICY is not set; with 2 threads on 2 cores OpenMP spinning can halve speed (set OMP_WAIT_POLICY=PASSIVE)");
         var settings = precisions.ToDictionary(p => p, p => CommonOptions.Resolve(deviceText, Name(p)));
@@ -66,7 +68,6 @@ internal static class BenchModelCommand
         IReadOnlyList<Precision> theirPrecisions = cuda ? precisions : [Precision.Fp32];
         TorchRuntime.NumThreads = threads;
         var config = CommerceMMConfig.Preset(presetName);
-        string script = Path.Combine(repo.FullName, "tools/reference/train_step.py");
         string dump = Directory.CreateTempSubdirectory("cmm-bench-model-").FullName;
         var benches = new List<(Precision Precision, ModelBenchmark Bench)>();
         try

@@ -44,6 +44,32 @@ internal static class CommonOptions
 
     public static Option<bool> JsonLogs() => new("--log-json") { Description = "structured JSON log lines (env CMM_LOG_JSON=1)", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CMM_LOG_JSON") == "1" };
 
+    /// <summary>
+    /// The checkout holding a bench's PyTorch peer script. By default the one this cmm was built in, so a bench runs from
+    /// any folder; otherwise the current folder.
+    /// </summary>
+    public static Option<DirectoryInfo> Repo(string peerScript) => new("--repo")
+    {
+        Description = $"repository root, for {peerScript}",
+        DefaultValueFactory = _ => BuiltFrom() ?? new DirectoryInfo(Directory.GetCurrentDirectory()),
+    };
+
+    private static DirectoryInfo? BuiltFrom()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "CommerceMM.Distributed.sln"))) return dir;
+        return null;
+    }
+
+    /// <summary>The peer script's path, checked before any work: a bench that finds it missing at the end would waste its run.</summary>
+    public static string PeerScript(DirectoryInfo repo, string peerScript)
+    {
+        string path = Path.Combine(repo.FullName, peerScript);
+        if (!File.Exists(path)) throw new ArgumentException($"--repo '{repo.FullName}': no {peerScript} there; pass the root of a CommerceMM.Distributed checkout");
+        Bench.PyTorchBaseline.RequirePython();
+        return path;
+    }
+
     public static Option<string> Device() => new("--device")
     {
         Description = "where the tensors live: cpu, cuda (the first GPU) or cuda:N",
