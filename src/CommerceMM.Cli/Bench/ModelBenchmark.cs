@@ -111,8 +111,8 @@ internal sealed class ModelBenchmark : IDisposable
             double loss = (pass1.Total is { } t1 ? Scalars.ToDouble(t1) : 0) + (pass2.Total is { } t2 ? Scalars.ToDouble(t2) : 0); Lap(5);
             if (double.IsFinite(loss))
             {
-                GradientClipping.ClipGlobalNorm(_trainer.Optimizer.Flat, 1.0); Lap(6);
-                _trainer.Optimizer.Step(LearningRate);
+                double norm = GradientClipping.GlobalNorm(_trainer.Optimizer.Flat); Lap(6);
+                _trainer.Optimizer.Step(LearningRate, GradientClipping.Coefficient(norm, 1.0));
                 _trainer.Optimizer.ZeroGrad(); Lap(7);
                 _model.Teacher.Update(_model, Config.Mim.TeacherMomentum);
                 if (pass1.CenterEstimate is { } c)
@@ -155,8 +155,8 @@ internal sealed class ModelBenchmark : IDisposable
                 : Pass2.Run(_model, _batch.Omni, allocation, ModelCollectives.Single, Only);
             output.Total?.backward();
         }
-        GradientClipping.ClipGlobalNorm(_trainer.Optimizer.Flat, 1.0);
-        _trainer.Optimizer.Step(LearningRate);
+        double norm = GradientClipping.GlobalNorm(_trainer.Optimizer.Flat);
+        _trainer.Optimizer.Step(LearningRate, GradientClipping.Coefficient(norm, 1.0));
         _model.Teacher.Update(_model, Config.Mim.TeacherMomentum);
         _trainer.Optimizer.ZeroGrad();
         Synchronize();

@@ -16,9 +16,9 @@ namespace CommerceMM.Model.Training;
 /// </summary>
 /// <remarks>
 /// The parameters, their gradients and both moments live in flat buffers (<see cref="FlatParameters"/>), decayed
-/// parameters first, so a step is the same seven element-wise ops as PyTorch's single-tensor AdamW applied once to
-/// each whole buffer, not once per parameter. A parameter without a gradient is left exactly as it was (PyTorch
-/// skips it): its segments are put back after the update.
+/// parameters first. On the CPU a step is one fused pass over them (<see cref="AdamWCpuKernel"/>); elsewhere the same
+/// element-wise ops as PyTorch's single-tensor AdamW, applied once to each whole buffer, not once per parameter. A
+/// parameter without a gradient is left exactly as it was (PyTorch skips it).
 /// </remarks>
 public sealed class AdamWOptimizer : IDisposable
 {
@@ -61,32 +61,64 @@ public sealed class AdamWOptimizer : IDisposable
 
     public IReadOnlyList<(string Name, Parameter Param)> Parameters => _params;
 
-    /// <summary>Applies one update with learning rate lr to every parameter that has a gradient.</summary>
-    public void Step(double lr)
+    /// <summary>
+    /// Applies one update with learning rate <paramref name="lr"/> to every parameter that has a gradient, each gradient
+    /// scaled by <paramref name="gradScale"/> (<see cref="GradientClipping.Coefficient"/>). The gradients are spent
+    /// afterwards (the GPU's path scales them in place): zero them before the next backward.
+    /// </summary>
+    public void Step(double lr, double gradScale = 1)
     {
         if (!(lr >= 0)) throw new ArgumentOutOfRangeException(nameof(lr), lr, "learning rate must be a non-negative number");
+        if (!(gradScale > 0) || double.IsInfinity(gradScale)) throw new ArgumentOutOfRangeException(nameof(gradScale), gradScale, "gradient scale must be a positive number");
         bool[] has = Flat.GatherGradients();
         // One shared count: a parameter that sat out earlier steps still corrects its bias for this one.
         long t = ++StepCount;
         if (!has.Contains(true)) return;
+        double biasCorrection1 = 1 - Math.Pow(_options.Beta1, t), biasCorrection2 = 1 - Math.Pow(_options.Beta2, t);
+        double decay = _options.WeightDecay > 0 ? 1 - lr * _options.WeightDecay : 1;
+        var scalars = new AdamWScalars(
+            (float)gradScale, (float)decay, (float)_options.Beta1, (float)(1 - _options.Beta1), (float)_options.Beta2, (float)(1 - _options.Beta2), (float)_options.Eps, (float)(-lr / biasCorrection1), (float)Math.Sqrt(biasCorrection2));
+        if (Flat.Values.device_type == DeviceType.CPU && !TensorOpsOnCpu) AdamWCpuKernel.Apply(Flat, _expAvg, _expAvgSq, GradientRanges(has), _decayedLength, scalars);
+        else StepWithTensorOps(has, scalars);
+    }
+
+    /// <summary>Tests: the update as tensor ops (the GPU's path) on the CPU too, to compare with the fused CPU kernel.</summary>
+    internal bool TensorOpsOnCpu { get; init; }
+
+    /// <summary>The flat element ranges of the parameters that have a gradient, neighbours merged.</summary>
+    private List<(long Start, long End)> GradientRanges(bool[] has)
+    {
+        var ranges = new List<(long Start, long End)>();
+        for (int i = 0; i < has.Length; i++)
+        {
+            if (!has[i]) continue;
+            long start = Flat.Offsets[i], end = start + Flat.Parameters[i].numel();
+            if (ranges.Count > 0 && ranges[^1].End == start) ranges[^1] = (ranges[^1].Start, end);
+            else ranges.Add((start, end));
+        }
+        return ranges;
+    }
+
+    /// <summary>The update as whole-buffer ops, as PyTorch's single-tensor AdamW does it (on a GPU each op is one kernel over the flat buffer).</summary>
+    private void StepWithTensorOps(bool[] has, AdamWScalars s)
+    {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var untouched = Enumerable.Range(0, has.Length).Where(i => !has[i])
             .Select(i => (Index: i, Saved: new[] { Flat.Values, _expAvg, _expAvgSq }.Select(b => Flat.Segment(b, i).clone()).ToArray())).ToList();
 
-        double beta1 = _options.Beta1, beta2 = _options.Beta2;
-        double biasCorrection1 = 1 - Math.Pow(beta1, t), biasCorrection2 = 1 - Math.Pow(beta2, t);
         // Held, every one (CMM0001): this runs every step, where a temporary Scalar would meet the finalizer race.
-        using var decay = (1 - lr * _options.WeightDecay).ToScalar();
-        using var b1 = beta1.ToScalar();
-        using var oneMinusB1 = (1 - beta1).ToScalar();
-        using var b2 = beta2.ToScalar();
-        using var oneMinusB2 = (1 - beta2).ToScalar();
-        using var sqrtBias2 = Math.Sqrt(biasCorrection2).ToScalar();
-        using var eps = _options.Eps.ToScalar();
-        using var stepSize = (-lr / biasCorrection1).ToScalar();
-        if (_decayedLength > 0 && _options.WeightDecay > 0) Flat.Values.narrow(0, 0, _decayedLength).mul_(decay);
-        var g = Flat.Gradients;
+        using var scale = s.GradScale.ToScalar();
+        using var decay = s.Decay.ToScalar();
+        using var b1 = s.Beta1.ToScalar();
+        using var oneMinusB1 = s.OneMinusBeta1.ToScalar();
+        using var b2 = s.Beta2.ToScalar();
+        using var oneMinusB2 = s.OneMinusBeta2.ToScalar();
+        using var sqrtBias2 = s.SqrtBiasCorrection2.ToScalar();
+        using var eps = s.Eps.ToScalar();
+        using var stepSize = s.StepSize.ToScalar();
+        if (_decayedLength > 0 && s.Decay != 1) Flat.Values.narrow(0, 0, _decayedLength).mul_(decay);
+        var g = s.GradScale == 1 ? Flat.Gradients : Flat.Gradients.mul_(scale);
         _expAvg.mul_(b1).add_(g, alpha: oneMinusB1);
         _expAvgSq.mul_(b2).addcmul_(g, g, value: oneMinusB2);
         var denom = _expAvgSq.sqrt().div_(sqrtBias2).add_(eps);

@@ -107,7 +107,7 @@ public sealed class DistributedOptimizer : IDisposable
         if (!skip)
         {
             // After the all-reduce every rank holds the same gradients, so the same norm: no vote needed.
-            gradNorm = GradientClipping.ClipGlobalNorm(Optimizer.Flat, _options.MaxGradNorm);
+            gradNorm = GradientClipping.GlobalNorm(Optimizer.Flat);
             skip = !double.IsFinite(gradNorm);
         }
         if (skip)
@@ -117,7 +117,7 @@ public sealed class DistributedOptimizer : IDisposable
             return new OptimizerOutcome(true, gradNorm, lr, allReduce, 0);
         }
         double before = clock.Elapsed.TotalSeconds;
-        Optimizer.Step(lr);
+        Optimizer.Step(lr, GradientClipping.Coefficient(gradNorm, _options.MaxGradNorm));
         Optimizer.ZeroGrad();
         return new OptimizerOutcome(false, gradNorm, lr, allReduce, clock.Elapsed.TotalSeconds - before);
     }

@@ -7,22 +7,27 @@ namespace CommerceMM.Model.Training;
 public static class GradientClipping
 {
     /// <summary>
-    /// Scales all gradients by min(1, maxNorm / (‖g‖ + 1e-6)) where ‖g‖ is the global L2 norm over every
-    /// parameter's gradient (torch.nn.utils.clip_grad_norm_), as two ops over the flat gradient buffer.
-    /// Returns the norm before clipping (non-finite gradients are left as they are: the caller skips the step).
+    /// The global L2 norm over every parameter's gradient (torch.nn.utils.clip_grad_norm_'s), one op over the flat
+    /// gradient buffer once the gradients are gathered into it. Clipping itself is <see cref="Coefficient"/>, applied
+    /// by AdamW as it reads each gradient rather than by a pass of its own.
     /// </summary>
-    public static double ClipGlobalNorm(FlatParameters parameters, double maxNorm)
+    public static double GlobalNorm(FlatParameters parameters)
     {
-        if (!(maxNorm > 0)) throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "must be > 0");
         parameters.GatherGradients();
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        double norm = NN.Scalars.ToDouble(parameters.Gradients.norm());
+        return NN.Scalars.ToDouble(parameters.Gradients.norm());
+    }
+
+    /// <summary>
+    /// What clip_grad_norm_ scales the gradients by: min(1, maxNorm / (‖g‖ + 1e-6)); 1 for a non-finite norm (the caller
+    /// skips such a step).
+    /// </summary>
+    public static double Coefficient(double norm, double maxNorm)
+    {
+        if (!(maxNorm > 0)) throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "must be > 0");
         double coefficient = maxNorm / (norm + 1e-6);
-        if (!double.IsFinite(norm) || coefficient >= 1) return norm;
-        using var scale = coefficient.ToScalar(); // held (CMM0001)
-        parameters.Gradients.mul_(scale);
-        return norm;
+        return double.IsFinite(norm) && coefficient < 1 ? coefficient : 1;
     }
 
     /// <summary>The global L2 norm of all gradients (0 when none has one), without changing them.</summary>

@@ -41,8 +41,8 @@ public class LongRunMemoryTests(ITestOutputHelper output)
             optimizer.ZeroGrad();
             var loss = torch.nn.functional.mse_loss(head.forward(norm.forward(hidden.forward(x)).gelu()), y);
             loss.backward();
-            GradientClipping.ClipGlobalNorm(optimizer.Flat, 1.0);
-            optimizer.Step(schedule.LearningRate(step));
+            double gradNorm = GradientClipping.GlobalNorm(optimizer.Flat);
+            optimizer.Step(schedule.LearningRate(step), GradientClipping.Coefficient(gradNorm, 1.0));
         }
         optimizer.ZeroGrad();
         long rssAfter = SettledResidentBytes();

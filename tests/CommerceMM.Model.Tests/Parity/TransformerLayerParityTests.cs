@@ -58,8 +58,8 @@ public class TransformerLayerParityTests
                     foreach (var (name, p) in parameters)
                         TensorAssert.Close(reference["grad." + name], p.grad!, rtol: 1e-5, atol: 1e-7, "grad." + name);
                 }
-                GradientClipping.ClipGlobalNorm(optimizer.Flat, 1.0);
-                optimizer.Step(Lr);
+                double norm = GradientClipping.GlobalNorm(optimizer.Flat);
+                optimizer.Step(Lr, GradientClipping.Coefficient(norm, 1.0));
             }
             foreach (var (name, p) in parameters)
             {
