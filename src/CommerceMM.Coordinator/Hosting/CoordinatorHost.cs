@@ -1,3 +1,4 @@
+using System.Net;
 using CommerceMM.Coordinator.Api;
 using CommerceMM.Coordinator.Grains;
 using CommerceMM.Coordinator.Metrics;
@@ -72,7 +73,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
         foreach (string url in options.Urls)
         {
             // Before the host starts: Kestrel's own failure comes after the silo began, with two logged stack traces.
-            if (PortOf(url) is { } port and > 0) PortInUseException.ThrowIfTaken(port, $"the HTTP address {url} (--urls)");
+            if (PortOf(url) is { } port and > 0) PortInUseException.ThrowIfTaken(port, $"the HTTP address {url} (--urls)", ListenAddressOf(url));
         }
         builder.UseOrleans(silo => CoordinatorSilo.Configure(silo, options, ports));
         WebApplication app = builder.Build();
@@ -145,6 +146,14 @@ public sealed class CoordinatorHost : IAsyncDisposable
     /// <summary>The port of a Kestrel URL (<c>http://*:7070</c> included); null when it names none.</summary>
     private static int? PortOf(string url) =>
         Uri.TryCreate(url.Replace('*', 'x').Replace('+', 'x'), UriKind.Absolute, out Uri? parsed) ? parsed.Port : null;
+
+    /// <summary>The one address Kestrel listens on for <paramref name="url"/>: its IP, or loopback for localhost; null where it listens on all.</summary>
+    private static IPAddress? ListenAddressOf(string url)
+    {
+        if (!Uri.TryCreate(url.Replace('*', 'x').Replace('+', 'x'), UriKind.Absolute, out Uri? parsed)) return null;
+        if (parsed.IsLoopback && parsed.HostNameType == UriHostNameType.Dns) return IPAddress.Loopback;
+        return IPAddress.TryParse(parsed.IdnHost.Trim('[', ']'), out IPAddress? address) && !address.Equals(IPAddress.Any) && !address.Equals(IPAddress.IPv6Any) ? address : null;
+    }
 
     private static bool IsWildcard(string host) => host is "0.0.0.0" or "[::]" or "::" or "*" or "+";
 }

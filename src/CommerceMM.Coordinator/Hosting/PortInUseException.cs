@@ -13,12 +13,14 @@ public sealed class PortInUseException(string message, Exception? innerException
     /// </summary>
     /// <param name="port">the port to listen on</param>
     /// <param name="what">what listens there and the option that set it, e.g. "the gateway port 30000 (--gateway-port)"</param>
-    public static void ThrowIfTaken(int port, string what)
+    /// <param name="address">the one address that will listen; null for every address (Orleans' endpoints)</param>
+    public static void ThrowIfTaken(int port, string what, IPAddress? address = null)
     {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        address ??= IPAddress.Any;
+        using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            probe.Bind(new IPEndPoint(IPAddress.Any, port));
+            probe.Bind(new IPEndPoint(address, port));
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
         {
