@@ -120,6 +120,45 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus) : IDisposable
     }
 
     [Fact]
+    public async Task WorkerStillConnecting_ExitsSeventyFiveOnSigterm_NotACrash()
+    {
+        // A gateway that hangs up on every connection: the worker retries its connecting (for about 25 s).
+        var refusing = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        refusing.Start();
+        int port = ((System.Net.IPEndPoint)refusing.LocalEndpoint).Port, hungUp = 0;
+        var hangingUp = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    using var connection = await refusing.AcceptSocketAsync();
+                    Interlocked.Increment(ref hungUp);
+                }
+            }
+            catch (System.Net.Sockets.SocketException) { }
+            catch (ObjectDisposedException) { }
+        });
+        try
+        {
+            using var worker = new CmmProcess(TokenEnvironment, ["worker", "--gateways", $"127.0.0.1:{port}", "--job", "e2e-connecting", "--worker-id", "w0"]);
+            Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref hungUp) >= 2, Patience), worker.Output); // retrying: between attempts
+            worker.Terminate();
+
+            // Before, the client host's own SIGTERM handler cancelled the retries before the worker's handler had marked
+            // the preemption: an unhandled TaskCanceledException, exit 134.
+            Assert.Equal(75, worker.WaitForExit(TimeSpan.FromSeconds(20)));
+            Assert.Contains("SIGTERM before this worker held a rank", worker.Output);
+            Assert.DoesNotContain("Unhandled exception", worker.Output);
+        }
+        finally
+        {
+            refusing.Stop();
+            await hangingUp;
+        }
+    }
+
+    [Fact]
     public async Task WorkerWithAnInterfaceThisMachineLacks_ExitsTwoNamingIt_WithoutSpendingTheJobsRestarts()
     {
         const string job = "e2e-interface";

@@ -19,11 +19,22 @@ internal sealed class Signals : IDisposable
     public CancellationToken Graceful => _graceful.Token;
     public CancellationToken Immediate => _immediate.Token;
 
-    private void Handle(PosixSignalContext context)
+    /// <remarks>
+    /// Runs on a thread of its own, so it can meet <see cref="Dispose"/>: a signal that lands while the command returns
+    /// (a worker exiting 75 as its pod is stopped) finds the command done, and the process exits with the command's code.
+    /// </remarks>
+    internal void Handle(PosixSignalContext context)
     {
         context.Cancel = true; // we exit on our own terms, after the checkpoint
-        if (_graceful.IsCancellationRequested) _immediate.Cancel();
-        else _graceful.Cancel();
+        try
+        {
+            if (_graceful.IsCancellationRequested) _immediate.Cancel();
+            else _graceful.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed while this handler was on its way: the command has returned, and its exit code stands.
+        }
     }
 
     public void Dispose()

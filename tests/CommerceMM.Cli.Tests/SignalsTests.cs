@@ -1,0 +1,33 @@
+using System.Runtime.InteropServices;
+using CommerceMM.Cli.Hosting;
+
+namespace CommerceMM.Cli.Tests;
+
+public class SignalsTests
+{
+    [Fact]
+    public void ASignalWhoseHandlerRunsAfterTheCommandReturned_IsIgnored_NotACrash()
+    {
+        var signals = new Signals();
+        signals.Dispose(); // the command returned (a worker exiting 75) just as its pod was stopped
+
+        // Before, the handler cancelled a disposed token source on the signal thread: an unhandled exception, exit 134.
+        var context = new PosixSignalContext(PosixSignal.SIGTERM);
+        signals.Handle(context);
+
+        Assert.True(context.Cancel);
+    }
+
+    [Fact]
+    public void FirstSignal_AsksForAGracefulStop_TheSecondStopsWaiting()
+    {
+        using var signals = new Signals();
+
+        signals.Handle(new PosixSignalContext(PosixSignal.SIGTERM));
+        Assert.True(signals.Graceful.IsCancellationRequested);
+        Assert.False(signals.Immediate.IsCancellationRequested);
+
+        signals.Handle(new PosixSignalContext(PosixSignal.SIGINT));
+        Assert.True(signals.Immediate.IsCancellationRequested);
+    }
+}
