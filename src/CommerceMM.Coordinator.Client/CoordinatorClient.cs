@@ -1,6 +1,7 @@
 using System.Net;
 using CommerceMM.Coordinator.Contracts;
 using CommerceMM.Coordinator.Grains;
+using CommerceMM.Coordinator.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -53,9 +54,7 @@ public sealed class CoordinatorClient : IAsyncDisposable
         int attempts = 0;
         IHost host = new HostBuilder()
             .ConfigureLogging(logging => logging.AddFilter("Orleans", LogLevel.Warning))
-            // Not the default console lifetime: its own SIGTERM handler cancelled a connecting start before the worker's
-            // handler had marked the preemption, and the worker crashed (exit 134) instead of exiting 75. The process's
-            // signals belong to the process; callers cancel through the token.
+            // The process's signals belong to the process (a worker exits 75 on one while connecting); callers cancel through the token.
             .ConfigureServices(services => services.AddSingleton<IHostLifetime, CallerOwnedLifetime>())
             .UseOrleansClient(client =>
             {
@@ -180,12 +179,4 @@ public sealed class CoordinatorClient : IAsyncDisposable
                 ? throw new CoordinatorException($"coordinator at {Gateways} refused the token for job '{Job}' (check CMM_JOB_TOKEN or the token file)", HttpStatusCode.Unauthorized, ProblemTypes.Unauthorized)
                 : throw CoordinatorException.Refused(operation, result);
     }
-}
-
-/// <summary>A host lifetime that leaves signals to the process hosting the client (the default one stops the host on SIGTERM).</summary>
-internal sealed class CallerOwnedLifetime : IHostLifetime
-{
-    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -45,6 +45,9 @@ public sealed class CoordinatorHost : IAsyncDisposable
     /// <summary>A URL a local client can use (a wildcard host is replaced by 127.0.0.1).</summary>
     public Uri BaseAddress => Addresses[0];
 
+    /// <summary>The host's services (tests).</summary>
+    internal IServiceProvider Services => _app.Services;
+
     /// <summary>The grains of <paramref name="job"/>, for in-process callers (tests, the launcher's live view).</summary>
     public JobGrains Grains(string job) => JobGrains.For(_app.Services.GetRequiredService<IGrainFactory>(), job);
 
@@ -67,6 +70,8 @@ public sealed class CoordinatorHost : IAsyncDisposable
         builder.Logging.AddFilter("Orleans", LogLevel.Warning).AddFilter("Orleans.Runtime.Silo", LogLevel.Error);
 
         builder.Services.AddCoordinator(options);
+        // The command stops the host on a signal, after its own work (a SIGTERM during the silo's start ends in exit 0).
+        builder.Services.AddSingleton<IHostLifetime, CallerOwnedLifetime>();
         (int Silo, int Gateway) ports = CoordinatorSilo.Ports(options);
         PortInUseException.ThrowIfTaken(ports.Gateway, $"the gateway port {ports.Gateway} (--gateway-port)");
         PortInUseException.ThrowIfTaken(ports.Silo, $"the silo port {ports.Silo} (--silo-port)");
