@@ -65,6 +65,9 @@ public sealed class ClusteringOptions
         throw new ArgumentException($"clustering '{text}' is not 'localhost', 'redis=HOST:PORT' (e.g. redis=redis:6379) or 'azure-table'");
     }
 
+    /// <summary>The <c>--clustering</c> form, as `cmm coordinator --help` shows the default; never the connection string.</summary>
+    public override string ToString() => Redis is { } redis ? $"redis={redis}" : AzureTableConnectionString is not null ? "azure-table" : "localhost";
+
     public void Validate()
     {
         if (ProbeTimeout <= TimeSpan.Zero || TableRefreshTimeout <= TimeSpan.Zero)
