@@ -185,7 +185,11 @@ public class SpecErrorTests
     public void Status_NoCoordinatorAnswers_ExitsTwoWithAMessage_NotACrash()
     {
         var environment = new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "test-token-0123456789" };
-        string url = $"http://127.0.0.1:{TrainingArgs.FreePort()}";
+        // Bound and never listening: connections are refused, and no other test's server can take the port meanwhile
+        // (a free port released at once was once taken by a parallel test's coordinator, which answered 404).
+        using var reserved = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        reserved.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        string url = $"http://127.0.0.1:{((System.Net.IPEndPoint)reserved.LocalEndPoint!).Port}";
         using var cmm = new CmmProcess(environment, "status", "--coordinator", url);
         Assert.Equal(2, cmm.WaitForExit(TimeSpan.FromMinutes(2)));
         Assert.Contains($"cmm: coordinator {url}/ did not answer", cmm.Output);
