@@ -19,10 +19,14 @@ namespace CommerceMM.Analyzers;
 /// <item>a conversion to Scalar (<c>x.mul(0.5)</c>, <c>masked_fill(mask, 0)</c>);</item>
 /// <item>a TorchSharp overload taking a number where a sibling takes a Scalar (<c>x * 0.5</c>): it converts inside;
 /// and TorchSharp's <c>t.ToDouble()</c> family, which reads the value through a Scalar it leaves behind;</item>
-/// <item><c>ToScalar()</c> passed straight on, or stored in a local without <c>using</c>.</item>
+/// <item><c>ToScalar()</c> passed straight on, or stored in a local without <c>using</c>;</item>
+/// <item>a TorchSharp shortcut that calls its full form with a default Scalar: <c>add(y)</c> is <c>add(y, 1)</c>,
+/// <c>addcdiv(a, b)</c> is <c>addcdiv(a, b, 1)</c>, and every tensor <c>+</c> (and a number or Scalar minus a
+/// tensor) ends in such an <c>add</c>. CI met this one in an encoder's <c>x + positions</c>.</item>
 /// </list>
-/// TorchSharp's own code is not read, so a number it turns into a Scalar with no Scalar overload beside it goes
-/// unseen; its sources show such conversions only in a few norms, shrink activations and optimizers we do not use.
+/// TorchSharp's own code is not read, so a number it turns into a Scalar with no overload beside it to give it
+/// away goes unseen. Its 0.107 sources show such conversions only in a few norms, shrink activations and optimizers
+/// we do not use; the default alphas above were found there too, after one hit CI.
 /// </remarks>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class UndisposedScalarAnalyzer : DiagnosticAnalyzer
@@ -77,6 +81,11 @@ public sealed class UndisposedScalarAnalyzer : DiagnosticAnalyzer
             Report(context, context.Operation.Syntax, $"'{context.Operation.Syntax}' (TorchSharp reads the value through a Scalar of its own)");
             return;
         }
+        if (PassesADefaultScalar(method, scalar))
+        {
+            Report(context, context.Operation.Syntax, $"'{context.Operation.Syntax}' (TorchSharp's {method.Name} makes its alpha of 1 inside; pass a held one, or write x.Add(y))");
+            return;
+        }
         for (int i = 0; i < method.Parameters.Length; i++)
             if (IsNumber(method.Parameters[i].Type) && HasScalarSibling(method, i, scalar))
             {
@@ -120,6 +129,23 @@ public sealed class UndisposedScalarAnalyzer : DiagnosticAnalyzer
         method.ContainingType.GetMembers(method.Name).OfType<IMethodSymbol>().Any(sibling =>
             sibling.Parameters.Length == method.Parameters.Length
             && SymbolEqualityComparer.Default.Equals(sibling.Parameters[position].Type.WithNullableAnnotation(NullableAnnotation.NotAnnotated), scalar));
+
+    /// <summary>
+    /// A shortcut for a sibling that takes one more, trailing, Scalar (TorchSharp fills it with a number of its own),
+    /// or a Tensor operator built on one: TorchSharp writes every <c>+</c> as <c>add(other)</c> and a number minus a
+    /// tensor as <c>negative().add(number)</c>, and operators have no siblings to compare.
+    /// </summary>
+    private static bool PassesADefaultScalar(IMethodSymbol method, INamedTypeSymbol scalar)
+    {
+        if (method.MethodKind == MethodKind.UserDefinedOperator)
+            return method.ContainingType.Name == "Tensor"
+                   && (method.Name == "op_Addition" || method.Name == "op_Subtraction" && method.Parameters[0].Type.Name != "Tensor");
+        return method.ContainingType.GetMembers(method.Name).OfType<IMethodSymbol>().Any(sibling =>
+            sibling.IsStatic == method.IsStatic
+            && sibling.Parameters.Length == method.Parameters.Length + 1
+            && SymbolEqualityComparer.Default.Equals(sibling.Parameters[method.Parameters.Length].Type.WithNullableAnnotation(NullableAnnotation.NotAnnotated), scalar)
+            && method.Parameters.Select(p => p.Type).SequenceEqual(sibling.Parameters.Take(method.Parameters.Length).Select(p => p.Type), SymbolEqualityComparer.Default));
+    }
 
     private static void Report(OperationAnalysisContext context, SyntaxNode at, string what) =>
         context.ReportDiagnostic(Diagnostic.Create(Rule, at.GetLocation(), what));

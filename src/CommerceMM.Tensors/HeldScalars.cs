@@ -11,15 +11,27 @@ namespace CommerceMM.Tensors;
 /// </summary>
 public static class HeldScalars
 {
+    /// <summary>
+    /// The alpha of a plain sum. TorchSharp's <c>x + y</c> and <c>x.add(y)</c> make a Scalar of 1 for it on every
+    /// call; this one lives as long as the process. An int, as theirs, so integer tensors stay integer.
+    /// </summary>
+    public static readonly Scalar One = 1.ToScalar();
+
+    /// <summary><paramref name="x"/> + <paramref name="other"/>, what <c>x + other</c> computes.</summary>
+    public static Tensor Add(this Tensor x, Tensor other) => x.add(other, One);
+
+    /// <summary><paramref name="x"/> + <paramref name="term"/>, for a term the caller holds.</summary>
+    public static Tensor Add(this Tensor x, Scalar term) => x.add(term, One);
+
     public static Tensor Mul(this Tensor x, double factor) => Held(x, factor, static (t, s) => t.mul(s));
 
     public static Tensor Mul(this Tensor x, long factor) => Held(x, factor, static (t, s) => t.mul(s));
 
     public static Tensor Div(this Tensor x, double divisor) => Held(x, divisor, static (t, s) => t.div(s));
 
-    public static Tensor Add(this Tensor x, double term) => Held(x, term, static (t, s) => t.add(s));
+    public static Tensor Add(this Tensor x, double term) => Held(x, term, static (t, s) => t.add(s, One));
 
-    public static Tensor Add(this Tensor x, long term) => Held(x, term, static (t, s) => t.add(s));
+    public static Tensor Add(this Tensor x, long term) => Held(x, term, static (t, s) => t.add(s, One));
 
     public static Tensor Eq(this Tensor x, long value) => Held(x, value, static (t, s) => t.eq(s));
 

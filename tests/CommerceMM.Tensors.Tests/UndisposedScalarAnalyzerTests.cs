@@ -19,6 +19,13 @@ public class UndisposedScalarAnalyzerTests
     [InlineData("return x.mul(0.5.ToScalar());")]                               // made, passed on, never disposed
     [InlineData("var s = 0.5.ToScalar(); return x.mul(s);")]                    // a local without using
     [InlineData("return x.ToDouble() > 0 ? x : mask;")]                          // read through TorchSharp's own Scalar
+    [InlineData("return x * x + x.sum(0);")]                                     // every + is add(y), whose alpha of 1 TorchSharp makes
+    [InlineData("x += mask; return x;")]
+    [InlineData("return x.add(mask);")]
+    [InlineData("return x.add(Half);")]
+    [InlineData("return torch.add(x, mask);")]
+    [InlineData("return x.addcdiv(x, mask);")]
+    [InlineData("return Half - x;")]                                             // negative().add(Half)
     public void UnheldScalar_IsReported(string body)
     {
         var diagnostic = Assert.Single(Analyze(body));
@@ -31,7 +38,9 @@ public class UndisposedScalarAnalyzerTests
     [InlineData("using var s = 0.5.ToScalar(); return x.mul(s);")]
     [InlineData("using (var s = 0.5.ToScalar()) return x.mul(s);")]
     [InlineData("return x.mul(Half);")]                                          // kept in a static
-    [InlineData("return x * x + x.sum(0);")]                                     // no number anywhere
+    [InlineData("return x * x - x.sum(0);")]                                     // no number anywhere, and sub has no alpha
+    [InlineData("return x.add(mask, Half).addcdiv(x, mask, Half);")]             // the full forms, with a held Scalar
+    [InlineData("return x.Add(mask).Add(Half);")]                                // HeldScalars' sums
     [InlineData("return x.Mul(0.5).MaskedFill(mask, 0.0);")]                     // HeldScalars
     [InlineData("return x.view(2, -1).narrow(0, 1, 1).softmax(-1);")]            // numbers that are not Scalars
     [InlineData("using var s = x.ToScalar(); return s.ToDouble() > 0 ? x : mask;")]

@@ -1,3 +1,4 @@
+using CommerceMM.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -57,8 +58,8 @@ public sealed class LogMel : IDisposable
         var x = torch.tensor(framed, [frames, n], device: CPU);
         var re = x.matmul(_cos);
         var im = x.matmul(_sin);
-        var power = re * re + im * im;                       // (T, n/2 + 1)
-        var logMel = (power.matmul(_mel) + Floor).log();     // (T, mels)
+        var power = (re * re).Add(im * im);                  // (T, n/2 + 1)
+        var logMel = power.matmul(_mel).Add(Floor).log();    // (T, mels)
         return (logMel.data<float>().ToArray(), frames, available > frames);
     }
 

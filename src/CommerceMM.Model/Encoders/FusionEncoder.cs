@@ -31,7 +31,7 @@ public sealed class FusionEncoder : ExplicitModule
         using var scope = torch.NewDisposeScope();
         var types = HeldScalars.Arange(2, text.device);                              // 0 text, 1 image
         var typeVectors = TypeEmbedding.Forward(types);                              // (2, d)
-        var x = torch.cat([text + typeVectors.select(0, 0), image + typeVectors.select(0, 1)], 1);
+        var x = torch.cat([text.Add(typeVectors.select(0, 0)), image.Add(typeVectors.select(0, 1))], 1);
         var imagePadding = torch.zeros([image.size(0), image.size(1)], ScalarType.Bool, textPadding.device);
         var padding = torch.cat([textPadding, imagePadding], 1);                     // (B, Lt + Li)
         return Encoder.Forward(x, padding, depth).MoveToOuterDisposeScope();

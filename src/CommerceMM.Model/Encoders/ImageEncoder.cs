@@ -46,7 +46,7 @@ public sealed class ImageEncoder : ExplicitModule
         var x = PatchEmbedding.forward(Patchify(images));   // (B, N, d)
         if (patchMask is not null) x = torch.where(patchMask.unsqueeze(-1), _maskToken, x);
         var cls = _clsToken.expand(b, 1, _clsToken.size(2));                                    // (B, 1, d)
-        x = torch.cat([cls, x], 1) + _positionEmbedding;                                        // (B, N + 1, d)
+        x = torch.cat([cls, x], 1).Add(_positionEmbedding);                                     // (B, N + 1, d)
         return Encoder.Forward(x, null, depth).MoveToOuterDisposeScope();
     }
 

@@ -29,7 +29,7 @@ public sealed class TextEncoder : ExplicitModule
     {
         using var scope = torch.NewDisposeScope();
         var positions = HeldScalars.Arange(ids.size(1), ids.device);                    // (L)
-        var x = TokenEmbedding.Forward(ids) + PositionEmbedding.Forward(positions);     // (B, L, d)
+        var x = TokenEmbedding.Forward(ids).Add(PositionEmbedding.Forward(positions));  // (B, L, d)
         return Encoder.Forward(x, padding, depth).MoveToOuterDisposeScope();
     }
 }

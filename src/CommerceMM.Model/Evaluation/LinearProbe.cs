@@ -1,5 +1,6 @@
 using CommerceMM.Model.NN;
 using CommerceMM.Model.Training;
+using CommerceMM.Tensors;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -41,7 +42,7 @@ public static class LinearProbe
             {
                 using var step = torch.NewDisposeScope();
                 var index = order.narrow(0, s, Math.Min(y.Length, s + options.BatchSize) - s);
-                var logits = x.index_select(0, index).matmul(weight) + bias;
+                var logits = x.index_select(0, index).matmul(weight).Add(bias);
                 var loss = torch.nn.functional.cross_entropy(logits, labels.index_select(0, index));
                 optimizer.ZeroGrad();
                 loss.backward();
@@ -49,7 +50,7 @@ public static class LinearProbe
             }
         }
         using var noGrad = torch.no_grad();
-        long[] predicted = Scalars.ToArray<long>((xt.matmul(weight) + bias).argmax(1));
+        long[] predicted = Scalars.ToArray<long>(xt.matmul(weight).Add(bias).argmax(1));
         return predicted.Zip(yt).Count(p => p.First == p.Second) / (double)yt.Length;
     }
 

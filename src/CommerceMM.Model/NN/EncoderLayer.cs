@@ -50,9 +50,9 @@ public sealed class EncoderLayer : ExplicitModule
         bool train = training;
         if (GradientProbe is { } probe) x = probe.Mark(x);
         var attended = MixedPrecision.Float(SelfAttention.Forward(Norm1.forward(x), keyPadding));
-        var h = x + GeneratorDropout.Apply(attended, DropoutP, train, _dropoutGenerator);
+        var h = x.Add(GeneratorDropout.Apply(attended, DropoutP, train, _dropoutGenerator));
         var hidden = GeneratorDropout.Apply(MixedPrecision.Linear(Linear1, Norm2.forward(h)).gelu(), DropoutP, train, _dropoutGenerator);
         var ffn = MixedPrecision.Float(MixedPrecision.Linear(Linear2, hidden));
-        return (h + GeneratorDropout.Apply(ffn, DropoutP, train, _dropoutGenerator)).MoveToOuterDisposeScope();
+        return h.Add(GeneratorDropout.Apply(ffn, DropoutP, train, _dropoutGenerator)).MoveToOuterDisposeScope();
     }
 }

@@ -71,7 +71,7 @@ public sealed class Pass1
     {
         long t = x.size(1);
         using var w = width.ToScalar();
-        var flat = (positions.div(w, rounding_mode: RoundingMode.floor).Mul(t) + positions.remainder(w)).Add(offset);
+        var flat = positions.div(w, rounding_mode: RoundingMode.floor).Mul(t).Add(positions.remainder(w)).Add(offset);
         return x.reshape(-1, x.size(2)).index_select(0, flat);
     }
 
@@ -97,7 +97,7 @@ public sealed class Pass1
         var labels = HeldScalars.Arange(offset, offset + _inputs.Rows, _device);
         var imageToText = Contrastive.LocalRowsLoss(_imageEmbedding, allText, labels, _scale, _collectives.World, total);
         var textToImage = Contrastive.LocalRowsLoss(_textEmbedding, allImage, labels, _scale, _collectives.World, total);
-        return (imageToText + textToImage).Mul(0.5);
+        return imageToText.Add(textToImage).Mul(0.5);
     }
 
     /// <summary>

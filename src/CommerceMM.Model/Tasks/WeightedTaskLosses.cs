@@ -54,7 +54,7 @@ public sealed class WeightedTaskLosses : IDisposable
         _unread.Add(_results.Count);
         _results.Add(new TaskResult(task, TaskOutcome.Ok, double.NaN, weight));
         using var weighted = loss.Mul(weight);
-        var total = Total is null ? weighted.clone() : Total + weighted;
+        var total = Total is null ? weighted.clone() : Total.Add(weighted);
         Total?.Dispose();
         Total = total.DetachFromDisposeScope();
     }

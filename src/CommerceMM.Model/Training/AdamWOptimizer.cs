@@ -121,7 +121,7 @@ public sealed class AdamWOptimizer : IDisposable
         var g = s.GradScale == 1 ? Flat.Gradients : Flat.Gradients.mul_(scale);
         _expAvg.mul_(b1).add_(g, alpha: oneMinusB1);
         _expAvgSq.mul_(b2).addcmul_(g, g, value: oneMinusB2);
-        var denom = _expAvgSq.sqrt().div_(sqrtBias2).add_(eps);
+        var denom = _expAvgSq.sqrt().div_(sqrtBias2).add_(eps, HeldScalars.One);
         Flat.Values.addcdiv_(_expAvg, denom, value: stepSize);
 
         foreach (var (i, saved) in untouched)

@@ -55,7 +55,7 @@ public sealed class FeatureEncoder : ExplicitModule
         var x = MixedPrecision.Float(MixedPrecision.Linear(Projection, features));    // (B, N, d) fp32
         if (mask is not null) x = where(mask.unsqueeze(-1), MaskToken, x);
         var cls = ClsToken.expand(b, 1, ClsToken.size(2));                             // (B, 1, d)
-        x = cat([cls, x], 1) + PositionEmbedding.narrow(0, 0, n + 1);                  // (B, N + 1, d)
+        x = cat([cls, x], 1).Add(PositionEmbedding.narrow(0, 0, n + 1));               // (B, N + 1, d)
         var clsPadding = zeros(b, 1, dtype: ScalarType.Bool, device: device);
         var full = cat([clsPadding, padding ?? zeros(b, n, dtype: ScalarType.Bool, device: device)], 1); // (B, N + 1)
         var tokens = Encoder.Forward(x, full, Encoder.Layers.Count);

@@ -35,7 +35,7 @@ public sealed class ScaleFusionEncoder : ExplicitModule
         var blocked = new List<Tensor>();
         foreach (var (m, x, padding) in parts)
         {
-            tokens.Add(x + types.select(0, (long)m));
+            tokens.Add(x.Add(types.select(0, (long)m)));
             var missing = present.select(1, (long)m).logical_not().unsqueeze(1);          // (B, 1)
             blocked.Add(padding.logical_or(missing));                                    // (B, L_m)
         }

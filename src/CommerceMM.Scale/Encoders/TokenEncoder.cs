@@ -40,7 +40,7 @@ public sealed class TokenEncoder : ExplicitModule
             throw new ArgumentException($"ids and padding must be (batch, 1..{MaxLength}); got {TensorMemory.FormatShape(s)} and {TensorMemory.FormatShape(padding.shape)}");
         using var scope = NewDisposeScope();
         var positions = HeldScalars.Arange(s[1], ids.device);                           // (L)
-        var x = _words.Forward(ids) + PositionEmbedding.Forward(positions);            // (B, L, d)
+        var x = _words.Forward(ids).Add(PositionEmbedding.Forward(positions));         // (B, L, d)
         var first = positions.Eq(0).unsqueeze(0);                                      // (1, L)
         var used = padding.logical_and(first.logical_not());                           // (B, L)
         var tokens = Encoder.Forward(x, used, Encoder.Layers.Count);

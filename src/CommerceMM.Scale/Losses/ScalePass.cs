@@ -217,7 +217,7 @@ public sealed class ScalePass
             return ScaleContrastive.Sum(queries, keys, target, pairWeight, _model.Config.Temperature);
         }
 
-        return (Direction(a, b) + Direction(b, a)).Mul(0.5 * scale);
+        return Direction(a, b).Add(Direction(b, a)).Mul(0.5 * scale);
     }
 
     private Tensor Gathered(ScaleModality m)
