@@ -21,8 +21,9 @@ namespace CommerceMM.Analyzers;
 /// and TorchSharp's <c>t.ToDouble()</c> family, which reads the value through a Scalar it leaves behind;</item>
 /// <item><c>ToScalar()</c> passed straight on, or stored in a local without <c>using</c>;</item>
 /// <item>a TorchSharp shortcut that calls its full form with a default Scalar: <c>add(y)</c> is <c>add(y, 1)</c>,
-/// <c>addcdiv(a, b)</c> is <c>addcdiv(a, b, 1)</c>, and every tensor <c>+</c> (and a number or Scalar minus a
-/// tensor) ends in such an <c>add</c>. CI met this one in an encoder's <c>x + positions</c>.</item>
+/// <c>addcdiv(a, b)</c> is <c>addcdiv(a, b, 1)</c>, <c>square()</c> is <c>pow(2)</c>, and every tensor <c>+</c>
+/// (and a number or Scalar minus a tensor) ends in such an <c>add</c>. CI met this one in an encoder's
+/// <c>x + positions</c>; <c>UnheldScalarTests</c> found <c>square()</c> in SCALE's step.</item>
 /// </list>
 /// TorchSharp's own code is not read, so a number it turns into a Scalar with no overload beside it to give it
 /// away goes unseen. Its 0.107 sources show such conversions only in a few norms, shrink activations and optimizers
@@ -83,7 +84,7 @@ public sealed class UndisposedScalarAnalyzer : DiagnosticAnalyzer
         }
         if (PassesADefaultScalar(method, scalar))
         {
-            Report(context, context.Operation.Syntax, $"'{context.Operation.Syntax}' (TorchSharp's {method.Name} makes its alpha of 1 inside; pass a held one, or write x.Add(y))");
+            Report(context, context.Operation.Syntax, $"'{context.Operation.Syntax}' (TorchSharp's {method.Name} makes a Scalar of its own inside; pass a held one, or write x.Add(y), x.Square())");
             return;
         }
         for (int i = 0; i < method.Parameters.Length; i++)
@@ -131,20 +132,35 @@ public sealed class UndisposedScalarAnalyzer : DiagnosticAnalyzer
             && SymbolEqualityComparer.Default.Equals(sibling.Parameters[position].Type.WithNullableAnnotation(NullableAnnotation.NotAnnotated), scalar));
 
     /// <summary>
-    /// A shortcut for a sibling that takes one more, trailing, Scalar (TorchSharp fills it with a number of its own),
-    /// or a Tensor operator built on one: TorchSharp writes every <c>+</c> as <c>add(other)</c> and a number minus a
-    /// tensor as <c>negative().add(number)</c>, and operators have no siblings to compare.
+    /// A shortcut for a sibling that takes the same parameters plus one or more Scalars (TorchSharp fills them with
+    /// numbers of its own: <c>add(y)</c> is <c>add(y, 1)</c>, <c>arange(stop)</c> is <c>arange(0, stop, 1)</c>);
+    /// a Tensor operator built on one (every <c>+</c> is <c>add(other)</c>, a number minus a tensor is
+    /// <c>negative().add(number)</c>); or one of the few ops whose body converts a literal with no sibling to show it.
     /// </summary>
     private static bool PassesADefaultScalar(IMethodSymbol method, INamedTypeSymbol scalar)
     {
         if (method.MethodKind == MethodKind.UserDefinedOperator)
             return method.ContainingType.Name == "Tensor"
                    && (method.Name == "op_Addition" || method.Name == "op_Subtraction" && method.Parameters[0].Type.Name != "Tensor");
+        if (LiteralInside.Contains(method.Name)) return true;
         return method.ContainingType.GetMembers(method.Name).OfType<IMethodSymbol>().Any(sibling =>
-            sibling.IsStatic == method.IsStatic
-            && sibling.Parameters.Length == method.Parameters.Length + 1
-            && SymbolEqualityComparer.Default.Equals(sibling.Parameters[method.Parameters.Length].Type.WithNullableAnnotation(NullableAnnotation.NotAnnotated), scalar)
-            && method.Parameters.Select(p => p.Type).SequenceEqual(sibling.Parameters.Take(method.Parameters.Length).Select(p => p.Type), SymbolEqualityComparer.Default));
+            sibling.IsStatic == method.IsStatic && sibling.Parameters.Length > method.Parameters.Length
+            && IsWithExtraScalars(method.Parameters, sibling.Parameters, scalar));
+    }
+
+    /// <summary>Read in TorchSharp 0.107's sources: <c>square()</c> is <c>pow(2)</c>, <c>celu()</c> is <c>celu(1.0)</c>.</summary>
+    private static readonly ImmutableHashSet<string> LiteralInside = ImmutableHashSet.Create("square", "celu", "celu_");
+
+    /// <summary>Whether <paramref name="longer"/> is <paramref name="shorter"/> with Scalar parameters inserted.</summary>
+    private static bool IsWithExtraScalars(ImmutableArray<IParameterSymbol> shorter, ImmutableArray<IParameterSymbol> longer, INamedTypeSymbol scalar)
+    {
+        int i = 0;
+        foreach (var parameter in longer)
+        {
+            if (i < shorter.Length && SymbolEqualityComparer.Default.Equals(parameter.Type, shorter[i].Type)) i++;
+            else if (!SymbolEqualityComparer.Default.Equals(parameter.Type.WithNullableAnnotation(NullableAnnotation.NotAnnotated), scalar)) return false;
+        }
+        return i == shorter.Length;
     }
 
     private static void Report(OperationAnalysisContext context, SyntaxNode at, string what) =>

@@ -17,11 +17,16 @@ public static class HeldScalars
     /// </summary>
     public static readonly Scalar One = 1.ToScalar();
 
+    private static readonly Scalar Two = 2.ToScalar();
+
     /// <summary><paramref name="x"/> + <paramref name="other"/>, what <c>x + other</c> computes.</summary>
     public static Tensor Add(this Tensor x, Tensor other) => x.add(other, One);
 
     /// <summary><paramref name="x"/> + <paramref name="term"/>, for a term the caller holds.</summary>
     public static Tensor Add(this Tensor x, Scalar term) => x.add(term, One);
+
+    /// <summary>x², as TorchSharp's <c>square()</c>, which makes its exponent on every call.</summary>
+    public static Tensor Square(this Tensor x) => x.pow(Two);
 
     public static Tensor Mul(this Tensor x, double factor) => Held(x, factor, static (t, s) => t.mul(s));
 

@@ -15,7 +15,7 @@ public class UndisposedScalarAnalyzerTests
     [InlineData("x *= 0.5; return x;")]
     [InlineData("return x.mul(0.5);")]                                          // a conversion in our code
     [InlineData("return x.masked_fill(mask, 0);")]
-    [InlineData("return torch.arange(4, ScalarType.Int64, x.device);")]
+    [InlineData("return torch.arange(Half, 4, Half, ScalarType.Int64, x.device);")]
     [InlineData("return x.mul(0.5.ToScalar());")]                               // made, passed on, never disposed
     [InlineData("var s = 0.5.ToScalar(); return x.mul(s);")]                    // a local without using
     [InlineData("return x.ToDouble() > 0 ? x : mask;")]                          // read through TorchSharp's own Scalar
@@ -26,6 +26,8 @@ public class UndisposedScalarAnalyzerTests
     [InlineData("return torch.add(x, mask);")]
     [InlineData("return x.addcdiv(x, mask);")]
     [InlineData("return Half - x;")]                                             // negative().add(Half)
+    [InlineData("return x.square();")]                                           // pow(2)
+    [InlineData("return torch.arange(Half, Half, ScalarType.Int64, x.device);")] // arange(start, stop, 1)
     public void UnheldScalar_IsReported(string body)
     {
         var diagnostic = Assert.Single(Analyze(body));
@@ -40,7 +42,8 @@ public class UndisposedScalarAnalyzerTests
     [InlineData("return x.mul(Half);")]                                          // kept in a static
     [InlineData("return x * x - x.sum(0);")]                                     // no number anywhere, and sub has no alpha
     [InlineData("return x.add(mask, Half).addcdiv(x, mask, Half);")]             // the full forms, with a held Scalar
-    [InlineData("return x.Add(mask).Add(Half);")]                                // HeldScalars' sums
+    [InlineData("return x.Add(mask).Add(Half).Square();")]                       // HeldScalars' sums and square
+    [InlineData("return torch.arange(Half, Half, Half, ScalarType.Int64, x.device);")]
     [InlineData("return x.Mul(0.5).MaskedFill(mask, 0.0);")]                     // HeldScalars
     [InlineData("return x.view(2, -1).narrow(0, 1, 1).softmax(-1);")]            // numbers that are not Scalars
     [InlineData("using var s = x.ToScalar(); return s.ToDouble() > 0 ? x : mask;")]

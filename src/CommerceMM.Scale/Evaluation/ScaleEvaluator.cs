@@ -86,7 +86,7 @@ public static class ScaleEvaluator
     private static (Tensor Train, Tensor Test) Standardise(Tensor train, Tensor test)
     {
         var mean = train.mean([0], keepdim: true);
-        var std = (train - mean).square().mean([0], keepdim: true).sqrt().ClampMin(1e-6);
+        var std = (train - mean).Square().mean([0], keepdim: true).sqrt().ClampMin(1e-6);
         return ((train - mean) / std, (test - mean) / std);
     }
 

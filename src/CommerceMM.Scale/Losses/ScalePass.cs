@@ -160,7 +160,7 @@ public sealed class ScalePass
             var regression = m == ScaleModality.Image ? _model.ImageHead : m == ScaleModality.Video ? _model.VideoHead : _model.AudioHead;
             var predicted = MixedPrecision.Float(MixedPrecision.Linear(regression, fused[selected])); // (S, F) fp32
             var target = part.Features![selected];                                             // (S, F)
-            perUnit = (predicted - target).square().mean([-1]);                                  // (S)
+            perUnit = (predicted - target).Square().mean([-1]);                                  // (S)
         }
         // Units come out row-major; each is weighted so a row's units share W[r, m, m] · world / (units · global rows).
         var rowOfUnit = new List<long>();
