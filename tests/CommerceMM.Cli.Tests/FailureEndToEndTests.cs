@@ -1,9 +1,7 @@
-using System.Text.Json;
 using CommerceMM.Data.Format;
 using CommerceMM.Data.Loading;
 using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Storage.FileSystem;
-using CommerceMM.Worker.Training;
 
 namespace CommerceMM.Cli.Tests;
 
@@ -20,7 +18,7 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus) : IDisposable
         const string job = "e2e-kill";
         const int steps = 12, batch = 4;
         string audit = Path.Combine(_runs, "audit");
-        using var cmm = new CmmProcess(new Dictionary<string, string> { ["CMM_AUDIT_DIR"] = audit },
+        using var cmm = new CmmProcess(AuditLog.Environment(audit),
             ["train", "--workers", "3", .. TrainingArgs.Overrides(job, corpus.Directory, _runs, steps, batch, every: 3)]);
         Assert.True(cmm.WaitForLine("step 5 ", Patience), cmm.Output);
         CmmProcess.KillHard($"--job {job}", "--worker-id local-2");
@@ -29,8 +27,7 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus) : IDisposable
         Assert.Contains("worker local-2 exited with 137; restarting it", cmm.Output);
 
         // The lineage that reached the final weights: for each step, the newest generation that ran it.
-        var records = Directory.EnumerateFiles(audit, "*.jsonl").SelectMany(File.ReadLines)
-            .Select(l => JsonSerializer.Deserialize<AuditRecord>(l, new JsonSerializerOptions(JsonSerializerDefaults.Web))!).ToList();
+        var records = AuditLog.Read(audit);
         Assert.Contains(records, r => r.Generation > 1);
         var lineage = records.GroupBy(r => r.Step).OrderBy(g => g.Key)
             .Select(g => g.Where(r => r.Generation == g.Max(x => x.Generation)).ToList()).ToList();

@@ -1,13 +1,11 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text.Json;
 using CommerceMM.Coordinator.Contracts;
 using CommerceMM.Data.Format;
 using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Storage.FileSystem;
 using CommerceMM.Tests.Shared;
-using CommerceMM.Worker.Training;
 using Xunit.Abstractions;
 
 namespace CommerceMM.Cli.Tests;
@@ -106,8 +104,7 @@ public sealed class SiloFailoverEndToEndTests(SmallCorpus corpus, ITestOutputHel
     /// </summary>
     private static void AssertEachSampleConsumedOnce(string audit, int steps)
     {
-        var records = Directory.EnumerateFiles(audit, "*.jsonl").SelectMany(File.ReadLines)
-            .Select(l => JsonSerializer.Deserialize<AuditRecord>(l, new JsonSerializerOptions(JsonSerializerDefaults.Web))!).ToList();
+        var records = AuditLog.Read(audit);
         var lineage = records.GroupBy(r => r.Step).OrderBy(g => g.Key)
             .Select(g => g.Where(r => r.Generation == g.Max(x => x.Generation)).ToList()).ToList();
         Assert.Equal(Enumerable.Range(0, steps).Select(s => (long)s), lineage.Select(g => g[0].Step));

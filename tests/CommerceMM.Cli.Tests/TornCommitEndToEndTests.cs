@@ -1,9 +1,7 @@
-using System.Text.Json;
 using CommerceMM.Data.Format;
 using CommerceMM.Data.Loading;
 using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Storage.FileSystem;
-using CommerceMM.Worker.Training;
 
 namespace CommerceMM.Cli.Tests;
 
@@ -41,7 +39,7 @@ public sealed class TornCommitEndToEndTests(SmallCorpus corpus) : IDisposable
         Assert.Equal(Every, (await CheckpointCommitter.ReadLatestAsync(store, job))!.Value.Pointer.Step);
         Assert.NotNull(await CheckpointCatalog.ReadManifestAsync(store, job, Torn)); // torn: manifest written, latest not moved
 
-        using var second = new CmmProcess(new Dictionary<string, string> { ["CMM_AUDIT_DIR"] = audit }, train);
+        using var second = new CmmProcess(AuditLog.Environment(audit), train);
         Assert.True(second.WaitForLine($"restoring checkpoint step {Every}", Patience), second.Output);
         second.Terminate(); // before the fix the coordinator refused this checkpoint (it counted the torn step) and every worker exited 75
         Assert.True(second.WaitForExit(Patience) == 0, second.Output);
@@ -61,9 +59,7 @@ public sealed class TornCommitEndToEndTests(SmallCorpus corpus) : IDisposable
     /// </summary>
     private async Task AssertEachSampleConsumedOnceAsync(string audit, long committed, int perStep)
     {
-        var records = Directory.EnumerateFiles(audit, "*.jsonl").SelectMany(File.ReadLines)
-            .Select(l => JsonSerializer.Deserialize<AuditRecord>(l, new JsonSerializerOptions(JsonSerializerDefaults.Web))!)
-            .Where(r => r.Step < committed).ToList();
+        var records = AuditLog.Read(audit).Where(r => r.Step < committed).ToList();
         var lineage = records.GroupBy(r => r.Step).OrderBy(g => g.Key)
             .Select(g => g.Where(r => r.Generation == g.Max(x => x.Generation)).ToList()).ToList();
         Assert.Equal(Enumerable.Range(0, (int)committed).Select(s => (long)s), lineage.Select(g => g[0].Step));
