@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using CommerceMM.Collectives.Interop;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -17,8 +18,10 @@ public sealed partial class ProcessGroup : IDisposable
     private readonly IRendezvousStore _store;
     private readonly string _interfaceHost;
     private Exception? _backwardFailure; // set when an all-gather's backward pass could not all-reduce
+    private readonly StrongBox<TimeSpan> _timeout; // shared with the groups NewGroup makes
 
-    private ProcessGroup(IntPtr handle, CollectiveBackend backend, IRendezvousStore store, string interfaceHost, int rank, int size, Device device, TimeSpan timeout)
+    private ProcessGroup(IntPtr handle, CollectiveBackend backend, IRendezvousStore store, string interfaceHost, int rank, int size, Device device,
+                         StrongBox<TimeSpan> timeout)
     {
         _handle = handle;
         _backend = backend;
@@ -27,7 +30,7 @@ public sealed partial class ProcessGroup : IDisposable
         Rank = rank;
         Size = size;
         Device = device;
-        Timeout = timeout;
+        _timeout = timeout;
     }
 
     /// <summary>
@@ -49,12 +52,16 @@ public sealed partial class ProcessGroup : IDisposable
     }
 
     /// <summary>Joins with an explicit backend: the tests run NCCL over a stub library on host memory.</summary>
-    internal static unsafe ProcessGroup Create(IRendezvousStore store, int rank, int size, Device device, TimeSpan timeout, string interfaceHost, CollectiveBackend backend)
+    internal static ProcessGroup Create(IRendezvousStore store, int rank, int size, Device device, TimeSpan timeout, string interfaceHost, CollectiveBackend backend) =>
+        Create(store, rank, size, device, new StrongBox<TimeSpan>(timeout), interfaceHost, backend);
+
+    private static unsafe ProcessGroup Create(IRendezvousStore store, int rank, int size, Device device, StrongBox<TimeSpan> timeout, string interfaceHost,
+                                              CollectiveBackend backend)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(interfaceHost);
         using var bridge = new StoreBridge(store, backend.ToString().ToLowerInvariant());
-        int status = NativeMethods.cmm_group_create((int)backend, rank, size, interfaceHost, Math.Max(device.index, 0), NativeStatus.Millis(timeout),
+        int status = NativeMethods.cmm_group_create((int)backend, rank, size, interfaceHost, Math.Max(device.index, 0), NativeStatus.Millis(timeout.Value),
             StoreBridge.SetFunction, StoreBridge.GetFunction, bridge.State, out IntPtr handle);
         NativeStatus.Check(status, $"creating a {backend} process group (rank {rank} of {size}, store keys '{bridge.Prefix}*')");
         return new ProcessGroup(handle, backend, store, interfaceHost, rank, size, device, timeout);
@@ -65,8 +72,9 @@ public sealed partial class ProcessGroup : IDisposable
     /// as torch.distributed's new_group. Collectives on different groups are not ordered against each other,
     /// so work whose order differs between ranks (gradient buckets sent as backward finishes each layer)
     /// gets a group of its own. Collective: every rank calls it, in the same order as its other group creations.
+    /// The new group shares this one's <see cref="Timeout"/>: setting either sets both.
     /// </summary>
-    public ProcessGroup NewGroup() => Create(_store, Rank, Size, Device, Timeout, _interfaceHost, _backend);
+    public ProcessGroup NewGroup() => Create(_store, Rank, Size, Device, _timeout, _interfaceHost, _backend);
 
     internal CollectiveBackend Backend => _backend;
 
@@ -76,8 +84,15 @@ public sealed partial class ProcessGroup : IDisposable
     /// <summary>The device whose tensors this group's collectives take.</summary>
     public Device Device { get; }
 
-    /// <summary>Default timeout for collectives.</summary>
-    public TimeSpan Timeout { get; }
+    /// <summary>
+    /// Default timeout for collectives. A worker sets it from its job as it runs (the coordinator's heartbeat timeout):
+    /// a collective that waits longer waits for a rank the coordinator has given up on.
+    /// </summary>
+    public TimeSpan Timeout
+    {
+        get => _timeout.Value;
+        set => _timeout.Value = value > TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "a collective timeout must be positive");
+    }
 
     private IntPtr Handle
     {

@@ -14,7 +14,10 @@ public sealed record WorkerOptions
     public string InterfaceHost { get; init; } = "127.0.0.1";
     /// <summary>Port of this worker's own /metrics; null = none, 0 = any free port.</summary>
     public int? MetricsPort { get; init; }
-    /// <summary>A collective that takes longer fails (a dead peer is usually detected at once).</summary>
+    /// <summary>
+    /// A collective that takes longer fails (a dead peer is usually detected at once). It covers forming the group and
+    /// restoring; from the first heartbeat on, collectives wait as long as the coordinator waits for a heartbeat.
+    /// </summary>
     public TimeSpan CollectiveTimeout { get; init; } = TimeSpan.FromMinutes(2);
     /// <summary>
     /// When set, every step appends (generation, rank, step, epoch, sample keys) to a JSON-lines file

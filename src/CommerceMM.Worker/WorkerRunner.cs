@@ -223,7 +223,7 @@ public sealed class WorkerRunner
         }
         await using var session = opened;
         await using var publisher = new CheckpointPublisher(_store, _spec.Job.Name, join.Rank, join.WorldSize, _client, _metrics, _log);
-        var generation = new Generation(this, join, session, publisher, configHash);
+        var generation = new Generation(this, join, group, session, publisher, configHash);
         return await generation.TrainAsync(preempt, kill).ConfigureAwait(false);
     }
 
@@ -258,7 +258,7 @@ public sealed class WorkerRunner
     }
 
     /// <summary>The step loop of one generation.</summary>
-    private sealed class Generation(WorkerRunner owner, JoinResponse join, TrainingSession session, CheckpointPublisher publisher, string configHash)
+    private sealed class Generation(WorkerRunner owner, JoinResponse join, ProcessGroup group, TrainingSession session, CheckpointPublisher publisher, string configHash)
     {
         private readonly ThroughputMeter _throughput = new(warmupSteps: 3);
         private readonly MemoryWatch _memory = new(session.Model.Device, owner._metrics, owner._log);
@@ -301,6 +301,7 @@ public sealed class WorkerRunner
 
                 long heartbeat = Stopwatch.GetTimestamp();
                 var reply = await Heartbeat(step, clock.Elapsed, kill).ConfigureAwait(false);
+                FollowTheHeartbeatTimeout(reply);
                 _throughput.Add(clock.Elapsed.TotalSeconds, step.Result.AllReduceSeconds, Stopwatch.GetElapsedTime(heartbeat).TotalSeconds, step.Rows * join.WorldSize);
                 if (await Obey(reply, kill).ConfigureAwait(false) is { } outcome) return outcome;
 
@@ -351,6 +352,16 @@ public sealed class WorkerRunner
             owner._client.HeartbeatAsync(new HeartbeatRequest(owner._options.WorkerId, join.Generation, join.Rank, session.Step,
                 step.Result.Tasks.Where(t => t.Status == TaskOutcome.Ok).ToDictionary(t => t.Task, t => t.Loss),
                 elapsed.TotalSeconds, step.DataWaitSeconds, step.Result.AllReduceSeconds, owner._metricsUrl), kill);
+
+        /// <summary>
+        /// Collectives wait as long as the coordinator waits for a heartbeat (derived from the job's step times), not
+        /// a fixed time: a peer frozen mid-step then fails its peers' collective about when the coordinator gives up on
+        /// it, instead of stalling them for the start-up timeout (two minutes of a step of 0.3 s, measured by SIGSTOP).
+        /// </summary>
+        private void FollowTheHeartbeatTimeout(OrderReply reply)
+        {
+            if (reply.HeartbeatTimeoutSeconds > 0) group.Timeout = TimeSpan.FromSeconds(reply.HeartbeatTimeoutSeconds);
+        }
 
         /// <summary>Acts on a reply; returns an outcome when this generation is over for this worker.</summary>
         private async Task<Outcome?> Obey(OrderReply reply, CancellationToken kill)

@@ -61,7 +61,12 @@ internal sealed class CmmProcess : IDisposable
     public void KillHard() => kill(_process.Id, 9);
 
     /// <summary>SIGKILLs the process whose command line contains every fragment (a worker started by `cmm train`).</summary>
-    public static void KillHard(params string[] commandLineFragments)
+    public static void KillHard(params string[] commandLineFragments) => Signal(9, commandLineFragments);
+
+    /// <summary>SIGSTOPs it: alive, silent and holding its connections, as a process on a hung device or a frozen node.</summary>
+    public static void Freeze(params string[] commandLineFragments) => Signal(19, commandLineFragments);
+
+    private static void Signal(int signal, string[] commandLineFragments)
     {
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
@@ -72,7 +77,7 @@ internal sealed class CmmProcess : IDisposable
             catch (UnauthorizedAccessException) { continue; }
             if (commandLineFragments.All(f => commandLine.Contains(f, StringComparison.Ordinal)))
             {
-                kill(pid, 9);
+                kill(pid, signal);
                 return;
             }
         }

@@ -122,6 +122,39 @@ public sealed class ProcessGroupTests : IDisposable
     }
 
     [Fact]
+    public async Task Timeout_SetAfterCreation_BoundsTheCollectivesOfTheGroupsNewGroupMade()
+    {
+        // Two ranks in this process. Created with a minute's timeout, then set to 1 s as a worker does from its
+        // heartbeat timeout: an all-reduce on the bucket group NewGroup made, which the other rank never joins, fails in
+        // about that second, not the minute. Each rank has its own store object, as each process has.
+        var ranks = await Task.WhenAll(Enumerable.Range(0, 2).Select(rank => Task.Run(() =>
+        {
+            var group = ProcessGroup.Create(Store(), rank, 2, torch.CPU, TimeSpan.FromMinutes(1));
+            return (Parent: group, Buckets: group.NewGroup());
+        })));
+        try
+        {
+            ranks[0].Parent.Timeout = TimeSpan.FromSeconds(1);
+            Assert.Equal(TimeSpan.FromSeconds(1), ranks[0].Buckets.Timeout);
+            Assert.Equal(TimeSpan.FromMinutes(1), ranks[1].Buckets.Timeout); // another rank's setting is its own
+            using var tensor = torch.ones(4);
+            var watch = Stopwatch.StartNew();
+            var error = Assert.Throws<CollectiveException>(() => ranks[0].Buckets.AllReduce(tensor));
+            Assert.Equal(CollectiveError.Timeout, error.Error);
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"took {watch.Elapsed}");
+            Assert.Throws<ArgumentOutOfRangeException>(() => ranks[0].Parent.Timeout = TimeSpan.Zero);
+        }
+        finally
+        {
+            foreach (var (parent, buckets) in ranks.Reverse())
+            {
+                buckets.Dispose();
+                parent.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public void FileStore_MissingKey_TimesOutNamingKey()
     {
         var error = Assert.Throws<TimeoutException>(() => Store().Get("never-set", TimeSpan.FromMilliseconds(50)));
