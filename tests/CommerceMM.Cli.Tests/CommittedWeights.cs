@@ -1,3 +1,4 @@
+using CommerceMM.Storage.Blobs;
 using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Storage.FileSystem;
 using CommerceMM.Tensors;
@@ -6,12 +7,13 @@ using static TorchSharp.torch;
 
 namespace CommerceMM.Cli.Tests;
 
-/// <summary>The float weights a job committed at a step, read back from its file blob store.</summary>
+/// <summary>The float weights a job committed at a step, read back from its blob store.</summary>
 internal static class CommittedWeights
 {
-    public static async Task<Dictionary<string, float[]>> ReadAsync(string runs, string job, long step)
+    public static Task<Dictionary<string, float[]>> ReadAsync(string runs, string job, long step) => ReadAsync(new FileBlobStore(runs), job, step);
+
+    public static async Task<Dictionary<string, float[]>> ReadAsync(IBlobStore store, string job, long step)
     {
-        var store = new FileBlobStore(runs);
         var latest = await CheckpointCommitter.ReadLatestAsync(store, job);
         Assert.NotNull(latest);
         Assert.Equal(step, latest.Value.Pointer.Step);

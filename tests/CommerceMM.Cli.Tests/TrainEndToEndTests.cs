@@ -1,5 +1,8 @@
+using CommerceMM.Storage.Azure;
+using CommerceMM.Storage.Blobs;
 using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Storage.FileSystem;
+using CommerceMM.Storage.Tests.Azure;
 using CommerceMM.Worker.Checkpointing;
 
 namespace CommerceMM.Cli.Tests;
@@ -9,7 +12,7 @@ namespace CommerceMM.Cli.Tests;
 /// real file blob store. Small (8 rows, a handful of steps) so the suite stays quick on 2 cores.
 /// </summary>
 [Collection(EndToEndCollection.Name)]
-public sealed class TrainEndToEndTests(SmallCorpus corpus) : IDisposable
+public sealed class TrainEndToEndTests(SmallCorpus corpus, AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(4);
     private readonly string _runs = Directory.CreateTempSubdirectory("cmm-e2e-runs-").FullName;
@@ -42,27 +45,34 @@ public sealed class TrainEndToEndTests(SmallCorpus corpus) : IDisposable
         Assert.Contains(manifest.Files, f => f.Path == "rank-00001/state.json");
     }
 
-    [Fact]
-    public async Task Preempt_ThenRestartWithNoFlags_EndsWithTheUninterruptedRunsWeights()
+    /// <param name="azure">checkpoints in Azurite (a new container) instead of the file store</param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Preempt_ThenRestartWithNoFlags_EndsWithTheUninterruptedRunsWeights(bool azure)
     {
         const int steps = 8;
         string straightAudit = Path.Combine(_runs, "audit-straight"), resumedAudit = Path.Combine(_runs, "audit-preempted");
+        IBlobStore store = azure ? await azurite.CreateStoreWithNewContainerAsync() : new FileBlobStore(_runs);
+        string[] storeArgs = azure ? ["--set", "checkpoint.store=azure:", "--set", $"checkpoint.container={((AzureBlobStore)store).Container}"] : [];
+        Dictionary<string, string> Environment(string audit) =>
+            new(azure ? AzuriteForCmm.Environment(azurite).Concat(AuditLog.Environment(audit)) : AuditLog.Environment(audit));
         Dictionary<long, string> straightSteps;
-        using (var straight = new CmmProcess(AuditLog.Environment(straightAudit), Args("e2e-straight", 2, steps, every: 100)))
+        using (var straight = new CmmProcess(Environment(straightAudit), Args("e2e-straight", 2, steps, every: 100, storeArgs)))
         {
             Assert.True(straight.WaitForExit(Patience) == 0, straight.Output);
             straightSteps = StepLog.Rank0Figures(straight.Output);
         }
-        var expected = await CommittedWeights.ReadAsync(_runs, "e2e-straight", steps);
+        var expected = await CommittedWeights.ReadAsync(store, "e2e-straight", steps);
 
-        using (var first = new CmmProcess(AuditLog.Environment(resumedAudit), Args("e2e-preempted", 2, steps, every: 100)))
+        using (var first = new CmmProcess(Environment(resumedAudit), Args("e2e-preempted", 2, steps, every: 100, storeArgs)))
         {
             Assert.True(first.WaitForLine("step 2 ", Patience), first.Output);
             first.Terminate(); // SIGTERM, as Kubernetes sends on preemption
             Assert.True(first.WaitForExit(Patience) == 0, first.Output);
             Assert.Contains("SIGTERM: checkpoint ordered", first.Output);
         }
-        using (var second = new CmmProcess(AuditLog.Environment(resumedAudit), Args("e2e-preempted", 2, steps, every: 100)))
+        using (var second = new CmmProcess(Environment(resumedAudit), Args("e2e-preempted", 2, steps, every: 100, storeArgs)))
         {
             Assert.True(second.WaitForExit(Patience) == 0, second.Output);
             Assert.Contains("restoring checkpoint step", second.Output);
@@ -82,7 +92,7 @@ public sealed class TrainEndToEndTests(SmallCorpus corpus) : IDisposable
             Assert.Equal(record.Losses.OrderBy(l => l.Key), resumedRecords[key].Losses.OrderBy(l => l.Key));
         }
         // And the same weights to the last bit: a resume recomputes exactly what the uninterrupted run did.
-        var resumed = await CommittedWeights.ReadAsync(_runs, "e2e-preempted", steps);
+        var resumed = await CommittedWeights.ReadAsync(store, "e2e-preempted", steps);
         Assert.Equal(expected.Keys.Order(), resumed.Keys.Order());
         foreach (var (name, values) in expected) Assert.True(values.AsSpan().SequenceEqual(resumed[name]), $"{name} differs after the resume");
     }
