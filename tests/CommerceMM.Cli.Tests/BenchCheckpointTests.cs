@@ -15,6 +15,7 @@ public class BenchCheckpointTests
         Assert.True(exit == 0, cmm.Output);
         Assert.Matches(@"state [\d.]+ [KM]iB to the file store", cmm.Output);
         Assert.Matches(@"save stall: copy to host memory \+ queue\s+[\d.]+\s+[\d.]+ %", cmm.Output);
+        Assert.Matches(@"a synchronous save's stall \(copy, then upload\)\s+[\d.]+\s+[\d.,]+ %\s+\(\d+x the background save's\)", cmm.Output);
         Assert.Matches(@"upload \(background: SHA-256, write, fsync\)\s+[\d.]+", cmm.Output);
         Assert.Matches(@"restore read: find the newest, verify, keep files\s+[\d.]+\s+[\d.]+x", cmm.Output);
         Assert.Matches(@"once / twice = [\d.]+\)", cmm.Output);

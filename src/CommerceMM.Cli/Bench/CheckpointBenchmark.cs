@@ -99,7 +99,7 @@ internal static class CheckpointBenchmark
             var saved = await Task.WhenAll(uploads).ConfigureAwait(false);
             var (restoreMs, rereadMs) = await MedianRestoreReadAsync(store, saved[^1], ct).ConfigureAwait(false);
 
-            double stepMs = Measure.Median(plain), stallMs = Measure.Median(stalls);
+            double stepMs = Measure.Median(plain), stallMs = Measure.Median(stalls), uploadMs = Measure.Median(saved.Select(s => s.Elapsed.TotalMilliseconds));
             double amortised = (savingTotal - plainTotal) / stalls.Count;
             Console.WriteLine();
             Console.WriteLine($"{"measurement (medians)",-48} {"ms",9} {"share of a step",16}");
@@ -108,7 +108,9 @@ internal static class CheckpointBenchmark
             Console.WriteLine($"{"  the copy into new buffers (a cold first save)",-48} {coldMs,9:F2} {coldMs / stepMs,16:P2}");
             if (busy.Count > 0)
                 Console.WriteLine($"{"step while an upload runs in the background",-48} {Measure.Median(busy),9:F1} {Measure.Median(busy) / stepMs - 1,+16:+0.0%;-0.0%}   ({busy.Count} steps)");
-            Console.WriteLine($"{"upload (background: SHA-256, write, fsync)",-48} {Measure.Median(saved.Select(s => s.Elapsed.TotalMilliseconds)),9:F1}");
+            Console.WriteLine($"{"upload (background: SHA-256, write, fsync)",-48} {uploadMs,9:F1}");
+            // What a save that uploads before training resumes would stall: the same copy, then the same upload, inline.
+            Console.WriteLine($"{"a synchronous save's stall (copy, then upload)",-48} {stallMs + uploadMs,9:F1} {(stallMs + uploadMs) / stepMs,16:P1}   ({(stallMs + uploadMs) / stallMs:F0}x the background save's)");
             Console.WriteLine($"{"whole cost of a save (saving steps - plain ones)",-48} {amortised,9:F1} {amortised / stepMs,16:P1}   (noisy: the difference of two sums)");
             Console.WriteLine($"{"restore read: find the newest, verify, keep files",-48} {restoreMs,9:F1} {restoreMs / stepMs,15:F2}x   (each file read once)");
             Console.WriteLine($"{"  the same, verifying first and reading again",-48} {rereadMs,9:F1} {rereadMs / stepMs,15:F2}x   (restores before 2026-12-05; once / twice = {restoreMs / rereadMs:F2})");
