@@ -23,6 +23,13 @@ internal static class CommittedWeights
         return file.Tensors.Where(t => t.Tensor.dtype == ScalarType.Float32).ToDictionary(t => t.Name, t => t.Tensor.data<float>().ToArray());
     }
 
+    /// <summary>Every weight of <paramref name="expected"/>, and no other, equal to the last bit in <paramref name="actual"/>.</summary>
+    public static void AssertIdentical(Dictionary<string, float[]> expected, Dictionary<string, float[]> actual)
+    {
+        Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
+        foreach (var (name, values) in expected) Assert.True(values.AsSpan().SequenceEqual(actual[name]), $"{name} differs");
+    }
+
     /// <summary>
     /// The element that most exceeds the tolerance for "the same training on another world size", or null.
     /// Tolerance: the gathered columns arrive in another order (rank-major vs. sample order), so sums

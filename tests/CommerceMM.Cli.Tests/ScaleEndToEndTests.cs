@@ -60,8 +60,7 @@ public sealed class ScaleEndToEndTests(SmallScaleCorpus corpus) : IDisposable
         // The same weights to the last bit, the attention key bias included: a resume recomputes exactly what the
         // uninterrupted run did, rounding and all.
         var resumed = await CommittedWeights.ReadAsync(_runs, "e2e-scale-preempted", steps);
-        Assert.Equal(expected.Keys.Order(), resumed.Keys.Order());
-        foreach (var (name, values) in expected) Assert.True(values.AsSpan().SequenceEqual(resumed[name]), $"{name} differs after the resume");
+        CommittedWeights.AssertIdentical(expected, resumed);
 
         using var eval = new CmmProcess(["eval", SpecFile, .. Overrides("e2e-scale-straight", steps), "--modalities", "ablation", "--probe-items", "100"]);
         Assert.True(eval.WaitForExit(Patience) == 0, eval.Output);

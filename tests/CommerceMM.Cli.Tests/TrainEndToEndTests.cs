@@ -93,8 +93,7 @@ public sealed class TrainEndToEndTests(SmallCorpus corpus, AzuriteFixture azurit
         }
         // And the same weights to the last bit: a resume recomputes exactly what the uninterrupted run did.
         var resumed = await CommittedWeights.ReadAsync(store, "e2e-preempted", steps);
-        Assert.Equal(expected.Keys.Order(), resumed.Keys.Order());
-        foreach (var (name, values) in expected) Assert.True(values.AsSpan().SequenceEqual(resumed[name]), $"{name} differs after the resume");
+        CommittedWeights.AssertIdentical(expected, resumed);
     }
 
     [Fact]

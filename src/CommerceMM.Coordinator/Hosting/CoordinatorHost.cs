@@ -148,11 +148,11 @@ public sealed class CoordinatorHost : IAsyncDisposable
 
     private int _disposed;
 
-    /// <summary>The port of a Kestrel URL (<c>http://*:7070</c> included); null when it names none.</summary>
     /// <summary>An --urls entry as a Uri; Kestrel's wildcard hosts (* and +) are not valid in one.</summary>
     private static Uri? ParseUrl(string url) =>
         Uri.TryCreate(url.Replace('*', 'x').Replace('+', 'x'), UriKind.Absolute, out Uri? parsed) ? parsed : null;
 
+    /// <summary>The port of a Kestrel URL (<c>http://*:7070</c> included); null when it names none.</summary>
     private static int? PortOf(string url) => ParseUrl(url)?.Port;
 
     /// <summary>The one address Kestrel listens on for <paramref name="url"/>: its IP, or loopback for localhost; null where it listens on all.</summary>
