@@ -19,7 +19,14 @@ public static class Attention
         {
             // The fused kernel's boolean mask is true where attention IS allowed.
             var allowed = blocked?.logical_not();
-            return torch.nn.functional.scaled_dot_product_attention(q, k, v, allowed).MoveToOuterDisposeScope();
+            if (q.dtype != ScalarType.BFloat16 || q.device_type != DeviceType.CPU)
+                return torch.nn.functional.scaled_dot_product_attention(q, k, v, allowed).MoveToOuterDisposeScope();
+            // bf16 on the CPU attends in fp32 and rounds the result: libtorch 2.10's CPU flash-attention backward in bf16
+            // was slow enough to make the bf16 training step slower than fp32's at the tiny preset (CONTRIBUTING, "bf16
+            // attention on the CPU"). Attention is a few percent of a layer's FLOPs, so fp32 costs little here.
+            var attended = torch.nn.functional.scaled_dot_product_attention(
+                q.to(ScalarType.Float32), k.to(ScalarType.Float32), v.to(ScalarType.Float32), allowed);
+            return attended.to(ScalarType.BFloat16).MoveToOuterDisposeScope();
         }
         // Scale q before the product, dividing as PyTorch does.
         var scores = q.Div(Math.Sqrt(q.size(-1))).matmul(k.transpose(-2, -1));
