@@ -3,24 +3,29 @@ using CommerceMM.Data.Format;
 using CommerceMM.Data.Loading;
 using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Storage.FileSystem;
+using CommerceMM.Storage.Tests.Azure;
 
 namespace CommerceMM.Cli.Tests;
 
 /// <summary>Failures with real processes: a worker killed with SIGKILL, a coordinator killed and restarted, bad URLs and tokens.</summary>
 [Collection(EndToEndCollection.Name)]
-public sealed class FailureEndToEndTests(SmallCorpus corpus) : IDisposable
+public sealed class FailureEndToEndTests(SmallCorpus corpus, AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(5);
     private readonly string _runs = Directory.CreateTempSubdirectory("cmm-e2e-runs-").FullName;
 
-    [Fact]
-    public async Task KillOneWorker_JobContinuesInANewGeneration_AndNoCommittedSampleIsConsumedTwiceOrSkipped()
+    /// <param name="azure">checkpoints in Azurite (a new container) instead of the file store: a kill can land mid-upload there too</param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task KillOneWorker_JobContinuesInANewGeneration_AndNoCommittedSampleIsConsumedTwiceOrSkipped(bool azure)
     {
         const string job = "e2e-kill";
         const int steps = 12, batch = 4;
         string audit = Path.Combine(_runs, "audit");
-        using var cmm = new CmmProcess(AuditLog.Environment(audit),
-            ["train", "--workers", "3", .. TrainingArgs.Overrides(job, corpus.Directory, _runs, steps, batch, every: 3)]);
+        var checkpoints = await CheckpointStoreForCmm.CreateAsync(azure, _runs, azurite);
+        using var cmm = new CmmProcess(checkpoints.EnvironmentWith(AuditLog.Environment(audit)),
+            ["train", "--workers", "3", .. TrainingArgs.Overrides(job, corpus.Directory, _runs, steps, batch, every: 3), .. checkpoints.Args]);
         Assert.True(cmm.WaitForLine("step 5 ", Patience), cmm.Output);
         CmmProcess.KillHard($"--job {job}", "--worker-id local-2");
         Assert.True(cmm.WaitForExit(Patience) == 0, cmm.Output);
@@ -28,6 +33,9 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus) : IDisposable
         // Noticed through the survivors' collective, at once (measured: 84 ms after the kill), not by waiting out a heartbeat.
         Assert.Contains("reported a failed collective", cmm.Output);
         Assert.Contains("worker local-2 exited with 137; restarting it", cmm.Output);
+        var latest = await CheckpointCommitter.ReadLatestAsync(checkpoints.Store, job);
+        Assert.True(latest is not null, "the job committed nothing to the test's store");
+        Assert.Equal(steps, latest.Value.Pointer.Step);
 
         // The lineage that reached the final weights: for each step, the newest generation that ran it.
         var records = AuditLog.Read(audit);

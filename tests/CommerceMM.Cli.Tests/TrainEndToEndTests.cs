@@ -1,5 +1,3 @@
-using CommerceMM.Storage.Azure;
-using CommerceMM.Storage.Blobs;
 using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Storage.FileSystem;
 using CommerceMM.Storage.Tests.Azure;
@@ -53,10 +51,9 @@ public sealed class TrainEndToEndTests(SmallCorpus corpus, AzuriteFixture azurit
     {
         const int steps = 8;
         string straightAudit = Path.Combine(_runs, "audit-straight"), resumedAudit = Path.Combine(_runs, "audit-preempted");
-        IBlobStore store = azure ? await azurite.CreateStoreWithNewContainerAsync() : new FileBlobStore(_runs);
-        string[] storeArgs = azure ? ["--set", "checkpoint.store=azure:", "--set", $"checkpoint.container={((AzureBlobStore)store).Container}"] : [];
-        Dictionary<string, string> Environment(string audit) =>
-            new(azure ? AzuriteForCmm.Environment(azurite).Concat(AuditLog.Environment(audit)) : AuditLog.Environment(audit));
+        var checkpoints = await CheckpointStoreForCmm.CreateAsync(azure, _runs, azurite);
+        var (store, storeArgs) = (checkpoints.Store, checkpoints.Args);
+        Dictionary<string, string> Environment(string audit) => checkpoints.EnvironmentWith(AuditLog.Environment(audit));
         Dictionary<long, string> straightSteps;
         using (var straight = new CmmProcess(Environment(straightAudit), Args("e2e-straight", 2, steps, every: 100, storeArgs)))
         {
