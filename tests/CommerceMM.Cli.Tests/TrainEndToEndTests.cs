@@ -50,9 +50,8 @@ public sealed class TrainEndToEndTests(SmallCorpus corpus, AzuriteFixture azurit
     [InlineData(true)]
     public async Task Preempt_ThenRestartWithNoFlags_EndsWithTheUninterruptedRunsWeights(bool azure)
     {
-        // Room after the SIGTERM: the workers take it on their next step and checkpoint two steps on, and under CI's load
-        // they were once at least 4 steps past "step 2" by then; with 8 steps that checkpoint fell on the last step, leaving no
-        // resume to check.
+        // Room after the SIGTERM: the workers take it on their next step and checkpoint two steps on. Under CI's load they
+        // were once at least 4 steps past "step 2" by then, and with 8 steps that checkpoint fell on the last step.
         const int steps = 16;
         string straightAudit = Path.Combine(_runs, "audit-straight"), resumedAudit = Path.Combine(_runs, "audit-preempted");
         var checkpoints = await CheckpointStoreForCmm.CreateAsync(azure, _runs, azurite);

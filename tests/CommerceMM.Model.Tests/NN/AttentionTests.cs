@@ -14,7 +14,7 @@ public class AttentionTests
     public void Bf16OnTheCpu_IsTheFp32KernelOnTheUpcastInputs_Rounded()
     {
         using var scope = torch.NewDisposeScope();
-        var generator = new Generator(11);
+        using var generator = new Generator(11);
         Tensor Draw() => torch.randn([2, 2, 7, 8], generator: generator).to(ScalarType.BFloat16);
         var (q, k, v) = (Draw(), Draw(), Draw());
         var blocked = torch.tensor(new[] { false, false, false, false, false, true, true, false, false, false, false, false, false, false }).view(2, 1, 1, 7);
