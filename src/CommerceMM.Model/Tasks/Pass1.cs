@@ -23,6 +23,7 @@ public sealed class Pass1
     private readonly long _length;
     private readonly Device _device;
     private Tensor _text = null!, _image = null!, _textEmbedding = null!, _imageEmbedding = null!, _scale = null!;
+    private Tensor? _maskedText, _maskedImage, _itmFused, _mlmFused, _mimFused;
     // Selected MLM tokens and masked patches over all ranks: losses averaged over such positions are
     // normalised by the global count, so N ranks reproduce one process's mean even when counts differ.
     private long _globalMlmTokens, _globalMaskedPatches;
@@ -48,10 +49,13 @@ public sealed class Pass1
         using var region = model.ComputeRegion();
         using var scope = torch.NewDisposeScope();
         var pass = new Pass1(model, inputs, plan, allocation, collectives, generator);
-        pass.EncodeClean();
-        if (weight(TaskIds.Mlm) != 0 || weight(TaskIds.MimFr) != 0 || weight(TaskIds.MimKl) != 0) pass.CountPositions();
+        bool mim = weight(TaskIds.MimFr) != 0 || weight(TaskIds.MimKl) != 0;
+        if (weight(TaskIds.Mlm) != 0 || mim) pass.CountPositions();
+        bool mlm = weight(TaskIds.Mlm) != 0 && plan.MlmTokens > 0;
+        pass.Encode(maskedText: mlm, maskedImage: mim);
+        pass.Fuse(itm: weight(TaskIds.Itm) != 0 && inputs.Rows >= 2, mlm, mim, output);
         output.Add(TaskIds.Itc, weight(TaskIds.Itc), pass.Itc);
-        output.Add(TaskIds.Itm, weight(TaskIds.Itm), () => pass.Itm(output));
+        output.Add(TaskIds.Itm, weight(TaskIds.Itm), pass.Itm);
         output.Add(TaskIds.Mlm, weight(TaskIds.Mlm), pass.Mlm);
         pass.Mim(output, weight(TaskIds.MimFr), weight(TaskIds.MimKl));
         return output;
@@ -78,13 +82,55 @@ public sealed class Pass1
     /// <summary>Σ over this rank's positions, scaled so that averaging over ranks gives the global mean.</summary>
     private Tensor GlobalMean(Tensor sum, long globalCount) => sum.Mul((double)_collectives.World / globalCount);
 
-    private void EncodeClean()
+    /// <summary>
+    /// The clean text and image, and the MLM-corrupted text and the patch-masked image where a task needs them: each
+    /// encoder runs once, over the clean and the corrupted rows stacked (<see cref="StackedRows"/>).
+    /// </summary>
+    private void Encode(bool maskedText, bool maskedImage)
     {
-        _text = _model.Text.Forward(_inputs.TokenIds, _inputs.Padding, _allocation.Text);   // (B, L, d)
-        _image = _model.Image.Forward(_inputs.Images, null, _allocation.Image);             // (B, N + 1, d)
+        var (text, image) = (default(Tensor), default(Tensor));
+        (text, _maskedText) = StackedRows.Encode(
+            [_inputs.TokenIds, _inputs.Padding],
+            maskedText ? [_plan.MlmInputIds, _inputs.Padding] : null,
+            x => _model.Text.Forward(x[0], x[1], _allocation.Text));                          // (B, L, d) each
+        (image, _maskedImage) = StackedRows.Encode(
+            maskedImage ? [_inputs.Images, torch.zeros_like(_plan.PatchMask)] : [_inputs.Images],
+            maskedImage ? [_inputs.Images, _plan.PatchMask] : null,
+            x => _model.Image.Forward(x[0], x.Length > 1 ? x[1] : null, _allocation.Image));   // (B, N + 1, d) each
+        (_text, _image) = (text!, image!);
         _textEmbedding = _model.ProjectText(_text);                                          // (B, E)
-        _imageEmbedding = _model.ProjectImage(_image);                                       // (B, E)
+        _imageEmbedding = _model.ProjectImage(_image);                                        // (B, E)
         _scale = _model.Scale();
+    }
+
+    /// <summary>
+    /// The fusion encoder, once, over the rows of every task that fuses: ITM's true pairs and hard negatives (3B), MLM's
+    /// corrupted text with the clean image (B), and MIM's clean text with the masked image (B).
+    /// </summary>
+    private void Fuse(bool itm, bool mlm, bool mim, PassOutput output)
+    {
+        var text = new List<Tensor>();
+        var padding = new List<Tensor>();
+        var image = new List<Tensor>();
+        void Add(Tensor t, Tensor p, Tensor i) { text.Add(t); padding.Add(p); image.Add(i); }
+        if (itm)
+        {
+            var (negativeText, negativeImage) = SampleHardNegatives();
+            output.Record(ChoiceNames.ItmNegativeText, negativeText);
+            output.Record(ChoiceNames.ItmNegativeImage, negativeImage);
+            Add(_text, _inputs.Padding, _image);                                                          // true pairs
+            Add(_text.index_select(0, negativeText), _inputs.Padding.index_select(0, negativeText), _image);
+            Add(_text, _inputs.Padding, _image.index_select(0, negativeImage));
+        }
+        if (mlm) Add(_maskedText!, _inputs.Padding, _image);
+        if (mim) Add(_text, _inputs.Padding, _maskedImage!);
+        if (text.Count == 0) return;
+        var fused = _model.Fusion.Forward(torch.cat(text), torch.cat(padding), torch.cat(image), _allocation.Fusion);
+        long b = _inputs.Rows, next = 0;
+        Tensor Take(long rows) { var part = fused.narrow(0, next, rows); next += rows; return part; }
+        if (itm) _itmFused = Take(3 * b);
+        if (mlm) _mlmFused = Take(b);
+        if (mim) _mimFused = Take(b);
     }
 
     /// <summary>itc: symmetric InfoNCE between e_v and e_t over the global batch (local rows × gathered columns).</summary>
@@ -105,18 +151,11 @@ public sealed class Pass1
     /// and one hard negative image per text, sampled from the local batch in proportion to the
     /// softmaxed ITC similarity with the positive excluded (ALBEF). Absent with fewer than 2 rows.
     /// </summary>
-    private Tensor? Itm(PassOutput output)
+    private Tensor? Itm()
     {
         long b = _inputs.Rows;
-        if (b < 2) return null;
-        var (negativeText, negativeImage) = SampleHardNegatives();
-        output.Record(ChoiceNames.ItmNegativeText, negativeText);
-        output.Record(ChoiceNames.ItmNegativeImage, negativeImage);
-        var text = torch.cat([_text, _text.index_select(0, negativeText), _text]);                    // (3B, L, d)
-        var padding = torch.cat([_inputs.Padding, _inputs.Padding.index_select(0, negativeText), _inputs.Padding]);
-        var image = torch.cat([_image, _image, _image.index_select(0, negativeImage)]);              // (3B, N + 1, d)
-        var fused = _model.Fusion.Forward(text, padding, image, _allocation.Fusion);
-        var logits = _model.Itm.forward(fused.select(1, 0)).squeeze(-1); // (3B)
+        if (_itmFused is null) return null;
+        var logits = _model.Itm.forward(_itmFused.select(1, 0)).squeeze(-1); // (3B)
         var labels = torch.cat([torch.ones(b, device: _device), torch.zeros(2 * b, device: _device)]);
         return torch.nn.functional.binary_cross_entropy_with_logits(logits, labels);
     }
@@ -149,10 +188,8 @@ public sealed class Pass1
     private Tensor? Mlm()
     {
         if (_globalMlmTokens == 0) return null;
-        if (_plan.MlmTokens == 0) return Zero(); // other ranks hold all of this step's positions
-        var maskedText = _model.Text.Forward(_plan.MlmInputIds, _inputs.Padding, _allocation.Text);
-        var fused = _model.Fusion.Forward(maskedText, _inputs.Padding, _image, _allocation.Fusion);   // (B, L + N + 1, d)
-        var hidden = Gather(fused, _plan.MlmPositions, 0, _length);                                   // (S, d)
+        if (_mlmFused is null) return Zero(); // other ranks hold all of this step's positions
+        var hidden = Gather(_mlmFused, _plan.MlmPositions, 0, _length);                               // (S, d)
         var logits = _model.Mlm.Forward(hidden);
         var labels = _plan.MlmLabels.flatten().index_select(0, _plan.MlmPositions);
         return GlobalMean(torch.nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum), _globalMlmTokens);
@@ -170,12 +207,9 @@ public sealed class Pass1
             output.Add(TaskIds.MimKl, 0, () => null);
             return;
         }
-        var mask = _plan.PatchMask;                                                                   // (B, N)
-        var maskedImage = _model.Image.Forward(_inputs.Images, mask, _allocation.Image);
-        var fused = _model.Fusion.Forward(_text, _inputs.Padding, maskedImage, _allocation.Fusion);
-        long patchCount = mask.size(1);
+        long patchCount = _plan.PatchMask.size(1);
         var positions = _plan.MaskedPatchPositions;
-        var student = Gather(fused, positions, _length + 1, patchCount);                               // (M, d): masked patches
+        var student = Gather(_mimFused!, positions, _length + 1, patchCount);                          // (M, d): masked patches
         Tensor teacherImage, teacherPatches;                                                          // (B, N + 1, d), (B, N, d)
         using (torch.no_grad())
         {

@@ -34,8 +34,7 @@ public sealed class Pass2
         using var scope = torch.NewDisposeScope();
         var pass = new Pass2(model, inputs, allocation);
         // "omni_s2t": the source modality is character 5, the target modality character 7.
-        var sources = pass.EncodeSources(m => enabled.Any(task => task[5] == m));
-        var targets = pass.EncodeTargets(m => enabled.Any(task => task[7] == m));
+        var (sources, targets) = pass.Encode(m => enabled.Any(task => task[5] == m), m => enabled.Any(task => task[7] == m));
         long[] eligible = collectives.SumCounts(TaskIds.Modalities.Select(m => sources.TryGetValue(m, out var s) ? s.Rows.size(0) : 0L).ToArray());
         var (offset, total) = collectives.RowSpan(inputs.Rows);
         var gathered = targets.ToDictionary(kv => kv.Key, kv => collectives.GatherWithGrad(kv.Value));
@@ -58,48 +57,37 @@ public sealed class Pass2
         return output;
     }
 
-    /// <summary>Source embeddings by modality, each with the batch rows it covers: (n, E) and (n) int64.</summary>
-    private Dictionary<char, (Tensor Embedding, Tensor Rows)> EncodeSources(Func<char, bool> needed)
+    /// <summary>
+    /// Source embeddings by modality, each with the batch rows it covers ((n, E) and (n) int64), and target (product)
+    /// embeddings by modality, each (B, E). Each encoder runs once over the source and the target rows stacked.
+    /// </summary>
+    private (Dictionary<char, (Tensor Embedding, Tensor Rows)> Sources, Dictionary<char, Tensor> Targets) Encode(Func<char, bool> source, Func<char, bool> target)
     {
-        var result = new Dictionary<char, (Tensor, Tensor)>();
+        var sources = new Dictionary<char, (Tensor, Tensor)>();
+        var targets = new Dictionary<char, Tensor>();
         var rowIndex = HeldScalars.Arange(_inputs.Rows, _inputs.TargetTokenIds.device);
-        bool needText = needed('t') || needed('m'), needImage = needed('v') || needed('m');
-        Tensor? text = null, image = null;
-        if (needText)
-        {
-            var has = _inputs.SourceHasText;
-            text = _model.Text.Forward(_inputs.SourceTokenIds[has], _inputs.SourcePadding[has], _allocation.Text);
-            if (needed('t')) result['t'] = (_model.ProjectText(text), rowIndex[has]);
-        }
-        if (needImage)
-        {
-            var has = _inputs.SourceHasImage;
-            image = _model.Image.Forward(_inputs.SourceImages[has], null, _allocation.Image);
-            if (needed('v')) result['v'] = (_model.ProjectImage(image), rowIndex[has]);
-        }
-        if (needed('m'))
-        {
-            // Rows with both modalities, picked out of the text rows and out of the image rows.
-            var both = _inputs.SourceHasText.logical_and(_inputs.SourceHasImage);
-            var textOfBoth = text![_inputs.SourceHasImage[_inputs.SourceHasText]];
-            var imageOfBoth = image![_inputs.SourceHasText[_inputs.SourceHasImage]];
-            var padding = _inputs.SourcePadding[both];
-            var fused = _model.Fusion.Forward(textOfBoth, padding, imageOfBoth, _allocation.Fusion);
-            result['m'] = (_model.ProjectFusion(fused), rowIndex[both]);
-        }
-        return result;
-    }
-
-    /// <summary>Target (product) embeddings by modality, each (B, E).</summary>
-    private Dictionary<char, Tensor> EncodeTargets(Func<char, bool> needed)
-    {
-        var result = new Dictionary<char, Tensor>();
-        Tensor? text = null, image = null;
-        if (needed('t') || needed('m')) text = _model.Text.Forward(_inputs.TargetTokenIds, _inputs.TargetPadding, _allocation.Text);
-        if (needed('v') || needed('m')) image = _model.Image.Forward(_inputs.TargetImages, null, _allocation.Image);
-        if (needed('t')) result['t'] = _model.ProjectText(text!);
-        if (needed('v')) result['v'] = _model.ProjectImage(image!);
-        if (needed('m')) result['m'] = _model.ProjectFusion(_model.Fusion.Forward(text!, _inputs.TargetPadding, image!, _allocation.Fusion));
-        return result;
+        var hasText = _inputs.SourceHasText;
+        var hasImage = _inputs.SourceHasImage;
+        var (text, productText) = StackedRows.Encode(
+            source('t') || source('m') ? [_inputs.SourceTokenIds[hasText], _inputs.SourcePadding[hasText]] : null,
+            target('t') || target('m') ? [_inputs.TargetTokenIds, _inputs.TargetPadding] : null,
+            x => _model.Text.Forward(x[0], x[1], _allocation.Text));
+        var (image, productImage) = StackedRows.Encode(
+            source('v') || source('m') ? [_inputs.SourceImages[hasImage]] : null,
+            target('v') || target('m') ? [_inputs.TargetImages] : null,
+            x => _model.Image.Forward(x[0], null, _allocation.Image));
+        if (source('t')) sources['t'] = (_model.ProjectText(text!), rowIndex[hasText]);
+        if (source('v')) sources['v'] = (_model.ProjectImage(image!), rowIndex[hasImage]);
+        if (target('t')) targets['t'] = _model.ProjectText(productText!);
+        if (target('v')) targets['v'] = _model.ProjectImage(productImage!);
+        // Source rows with both modalities, picked out of the text rows and out of the image rows.
+        var both = hasText.logical_and(hasImage);
+        var (fused, productFused) = StackedRows.Encode(
+            source('m') ? [text![hasImage[hasText]], _inputs.SourcePadding[both], image![hasText[hasImage]]] : null,
+            target('m') ? [productText!, _inputs.TargetPadding, productImage!] : null,
+            x => _model.Fusion.Forward(x[0], x[1], x[2], _allocation.Fusion));
+        if (source('m')) sources['m'] = (_model.ProjectFusion(fused!), rowIndex[both]);
+        if (target('m')) targets['m'] = _model.ProjectFusion(productFused!);
+        return (sources, targets);
     }
 }
