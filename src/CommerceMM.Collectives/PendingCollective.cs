@@ -8,17 +8,20 @@ public sealed class PendingCollective : IDisposable
 {
     private IntPtr _work;
     private readonly Tensor[] _tensors; // kept alive: the collective writes into them
+    private readonly PeerWaits _waits;
 
-    internal PendingCollective(IntPtr work, Tensor[] tensors)
+    internal PendingCollective(IntPtr work, Tensor[] tensors, PeerWaits waits)
     {
         _work = work;
         _tensors = tensors;
+        _waits = waits;
     }
 
     /// <summary>Blocks until done; a failed peer or an elapsed timeout throws <see cref="CollectiveException"/>.</summary>
     public void Wait(TimeSpan timeout)
     {
         if (_work == IntPtr.Zero) throw new ObjectDisposedException(nameof(PendingCollective));
+        using var blocked = _waits.Enter();
         NativeStatus.Check(NativeMethods.cmm_work_wait(_work, NativeStatus.Millis(timeout)), null); // the native message names the collective, rank and size
         GC.KeepAlive(_tensors);
     }

@@ -85,6 +85,7 @@ public sealed partial class ProcessGroup
     {
         var output = torch.empty([rowCounts.Sum(), .. rowShape], local.dtype, device: Device);
         long[] counts = rowCounts.Select(r => r * rowElements).ToArray();
+        using var blocked = _waits.Enter();
         fixed (long* c = counts)
             NativeStatus.Check(NativeMethods.cmm_allgatherv(Handle, TensorMemory.DataPointer(local), c, type, TensorMemory.DataPointer(output), NativeStatus.Millis(timeout)), "all_gather");
         GC.KeepAlive(local);
@@ -109,6 +110,7 @@ public sealed partial class ProcessGroup
 
     private void GatherEqual(Tensor input, Tensor output, long elements, int type, TimeSpan timeout, string what)
     {
+        using var blocked = _waits.Enter();
         NativeStatus.Check(NativeMethods.cmm_allgather(Handle, TensorMemory.DataPointer(input), elements, type, TensorMemory.DataPointer(output), NativeStatus.Millis(timeout)), what);
         GC.KeepAlive(input);
         GC.KeepAlive(output);

@@ -19,9 +19,10 @@ public sealed partial class ProcessGroup : IDisposable
     private readonly string _interfaceHost;
     private Exception? _backwardFailure; // set when an all-gather's backward pass could not all-reduce
     private readonly StrongBox<TimeSpan> _timeout; // shared with the groups NewGroup makes
+    private readonly PeerWaits _waits;             // shared likewise
 
     private ProcessGroup(IntPtr handle, CollectiveBackend backend, IRendezvousStore store, string interfaceHost, int rank, int size, Device device,
-                         StrongBox<TimeSpan> timeout)
+                         StrongBox<TimeSpan> timeout, PeerWaits waits)
     {
         _handle = handle;
         _backend = backend;
@@ -31,6 +32,7 @@ public sealed partial class ProcessGroup : IDisposable
         Size = size;
         Device = device;
         _timeout = timeout;
+        _waits = waits;
     }
 
     /// <summary>
@@ -53,10 +55,10 @@ public sealed partial class ProcessGroup : IDisposable
 
     /// <summary>Joins with an explicit backend: the tests run NCCL over a stub library on host memory.</summary>
     internal static ProcessGroup Create(IRendezvousStore store, int rank, int size, Device device, TimeSpan timeout, string interfaceHost, CollectiveBackend backend) =>
-        Create(store, rank, size, device, new StrongBox<TimeSpan>(timeout), interfaceHost, backend);
+        Create(store, rank, size, device, new StrongBox<TimeSpan>(timeout), new PeerWaits(), interfaceHost, backend);
 
-    private static unsafe ProcessGroup Create(IRendezvousStore store, int rank, int size, Device device, StrongBox<TimeSpan> timeout, string interfaceHost,
-                                              CollectiveBackend backend)
+    private static unsafe ProcessGroup Create(IRendezvousStore store, int rank, int size, Device device, StrongBox<TimeSpan> timeout, PeerWaits waits,
+                                              string interfaceHost, CollectiveBackend backend)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(interfaceHost);
@@ -64,7 +66,7 @@ public sealed partial class ProcessGroup : IDisposable
         int status = NativeMethods.cmm_group_create((int)backend, rank, size, interfaceHost, Math.Max(device.index, 0), NativeStatus.Millis(timeout.Value),
             StoreBridge.SetFunction, StoreBridge.GetFunction, bridge.State, out IntPtr handle);
         NativeStatus.Check(status, $"creating a {backend} process group (rank {rank} of {size}, store keys '{bridge.Prefix}*')");
-        return new ProcessGroup(handle, backend, store, interfaceHost, rank, size, device, timeout);
+        return new ProcessGroup(handle, backend, store, interfaceHost, rank, size, device, timeout, waits);
     }
 
     /// <summary>
@@ -72,9 +74,9 @@ public sealed partial class ProcessGroup : IDisposable
     /// as torch.distributed's new_group. Collectives on different groups are not ordered against each other,
     /// so work whose order differs between ranks (gradient buckets sent as backward finishes each layer)
     /// gets a group of its own. Collective: every rank calls it, in the same order as its other group creations.
-    /// The new group shares this one's <see cref="Timeout"/>: setting either sets both.
+    /// The new group shares this one's <see cref="Timeout"/> (setting either sets both) and <see cref="WaitingOnPeersFor"/>.
     /// </summary>
-    public ProcessGroup NewGroup() => Create(_store, Rank, Size, Device, _timeout, _interfaceHost, _backend);
+    public ProcessGroup NewGroup() => Create(_store, Rank, Size, Device, _timeout, _waits, _interfaceHost, _backend);
 
     internal CollectiveBackend Backend => _backend;
 
@@ -93,6 +95,12 @@ public sealed partial class ProcessGroup : IDisposable
         get => _timeout.Value;
         set => _timeout.Value = value > TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "a collective timeout must be positive");
     }
+
+    /// <summary>
+    /// How long this group's calls (and those of the groups made from it) have been blocked on peers without a break;
+    /// null when none is. Any thread may read it.
+    /// </summary>
+    public TimeSpan? WaitingOnPeersFor => _waits.Longest;
 
     private IntPtr Handle
     {
@@ -122,7 +130,7 @@ public sealed partial class ProcessGroup : IDisposable
         fixed (long* e = elements)
         fixed (int* t = types)
             NativeStatus.Check(NativeMethods.cmm_allreduce_async(Handle, b, e, t, n, (int)op, NativeStatus.Millis(timeout), out work), $"all_reduce ({op})");
-        return new PendingCollective(work, tensors.ToArray());
+        return new PendingCollective(work, tensors.ToArray(), _waits);
     }
 
     public void AllReduce(IReadOnlyList<Tensor> tensors, ReduceOp op = ReduceOp.Sum, TimeSpan? timeout = null)
@@ -137,6 +145,7 @@ public sealed partial class ProcessGroup : IDisposable
     public void Broadcast(Tensor tensor, int root = 0, TimeSpan? timeout = null)
     {
         var (data, elements, type) = TensorBuffers.InPlace(tensor, Device, "broadcast");
+        using var blocked = _waits.Enter();
         NativeStatus.Check(NativeMethods.cmm_broadcast(Handle, data, elements, type, root, NativeStatus.Millis(timeout ?? Timeout)), $"broadcast from rank {root}");
         GC.KeepAlive(tensor);
     }
@@ -146,6 +155,7 @@ public sealed partial class ProcessGroup : IDisposable
     {
         if (_backend == CollectiveBackend.Gloo)
         {
+            using var blocked = _waits.Enter();
             NativeStatus.Check(NativeMethods.cmm_barrier(Handle, NativeStatus.Millis(timeout ?? Timeout)), "barrier");
             return;
         }

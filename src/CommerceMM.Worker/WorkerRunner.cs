@@ -270,6 +270,8 @@ public sealed class WorkerRunner
 
         public async Task<Outcome> TrainAsync(CancellationToken preempt, CancellationToken kill)
         {
+            await using var keepAlive = new PeerWaitKeepAlive(group, TimeSpan.FromSeconds(join.HeartbeatIntervalSeconds),
+                stop => owner._client.HeartbeatAsync(new HeartbeatRequest(owner._options.WorkerId, join.Generation, join.Rank, session.Step), stop), owner._log);
             long maxSteps = owner._spec.Job.MaxSteps;
             while (session.Step < maxSteps)
             {
@@ -357,10 +359,14 @@ public sealed class WorkerRunner
         /// Collectives wait as long as the coordinator waits for a heartbeat (derived from the job's step times), not
         /// a fixed time: a peer frozen mid-step then fails its peers' collective about when the coordinator gives up on
         /// it, instead of stalling them for the start-up timeout (two minutes of a step of 0.3 s, measured by SIGSTOP).
+        /// Two heartbeat intervals and two seconds more (the coordinator sweeps once a second), so that the coordinator
+        /// evicts the frozen peer, named, before the ranks waiting on it report a failed collective: a report names no
+        /// one, and the next generation would wait out its rendezvous deadline for the frozen rank too.
         /// </summary>
         private void FollowTheHeartbeatTimeout(OrderReply reply)
         {
-            if (reply.HeartbeatTimeoutSeconds > 0) group.Timeout = TimeSpan.FromSeconds(reply.HeartbeatTimeoutSeconds);
+            if (reply.HeartbeatTimeoutSeconds > 0)
+                group.Timeout = TimeSpan.FromSeconds(reply.HeartbeatTimeoutSeconds + 2 * reply.HeartbeatIntervalSeconds + 2);
         }
 
         /// <summary>Acts on a reply; returns an outcome when this generation is over for this worker.</summary>

@@ -60,7 +60,8 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus, AzuriteFixture azur
     {
         // A frozen worker (SIGSTOP: a hung device, a stalled node) is alive and keeps its connections, so its peers'
         // collective only ends by timing out. It used to wait out the 2-minute start-up timeout; it now waits the
-        // coordinator's heartbeat timeout (10 s for these short steps), and the job goes on once the frozen one is replaced.
+        // coordinator's heartbeat timeout (10 s for these short steps) and a margin, and the job goes on once the frozen one
+        // is replaced.
         const string job = "e2e-frozen";
         using var cmm = new CmmProcess(["train", "--workers", "3", .. TrainingArgs.Overrides(job, corpus.Directory, _runs, steps: 16, batch: 4, every: 4)]);
         Assert.True(cmm.WaitForLine("step 5 ", Patience), cmm.Output);
@@ -69,6 +70,10 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus, AzuriteFixture azur
         var waited = Regex.Matches(cmm.Output, @"did not complete within (\d+) ms").Select(m => long.Parse(m.Groups[1].Value)).ToList();
         Assert.NotEmpty(waited);
         Assert.All(waited, ms => Assert.InRange(ms, 10_000, 60_000)); // the heartbeat timeout's floor and a few steps, not 120,000
+        // The ranks waiting on it heartbeat while they wait, so the coordinator evicts the frozen one, by name, and no other.
+        Assert.Contains("(worker 'local-2') missed its heartbeat", cmm.Output);
+        Assert.DoesNotContain("(worker 'local-1') missed its heartbeat", cmm.Output);
+        Assert.DoesNotContain("(worker 'local-3') missed its heartbeat", cmm.Output);
 
         CmmProcess.KillHard($"--job {job}", "--worker-id local-2"); // as a supervisor would replace it
         Assert.True(cmm.WaitForExit(Patience) == 0, cmm.Output);

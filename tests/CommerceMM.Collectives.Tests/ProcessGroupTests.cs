@@ -155,6 +155,45 @@ public sealed class ProcessGroupTests : IDisposable
     }
 
     [Fact]
+    public async Task WaitingOnPeersFor_LastsWhileARankWaitsForALatePeer_OnEveryGroupOfTheFamily()
+    {
+        // What a worker's keep-alive reads: rank 0 all-reduces on the bucket group while rank 1 comes 1.5 s late; the
+        // parent group sees the wait, and sees none before or after.
+        var ranks = await Task.WhenAll(Enumerable.Range(0, 2).Select(rank => Task.Run(() =>
+        {
+            var group = ProcessGroup.Create(Store(), rank, 2, torch.CPU, TimeSpan.FromMinutes(1));
+            return (Parent: group, Buckets: group.NewGroup());
+        })));
+        try
+        {
+            Assert.Null(ranks[0].Parent.WaitingOnPeersFor);
+            var early = Task.Run(() => { using var t = torch.ones(4); ranks[0].Buckets.AllReduce(t); });
+            var seen = new List<TimeSpan>();
+            var watch = Stopwatch.StartNew();
+            while (watch.Elapsed < TimeSpan.FromSeconds(1.5))
+            {
+                if (ranks[0].Parent.WaitingOnPeersFor is { } waited) seen.Add(waited);
+                await Task.Delay(100);
+            }
+            Assert.NotEmpty(seen);
+            Assert.True(seen[^1] > TimeSpan.FromSeconds(1), $"the wait was seen lasting only {seen[^1]}");
+            Assert.Null(ranks[1].Parent.WaitingOnPeersFor); // the late rank has not waited for anyone
+            using (var t = torch.ones(4)) ranks[1].Buckets.AllReduce(t);
+            await early;
+            Assert.Null(ranks[0].Parent.WaitingOnPeersFor);
+            Assert.Null(ranks[0].Buckets.WaitingOnPeersFor);
+        }
+        finally
+        {
+            foreach (var (parent, buckets) in ranks.Reverse())
+            {
+                buckets.Dispose();
+                parent.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public void FileStore_MissingKey_TimesOutNamingKey()
     {
         var error = Assert.Throws<TimeoutException>(() => Store().Get("never-set", TimeSpan.FromMilliseconds(50)));

@@ -86,6 +86,46 @@ public sealed class HeartbeatTests
     }
 
     [Fact]
+    public async Task Heartbeat_OfTheSameStepWithoutAStepTime_KeepsTheRankAlive_AndItsStepFiguresStand()
+    {
+        // What a rank waiting on its peers in a collective sends: it must not be evicted for the wait, and status must
+        // still show the step it last finished.
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
+        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
+        TestClient client = coordinator.Client();
+        await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", step: 7, stepSeconds: 0.5));
+        await client.HeartbeatAsync(TestCoordinator.Beat(joined[1], "w1", step: 7, stepSeconds: 0.5));
+
+        coordinator.Time.AdvanceSeconds(6);
+        OrderReply alive = await client.HeartbeatAsync(new HeartbeatRequest("w0", joined[0].Generation, joined[0].Rank, 7));
+        Assert.Equal((WorkerOrder.None, 1L), (alive.Order, alive.Generation));
+
+        // 12 s on: w0 was heard 6 s ago, w1 (the one holding the step up) 12 s ago, over the 10 s timeout.
+        coordinator.Time.AdvanceSeconds(6);
+        OrderReply rejoin = await client.HeartbeatAsync(new HeartbeatRequest("w0", joined[0].Generation, joined[0].Rank, 7));
+        Assert.Equal((WorkerOrder.Rejoin, 2L), (rejoin.Order, rejoin.Generation));
+        JobStatusView status = await client.GetStatusAsync();
+        Assert.Contains("rank 1 (worker 'w1') missed its heartbeat", status.StateReason, StringComparison.Ordinal);
+        Assert.DoesNotContain("w0", status.StateReason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Heartbeat_OfTheSameStepWithoutAStepTime_ShowsTheLastFinishedStepsFigures()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
+        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
+        TestClient client = coordinator.Client();
+        await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", step: 7, stepSeconds: 0.5));
+
+        coordinator.Time.AdvanceSeconds(4);
+        await client.HeartbeatAsync(new HeartbeatRequest("w0", joined[0].Generation, joined[0].Rank, 7));
+
+        MemberView w0 = (await client.GetStatusAsync()).Members.Single(m => m.WorkerId == "w0");
+        Assert.Equal((7L, 0.0, 0.5), (w0.LastStep, w0.HeartbeatAgeSeconds, w0.LastStepSeconds));
+        Assert.Equal(2.5, w0.Losses!["mlm"]);
+    }
+
+    [Fact]
     public async Task Heartbeat_NeverSentAfterJoin_StartupTimeoutApplies()
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();

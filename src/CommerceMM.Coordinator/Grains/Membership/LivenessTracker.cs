@@ -32,8 +32,17 @@ internal sealed class LivenessTracker
 
     public void Record(HeartbeatRequest heartbeat, DateTimeOffset now)
     {
-        // A heartbeat without a metrics URL (say, while waiting for a stop) keeps the one already known this generation.
-        string? metricsUrl = heartbeat.MetricsUrl ?? (_beats.TryGetValue(heartbeat.WorkerId, out Beat last) ? last.MetricsUrl : null);
+        bool known = _beats.TryGetValue(heartbeat.WorkerId, out Beat last);
+        // A heartbeat of the step already reported, with no step time (sent while the rank waits on its peers, or for a
+        // stop), says the rank is alive: the figures of the step it last finished stand.
+        if (known && last.Heartbeated && last.Step == heartbeat.Step && heartbeat.StepSeconds <= 0)
+        {
+            _beats[heartbeat.WorkerId] = last with { LastSeen = now, MetricsUrl = heartbeat.MetricsUrl ?? last.MetricsUrl };
+            return;
+        }
+
+        // A heartbeat without a metrics URL keeps the one already known this generation.
+        string? metricsUrl = heartbeat.MetricsUrl ?? (known ? last.MetricsUrl : null);
         _beats[heartbeat.WorkerId] = new Beat(now, Heartbeated: true, heartbeat.Step, heartbeat.StepSeconds, heartbeat.DataWaitSeconds, heartbeat.Losses, metricsUrl);
         MaxStep = Math.Max(MaxStep, heartbeat.Step);
         if (heartbeat.StepSeconds > 0)
