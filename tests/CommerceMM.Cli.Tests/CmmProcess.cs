@@ -66,6 +66,9 @@ internal sealed class CmmProcess : IDisposable
     /// <summary>SIGSTOPs it: alive, silent and holding its connections, as a process on a hung device or a frozen node.</summary>
     public static void Freeze(params string[] commandLineFragments) => Signal(19, commandLineFragments);
 
+    /// <summary>SIGCONTs a frozen one: it carries on where it stopped, unaware that time has passed.</summary>
+    public static void Thaw(params string[] commandLineFragments) => Signal(18, commandLineFragments);
+
     private static void Signal(int signal, string[] commandLineFragments)
     {
         foreach (var dir in Directory.EnumerateDirectories("/proc"))

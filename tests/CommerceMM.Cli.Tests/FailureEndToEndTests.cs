@@ -37,22 +37,7 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus, AzuriteFixture azur
         Assert.True(latest is not null, "the job committed nothing to the test's store");
         Assert.Equal(steps, latest.Value.Pointer.Step);
 
-        // The lineage that reached the final weights: for each step, the newest generation that ran it.
-        var records = AuditLog.Read(audit);
-        Assert.Contains(records, r => r.Generation > 1);
-        var lineage = records.GroupBy(r => r.Step).OrderBy(g => g.Key)
-            .Select(g => g.Where(r => r.Generation == g.Max(x => x.Generation)).ToList()).ToList();
-        Assert.Equal(Enumerable.Range(0, steps).Select(s => (long)s), lineage.Select(g => g[0].Step));
-        var consumed = lineage.SelectMany(g => g.SelectMany(r => r.Streams[StreamNames.Pairs])).ToList();
-        Assert.Equal(consumed.Count, consumed.Distinct().Count()); // nothing twice
-
-        // Nothing skipped: exactly the first N samples of the epoch order, whatever the world sizes were.
-        await using var order = DataLoader.Pairs(new LoaderOptions
-        {
-            DatasetDirectory = corpus.Directory, Stream = StreamNames.Pairs, BatchSize = consumed.Count, Seed = 1, WorldSize = 1, Rank = 0,
-        });
-        using var first = await order.NextAsync();
-        Assert.Equal(first.Keys.Order(), consumed.Order());
+        await AssertTheFirstSamplesCountedOnceAsync(audit, steps);
     }
 
     [Fact]
@@ -78,6 +63,52 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus, AzuriteFixture azur
         CmmProcess.KillHard($"--job {job}", "--worker-id local-2"); // as a supervisor would replace it
         Assert.True(cmm.WaitForExit(Patience) == 0, cmm.Output);
         Assert.Contains("worker local-2 exited with 137; restarting it", cmm.Output);
+    }
+
+    [Fact]
+    public async Task FrozenWorker_ThawedAfterItsPeersMovedOn_IsFencedOff_RejoinsAndNoSampleCountsTwice()
+    {
+        // A stall that ends (a node that recovers): the thawed worker still holds the old generation's rank, a step in
+        // flight and sockets its peers have closed. The coordinator must fence off whatever it sends for that generation,
+        // and it must come back through a new one, without any sample counting twice.
+        const string job = "e2e-thawed";
+        const int steps = 16, batch = 4;
+        string audit = Path.Combine(_runs, "audit");
+        using var cmm = new CmmProcess(AuditLog.Environment(audit),
+            ["train", "--workers", "3", .. TrainingArgs.Overrides(job, corpus.Directory, _runs, steps, batch, every: 4)]);
+        Assert.True(cmm.WaitForLine("step 5 ", Patience), cmm.Output);
+        CmmProcess.Freeze($"--job {job}", "--worker-id local-2");
+        Assert.True(cmm.WaitForLine("reporting and rejoining", Patience), cmm.Output);
+        CmmProcess.Thaw($"--job {job}", "--worker-id local-2");
+
+        Assert.True(cmm.WaitForExit(Patience) == 0, cmm.Output);
+        Assert.DoesNotContain("worker local-2 exited", cmm.Output); // it came back on its own, no restart
+        Assert.Contains("(stale generation)", cmm.Output);
+        Assert.Contains(AuditLog.ReadWorker(audit, "local-2"), r => r.Generation > 1); // the thawed worker trained again, in a later generation
+        await AssertTheFirstSamplesCountedOnceAsync(audit, steps);
+    }
+
+    /// <summary>
+    /// The steps that reached the final weights (for each step, the newest generation that ran it) consumed exactly the
+    /// first samples of the epoch order, each once, whatever the world sizes were.
+    /// </summary>
+    private async Task AssertTheFirstSamplesCountedOnceAsync(string audit, int steps)
+    {
+        var records = AuditLog.Read(audit);
+        Assert.Contains(records, r => r.Generation > 1);
+        var lineage = records.GroupBy(r => r.Step).OrderBy(g => g.Key)
+            .Select(g => g.Where(r => r.Generation == g.Max(x => x.Generation)).ToList()).ToList();
+        Assert.Equal(Enumerable.Range(0, steps).Select(s => (long)s), lineage.Select(g => g[0].Step));
+        var consumed = lineage.SelectMany(g => g.SelectMany(r => r.Streams[StreamNames.Pairs])).ToList();
+        Assert.Equal(consumed.Count, consumed.Distinct().Count()); // nothing twice
+
+        // Nothing skipped: exactly the first N samples of the epoch order.
+        await using var order = DataLoader.Pairs(new LoaderOptions
+        {
+            DatasetDirectory = corpus.Directory, Stream = StreamNames.Pairs, BatchSize = consumed.Count, Seed = 1, WorldSize = 1, Rank = 0,
+        });
+        using var first = await order.NextAsync();
+        Assert.Equal(first.Keys.Order(), consumed.Order());
     }
 
     [Fact]
