@@ -126,32 +126,18 @@ public sealed class ProcessGroupTests : IDisposable
     {
         // Two ranks in this process. Created with a minute's timeout, then set to 1 s as a worker does from its
         // heartbeat timeout: an all-reduce on the bucket group NewGroup made, which the other rank never joins, fails in
-        // about that second, not the minute. Each rank has its own store object, as each process has.
-        var ranks = await Task.WhenAll(Enumerable.Range(0, 2).Select(rank => Task.Run(() =>
-        {
-            var group = ProcessGroup.Create(Store(), rank, 2, torch.CPU, TimeSpan.FromMinutes(1));
-            return (Parent: group, Buckets: group.NewGroup());
-        })));
-        try
-        {
-            ranks[0].Parent.Timeout = TimeSpan.FromSeconds(1);
-            Assert.Equal(TimeSpan.FromSeconds(1), ranks[0].Buckets.Timeout);
-            Assert.Equal(TimeSpan.FromMinutes(1), ranks[1].Buckets.Timeout); // another rank's setting is its own
-            using var tensor = torch.ones(4);
-            var watch = Stopwatch.StartNew();
-            var error = Assert.Throws<CollectiveException>(() => ranks[0].Buckets.AllReduce(tensor));
-            Assert.Equal(CollectiveError.Timeout, error.Error);
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"took {watch.Elapsed}");
-            Assert.Throws<ArgumentOutOfRangeException>(() => ranks[0].Parent.Timeout = TimeSpan.Zero);
-        }
-        finally
-        {
-            foreach (var (parent, buckets) in ranks.Reverse())
-            {
-                buckets.Dispose();
-                parent.Dispose();
-            }
-        }
+        // about that second, not the minute.
+        using var two = await TwoRanksAsync();
+        var ranks = two.Ranks;
+        ranks[0].Parent.Timeout = TimeSpan.FromSeconds(1);
+        Assert.Equal(TimeSpan.FromSeconds(1), ranks[0].Buckets.Timeout);
+        Assert.Equal(TimeSpan.FromMinutes(1), ranks[1].Buckets.Timeout); // another rank's setting is its own
+        using var tensor = torch.ones(4);
+        var watch = Stopwatch.StartNew();
+        var error = Assert.Throws<CollectiveException>(() => ranks[0].Buckets.AllReduce(tensor));
+        Assert.Equal(CollectiveError.Timeout, error.Error);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"took {watch.Elapsed}");
+        Assert.Throws<ArgumentOutOfRangeException>(() => ranks[0].Parent.Timeout = TimeSpan.Zero);
     }
 
     [Fact]
@@ -159,31 +145,38 @@ public sealed class ProcessGroupTests : IDisposable
     {
         // What a worker's keep-alive reads: rank 0 all-reduces on the bucket group while rank 1 comes 1.5 s late; the
         // parent group sees the wait, and sees none before or after.
-        var ranks = await Task.WhenAll(Enumerable.Range(0, 2).Select(rank => Task.Run(() =>
+        using var two = await TwoRanksAsync();
+        var ranks = two.Ranks;
+        Assert.Null(ranks[0].Parent.WaitingOnPeersFor);
+        var early = Task.Run(() => { using var t = torch.ones(4); ranks[0].Buckets.AllReduce(t); });
+        var seen = new List<TimeSpan>();
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(1.5))
         {
-            var group = ProcessGroup.Create(Store(), rank, 2, torch.CPU, TimeSpan.FromMinutes(1));
-            return (Parent: group, Buckets: group.NewGroup());
-        })));
-        try
-        {
-            Assert.Null(ranks[0].Parent.WaitingOnPeersFor);
-            var early = Task.Run(() => { using var t = torch.ones(4); ranks[0].Buckets.AllReduce(t); });
-            var seen = new List<TimeSpan>();
-            var watch = Stopwatch.StartNew();
-            while (watch.Elapsed < TimeSpan.FromSeconds(1.5))
-            {
-                if (ranks[0].Parent.WaitingOnPeersFor is { } waited) seen.Add(waited);
-                await Task.Delay(100);
-            }
-            Assert.NotEmpty(seen);
-            Assert.True(seen[^1] > TimeSpan.FromSeconds(1), $"the wait was seen lasting only {seen[^1]}");
-            Assert.Null(ranks[1].Parent.WaitingOnPeersFor); // the late rank has not waited for anyone
-            using (var t = torch.ones(4)) ranks[1].Buckets.AllReduce(t);
-            await early;
-            Assert.Null(ranks[0].Parent.WaitingOnPeersFor);
-            Assert.Null(ranks[0].Buckets.WaitingOnPeersFor);
+            if (ranks[0].Parent.WaitingOnPeersFor is { } waited) seen.Add(waited);
+            await Task.Delay(100);
         }
-        finally
+        Assert.NotEmpty(seen);
+        Assert.True(seen[^1] > TimeSpan.FromSeconds(1), $"the wait was seen lasting only {seen[^1]}");
+        Assert.Null(ranks[1].Parent.WaitingOnPeersFor); // the late rank has not waited for anyone
+        using (var t = torch.ones(4)) ranks[1].Buckets.AllReduce(t);
+        await early;
+        Assert.Null(ranks[0].Parent.WaitingOnPeersFor);
+        Assert.Null(ranks[0].Buckets.WaitingOnPeersFor);
+    }
+
+    /// <summary>Two ranks in this process, each with its own store object (as each process has) and a bucket group made by NewGroup.</summary>
+    private async Task<TwoRanks> TwoRanksAsync() => new(await Task.WhenAll(Enumerable.Range(0, 2).Select(rank => Task.Run(() =>
+    {
+        var group = ProcessGroup.Create(Store(), rank, 2, torch.CPU, TimeSpan.FromMinutes(1));
+        return (Parent: group, Buckets: group.NewGroup());
+    }))));
+
+    private sealed class TwoRanks((ProcessGroup Parent, ProcessGroup Buckets)[] ranks) : IDisposable
+    {
+        public (ProcessGroup Parent, ProcessGroup Buckets)[] Ranks => ranks;
+
+        public void Dispose()
         {
             foreach (var (parent, buckets) in ranks.Reverse())
             {

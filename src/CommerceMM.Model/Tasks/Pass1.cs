@@ -8,9 +8,9 @@ using static TorchSharp.torch;
 namespace CommerceMM.Model.Tasks;
 
 /// <summary>
-/// Pass 1 (MODEL.md §3): itc, itm, mlm, mim_fr and mim_kl on B image-text pairs. The encoders may run
-/// several times (clean, text-masked, patch-masked, ITM pairs), but the caller back-propagates the
-/// weighted sum once. A task with weight 0 computes nothing.
+/// Pass 1 (MODEL.md §3): itc, itm, mlm, mim_fr and mim_kl on B image-text pairs. The encoders see several
+/// inputs (clean, text-masked, patch-masked, ITM pairs), each encoder in one call over all of them, and the
+/// caller back-propagates the weighted sum once. A task with weight 0 computes nothing.
 /// </summary>
 public sealed class Pass1
 {
