@@ -123,6 +123,13 @@ public sealed class HeartbeatTests
         MemberView w0 = (await client.GetStatusAsync()).Members.Single(m => m.WorkerId == "w0");
         Assert.Equal((7L, 0.0, 0.5), (w0.LastStep, w0.HeartbeatAgeSeconds, w0.LastStepSeconds));
         Assert.Equal(2.5, w0.Losses!["mlm"]);
+
+        // One sent at step 7 that arrives after step 8's own heartbeat.
+        await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", step: 8, stepSeconds: 0.75));
+        await client.HeartbeatAsync(new HeartbeatRequest("w0", joined[0].Generation, joined[0].Rank, 7));
+        w0 = (await client.GetStatusAsync()).Members.Single(m => m.WorkerId == "w0");
+        Assert.Equal((8L, 0.75), (w0.LastStep, w0.LastStepSeconds));
+        Assert.Equal(2.5, w0.Losses!["mlm"]);
     }
 
     [Fact]

@@ -33,9 +33,9 @@ internal sealed class LivenessTracker
     public void Record(HeartbeatRequest heartbeat, DateTimeOffset now)
     {
         bool known = _beats.TryGetValue(heartbeat.WorkerId, out Beat last);
-        // A heartbeat of the step already reported, with no step time (sent while the rank waits on its peers, or for a
-        // stop), says the rank is alive: the figures of the step it last finished stand.
-        if (known && last.Heartbeated && last.Step == heartbeat.Step && heartbeat.StepSeconds <= 0)
+        // A heartbeat with no step time (sent while the rank waits on its peers, or for a stop) says the rank is alive: the
+        // figures of the step it last finished stand. It can arrive after the next step's own heartbeat, so an older step too.
+        if (known && last.Heartbeated && heartbeat.Step <= last.Step && heartbeat.StepSeconds <= 0)
         {
             _beats[heartbeat.WorkerId] = last with { LastSeen = now, MetricsUrl = heartbeat.MetricsUrl ?? last.MetricsUrl };
             return;
