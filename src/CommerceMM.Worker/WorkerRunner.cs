@@ -271,7 +271,7 @@ public sealed class WorkerRunner
         public async Task<Outcome> TrainAsync(CancellationToken preempt, CancellationToken kill)
         {
             await using var keepAlive = new PeerWaitKeepAlive(group, TimeSpan.FromSeconds(join.HeartbeatIntervalSeconds),
-                stop => owner._client.HeartbeatAsync(new HeartbeatRequest(owner._options.WorkerId, join.Generation, join.Rank, session.Step), stop), owner._log);
+                AliveAsync, owner._log);
             long maxSteps = owner._spec.Job.MaxSteps;
             while (session.Step < maxSteps)
             {
@@ -355,6 +355,10 @@ public sealed class WorkerRunner
                 step.Result.Tasks.Where(t => t.Status == TaskOutcome.Ok).ToDictionary(t => t.Task, t => t.Loss),
                 elapsed.TotalSeconds, step.DataWaitSeconds, step.Result.AllReduceSeconds, owner._metricsUrl), kill);
 
+        /// <summary>A heartbeat of the step this rank is at, with no step time: it is alive, but no step has ended since the last one.</summary>
+        private Task<OrderReply> AliveAsync(CancellationToken cancel) =>
+            owner._client.HeartbeatAsync(new HeartbeatRequest(owner._options.WorkerId, join.Generation, join.Rank, session.Step), cancel);
+
         /// <summary>
         /// Collectives wait as long as the coordinator waits for a heartbeat (derived from the job's step times), not
         /// a fixed time: a peer frozen mid-step then fails its peers' collective about when the coordinator gives up on
@@ -416,7 +420,7 @@ public sealed class WorkerRunner
             await publisher.DrainAsync(Grace).ConfigureAwait(false);
             while (deadline.Elapsed < Grace && !kill.IsCancellationRequested)
             {
-                var reply = await owner._client.HeartbeatAsync(new HeartbeatRequest(owner._options.WorkerId, join.Generation, join.Rank, session.Step), kill).ConfigureAwait(false);
+                var reply = await AliveAsync(kill).ConfigureAwait(false);
                 if (reply.Order is WorkerOrder.Stop or WorkerOrder.Rejoin) break;
                 await Task.Delay(TimeSpan.FromSeconds(0.5), kill).ConfigureAwait(false);
             }

@@ -88,16 +88,15 @@ public sealed class Pass1
     /// </summary>
     private void Encode(bool maskedText, bool maskedImage)
     {
-        var (text, image) = (default(Tensor), default(Tensor));
-        (text, _maskedText) = StackedRows.Encode(
+        var (text, corruptedText) = StackedRows.Encode(
             [_inputs.TokenIds, _inputs.Padding],
             maskedText ? [_plan.MlmInputIds, _inputs.Padding] : null,
             x => _model.Text.Forward(x[0], x[1], _allocation.Text));                          // (B, L, d) each
-        (image, _maskedImage) = StackedRows.Encode(
+        var (image, patchMaskedImage) = StackedRows.Encode(
             maskedImage ? [_inputs.Images, torch.zeros_like(_plan.PatchMask)] : [_inputs.Images],
             maskedImage ? [_inputs.Images, _plan.PatchMask] : null,
             x => _model.Image.Forward(x[0], x.Length > 1 ? x[1] : null, _allocation.Image));   // (B, N + 1, d) each
-        (_text, _image) = (text!, image!);
+        (_text, _maskedText, _image, _maskedImage) = (text!, corruptedText, image!, patchMaskedImage);
         _textEmbedding = _model.ProjectText(_text);                                          // (B, E)
         _imageEmbedding = _model.ProjectImage(_image);                                        // (B, E)
         _scale = _model.Scale();

@@ -81,12 +81,12 @@ public sealed class Pass2
         if (target('t')) targets['t'] = _model.ProjectText(productText!);
         if (target('v')) targets['v'] = _model.ProjectImage(productImage!);
         // Source rows with both modalities, picked out of the text rows and out of the image rows.
-        var both = hasText.logical_and(hasImage);
+        var both = source('m') ? hasText.logical_and(hasImage) : null;
         var (fused, productFused) = StackedRows.Encode(
-            source('m') ? [text![hasImage[hasText]], _inputs.SourcePadding[both], image![hasText[hasImage]]] : null,
+            both is not null ? [text![hasImage[hasText]], _inputs.SourcePadding[both], image![hasText[hasImage]]] : null,
             target('m') ? [productText!, _inputs.TargetPadding, productImage!] : null,
             x => _model.Fusion.Forward(x[0], x[1], x[2], _allocation.Fusion));
-        if (source('m')) sources['m'] = (_model.ProjectFusion(fused!), rowIndex[both]);
+        if (both is not null) sources['m'] = (_model.ProjectFusion(fused!), rowIndex[both]);
         if (target('m')) targets['m'] = _model.ProjectFusion(productFused!);
         return (sources, targets);
     }

@@ -37,7 +37,7 @@ internal sealed class LivenessTracker
         // figures of the step it last finished stand. It can arrive after the next step's own heartbeat, so an older step too.
         if (known && last.Heartbeated && heartbeat.Step <= last.Step && heartbeat.StepSeconds <= 0)
         {
-            _beats[heartbeat.WorkerId] = last with { LastSeen = now, MetricsUrl = heartbeat.MetricsUrl ?? last.MetricsUrl };
+            _beats[heartbeat.WorkerId] = last with { LastSeen = now };
             return;
         }
 
