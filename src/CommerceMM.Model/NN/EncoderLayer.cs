@@ -49,10 +49,12 @@ public sealed class EncoderLayer : ExplicitModule
         using var scope = torch.NewDisposeScope();
         bool train = training;
         if (GradientProbe is { } probe) x = probe.Mark(x);
-        var attended = MixedPrecision.Float(SelfAttention.Forward(Norm1.forward(x), keyPadding));
+        // The residual additions take the bf16 branches as they are: type promotion adds in fp32, and the sum is
+        // the same as after an explicit cast, one op fewer each way.
+        var attended = SelfAttention.Forward(Norm1.forward(x), keyPadding);
         var h = x.Add(GeneratorDropout.Apply(attended, DropoutP, train, _dropoutGenerator));
         var hidden = GeneratorDropout.Apply(MixedPrecision.Linear(Linear1, Norm2.forward(h)).gelu(), DropoutP, train, _dropoutGenerator);
-        var ffn = MixedPrecision.Float(MixedPrecision.Linear(Linear2, hidden));
+        var ffn = MixedPrecision.Linear(Linear2, hidden);
         return h.Add(GeneratorDropout.Apply(ffn, DropoutP, train, _dropoutGenerator)).MoveToOuterDisposeScope();
     }
 }

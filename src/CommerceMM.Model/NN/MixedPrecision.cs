@@ -8,9 +8,9 @@ namespace CommerceMM.Model.NN;
 /// <summary>
 /// bf16 compute with fp32 master weights (model.precision: bf16). TorchSharp has no autocast, so the
 /// casts sit at the matmul boundaries: a linear layer or attention takes bf16 inputs and bf16 copies
-/// of the fp32 weights (autograd sends the gradient back through the cast into the fp32 weights; on the CPU,
-/// attention computes in fp32 between the casts, <see cref="Attention"/>);
-/// layer norms, the residual stream, softmax-based losses and reductions stay fp32. The setting is
+/// of the fp32 weights (autograd sends the gradient back through the cast into the fp32 weights; attention's
+/// softmax computes in fp32 inside its kernel, <see cref="Attention"/>); layer norms, the residual stream (which adds
+/// the bf16 branches by type promotion), softmax-based losses and reductions stay fp32. The setting is
 /// per thread for the duration of a forward pass (<see cref="Enter"/>), like PyTorch's autocast region.
 /// </summary>
 /// <remarks>
