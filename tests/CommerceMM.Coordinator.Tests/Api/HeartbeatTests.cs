@@ -97,12 +97,12 @@ public sealed class HeartbeatTests
         await client.HeartbeatAsync(TestCoordinator.Beat(joined[1], "w1", step: 7, stepSeconds: 0.5));
 
         coordinator.Time.AdvanceSeconds(6);
-        OrderReply alive = await client.HeartbeatAsync(new HeartbeatRequest("w0", joined[0].Generation, joined[0].Rank, 7));
+        OrderReply alive = await client.HeartbeatAsync(TestCoordinator.Alive(joined[0], "w0", step: 7));
         Assert.Equal((WorkerOrder.None, 1L), (alive.Order, alive.Generation));
 
         // 12 s on: w0 was heard 6 s ago, w1 (the one holding the step up) 12 s ago, over the 10 s timeout.
         coordinator.Time.AdvanceSeconds(6);
-        OrderReply rejoin = await client.HeartbeatAsync(new HeartbeatRequest("w0", joined[0].Generation, joined[0].Rank, 7));
+        OrderReply rejoin = await client.HeartbeatAsync(TestCoordinator.Alive(joined[0], "w0", step: 7));
         Assert.Equal((WorkerOrder.Rejoin, 2L), (rejoin.Order, rejoin.Generation));
         JobStatusView status = await client.GetStatusAsync();
         Assert.Contains("rank 1 (worker 'w1') missed its heartbeat", status.StateReason, StringComparison.Ordinal);
@@ -118,7 +118,7 @@ public sealed class HeartbeatTests
         await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", step: 7, stepSeconds: 0.5));
 
         coordinator.Time.AdvanceSeconds(4);
-        await client.HeartbeatAsync(new HeartbeatRequest("w0", joined[0].Generation, joined[0].Rank, 7));
+        await client.HeartbeatAsync(TestCoordinator.Alive(joined[0], "w0", step: 7));
 
         MemberView w0 = (await client.GetStatusAsync()).Members.Single(m => m.WorkerId == "w0");
         Assert.Equal((7L, 0.0, 0.5), (w0.LastStep, w0.HeartbeatAgeSeconds, w0.LastStepSeconds));
@@ -126,7 +126,7 @@ public sealed class HeartbeatTests
 
         // One sent at step 7 that arrives after step 8's own heartbeat.
         await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", step: 8, stepSeconds: 0.75));
-        await client.HeartbeatAsync(new HeartbeatRequest("w0", joined[0].Generation, joined[0].Rank, 7));
+        await client.HeartbeatAsync(TestCoordinator.Alive(joined[0], "w0", step: 7));
         w0 = (await client.GetStatusAsync()).Members.Single(m => m.WorkerId == "w0");
         Assert.Equal((8L, 0.75), (w0.LastStep, w0.LastStepSeconds));
         Assert.Equal(2.5, w0.Losses!["mlm"]);

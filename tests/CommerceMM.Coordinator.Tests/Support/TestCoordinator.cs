@@ -126,6 +126,9 @@ internal sealed class TestCoordinator : IAsyncDisposable
     public static HeartbeatRequest Beat(JoinResponse joined, string workerId, long step, double stepSeconds = 0.5) =>
         new(workerId, joined.Generation, joined.Rank, step, new Dictionary<string, double> { ["mlm"] = 2.5, ["itc"] = 1.25 }, stepSeconds, 0.01);
 
+    /// <summary>What a rank sends while it waits on its peers (or for a stop): alive at <paramref name="step"/>, no step time, no figures.</summary>
+    public static HeartbeatRequest Alive(JoinResponse joined, string workerId, long step) => new(workerId, joined.Generation, joined.Rank, step);
+
     public async ValueTask DisposeAsync()
     {
         foreach (TestClient client in _clients)
