@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace CommerceMM.Coordinator.Tests.Support;
 
 /// <summary>
-/// A real coordinator (Kestrel on 127.0.0.1, port 0) over a per-test temp file store and a manual clock. The background
+/// A real coordinator (Kestrel on 127.0.0.1, port 0) over a per-test temp file store (or a store the test brings) and a manual clock. The background
 /// sweep is off: every request sweeps at the manual clock's time, so the tests decide exactly when a rank goes overdue.
 /// </summary>
 internal sealed class TestCoordinator : IAsyncDisposable
@@ -18,13 +18,13 @@ internal sealed class TestCoordinator : IAsyncDisposable
 
     private readonly List<TestClient> _clients = [];
 
-    private TestCoordinator(string root, JobSpec spec, ManualTimeProvider time, Action<CoordinatorOptions>? configure)
+    private TestCoordinator(string root, JobSpec spec, ManualTimeProvider time, Action<CoordinatorOptions>? configure, IBlobStore? store = null)
     {
         Root = root;
         Spec = spec;
         Time = time;
         Configure = configure;
-        Store = new FileBlobStore(root, time);
+        Store = store ?? new FileBlobStore(root, time);
     }
 
     public string Root { get; }
@@ -33,7 +33,7 @@ internal sealed class TestCoordinator : IAsyncDisposable
 
     public ManualTimeProvider Time { get; }
 
-    public FileBlobStore Store { get; }
+    public IBlobStore Store { get; }
 
     /// <summary>Wraps the store the next (re)started host uses, e.g. in a store that dies at a crash point; null: the plain store.</summary>
     public Func<IBlobStore, IBlobStore>? WrapStore { get; set; }
@@ -44,11 +44,12 @@ internal sealed class TestCoordinator : IAsyncDisposable
 
     private Action<CoordinatorOptions>? Configure { get; }
 
-    public static async Task<TestCoordinator> StartAsync(JobSpec? spec = null, Action<CoordinatorOptions>? configure = null)
+    /// <param name="store">the job's store, e.g. a container on Azurite; by default a file store in a new temp folder</param>
+    public static async Task<TestCoordinator> StartAsync(JobSpec? spec = null, Action<CoordinatorOptions>? configure = null, IBlobStore? store = null)
     {
         string root = Path.Combine(Path.GetTempPath(), "cmm-coord-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(root);
-        var coordinator = new TestCoordinator(root, spec ?? new JobSpec("job-a", Workers: 2), new ManualTimeProvider(), configure);
+        var coordinator = new TestCoordinator(root, spec ?? new JobSpec("job-a", Workers: 2), new ManualTimeProvider(), configure, store);
         await coordinator.StartHostAsync();
         return coordinator;
     }
@@ -60,7 +61,9 @@ internal sealed class TestCoordinator : IAsyncDisposable
     /// <param name="configure">This coordinator's own options (say, other ports); by default the first one's.</param>
     public static async Task<TestCoordinator> StartBesideAsync(TestCoordinator first, Action<CoordinatorOptions>? configure = null)
     {
-        var coordinator = new TestCoordinator(first.Root, first.Spec, first.Time, configure ?? first.Configure) { _sharesRoot = true };
+        // A file store of its own over the same folder, as a second host would open it; any other store is shared as it is.
+        IBlobStore? store = first.Store is FileBlobStore ? null : first.Store;
+        var coordinator = new TestCoordinator(first.Root, first.Spec, first.Time, configure ?? first.Configure, store) { _sharesRoot = true };
         await coordinator.StartHostAsync();
         return coordinator;
     }
