@@ -22,7 +22,7 @@ internal static class StorageBenchmark
 
     public static Command CreateCommand()
     {
-        var spec = CheckpointsCommand.SpecArgument();
+        var spec = PathArguments.JobSpec();
         var set = CommonOptions.Set();
         var size = new Option<double?>("--size-mb") { Description = $"payload in MiB of random bytes (default: the job's latest model.safetensors itself, or {DefaultMegabytes} MiB of random bytes without one)" };
         var rounds = new Option<int>("--rounds") { Description = "rounds; each figure is the median over rounds", DefaultValueFactory = _ => 5 };

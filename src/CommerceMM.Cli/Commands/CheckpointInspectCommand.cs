@@ -14,7 +14,7 @@ internal static class CheckpointInspectCommand
 {
     public static Command Create()
     {
-        var spec = CheckpointsCommand.SpecArgument();
+        var spec = PathArguments.JobSpec();
         var set = CommonOptions.Set();
         var step = CheckpointsCommand.Step("the checkpoint: a step, or 'latest' (what latest names; the newest folder when nothing is committed)");
         var noVerify = CheckpointsCommand.NoVerify();

@@ -27,8 +27,6 @@ internal static class CheckpointsCommand
         return command;
     }
 
-    public static Argument<string?> SpecArgument() => new("spec") { Description = "job spec YAML (default: the embedded fashion-tiny job)", DefaultValueFactory = _ => null };
-
     public static Option<bool> NoVerify() => new("--no-verify") { Description = "skip reading every file to check its SHA-256 (fast; states show 'committed' instead of 'verified')" };
 
     /// <summary>--step (or <paramref name="name"/>): a step number, 'latest', and where allowed 'all'; anything else is an error naming the option.</summary>
@@ -47,7 +45,7 @@ internal static class CheckpointsCommand
 
     private static Command CreateList()
     {
-        var spec = SpecArgument();
+        var spec = PathArguments.JobSpec();
         var set = CommonOptions.Set();
         var noVerify = NoVerify();
         var command = new Command("list", "Every checkpoint of the job: step, world size, files, size, when, and state: verified (every file's SHA-256 checked), " +
@@ -79,7 +77,7 @@ internal static class CheckpointsCommand
 
     private static Command CreateValidate()
     {
-        var spec = SpecArgument();
+        var spec = PathArguments.JobSpec();
         var set = CommonOptions.Set();
         var step = Step("the checkpoint to check: a step, 'latest' (what latest names) or 'all' (every committed one)", allowAll: true);
         var command = new Command("validate", "Check every file of the job's checkpoints against its manifest (size and SHA-256; on Azure also the stored MD5). " +
@@ -130,7 +128,7 @@ internal static class CheckpointsCommand
 
     private static Command CreateExport()
     {
-        var spec = SpecArgument();
+        var spec = PathArguments.JobSpec();
         var set = CommonOptions.Set();
         var step = Step("the checkpoint to export: a step, or 'latest' for the one a restore picks (the newest that verifies)");
         var output = new Option<string>("--out") { Description = "the safetensors file to write (loads in PyTorch: tools/parity/safetensors_io.py, or safetensors.torch.load_file)", Required = true };

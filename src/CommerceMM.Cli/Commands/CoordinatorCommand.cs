@@ -13,7 +13,7 @@ internal static class CoordinatorCommand
 {
     public static Command Create()
     {
-        var spec = new Argument<string?>("spec") { Description = "job spec YAML (default: the embedded fashion-tiny job)", DefaultValueFactory = _ => null };
+        var spec = PathArguments.JobSpec();
         var set = CommonOptions.Set();
         var tokenFile = CommonOptions.TokenFile();
         var json = CommonOptions.JsonLogs();

@@ -10,11 +10,11 @@ internal static class DataInspectCommand
 {
     public static Command Create()
     {
-        var source = new Argument<string>("dir")
+        var source = PathArguments.RejectingOptions(new Argument<string>("dir")
         {
             Description = "the data set folder (holding dataset.json), or azure:CONTAINER/PATH for one in Azure Blob Storage (credentials from CMM_AZURE_CONNECTION_STRING or the other CMM_AZURE_* variables)",
             DefaultValueFactory = _ => "data/fashion",
-        };
+        });
         var examples = new Option<int>("--examples") { Description = "samples decoded per stream", DefaultValueFactory = _ => 2 };
         var noVerify = new Option<bool>("--no-verify") { Description = "skip the checksums (reads only the shards the examples come from)" };
         var command = new Command("inspect", "Counts per stream and split, shards and sizes; every shard, index and the tokenizer checked against dataset.json " +

@@ -32,7 +32,7 @@ internal static class EvalCommand
 
     public static Command Create()
     {
-        var spec = new Argument<string?>("spec") { Description = "job spec YAML (default: the embedded fashion-tiny job)", DefaultValueFactory = _ => null };
+        var spec = PathArguments.JobSpec();
         var set = CommonOptions.Set();
         var checkpoint = CheckpointsCommand.Step("checkpoint step, or 'latest' for the newest verified one", name: "--checkpoint");
         var allocation = new Option<string>("--allocation") { Description = "'all' (every allocation of the spec, full depth first) or one, e.g. t2-v2-f1", DefaultValueFactory = _ => AllocationNames.All };

@@ -13,7 +13,7 @@ internal static class StatusCommand
 {
     public static Command Create()
     {
-        var spec = CheckpointsCommand.SpecArgument();
+        var spec = PathArguments.JobSpec();
         var set = CommonOptions.Set();
         var coordinator = CommonOptions.Coordinator();
         var job = CommonOptions.Job();

@@ -17,7 +17,7 @@ internal static class TrainCommand
 {
     public static Command Create()
     {
-        var spec = new Argument<string?>("spec") { Description = "job spec YAML (default: the embedded fashion-tiny job, cluster/jobs/fashion-tiny.yaml)", DefaultValueFactory = _ => null };
+        var spec = PathArguments.JobSpec("job spec YAML (default: the embedded fashion-tiny job, cluster/jobs/fashion-tiny.yaml)");
         var workers = new Option<int?>("--workers") { Description = "worker processes (overrides job.workers)" };
         var set = CommonOptions.Set();
         var json = CommonOptions.JsonLogs();

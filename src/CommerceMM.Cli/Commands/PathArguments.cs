@@ -1,0 +1,65 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+
+namespace CommerceMM.Cli.Commands;
+
+/// <summary>
+/// The optional path most commands take first (a job spec, a data set folder). System.CommandLine hands such an argument
+/// any token it cannot match, so a mistyped option (`cmm train --worker 3`) would otherwise read as a missing spec file
+/// named '--worker'; these arguments reject it as the unknown option it is, with the nearest real one.
+/// </summary>
+internal static class PathArguments
+{
+    public const string EmbeddedSpec = "job spec YAML (default: the embedded fashion-tiny job)";
+
+    /// <summary>The job spec path; null selects the embedded fashion-tiny job.</summary>
+    public static Argument<string?> JobSpec(string description = EmbeddedSpec) =>
+        RejectingOptions(new Argument<string?>("spec") { Description = description, DefaultValueFactory = _ => null });
+
+    /// <summary>Adds the unknown-option check to <paramref name="argument"/>.</summary>
+    public static Argument<T> RejectingOptions<T>(Argument<T> argument)
+    {
+        argument.Validators.Add(result =>
+        {
+            if (result.Tokens is [{ Value: ['-', ..] value }, ..] && result.Parent is CommandResult command)
+                result.AddError(UnknownOption(value, command));
+        });
+        return argument;
+    }
+
+    private static string UnknownOption(string value, CommandResult command)
+    {
+        string path = CommandPath(command);
+        string? nearest = command.Command.Options.SelectMany(o => o.Aliases.Prepend(o.Name))
+            .Where(name => name.StartsWith("--", StringComparison.Ordinal))
+            .Select(name => (Name: name, Distance: EditDistance(value, name)))
+            .Where(c => c.Distance <= Math.Max(2, value.Length / 3))
+            .OrderBy(c => c.Distance).Select(c => c.Name).FirstOrDefault();
+        string hint = nearest is null ? "" : $" (did you mean {nearest}?)";
+        return $"unknown option '{value}' for `{path}`{hint}; `{path} --help` lists its options (a path that starts with '-' needs ./ in front)";
+    }
+
+    private static string CommandPath(CommandResult command)
+    {
+        var names = new List<string>();
+        for (CommandResult? r = command; r is not null; r = r.Parent as CommandResult)
+            names.Insert(0, r.Command is RootCommand ? "cmm" : r.Command.Name);
+        return string.Join(' ', names);
+    }
+
+    /// <summary>Levenshtein distance: the fewest single-character edits from a to b.</summary>
+    private static int EditDistance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++) previous[j] = j;
+        for (int i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+                current[j] = Math.Min(Math.Min(current[j - 1], previous[j]) + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            (previous, current) = (current, previous);
+        }
+        return previous[b.Length];
+    }
+}
