@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using CommerceMM.Worker.Spec;
 
 namespace CommerceMM.Cli.Commands;
 
@@ -30,11 +31,8 @@ internal static class PathArguments
     private static string UnknownOption(string value, CommandResult command)
     {
         string path = CommandPath(command);
-        string? nearest = command.Command.Options.SelectMany(o => o.Aliases.Prepend(o.Name))
-            .Where(name => name.StartsWith("--", StringComparison.Ordinal))
-            .Select(name => (Name: name, Distance: EditDistance(value, name)))
-            .Where(c => c.Distance <= Math.Max(2, value.Length / 3))
-            .OrderBy(c => c.Distance).Select(c => c.Name).FirstOrDefault();
+        var names = command.Command.Options.SelectMany(o => o.Aliases.Prepend(o.Name)).Where(n => n.StartsWith("--", StringComparison.Ordinal));
+        string? nearest = NearestName.Find(value, names, maxEdits: Math.Max(2, value.Length / 3));
         string hint = nearest is null ? "" : $" (did you mean {nearest}?)";
         return $"unknown option '{value}' for `{path}`{hint}; `{path} --help` lists its options (a path that starts with '-' needs ./ in front)";
     }
@@ -45,21 +43,5 @@ internal static class PathArguments
         for (CommandResult? r = command; r is not null; r = r.Parent as CommandResult)
             names.Insert(0, r.Command is RootCommand ? "cmm" : r.Command.Name);
         return string.Join(' ', names);
-    }
-
-    /// <summary>Levenshtein distance: the fewest single-character edits from a to b.</summary>
-    private static int EditDistance(string a, string b)
-    {
-        var previous = new int[b.Length + 1];
-        var current = new int[b.Length + 1];
-        for (int j = 0; j <= b.Length; j++) previous[j] = j;
-        for (int i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-                current[j] = Math.Min(Math.Min(current[j - 1], previous[j]) + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            (previous, current) = (current, previous);
-        }
-        return previous[b.Length];
     }
 }

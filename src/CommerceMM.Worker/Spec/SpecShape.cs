@@ -168,28 +168,9 @@ internal static class SpecShape
     private static string UnknownKey(string key, IEnumerable<string> known)
     {
         var candidates = known.ToList();
-        string? closest = candidates.MinBy(k => Distance(k, key));
-        return closest is not null && Distance(closest, key) <= 3
+        return NearestName.Find(key, candidates, maxEdits: 3) is { } closest
             ? $"unknown key; did you mean {closest}? (see cluster/jobs/fashion-tiny.yaml)"
             : $"unknown key (known here: {string.Join(", ", candidates)}; see cluster/jobs/fashion-tiny.yaml)";
-    }
-
-    /// <summary>Levenshtein distance, for "did you mean".</summary>
-    private static int Distance(string a, string b)
-    {
-        var row = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (int i = 1; i <= a.Length; i++)
-        {
-            int diagonal = row[0];
-            row[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-            {
-                int above = row[j];
-                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
-                diagonal = above;
-            }
-        }
-        return row[b.Length];
     }
 
     private static PropertyInfo? Find(Type type, string snakeName) =>
