@@ -59,6 +59,12 @@ public sealed class WorkerRunner
         {
             return await runner.RunAsync(preempt, kill).ConfigureAwait(false);
         }
+        catch (OperationCanceledException) when (kill.IsCancellationRequested)
+        {
+            // Told to stop waiting (a second signal): whatever it was waiting on, an exit code and a line, not a crash.
+            runner._log.LogWarning("stopped at once, without a checkpoint: the job resumes from its last committed one");
+            return WorkerExitCodes.Retry;
+        }
         finally
         {
             if (runner._client is not null) await runner._client.DisposeAsync().ConfigureAwait(false);

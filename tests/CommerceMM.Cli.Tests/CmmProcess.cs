@@ -15,9 +15,14 @@ internal sealed class CmmProcess : IDisposable
 
     public CmmProcess(params string[] args) : this(new Dictionary<string, string>(), args) { }
 
-    public CmmProcess(IReadOnlyDictionary<string, string> environment, params string[] args)
+    public CmmProcess(IReadOnlyDictionary<string, string> environment, params string[] args) : this(environment, ownProcessGroup: false, args) { }
+
+    /// <param name="ownProcessGroup">start it as a terminal starts a command: leading a process group of its own, which the
+    /// workers it starts join (`setsid` execs dotnet in place, so <see cref="Id"/> is cmm's own); see <see cref="TerminateGroup"/></param>
+    public CmmProcess(IReadOnlyDictionary<string, string> environment, bool ownProcessGroup, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(ownProcessGroup ? "setsid" : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (ownProcessGroup) info.ArgumentList.Add("dotnet");
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "cmm.dll"));
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
@@ -57,6 +62,9 @@ internal sealed class CmmProcess : IDisposable
     }
 
     public void Terminate() => kill(_process.Id, 15);
+
+    /// <summary>SIGTERM to every process of its group at once, as a terminal's Ctrl+C (SIGINT) or `kill -TERM -PGID` sends it.</summary>
+    public void TerminateGroup() => kill(-_process.Id, 15);
 
     public void KillHard() => kill(_process.Id, 9);
 

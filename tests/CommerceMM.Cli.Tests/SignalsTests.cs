@@ -21,7 +21,7 @@ public class SignalsTests
     [Fact]
     public void FirstSignal_AsksForAGracefulStop_TheSecondStopsWaiting()
     {
-        using var signals = new Signals();
+        using var signals = new Signals(sameStopWindow: TimeSpan.Zero);
 
         signals.Handle(new PosixSignalContext(PosixSignal.SIGTERM));
         Assert.True(signals.Graceful.IsCancellationRequested);
@@ -29,5 +29,18 @@ public class SignalsTests
 
         signals.Handle(new PosixSignalContext(PosixSignal.SIGINT));
         Assert.True(signals.Immediate.IsCancellationRequested);
+    }
+
+    [Fact]
+    public void ASecondSignalAtOnce_IsTheSameStop()
+    {
+        using var signals = new Signals();
+
+        // A terminal's Ctrl+C and the launcher's forwarded SIGTERM, milliseconds apart.
+        signals.Handle(new PosixSignalContext(PosixSignal.SIGINT));
+        signals.Handle(new PosixSignalContext(PosixSignal.SIGTERM));
+
+        Assert.True(signals.Graceful.IsCancellationRequested);
+        Assert.False(signals.Immediate.IsCancellationRequested);
     }
 }

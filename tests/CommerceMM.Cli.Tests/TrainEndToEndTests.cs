@@ -99,6 +99,24 @@ public sealed class TrainEndToEndTests(SmallCorpus corpus, AzuriteFixture azurit
     }
 
     [Fact]
+    public async Task StopReachingEveryProcess_AsATerminalsCtrlCDoes_CheckpointsAndExitsZero()
+    {
+        // Each worker hears the stop twice, from the group and from the launcher's forwarding. Before, the second counted as
+        // "stop waiting": both workers crashed (exit 134) and the stop's checkpoint was never written.
+        using var cmm = new CmmProcess(new Dictionary<string, string>(), ownProcessGroup: true, Args("e2e-group-stop", 2, steps: 40, every: 100));
+        Assert.True(cmm.WaitForLine("step 2 ", Patience), cmm.Output);
+        cmm.TerminateGroup();
+
+        Assert.True(cmm.WaitForExit(Patience) == 0, cmm.Output);
+        var ordered = Regex.Match(cmm.Output, @"SIGTERM: checkpoint ordered at step (\d+)");
+        Assert.True(ordered.Success, cmm.Output);
+        Assert.Contains("worker exit codes: 0, 0", cmm.Output);
+        Assert.DoesNotContain("Unhandled exception", cmm.Output);
+        var latest = await CheckpointCommitter.ReadLatestAsync(new FileBlobStore(_runs), "e2e-group-stop");
+        Assert.Equal(long.Parse(ordered.Groups[1].Value), latest!.Value.Pointer.Step);
+    }
+
+    [Fact]
     public void PresetWhosePatchesDoNotFitTheData_IsRefusedBeforeAnythingStarts()
     {
         using var cmm = new CmmProcess(Args("e2e-base", 2, 4, every: 4, "--set", "model.preset=base"));

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 
 namespace CommerceMM.Cli.Hosting;
@@ -8,11 +9,24 @@ namespace CommerceMM.Cli.Hosting;
 /// </summary>
 internal sealed class Signals : IDisposable
 {
+    /// <summary>
+    /// A second signal this soon after the first is the same stop, not a second one. A terminal's Ctrl+C reaches every
+    /// process of `cmm train` and the launcher forwards it to its workers too (it must, for a `docker stop` that signals
+    /// the launcher alone), so each worker gets two at once; taken as "stop waiting", they made the workers quit without
+    /// their checkpoint.
+    /// </summary>
+    public static readonly TimeSpan SameStopWindow = TimeSpan.FromSeconds(2);
+
     private readonly CancellationTokenSource _graceful = new(), _immediate = new();
     private readonly PosixSignalRegistration[] _registrations;
+    private readonly TimeSpan _sameStopWindow;
+    private long _firstSignal;
 
-    public Signals()
+    public Signals() : this(SameStopWindow) { }
+
+    internal Signals(TimeSpan sameStopWindow)
     {
+        _sameStopWindow = sameStopWindow;
         _registrations = [PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle), PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle)];
     }
 
@@ -28,8 +42,10 @@ internal sealed class Signals : IDisposable
         context.Cancel = true; // we exit on our own terms, after the checkpoint
         try
         {
-            if (_graceful.IsCancellationRequested) _immediate.Cancel();
-            else _graceful.Cancel();
+            long now = Stopwatch.GetTimestamp();
+            long first = Interlocked.CompareExchange(ref _firstSignal, now, 0);
+            if (first == 0) _graceful.Cancel();
+            else if (Stopwatch.GetElapsedTime(first, now) >= _sameStopWindow) _immediate.Cancel();
         }
         catch (ObjectDisposedException)
         {
