@@ -29,6 +29,16 @@ public class SpecLoaderTests
         Assert.Equal("job.workers", error.Key);
     }
 
+    [Theory]
+    [InlineData("job:\n  workers: [1\nmodel: {}\n", "not valid YAML: the parser stopped")]   // YamlDotNet throws InvalidOperationException here
+    [InlineData("job:\n  name: \"x\n", "not valid YAML at line 2, column 9")]
+    public void Load_BrokenYaml_IsASpecErrorNotACrash(string yaml, string expected)
+    {
+        var error = Assert.Throws<SpecException>(() => SpecLoader.Load(yaml, NoEnvironment));
+        Assert.Equal("spec", error.Key);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Load_EnvironmentThenSet_OverrideInThatOrder()
     {

@@ -97,6 +97,11 @@ public static class SpecLoader
         {
             throw new SpecException("spec", $"not valid YAML at line {e.Start.Line}, column {e.Start.Column}: {e.Message}", e);
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's scanner fails this way, with no position, on a file that ends inside an unclosed [ (e.g. "workers: [1").
+            throw new SpecException("spec", $"not valid YAML: the parser stopped ({e.Message}); look for an unclosed [ or {{", e);
+        }
     }
 
     /// <returns>false when the value cannot be placed (a list key given something that is not a list); the problem is in <paramref name="errors"/>.</returns>
@@ -132,7 +137,7 @@ public static class SpecLoader
             stream.Load(new StringReader(value));
             return stream.Documents[0].RootNode;
         }
-        catch (YamlException e)
+        catch (Exception e) when (e is YamlException or InvalidOperationException)
         {
             throw new SpecException(key, $"'{value}' is not a YAML list like [a, b]: {e.Message}", e);
         }
