@@ -11,7 +11,7 @@ namespace CommerceMM.Cli.Commands;
 /// </summary>
 internal static class PathArguments
 {
-    public const string EmbeddedSpec = "job spec YAML (default: the embedded fashion-tiny job)";
+    private const string EmbeddedSpec = "job spec YAML (default: the embedded fashion-tiny job)";
 
     /// <summary>The job spec path; null selects the embedded fashion-tiny job.</summary>
     public static Argument<string?> JobSpec(string description = EmbeddedSpec) =>

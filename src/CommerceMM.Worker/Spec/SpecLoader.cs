@@ -99,7 +99,7 @@ public static class SpecLoader
         }
         catch (InvalidOperationException e)
         {
-            // YamlDotNet's scanner fails this way, with no position, on a file that ends inside an unclosed [ (e.g. "workers: [1").
+            // YamlDotNet's scanner fails this way, with no position, on an unclosed [ that more keys follow ("workers: [1", then "model: {}").
             throw new SpecException("spec", $"not valid YAML: the parser stopped ({e.Message}); look for an unclosed [ or {{", e);
         }
     }
