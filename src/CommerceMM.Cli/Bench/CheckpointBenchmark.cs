@@ -24,7 +24,7 @@ internal static class CheckpointBenchmark
 
     public static Command CreateCommand()
     {
-        var preset = new Option<string>("--preset") { Description = "model preset: tiny, small or base", DefaultValueFactory = _ => "tiny" };
+        var preset = CommonOptions.Preset();
         var batch = new Option<int>("--batch") { Description = "pairs per step (pass 1) and source/target pairs (pass 2)", DefaultValueFactory = _ => 32 };
         var every = new Option<int>("--every") { Description = "steps between saves", DefaultValueFactory = _ => 4 };
         var saves = new Option<int>("--saves") { Description = "saves per round", DefaultValueFactory = _ => 4 };

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Net;
+using CommerceMM.Cli.Commands;
 using CommerceMM.Model;
 using CommerceMM.Model.Config;
 using CommerceMM.Model.Debugging;
@@ -27,7 +28,7 @@ internal static class MetricsBenchmark
 
     public static Command CreateCommand()
     {
-        var preset = new Option<string>("--preset") { Description = "model preset: tiny, small or base", DefaultValueFactory = _ => "tiny" };
+        var preset = CommonOptions.Preset();
         var batch = new Option<int>("--batch") { Description = "pairs per step (pass 1) and source/target pairs (pass 2)", DefaultValueFactory = _ => 16 };
         var rounds = new Option<int>("--rounds") { Description = "alternating off/on rounds; the overhead is the median over rounds", DefaultValueFactory = _ => 9 };
         var reps = new Option<int>("--reps") { Description = "timed steps per measurement in a round (after 3 warm-up steps)", DefaultValueFactory = _ => 10 };

@@ -30,7 +30,7 @@ internal static class OverlapBenchmark
 
     public static Command CreateCommand()
     {
-        var preset = new Option<string>("--preset") { Description = "model preset: tiny, small or base", DefaultValueFactory = _ => "small" };
+        var preset = CommonOptions.Preset("small");
         var rows = new Option<int>("--rows") { Description = "pairs per worker per step", DefaultValueFactory = _ => 8 };
         var steps = new Option<int>("--steps") { Description = "timed steps per run (after 2 warm-up steps)", DefaultValueFactory = _ => 8 };
         var rounds = new Option<int>("--rounds") { Description = "rounds of (overlapped, reference); figures are medians over all timed steps", DefaultValueFactory = _ => 3 };
@@ -70,7 +70,6 @@ internal static class OverlapBenchmark
 
     private static int Run(string presetName, int rows, int steps, int rounds, double bucketMb, int threads, Precision precision)
     {
-        CommerceMMConfig.Preset(presetName); // an unknown preset fails here, naming the choices
         CommonOptions.RequireAtLeast(1, ("--rows", rows), ("--steps", steps), ("--rounds", rounds), ("--threads", threads));
         if (!(bucketMb > 0)) throw new ArgumentException($"--bucket-mb must be > 0, got {bucketMb}");
         long bucketBytes = (long)(bucketMb * (1 << 20));

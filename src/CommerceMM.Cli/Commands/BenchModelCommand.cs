@@ -26,7 +26,7 @@ internal static class BenchModelCommand
 
     public static Command Create()
     {
-        var preset = new Option<string>("--preset") { Description = "model preset: tiny, small or base", DefaultValueFactory = _ => "tiny" };
+        var preset = CommonOptions.Preset();
         var rounds = new Option<int>("--rounds") { Description = "alternating rounds of TorchSharp and PyTorch; each figure is the median over rounds", DefaultValueFactory = _ => 3 };
         var batch = new Option<int>("--batch") { Description = "pairs per step (pass 1) and source/target pairs (pass 2)", DefaultValueFactory = _ => 32 };
         var reps = new Option<int>("--reps") { Description = "timed steps per measurement in a round (after 3 warm-up steps)", DefaultValueFactory = _ => 8 };

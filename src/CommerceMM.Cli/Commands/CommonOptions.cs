@@ -1,6 +1,7 @@
 using System.CommandLine;
 using CommerceMM.Collectives;
 using CommerceMM.Coordinator.Client;
+using CommerceMM.Model.Config;
 using CommerceMM.Tensors;
 
 namespace CommerceMM.Cli.Commands;
@@ -33,6 +34,18 @@ internal static class CommonOptions
         DefaultValueFactory = _ => CoordinatorClientOptions.ParseGateways(
             Environment.GetEnvironmentVariable("CMM_COORDINATOR_GATEWAYS") ?? $"127.0.0.1:{CoordinatorClientOptions.DefaultGatewayPort}"),
     };
+
+    /// <summary>--preset: a CommerceMM model preset; any other name is a parse error listing the three.</summary>
+    public static Option<string> Preset(string defaultPreset = "tiny", string description = "model preset: tiny, small or base")
+    {
+        var preset = new Option<string>("--preset") { Description = description, DefaultValueFactory = _ => defaultPreset };
+        preset.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string>() is { } name && !CommerceMMConfig.PresetNames.Contains(name))
+                r.AddError($"--preset: unknown preset '{name}'; use {string.Join(", ", CommerceMMConfig.PresetNames)}");
+        });
+        return preset;
+    }
 
     public static Option<string> Job() => new("--job")
     {

@@ -23,7 +23,7 @@ internal static class DebugCommand
     {
         var output = new Option<DirectoryInfo>("--out") { Description = "directory to write inputs/weights/gradients .safetensors, config.json and losses.json into", Required = true };
         var model = new Option<string>("--model") { Description = "which model's step to dump: commercemm (reference tools/reference/commercemm.py) or scale (tools/reference/scale.py)", DefaultValueFactory = _ => "commercemm" };
-        var preset = new Option<string>("--preset") { Description = "model preset: tiny, small or base (scale: tiny)", DefaultValueFactory = _ => "tiny" };
+        var preset = CommonOptions.Preset(description: "model preset: tiny, small or base (scale: tiny)");
         var rows = new Option<int>("--rows") { Description = "rows of the synthetic batches", DefaultValueFactory = _ => 8 };
         var seed = new Option<ulong>("--seed") { Description = "seeds weights, batch and the step's random choices", DefaultValueFactory = _ => 1 };
         var weights = new Option<string?>("--weights") { Description = "task weights over the preset's, e.g. itm=2,omni_v2t=0 or masked_audio=0 (0 disables a task)" };
