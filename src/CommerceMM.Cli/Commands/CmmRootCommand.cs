@@ -16,6 +16,7 @@ internal static class CmmRootCommand
         root.Subcommands.Add(DebugCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(CheckpointsCommand.Create());
+        NumberOptions.ExplainBadNumbers(root);
         return root;
     }
 }
