@@ -18,7 +18,7 @@ internal static class NumberOptions
         {
             switch (option)
             {
-                case Option<int> o when o.CustomParser is null: o.CustomParser = r => WholeNumber(r, o.Name, int.MinValue, int.MaxValue) is { } v ? (int)v : 0; break;
+                case Option<int> o when o.CustomParser is null: o.CustomParser = r => (int)(WholeNumber(r, o.Name, int.MinValue, int.MaxValue) ?? 0); break;
                 case Option<int?> o when o.CustomParser is null: o.CustomParser = r => (int?)WholeNumber(r, o.Name, int.MinValue, int.MaxValue); break;
                 case Option<long> o when o.CustomParser is null: o.CustomParser = r => WholeNumber(r, o.Name, long.MinValue, long.MaxValue) ?? 0; break;
                 case Option<long?> o when o.CustomParser is null: o.CustomParser = r => WholeNumber(r, o.Name, long.MinValue, long.MaxValue); break;
