@@ -29,7 +29,7 @@ namespace CommerceMM.Worker;
 public sealed class WorkerRunner
 {
     /// <summary>How a generation ended for this worker. OutOfMemory: a step did not fit the device (the spec must change).</summary>
-    private enum Outcome { Done, Rejoin, OutOfMemory, Misconfigured }
+    private enum Outcome { Done, Rejoin, OutOfMemory, Misconfigured, JobFailed }
 
     private readonly WorkerOptions _options;
     private readonly ILogger _log;
@@ -145,6 +145,7 @@ public sealed class WorkerRunner
                 {
                     case Outcome.Done: return WorkerExitCodes.Done;
                     case Outcome.OutOfMemory or Outcome.Misconfigured: return WorkerExitCodes.BadSpec;
+                    case Outcome.JobFailed: return WorkerExitCodes.JobFailed;
                 }
             }
             catch (OperationCanceledException) when (preempt.IsCancellationRequested && !kill.IsCancellationRequested)
@@ -387,7 +388,7 @@ public sealed class WorkerRunner
                 case WorkerOrder.Stop:
                     owner._log.LogInformation("coordinator says stop (job {State}{Reason})", reply.JobState, reply.Reason is null ? "" : ": " + reply.Reason);
                     await publisher.DrainAsync(Grace).ConfigureAwait(false);
-                    return Outcome.Done;
+                    return Ended(reply);
                 case WorkerOrder.Rejoin:
                     owner._log.LogWarning("generation {Old} is over (now {New}){Reason}: rejoining", join.Generation, reply.Generation, reply.Reason is null ? "" : ": " + reply.Reason);
                     return Outcome.Rejoin;
@@ -460,15 +461,31 @@ public sealed class WorkerRunner
             }
         }
 
-        /// <summary>The last step: make sure it is committed, then report completion.</summary>
+        /// <summary>
+        /// The last step: save it, then report completion. The coordinator completes the job only once the final checkpoint
+        /// has committed: while other ranks are still saving their parts it says wait (heartbeats keep this rank alive
+        /// meanwhile and let an order that outlives the checkpoint timeout expire); without it, it ends the job Failed.
+        /// </summary>
         private async Task<Outcome> FinishAsync(CancellationToken kill)
         {
             if (_lastPublished != session.Step && await OrderFinalCheckpointAsync(kill).ConfigureAwait(false))
                 await PublishAsync(kill).ConfigureAwait(false);
             await publisher.DrainAsync(Grace).ConfigureAwait(false);
-            await owner._client.CompleteAsync(new CompletionReport(owner._options.WorkerId, join.Generation, join.Rank, session.Step), kill).ConfigureAwait(false);
-            owner._log.LogInformation("training complete at step {Step}; {Throughput}", session.Step, _throughput.Summary(join.WorldSize));
-            return Outcome.Done;
+            var report = new CompletionReport(owner._options.WorkerId, join.Generation, join.Rank, session.Step);
+            OrderReply reply;
+            while ((reply = await owner._client.CompleteAsync(report, kill).ConfigureAwait(false)).Order == WorkerOrder.None)
+            {
+                if ((await AliveAsync(kill).ConfigureAwait(false)).Order == WorkerOrder.Rejoin) return Outcome.Rejoin;
+                await Task.Delay(TimeSpan.FromSeconds(0.5), kill).ConfigureAwait(false);
+            }
+            if (reply.JobState == JobState.Completed)
+                owner._log.LogInformation("training complete at step {Step}; {Throughput}", session.Step, _throughput.Summary(join.WorldSize));
+            else
+                owner._log.LogError("training reached step {Step}, but the job ended {State}: {Reason}", session.Step, reply.JobState, reply.Reason);
+            return Ended(reply);
         }
+
+        /// <summary>A Failed job's workers say so by their exit code, so that a supervisor (a Kubernetes Job) fails too.</summary>
+        private static Outcome Ended(OrderReply stop) => stop.JobState == JobState.Failed ? Outcome.JobFailed : Outcome.Done;
     }
 }

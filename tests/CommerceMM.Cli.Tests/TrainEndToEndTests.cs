@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Storage.FileSystem;
 using CommerceMM.Storage.Tests.Azure;
+using CommerceMM.Worker;
 using CommerceMM.Worker.Checkpointing;
 
 namespace CommerceMM.Cli.Tests;
@@ -166,7 +167,11 @@ public sealed class TrainEndToEndTests(SmallCorpus corpus, AzuriteFixture azurit
         {
             Assert.Equal(1, first.WaitForExit(Patience));
             Assert.Contains("could not save its part", first.Output);
-            Assert.Contains("cmm train: the job reached step 4, but it has no committed checkpoint: the final checkpoint was not saved", first.Output);
+            // The coordinator ends the job Failed (a Kubernetes Job fails with it: the workers exit JobFailed) and says why.
+            Assert.Contains("Failed (rank ", first.Output);
+            Assert.Contains("reached the last step 4, but the final checkpoint was not committed", first.Output);
+            Assert.Contains("no checkpoint is committed: fix that and launch the job again, which redoes steps 0..4 and saves them", first.Output);
+            Assert.Contains($"worker exit codes: {WorkerExitCodes.JobFailed}, {WorkerExitCodes.JobFailed}", first.Output);
         }
 
         File.Delete(blocked);

@@ -188,7 +188,8 @@ public sealed class ManifestConsistencyTests
         var rules = job.Path("podFailurePolicy").Seq("rules");
         Assert.Contains(rules, r => r.Str("action") == "Ignore" && r.Seq("onPodConditions").Any(c => c.Str("type") == "DisruptionTarget"));
         Assert.Contains(rules, r => r.Str("action") == "FailJob" && r.Path("onExitCodes").Str("operator") == "In"
-            && r.Path("onExitCodes").Strings("values").Contains(WorkerExitCodes.BadSpec.ToString(CultureInfo.InvariantCulture)));
+            && r.Path("onExitCodes").Strings("values").Contains(WorkerExitCodes.BadSpec.ToString(CultureInfo.InvariantCulture))
+            && r.Path("onExitCodes").Strings("values").Contains(WorkerExitCodes.JobFailed.ToString(CultureInfo.InvariantCulture)));
         Assert.DoesNotContain(rules, r => r.Path("onExitCodes").Strings("values").Contains(WorkerExitCodes.Retry.ToString(CultureInfo.InvariantCulture))
             && r.Str("action") == "FailJob");
 

@@ -103,7 +103,7 @@ public sealed class CheckpointTests
         Assert.Equal(after.LastFailure, (await client.GetStatusAsync()).LastCheckpointFailure);
         Assert.Equal(10, (await client.ReportRestoreAsync(new RestoreReport("w0", 1, joined[0].Rank, RestoredStep: 10))).LastCommitted!.Step); // a retry: nothing to do
         await client.OrderCheckpointAsync(preemption);
-        await CommitAsync(coordinator, joined, 15, order: false);
+        await CheckpointFiles.CommitAsync(coordinator, joined, 15, order: false);
         Assert.Equal(15, (await CheckpointCommitter.ReadLatestAsync(coordinator.Store, "job-a"))!.Value.Pointer.Step);
         Assert.Equal(JobState.Stopped, (await client.GetStatusAsync()).State);
     }
@@ -294,19 +294,9 @@ public sealed class CheckpointTests
     private static async Task<(IReadOnlyList<JoinResponse> Joined, TestClient Client)> CommitTenAndTwentyAsync(TestCoordinator coordinator)
     {
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        await CommitAsync(coordinator, joined, 10);
-        await CommitAsync(coordinator, joined, 20);
+        await CheckpointFiles.CommitAsync(coordinator, joined, 10);
+        await CheckpointFiles.CommitAsync(coordinator, joined, 20);
         return (joined, coordinator.Client());
-    }
-
-    /// <summary>Both ranks upload and vote for <paramref name="step"/>, after ordering it unless it is ordered already.</summary>
-    private static async Task CommitAsync(TestCoordinator coordinator, IReadOnlyList<JoinResponse> joined, long step, bool order = true)
-    {
-        TestClient client = coordinator.Client();
-        if (order) await client.OrderCheckpointAsync(new CheckpointOrderRequest(1, AtStep: step));
-        await client.VoteCheckpointAsync(CheckpointFiles.Vote(joined[1], "w1", step, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", step, 1)));
-        Assert.Equal(CheckpointVoteStatus.Committed,
-            (await client.VoteCheckpointAsync(CheckpointFiles.Vote(joined[0], "w0", step, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", step, 0)))).Status);
     }
 
     private static async Task FlipByteAsync(TestCoordinator coordinator, string key)

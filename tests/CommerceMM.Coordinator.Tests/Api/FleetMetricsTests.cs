@@ -137,6 +137,7 @@ public sealed class FleetMetricsTests
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
         TestClient client = coordinator.Client();
+        await CheckpointFiles.CommitAsync(coordinator, joined, 9); // the final checkpoint
 
         await client.CompleteAsync(new CompletionReport("w0", 1, 0, 9));
         Scrape scrape = await coordinator.ScrapeAsync();

@@ -241,20 +241,6 @@ public sealed class HeartbeatTests
     }
 
     [Fact]
-    public async Task Complete_ReportedByRank_CompletesJob()
-    {
-        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
-        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
-        TestClient client = coordinator.Client();
-
-        OrderReply reply = await client.CompleteAsync(new CompletionReport("w0", 1, 0, 100));
-        await client.StopAsync(); // a late stop must not turn Completed into Stopped
-
-        Assert.Equal((WorkerOrder.Stop, JobState.Completed), (reply.Order, reply.JobState));
-        Assert.Equal(JobState.Completed, (await client.GetStatusAsync()).State);
-    }
-
-    [Fact]
     public async Task Join_NewcomerWhileBelowTarget_GrowsWorldInNextGeneration()
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: 2, MinWorkers: 1));

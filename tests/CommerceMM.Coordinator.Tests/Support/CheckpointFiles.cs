@@ -24,6 +24,16 @@ internal static class CheckpointFiles
         return files;
     }
 
+    /// <summary>Both ranks upload and vote for <paramref name="step"/>, after ordering it unless it is ordered already.</summary>
+    public static async Task CommitAsync(TestCoordinator coordinator, IReadOnlyList<JoinResponse> joined, long step, bool order = true)
+    {
+        TestClient client = coordinator.Client();
+        if (order) await client.OrderCheckpointAsync(new CheckpointOrderRequest(1, AtStep: step));
+        await client.VoteCheckpointAsync(Vote(joined[1], "w1", step, await UploadAsync(coordinator.Store, "job-a", step, 1)));
+        Assert.Equal(CheckpointVoteStatus.Committed,
+            (await client.VoteCheckpointAsync(Vote(joined[0], "w0", step, await UploadAsync(coordinator.Store, "job-a", step, 0)))).Status);
+    }
+
     public static CheckpointVote Vote(JoinResponse joined, string workerId, long step, IReadOnlyList<CheckpointFile> files, string configHash = "cfg-1") =>
         new(workerId, joined.Generation, joined.Rank, step, files, configHash, "test",
             System.Text.Json.JsonSerializer.SerializeToElement(new { epoch = 0, offset = step * 10 + joined.Rank }));

@@ -158,16 +158,39 @@ internal sealed class WorkerGatewayGrain(JobTokens tokens, CoordinatorRuntime ru
             return member.Cast<OrderReply>();
         }
 
-        // Ranks step in lockstep (every step ends in an all-reduce), so one rank's completion is the job's.
-        GrainResult<JobSnapshot> ended = await grains.Job.EndAsync(JobState.Completed, $"rank {report.Rank} finished at step {report.Step}", cancellationToken);
-        if (!ended.IsOk)
+        // Ranks step in lockstep (every step ends in an all-reduce), so one rank's completion is the job's, once the last
+        // step is saved: a job is Completed only with its final checkpoint committed.
+        CheckpointStatusView checkpoints = await grains.Checkpoints.GetAsync(cancellationToken);
+        long? committed = checkpoints.LastCommitted?.Step;
+        if ((committed ?? -1) < report.Step)
         {
-            return ended.Cast<OrderReply>();
+            if (checkpoints.Pending is { } final && final.Step == report.Step && final.Generation == report.Generation)
+            {
+                // Other ranks are still saving their parts: ask again (meanwhile heartbeats keep the rank alive).
+                JobSnapshot running = await grains.Job.GetAsync(cancellationToken);
+                return Reply(WorkerOrder.None, running, report.Generation, final.Step, committed, TimeSpan.Zero,
+                    $"the final checkpoint at step {final.Step} waits for {final.WorldSize - final.VotedRanks.Count} more rank(s)");
+            }
+
+            string failed = FinalCheckpointMissing(report, committed, checkpoints.LastFailure);
+            GrainResult<JobSnapshot> notSaved = await grains.Job.EndAsync(JobState.Failed, failed, cancellationToken);
+            return notSaved.IsOk
+                ? Reply(WorkerOrder.Stop, notSaved.Value!, notSaved.Value!.Generation, null, committed, TimeSpan.Zero, notSaved.Value.Reason)
+                : notSaved.Cast<OrderReply>();
         }
 
-        CheckpointStatusView checkpoints = await grains.Checkpoints.GetAsync(cancellationToken);
-        return Reply(WorkerOrder.Stop, ended.Value!, ended.Value!.Generation, null, checkpoints.LastCommitted?.Step, TimeSpan.Zero, ended.Value.Reason);
+        GrainResult<JobSnapshot> ended = await grains.Job.EndAsync(JobState.Completed, $"rank {report.Rank} finished at step {report.Step}", cancellationToken);
+        return ended.IsOk
+            ? Reply(WorkerOrder.Stop, ended.Value!, ended.Value!.Generation, null, committed, TimeSpan.Zero, ended.Value.Reason)
+            : ended.Cast<OrderReply>();
     }
+
+    /// <summary>The steps since the last commit exist only in the workers, which are about to exit: a relaunch redoes them.</summary>
+    private static string FinalCheckpointMissing(CompletionReport report, long? committed, string? lastFailure) =>
+        $"rank {report.Rank} reached the last step {report.Step}, but the final checkpoint was not committed" +
+        (lastFailure is null ? "" : $" (last checkpoint failure: {lastFailure})") + "; " +
+        (committed is { } c ? $"the last committed checkpoint is step {c}" : "no checkpoint is committed") +
+        $": fix that and launch the job again, which redoes steps {committed ?? 0}..{report.Step} and saves them";
 
     public async Task<GrainResult<CheckpointOrderView>> OrderCheckpointAsync(string token, CheckpointOrderRequest request, CancellationToken cancellationToken = default)
     {
