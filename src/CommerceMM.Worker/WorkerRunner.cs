@@ -260,9 +260,20 @@ public sealed class WorkerRunner
     private async Task<Outcome> ReportAndRejoinAsync(JoinResponse join, string what, Exception e, CancellationToken kill)
     {
         _log.LogWarning("{What} in generation {Generation}: {Problem}; reporting and rejoining", what, join.Generation, e.Message);
-        await _client.ReportFailureAsync(new FailureReport(_options.WorkerId, join.Generation, join.Rank, e.Message), kill).ConfigureAwait(false);
-        return Outcome.Rejoin;
+        var reply = await _client.ReportFailureAsync(new FailureReport(_options.WorkerId, join.Generation, join.Rank, e.Message), kill).ConfigureAwait(false);
+        return AfterFailureReport(reply);
     }
+
+    /// <summary>A new generation, unless the failure ended the job (say, its restarts ran out): then nothing is left to join.</summary>
+    private Outcome AfterFailureReport(OrderReply reply)
+    {
+        if (reply.Order != WorkerOrder.Stop) return Outcome.Rejoin;
+        _log.LogError("the coordinator ended the job {State}: {Reason}", reply.JobState, reply.Reason);
+        return Ended(reply);
+    }
+
+    /// <summary>A Failed job's workers say so by their exit code, so that a supervisor (a Kubernetes Job) fails too.</summary>
+    private static Outcome Ended(OrderReply stop) => stop.JobState == JobState.Failed ? Outcome.JobFailed : Outcome.Done;
 
     /// <summary>The step loop of one generation.</summary>
     private sealed class Generation(WorkerRunner owner, JoinResponse join, ProcessGroup group, TrainingSession session, CheckpointPublisher publisher, string configHash)
@@ -294,8 +305,8 @@ public sealed class WorkerRunner
                 {
                     // A peer vanished or a collective timed out: the coordinator starts a new generation.
                     owner._log.LogWarning("step {Step} failed: {Problem}; reporting and rejoining", session.Step, e.Message);
-                    await owner._client.ReportFailureAsync(new FailureReport(owner._options.WorkerId, join.Generation, join.Rank, e.Message), kill).ConfigureAwait(false);
-                    return Outcome.Rejoin;
+                    return owner.AfterFailureReport(await owner._client.ReportFailureAsync(
+                        new FailureReport(owner._options.WorkerId, join.Generation, join.Rank, e.Message), kill).ConfigureAwait(false));
                 }
                 catch (Exception e) when (MemoryWatch.IsOutOfMemory(e))
                 {
@@ -484,8 +495,5 @@ public sealed class WorkerRunner
                 owner._log.LogError("training reached step {Step}, but the job ended {State}: {Reason}", session.Step, reply.JobState, reply.Reason);
             return Ended(reply);
         }
-
-        /// <summary>A Failed job's workers say so by their exit code, so that a supervisor (a Kubernetes Job) fails too.</summary>
-        private static Outcome Ended(OrderReply stop) => stop.JobState == JobState.Failed ? Outcome.JobFailed : Outcome.Done;
     }
 }

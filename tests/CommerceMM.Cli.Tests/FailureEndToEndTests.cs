@@ -4,6 +4,7 @@ using CommerceMM.Data.Loading;
 using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Storage.FileSystem;
 using CommerceMM.Storage.Tests.Azure;
+using CommerceMM.Worker;
 
 namespace CommerceMM.Cli.Tests;
 
@@ -38,6 +39,22 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus, AzuriteFixture azur
         Assert.Equal(steps, latest.Value.Pointer.Step);
 
         await AssertTheFirstSamplesCountedOnceAsync(audit, steps);
+    }
+
+    [Fact]
+    public void RestartsRunOut_TheJobEndsFailed_AndTheSurvivorExitsJobFailed()
+    {
+        // job.max_restarts=0: the first lost worker fails the job. Before, the survivor exited 0 (a Kubernetes Job counted
+        // it complete) and the spec had no way to set the limit (always 100).
+        const string job = "e2e-norestart";
+        using var cmm = new CmmProcess(["train", "--workers", "2", .. TrainingArgs.Overrides(job, corpus.Directory, _runs, steps: 1000, batch: 4, every: 1000),
+            "--set", "job.max_restarts=0"]);
+        Assert.True(cmm.WaitForLine("step 5 ", Patience), cmm.Output);
+        CmmProcess.KillHard($"--job {job}", "--worker-id local-1");
+        Assert.Equal(1, cmm.WaitForExit(Patience));
+        Assert.Contains($"job {job}: Failed (gave up after 0 restarts", cmm.Output);
+        Assert.Contains("the coordinator ended the job Failed", cmm.Output);
+        Assert.Contains($"worker exit codes: {WorkerExitCodes.JobFailed}, ", cmm.Output);
     }
 
     [Fact]

@@ -61,6 +61,7 @@ public class SpecLoaderTests
     [InlineData("checkpoint.store=s3://bucket", "checkpoint.store")]
     [InlineData("optimizer.lr=-1", "optimizer.lr")]
     [InlineData("job.min_workers=5", "job.min_workers")]
+    [InlineData("job.max_restarts=-1", "job.max_restarts")]
     [InlineData("job.silo_probe_timeout_seconds=0", "job.silo_probe_timeout_seconds")]
     [InlineData("job.silo_table_refresh_seconds=-5", "job.silo_table_refresh_seconds")]
     public void Load_BadValue_NamesTheKey(string assignment, string key)

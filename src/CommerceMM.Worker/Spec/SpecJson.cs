@@ -17,6 +17,6 @@ public static class SpecJson
 
     /// <summary>The coordinator's view of the job derived from the spec.</summary>
     public static Coordinator.Contracts.JobSpec ToJobSpec(TrainingSpec spec) => new(
-        spec.Job.Name, spec.Job.Workers, spec.Job.MinWorkers, spec.Job.MaxSteps, spec.Checkpoint.Every, Config: ToJson(spec),
+        spec.Job.Name, spec.Job.Workers, spec.Job.MinWorkers, spec.Job.MaxSteps, spec.Checkpoint.Every, spec.Job.MaxRestarts, ToJson(spec),
         KeepLast: spec.Checkpoint.KeepLast, KeepEvery: spec.Checkpoint.KeepEvery);
 }

@@ -25,6 +25,7 @@ public static class SpecValidator
         Require(s.Job.Workers >= 1, "job.workers", $"must be at least 1, got {s.Job.Workers}");
         Require(s.Job.MinWorkers >= 1 && (s.Job.MinWorkers <= s.Job.Workers || s.Job.Workers < 1 || errors.Has("job.workers")), "job.min_workers", $"must be in 1..job.workers ({s.Job.Workers}), got {s.Job.MinWorkers}");
         Require(s.Job.MaxSteps >= 1, "job.max_steps", $"must be at least 1, got {s.Job.MaxSteps}");
+        Require(s.Job.MaxRestarts >= 0, "job.max_restarts", $"must be >= 0 (0: the first lost worker fails the job), got {s.Job.MaxRestarts}");
         Require(s.Job.Threads >= 0, "job.threads", $"must be >= 0 (0 = automatic), got {s.Job.Threads}");
         Require(s.Job.LogEvery >= 1, "job.log_every", $"must be at least 1, got {s.Job.LogEvery}");
         Require(s.Job.SiloProbeTimeoutSeconds is > 0 and <= 60, "job.silo_probe_timeout_seconds", $"must be in (0, 60], got {s.Job.SiloProbeTimeoutSeconds}");

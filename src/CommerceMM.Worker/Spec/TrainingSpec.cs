@@ -22,6 +22,8 @@ public sealed class JobSection
     /// <summary>Smallest world size worth training with after failures.</summary>
     public int MinWorkers { get; set; } = 1;
     public long MaxSteps { get; set; } = 300;
+    /// <summary>New generations (after a lost or failed worker) the job may start before it is marked Failed.</summary>
+    public int MaxRestarts { get; set; } = 100;
     /// <summary>Seeds model init, masks, negatives, allocations and the data order.</summary>
     public ulong Seed { get; set; } = 1;
     /// <summary>Intra-op threads per worker; 0 = cores / workers (at least 1).</summary>
