@@ -71,6 +71,7 @@ internal sealed partial class FleetMetricsFeed(FleetMetrics fleet, ILogger<Fleet
         lock (_gate)
         {
             AdvanceGeneration(membership.Generation);
+            fleet.SetJobState(job.State.ToString().ToLowerInvariant());
             fleet.SetExpectedWorkers(job.Spec.Workers);
             foreach ((string state, int count) in WorkerStateCounts.Of(membership, job.HasEnded, CountLost(membership)))
             {

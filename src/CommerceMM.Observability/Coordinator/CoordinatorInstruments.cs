@@ -9,6 +9,8 @@ internal sealed class CoordinatorInstruments
 {
     public CoordinatorInstruments(Meter meter, FleetState fleet, StragglerDetector stragglers, CheckpointClock checkpoints)
     {
+        meter.CreateObservableGauge(MetricNames.JobState, fleet.ObserveJobState, unit: null,
+            "1 for the job's current state (pending, running, completed, failed, stopped), 0 for the others.");
         meter.CreateObservableGauge(MetricNames.Workers, fleet.ObserveWorkers, unit: "{worker}",
             "Workers of this job by state (every state exported, zero included).");
         meter.CreateObservableGauge(MetricNames.WorkersExpected, fleet.ObserveExpectedWorkers, unit: "{worker}",

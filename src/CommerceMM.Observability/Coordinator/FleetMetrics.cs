@@ -24,6 +24,7 @@ public sealed class FleetMetrics : IDisposable
     private readonly CheckpointClock checkpoints;
     private readonly CoordinatorInstruments instruments;
     private readonly TagCache stateTags = new(LabelNames.State, WorkerStates.All);
+    private readonly TagCache jobStateTags = new(LabelNames.State, JobStates.All);
 
     /// <param name="stragglerOptions">Straggler thresholds; the defaults of <see cref="StragglerOptions"/> if null.</param>
     /// <param name="timeProvider">Clock for heartbeat and checkpoint age; the system clock by default.</param>
@@ -53,6 +54,14 @@ public sealed class FleetMetrics : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         stateTags.Get(state, nameof(state));
         fleet.SetWorkers(state, count);
+    }
+
+    /// <summary>Sets the job's state (one of <see cref="JobStates"/>).</summary>
+    /// <exception cref="ArgumentException">Unknown state.</exception>
+    public void SetJobState(string state)
+    {
+        jobStateTags.Get(state, nameof(state));
+        fleet.JobState = state;
     }
 
     /// <summary>Sets the configured world size (the "worker missing" alert compares against it).</summary>

@@ -14,6 +14,7 @@ internal sealed class FleetState(TimeProvider time)
     private readonly SortedDictionary<int, DateTimeOffset> lastHeartbeat = [];
     private int expectedWorkers;
     private long generation;
+    private string? jobState;
 
     public void SetWorkers(string state, int count)
     {
@@ -23,6 +24,11 @@ internal sealed class FleetState(TimeProvider time)
     public int ExpectedWorkers
     {
         set { lock (gate) expectedWorkers = value; }
+    }
+
+    public string JobState
+    {
+        set { lock (gate) jobState = value; }
     }
 
     /// <summary>Sets the generation; true when it changed (ranks are reassigned then).</summary>
@@ -57,6 +63,17 @@ internal sealed class FleetState(TimeProvider time)
     public IEnumerable<Measurement<int>> ObserveWorkers()
     {
         lock (gate) return [.. workers.Select(w => new Measurement<int>(w.Value, new KeyValuePair<string, object?>(LabelNames.State, w.Key)))];
+    }
+
+    /// <summary>Nothing until the job's state is known; then every state, 1 for the current one.</summary>
+    public IEnumerable<Measurement<int>> ObserveJobState()
+    {
+        lock (gate)
+        {
+            if (jobState is null) return [];
+            string current = jobState;
+            return [.. JobStates.All.Select(s => new Measurement<int>(s == current ? 1 : 0, new KeyValuePair<string, object?>(LabelNames.State, s)))];
+        }
     }
 
     public int ObserveExpectedWorkers()

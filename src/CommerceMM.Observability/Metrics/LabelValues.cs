@@ -28,6 +28,23 @@ public static class Modalities
 }
 
 /// <summary>
+/// Values of the <c>state</c> label of <c>cmm_job_state</c>: the coordinator's job states. Every one is exported, 1 for
+/// the job's current state and 0 for the rest, so an alert on <c>failed</c> needs no "absent" special case.
+/// </summary>
+public static class JobStates
+{
+    public const string Pending = "pending";
+    public const string Running = "running";
+    /// <summary>Trained to its last step, and that step is committed.</summary>
+    public const string Completed = "completed";
+    public const string Failed = "failed";
+    /// <summary>Stopped (preempted or by an operator) after a checkpoint: resumable.</summary>
+    public const string Stopped = "stopped";
+
+    public static IReadOnlyList<string> All { get; } = [Pending, Running, Completed, Failed, Stopped];
+}
+
+/// <summary>
 /// Values of the <c>state</c> label of <c>cmm_workers</c>. Every state is always exported (zero
 /// included), so an alert can compare a state's count without an "absent" special case.
 /// </summary>

@@ -58,6 +58,8 @@ public static class MetricNames
     public const string CheckpointAge = "cmm_checkpoint_age_seconds";
 
     // Coordinator: the fleet.
+    /// <summary>1 for the job's current state, 0 for the others (<see cref="JobStates"/>).</summary>
+    public const string JobState = "cmm_job_state";
     public const string Workers = "cmm_workers";
     public const string WorkersExpected = "cmm_workers_expected";
     public const string Generation = "cmm_generation";

@@ -132,6 +132,23 @@ public sealed class FleetMetricsTests
     }
 
     [Fact]
+    public async Task JobState_FollowsTheJob_FailedWhenItEndsWithoutItsFinalCheckpoint()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
+        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
+        TestClient client = coordinator.Client();
+        await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", 4));
+        Scrape running = await coordinator.ScrapeAsync();
+
+        await client.CompleteAsync(new CompletionReport("w0", 1, 0, 9)); // nothing committed at step 9
+        Scrape failed = await coordinator.ScrapeAsync();
+
+        Assert.Equal((1.0, 0.0), (running.Require("cmm_job_state{state=\"running\"}"), running.Require("cmm_job_state{state=\"failed\"}")));
+        Assert.Equal((0.0, 1.0), (failed.Require("cmm_job_state{state=\"running\"}"), failed.Require("cmm_job_state{state=\"failed\"}")));
+        Assert.Equal(0, failed.Require("cmm_job_state{state=\"completed\"}"));
+    }
+
+    [Fact]
     public async Task Completion_CountsEveryMemberAsExited()
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();

@@ -47,6 +47,7 @@ public sealed partial class GrafanaDashboardTests
         Assert.Contains(MetricNames.DataWait + "_sum", queried);
         Assert.Contains(MetricNames.CheckpointAge, queried);
         Assert.Contains(MetricNames.Workers, queried);
+        Assert.Contains(MetricNames.JobState, queried);
         Assert.Contains(MetricNames.Straggler, queried);
         Assert.Contains(MetricNames.CheckpointStall + "_bucket", queried);
         Assert.Contains(MetricNames.PeakMemory, queried);

@@ -51,7 +51,7 @@ public sealed class PrometheusConfigTests
     [Fact]
     public async Task PromtoolTestRules_SyntheticSeries_AlertsFireAsExpected()
     {
-        // Stalled job, missing worker, NaN/Inf loss, old checkpoint, loss spike, straggler.
+        // Stalled job, failed job, missing worker, NaN/Inf loss, old checkpoint, loss spike, straggler.
         var result = await Tool.RunAsync(Tool.Promtool, ["test", "rules", RepoPaths.Cluster("prometheus", "tests", "alerts_test.yml")]);
 
         Assert.True(result.ExitCode == 0, result.Output);

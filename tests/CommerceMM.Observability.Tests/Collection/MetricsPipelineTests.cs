@@ -35,6 +35,7 @@ public sealed class MetricsPipelineTests
             [MetricNames.CheckpointBytes] = "counter",
             [MetricNames.CheckpointLastCommittedStep] = "gauge",
             [MetricNames.CheckpointAge] = "gauge",
+            [MetricNames.JobState] = "gauge",
             [MetricNames.Workers] = "gauge",
             [MetricNames.WorkersExpected] = "gauge",
             [MetricNames.Generation] = "gauge",

@@ -22,6 +22,24 @@ public sealed class FleetMetricsTests
     }
 
     [Fact]
+    public void Scrape_JobState_IsAbsentUntilKnown_ThenOneForTheCurrentStateAndZeroForTheRest()
+    {
+        using var recorders = new Recorders();
+        var unknown = Series(recorders, MetricNames.JobState);
+
+        recorders.Fleet.SetJobState(JobStates.Running);
+        recorders.Fleet.SetJobState(JobStates.Failed);
+        var failed = Series(recorders, MetricNames.JobState);
+
+        Assert.Empty(unknown);
+        Assert.Equal(JobStates.All.Select(s => $"state=\"{s}\"").Order(), failed.Keys.Order());
+        Assert.Equal(1, failed["state=\"failed\""]);
+        Assert.Equal(0, failed.Where(kv => kv.Key != "state=\"failed\"").Sum(kv => kv.Value));
+        Assert.Contains("known: pending, running, completed, failed, stopped",
+            Assert.Throws<ArgumentException>(() => recorders.Fleet.SetJobState("Failed")).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Scrape_HeartbeatAge_GrowsWithTheClockUntilTheNextHeartbeat()
     {
         using var recorders = new Recorders();

@@ -57,6 +57,7 @@ internal sealed class Recorders : IDisposable
         Training.RecordCheckpointStall(TimeSpan.FromMilliseconds(4));
         Training.RecordDeviceMemory(3L << 30);
         Training.RecordCheckpointCommitted(step);
+        Fleet.SetJobState(JobStates.Running);
         Fleet.SetExpectedWorkers(2);
         Fleet.SetWorkers(WorkerStates.Active, 2);
         Fleet.SetGeneration(1);
