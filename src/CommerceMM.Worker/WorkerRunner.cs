@@ -260,8 +260,7 @@ public sealed class WorkerRunner
     private async Task<Outcome> ReportAndRejoinAsync(JoinResponse join, string what, Exception e, CancellationToken kill)
     {
         _log.LogWarning("{What} in generation {Generation}: {Problem}; reporting and rejoining", what, join.Generation, e.Message);
-        var reply = await _client.ReportFailureAsync(new FailureReport(_options.WorkerId, join.Generation, join.Rank, e.Message), kill).ConfigureAwait(false);
-        return AfterFailureReport(reply);
+        return AfterFailureReport(await _client.ReportFailureAsync(new FailureReport(_options.WorkerId, join.Generation, join.Rank, e.Message), kill).ConfigureAwait(false));
     }
 
     /// <summary>A new generation, unless the failure ended the job (say, its restarts ran out): then nothing is left to join.</summary>
