@@ -52,7 +52,7 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus, AzuriteFixture azur
         Assert.True(cmm.WaitForLine("step 5 ", Patience), cmm.Output);
         CmmProcess.KillHard($"--job {job}", "--worker-id local-1");
         Assert.Equal(1, cmm.WaitForExit(Patience));
-        Assert.Contains($"job {job}: Failed (gave up after 0 restarts", cmm.Output);
+        Assert.Contains($"cmm train: job '{job}' failed: gave up after 0 restarts", cmm.Output);
         Assert.Contains("the coordinator ended the job Failed", cmm.Output);
         Assert.Contains($"worker exit codes: {WorkerExitCodes.JobFailed}, ", cmm.Output);
     }

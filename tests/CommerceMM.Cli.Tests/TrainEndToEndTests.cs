@@ -168,7 +168,7 @@ public sealed class TrainEndToEndTests(SmallCorpus corpus, AzuriteFixture azurit
             Assert.Equal(1, first.WaitForExit(Patience));
             Assert.Contains("could not save its part", first.Output);
             // The coordinator ends the job Failed (a Kubernetes Job fails with it: the workers exit JobFailed) and says why.
-            Assert.Contains("Failed (rank ", first.Output);
+            Assert.Contains("cmm train: job 'e2e-nosave' failed: rank ", first.Output);
             Assert.Contains("reached the last step 4, but the final checkpoint was not committed", first.Output);
             Assert.Contains("no checkpoint is committed: fix that and launch the job again, which redoes steps 0..4 and saves them", first.Output);
             Assert.Contains($"worker exit codes: {WorkerExitCodes.JobFailed}, {WorkerExitCodes.JobFailed}", first.Output);

@@ -117,6 +117,8 @@ internal sealed class LocalCluster
         Console.WriteLine();
         StatusCommand.Print(status);
         Console.WriteLine($"worker exit codes: {string.Join(", ", workers.Select(w => w.HasExited ? w.ExitCode : -1))}");
+        // Last, where it is seen: the status above can run to a screen with many workers.
+        if (status.State == JobState.Failed) Console.Error.WriteLine($"cmm train: job '{status.Job}' failed: {status.StateReason}");
         return status.State == JobState.Completed || (forwarded && workers.All(w => w.HasExited && w.ExitCode == 0)) ? 0 : 1;
     }
 
