@@ -5,6 +5,7 @@ using CommerceMM.Tensors;
 
 ConsoleLines.WriteWholeLines();
 var parsed = CmmRootCommand.Create().Parse(args);
+if (ParseErrors.Report(parsed, Console.Error)) return ParseErrors.ExitCode;
 try
 {
     // Before any torch use: TorchSharp would otherwise swallow the loader's error and blame a missing package.

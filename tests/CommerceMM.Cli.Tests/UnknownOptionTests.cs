@@ -24,4 +24,28 @@ public sealed class UnknownOptionTests
     [InlineData("data inspect data/fashion --examples 3")]
     public void RealPathsAndOptions_ParseWithoutErrors(string args) =>
         Assert.Empty(CmmRootCommand.Create().Parse(args.Split(' ')).Errors);
+
+    [Theory]
+    [InlineData("coordinator --port 99999", "cmm: unknown option '--port' for `cmm coordinator`; `cmm coordinator --help` lists its options")]
+    [InlineData("train --workers abc", "cmm: --workers: 'abc' is not a whole number")]
+    public void AMistakeInTheCommandLine_IsReportedAlone_WithoutTheHelpPage(string args, string expected)
+    {
+        using var cmm = new CmmProcess(args.Split(' '));
+
+        Assert.Equal(ParseErrors.ExitCode, cmm.WaitForExit(TimeSpan.FromMinutes(2)));
+        Assert.Contains(expected, cmm.Output);
+        Assert.Contains("--help` lists its options", cmm.Output);
+        Assert.DoesNotContain("Unrecognized command or argument", cmm.Output); // the unknown option's value, before
+        Assert.DoesNotContain("Description:", cmm.Output);
+    }
+
+    [Fact]
+    public void ACommandGroupWithoutItsSubcommand_StillShowsItsHelp()
+    {
+        using var cmm = new CmmProcess(["checkpoints"]);
+
+        Assert.Equal(ParseErrors.ExitCode, cmm.WaitForExit(TimeSpan.FromMinutes(2)));
+        Assert.Contains("Description:", cmm.Output);
+        Assert.Contains("validate", cmm.Output);
+    }
 }

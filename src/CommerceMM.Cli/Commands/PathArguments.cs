@@ -28,16 +28,20 @@ internal static class PathArguments
         return argument;
     }
 
+    /// <summary>How every unknown-option error begins.</summary>
+    public const string UnknownOptionPrefix = "unknown option '";
+
     private static string UnknownOption(string value, CommandResult command)
     {
         string path = CommandPath(command);
         var names = command.Command.Options.SelectMany(o => o.Aliases.Prepend(o.Name)).Where(n => n.StartsWith("--", StringComparison.Ordinal));
         string? nearest = NearestName.Find(value, names, maxEdits: Math.Max(2, value.Length / 3));
         string hint = nearest is null ? "" : $" (did you mean {nearest}?)";
-        return $"unknown option '{value}' for `{path}`{hint}; `{path} --help` lists its options (a path that starts with '-' needs ./ in front)";
+        return $"{UnknownOptionPrefix}{value}' for `{path}`{hint}; `{path} --help` lists its options (a path that starts with '-' needs ./ in front)";
     }
 
-    private static string CommandPath(CommandResult command)
+    /// <summary>"cmm data inspect": the command line up to <paramref name="command"/>.</summary>
+    public static string CommandPath(CommandResult command)
     {
         var names = new List<string>();
         for (CommandResult? r = command; r is not null; r = r.Parent as CommandResult)
