@@ -11,12 +11,14 @@ namespace CommerceMM.Coordinator.Client;
 /// </summary>
 public class CoordinatorException : Exception
 {
-    public CoordinatorException(string message, HttpStatusCode? status = null, string? problemType = null, long? currentGeneration = null, Exception? innerException = null)
+    public CoordinatorException(string message, HttpStatusCode? status = null, string? problemType = null, long? currentGeneration = null, Exception? innerException = null,
+                                JobState? endedState = null)
         : base(message, innerException)
     {
         Status = status;
         ProblemType = problemType;
         CurrentGeneration = currentGeneration;
+        EndedState = endedState;
     }
 
     /// <summary>The refusal's status; null when no answer came back.</summary>
@@ -27,6 +29,9 @@ public class CoordinatorException : Exception
 
     /// <summary>The coordinator's current generation, when the refusal was about generations.</summary>
     public long? CurrentGeneration { get; }
+
+    /// <summary>How the job ended, when the refusal was that it has (<see cref="ProblemTypes.JobEnded"/>).</summary>
+    public JobState? EndedState { get; }
 
     /// <summary>True for stale-generation / not-member: the worker should rejoin.</summary>
     public bool MustRejoin => ProblemType is ProblemTypes.StaleGeneration or ProblemTypes.NotMember;
@@ -45,8 +50,9 @@ public class CoordinatorException : Exception
             GrainStatus.Conflict => (HttpStatusCode.Conflict, ProblemTypes.Conflict, "conflict"),
             GrainStatus.Unauthorized => (HttpStatusCode.Unauthorized, ProblemTypes.Unauthorized, "unauthorized"),
             GrainStatus.UnknownJob => (HttpStatusCode.NotFound, ProblemTypes.UnknownJob, "unknown job"),
+            GrainStatus.JobEnded => (HttpStatusCode.Conflict, ProblemTypes.JobEnded, "job ended"),
             _ => throw new ArgumentException($"{result.Status} is not a refusal", nameof(result)),
         };
-        return new CoordinatorException($"coordinator refused {operation} ({title}): {result.Message}", status, type, result.CurrentGeneration);
+        return new CoordinatorException($"coordinator refused {operation} ({title}): {result.Message}", status, type, result.CurrentGeneration, endedState: result.EndedState);
     }
 }

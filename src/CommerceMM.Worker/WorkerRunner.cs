@@ -156,6 +156,12 @@ public sealed class WorkerRunner
             {
                 _log.LogWarning("the coordinator moved on to generation {Generation} ({Problem}): rejoining", e.CurrentGeneration, e.Message);
             }
+            catch (CoordinatorException e) when (e.EndedState is { } ended)
+            {
+                // Started (or rejoining) after the job ended, say a pod re-created once it was over: restarting cannot help.
+                _log.LogWarning("{Problem}: nothing is left to train; a relaunch starts the job's coordinator again", e.Message);
+                return ended == JobState.Failed ? WorkerExitCodes.JobFailed : WorkerExitCodes.Done;
+            }
             catch (CoordinatorException e)
             {
                 _log.LogError("lost the coordinator: {Problem}; exiting so the supervisor restarts this worker", e.Message);

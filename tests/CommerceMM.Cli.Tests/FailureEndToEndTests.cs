@@ -1,4 +1,6 @@
 using System.Text.RegularExpressions;
+using CommerceMM.Coordinator.Client;
+using CommerceMM.Coordinator.Contracts;
 using CommerceMM.Data.Format;
 using CommerceMM.Data.Loading;
 using CommerceMM.Storage.Checkpoints;
@@ -198,6 +200,24 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus, AzuriteFixture azur
         Assert.Contains("SIGTERM before this worker held a rank: it has nothing to checkpoint; exiting 75", worker.Output);
         coordinator.Process.Terminate();
         Assert.Equal(0, coordinator.Process.WaitForExit(Patience));
+    }
+
+    [Fact]
+    public async Task WorkerStartedForAJobThatEnded_ExitsZeroSayingSo_InsteadOfAskingToBeRestarted()
+    {
+        const string job = "e2e-ended";
+        using var coordinator = StartLoneCoordinator(job);
+        using (var status = new JobStatusClient(new JobStatusClientOptions
+               { BaseAddress = new Uri($"http://127.0.0.1:{coordinator.Http}/"), Job = job, Token = TokenEnvironment["CMM_JOB_TOKEN"] }))
+            Assert.Equal(JobState.Stopped, (await status.StopAsync()).State);
+
+        // Say, a pod re-created after the job was over. Before, it logged "lost the coordinator" and exited 75, and a
+        // Kubernetes Job retried it up to its backoff limit.
+        using var worker = new CmmProcess(TokenEnvironment, ["worker", "--gateways", $"127.0.0.1:{coordinator.Gateway}", "--job", job, "--worker-id", "w9"]);
+        Assert.Equal(WorkerExitCodes.Done, worker.WaitForExit(Patience));
+        Assert.Contains($"job '{job}' is Stopped", worker.Output);
+        Assert.Contains("nothing is left to train", worker.Output);
+        Assert.DoesNotContain("lost the coordinator", worker.Output);
     }
 
     [Fact]

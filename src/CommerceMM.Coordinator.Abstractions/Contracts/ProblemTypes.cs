@@ -9,8 +9,11 @@ public static class ProblemTypes
     /// <summary>409: the worker is not a member of the generation it names (evicted, or never joined).</summary>
     public const string NotMember = "urn:cmm:problem:not-member";
 
-    /// <summary>409: the request conflicts with the entity's state (job full, job ended, another checkpoint in progress, lost ETag race).</summary>
+    /// <summary>409: the request conflicts with the entity's state (job full, another checkpoint in progress, lost ETag race).</summary>
     public const string Conflict = "urn:cmm:problem:conflict";
+
+    /// <summary>409: the job has ended (completed, failed or stopped), so there is nothing to join.</summary>
+    public const string JobEnded = "urn:cmm:problem:job-ended";
 
     /// <summary>404: no such job on this coordinator.</summary>
     public const string UnknownJob = "urn:cmm:problem:unknown-job";

@@ -1,3 +1,5 @@
+using CommerceMM.Coordinator.Contracts;
+
 namespace CommerceMM.Coordinator.Grains;
 
 public enum GrainStatus
@@ -21,6 +23,9 @@ public enum GrainStatus
 
     /// <summary>No job of that name runs on this control plane.</summary>
     UnknownJob,
+
+    /// <summary>The job has ended (<see cref="GrainResult{T}.EndedState"/> says how): nothing is left to join.</summary>
+    JobEnded,
 }
 
 /// <summary>
@@ -31,13 +36,14 @@ public enum GrainStatus
 public sealed record GrainResult<T>
 {
     [System.Text.Json.Serialization.JsonConstructor]
-    private GrainResult(GrainStatus status, T? value, string? message, string? field, long? currentGeneration)
+    private GrainResult(GrainStatus status, T? value, string? message, string? field, long? currentGeneration, JobState? endedState = null)
     {
         Status = status;
         Value = value;
         Message = message;
         Field = field;
         CurrentGeneration = currentGeneration;
+        EndedState = endedState;
     }
 
     public GrainStatus Status { get; }
@@ -52,6 +58,9 @@ public sealed record GrainResult<T>
 
     /// <summary>For <see cref="GrainStatus.Stale"/> and <see cref="GrainStatus.NotMember"/>: the generation now current.</summary>
     public long? CurrentGeneration { get; }
+
+    /// <summary>For <see cref="GrainStatus.JobEnded"/>: how the job ended.</summary>
+    public JobState? EndedState { get; }
 
     [System.Text.Json.Serialization.JsonIgnore]
     public bool IsOk => Status == GrainStatus.Ok;
@@ -70,10 +79,12 @@ public sealed record GrainResult<T>
 
     public static GrainResult<T> UnknownJob(string message) => new(GrainStatus.UnknownJob, default, message, null, null);
 
+    public static GrainResult<T> JobEnded(JobState state, string message) => new(GrainStatus.JobEnded, default, message, null, null, state);
+
     /// <summary>The same refusal for another value type (only for non-Ok results).</summary>
     public GrainResult<TOther> Cast<TOther>() => IsOk
         ? throw new InvalidOperationException("An Ok result carries a value and cannot be re-typed.")
-        : new GrainResult<TOther>(Status, default, Message, Field, CurrentGeneration);
+        : new GrainResult<TOther>(Status, default, Message, Field, CurrentGeneration, EndedState);
 
     public static implicit operator GrainResult<T>(T value) => Ok(value);
 }

@@ -30,6 +30,7 @@ internal static class ApiResults
         GrainStatus.Stale => Problem("Stale generation", ProblemTypes.StaleGeneration, result),
         GrainStatus.NotMember => Problem("Not a member of this generation", ProblemTypes.NotMember, result),
         GrainStatus.Conflict => Problem("Conflict", ProblemTypes.Conflict, result),
+        GrainStatus.JobEnded => Problem("Job ended", ProblemTypes.JobEnded, result),
         _ => throw new InvalidOperationException($"{result.Status} is not a refusal with a problem."),
     };
 

@@ -241,6 +241,21 @@ public sealed class HeartbeatTests
     }
 
     [Fact]
+    public async Task Join_AfterTheJobEnded_IsRefusedSayingHowItEnded()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
+        await coordinator.JoinAllAsync("w0", "w1");
+        TestClient client = coordinator.Client();
+        await client.StopAsync();
+
+        var refused = await Assert.ThrowsAsync<CoordinatorException>(() => client.TryJoinAsync("w0"));
+
+        // A worker tells this from a lost coordinator: it exits by how the job ended instead of asking to be restarted.
+        Assert.Equal((HttpStatusCode.Conflict, ProblemTypes.JobEnded, JobState.Stopped), (refused.Status, refused.ProblemType, refused.EndedState));
+        Assert.Contains("job 'job-a' is Stopped", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Join_NewcomerWhileBelowTarget_GrowsWorldInNextGeneration()
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: 2, MinWorkers: 1));

@@ -68,7 +68,7 @@ internal sealed partial class MembershipGrain(
         JobSnapshot job = await _job.GetAsync(cancellationToken);
         if (job.HasEnded)
         {
-            return GrainResult<JoinOutcome>.Conflict($"job '{Key}' is {job.State}: {job.Reason}");
+            return GrainResult<JoinOutcome>.JobEnded(job.State, $"job '{Key}' is {job.State}: {job.Reason}");
         }
 
         if (!State.Gathering)
@@ -105,7 +105,7 @@ internal sealed partial class MembershipGrain(
             if (!State.Gathering)
             {
                 JobSnapshot ended = await _job.GetAsync(cancellationToken); // the bump ended it (too many restarts)
-                return GrainResult<JoinOutcome>.Conflict($"job '{Key}' is {ended.State}: {ended.Reason}");
+                return GrainResult<JoinOutcome>.JobEnded(ended.State, $"job '{Key}' is {ended.State}: {ended.Reason}");
             }
         }
 
