@@ -6,6 +6,7 @@ using CommerceMM.Tensors;
 ConsoleLines.WriteWholeLines();
 var parsed = CmmRootCommand.Create().Parse(args);
 if (ParseErrors.Report(parsed, Console.Error)) return ParseErrors.ExitCode;
+if (parsed.CommandResult.Command is StoppableCommand) Signals.ForProcess();
 try
 {
     // Before any torch use: TorchSharp would otherwise swallow the loader's error and blame a missing package.

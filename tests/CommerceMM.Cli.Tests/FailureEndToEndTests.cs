@@ -221,6 +221,24 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus, AzuriteFixture azur
     }
 
     [Fact]
+    public void WorkerStoppedWhileLibtorchLoads_StopsGracefully_NotByTheSignal()
+    {
+        using var worker = new CmmProcess(TokenEnvironment, ["worker", "--gateways", $"127.0.0.1:{TrainingArgs.FreePort()}", "--job", "e2e-early", "--worker-id", "w0"]);
+        // libtorch loads in the first half second, before the command runs: stop the worker as soon as it is mapped.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!File.ReadAllText($"/proc/{worker.Id}/maps").Contains("libtorch_cpu", StringComparison.Ordinal))
+        {
+            Assert.True(waited.Elapsed < Patience, worker.Output);
+            Thread.Sleep(2);
+        }
+        worker.Terminate();
+
+        // Before, the handler did not exist yet: the process died of the signal (143) without a word.
+        Assert.Equal(WorkerExitCodes.Retry, worker.WaitForExit(Patience));
+        Assert.Contains("SIGTERM before this worker held a rank", worker.Output);
+    }
+
+    [Fact]
     public async Task WorkerStillConnecting_ExitsSeventyFiveOnSigterm_NotACrash()
     {
         // A gateway that hangs up on every connection: the worker retries its connecting (for about 25 s).

@@ -8,7 +8,7 @@ public class SignalsTests
     [Fact]
     public void ASignalWhoseHandlerRunsAfterTheCommandReturned_IsIgnored_NotACrash()
     {
-        var signals = new Signals();
+        var signals = new Signals(Signals.SameStopWindow);
         signals.Dispose(); // the command returned (a worker exiting 75) just as its pod was stopped
 
         // Before, the handler cancelled a disposed token source on the signal thread: an unhandled exception, exit 134.
@@ -34,7 +34,7 @@ public class SignalsTests
     [Fact]
     public void ASecondSignalAtOnce_IsTheSameStop()
     {
-        using var signals = new Signals();
+        using var signals = new Signals(Signals.SameStopWindow);
 
         // A terminal's Ctrl+C and the launcher's forwarded SIGTERM, milliseconds apart.
         signals.Handle(new PosixSignalContext(PosixSignal.SIGINT));

@@ -42,14 +42,14 @@ internal static class CoordinatorCommand
             DefaultValueFactory = _ => System.Net.IPAddress.TryParse(Environment.GetEnvironmentVariable("CMM_POD_IP"), out var a) ? a : System.Net.IPAddress.Loopback,
         };
         var reset = CommonOptions.ResetCoordinatorState();
-        var command = new Command("coordinator", "Run a job's coordinator: an Orleans silo hosting the job's grains (rendezvous, heartbeats, generations, checkpoint commits) and the HTTP status API, /healthz, /metrics.")
+        var command = new StoppableCommand("coordinator", "Run a job's coordinator: an Orleans silo hosting the job's grains (rendezvous, heartbeats, generations, checkpoint commits) and the HTTP status API, /healthz, /metrics.")
             { spec, set, tokenFile, json, urls, siloPort, gatewayPort, clustering, advertise, reset };
         command.SetAction(async (r, ct) =>
         {
             var training = SpecSource.Load(r.GetValue(spec), r.GetValue(set)!);
             var identity = new LogIdentity(training.Job.Name);
             using var loggers = CliLogging.Create(identity, r.GetValue(json));
-            using var signals = new Signals();
+            var signals = Signals.ForProcess();
             string token = JobToken.Read(r.GetValue(tokenFile));
             var store = await BlobStores.OpenVerifiedAsync(training.Checkpoint, ct).ConfigureAwait(false);
             var clusteringOptions = r.GetValue(clustering)!;

@@ -29,7 +29,7 @@ internal static class DataCommand
         {
             Description = "SCALE: products per split that get audio (espeak-ng is the slow step)", DefaultValueFactory = _ => new ScaleDatasetOptions().AudioLimit,
         };
-        var fashion = new Command("fashion", "Products, multilingual listings, queries and photos from Fashion-MNIST (Debian dataset-fashion-mnist).")
+        var fashion = new StoppableCommand("fashion", "Products, multilingual listings, queries and photos from Fashion-MNIST (Debian dataset-fashion-mnist).")
             { output, limit, evalLimit, vocab, overwrite, modalities, audioLimit };
         fashion.SetAction(async (r, ct) =>
         {
@@ -45,7 +45,7 @@ internal static class DataCommand
                 OutputDirectory = r.GetValue(output)!, TrainLimit = r.GetValue(limit), EvalLimit = r.GetValue(evalLimit),
                 VocabSize = r.GetValue(vocab), Overwrite = r.GetValue(overwrite),
             };
-            using var signals = new Signals();
+            var signals = Signals.ForProcess();
             try
             {
                 if (wanted.All(m => m is Modality.Image or Modality.Text) && wanted.Contains(Modality.Image) && wanted.Contains(Modality.Text))

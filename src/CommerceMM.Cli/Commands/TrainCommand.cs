@@ -25,7 +25,7 @@ internal static class TrainCommand
         var targets = new Option<string?>("--prometheus-targets") { Description = "with --metrics: the targets file to write (default: <checkpoint folder>/prometheus-targets/<job>.json)" };
         var reset = CommonOptions.ResetCoordinatorState();
         var logLevel = new Option<LogLevel>("--log-level") { Description = "coordinator log level (debug also logs each heartbeat's step and losses)", DefaultValueFactory = _ => LogLevel.Information };
-        var command = new Command("train", "Train locally: a coordinator plus N worker processes. Resumes from the job's last checkpoint; Ctrl+C checkpoints and stops.")
+        var command = new StoppableCommand("train", "Train locally: a coordinator plus N worker processes. Resumes from the job's last checkpoint; Ctrl+C checkpoints and stops.")
             { spec, workers, set, json, metrics, targets, logLevel, reset };
         command.SetAction(async (r, ct) =>
         {
@@ -40,7 +40,7 @@ internal static class TrainCommand
             Console.WriteLine("resolved job spec:");
             Console.WriteLine(SpecLoader.ToYaml(training));
             var identity = new LogIdentity(training.Job.Name);
-            using var signals = new Signals();
+            var signals = Signals.ForProcess();
             var level = r.GetValue(logLevel);
             return await LocalCluster.RunAsync(training, store, b => { CliLogging.Configure(b, identity, r.GetValue(json)); b.SetMinimumLevel(level); }, signals,
                 new LocalMetricsOptions(r.GetValue(metrics), r.GetValue(targets)), r.GetValue(reset)).ConfigureAwait(false);

@@ -26,13 +26,13 @@ internal static class WorkerCommand
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CMM_AUDIT_DIR"),
         };
         var metricsPort = new Option<int?>("--metrics-port") { Description = "serve this worker's /metrics on this port (0: any free port; env CMM_METRICS_PORT)" };
-        var command = new Command("worker", "Run one worker process: join the job, train, heartbeat, checkpoint on order. Exit 0 when done or preempted after a checkpoint.")
+        var command = new StoppableCommand("worker", "Run one worker process: join the job, train, heartbeat, checkpoint on order. Exit 0 when done or preempted after a checkpoint.")
             { gateways, job, tokenFile, json, workerId, interfaceHost, metricsPort, auditDir };
         command.SetAction(async (r, _) =>
         {
             var identity = new LogIdentity(r.GetValue(job)!);
             using var loggers = CliLogging.Create(identity, r.GetValue(json));
-            using var signals = new Signals();
+            var signals = Signals.ForProcess();
             var options = new WorkerOptions
             {
                 Coordinator = r.GetValue(gateways)!,

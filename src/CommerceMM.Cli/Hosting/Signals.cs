@@ -17,12 +17,22 @@ internal sealed class Signals : IDisposable
     /// </summary>
     public static readonly TimeSpan SameStopWindow = TimeSpan.FromSeconds(2);
 
+    private static readonly Lock s_gate = new();
+    private static Signals? s_process;
+
     private readonly CancellationTokenSource _graceful = new(), _immediate = new();
     private readonly PosixSignalRegistration[] _registrations;
     private readonly TimeSpan _sameStopWindow;
     private long _firstSignal;
 
-    public Signals() : this(SameStopWindow) { }
+    /// <summary>
+    /// The process's one handler, installed on first use and kept until the process exits: a signal that lands while the
+    /// command returns finds the command done, and the process exits with the command's code.
+    /// </summary>
+    public static Signals ForProcess()
+    {
+        lock (s_gate) return s_process ??= new Signals(SameStopWindow);
+    }
 
     internal Signals(TimeSpan sameStopWindow)
     {
