@@ -46,8 +46,8 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus, AzuriteFixture azur
     [Fact]
     public void RestartsRunOut_TheJobEndsFailed_AndTheSurvivorExitsJobFailed()
     {
-        // job.max_restarts=0: the first lost worker fails the job. Before, the survivor exited 0 (a Kubernetes Job counted
-        // it complete) and the spec had no way to set the limit (always 100).
+        // job.max_restarts=0: the first lost worker fails the job. Before, the spec had no way to set the limit (always 100),
+        // and the survivor tried to rejoin the ended job, logged "lost the coordinator" and exited 75 (to be restarted).
         const string job = "e2e-norestart";
         using var cmm = new CmmProcess(["train", "--workers", "2", .. TrainingArgs.Overrides(job, corpus.Directory, _runs, steps: 1000, batch: 4, every: 1000),
             "--set", "job.max_restarts=0"]);
