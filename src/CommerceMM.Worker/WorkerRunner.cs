@@ -141,12 +141,7 @@ public sealed class WorkerRunner
         {
             try
             {
-                switch (await RunGenerationAsync(preempt, kill, untilPreempted.Token).ConfigureAwait(false))
-                {
-                    case Outcome.Done: return WorkerExitCodes.Done;
-                    case Outcome.OutOfMemory or Outcome.Misconfigured: return WorkerExitCodes.BadSpec;
-                    case Outcome.JobFailed: return WorkerExitCodes.JobFailed;
-                }
+                if (ExitCode(await RunGenerationAsync(preempt, kill, untilPreempted.Token).ConfigureAwait(false)) is { } code) return code;
             }
             catch (OperationCanceledException) when (preempt.IsCancellationRequested && !kill.IsCancellationRequested)
             {
@@ -160,7 +155,7 @@ public sealed class WorkerRunner
             {
                 // Started (or rejoining) after the job ended, say a pod re-created once it was over: restarting cannot help.
                 _log.LogWarning("{Problem}: nothing is left to train; a relaunch starts the job's coordinator again", e.Message);
-                return ended == JobState.Failed ? WorkerExitCodes.JobFailed : WorkerExitCodes.Done;
+                return ExitCode(Ended(ended))!.Value;
             }
             catch (CoordinatorException e)
             {
@@ -274,11 +269,20 @@ public sealed class WorkerRunner
     {
         if (reply.Order != WorkerOrder.Stop) return Outcome.Rejoin;
         _log.LogError("the coordinator ended the job {State}: {Reason}", reply.JobState, reply.Reason);
-        return Ended(reply);
+        return Ended(reply.JobState);
     }
 
     /// <summary>A Failed job's workers say so by their exit code, so that a supervisor (a Kubernetes Job) fails too.</summary>
-    private static Outcome Ended(OrderReply stop) => stop.JobState == JobState.Failed ? Outcome.JobFailed : Outcome.Done;
+    private static Outcome Ended(JobState state) => state == JobState.Failed ? Outcome.JobFailed : Outcome.Done;
+
+    /// <summary>The process's exit code for how a generation ended; null for a rejoin.</summary>
+    private static int? ExitCode(Outcome outcome) => outcome switch
+    {
+        Outcome.Done => WorkerExitCodes.Done,
+        Outcome.OutOfMemory or Outcome.Misconfigured => WorkerExitCodes.BadSpec,
+        Outcome.JobFailed => WorkerExitCodes.JobFailed,
+        _ => null,
+    };
 
     /// <summary>The step loop of one generation.</summary>
     private sealed class Generation(WorkerRunner owner, JoinResponse join, ProcessGroup group, TrainingSession session, CheckpointPublisher publisher, string configHash)
@@ -404,7 +408,7 @@ public sealed class WorkerRunner
                 case WorkerOrder.Stop:
                     owner._log.LogInformation("coordinator says stop (job {State}{Reason})", reply.JobState, reply.Reason is null ? "" : ": " + reply.Reason);
                     await publisher.DrainAsync(Grace).ConfigureAwait(false);
-                    return Ended(reply);
+                    return Ended(reply.JobState);
                 case WorkerOrder.Rejoin:
                     owner._log.LogWarning("generation {Old} is over (now {New}){Reason}: rejoining", join.Generation, reply.Generation, reply.Reason is null ? "" : ": " + reply.Reason);
                     return Outcome.Rejoin;
@@ -498,7 +502,7 @@ public sealed class WorkerRunner
                 owner._log.LogInformation("training complete at step {Step}; {Throughput}", session.Step, _throughput.Summary(join.WorldSize));
             else
                 owner._log.LogError("training reached step {Step}, but the job ended {State}: {Reason}", session.Step, reply.JobState, reply.Reason);
-            return Ended(reply);
+            return Ended(reply.JobState);
         }
     }
 }
