@@ -32,7 +32,7 @@ public sealed class GradientReadiness
 
     /// <summary>
     /// Called with a unit's index when its gradients are final, on the thread running backward (the
-    /// caller's on the CPU, the device's autograd thread on CUDA). It must not throw: an exception
+    /// caller's on the CPU, the device's autograd thread on CUDA), one call at a time. It must not throw: an exception
     /// cannot cross libtorch's engine.
     /// </summary>
     public Action<int>? UnitReady { get; set; }
@@ -60,7 +60,12 @@ public sealed class GradientReadiness
 
     internal void BackwardReached(int unit)
     {
-        if (--_pending[unit] == 0) UnitReady?.Invoke(unit);
+        // Two encoders' backwards may run at once (the model's ConcurrentBranches): one unit at a time, so that whatever
+        // UnitReady reads of the other units is what their threads have finished.
+        lock (_pending)
+        {
+            if (--_pending[unit] == 0) UnitReady?.Invoke(unit);
+        }
     }
 }
 

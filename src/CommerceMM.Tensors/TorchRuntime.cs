@@ -92,6 +92,9 @@ public static class TorchRuntime
         }
     }
 
+    /// <summary>The intra-op threads a step may use: the last <see cref="NumThreads"/> set, else libtorch's default.</summary>
+    public static int ConfiguredThreads => s_numThreads > 0 ? s_numThreads : torch.get_num_threads();
+
     /// <summary>
     /// Gives the calling thread the last <see cref="NumThreads"/> set. Without it, two one-thread workers
     /// on two cores ran their BLAS calls with two threads each wherever a step resumed on a thread-pool

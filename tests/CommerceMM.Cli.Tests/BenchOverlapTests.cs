@@ -9,10 +9,13 @@ public class BenchOverlapTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(3);
 
-    [Fact]
-    public void Run_SendsBucketsDuringBackward_AndEndsWithTheSameWeightsAsAfterBackward()
+    /// <param name="threads">2: each worker runs its text and image encoders side by side, so two backward threads report finished layers</param>
+    [Theory]
+    [InlineData("1")]
+    [InlineData("2")]
+    public void Run_SendsBucketsDuringBackward_AndEndsWithTheSameWeightsAsAfterBackward(string threads)
     {
-        using var cmm = new CmmProcess("bench", "overlap", "--preset", "tiny", "--rows", "4", "--steps", "3", "--rounds", "1");
+        using var cmm = new CmmProcess("bench", "overlap", "--preset", "tiny", "--rows", "4", "--steps", "3", "--rounds", "1", "--threads", threads);
         int exit = cmm.WaitForExit(Patience);
 
         Assert.True(exit == 0, cmm.Output);

@@ -19,9 +19,9 @@ public class TrainingStepTests
         using (var g = new Generator(77))
         using (var plan = Pass1Plan.Create(model.Config, batches.Pairs, g))
         using (var pass1 = Pass1.Run(model, batches.Pairs, plan, model.Config.FullDepth, ModelCollectives.Single, g, weight))
-            pass1.Total?.backward();
+            pass1.Backward();
         using (var pass2 = Pass2.Run(model, batches.Omni, model.Config.FullDepth, ModelCollectives.Single, weight))
-            pass2.Total?.backward();
+            pass2.Backward();
         var result = new Dictionary<string, double[]>();
         foreach (var (name, p) in model.TrainableParameters())
         {

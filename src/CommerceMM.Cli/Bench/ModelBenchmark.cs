@@ -47,6 +47,9 @@ internal sealed class ModelBenchmark : IDisposable
     public CommerceMMConfig Config { get; }
     public int Rows { get; }
     public PairInputs Pairs => _batch.Pairs;
+
+    /// <summary>Whether the model runs its text and image encoders side by side given two or more threads (ConcurrentBranches).</summary>
+    public bool EncodersSideBySide => _model.Branches.Enabled;
     public OmniInputs Omni => _batch.Omni;
 
     /// <summary>One Trainer.Step (two passes, two backwards, clip, AdamW, teacher and centre).</summary>
@@ -105,9 +108,9 @@ internal sealed class ModelBenchmark : IDisposable
             _trainer.Optimizer.ZeroGrad();
             var plan = Pass1Plan.Create(Config, _batch.Pairs, generator); Lap(0);
             var pass1 = Pass1.Run(_model, _batch.Pairs, plan, allocation, ModelCollectives.Single, generator, Config.Weight); Lap(1);
-            pass1.Total?.backward(); Lap(2);
+            pass1.Backward(); Lap(2);
             var pass2 = Pass2.Run(_model, _batch.Omni, allocation, ModelCollectives.Single, Config.Weight); Lap(3);
-            pass2.Total?.backward(); Lap(4);
+            pass2.Backward(); Lap(4);
             double loss = (pass1.Total is { } t1 ? Scalars.ToDouble(t1) : 0) + (pass2.Total is { } t2 ? Scalars.ToDouble(t2) : 0); Lap(5);
             if (double.IsFinite(loss))
             {
@@ -153,7 +156,7 @@ internal sealed class ModelBenchmark : IDisposable
             using var output = TaskIds.Pass1.Contains(task)
                 ? Pass1.Run(_model, _batch.Pairs, plan, allocation, ModelCollectives.Single, generator, Only)
                 : Pass2.Run(_model, _batch.Omni, allocation, ModelCollectives.Single, Only);
-            output.Total?.backward();
+            output.Backward();
         }
         double norm = GradientClipping.GlobalNorm(_trainer.Optimizer.Flat);
         _trainer.Optimizer.Step(LearningRate, GradientClipping.Coefficient(norm, 1.0));

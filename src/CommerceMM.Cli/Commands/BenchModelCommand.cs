@@ -83,7 +83,11 @@ internal static class BenchModelCommand
             Console.WriteLine($"cmm bench model: preset {presetName} (d={config.Dim}, T={config.Text.Layers}, V={config.Image.Layers}, F={config.FusionLayers}), " +
                               $"batch {batch}, allocation {allocation}, on {device}, {threads} intra-op threads, TorchSharp {BenchCommand.TorchSharpVersion} in {string.Join(" and ", precisions.Select(Name))}; " +
                               $"{flops / 1e9:F2} GFLOP per step (analytic); median of {rounds} alternating rounds of {reps} steps each");
-            if (!cuda) Console.WriteLine($"MKL: {MklCpuPath.Decision}");
+            if (!cuda)
+            {
+                Console.WriteLine($"MKL: {MklCpuPath.Decision}");
+                Console.WriteLine($"text and image encoders: {(first.EncodersSideBySide && threads >= 2 ? "side by side, each on half the threads" : "one after the other")}");
+            }
 
             var ours = precisions.ToDictionary(p => p, _ => new List<double>());
             var oursCpu = precisions.ToDictionary(p => p, _ => new List<double>());

@@ -43,9 +43,9 @@ public static class StepDump
         // The same order of draws as Trainer.Step: the plan first, then pass 1's ITM negatives.
         using var plan = Pass1Plan.Create(config, batch.Pairs, generator);
         using var pass1 = Pass1.Run(model, batch.Pairs, plan, allocation, ModelCollectives.Single, generator, config.Weight);
-        pass1.Total?.backward();
+        pass1.Backward();
         using var pass2 = Pass2.Run(model, batch.Omni, allocation, ModelCollectives.Single, config.Weight);
-        pass2.Total?.backward();
+        pass2.Backward();
 
         var trainable = model.TrainableParameters();
         double gradNorm = GradientClipping.GlobalNorm(trainable.Select(p => p.Tensor).ToList());

@@ -23,7 +23,7 @@ public sealed class Pass1
     private readonly long _length;
     private readonly Device _device;
     private Tensor _text = null!, _image = null!, _textEmbedding = null!, _imageEmbedding = null!, _scale = null!;
-    private Tensor? _maskedText, _maskedImage, _itmFused, _mlmFused, _mimFused;
+    private Tensor? _maskedText, _maskedImage, _teacherImage, _itmFused, _mlmFused, _mimFused;
     // Selected MLM tokens and masked patches over all ranks: losses averaged over such positions are
     // normalised by the global count, so N ranks reproduce one process's mean even when counts differ.
     private long _globalMlmTokens, _globalMaskedPatches;
@@ -40,7 +40,7 @@ public sealed class Pass1
     public static PassOutput Run(CommerceMMModel model, PairInputs inputs, Pass1Plan plan, Allocation allocation,
                                  ModelCollectives collectives, Generator generator, Func<string, double> weight)
     {
-        var output = new PassOutput();
+        var output = new PassOutput(model.Branches);
         if (TaskIds.Pass1.All(t => weight(t) == 0))
         {
             foreach (var t in TaskIds.Pass1) output.Add(t, 0, () => null);
@@ -52,7 +52,7 @@ public sealed class Pass1
         bool mim = weight(TaskIds.MimFr) != 0 || weight(TaskIds.MimKl) != 0;
         if (weight(TaskIds.Mlm) != 0 || mim) pass.CountPositions();
         bool mlm = weight(TaskIds.Mlm) != 0 && plan.MlmTokens > 0;
-        pass.Encode(maskedText: mlm, maskedImage: mim);
+        pass.Encode(maskedText: mlm, maskedImage: mim, output.Deferred);
         pass.Fuse(itm: weight(TaskIds.Itm) != 0 && inputs.Rows >= 2, mlm, mim, output);
         output.Add(TaskIds.Itc, weight(TaskIds.Itc), pass.Itc);
         output.Add(TaskIds.Itm, weight(TaskIds.Itm), pass.Itm);
@@ -84,18 +84,24 @@ public sealed class Pass1
 
     /// <summary>
     /// The clean text and image, and the MLM-corrupted text and the patch-masked image where a task needs them: each
-    /// encoder runs once, over the clean and the corrupted rows stacked (<see cref="StackedRows"/>).
+    /// encoder runs once, over the clean and the corrupted rows stacked (<see cref="StackedRows"/>), the two encoders
+    /// side by side where that pays (<see cref="ConcurrentBranches"/>).
     /// </summary>
-    private void Encode(bool maskedText, bool maskedImage)
+    private void Encode(bool maskedText, bool maskedImage, DeferredBackward deferred)
     {
-        var (text, corruptedText) = StackedRows.Encode(
-            [_inputs.TokenIds, _inputs.Padding],
-            maskedText ? [_plan.MlmInputIds, _inputs.Padding] : null,
-            x => _model.Text.Forward(x[0], x[1], _allocation.Text));                          // (B, L, d) each
-        var (image, patchMaskedImage) = StackedRows.Encode(
-            maskedImage ? [_inputs.Images, torch.zeros_like(_plan.PatchMask)] : [_inputs.Images],
-            maskedImage ? [_inputs.Images, _plan.PatchMask] : null,
-            x => _model.Image.Forward(x[0], x.Length > 1 ? x[1] : null, _allocation.Image));   // (B, N + 1, d) each
+        Tensor[] cleanText = [_inputs.TokenIds, _inputs.Padding];
+        Tensor[]? corruptedTextInputs = maskedText ? [_plan.MlmInputIds, _inputs.Padding] : null;
+        Tensor[] cleanImage = maskedImage ? [_inputs.Images, torch.zeros_like(_plan.PatchMask)] : [_inputs.Images];
+        Tensor[]? maskedImageInputs = maskedImage ? [_inputs.Images, _plan.PatchMask] : null;
+        // The MIM teacher's forward goes with the image encoder: the text encoder's backward has about as much to do as
+        // the image encoder's, and its forward about as much as both image forwards.
+        var outputs = _model.Branches.Run(deferred,
+            () => StackedRows.Outputs(cleanText, corruptedTextInputs, x => _model.Text.Forward(x[0], x[1], _allocation.Text)),
+            () => [.. StackedRows.Outputs(cleanImage, maskedImageInputs, x => _model.Image.Forward(x[0], x.Length > 1 ? x[1] : null, _allocation.Image)),
+                   maskedImage ? TeacherImage() : null]);
+        var (text, corruptedText) = StackedRows.Split(cleanText, corruptedTextInputs, outputs[0]);              // (B, L, d) each
+        var (image, patchMaskedImage) = StackedRows.Split(cleanImage, maskedImageInputs, outputs[1]);           // (B, N + 1, d) each
+        _teacherImage = outputs[1][^1];                                                                           // (B, N + 1, d)
         (_text, _maskedText, _image, _maskedImage) = (text!, corruptedText, image!, patchMaskedImage);
         _textEmbedding = _model.ProjectText(_text);                                          // (B, E)
         _imageEmbedding = _model.ProjectImage(_image);                                        // (B, E)
@@ -209,12 +215,8 @@ public sealed class Pass1
         long patchCount = _plan.PatchMask.size(1);
         var positions = _plan.MaskedPatchPositions;
         var student = Gather(_mimFused!, positions, _length + 1, patchCount);                          // (M, d): masked patches
-        Tensor teacherImage, teacherPatches;                                                          // (B, N + 1, d), (B, N, d)
-        using (torch.no_grad())
-        {
-            teacherImage = _model.Teacher.Image.Forward(_inputs.Images, null, _allocation.Image);
-            teacherPatches = teacherImage.narrow(1, 1, teacherImage.size(1) - 1);
-        }
+        var teacherImage = _teacherImage!;
+        var teacherPatches = teacherImage.narrow(1, 1, teacherImage.size(1) - 1);                     // (B, N, d)
         bool anyMasked = _globalMaskedPatches > 0, mineMasked = _plan.MaskedPatches > 0; // an empty batch (end of epoch on a rank) has none
         output.Add(TaskIds.MimFr, frWeight, () => !anyMasked ? null : mineMasked ? FeatureRegression(student, Gather(teacherImage, positions, 1, patchCount)) : Zero());
         if (klWeight == 0)
@@ -225,6 +227,13 @@ public sealed class Pass1
         var teacherScores = TeacherScores(teacherPatches);                                             // (B, N, K)
         output.CenterEstimate = (teacherScores.sum(new long[] { 0, 1 }).DetachFromDisposeScope(), teacherScores.size(0) * teacherScores.size(1));
         output.Add(TaskIds.MimKl, klWeight, () => !anyMasked ? null : mineMasked ? PrototypeKl(student, Gather(teacherScores, positions, 0, patchCount)) : Zero());
+    }
+
+    /// <summary>The EMA teacher's encoding of the unmasked images at this step's allocation (no gradient): MIM's targets.</summary>
+    private Tensor TeacherImage()
+    {
+        using var noGrad = torch.no_grad();
+        return _model.Teacher.Image.Forward(_inputs.Images, null, _allocation.Image);
     }
 
     /// <summary>mim_fr: mean over masked patches of ‖n(pred) − n(target)‖² = 2 − 2·cos.</summary>

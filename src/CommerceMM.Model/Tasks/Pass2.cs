@@ -1,4 +1,5 @@
 using CommerceMM.Model.Config;
+using CommerceMM.Model.NN;
 using CommerceMM.Model.Training;
 using CommerceMM.Tensors;
 using TorchSharp;
@@ -23,7 +24,7 @@ public sealed class Pass2
 
     public static PassOutput Run(CommerceMMModel model, OmniInputs inputs, Allocation allocation, ModelCollectives collectives, Func<string, double> weight)
     {
-        var output = new PassOutput();
+        var output = new PassOutput(model.Branches);
         var enabled = TaskIds.Pass2.Where(t => weight(t) != 0).ToHashSet();
         if (enabled.Count == 0)
         {
@@ -34,7 +35,7 @@ public sealed class Pass2
         using var scope = torch.NewDisposeScope();
         var pass = new Pass2(model, inputs, allocation);
         // "omni_s2t": the source modality is character 5, the target modality character 7.
-        var (sources, targets) = pass.Encode(m => enabled.Any(task => task[5] == m), m => enabled.Any(task => task[7] == m));
+        var (sources, targets) = pass.Encode(m => enabled.Any(task => task[5] == m), m => enabled.Any(task => task[7] == m), output.Deferred);
         long[] eligible = collectives.SumCounts(TaskIds.Modalities.Select(m => sources.TryGetValue(m, out var s) ? s.Rows.size(0) : 0L).ToArray());
         var (offset, total) = collectives.RowSpan(inputs.Rows);
         var gathered = targets.ToDictionary(kv => kv.Key, kv => collectives.GatherWithGrad(kv.Value));
@@ -59,23 +60,25 @@ public sealed class Pass2
 
     /// <summary>
     /// Source embeddings by modality, each with the batch rows it covers ((n, E) and (n) int64), and target (product)
-    /// embeddings by modality, each (B, E). Each encoder runs once over the source and the target rows stacked.
+    /// embeddings by modality, each (B, E). Each encoder runs once over the source and the target rows stacked, the text
+    /// and the image encoder side by side where that pays (<see cref="ConcurrentBranches"/>).
     /// </summary>
-    private (Dictionary<char, (Tensor Embedding, Tensor Rows)> Sources, Dictionary<char, Tensor> Targets) Encode(Func<char, bool> source, Func<char, bool> target)
+    private (Dictionary<char, (Tensor Embedding, Tensor Rows)> Sources, Dictionary<char, Tensor> Targets) Encode(Func<char, bool> source, Func<char, bool> target, DeferredBackward deferred)
     {
         var sources = new Dictionary<char, (Tensor, Tensor)>();
         var targets = new Dictionary<char, Tensor>();
         var rowIndex = HeldScalars.Arange(_inputs.Rows, _inputs.TargetTokenIds.device);
         var hasText = _inputs.SourceHasText;
         var hasImage = _inputs.SourceHasImage;
-        var (text, productText) = StackedRows.Encode(
-            source('t') || source('m') ? [_inputs.SourceTokenIds[hasText], _inputs.SourcePadding[hasText]] : null,
-            target('t') || target('m') ? [_inputs.TargetTokenIds, _inputs.TargetPadding] : null,
-            x => _model.Text.Forward(x[0], x[1], _allocation.Text));
-        var (image, productImage) = StackedRows.Encode(
-            source('v') || source('m') ? [_inputs.SourceImages[hasImage]] : null,
-            target('v') || target('m') ? [_inputs.TargetImages] : null,
-            x => _model.Image.Forward(x[0], null, _allocation.Image));
+        Tensor[]? sourceText = source('t') || source('m') ? [_inputs.SourceTokenIds[hasText], _inputs.SourcePadding[hasText]] : null;
+        Tensor[]? productTextInputs = target('t') || target('m') ? [_inputs.TargetTokenIds, _inputs.TargetPadding] : null;
+        Tensor[]? sourceImage = source('v') || source('m') ? [_inputs.SourceImages[hasImage]] : null;
+        Tensor[]? productImageInputs = target('v') || target('m') ? [_inputs.TargetImages] : null;
+        var outputs = _model.Branches.Run(deferred,
+            () => StackedRows.Outputs(sourceText, productTextInputs, x => _model.Text.Forward(x[0], x[1], _allocation.Text)),
+            () => StackedRows.Outputs(sourceImage, productImageInputs, x => _model.Image.Forward(x[0], null, _allocation.Image)));
+        var (text, productText) = StackedRows.Split(sourceText, productTextInputs, outputs[0]);
+        var (image, productImage) = StackedRows.Split(sourceImage, productImageInputs, outputs[1]);
         if (source('t')) sources['t'] = (_model.ProjectText(text!), rowIndex[hasText]);
         if (source('v')) sources['v'] = (_model.ProjectImage(image!), rowIndex[hasImage]);
         if (target('t')) targets['t'] = _model.ProjectText(productText!);

@@ -1,3 +1,4 @@
+using CommerceMM.Model.NN;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,6 +11,13 @@ namespace CommerceMM.Model.Tasks;
 public sealed class PassOutput : IDisposable
 {
     private readonly WeightedTaskLosses _tasks = new();
+    private readonly ConcurrentBranches _branches;
+
+    /// <param name="branches">runs the pass's encoders side by side where that pays (<see cref="Deferred"/>)</param>
+    internal PassOutput(ConcurrentBranches branches) => _branches = branches;
+
+    /// <summary>The encoders' backward passes that wait for the weighted loss's backward (<see cref="ConcurrentBranches"/>).</summary>
+    internal DeferredBackward Deferred { get; } = new();
 
     public Tensor? Total => _tasks.Total;
     public IReadOnlyList<TaskResult> Results => _tasks.Results;
@@ -31,8 +39,20 @@ public sealed class PassOutput : IDisposable
 
     internal void Add(string task, double weight, Func<Tensor?> compute) => _tasks.Add(task, weight, compute);
 
+    /// <summary>
+    /// Back-propagates the weighted loss into the parameters' gradients (accumulating), encoders included. A rank whose
+    /// share of every task was empty holds a constant loss: nothing to back-propagate.
+    /// </summary>
+    public void Backward()
+    {
+        if (Total is not { requires_grad: true } total) return;
+        total.backward();
+        Deferred.Run(_branches);
+    }
+
     public void Dispose()
     {
+        Deferred.Dispose();
         _tasks.Dispose();
         CenterEstimate?.Sum.Dispose();
         foreach (var t in _choices.Values) t.Dispose();

@@ -51,12 +51,12 @@ public sealed class Trainer : IDisposable
 
         using var plan = Pass1Plan.Create(config, pairs, generator);
         using var pass1 = Pass1.Run(_model, pairs, plan, allocation, _collectives, generator, Weight);
-        BackwardIfAny(pass1.Total);   // no gradient all-reduce yet: pass 2 accumulates into the same gradients
+        pass1.Backward();   // no gradient all-reduce yet: pass 2 accumulates into the same gradients
         double pass1Seconds = clock.Elapsed.TotalSeconds;
 
         _optimizer.StartLastPass();   // pass 2's backward sends each layer's gradients as it finishes them
         using var pass2 = Pass2.Run(_model, omni, allocation, _collectives, Weight);
-        BackwardIfAny(pass2.Total);
+        pass2.Backward();
         double pass2Seconds = clock.Elapsed.TotalSeconds - pass1Seconds;
 
         var tasks = pass1.Results.Concat(pass2.Results).ToList();
@@ -72,12 +72,6 @@ public sealed class Trainer : IDisposable
         }
         return new StepResult(step, allocation, tasks, loss1, loss2, outcome.GradNorm, outcome.LearningRate, outcome.Skipped,
             new StepTimings(pass1Seconds, pass2Seconds, outcome.AllReduceSeconds, outcome.OptimizerSeconds + teacherSeconds));
-    }
-
-    /// <summary>A rank whose share of every task was empty holds a constant loss: nothing to back-propagate.</summary>
-    private static void BackwardIfAny(Tensor? total)
-    {
-        if (total is { requires_grad: true }) total.backward();
     }
 
     /// <summary>centre ← m·centre + (1 − m)·(mean teacher scores over every rank's patch tokens); only in steps where mim_kl ran.</summary>
