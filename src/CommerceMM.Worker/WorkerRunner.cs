@@ -129,7 +129,7 @@ public sealed class WorkerRunner
             return WorkerExitCodes.Fatal;
         }
         TorchRuntime.NumThreads = _spec.Job.Threads > 0 ? _spec.Job.Threads : Math.Max(1, Environment.ProcessorCount / _spec.Job.Workers);
-        _log.LogInformation("training on {Device} in {Precision}", _device.Device, _device.Precision.ToString().ToLowerInvariant());
+        _log.LogInformation("training on {Device} in {Precision} with {Threads} intra-op thread(s)", _device.Device, _device.Precision.ToString().ToLowerInvariant(), TorchRuntime.NumThreads);
 
         using var pipeline = _options.MetricsPort is null ? null : MetricsPipeline.Create();
         await using var server = pipeline is null ? null : await MetricsServer.StartAsync(pipeline, IPAddress.Any, _options.MetricsPort!.Value, kill).ConfigureAwait(false);
