@@ -93,15 +93,18 @@ public sealed class Pass1
         Tensor[]? corruptedTextInputs = maskedText ? [_plan.MlmInputIds, _inputs.Padding] : null;
         Tensor[] cleanImage = maskedImage ? [_inputs.Images, torch.zeros_like(_plan.PatchMask)] : [_inputs.Images];
         Tensor[]? maskedImageInputs = maskedImage ? [_inputs.Images, _plan.PatchMask] : null;
-        // The MIM teacher's forward goes with the image encoder: the text encoder's backward has about as much to do as
-        // the image encoder's, and its forward about as much as both image forwards.
+        // The MIM teacher's forward (no backward) goes with the encoder that has less to do, so that side by side neither
+        // waits long for the other: the image encoder at tiny, the text encoder at small (CONTRIBUTING, "Encoders side by side").
+        // Work per batch row: inputs × sequence length × depth (the teacher runs only beside the patch-masked image).
+        bool teacherWithText = (maskedText ? 2 : 1) * _length * _allocation.Text < 2 * (_model.Config.Image.PatchCount + 1) * _allocation.Image;
         var outputs = _model.Branches.Run(deferred,
-            () => StackedRows.Outputs(cleanText, corruptedTextInputs, x => _model.Text.Forward(x[0], x[1], _allocation.Text)),
+            () => [.. StackedRows.Outputs(cleanText, corruptedTextInputs, x => _model.Text.Forward(x[0], x[1], _allocation.Text)),
+                   maskedImage && teacherWithText ? TeacherImage() : null],
             () => [.. StackedRows.Outputs(cleanImage, maskedImageInputs, x => _model.Image.Forward(x[0], x.Length > 1 ? x[1] : null, _allocation.Image)),
-                   maskedImage ? TeacherImage() : null]);
+                   maskedImage && !teacherWithText ? TeacherImage() : null]);
         var (text, corruptedText) = StackedRows.Split(cleanText, corruptedTextInputs, outputs[0]);              // (B, L, d) each
         var (image, patchMaskedImage) = StackedRows.Split(cleanImage, maskedImageInputs, outputs[1]);           // (B, N + 1, d) each
-        _teacherImage = outputs[1][^1];                                                                           // (B, N + 1, d)
+        _teacherImage = outputs[teacherWithText ? 0 : 1][^1];                                                   // (B, N + 1, d)
         (_text, _maskedText, _image, _maskedImage) = (text!, corruptedText, image!, patchMaskedImage);
         _textEmbedding = _model.ProjectText(_text);                                          // (B, E)
         _imageEmbedding = _model.ProjectImage(_image);                                        // (B, E)
