@@ -64,6 +64,7 @@ public sealed class CommerceMMModel : ExplicitModule
 
     /// <summary>Runs the text and the image encoder of a pass side by side where that pays.</summary>
     public ConcurrentBranches Branches { get; }
+
     public TextEncoder Text { get; }
     public ImageEncoder Image { get; }
     public FusionEncoder Fusion { get; }
