@@ -12,6 +12,11 @@ public sealed record WorkerOptions
     public string WorkerId { get; init; } = $"{Environment.MachineName}-{Environment.ProcessId}";
     /// <summary>An address of this machine that peers reach for Gloo (the pod IP on Kubernetes).</summary>
     public string InterfaceHost { get; init; } = "127.0.0.1";
+    /// <summary>
+    /// Intra-op threads where the job leaves them to the worker (job.threads 0): its share of its machine. Null: every CPU
+    /// this process may use (<see cref="Environment.ProcessorCount"/>, which honours a container's CPU limit).
+    /// </summary>
+    public int? Threads { get; init; }
     /// <summary>Port of this worker's own /metrics; null = none, 0 = any free port.</summary>
     public int? MetricsPort { get; init; }
     /// <summary>

@@ -128,7 +128,7 @@ public sealed class WorkerRunner
             _log.LogError("the checkpoint store cannot be used: {Problem}", e.Message);
             return WorkerExitCodes.Fatal;
         }
-        TorchRuntime.NumThreads = _spec.Job.Threads > 0 ? _spec.Job.Threads : Math.Max(1, Environment.ProcessorCount / _spec.Job.Workers);
+        TorchRuntime.NumThreads = _spec.Job.Threads > 0 ? _spec.Job.Threads : _options.Threads ?? Environment.ProcessorCount;
         _log.LogInformation("training on {Device} in {Precision} with {Threads} intra-op thread(s)", _device.Device, _device.Precision.ToString().ToLowerInvariant(), TorchRuntime.NumThreads);
 
         using var pipeline = _options.MetricsPort is null ? null : MetricsPipeline.Create();

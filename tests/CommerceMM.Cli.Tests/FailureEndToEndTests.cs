@@ -141,8 +141,8 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus, AzuriteFixture azur
         try
         {
             Assert.True(coordinator.WaitForLine("workers connect to its gateway", Patience), coordinator.Output);
-            using var w0 = new CmmProcess(TokenEnvironment, "worker", "--gateways", $"127.0.0.1:{gateway}", "--job", job, "--worker-id", "w0");
-            using var w1 = new CmmProcess(TokenEnvironment, "worker", "--gateways", $"127.0.0.1:{gateway}", "--job", job, "--worker-id", "w1");
+            using var w0 = new CmmProcess(TokenEnvironment, "worker", "--gateways", $"127.0.0.1:{gateway}", "--job", job, "--worker-id", "w0", "--threads", "1");
+            using var w1 = new CmmProcess(TokenEnvironment, "worker", "--gateways", $"127.0.0.1:{gateway}", "--job", job, "--worker-id", "w1", "--threads", "1");
             Assert.True(w0.WaitForLine("step 4 ", Patience), w0.Output);
 
             coordinator.KillHard();
@@ -338,6 +338,17 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus, AzuriteFixture azur
             "worker", "--gateways", $"127.0.0.1:{TrainingArgs.FreePort()}", "--job", "nobody");
         Assert.Equal(75, worker.WaitForExit(Patience));
         Assert.Contains("cannot reach the coordinator", worker.Output);
+    }
+
+    [Theory]
+    [InlineData("abc")]
+    [InlineData("0")]
+    public void Worker_ThreadsVariableNotACount_ExitsBadSpecNamingIt(string value)
+    {
+        using var worker = new CmmProcess(new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "any-token-0123456789", ["CMM_WORKER_THREADS"] = value },
+            "worker", "--gateways", $"127.0.0.1:{TrainingArgs.FreePort()}", "--job", "nobody");
+        Assert.Equal(2, worker.WaitForExit(Patience));
+        Assert.Contains($"CMM_WORKER_THREADS='{value}' is not a thread count: set a whole number of at least 1", worker.Output);
     }
 
     [Fact]

@@ -34,8 +34,8 @@ public sealed class SiloFailoverEndToEndTests(SmallCorpus corpus, ITestOutputHel
         {
             Assert.All(silos, s => Assert.True(s.Process.WaitForLine("workers connect to its gateway", Patience), s.Process.Output));
             string gateways = string.Join(",", silos.Select(s => $"127.0.0.1:{s.Gateway}"));
-            using var w0 = new CmmProcess(environment, "worker", "--gateways", gateways, "--job", job, "--worker-id", "w0");
-            using var w1 = new CmmProcess(environment, "worker", "--gateways", gateways, "--job", job, "--worker-id", "w1");
+            using var w0 = new CmmProcess(environment, "worker", "--gateways", gateways, "--job", job, "--worker-id", "w0", "--threads", "1");
+            using var w1 = new CmmProcess(environment, "worker", "--gateways", gateways, "--job", job, "--worker-id", "w1", "--threads", "1");
             using var http = new HttpClient();
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
 

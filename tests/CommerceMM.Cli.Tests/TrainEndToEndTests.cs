@@ -33,6 +33,9 @@ public sealed class TrainEndToEndTests(SmallCorpus corpus, AzuriteFixture azurit
         int exit = cmm.WaitForExit(Patience);
         Assert.True(exit == 0, cmm.Output);
         Assert.Contains("Completed", cmm.Output);
+        // The two workers share the machine's cores.
+        int share = Math.Max(1, Environment.ProcessorCount / 2);
+        Assert.Equal(2, Regex.Matches(cmm.Output, $@"training on cpu in fp32 with {share} intra-op thread\(s\)").Count);
         Assert.DoesNotContain("Polly: Execution attempt", cmm.Output); // library telemetry at Information drowns the job's own lines
         var store = new FileBlobStore(_runs);
         var committed = (await CheckpointCatalog.ListAsync(store, "e2e-basic")).Where(f => f.HasManifest).Select(f => f.Step).ToList();

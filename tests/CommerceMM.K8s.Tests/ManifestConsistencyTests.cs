@@ -91,6 +91,20 @@ public sealed class ManifestConsistencyTests
         Assert.Equal("status.podIP", worker.EnvEntry("CMM_POD_IP")?.Path("valueFrom", "fieldRef").Str("fieldPath"));
     }
 
+    /// <summary>Where job.threads is 0, each worker takes one intra-op thread per CPU its own container requests.</summary>
+    [Theory, MemberData(nameof(Overlays))]
+    public void WorkerThreads_AreThePodsCpuRequest(string overlay)
+    {
+        var m = Kustomize.Render(overlay);
+        var worker = MainContainer(m, m.Workers);
+        var source = worker.EnvEntry("CMM_WORKER_THREADS")?.Path("valueFrom", "resourceFieldRef");
+        Assert.NotNull(source);
+        Assert.Equal("requests.cpu", source.Str("resource"));
+        Assert.Equal(worker.Name, source.Str("containerName"));
+        Assert.Equal("1", source.Str("divisor"));
+        Assert.NotNull(worker.Node.Path("resources", "requests").Str("cpu"));
+    }
+
     [Theory, MemberData(nameof(Overlays))]
     public void ScrapeAnnotations_MatchTheMetricsPorts_AndPrometheusKubernetesConfig(string overlay)
     {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using CommerceMM.Cli.Hosting;
 using CommerceMM.Observability.Logging;
 using CommerceMM.Worker;
+using Microsoft.Extensions.Logging;
 
 namespace CommerceMM.Cli.Commands;
 
@@ -26,13 +27,23 @@ internal static class WorkerCommand
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CMM_AUDIT_DIR"),
         };
         var metricsPort = new Option<int?>("--metrics-port") { Description = "serve this worker's /metrics on this port (0: any free port; env CMM_METRICS_PORT)" };
+        var threads = new Option<int?>("--threads")
+        {
+            Description = $"intra-op threads when the job's job.threads is 0 (env {ThreadsVariable}; default: every CPU this process may use). " +
+                          "`cmm train` gives each of its N workers cores / N; the Kubernetes manifests pass the pod's CPU request",
+        };
         var command = new StoppableCommand("worker", "Run one worker process: join the job, train, heartbeat, checkpoint on order. Exit 0 when done or preempted after a checkpoint.")
-            { gateways, job, tokenFile, json, workerId, interfaceHost, metricsPort, auditDir };
+            { gateways, job, tokenFile, json, workerId, interfaceHost, metricsPort, threads, auditDir };
         command.SetAction(async (r, _) =>
         {
             var identity = new LogIdentity(r.GetValue(job)!);
             using var loggers = CliLogging.Create(identity, r.GetValue(json));
             var signals = Signals.ForProcess();
+            if (!TryThreads(r.GetValue(threads), out int? workerThreads, out string? problem))
+            {
+                loggers.CreateLogger("cmm.worker").LogError("{Problem}", problem);
+                return WorkerExitCodes.BadSpec;
+            }
             var options = new WorkerOptions
             {
                 Coordinator = r.GetValue(gateways)!,
@@ -42,9 +53,27 @@ internal static class WorkerCommand
                 InterfaceHost = r.GetValue(interfaceHost)!,
                 MetricsPort = r.GetValue(metricsPort) ?? (int.TryParse(Environment.GetEnvironmentVariable("CMM_METRICS_PORT"), out int p) ? p : null),
                 AuditDirectory = r.GetValue(auditDir),
+                Threads = workerThreads,
             };
             return await WorkerRunner.RunAsync(options, loggers, identity, signals.Graceful, signals.Immediate).ConfigureAwait(false);
         });
         return command;
+    }
+
+    /// <summary>The worker's share of the machine's cores (the launcher and the Kubernetes manifests set it).</summary>
+    internal const string ThreadsVariable = "CMM_WORKER_THREADS";
+
+    /// <summary>--threads, else <see cref="ThreadsVariable"/>, else null; false with the reason for a value below 1 or not a number.</summary>
+    private static bool TryThreads(int? option, out int? threads, out string? problem)
+    {
+        string? text = Environment.GetEnvironmentVariable(ThreadsVariable);
+        (threads, problem) = (option, null);
+        if (option is null && !string.IsNullOrWhiteSpace(text))
+            threads = int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int parsed) ? parsed : 0;
+        if (threads is null or >= 1) return true;
+        problem = option is not null
+            ? $"--threads must be at least 1, got {option}"
+            : $"{ThreadsVariable}='{text}' is not a thread count: set a whole number of at least 1, or unset it to use every CPU this process may use";
+        return false;
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using CommerceMM.Cli.Bench;
 using CommerceMM.Cli.Commands;
@@ -62,8 +63,10 @@ internal sealed class LocalCluster
         var environment = new Dictionary<string, string> { [JobToken.Variable] = token };
         // Port 0: each worker binds a free port and reports the URL in its heartbeats; the targets file follows the status.
         string[] workerMetrics = metrics.Enabled ? ["--metrics-port", "0"] : [];
+        // The workers share this machine: each gets its part of the cores (where job.threads leaves that to them).
+        string threads = Math.Max(1, Environment.ProcessorCount / spec.Job.Workers).ToString(CultureInfo.InvariantCulture);
         Process StartWorker(int i) => SelfProcess.Start(
-            ["worker", "--gateways", coordinator.Gateway, "--job", spec.Job.Name, "--worker-id", $"local-{i}", .. workerMetrics],
+            ["worker", "--gateways", coordinator.Gateway, "--job", spec.Job.Name, "--worker-id", $"local-{i}", "--threads", threads, .. workerMetrics],
             redirectOutput: false, environment);
         var workers = Enumerable.Range(0, spec.Job.Workers).Select(StartWorker).ToList();
         var restarts = new int[workers.Count];

@@ -26,7 +26,7 @@ public sealed class JobSection
     public int MaxRestarts { get; set; } = 100;
     /// <summary>Seeds model init, masks, negatives, allocations and the data order.</summary>
     public ulong Seed { get; set; } = 1;
-    /// <summary>Intra-op threads per worker; 0 = cores / workers (at least 1).</summary>
+    /// <summary>Intra-op threads per worker; 0 = each worker its share of its machine (WorkerOptions.Threads).</summary>
     public int Threads { get; set; }
     /// <summary>Where each worker's tensors live: cpu, cuda (the first GPU) or cuda:N. Checkpoints restore onto any device.</summary>
     public string Device { get; set; } = "cpu";
