@@ -47,10 +47,10 @@ internal sealed class ModelBenchmark : IDisposable
     public CommerceMMConfig Config { get; }
     public int Rows { get; }
     public PairInputs Pairs => _batch.Pairs;
+    public OmniInputs Omni => _batch.Omni;
 
     /// <summary>Whether the model runs its text and image encoders side by side given two or more threads (ConcurrentBranches).</summary>
     public bool EncodersSideBySide => _model.Branches.Enabled;
-    public OmniInputs Omni => _batch.Omni;
 
     /// <summary>One Trainer.Step (two passes, two backwards, clip, AdamW, teacher and centre).</summary>
     public void Step()

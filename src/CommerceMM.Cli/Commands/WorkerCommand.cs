@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using CommerceMM.Cli.Hosting;
 using CommerceMM.Observability.Logging;
 using CommerceMM.Worker;
@@ -69,7 +70,7 @@ internal static class WorkerCommand
         string? text = Environment.GetEnvironmentVariable(ThreadsVariable);
         (threads, problem) = (option, null);
         if (option is null && !string.IsNullOrWhiteSpace(text))
-            threads = int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int parsed) ? parsed : 0;
+            threads = int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int parsed) ? parsed : 0;
         if (threads is null or >= 1) return true;
         problem = option is not null
             ? $"--threads must be at least 1, got {option}"
