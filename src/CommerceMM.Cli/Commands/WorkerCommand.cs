@@ -74,7 +74,8 @@ internal static class WorkerCommand
         if (threads is null or >= 1) return true;
         problem = option is not null
             ? $"--threads must be at least 1, got {option}"
-            : $"{ThreadsVariable}='{text}' is not a thread count: set a whole number of at least 1, or unset it to use every CPU this process may use";
+            : $"{ThreadsVariable}='{text}' is not a thread count: set a whole number of at least 1 (from a pod's requests.cpu: divisor \"1\"), " +
+              "or unset it to use every CPU this process may use";
         return false;
     }
 }
