@@ -25,17 +25,16 @@ namespace CommerceMM.Model.NN;
 /// </remarks>
 public sealed class ConcurrentBranches : IDisposable
 {
-    private readonly bool _enabled;
     private readonly List<Helper> _helpers = [];
     private readonly object _gate = new();
 
     private long _sideBySide;
 
     /// <param name="enabled">false: every <see cref="Run"/> runs its branches one after the other (see the remarks)</param>
-    public ConcurrentBranches(bool enabled) => _enabled = enabled;
+    public ConcurrentBranches(bool enabled) => Enabled = enabled;
 
     /// <summary>Whether branches may go side by side at all (given enough threads).</summary>
-    public bool Enabled => _enabled;
+    public bool Enabled { get; }
 
     /// <summary>The intra-op threads the branches share out; null: the process's (<see cref="TorchRuntime.ConfiguredThreads"/>).</summary>
     public int? Threads { get; set; }
@@ -50,7 +49,7 @@ public sealed class ConcurrentBranches : IDisposable
     public Tensor?[][] Run(DeferredBackward deferred, params Func<Tensor?[]>[] branches)
     {
         int threads = Threads ?? TorchRuntime.ConfiguredThreads;
-        if (!_enabled || branches.Length < 2 || threads < branches.Length) return branches.Select(b => b()).ToArray();
+        if (!Enabled || branches.Length < 2 || threads < branches.Length) return branches.Select(b => b()).ToArray();
         bool grad = torch.is_grad_enabled(), bf16 = MixedPrecision.Active;
         var outputs = Together(branches.Select(branch => (Func<Tensor?[]>)(() =>
         {
