@@ -37,12 +37,15 @@ public sealed record WorkerOptions
 /// <summary>Exit codes with meaning: supervisors restart on Retry, never on BadSpec or JobFailed.</summary>
 public static class WorkerExitCodes
 {
-    /// <summary>Training completed, or the job was stopped (incl. after a preemption checkpoint): nothing is lost.</summary>
+    /// <summary>Training completed, or the job was stopped (incl. every worker preempted after their checkpoint): nothing is lost.</summary>
     public const int Done = 0;
     public const int Fatal = 1;
     public const int BadSpec = 2;
     /// <summary>The coordinator ended the job as Failed (`cmm status` says why): restarting this worker cannot help.</summary>
     public const int JobFailed = 3;
-    /// <summary>Lost contact with the coordinator: restart this worker; it resumes from the last checkpoint.</summary>
+    /// <summary>
+    /// Restart this worker: it lost contact with the coordinator, or it was preempted and left after its checkpoint while
+    /// the others go on. Started again, it joins (the job grows back) and resumes from the last checkpoint.
+    /// </summary>
     public const int Retry = 75;
 }

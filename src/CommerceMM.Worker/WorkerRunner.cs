@@ -28,8 +28,11 @@ namespace CommerceMM.Worker;
 /// </summary>
 public sealed class WorkerRunner
 {
-    /// <summary>How a generation ended for this worker. OutOfMemory: a step did not fit the device (the spec must change).</summary>
-    private enum Outcome { Done, Rejoin, OutOfMemory, Misconfigured, JobFailed }
+    /// <summary>
+    /// How a generation ended for this worker. OutOfMemory: a step did not fit the device (the spec must change). Left: it was
+    /// preempted and left after its checkpoint while the job goes on.
+    /// </summary>
+    private enum Outcome { Done, Rejoin, OutOfMemory, Misconfigured, JobFailed, Left }
 
     private readonly WorkerOptions _options;
     private readonly ILogger _log;
@@ -50,7 +53,11 @@ public sealed class WorkerRunner
         if (options.AuditDirectory is { } audit) _audit = new ConsumptionAudit(audit, options.WorkerId);
     }
 
-    /// <param name="preempt">cancelled on SIGTERM: finish the step, checkpoint within the grace period, exit <see cref="WorkerExitCodes.Done"/></param>
+    /// <param name="preempt">
+    /// cancelled on SIGTERM: finish the step, checkpoint within the grace period and leave the job; exit
+    /// <see cref="WorkerExitCodes.Retry"/> when the others go on without this worker (so that its supervisor starts it again),
+    /// <see cref="WorkerExitCodes.Done"/> when every worker left and the job stopped
+    /// </param>
     /// <param name="kill">cancelled when waiting is no longer allowed (a second signal)</param>
     public static async Task<int> RunAsync(WorkerOptions options, ILoggerFactory loggers, LogIdentity identity, CancellationToken preempt, CancellationToken kill)
     {
@@ -281,6 +288,7 @@ public sealed class WorkerRunner
         Outcome.Done => WorkerExitCodes.Done,
         Outcome.OutOfMemory or Outcome.Misconfigured => WorkerExitCodes.BadSpec,
         Outcome.JobFailed => WorkerExitCodes.JobFailed,
+        Outcome.Left => WorkerExitCodes.Retry,
         _ => null,
     };
 
@@ -290,9 +298,13 @@ public sealed class WorkerRunner
         private readonly ThroughputMeter _throughput = new(warmupSteps: 3);
         private readonly MemoryWatch _memory = new(session.Model.Device, owner._metrics, owner._log);
         private long? _checkpointAt;
+        // Workers leave once the checkpoint at _checkpointAt commits: no step after it belongs to this generation.
+        private bool _generationEndsAtCheckpoint;
         // The restored checkpoint is already committed: never order or publish that step again.
         private long _lastPublished = session.Step;
         private bool _preemptionOrdered;
+        // This worker is among the leavers of the order at _checkpointAt.
+        private bool _leaving;
         private TimeSpan Grace => TimeSpan.FromSeconds(owner._spec.Checkpoint.GraceSeconds);
 
         public async Task<Outcome> TrainAsync(CancellationToken preempt, CancellationToken kill)
@@ -302,7 +314,7 @@ public sealed class WorkerRunner
             long maxSteps = owner._spec.Job.MaxSteps;
             while (session.Step < maxSteps)
             {
-                if (preempt.IsCancellationRequested && !_preemptionOrdered) await OrderPreemptionCheckpointAsync(kill).ConfigureAwait(false);
+                if (preempt.IsCancellationRequested && !_preemptionOrdered) await OrderLeavingCheckpointAsync(kill).ConfigureAwait(false);
 
                 SessionStep step;
                 var clock = Stopwatch.StartNew();
@@ -336,8 +348,9 @@ public sealed class WorkerRunner
 
                 if (_checkpointAt == session.Step)
                 {
+                    bool ends = _generationEndsAtCheckpoint;
                     await PublishAsync(kill).ConfigureAwait(false);
-                    if (_preemptionOrdered) return await WaitForStopAsync(kill).ConfigureAwait(false);
+                    if (ends && await AwaitGenerationEndAsync(kill).ConfigureAwait(false) is { } end) return end;
                 }
             }
             return await FinishAsync(kill).ConfigureAwait(false);
@@ -414,20 +427,38 @@ public sealed class WorkerRunner
                     return Outcome.Rejoin;
                 case WorkerOrder.Checkpoint when reply.CheckpointStep is { } at && at > _lastPublished:
                     if (at < session.Step) owner._log.LogWarning("checkpoint ordered at step {At} but this rank is already at {Step}; skipping it", at, session.Step);
-                    else _checkpointAt = at;
+                    else (_checkpointAt, _generationEndsAtCheckpoint) = (at, reply.GenerationEndsAtCheckpoint);
                     break;
             }
             return null;
         }
 
-        private async Task OrderPreemptionCheckpointAsync(CancellationToken kill)
+        /// <summary>
+        /// SIGTERM: this worker leaves the job after a checkpoint two steps ahead, so that every rank hears of the order (on its
+        /// next heartbeat) before reaching that step. The others go on without it; when they are all leaving too (Ctrl+C on
+        /// `cmm train`, a deleted Job) the job stops instead.
+        /// </summary>
+        private async Task OrderLeavingCheckpointAsync(CancellationToken kill)
         {
+            CheckpointOrderView order;
+            try
+            {
+                order = await owner._client.OrderCheckpointAsync(
+                    new CheckpointOrderRequest(join.Generation, session.Step + 2, "preempted (SIGTERM)", Leaving: owner._options.WorkerId), kill).ConfigureAwait(false);
+            }
+            catch (CoordinatorException e) when (e.Status == System.Net.HttpStatusCode.Conflict && !e.MustRejoin)
+            {
+                // Another checkpoint is being saved (this rank already voted for it): ask again on the next step.
+                owner._log.LogWarning("SIGTERM: the checkpoint could not be ordered yet ({Problem}); asking again after the next step", e.Message);
+                return;
+            }
             _preemptionOrdered = true;
-            // Two steps ahead, so every rank hears of the order (on its next heartbeat) before reaching that step.
-            var order = await owner._client.OrderCheckpointAsync(
-                new CheckpointOrderRequest(join.Generation, session.Step + 2, "preempted (SIGTERM)", StopAfterCommit: true), kill).ConfigureAwait(false);
             _checkpointAt = order.Step;
-            owner._log.LogWarning("SIGTERM: checkpoint ordered at step {Step}; exiting once it commits (grace {Grace}s)", order.Step, Grace.TotalSeconds);
+            // An order at the last step is the final checkpoint: nobody leaves it, the job completes there.
+            _leaving = _generationEndsAtCheckpoint = order.Leaving.Contains(owner._options.WorkerId);
+            owner._log.LogWarning(_generationEndsAtCheckpoint
+                ? "SIGTERM: checkpoint ordered at step {Step}; this worker leaves the job once it commits (grace {Grace}s)"
+                : "SIGTERM: checkpoint ordered at step {Step}, the job's last; exiting once it completes (grace {Grace}s)", order.Step, Grace.TotalSeconds);
         }
 
         private async Task PublishAsync(CancellationToken kill)
@@ -440,19 +471,54 @@ public sealed class WorkerRunner
             _checkpointAt = null;
         }
 
-        /// <summary>After a preemption checkpoint: keep heartbeating (no more steps) until the coordinator says stop, or the grace ends.</summary>
-        private async Task<Outcome> WaitForStopAsync(CancellationToken kill)
+        /// <summary>
+        /// After a checkpoint that workers leave at: train no further (a leaver takes no part in the next step's collectives)
+        /// and keep heartbeating until the coordinator says how the generation ends: rejoin without the leavers, or stop when
+        /// every worker left. A leaver is no survivor, so the coordinator answers it "stale". Null when the checkpoint did not
+        /// commit within the grace: nobody left, and a survivor trains on.
+        /// </summary>
+        private async Task<Outcome?> AwaitGenerationEndAsync(CancellationToken kill)
         {
             var deadline = Stopwatch.StartNew();
             await publisher.DrainAsync(Grace).ConfigureAwait(false);
-            while (deadline.Elapsed < Grace && !kill.IsCancellationRequested)
+            while (deadline.Elapsed < Grace)
             {
-                var reply = await AliveAsync(kill).ConfigureAwait(false);
-                if (reply.Order is WorkerOrder.Stop or WorkerOrder.Rejoin) break;
+                OrderReply reply;
+                try
+                {
+                    reply = await AliveAsync(kill).ConfigureAwait(false);
+                }
+                catch (CoordinatorException e) when (e.MustRejoin && _leaving)
+                {
+                    return Left(e.CurrentGeneration);
+                }
+                if (reply.Order == WorkerOrder.Stop)
+                {
+                    owner._log.LogInformation("checkpoint at step {Step} committed and the job {State}{Reason}; exiting", _lastPublished, reply.JobState, reply.Reason is null ? "" : ": " + reply.Reason);
+                    return Ended(reply.JobState);
+                }
+                if (reply.Order == WorkerOrder.Rejoin)
+                {
+                    if (_leaving) return Left(reply.Generation);
+                    owner._log.LogInformation("checkpoint at step {Step} committed; generation {Old} is over ({Reason}): rejoining", _lastPublished, join.Generation, reply.Reason);
+                    return Outcome.Rejoin;
+                }
                 await Task.Delay(TimeSpan.FromSeconds(0.5), kill).ConfigureAwait(false);
             }
-            owner._log.LogInformation("preemption checkpoint at step {Step} handled; exiting", _lastPublished);
-            return Outcome.Done;
+            if (_leaving)
+            {
+                owner._log.LogWarning("the checkpoint at step {Step} did not commit within the grace of {Grace}s; leaving without it: the job resumes from its last committed checkpoint", _lastPublished, Grace.TotalSeconds);
+                return Outcome.Left;
+            }
+            owner._log.LogWarning("the checkpoint at step {Step}, after which workers were to leave, did not commit within {Grace}s; training on", _lastPublished, Grace.TotalSeconds);
+            return null;
+        }
+
+        private Outcome Left(long? generation)
+        {
+            owner._log.LogInformation("left the job after its checkpoint at step {Step} committed; the others go on in generation {Generation}; exiting {Code} so that the supervisor starts this worker again (it joins, and the job grows back)",
+                _lastPublished, generation?.ToString(CultureInfo.InvariantCulture) ?? "?", WorkerExitCodes.Retry);
+            return Outcome.Left;
         }
 
         /// <summary>

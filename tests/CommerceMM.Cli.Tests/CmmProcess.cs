@@ -71,6 +71,9 @@ internal sealed class CmmProcess : IDisposable
     /// <summary>SIGKILLs the process whose command line contains every fragment (a worker started by `cmm train`).</summary>
     public static void KillHard(params string[] commandLineFragments) => Signal(9, commandLineFragments);
 
+    /// <summary>SIGTERMs the process whose command line contains every fragment, as Kubernetes does to a preempted pod.</summary>
+    public static void Preempt(params string[] commandLineFragments) => Signal(15, commandLineFragments);
+
     /// <summary>SIGSTOPs it: alive, silent and holding its connections, as a process on a hung device or a frozen node.</summary>
     public static void Freeze(params string[] commandLineFragments) => Signal(19, commandLineFragments);
 

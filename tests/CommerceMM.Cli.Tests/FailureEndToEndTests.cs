@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using CommerceMM.Coordinator.Client;
 using CommerceMM.Coordinator.Contracts;
+using CommerceMM.Data.Fashion;
 using CommerceMM.Data.Format;
 using CommerceMM.Data.Loading;
 using CommerceMM.Storage.Checkpoints;
@@ -41,6 +42,37 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus, AzuriteFixture azur
         Assert.Equal(steps, latest.Value.Pointer.Step);
 
         await AssertTheFirstSamplesCountedOnceAsync(audit, steps);
+    }
+
+    [Fact]
+    public async Task PreemptOneWorker_ItLeavesAfterItsCheckpoint_TheOtherGoesOn_ItsReplacementGrowsTheJobBack_WithoutRestarts()
+    {
+        // As Kubernetes preempts one worker pod: SIGTERM to that worker alone. It checkpoints and leaves (exit 75, so that its
+        // Job re-creates it; here the launcher restarts it), the other trains on alone, and the restarted one grows the job
+        // back to two. Nothing failed, so nothing counts as a restart: with job.max_restarts=0 one would fail the job.
+        // 2,000 products, so that all 200 steps fit one epoch and the survivor alone (~70 ms a step) is still training when
+        // the restarted worker joins (2 s after its exit, measured).
+        const string job = "e2e-leave";
+        const int steps = 200, batch = 4;
+        string data = Path.Combine(_runs, "data"), audit = Path.Combine(_runs, "audit");
+        await FashionDatasetBuilder.BuildAsync(new FashionDatasetOptions { OutputDirectory = data, TrainLimit = 2000, EvalLimit = 40, VocabSize = 600 });
+        using var cmm = new CmmProcess(AuditLog.Environment(audit), ["train", "--workers", "2",
+            .. TrainingArgs.Overrides(job, data, _runs, steps, batch, every: 1000), "--set", "job.max_restarts=0"]);
+        Assert.True(cmm.WaitForLine("step 3 ", Patience), cmm.Output);
+        CmmProcess.Preempt($"--job {job}", "--worker-id local-1");
+        Assert.True(cmm.WaitForExit(Patience) == 0, cmm.Output);
+
+        var ordered = Regex.Match(cmm.Output, @"SIGTERM: checkpoint ordered at step (\d+); this worker leaves the job once it commits");
+        Assert.True(ordered.Success, cmm.Output);
+        string step = ordered.Groups[1].Value;
+        Assert.Contains($"left the job after its checkpoint at step {step} committed", cmm.Output);
+        Assert.Contains($"(worker 'local-1') left after checkpoint at step {step} (preempted (SIGTERM)); going on with 1 worker(s)", cmm.Output);
+        Assert.Contains($"worker local-1 exited with {WorkerExitCodes.Retry}; restarting it", cmm.Output);
+        Assert.Contains("worker 'local-1' joined; growing from 1 to 2 workers", cmm.Output);
+        Assert.DoesNotContain("reported a failed collective", cmm.Output); // the survivor held at the checkpoint instead of failing a step
+        Assert.Contains("Completed", cmm.Output);
+
+        await AssertTheFirstSamplesCountedOnceAsync(audit, steps, data);
     }
 
     [Fact]
@@ -111,7 +143,8 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus, AzuriteFixture azur
     /// The steps that reached the final weights (for each step, the newest generation that ran it) consumed exactly the
     /// first samples of the epoch order, each once, whatever the world sizes were.
     /// </summary>
-    private async Task AssertTheFirstSamplesCountedOnceAsync(string audit, int steps)
+    /// <param name="data">the job's data set; by default the shared small corpus</param>
+    private async Task AssertTheFirstSamplesCountedOnceAsync(string audit, int steps, string? data = null)
     {
         var records = AuditLog.Read(audit);
         Assert.Contains(records, r => r.Generation > 1);
@@ -124,7 +157,7 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus, AzuriteFixture azur
         // Nothing skipped: exactly the first N samples of the epoch order.
         await using var order = DataLoader.Pairs(new LoaderOptions
         {
-            DatasetDirectory = corpus.Directory, Stream = StreamNames.Pairs, BatchSize = consumed.Count, Seed = 1, WorldSize = 1, Rank = 0,
+            DatasetDirectory = data ?? corpus.Directory, Stream = StreamNames.Pairs, BatchSize = consumed.Count, Seed = 1, WorldSize = 1, Rank = 0,
         });
         using var first = await order.NextAsync();
         Assert.Equal(first.Keys.Order(), consumed.Order());

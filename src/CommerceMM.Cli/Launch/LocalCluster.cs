@@ -16,7 +16,8 @@ namespace CommerceMM.Cli.Launch;
 /// <summary>
 /// `cmm train` on one machine: the coordinator in this process (on 127.0.0.1, where workers also rendezvous),
 /// N worker processes of this same program, exactly as a cluster runs them. Ctrl+C / SIGTERM is
-/// passed to the workers as a preemption: they checkpoint and exit, and the next `cmm train` resumes.
+/// passed to every worker as a preemption: all of them leaving, they checkpoint together and exit, and the next `cmm train`
+/// resumes. A worker that exits otherwise (killed, or preempted alone and left) is started again, as a Job re-creates a pod.
 /// </summary>
 internal sealed class LocalCluster
 {

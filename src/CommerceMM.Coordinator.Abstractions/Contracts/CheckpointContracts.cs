@@ -7,13 +7,17 @@ namespace CommerceMM.Coordinator.Contracts;
 /// The order reaches every rank through heartbeat replies.
 /// </summary>
 /// <param name="AtStep">Step to save after; null means a few steps ahead of the furthest rank.</param>
-/// <param name="StopAfterCommit">Stop the job once this checkpoint commits (preemption: exit resumable).</param>
+/// <param name="Leaving">
+/// A worker of the generation (its id) that leaves once this checkpoint commits (preemption, SIGTERM): the others go on in
+/// a new generation without it, and it may join again later. When every worker leaves, the job stops, resumable.
+/// </param>
 [Immutable]
-public sealed record CheckpointOrderRequest(long Generation, long? AtStep = null, string Reason = "requested", bool StopAfterCommit = false);
+public sealed record CheckpointOrderRequest(long Generation, long? AtStep = null, string Reason = "requested", string? Leaving = null);
 
 /// <summary>An outstanding checkpoint order and the ranks that have voted for it so far.</summary>
+/// <param name="Leaving">The workers that leave once it commits (none for a periodic or final checkpoint).</param>
 [Immutable]
-public sealed record CheckpointOrderView(long Generation, long Step, int WorldSize, string Reason, bool StopAfterCommit, IReadOnlyList<int> VotedRanks);
+public sealed record CheckpointOrderView(long Generation, long Step, int WorldSize, string Reason, IReadOnlyList<string> Leaving, IReadOnlyList<int> VotedRanks);
 
 /// <summary>One file a rank uploaded for a checkpoint (path inside the step folder, size, lower-case hex SHA-256).</summary>
 [Immutable]

@@ -43,6 +43,10 @@ public enum WorkerOrder
 /// <param name="CheckpointStep">For <see cref="WorkerOrder.Checkpoint"/>: the step after which to save.</param>
 /// <param name="JobState">The job's state, so a worker told to stop can say why.</param>
 /// <param name="HeartbeatTimeoutSeconds">How long the coordinator waits for the next heartbeat before declaring this rank dead.</param>
+/// <param name="GenerationEndsAtCheckpoint">
+/// For <see cref="WorkerOrder.Checkpoint"/>: workers leave once it commits, so the generation ends there. Save, then train no
+/// further: wait for the next order (rejoin without the leavers, or stop when every worker left).
+/// </param>
 [Immutable]
 public sealed record OrderReply(
     WorkerOrder Order,
@@ -52,4 +56,5 @@ public sealed record OrderReply(
     long? LastCommittedStep,
     double HeartbeatIntervalSeconds,
     double HeartbeatTimeoutSeconds,
-    string? Reason = null);
+    string? Reason = null,
+    bool GenerationEndsAtCheckpoint = false);

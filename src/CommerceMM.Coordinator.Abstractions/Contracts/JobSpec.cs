@@ -8,7 +8,7 @@ namespace CommerceMM.Coordinator.Contracts;
 /// <param name="MinWorkers">Smallest world size worth training with; a rendezvous never completes below it.</param>
 /// <param name="MaxSteps">Training length, for status display; null when open-ended.</param>
 /// <param name="CheckpointEverySteps">Periodic checkpoints at multiples of this step; 0 turns them off (orders still work).</param>
-/// <param name="MaxRestarts">Generation bumps tolerated before the job is marked Failed.</param>
+/// <param name="MaxRestarts">Restarts (generation bumps for lost or failed workers) tolerated before the job is marked Failed.</param>
 /// <param name="Config">The job spec the workers run (model, data, optimizer...), passed through untouched.</param>
 /// <param name="KeepLast">Retention after each commit: the newest committed checkpoints kept.</param>
 /// <param name="KeepEvery">Retention: also keep steps divisible by this (0: none).</param>

@@ -5,7 +5,7 @@ namespace CommerceMM.Coordinator.Grains;
 /// <summary>
 /// The checkpoint hook points of one job (keyed by job name): orders a checkpoint at a step, collects each rank's
 /// "saved" vote, and when all ranks voted runs the storage library's commit (manifest, verify, latest). The commit
-/// protocol itself stays in CommerceMM.Storage. Calls the ledger (positions) and the job (stop after commit).
+/// protocol itself stays in CommerceMM.Storage. Calls the ledger (positions), and the membership or the job when workers leave after a commit.
 /// </summary>
 [Alias("cmm.checkpoints")]
 public interface ICheckpointGrain : IGrainWithStringKey
@@ -17,8 +17,11 @@ public interface ICheckpointGrain : IGrainWithStringKey
     /// </summary>
     Task<GrainResult<CheckpointProgress>> OnProgressAsync(long generation, int worldSize, int rank, long step, int leadSteps, CancellationToken cancellationToken = default);
 
-    /// <summary>Orders a checkpoint at <paramref name="step"/> for every rank of <paramref name="generation"/>.</summary>
-    Task<GrainResult<CheckpointOrderView>> OrderAsync(long generation, int worldSize, long step, string reason, bool stopAfterCommit, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Orders a checkpoint at <paramref name="step"/> for every rank of <paramref name="generation"/>; <paramref name="leaving"/>
+    /// (a member's id) leaves once it commits. Orders at one step merge their leavers.
+    /// </summary>
+    Task<GrainResult<CheckpointOrderView>> OrderAsync(long generation, int worldSize, long step, string reason, string? leaving, CancellationToken cancellationToken = default);
 
     /// <summary>Records one rank's vote; the last vote commits. The caller has checked membership.</summary>
     Task<GrainResult<CheckpointVoteReply>> VoteAsync(CheckpointVote vote, CancellationToken cancellationToken = default);

@@ -14,9 +14,10 @@ public interface IJobGrain : IGrainWithStringKey
 
     /// <summary>
     /// Moves the generation past <paramref name="fromGeneration"/> (idempotent: when it already moved, returns the
-    /// current one). Fails the job once <see cref="JobSpec.MaxRestarts"/> is exceeded.
+    /// current one). A <paramref name="restart"/> (a worker lost or failed) counts, and fails the job once
+    /// <see cref="JobSpec.MaxRestarts"/> is exceeded; a planned change (a worker left after a checkpoint, or one joined) does not.
     /// </summary>
-    Task<GrainResult<JobSnapshot>> AdvanceGenerationAsync(long fromGeneration, string reason, CancellationToken cancellationToken = default);
+    Task<GrainResult<JobSnapshot>> AdvanceGenerationAsync(long fromGeneration, string reason, bool restart, CancellationToken cancellationToken = default);
 
     /// <summary>A rendezvous of <paramref name="generation"/> completed: Pending becomes Running.</summary>
     Task<GrainResult<JobSnapshot>> MarkRunningAsync(long generation, CancellationToken cancellationToken = default);
@@ -26,7 +27,7 @@ public interface IJobGrain : IGrainWithStringKey
 }
 
 /// <summary>The job grain's state (also what it persists).</summary>
-/// <param name="Restarts">Generation bumps so far.</param>
+/// <param name="Restarts">Generation bumps so far for lost or failed workers (departures and growth are not counted).</param>
 [Immutable]
 public sealed record JobSnapshot(JobSpec Spec, JobState State, string? Reason, long Generation, int Restarts, DateTimeOffset UpdatedAt)
 {

@@ -22,6 +22,12 @@ public interface IMembershipGrain : IGrainWithStringKey
     /// <summary>A rank reports a failed collective: the generation is bumped and every member asked to rejoin.</summary>
     Task<GrainResult<HeartbeatOutcome>> ReportFailureAsync(FailureReport report, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// <paramref name="leavers"/> left <paramref name="generation"/> after a committed checkpoint: the others rejoin a new
+    /// generation without them (not a restart). Nothing happens when that generation has already moved on.
+    /// </summary>
+    Task DepartAsync(long generation, IReadOnlyList<string> leavers, string reason, CancellationToken cancellationToken = default);
+
     /// <summary>Ok with the world size when <paramref name="workerId"/> holds <paramref name="rank"/> in the current generation <paramref name="generation"/>.</summary>
     Task<GrainResult<int>> CheckMemberAsync(string workerId, long generation, int rank, CancellationToken cancellationToken = default);
 

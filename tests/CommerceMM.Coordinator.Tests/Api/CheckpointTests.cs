@@ -89,7 +89,7 @@ public sealed class CheckpointTests
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: 2, KeepLast: 5));
         (IReadOnlyList<JoinResponse> joined, TestClient client) = await CommitTenAndTwentyAsync(coordinator);
         await FlipByteAsync(coordinator, CheckpointLayout.FileKey("job-a", 20, "rank-0001/part-0.bin"));
-        var preemption = new CheckpointOrderRequest(1, AtStep: 15, Reason: "preempted (SIGTERM)", StopAfterCommit: true);
+        var preemption = new CheckpointOrderRequest(1, AtStep: 15, Reason: "preempted (SIGTERM)", Leaving: "w0");
         var before = await Assert.ThrowsAsync<CoordinatorException>(() => client.OrderCheckpointAsync(preemption));
         Assert.Contains("step 15 is not after the last committed checkpoint (step 20)", before.Message, StringComparison.Ordinal);
 
@@ -103,6 +103,7 @@ public sealed class CheckpointTests
         Assert.Equal(after.LastFailure, (await client.GetStatusAsync()).LastCheckpointFailure);
         Assert.Equal(10, (await client.ReportRestoreAsync(new RestoreReport("w0", 1, joined[0].Rank, RestoredStep: 10))).LastCommitted!.Step); // a retry: nothing to do
         await client.OrderCheckpointAsync(preemption);
+        await client.OrderCheckpointAsync(preemption with { Leaving = "w1" });
         await CheckpointFiles.CommitAsync(coordinator, joined, 15, order: false);
         Assert.Equal(15, (await CheckpointCommitter.ReadLatestAsync(coordinator.Store, "job-a"))!.Value.Pointer.Step);
         Assert.Equal(JobState.Stopped, (await client.GetStatusAsync()).State);
@@ -231,12 +232,12 @@ public sealed class CheckpointTests
     }
 
     [Fact]
-    public async Task OrderCheckpoint_StopAfterCommit_StopsJobOnceCommitted()
+    public async Task OrderCheckpoint_TheOnlyWorkerLeaving_StopsJobOnceCommitted()
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: 1));
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0");
         TestClient client = coordinator.Client();
-        await client.OrderCheckpointAsync(new CheckpointOrderRequest(1, AtStep: 9, Reason: "preempted", StopAfterCommit: true));
+        await client.OrderCheckpointAsync(new CheckpointOrderRequest(1, AtStep: 9, Reason: "preempted", Leaving: "w0"));
 
         OrderReply ordered = await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", 8));
         CheckpointVoteReply vote = await client.VoteCheckpointAsync(CheckpointFiles.Vote(joined[0], "w0", 9, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", 9, 0)));

@@ -75,10 +75,11 @@ public abstract class TornCommitTests
             Assert.Contains("aborted when the coordinator started", afterStart.LastFailure, StringComparison.Ordinal);
         }
 
-        // SIGTERM right after the relaunch: the workers restored 'committed' and order two steps on. Before the fix the
+        // SIGTERM right after the relaunch: the workers restored 'committed' and each orders two steps on, leaving. Before the fix the
         // coordinator counted step 20 and refused any step up to it, and every worker exited 75.
         long sigterm = committed + 2;
-        CheckpointOrderView order = await relaunched.OrderCheckpointAsync(new CheckpointOrderRequest(2, AtStep: sigterm, Reason: "preempted (SIGTERM)", StopAfterCommit: true));
+        CheckpointOrderView order = await relaunched.OrderCheckpointAsync(new CheckpointOrderRequest(2, AtStep: sigterm, Reason: "preempted (SIGTERM)", Leaving: "w0"));
+        await relaunched.OrderCheckpointAsync(new CheckpointOrderRequest(2, AtStep: sigterm, Reason: "preempted (SIGTERM)", Leaving: "w1"));
         await relaunched.VoteCheckpointAsync(CheckpointFiles.Vote(rejoined[1], "w1", sigterm, await CheckpointFiles.UploadAsync(coordinator.Store, Job, sigterm, 1)));
         CheckpointVoteReply last = await relaunched.VoteCheckpointAsync(CheckpointFiles.Vote(rejoined[0], "w0", sigterm, await CheckpointFiles.UploadAsync(coordinator.Store, Job, sigterm, 0)));
 

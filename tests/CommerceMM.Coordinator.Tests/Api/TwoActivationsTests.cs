@@ -20,8 +20,8 @@ public sealed class TwoActivationsTests
         await a.GetAsync();
         await b.GetAsync();
 
-        GrainResult<JobSnapshot> won = await a.AdvanceGenerationAsync(1, "rank 1 lost");
-        GrainResult<JobSnapshot> lost = await b.AdvanceGenerationAsync(1, "rank 0 lost");
+        GrainResult<JobSnapshot> won = await a.AdvanceGenerationAsync(1, "rank 1 lost", restart: true);
+        GrainResult<JobSnapshot> lost = await b.AdvanceGenerationAsync(1, "rank 0 lost", restart: true);
         JobSnapshot reread = await b.GetAsync();
 
         Assert.Equal(2, won.Value!.Generation);
@@ -38,8 +38,8 @@ public sealed class TwoActivationsTests
         IReadOnlyList<JoinResponse> joined = await first.JoinAllAsync("w0", "w1");
         ICheckpointGrain a = first.Host.Grains(first.Spec.Name).Checkpoints, b = second.Host.Grains(second.Spec.Name).Checkpoints;
         await b.GetAsync(); // both activations hold the same (empty) state before either orders
-        Assert.True((await a.OrderAsync(joined[0].Generation, 2, 10, "test", stopAfterCommit: false)).IsOk);
-        GrainResult<CheckpointOrderView> secondOrder = await b.OrderAsync(joined[0].Generation, 2, 10, "test", stopAfterCommit: false);
+        Assert.True((await a.OrderAsync(joined[0].Generation, 2, 10, "test", leaving: null)).IsOk);
+        GrainResult<CheckpointOrderView> secondOrder = await b.OrderAsync(joined[0].Generation, 2, 10, "test", leaving: null);
 
         var replies = new List<GrainResult<CheckpointVoteReply>>();
         for (int i = 0; i < joined.Count; i++)

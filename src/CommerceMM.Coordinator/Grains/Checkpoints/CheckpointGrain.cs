@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 
 namespace CommerceMM.Coordinator.Grains.Checkpoints;
 
-/// <remarks>Calls the ledger and the job grains, which call nothing back.</remarks>
+/// <remarks>Calls the ledger, the job and the membership grains, which call nothing back (membership calls the job and the ledger).</remarks>
 internal sealed partial class CheckpointGrain(
     [PersistentState(GrainStateKeys.Checkpoints, GrainStateKeys.Provider)] IPersistentState<CheckpointState> state, CoordinatorOptions coordinator, SiloRecoveries recoveries, ILogger<CheckpointGrain> logger)
     : PersistentGrain<CheckpointState>(state, "checkpoints"), ICheckpointGrain
@@ -19,6 +19,7 @@ internal sealed partial class CheckpointGrain(
     private JobSpec _spec = null!;
     private IShardLedgerGrain _ledger = null!;
     private IJobGrain _job = null!;
+    private IMembershipGrain _membership = null!;
 
     /// <summary>
     /// Brings the stored state in line with storage before the first order or vote (the host activates every entity
@@ -28,7 +29,7 @@ internal sealed partial class CheckpointGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _spec = coordinator.SpecOf(Key);
-        (_ledger, _job) = (GrainFactory.GetGrain<IShardLedgerGrain>(Key), GrainFactory.GetGrain<IJobGrain>(Key));
+        (_ledger, _job, _membership) = (GrainFactory.GetGrain<IShardLedgerGrain>(Key), GrainFactory.GetGrain<IJobGrain>(Key), GrainFactory.GetGrain<IMembershipGrain>(Key));
         if (!StateExists)
         {
             State = new CheckpointState(null, null, 0, null);
@@ -61,8 +62,9 @@ internal sealed partial class CheckpointGrain(
             await _ledger.RecordCommitAsync(committed, cancellationToken);
         }
 
-        // The job is deliberately not stopped for a stop-after-commit order found committed here: on a relaunch the job
-        // has just reopened, and stopping it would turn the relaunched workers away. Waiting workers exit after their grace.
+        // Leavers are deliberately not let go for an order found committed here: on a relaunch the job has just reopened,
+        // and stopping it, or moving its generation on, would turn the relaunched workers away. Waiting workers exit after
+        // their grace.
         if (State != before)
         {
             await SaveAsync(cancellationToken);
@@ -82,7 +84,7 @@ internal sealed partial class CheckpointGrain(
             && CheckpointSchedule.NextPeriodic(_spec.CheckpointEverySteps, Math.Max(State.LastOrderedStep, State.LastCommitted?.Step ?? 0), maxStep, leadSteps) is { } next
             && (_spec.MaxSteps is not { } max || next <= max))
         {
-            State = State with { Pending = new PendingCheckpoint(generation, next, worldSize, "periodic", false, _time.GetUtcNow(), []), LastOrderedStep = next };
+            State = State with { Pending = new PendingCheckpoint(generation, next, worldSize, "periodic", [], _time.GetUtcNow(), []), LastOrderedStep = next };
             LogOrdered(_logger, Key, next, generation, "periodic");
         }
 
@@ -95,7 +97,7 @@ internal sealed partial class CheckpointGrain(
         return new CheckpointProgress(order, State.LastCommitted?.Step);
     }
 
-    public async Task<GrainResult<CheckpointOrderView>> OrderAsync(long generation, int worldSize, long step, string reason, bool stopAfterCommit, CancellationToken cancellationToken = default)
+    public async Task<GrainResult<CheckpointOrderView>> OrderAsync(long generation, int worldSize, long step, string reason, string? leaving, CancellationToken cancellationToken = default)
     {
         DropOrdersOlderThan(generation);
         DropExpiredOrder();
@@ -104,11 +106,19 @@ internal sealed partial class CheckpointGrain(
             return GrainResult<CheckpointOrderView>.Invalid("atStep", $"step {step} is not after the last committed checkpoint (step {last.Step})");
         }
 
+        // The last step's checkpoint is the final one: nobody leaves it, the job completes there.
+        bool final = _spec.MaxSteps is { } max && step >= max;
+        if (final)
+        {
+            leaving = null;
+        }
+
+        IReadOnlyList<string> leavers = [];
         if (State.Pending is { } p && p.Generation == generation)
         {
             if (p.Step == step)
             {
-                State = State with { Pending = p with { StopAfterCommit = p.StopAfterCommit || stopAfterCommit } };
+                State = State with { Pending = p.WithLeaver(leaving) };
             }
             else if (p.Votes.Count > 0)
             {
@@ -117,13 +127,17 @@ internal sealed partial class CheckpointGrain(
             }
             else
             {
-                State = State with { Pending = null }; // an unvoted order (say, a periodic one far ahead) gives way
+                // An unvoted order (say, a periodic one far ahead, or another worker's departure a step earlier) gives way;
+                // whoever was leaving with it leaves with this one, unless this one is the final checkpoint.
+                leavers = final ? [] : p.Leavers;
+                State = State with { Pending = null };
             }
         }
 
         if (State.Pending is null)
         {
-            State = State with { Pending = new PendingCheckpoint(generation, step, worldSize, reason, stopAfterCommit, _time.GetUtcNow(), []), LastOrderedStep = step };
+            var order = new PendingCheckpoint(generation, step, worldSize, reason, leavers, _time.GetUtcNow(), []);
+            State = State with { Pending = order.WithLeaver(leaving), LastOrderedStep = step };
             LogOrdered(_logger, Key, step, generation, reason);
         }
 
@@ -249,13 +263,33 @@ internal sealed partial class CheckpointGrain(
         LogCommitted(_logger, Key, p.Step, p.Generation, result.Message);
         var positions = p.Votes.OrderBy(v => v.Rank).Select(v => new RankDataPosition(v.Rank, v.DataPosition)).ToList();
         await _ledger.RecordCommitAsync(new CommittedDataPosition(p.Step, p.Generation, p.WorldSize, positions), cancellationToken);
-        if (p.StopAfterCommit)
-        {
-            await _job.EndAsync(JobState.Stopped, $"stopped after checkpoint at step {p.Step} ({p.Reason}); resumable", cancellationToken);
-        }
+        await LetLeaversGoAsync(p, cancellationToken);
 
         ApplyRetentionInBackground(p.Step);
         return new CheckpointVoteReply(CheckpointVoteStatus.Committed, p.Step, result.Message);
+    }
+
+    /// <summary>
+    /// The workers that were leaving after this checkpoint go: the others go on without them in a new generation, which
+    /// is no restart (nothing failed). When every worker leaves (a stop of the whole job: Ctrl+C, a deleted Job) the job
+    /// stops instead, resumable from this checkpoint.
+    /// </summary>
+    private async Task LetLeaversGoAsync(PendingCheckpoint p, CancellationToken cancellationToken)
+    {
+        if (p.Leavers.Count == 0)
+        {
+            return;
+        }
+
+        string why = $"after checkpoint at step {p.Step} ({p.Reason})";
+        if (p.Votes.All(v => p.Leavers.Contains(v.WorkerId, StringComparer.Ordinal)))
+        {
+            await _job.EndAsync(JobState.Stopped, $"stopped {why}: every worker left; resumable", cancellationToken);
+        }
+        else
+        {
+            await _membership.DepartAsync(p.Generation, p.Leavers, why, cancellationToken);
+        }
     }
 
     /// <summary>

@@ -51,7 +51,7 @@ internal sealed class JobGrain(
     public Task<JobSnapshot> GetAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult(State);
 
-    public async Task<GrainResult<JobSnapshot>> AdvanceGenerationAsync(long fromGeneration, string reason, CancellationToken cancellationToken = default)
+    public async Task<GrainResult<JobSnapshot>> AdvanceGenerationAsync(long fromGeneration, string reason, bool restart, CancellationToken cancellationToken = default)
     {
         if (State.HasEnded || State.Generation > fromGeneration)
         {
@@ -63,7 +63,7 @@ internal sealed class JobGrain(
             return GrainResult<JobSnapshot>.Stale(State.Generation, $"generation {fromGeneration} is newer than the job's ({State.Generation})");
         }
 
-        int restarts = State.Restarts + 1;
+        int restarts = State.Restarts + (restart ? 1 : 0);
         State = restarts > State.Spec.MaxRestarts
             ? State with { State = JobState.Failed, Reason = $"gave up after {State.Spec.MaxRestarts} restarts; last: {reason}", Restarts = restarts, UpdatedAt = _time.GetUtcNow() }
             : State with { Generation = fromGeneration + 1, Reason = reason, Restarts = restarts, UpdatedAt = _time.GetUtcNow() };

@@ -75,6 +75,7 @@ internal sealed partial class MembershipGrain(
         {
             string reason;
             int expected;
+            bool restart;
             if (State.Members.FirstOrDefault(m => m.WorkerId == workerId) is { } member)
             {
                 if (!IsNewProcess(member.Incarnation, incarnation))
@@ -85,7 +86,7 @@ internal sealed partial class MembershipGrain(
                 // A rank holder joins once per process and generation, so its old process is gone (killed and
                 // restarted, or the whole job relaunched): whatever it sent or was given in this generation,
                 // votes and leases included, must stop counting. A new generation fences all of it.
-                (reason, expected) = ($"worker '{workerId}' (rank {member.Rank}) came back as a new process; its previous process is gone", State.Members.Count);
+                (reason, expected, restart) = ($"worker '{workerId}' (rank {member.Rank}) came back as a new process; its previous process is gone", State.Members.Count, true);
             }
             else if (State.Members.Count >= _spec.Workers)
             {
@@ -93,11 +94,12 @@ internal sealed partial class MembershipGrain(
             }
             else
             {
-                // A newcomer (say, a restarted worker) while running below the target size: grow by one generation.
-                (reason, expected) = ($"worker '{workerId}' joined; growing from {State.Members.Count} to {State.Members.Count + 1} workers", State.Members.Count + 1);
+                // A newcomer (say, a restarted worker) while running below the target size: grow by one generation. Not a
+                // restart: if the worker was lost, its loss was counted then.
+                (reason, expected, restart) = ($"worker '{workerId}' joined; growing from {State.Members.Count} to {State.Members.Count + 1} workers", State.Members.Count + 1, false);
             }
 
-            if (await BumpAsync(State.Members, reason, expected, cancellationToken) is { } bumpFailure)
+            if (await BumpAsync(State.Members, reason, expected, restart, cancellationToken) is { } bumpFailure)
             {
                 return bumpFailure.Cast<JoinOutcome>();
             }
@@ -177,12 +179,29 @@ internal sealed partial class MembershipGrain(
         // Who died is unknown (the reporter is alive); everyone is welcome back, and the rendezvous deadline
         // completes the next generation without whoever does not return.
         string reason = $"rank {report.Rank} (worker '{report.WorkerId}') reported a failed collective: {report.Reason}";
-        if (await BumpAsync(State.Members, reason, State.Members.Count, cancellationToken) is { } bumpFailure)
+        if (await BumpAsync(State.Members, reason, State.Members.Count, restart: true, cancellationToken) is { } bumpFailure)
         {
             return bumpFailure;
         }
 
         return await SaveAsync(cancellationToken) ? Rejoin() : GrainResult<HeartbeatOutcome>.Conflict(ConflictMessage);
+    }
+
+    public async Task DepartAsync(long generation, IReadOnlyList<string> leavers, string reason, CancellationToken cancellationToken = default)
+    {
+        if (State.Gathering || State.Generation != generation)
+        {
+            return; // the generation already ended (a failure, an eviction): its rendezvous decides who comes back
+        }
+
+        var left = State.Members.Where(m => leavers.Contains(m.WorkerId, StringComparer.Ordinal)).ToList();
+        var survivors = State.Members.Except(left).ToList();
+        // The survivors need not wait for the leavers: a leaver that comes back (its pod re-created) grows the job again.
+        string why = $"{string.Join(", ", left.Select(m => $"rank {m.Rank} (worker '{m.WorkerId}')"))} left {reason}; going on with {survivors.Count} worker(s) until more join";
+        if (await BumpAsync(survivors, why, survivors.Count, restart: false, cancellationToken) is null)
+        {
+            await SaveAsync(cancellationToken);
+        }
     }
 
     public Task<GrainResult<int>> CheckMemberAsync(string workerId, long generation, int rank, CancellationToken cancellationToken = default) =>
@@ -270,7 +289,7 @@ internal sealed partial class MembershipGrain(
             string reason = string.Join("; ", overdue.Select(o =>
                 $"rank {State.Members.First(m => m.WorkerId == o.WorkerId).Rank} (worker '{o.WorkerId}') missed its heartbeat: silent {o.Age.TotalSeconds:0.#} s, timeout {o.Timeout.TotalSeconds:0.#} s"));
             var survivors = State.Members.Where(m => !overdue.Any(o => o.WorkerId == m.WorkerId)).ToList();
-            if (await BumpAsync(survivors, reason, survivors.Count, cancellationToken) is { } failure)
+            if (await BumpAsync(survivors, reason, survivors.Count, restart: true, cancellationToken) is { } failure)
             {
                 return failure;
             }
@@ -335,9 +354,9 @@ internal sealed partial class MembershipGrain(
     }
 
     /// <summary>Moves to the next generation (through the job, which owns the number) and opens its rendezvous.</summary>
-    private async Task<GrainResult<HeartbeatOutcome>?> BumpAsync(IReadOnlyList<RankedWorker> survivors, string reason, int expected, CancellationToken cancellationToken)
+    private async Task<GrainResult<HeartbeatOutcome>?> BumpAsync(IReadOnlyList<RankedWorker> survivors, string reason, int expected, bool restart, CancellationToken cancellationToken)
     {
-        GrainResult<JobSnapshot> job = await _job.AdvanceGenerationAsync(State.Generation, reason, cancellationToken);
+        GrainResult<JobSnapshot> job = await _job.AdvanceGenerationAsync(State.Generation, reason, restart, cancellationToken);
         if (!job.IsOk)
         {
             return job.Cast<HeartbeatOutcome>();

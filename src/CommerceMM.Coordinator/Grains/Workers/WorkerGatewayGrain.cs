@@ -92,7 +92,7 @@ internal sealed class WorkerGatewayGrain(JobTokens tokens, CoordinatorRuntime ru
 
         long? committed = progress.Value!.LastCommittedStep;
         return progress.Value.Order is { } o
-            ? Reply(WorkerOrder.Checkpoint, snapshot, outcome.Generation, o.Step, committed, outcome.Timeout, o.Reason)
+            ? Reply(WorkerOrder.Checkpoint, snapshot, outcome.Generation, o.Step, committed, outcome.Timeout, o.Reason) with { GenerationEndsAtCheckpoint = o.Leaving.Count > 0 }
             : Reply(WorkerOrder.None, snapshot, outcome.Generation, null, committed, outcome.Timeout, null);
     }
 
@@ -199,6 +199,7 @@ internal sealed class WorkerGatewayGrain(JobTokens tokens, CoordinatorRuntime ru
         {
             validation.Generation(request.Generation).Check(request.AtStep is null or >= 0, "atStep", "must be >= 0 when given")
                 .Check(!string.IsNullOrWhiteSpace(request.Reason) && request.Reason.Length <= 200, "reason", "required: 1 to 200 characters");
+            if (request.Leaving is not null) validation.WorkerId(request.Leaving);
         }
 
         if (Refuse<CheckpointOrderView>(token, validation) is { } refused)
@@ -215,8 +216,13 @@ internal sealed class WorkerGatewayGrain(JobTokens tokens, CoordinatorRuntime ru
                 : $"generation {request!.Generation} is not the current generation {membership.Generation}");
         }
 
+        if (request.Leaving is { } leaving && !membership.Members.Any(m => m.WorkerId == leaving))
+        {
+            return GrainResult<CheckpointOrderView>.Invalid("leaving", $"worker '{leaving}' holds no rank in generation {membership.Generation}; only a member can leave");
+        }
+
         long step = request.AtStep ?? membership.MaxStep + membership.LeadSteps;
-        return await grains.Checkpoints.OrderAsync(membership.Generation, membership.WorldSize, step, request.Reason, request.StopAfterCommit, cancellationToken);
+        return await grains.Checkpoints.OrderAsync(membership.Generation, membership.WorldSize, step, request.Reason, request.Leaving, cancellationToken);
     }
 
     public async Task<GrainResult<CheckpointVoteReply>> VoteCheckpointAsync(string token, CheckpointVote vote, CancellationToken cancellationToken = default)

@@ -1,0 +1,98 @@
+using System.Net;
+using CommerceMM.Coordinator.Client;
+using CommerceMM.Coordinator.Contracts;
+using CommerceMM.Coordinator.Tests.Support;
+
+namespace CommerceMM.Coordinator.Tests.Api;
+
+/// <summary>
+/// A preempted worker leaves after a checkpoint (SIGTERM orders it with itself as leaver): the others go on without it in
+/// a new generation, which is no restart, and it joins again later; when every worker leaves, the job stops.
+/// </summary>
+public sealed class LeaveTests
+{
+    private static CheckpointOrderRequest Leaving(string worker, long step) => new(1, AtStep: step, Reason: "preempted (SIGTERM)", Leaving: worker);
+
+    [Fact]
+    public async Task OneOfTwoLeaving_AfterTheCommit_TheOtherGoesOnAlone_AndTheLeaverGrowsItBack_WithoutRestarts()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
+        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
+        TestClient client = coordinator.Client();
+        CheckpointOrderView order = await client.OrderCheckpointAsync(Leaving("w1", 9));
+        OrderReply heard = await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", 8));
+
+        await CheckpointFiles.CommitAsync(coordinator, joined, 9, order: false);
+        OrderReply survivor = await client.HeartbeatAsync(TestCoordinator.Alive(joined[0], "w0", 9));
+        var leaver = await Assert.ThrowsAsync<CoordinatorException>(() => client.HeartbeatAsync(TestCoordinator.Alive(joined[1], "w1", 9)));
+        JoinResponse alone = await client.TryJoinAsync("w0");
+        JobStatusView afterLeaving = await client.GetStatusAsync();
+
+        Assert.Equal(["w1"], order.Leaving);
+        Assert.Equal((WorkerOrder.Checkpoint, 9L, true), (heard.Order, heard.CheckpointStep, heard.GenerationEndsAtCheckpoint));
+        Assert.Equal((WorkerOrder.Rejoin, 2L), (survivor.Order, survivor.Generation));
+        Assert.Contains("rank 1 (worker 'w1') left after checkpoint at step 9 (preempted (SIGTERM)); going on with 1 worker(s)", survivor.Reason, StringComparison.Ordinal);
+        Assert.True(leaver.MustRejoin);
+        Assert.Equal((JoinStatus.Assigned, 2L, 0, 1), (alone.Status, alone.Generation, alone.Rank, alone.WorldSize)); // no wait for the leaver
+        Assert.Equal((JobState.Running, 0, 9L), (afterLeaving.State, afterLeaving.Restarts, afterLeaving.LastCommittedCheckpoint!.Step));
+
+        // Its pod re-created, the leaver comes back as a new process and the job grows back to two workers.
+        TestClient back = coordinator.Client(incarnation: "w1-again");
+        await back.TryJoinAsync("w1");
+        await client.TryJoinAsync("w0");
+        JoinResponse grown = await back.TryJoinAsync("w1");
+        JobStatusView afterGrowing = await client.GetStatusAsync();
+
+        Assert.Equal((JoinStatus.Assigned, 3L, 2), (grown.Status, grown.Generation, grown.WorldSize));
+        Assert.Equal((3L, 0), (afterGrowing.Generation, afterGrowing.Restarts));
+    }
+
+    [Fact]
+    public async Task EveryWorkerLeaving_AtStepsOneApart_LeaveTogether_AndTheJobStops()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
+        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
+        TestClient client = coordinator.Client();
+        await client.OrderCheckpointAsync(Leaving("w0", 9));
+        CheckpointOrderView both = await client.OrderCheckpointAsync(Leaving("w1", 10)); // w1 heard SIGTERM a step later
+
+        await CheckpointFiles.CommitAsync(coordinator, joined, 10, order: false);
+        OrderReply after = await client.HeartbeatAsync(TestCoordinator.Alive(joined[0], "w0", 10));
+
+        Assert.Equal(10, both.Step);
+        Assert.Equal(["w0", "w1"], both.Leaving);
+        Assert.Equal((WorkerOrder.Stop, JobState.Stopped), (after.Order, after.JobState));
+        Assert.Contains("every worker left; resumable", after.Reason, StringComparison.Ordinal);
+        Assert.Equal(0, (await client.GetStatusAsync()).Restarts);
+    }
+
+    [Fact]
+    public async Task Leaving_AtTheLastStep_IsTheFinalCheckpoint_WhichNobodyLeaves()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: 2, MaxSteps: 10));
+        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
+        TestClient client = coordinator.Client();
+        await client.OrderCheckpointAsync(Leaving("w0", 9));
+
+        CheckpointOrderView final = await client.OrderCheckpointAsync(new CheckpointOrderRequest(1, AtStep: 10, Reason: "final"));
+        OrderReply heard = await client.HeartbeatAsync(TestCoordinator.Beat(joined[1], "w1", 9));
+        await CheckpointFiles.CommitAsync(coordinator, joined, 10, order: false);
+
+        Assert.Empty(final.Leaving);
+        Assert.False(heard.GenerationEndsAtCheckpoint);
+        Assert.Equal((JobState.Running, 1L), ((await client.GetStatusAsync()).State, (await client.GetStatusAsync()).Generation));
+    }
+
+    [Fact]
+    public async Task Leaving_ByAWorkerWithoutARank_IsRefusedNamingTheField()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
+        await coordinator.JoinAllAsync("w0", "w1");
+
+        var refused = await Assert.ThrowsAsync<CoordinatorException>(() => coordinator.Client().OrderCheckpointAsync(Leaving("w7", 9)));
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
+        Assert.Contains("worker 'w7' holds no rank in generation 1", refused.Message, StringComparison.Ordinal);
+        Assert.Null((await coordinator.Client().GetCheckpointsAsync()).Pending);
+    }
+}
