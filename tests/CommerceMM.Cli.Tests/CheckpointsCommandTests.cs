@@ -187,7 +187,7 @@ public sealed class CheckpointsCommandTests(SmallCorpus corpus, TrainedJob train
         var unreachable = Cmm(["checkpoints", "list", .. AzureStore("anything")], new()
         {
             [Storage.Azure.AzureBlobStoreEnvironment.ConnectionStringVariable] = AzuriteForCmm.Environment(azurite).Single().Value
-                .Replace(azurite.ServiceUri.Authority, $"127.0.0.1:{TrainingArgs.FreePort()}", StringComparison.Ordinal),
+                .Replace(azurite.ServiceUri.Authority, $"127.0.0.1:{FreePorts.Next()}", StringComparison.Ordinal),
         });
         Assert.Equal(2, unreachable.Exit);
         Assert.Contains("could not be reached", unreachable.Output);

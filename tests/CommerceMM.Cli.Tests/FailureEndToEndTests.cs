@@ -8,6 +8,7 @@ using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Storage.FileSystem;
 using CommerceMM.Storage.Tests.Azure;
 using CommerceMM.Worker;
+using CommerceMM.Tests.Shared;
 
 namespace CommerceMM.Cli.Tests;
 
@@ -45,11 +46,12 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus, AzuriteFixture azur
     }
 
     [Fact]
-    public async Task PreemptOneWorker_ItLeavesAfterItsCheckpoint_TheOtherGoesOn_ItsReplacementGrowsTheJobBack_WithoutRestarts()
+    public async Task PreemptOneWorker_ItLeavesAfterItsCheckpoint_TheOtherGoesOn_ItsReplacementGrowsTheJobBack_NothingRedoneOrRestarted()
     {
         // As Kubernetes preempts one worker pod: SIGTERM to that worker alone. It checkpoints and leaves (exit 75, so that its
         // Job re-creates it; here the launcher restarts it), the other trains on alone, and the restarted one grows the job
-        // back to two. Nothing failed, so nothing counts as a restart: with job.max_restarts=0 one would fail the job.
+        // back to two at the next checkpoint. Nothing failed, so nothing counts as a restart: with job.max_restarts=0 one
+        // would fail the job; and no step is trained twice.
         // 2,000 products, so that all 200 steps fit one epoch and the survivor alone (~70 ms a step) is still training when
         // the restarted worker joins (2 s after its exit, measured).
         const string job = "e2e-leave";
@@ -68,11 +70,16 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus, AzuriteFixture azur
         Assert.Contains($"left the job after its checkpoint at step {step} committed", cmm.Output);
         Assert.Contains($"(worker 'local-1') left after checkpoint at step {step} (preempted (SIGTERM)); going on with 1 worker(s)", cmm.Output);
         Assert.Contains($"worker local-1 exited with {WorkerExitCodes.Retry}; restarting it", cmm.Output);
-        Assert.Contains("worker 'local-1' joined; growing from 1 to 2 workers", cmm.Output);
-        Assert.DoesNotContain("reported a failed collective", cmm.Output); // the survivor held at the checkpoint instead of failing a step
+        var grown = Regex.Match(cmm.Output, @"worker 'local-1' joined after checkpoint at step (\d+); going on with 2 worker\(s\)");
+        Assert.True(grown.Success, cmm.Output);
+        Assert.DoesNotContain("reported a failed collective", cmm.Output); // every rank held at the checkpoints instead of failing a step
         Assert.Contains("Completed", cmm.Output);
 
         await AssertTheFirstSamplesCountedOnceAsync(audit, steps, data);
+        // Both regroups happened at a checkpoint every rank held at, so no step was trained twice (in two generations).
+        var redone = AuditLog.Read(audit).GroupBy(r => r.Step).Where(g => g.Select(r => r.Generation).Distinct().Count() > 1).Select(g => g.Key).ToList();
+        Assert.True(redone.Count == 0, $"steps trained again after a regroup: {string.Join(", ", redone)}\n{cmm.Output}");
+        Assert.True(long.Parse(grown.Groups[1].Value) > long.Parse(step), cmm.Output);
     }
 
     [Fact]
@@ -121,9 +128,10 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus, AzuriteFixture azur
     {
         // A stall that ends (a node that recovers): the thawed worker still holds the old generation's rank, a step in
         // flight and sockets its peers have closed. The coordinator must fence off whatever it sends for that generation,
-        // and it must come back through a new one, without any sample counting twice.
+        // and it must come back through a new one, without any sample counting twice. 30 steps (360 samples, within the
+        // epoch): it joins at the survivors' next checkpoint, which must come before the end.
         const string job = "e2e-thawed";
-        const int steps = 16, batch = 4;
+        const int steps = 30, batch = 4;
         string audit = Path.Combine(_runs, "audit");
         using var cmm = new CmmProcess(AuditLog.Environment(audit),
             ["train", "--workers", "3", .. TrainingArgs.Overrides(job, corpus.Directory, _runs, steps, batch, every: 4)]);
@@ -167,7 +175,7 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus, AzuriteFixture azur
     public async Task KillCoordinator_AndRestartIt_WorkersRideItOutAndFinish()
     {
         const string job = "e2e-coordinator";
-        int http = TrainingArgs.FreePort(), gateway = TrainingArgs.FreePort(), silo = TrainingArgs.FreePort();
+        int http = FreePorts.Next(), gateway = FreePorts.Next(), silo = FreePorts.Next();
         string[] coordinatorArgs = ["coordinator", .. TrainingArgs.Overrides(job, corpus.Directory, _runs, steps: 16, batch: 4, every: 4),
             "--set", "job.workers=2", "--urls", $"http://127.0.0.1:{http}", "--gateway-port", $"{gateway}", "--silo-port", $"{silo}"];
         var coordinator = new CmmProcess(TokenEnvironment, coordinatorArgs);
@@ -256,7 +264,7 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus, AzuriteFixture azur
     [Fact]
     public void WorkerStoppedWhileLibtorchLoads_StopsGracefully_NotByTheSignal()
     {
-        using var worker = new CmmProcess(TokenEnvironment, ["worker", "--gateways", $"127.0.0.1:{TrainingArgs.FreePort()}", "--job", "e2e-early", "--worker-id", "w0"]);
+        using var worker = new CmmProcess(TokenEnvironment, ["worker", "--gateways", $"127.0.0.1:{FreePorts.Next()}", "--job", "e2e-early", "--worker-id", "w0"]);
         // libtorch loads in the first half second, before the command runs: stop the worker as soon as it is mapped.
         var waited = System.Diagnostics.Stopwatch.StartNew();
         while (!File.ReadAllText($"/proc/{worker.Id}/maps").Contains("libtorch_cpu", StringComparison.Ordinal))
@@ -368,7 +376,7 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus, AzuriteFixture azur
     public void Worker_UnreachableCoordinator_ExitsRetryWithAClearMessage()
     {
         using var worker = new CmmProcess(new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "any-token-0123456789" },
-            "worker", "--gateways", $"127.0.0.1:{TrainingArgs.FreePort()}", "--job", "nobody");
+            "worker", "--gateways", $"127.0.0.1:{FreePorts.Next()}", "--job", "nobody");
         Assert.Equal(75, worker.WaitForExit(Patience));
         Assert.Contains("cannot reach the coordinator", worker.Output);
     }
@@ -379,7 +387,7 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus, AzuriteFixture azur
     public void Worker_ThreadsVariableNotACount_ExitsBadSpecNamingIt(string value)
     {
         using var worker = new CmmProcess(new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "any-token-0123456789", ["CMM_WORKER_THREADS"] = value },
-            "worker", "--gateways", $"127.0.0.1:{TrainingArgs.FreePort()}", "--job", "nobody");
+            "worker", "--gateways", $"127.0.0.1:{FreePorts.Next()}", "--job", "nobody");
         Assert.Equal(2, worker.WaitForExit(Patience));
         Assert.Contains($"CMM_WORKER_THREADS='{value}' is not a thread count: set a whole number of at least 1", worker.Output);
     }
@@ -388,10 +396,10 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus, AzuriteFixture azur
     public void Worker_WrongToken_ExitsFatalNamingTheToken()
     {
         const string job = "e2e-token";
-        int http = TrainingArgs.FreePort(), gateway = TrainingArgs.FreePort();
+        int http = FreePorts.Next(), gateway = FreePorts.Next();
         using var coordinator = new CmmProcess(new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "right-token-0123456789" },
             ["coordinator", .. TrainingArgs.Overrides(job, corpus.Directory, _runs, steps: 2, batch: 4, every: 0), "--urls", $"http://127.0.0.1:{http}",
-             "--gateway-port", $"{gateway}", "--silo-port", $"{TrainingArgs.FreePort()}"]);
+             "--gateway-port", $"{gateway}", "--silo-port", $"{FreePorts.Next()}"]);
         Assert.True(coordinator.WaitForLine("workers connect to its gateway", Patience), coordinator.Output);
         using var worker = new CmmProcess(new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "wrong-token-0123456789" },
             "worker", "--gateways", $"127.0.0.1:{gateway}", "--job", job);
@@ -403,10 +411,10 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus, AzuriteFixture azur
     [Fact]
     public void Coordinator_ClusteringProviderUnreachable_FailsFastNamingItAndTheAddress()
     {
-        string redis = $"127.0.0.1:{TrainingArgs.FreePort()}"; // nothing listens there
+        string redis = $"127.0.0.1:{FreePorts.Next()}"; // nothing listens there
         using var coordinator = new CmmProcess(new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "any-token-0123456789" },
             ["coordinator", .. TrainingArgs.Overrides("e2e-redis-down", corpus.Directory, _runs, steps: 2, batch: 4, every: 0),
-             "--urls", $"http://127.0.0.1:{TrainingArgs.FreePort()}", "--gateway-port", $"{TrainingArgs.FreePort()}", "--silo-port", $"{TrainingArgs.FreePort()}",
+             "--urls", $"http://127.0.0.1:{FreePorts.Next()}", "--gateway-port", $"{FreePorts.Next()}", "--silo-port", $"{FreePorts.Next()}",
              "--clustering", $"redis={redis}"]);
         Assert.Equal(2, coordinator.WaitForExit(TimeSpan.FromSeconds(60)));
         Assert.Contains($"the clustering provider redis at '{redis}' is unreachable", coordinator.Output);
@@ -439,9 +447,9 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus, AzuriteFixture azur
     /// <summary>A lone `cmm coordinator` of <paramref name="job"/> on free ports, once it listens.</summary>
     private LoneCoordinator StartLoneCoordinator(string job, params string[] extra)
     {
-        int http = TrainingArgs.FreePort(), gateway = TrainingArgs.FreePort();
+        int http = FreePorts.Next(), gateway = FreePorts.Next();
         var process = new CmmProcess(TokenEnvironment, ["coordinator", .. LoneCoordinatorOverrides(job), .. extra,
-            "--urls", $"http://127.0.0.1:{http}", "--gateway-port", $"{gateway}", "--silo-port", $"{TrainingArgs.FreePort()}"]);
+            "--urls", $"http://127.0.0.1:{http}", "--gateway-port", $"{gateway}", "--silo-port", $"{FreePorts.Next()}"]);
         Assert.True(process.WaitForLine("workers connect to its gateway", Patience), process.Output);
         return new LoneCoordinator(process, http, gateway);
     }

@@ -119,7 +119,7 @@ public sealed class SiloFailoverEndToEndTests(SmallCorpus corpus, ITestOutputHel
     {
         public static Silo Start(IReadOnlyDictionary<string, string> environment, string job, string data, string runs, RedisServer redis, int steps, int batch, int every)
         {
-            int http = TrainingArgs.FreePort(), gateway = TrainingArgs.FreePort(), silo = TrainingArgs.FreePort();
+            int http = FreePorts.Next(), gateway = FreePorts.Next(), silo = FreePorts.Next();
             var process = new CmmProcess(environment,
                 ["coordinator", .. TrainingArgs.Overrides(job, data, runs, steps, batch, every), "--set", "job.workers=2",
                  "--urls", $"http://127.0.0.1:{http}", "--gateway-port", $"{gateway}", "--silo-port", $"{silo}", "--clustering", $"redis={redis.Endpoint}"]);

@@ -10,13 +10,4 @@ internal static class TrainingArgs
         "--set", "optimizer.warmup_steps=2", "--set", $"checkpoint.every={every}", "--set", $"checkpoint.store=file:{runs}",
         "--set", "model.prototypes=32",
     ];
-
-    public static int FreePort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 }

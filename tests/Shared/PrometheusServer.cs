@@ -44,7 +44,7 @@ internal sealed class PrometheusServer : IAsyncDisposable
             System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             await File.WriteAllTextAsync(path, content);
         }
-        var port = FreePort();
+        var port = FreePorts.Next();
         var info = new ProcessStartInfo(Binary)
         {
             RedirectStandardOutput = true,
@@ -144,13 +144,6 @@ internal sealed class PrometheusServer : IAsyncDisposable
             await Task.Delay(100);
         }
         throw new TimeoutException($"prometheus was not ready within {within}:\n{StderrTail()}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

@@ -16,8 +16,9 @@ public sealed record CheckpointOrderRequest(long Generation, long? AtStep = null
 
 /// <summary>An outstanding checkpoint order and the ranks that have voted for it so far.</summary>
 /// <param name="Leaving">The workers that leave once it commits (none for a periodic or final checkpoint).</param>
+/// <param name="EndsGeneration">Once it commits the ranks regroup in a new generation: workers leave, or newcomers join.</param>
 [Immutable]
-public sealed record CheckpointOrderView(long Generation, long Step, int WorldSize, string Reason, IReadOnlyList<string> Leaving, IReadOnlyList<int> VotedRanks);
+public sealed record CheckpointOrderView(long Generation, long Step, int WorldSize, string Reason, IReadOnlyList<string> Leaving, IReadOnlyList<int> VotedRanks, bool EndsGeneration);
 
 /// <summary>One file a rank uploaded for a checkpoint (path inside the step folder, size, lower-case hex SHA-256).</summary>
 [Immutable]

@@ -19,9 +19,10 @@ public interface ICheckpointGrain : IGrainWithStringKey
 
     /// <summary>
     /// Orders a checkpoint at <paramref name="step"/> for every rank of <paramref name="generation"/>; <paramref name="leaving"/>
-    /// (a member's id) leaves once it commits. Orders at one step merge their leavers.
+    /// (a member's id) leaves once it commits. Orders at one step merge their leavers. With <paramref name="regroup"/> (a
+    /// newcomer waits) the generation ends at the checkpoint: an order not yet reached becomes that checkpoint where it is.
     /// </summary>
-    Task<GrainResult<CheckpointOrderView>> OrderAsync(long generation, int worldSize, long step, string reason, string? leaving, CancellationToken cancellationToken = default);
+    Task<GrainResult<CheckpointOrderView>> OrderAsync(long generation, int worldSize, long step, string reason, string? leaving, bool regroup, CancellationToken cancellationToken = default);
 
     /// <summary>Records one rank's vote; the last vote commits. The caller has checked membership.</summary>
     Task<GrainResult<CheckpointVoteReply>> VoteAsync(CheckpointVote vote, CancellationToken cancellationToken = default);

@@ -23,10 +23,11 @@ public interface IMembershipGrain : IGrainWithStringKey
     Task<GrainResult<HeartbeatOutcome>> ReportFailureAsync(FailureReport report, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// <paramref name="leavers"/> left <paramref name="generation"/> after a committed checkpoint: the others rejoin a new
-    /// generation without them (not a restart). Nothing happens when that generation has already moved on.
+    /// A checkpoint that ends <paramref name="generation"/> committed: the members rejoin a new generation without
+    /// <paramref name="leavers"/> and with the newcomers waiting to join (neither is a restart). Nothing happens when that
+    /// generation has already moved on.
     /// </summary>
-    Task DepartAsync(long generation, IReadOnlyList<string> leavers, string reason, CancellationToken cancellationToken = default);
+    Task RegroupAsync(long generation, IReadOnlyList<string> leavers, string reason, CancellationToken cancellationToken = default);
 
     /// <summary>Ok with the world size when <paramref name="workerId"/> holds <paramref name="rank"/> in the current generation <paramref name="generation"/>.</summary>
     Task<GrainResult<int>> CheckMemberAsync(string workerId, long generation, int rank, CancellationToken cancellationToken = default);
@@ -38,8 +39,12 @@ public interface IMembershipGrain : IGrainWithStringKey
     Task<MembershipSnapshot> GetAsync(CancellationToken cancellationToken = default);
 }
 
+/// <param name="GrowsAtCheckpoint">
+/// Waiting as a newcomer to a running generation below the target size: the job grows once a checkpoint commits, which the
+/// caller orders (<see cref="ICheckpointGrain.OrderAsync"/> with regroup), so that no step is redone.
+/// </param>
 [Immutable]
-public sealed record JoinOutcome(JoinStatus Status, long Generation, int Rank, int WorldSize, TimeSpan RetryAfter);
+public sealed record JoinOutcome(JoinStatus Status, long Generation, int Rank, int WorldSize, TimeSpan RetryAfter, bool GrowsAtCheckpoint = false);
 
 public enum HeartbeatVerdict
 {

@@ -141,8 +141,10 @@ internal sealed partial class FleetMetricsFeed(FleetMetrics fleet, ILogger<Fleet
         }
         else if (membership.Generation != _assigned.Generation)
         {
-            _lost = _assigned.Generation == 0 ? [] : [.. _assigned.Ids.Where(id => !present.Contains(id))];
-            _assigned = (membership.Generation, present);
+            // The rank holders: a newcomer waiting to join a running generation is listed, but not yet in it.
+            var ranked = membership.Members.Where(m => m.Rank is not null).Select(m => m.WorkerId).ToHashSet(StringComparer.Ordinal);
+            _lost = _assigned.Generation == 0 ? [] : [.. _assigned.Ids.Where(id => !ranked.Contains(id))];
+            _assigned = (membership.Generation, ranked);
         }
 
         return _lost.Count;

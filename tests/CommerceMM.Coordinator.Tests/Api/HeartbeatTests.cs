@@ -264,13 +264,19 @@ public sealed class HeartbeatTests
         JoinResponse alone = await coordinator.JoinAsync("w0");
         TestClient client = coordinator.Client();
 
+        await client.HeartbeatAsync(TestCoordinator.Beat(alone, "w0", 50));
         JoinResponse newcomer = await client.TryJoinAsync("w1");
-        OrderReply beat = await client.HeartbeatAsync(TestCoordinator.Beat(alone, "w0", 50));
+        // The world grows at a checkpoint that ends the generation, so that the steps since the last one are not redone.
+        OrderReply growth = await client.HeartbeatAsync(TestCoordinator.Beat(alone, "w0", 51));
+        long at = growth.CheckpointStep!.Value;
+        await client.VoteCheckpointAsync(CheckpointFiles.Vote(alone, "w0", at, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", at, 0)));
+        OrderReply beat = await client.HeartbeatAsync(TestCoordinator.Alive(alone, "w0", at));
         JoinResponse back = await client.TryJoinAsync("w0");
         JoinResponse assigned = await client.TryJoinAsync("w1");
 
         Assert.Equal((JoinStatus.Assigned, 1), (alone.Status, alone.WorldSize));
-        Assert.Equal((JoinStatus.Waiting, 2L), (newcomer.Status, newcomer.Generation));
+        Assert.Equal((JoinStatus.Waiting, 1L), (newcomer.Status, newcomer.Generation));
+        Assert.Equal((WorkerOrder.Checkpoint, true), (growth.Order, growth.GenerationEndsAtCheckpoint));
         Assert.Equal(WorkerOrder.Rejoin, beat.Order);
         Assert.Equal((0, 2), (back.Rank, back.WorldSize));
         Assert.Equal((1, 2, 2L), (assigned.Rank, assigned.WorldSize, assigned.Generation));

@@ -7,14 +7,14 @@ namespace CommerceMM.Coordinator.Tests.Api;
 
 /// <summary>
 /// A preempted worker leaves after a checkpoint (SIGTERM orders it with itself as leaver): the others go on without it in
-/// a new generation, which is no restart, and it joins again later; when every worker leaves, the job stops.
+/// a new generation, which is no restart, and it joins again later, at a checkpoint; when every worker leaves, the job stops.
 /// </summary>
 public sealed class LeaveTests
 {
     private static CheckpointOrderRequest Leaving(string worker, long step) => new(1, AtStep: step, Reason: "preempted (SIGTERM)", Leaving: worker);
 
     [Fact]
-    public async Task OneOfTwoLeaving_AfterTheCommit_TheOtherGoesOnAlone_AndTheLeaverGrowsItBack_WithoutRestarts()
+    public async Task OneOfTwoLeaving_AfterTheCommit_TheOtherGoesOnAlone_AndTheLeaverGrowsItBackAtACheckpoint_WithoutRestarts()
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
@@ -36,15 +36,48 @@ public sealed class LeaveTests
         Assert.Equal((JoinStatus.Assigned, 2L, 0, 1), (alone.Status, alone.Generation, alone.Rank, alone.WorldSize)); // no wait for the leaver
         Assert.Equal((JobState.Running, 0, 9L), (afterLeaving.State, afterLeaving.Restarts, afterLeaving.LastCommittedCheckpoint!.Step));
 
-        // Its pod re-created, the leaver comes back as a new process and the job grows back to two workers.
+        // Its pod re-created, the leaver comes back as a new process. It waits while the job grows at a checkpoint, so that
+        // the step the other reached alone is kept, not redone.
+        await client.HeartbeatAsync(TestCoordinator.Beat(alone, "w0", 12));
         TestClient back = coordinator.Client(incarnation: "w1-again");
-        await back.TryJoinAsync("w1");
+        JoinResponse waiting = await back.TryJoinAsync("w1");
+        JobStatusView whileWaiting = await client.GetStatusAsync();
+        OrderReply growth = await client.HeartbeatAsync(TestCoordinator.Beat(alone, "w0", 13));
+        long at = growth.CheckpointStep!.Value;
+        CheckpointVoteReply saved = await client.VoteCheckpointAsync(CheckpointFiles.Vote(alone, "w0", at, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", at, 0)));
+        OrderReply regrouped = await client.HeartbeatAsync(TestCoordinator.Alive(alone, "w0", at));
         await client.TryJoinAsync("w0");
         JoinResponse grown = await back.TryJoinAsync("w1");
         JobStatusView afterGrowing = await client.GetStatusAsync();
 
+        Assert.Equal((JoinStatus.Waiting, 2L), (waiting.Status, waiting.Generation));
+        Assert.Contains(whileWaiting.Members, m => (m.WorkerId, m.Rank, m.State) == ("w1", null, MemberState.Waiting)); // status shows it waiting
+        Assert.Equal((WorkerOrder.Checkpoint, true), (growth.Order, growth.GenerationEndsAtCheckpoint));
+        Assert.True(at > 12, $"the growth checkpoint at step {at} is not ahead of the rank");
+        Assert.Equal(CheckpointVoteStatus.Committed, saved.Status);
+        Assert.Equal((WorkerOrder.Rejoin, 3L), (regrouped.Order, regrouped.Generation));
+        Assert.Contains($"worker 'w1' joined after checkpoint at step {at}; going on with 2 worker(s)", regrouped.Reason, StringComparison.Ordinal);
         Assert.Equal((JoinStatus.Assigned, 3L, 2), (grown.Status, grown.Generation, grown.WorldSize));
-        Assert.Equal((3L, 0), (afterGrowing.Generation, afterGrowing.Restarts));
+        Assert.Equal((3L, 0, at), (afterGrowing.Generation, afterGrowing.Restarts, afterGrowing.LastCommittedCheckpoint!.Step));
+    }
+
+    [Fact]
+    public async Task Newcomer_WhileACheckpointIsBeingSaved_WaitsForIt_ThenTheJobGrowsAtTheNextOne()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: 2));
+        JoinResponse alone = (await coordinator.JoinAllAsync("w0"))[0];
+        TestClient client = coordinator.Client();
+        coordinator.Time.AdvanceSeconds(31); // the first rendezvous gives up waiting for a second worker
+        alone = await client.TryJoinAsync("w0");
+        await client.OrderCheckpointAsync(new CheckpointOrderRequest(alone.Generation, AtStep: 5));
+        await client.HeartbeatAsync(TestCoordinator.Beat(alone, "w0", 5)); // reached: its files are uploading
+
+        JoinResponse waiting = await coordinator.Client(incarnation: "w1-new").TryJoinAsync("w1");
+        CheckpointOrderView? during = (await client.GetCheckpointsAsync()).Pending;
+
+        Assert.Equal((JoinStatus.Assigned, 1), (alone.Status, alone.WorldSize));
+        Assert.Equal(JoinStatus.Waiting, waiting.Status);
+        Assert.Equal((5L, false), (during!.Step, during.EndsGeneration)); // the ranks saving it could not be held there
     }
 
     [Fact]

@@ -38,8 +38,8 @@ public sealed class TwoActivationsTests
         IReadOnlyList<JoinResponse> joined = await first.JoinAllAsync("w0", "w1");
         ICheckpointGrain a = first.Host.Grains(first.Spec.Name).Checkpoints, b = second.Host.Grains(second.Spec.Name).Checkpoints;
         await b.GetAsync(); // both activations hold the same (empty) state before either orders
-        Assert.True((await a.OrderAsync(joined[0].Generation, 2, 10, "test", leaving: null)).IsOk);
-        GrainResult<CheckpointOrderView> secondOrder = await b.OrderAsync(joined[0].Generation, 2, 10, "test", leaving: null);
+        Assert.True((await a.OrderAsync(joined[0].Generation, 2, 10, "test", leaving: null, regroup: false)).IsOk);
+        GrainResult<CheckpointOrderView> secondOrder = await b.OrderAsync(joined[0].Generation, 2, 10, "test", leaving: null, regroup: false);
 
         var replies = new List<GrainResult<CheckpointVoteReply>>();
         for (int i = 0; i < joined.Count; i++)

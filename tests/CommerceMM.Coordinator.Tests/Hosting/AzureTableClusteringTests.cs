@@ -3,6 +3,7 @@ using CommerceMM.Coordinator.Contracts;
 using CommerceMM.Coordinator.Hosting;
 using CommerceMM.Coordinator.Tests.Support;
 using CommerceMM.Storage.Tests.Azure;
+using CommerceMM.Tests.Shared;
 
 namespace CommerceMM.Coordinator.Tests.Hosting;
 
@@ -44,7 +45,7 @@ public sealed class AzureTableClusteringTests : IAsyncLifetime
     [Fact]
     public async Task Start_TableServiceUnreachable_FailsFastNamingTheEndpointNotTheKey()
     {
-        string connection = _tables.ConnectionString.Replace($":{_tables.Port}/", $":{FreePort()}/", StringComparison.Ordinal);
+        string connection = _tables.ConnectionString.Replace($":{_tables.Port}/", $":{FreePorts.Next()}/", StringComparison.Ordinal);
 
         var failed = await Assert.ThrowsAsync<ClusteringUnreachableException>(() => TestCoordinator.StartAsync(configure: Silo(connection)));
 
@@ -55,15 +56,6 @@ public sealed class AzureTableClusteringTests : IAsyncLifetime
     private static Action<CoordinatorOptions> Silo(string connection) => options =>
     {
         options.Clustering = new ClusteringOptions { AzureTableConnectionString = connection };
-        (options.SiloPort, options.GatewayPort) = (FreePort(), FreePort());
+        (options.SiloPort, options.GatewayPort) = (FreePorts.Next(), FreePorts.Next());
     };
-
-    private static int FreePort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 }

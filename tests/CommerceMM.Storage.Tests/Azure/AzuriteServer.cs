@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 using CommerceMM.Storage.Azure;
+using CommerceMM.Tests.Shared;
 
 namespace CommerceMM.Storage.Tests.Azure;
 
@@ -55,7 +56,7 @@ internal sealed partial class AzuriteServer(string service = "blob") : IAsyncDis
         {
             if (_process is null && Port == 0 || attempt > 0)
             {
-                Port = FreePort();
+                Port = FreePorts.Next();
             }
 
             try
@@ -203,13 +204,6 @@ internal sealed partial class AzuriteServer(string service = "blob") : IAsyncDis
                 _output.AppendLine(line);
             }
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]

@@ -97,28 +97,40 @@ internal sealed partial class CheckpointGrain(
         return new CheckpointProgress(order, State.LastCommitted?.Step);
     }
 
-    public async Task<GrainResult<CheckpointOrderView>> OrderAsync(long generation, int worldSize, long step, string reason, string? leaving, CancellationToken cancellationToken = default)
+    public async Task<GrainResult<CheckpointOrderView>> OrderAsync(long generation, int worldSize, long step, string reason, string? leaving, bool regroup, CancellationToken cancellationToken = default)
     {
         DropOrdersOlderThan(generation);
         DropExpiredOrder();
+        if (regroup && State.Pending is { } open && open.Generation == generation)
+        {
+            // A newcomer's regroup takes the open order where it is while no rank has reached it (each hears of it in time);
+            // one being saved would reach ranks that already saved too late to hold them there.
+            if (open.ReachedAt is not null && !open.EndsGeneration)
+            {
+                return GrainResult<CheckpointOrderView>.Conflict($"the checkpoint at step {open.Step} is being saved; order again after it commits");
+            }
+
+            step = open.Step;
+        }
+
         if (State.LastCommitted is { } last && step <= last.Step)
         {
             return GrainResult<CheckpointOrderView>.Invalid("atStep", $"step {step} is not after the last committed checkpoint (step {last.Step})");
         }
 
-        // The last step's checkpoint is the final one: nobody leaves it, the job completes there.
+        // The last step's checkpoint is the final one: nobody leaves it or joins after it, the job completes there.
         bool final = _spec.MaxSteps is { } max && step >= max;
         if (final)
         {
-            leaving = null;
+            (leaving, regroup) = (null, false);
         }
 
-        IReadOnlyList<string> leavers = [];
+        (IReadOnlyList<string> leavers, bool regroups) = ([], regroup);
         if (State.Pending is { } p && p.Generation == generation)
         {
             if (p.Step == step)
             {
-                State = State with { Pending = p.WithLeaver(leaving) };
+                State = State with { Pending = p.WithLeaver(leaving) with { Regroup = p.Regroup || regroup } };
             }
             else if (p.Votes.Count > 0)
             {
@@ -128,15 +140,15 @@ internal sealed partial class CheckpointGrain(
             else
             {
                 // An unvoted order (say, a periodic one far ahead, or another worker's departure a step earlier) gives way;
-                // whoever was leaving with it leaves with this one, unless this one is the final checkpoint.
-                leavers = final ? [] : p.Leavers;
+                // whoever was leaving or joining with it does so with this one, unless this one is the final checkpoint.
+                if (!final) (leavers, regroups) = (p.Leavers, p.Regroup || regroup);
                 State = State with { Pending = null };
             }
         }
 
         if (State.Pending is null)
         {
-            var order = new PendingCheckpoint(generation, step, worldSize, reason, leavers, _time.GetUtcNow(), []);
+            var order = new PendingCheckpoint(generation, step, worldSize, reason, leavers, _time.GetUtcNow(), [], Regroup: regroups);
             State = State with { Pending = order.WithLeaver(leaving), LastOrderedStep = step };
             LogOrdered(_logger, Key, step, generation, reason);
         }
@@ -263,32 +275,33 @@ internal sealed partial class CheckpointGrain(
         LogCommitted(_logger, Key, p.Step, p.Generation, result.Message);
         var positions = p.Votes.OrderBy(v => v.Rank).Select(v => new RankDataPosition(v.Rank, v.DataPosition)).ToList();
         await _ledger.RecordCommitAsync(new CommittedDataPosition(p.Step, p.Generation, p.WorldSize, positions), cancellationToken);
-        await LetLeaversGoAsync(p, cancellationToken);
+        await RegroupAsync(p, cancellationToken);
 
         ApplyRetentionInBackground(p.Step);
         return new CheckpointVoteReply(CheckpointVoteStatus.Committed, p.Step, result.Message);
     }
 
     /// <summary>
-    /// The workers that were leaving after this checkpoint go: the others go on without them in a new generation, which
-    /// is no restart (nothing failed). When every worker leaves (a stop of the whole job: Ctrl+C, a deleted Job) the job
-    /// stops instead, resumable from this checkpoint.
+    /// A checkpoint that ends its generation committed: the ranks regroup without the workers that left and with the
+    /// newcomers that waited, in a new generation, which is no restart (nothing failed). When every worker leaves (a stop
+    /// of the whole job: Ctrl+C, a deleted Job) the job stops instead, resumable from this checkpoint.
     /// </summary>
-    private async Task LetLeaversGoAsync(PendingCheckpoint p, CancellationToken cancellationToken)
+    private async Task RegroupAsync(PendingCheckpoint p, CancellationToken cancellationToken)
     {
-        if (p.Leavers.Count == 0)
+        if (!p.EndsGeneration)
         {
             return;
         }
 
-        string why = $"after checkpoint at step {p.Step} ({p.Reason})";
-        if (p.Votes.All(v => p.Leavers.Contains(v.WorkerId, StringComparer.Ordinal)))
+        if (p.Leavers.Count > 0 && p.Votes.All(v => p.Leavers.Contains(v.WorkerId, StringComparer.Ordinal)))
         {
-            await _job.EndAsync(JobState.Stopped, $"stopped {why}: every worker left; resumable", cancellationToken);
+            await _job.EndAsync(JobState.Stopped, $"stopped after checkpoint at step {p.Step} ({p.Reason}): every worker left; resumable", cancellationToken);
         }
         else
         {
-            await _membership.DepartAsync(p.Generation, p.Leavers, why, cancellationToken);
+            // The order's reason is why workers leave; a growth's says no more than "joined".
+            string after = p.Leavers.Count > 0 ? $"after checkpoint at step {p.Step} ({p.Reason})" : $"after checkpoint at step {p.Step}";
+            await _membership.RegroupAsync(p.Generation, p.Leavers, after, cancellationToken);
         }
     }
 

@@ -15,6 +15,9 @@ internal sealed partial class MembershipGrain(
     private readonly TimeProvider _time = coordinator.TimeProvider;
     private readonly ILogger _logger = logger;
     private readonly LivenessTracker _liveness = new(coordinator.Liveness);
+    // Newcomers waiting for the running generation to grow at a checkpoint: since when, their last poll, their process. In
+    // memory only: after a restart they poll again.
+    private readonly Dictionary<string, (DateTimeOffset Since, DateTimeOffset Polled, string? Incarnation)> _joining = new(StringComparer.Ordinal);
     private JobSpec _spec = null!;
     private IJobGrain _job = null!;
     private IShardLedgerGrain _ledger = null!;
@@ -73,9 +76,6 @@ internal sealed partial class MembershipGrain(
 
         if (!State.Gathering)
         {
-            string reason;
-            int expected;
-            bool restart;
             if (State.Members.FirstOrDefault(m => m.WorkerId == workerId) is { } member)
             {
                 if (!IsNewProcess(member.Incarnation, incarnation))
@@ -86,28 +86,30 @@ internal sealed partial class MembershipGrain(
                 // A rank holder joins once per process and generation, so its old process is gone (killed and
                 // restarted, or the whole job relaunched): whatever it sent or was given in this generation,
                 // votes and leases included, must stop counting. A new generation fences all of it.
-                (reason, expected, restart) = ($"worker '{workerId}' (rank {member.Rank}) came back as a new process; its previous process is gone", State.Members.Count, true);
+                string reason = $"worker '{workerId}' (rank {member.Rank}) came back as a new process; its previous process is gone";
+                if (await BumpAsync(State.Members, reason, State.Members.Count, restart: true, cancellationToken) is { } bumpFailure)
+                {
+                    return bumpFailure.Cast<JoinOutcome>();
+                }
+
+                if (!State.Gathering)
+                {
+                    JobSnapshot ended = await _job.GetAsync(cancellationToken); // the bump ended it (too many restarts)
+                    return GrainResult<JoinOutcome>.JobEnded(ended.State, $"job '{Key}' is {ended.State}: {ended.Reason}");
+                }
             }
-            else if (State.Members.Count >= _spec.Workers)
+            else if (State.Members.Count + StillJoining(_time.GetUtcNow()).Count(id => id != workerId) >= _spec.Workers) // each has a rank promised
             {
-                return GrainResult<JoinOutcome>.Conflict($"job '{Key}' is full: all {_spec.Workers} ranks of generation {State.Generation} are held");
+                return GrainResult<JoinOutcome>.Conflict($"job '{Key}' is full: all {_spec.Workers} ranks of generation {State.Generation} are held or promised");
             }
             else
             {
-                // A newcomer (say, a restarted worker) while running below the target size: grow by one generation. Not a
-                // restart: if the worker was lost, its loss was counted then.
-                (reason, expected, restart) = ($"worker '{workerId}' joined; growing from {State.Members.Count} to {State.Members.Count + 1} workers", State.Members.Count + 1, false);
-            }
-
-            if (await BumpAsync(State.Members, reason, expected, restart, cancellationToken) is { } bumpFailure)
-            {
-                return bumpFailure.Cast<JoinOutcome>();
-            }
-
-            if (!State.Gathering)
-            {
-                JobSnapshot ended = await _job.GetAsync(cancellationToken); // the bump ended it (too many restarts)
-                return GrainResult<JoinOutcome>.JobEnded(ended.State, $"job '{Key}' is {ended.State}: {ended.Reason}");
+                // A newcomer (say, a preempted worker's replacement) while running below the target size. The job grows at a
+                // checkpoint, which the caller orders, so that no step is redone; until then it waits. Not a restart: if it
+                // replaces a lost worker, that loss counted then.
+                DateTimeOffset polled = _time.GetUtcNow();
+                _joining[workerId] = (_joining.TryGetValue(workerId, out var known) ? known.Since : polled, polled, incarnation);
+                return new JoinOutcome(JoinStatus.Waiting, State.Generation, -1, 0, _options.JoinPollInterval, GrowsAtCheckpoint: true);
             }
         }
 
@@ -187,21 +189,40 @@ internal sealed partial class MembershipGrain(
         return await SaveAsync(cancellationToken) ? Rejoin() : GrainResult<HeartbeatOutcome>.Conflict(ConflictMessage);
     }
 
-    public async Task DepartAsync(long generation, IReadOnlyList<string> leavers, string reason, CancellationToken cancellationToken = default)
+    /// <summary>Newcomers that polled within the timeout floor; the others' processes are gone.</summary>
+    private IEnumerable<string> StillJoining(DateTimeOffset now) =>
+        _joining.Where(j => now - j.Value.Polled <= _options.TimeoutFloor).Select(j => j.Key);
+
+    public async Task RegroupAsync(long generation, IReadOnlyList<string> leavers, string reason, CancellationToken cancellationToken = default)
     {
         if (State.Gathering || State.Generation != generation)
         {
             return; // the generation already ended (a failure, an eviction): its rendezvous decides who comes back
         }
 
+        DateTimeOffset now = _time.GetUtcNow();
         var left = State.Members.Where(m => leavers.Contains(m.WorkerId, StringComparer.Ordinal)).ToList();
         var survivors = State.Members.Except(left).ToList();
-        // The survivors need not wait for the leavers: a leaver that comes back (its pod re-created) grows the job again.
-        string why = $"{string.Join(", ", left.Select(m => $"rank {m.Rank} (worker '{m.WorkerId}')"))} left {reason}; going on with {survivors.Count} worker(s) until more join";
-        if (await BumpAsync(survivors, why, survivors.Count, restart: false, cancellationToken) is null)
+        // Newcomers still polling; the rendezvous waits for them, not for the leavers (a leaver that comes back joins later).
+        var joining = StillJoining(now).Where(id => !survivors.Any(m => m.WorkerId == id)).Order(StringComparer.Ordinal).ToList();
+        var newcomers = joining.Select(id => new WaitingWorker(id, null, _joining[id].Since, _joining[id].Incarnation)).ToList();
+        int target = Math.Clamp(survivors.Count + joining.Count, _spec.MinWorkers, _spec.Workers);
+        var changes = left.Select(m => $"rank {m.Rank} (worker '{m.WorkerId}') left").Concat(joining.Select(id => $"worker '{id}' joined")).ToList();
+        string who = changes.Count > 0 ? string.Join(", ", changes) : "nobody joined (the newcomers stopped waiting)";
+        string why = $"{who} {reason}; going on with {target} worker(s){(target < _spec.Workers ? " until more join" : "")}";
+        if (await BumpAsync(survivors, why, target, restart: false, cancellationToken) is not null || !State.Gathering)
         {
-            await SaveAsync(cancellationToken);
+            return;
         }
+
+        // The newcomers have waited all along: they are in the new rendezvous already, and the survivors complete it.
+        foreach (WaitingWorker newcomer in newcomers)
+        {
+            _liveness.RecordPoll(newcomer.WorkerId, now);
+        }
+
+        State = State with { Waiting = newcomers, GatherDeadline = newcomers.Count > 0 ? now + _options.RendezvousTimeout : null };
+        await SaveAsync(cancellationToken);
     }
 
     public Task<GrainResult<int>> CheckMemberAsync(string workerId, long generation, int rank, CancellationToken cancellationToken = default) =>
@@ -218,13 +239,16 @@ internal sealed partial class MembershipGrain(
         await SweepCoreAsync(cancellationToken);
         DateTimeOffset now = _time.GetUtcNow();
         IEnumerable<MemberView> members = State.Gathering
-            ? State.Waiting.Select(w => new MemberView(w.WorkerId, null, MemberState.Waiting, null, (now - w.JoinedAt).TotalSeconds, null, null, null))
-            : State.Members.Select(m => _liveness.View(m.WorkerId, m.Rank, now));
+            ? State.Waiting.Select(w => Waiting(w.WorkerId, w.JoinedAt))
+            : State.Members.Select(m => _liveness.View(m.WorkerId, m.Rank, now)).Concat(StillJoining(now).Select(id => Waiting(id, _joining[id].Since)));
         return new MembershipSnapshot(
             State.Generation, State.Gathering, State.Gathering ? 0 : State.Members.Count, _liveness.MaxStep,
             HeartbeatTimeoutPolicy.CheckpointLead(_options, _liveness.StepSeconds),
             HeartbeatTimeoutPolicy.Steady(_options, _liveness.StepSeconds), members.ToList(), State.LastBumpReason, silo.SiloAddress.ToString());
     }
+
+    private MemberView Waiting(string workerId, DateTimeOffset since) =>
+        new(workerId, null, MemberState.Waiting, null, (_time.GetUtcNow() - since).TotalSeconds, null, null, null);
 
     /// <summary>
     /// The generation fence. Null when the caller holds <paramref name="rank"/> in the current, assigned generation;
@@ -374,6 +398,7 @@ internal sealed partial class MembershipGrain(
 
     private async Task OpenRendezvousAsync(long generation, IReadOnlyList<RankedWorker> survivors, long survivorsGeneration, string reason, int? expected = null)
     {
+        _joining.Clear(); // newcomers join the new rendezvous like anyone else
         int target = Math.Clamp(expected ?? survivors.Count, _spec.MinWorkers, _spec.Workers);
         State = new MembershipState(generation, Gathering: true, target, null, [], [], survivorsGeneration, survivors, reason);
         await _rendezvous.OpenGenerationAsync(generation); // the old generation's keys go, and its late writes are refused

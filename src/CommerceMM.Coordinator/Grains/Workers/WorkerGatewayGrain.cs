@@ -39,10 +39,31 @@ internal sealed class WorkerGatewayGrain(JobTokens tokens, CoordinatorRuntime ru
         }
 
         JoinOutcome outcome = result.Value!;
+        if (outcome.GrowsAtCheckpoint)
+        {
+            await OrderGrowthCheckpointAsync(grains, request.WorkerId, cancellationToken);
+        }
+
         CheckpointStatusView checkpoints = await grains.Checkpoints.GetAsync(cancellationToken);
         return new JoinResponse(
             outcome.Status, outcome.Generation, outcome.Rank, outcome.WorldSize, outcome.RetryAfter.TotalSeconds,
             runtime.Liveness.HeartbeatInterval.TotalSeconds, checkpoints.LastCommitted?.Step);
+    }
+
+    /// <summary>
+    /// A newcomer waits to join a running generation below its target size: the job grows at a checkpoint, so that no step
+    /// is redone. A refusal (another checkpoint being saved) is left for the newcomer's next poll to retry.
+    /// </summary>
+    private static async Task OrderGrowthCheckpointAsync(JobGrains grains, string workerId, CancellationToken cancellationToken)
+    {
+        MembershipSnapshot membership = await grains.Membership.GetAsync(cancellationToken);
+        if (!membership.RendezvousOpen)
+        {
+            // Before their first heartbeat, the ranks of a new generation are at the checkpoint they restored.
+            long at = Math.Max(membership.MaxStep, (await grains.Checkpoints.GetAsync(cancellationToken)).LastCommitted?.Step ?? 0);
+            await grains.Checkpoints.OrderAsync(membership.Generation, membership.WorldSize, at + membership.LeadSteps,
+                $"worker '{workerId}' waits to join", leaving: null, regroup: true, cancellationToken);
+        }
     }
 
     public async Task<GrainResult<OrderReply>> HeartbeatAsync(string token, HeartbeatRequest request, CancellationToken cancellationToken = default)
@@ -92,7 +113,7 @@ internal sealed class WorkerGatewayGrain(JobTokens tokens, CoordinatorRuntime ru
 
         long? committed = progress.Value!.LastCommittedStep;
         return progress.Value.Order is { } o
-            ? Reply(WorkerOrder.Checkpoint, snapshot, outcome.Generation, o.Step, committed, outcome.Timeout, o.Reason) with { GenerationEndsAtCheckpoint = o.Leaving.Count > 0 }
+            ? Reply(WorkerOrder.Checkpoint, snapshot, outcome.Generation, o.Step, committed, outcome.Timeout, o.Reason) with { GenerationEndsAtCheckpoint = o.EndsGeneration }
             : Reply(WorkerOrder.None, snapshot, outcome.Generation, null, committed, outcome.Timeout, null);
     }
 
@@ -216,13 +237,13 @@ internal sealed class WorkerGatewayGrain(JobTokens tokens, CoordinatorRuntime ru
                 : $"generation {request!.Generation} is not the current generation {membership.Generation}");
         }
 
-        if (request.Leaving is { } leaving && !membership.Members.Any(m => m.WorkerId == leaving))
+        if (request.Leaving is { } leaving && !membership.Members.Any(m => m.WorkerId == leaving && m.Rank is not null))
         {
             return GrainResult<CheckpointOrderView>.Invalid("leaving", $"worker '{leaving}' holds no rank in generation {membership.Generation}; only a member can leave");
         }
 
         long step = request.AtStep ?? membership.MaxStep + membership.LeadSteps;
-        return await grains.Checkpoints.OrderAsync(membership.Generation, membership.WorldSize, step, request.Reason, request.Leaving, cancellationToken);
+        return await grains.Checkpoints.OrderAsync(membership.Generation, membership.WorldSize, step, request.Reason, request.Leaving, regroup: false, cancellationToken);
     }
 
     public async Task<GrainResult<CheckpointVoteReply>> VoteCheckpointAsync(string token, CheckpointVote vote, CancellationToken cancellationToken = default)
