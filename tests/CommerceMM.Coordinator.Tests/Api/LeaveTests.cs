@@ -117,6 +117,18 @@ public sealed class LeaveTests
     }
 
     [Fact]
+    public async Task Leaving_NotAWorkerId_IsRefusedNamingTheField()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
+        await coordinator.JoinAllAsync("w0", "w1");
+
+        var refused = await Assert.ThrowsAsync<CoordinatorException>(() => coordinator.Client().OrderCheckpointAsync(Leaving("w0\n", 9)));
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
+        Assert.Contains("leaving: required: 1 to 200 printable characters", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Leaving_ByAWorkerWithoutARank_IsRefusedNamingTheField()
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();

@@ -23,9 +23,10 @@ internal sealed class RequestValidation
         return this;
     }
 
-    public RequestValidation WorkerId(string? workerId) =>
+    /// <param name="field">the field that carries the id (a leaving worker's id is <c>leaving</c>)</param>
+    public RequestValidation WorkerId(string? workerId, string field = "workerId") =>
         Check(!string.IsNullOrWhiteSpace(workerId) && workerId.Length <= MaxWorkerIdLength && !workerId.Any(char.IsControl),
-            "workerId", $"required: 1 to {MaxWorkerIdLength} printable characters");
+            field, $"required: 1 to {MaxWorkerIdLength} printable characters");
 
     /// <summary>Optional; when present 1 to 64 of A-Z a-z 0-9 - _ (a GUID fits).</summary>
     public RequestValidation Incarnation(string? incarnation) =>

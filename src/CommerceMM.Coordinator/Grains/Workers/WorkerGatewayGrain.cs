@@ -220,7 +220,7 @@ internal sealed class WorkerGatewayGrain(JobTokens tokens, CoordinatorRuntime ru
         {
             validation.Generation(request.Generation).Check(request.AtStep is null or >= 0, "atStep", "must be >= 0 when given")
                 .Check(!string.IsNullOrWhiteSpace(request.Reason) && request.Reason.Length <= 200, "reason", "required: 1 to 200 characters");
-            if (request.Leaving is not null) validation.WorkerId(request.Leaving);
+            if (request.Leaving is not null) validation.WorkerId(request.Leaving, "leaving");
         }
 
         if (Refuse<CheckpointOrderView>(token, validation) is { } refused)
