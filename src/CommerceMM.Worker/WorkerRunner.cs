@@ -472,10 +472,10 @@ public sealed class WorkerRunner
         }
 
         /// <summary>
-        /// After a checkpoint that workers leave at: train no further (a leaver takes no part in the next step's collectives)
-        /// and keep heartbeating until the coordinator says how the generation ends: rejoin without the leavers, or stop when
-        /// every worker left. A leaver is no survivor, so the coordinator answers it "stale". Null when the checkpoint did not
-        /// commit within the grace: nobody left, and a survivor trains on.
+        /// After a checkpoint that ends the generation: train no further (a leaver takes no part in the next step's
+        /// collectives) and keep heartbeating until the coordinator says how the generation ends: rejoin without the leavers
+        /// and with the newcomers, or stop when every worker left. A leaver is no survivor, so the coordinator answers it
+        /// "stale". Null when the checkpoint failed: nobody left, every rank trains on, and a leaver asks again.
         /// </summary>
         private async Task<Outcome?> AwaitGenerationEndAsync(CancellationToken kill)
         {
@@ -502,6 +502,14 @@ public sealed class WorkerRunner
                     if (_leaving) return Left(reply.Generation);
                     owner._log.LogInformation("checkpoint at step {Step} committed; generation {Old} is over ({Reason}): rejoining", _lastPublished, join.Generation, reply.Reason);
                     return Outcome.Rejoin;
+                }
+                if (reply.OpenCheckpointStep != _lastPublished && (reply.LastCommittedStep ?? -1) < _lastPublished)
+                {
+                    // Neither open nor committed: it failed (a rank could not save its part, or it timed out), and nobody left.
+                    owner._log.LogWarning("the checkpoint at step {Step} did not commit (`cmm status` says why); training on{Again}", _lastPublished,
+                        _leaving ? ", and asking to leave again at the next step" : "");
+                    _preemptionOrdered = _leaving = false;
+                    return null;
                 }
                 await Task.Delay(TimeSpan.FromSeconds(0.5), kill).ConfigureAwait(false);
             }

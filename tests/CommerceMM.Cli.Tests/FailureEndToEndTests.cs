@@ -83,6 +83,30 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus, AzuriteFixture azur
     }
 
     [Fact]
+    public void PreemptOneWorker_WhileCheckpointsFail_TheRanksTrainOnAndItLeavesAtTheFirstThatCommits()
+    {
+        // Files where the folders of steps 1 to 30 must go: every checkpoint up to step 30 fails, as on a broken store. The
+        // ranks holding at a failed one train on at once (the grace, 10 minutes here, would outlast the test), and the
+        // preempted worker asks to leave again, until a checkpoint commits.
+        const string job = "e2e-leave-failing";
+        string checkpoints = Path.Combine(_runs, job, "checkpoints");
+        Directory.CreateDirectory(checkpoints);
+        for (int step = 1; step <= 30; step++) File.WriteAllText(Path.Combine(checkpoints, $"step-{step}"), "in the way");
+        using var cmm = new CmmProcess(["train", "--workers", "2", .. TrainingArgs.Overrides(job, corpus.Directory, _runs, steps: 60, batch: 4, every: 1000),
+            "--set", "checkpoint.grace_seconds=600"]);
+        Assert.True(cmm.WaitForLine("step 3 ", Patience), cmm.Output);
+        CmmProcess.Preempt($"--job {job}", "--worker-id local-1");
+        Assert.True(cmm.WaitForExit(Patience) == 0, cmm.Output);
+
+        Assert.Contains("could not save its part", cmm.Output);
+        Assert.Contains("did not commit (`cmm status` says why); training on, and asking to leave again at the next step", cmm.Output);
+        var left = Regex.Match(cmm.Output, @"left the job after its checkpoint at step (\d+) committed");
+        Assert.True(left.Success, cmm.Output);
+        Assert.True(long.Parse(left.Groups[1].Value) > 30, cmm.Output);
+        Assert.Contains("Completed", cmm.Output);
+    }
+
+    [Fact]
     public void RestartsRunOut_TheJobEndsFailed_AndTheSurvivorExitsJobFailed()
     {
         // job.max_restarts=0: the first lost worker fails the job. Before, the spec had no way to set the limit (always 100),

@@ -44,8 +44,12 @@ public enum WorkerOrder
 /// <param name="JobState">The job's state, so a worker told to stop can say why.</param>
 /// <param name="HeartbeatTimeoutSeconds">How long the coordinator waits for the next heartbeat before declaring this rank dead.</param>
 /// <param name="GenerationEndsAtCheckpoint">
-/// For <see cref="WorkerOrder.Checkpoint"/>: workers leave once it commits, so the generation ends there. Save, then train no
-/// further: wait for the next order (rejoin without the leavers, or stop when every worker left).
+/// For <see cref="WorkerOrder.Checkpoint"/>: the ranks regroup once it commits (workers leave, or newcomers join), so the
+/// generation ends there. Save, then train no further: wait for the next order (rejoin, or stop when every worker left).
+/// </param>
+/// <param name="OpenCheckpointStep">
+/// The step of the generation's open checkpoint order, voted by this rank or not; null when none is open. A rank waiting at
+/// a checkpoint that ends the generation sees from it, with <see cref="LastCommittedStep"/>, that the checkpoint failed.
 /// </param>
 [Immutable]
 public sealed record OrderReply(
@@ -57,4 +61,5 @@ public sealed record OrderReply(
     double HeartbeatIntervalSeconds,
     double HeartbeatTimeoutSeconds,
     string? Reason = null,
-    bool GenerationEndsAtCheckpoint = false);
+    bool GenerationEndsAtCheckpoint = false,
+    long? OpenCheckpointStep = null);

@@ -39,5 +39,6 @@ public interface ICheckpointGrain : IGrainWithStringKey
 
 /// <param name="Order">The order the rank has yet to vote on; null when none.</param>
 /// <param name="LastCommittedStep">The newest committed checkpoint's step; null before the first commit.</param>
+/// <param name="OpenStep">The step of the generation's open order, whether or not the rank voted; null when none is open.</param>
 [Immutable]
-public sealed record CheckpointProgress(CheckpointOrderView? Order, long? LastCommittedStep);
+public sealed record CheckpointProgress(CheckpointOrderView? Order, long? LastCommittedStep, long? OpenStep);

@@ -81,6 +81,24 @@ public sealed class LeaveTests
     }
 
     [Fact]
+    public async Task Heartbeat_WhileItsVotedCheckpointIsOpen_NamesIt_AndOnceThatFailed_NamesNone()
+    {
+        // What a rank holding at a checkpoint that ends the generation tells "still collecting votes" from "failed" by.
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
+        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
+        TestClient client = coordinator.Client();
+        await client.OrderCheckpointAsync(Leaving("w1", 9));
+        await client.VoteCheckpointAsync(CheckpointFiles.Vote(joined[0], "w0", 9, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", 9, 0)));
+
+        OrderReply open = await client.HeartbeatAsync(TestCoordinator.Alive(joined[0], "w0", 9));
+        await client.VoteCheckpointAsync(CheckpointFiles.Vote(joined[1], "w1", 9, []) with { Failure = "the disk is full" });
+        OrderReply failed = await client.HeartbeatAsync(TestCoordinator.Alive(joined[0], "w0", 9));
+
+        Assert.Equal((WorkerOrder.None, 9L, null), (open.Order, open.OpenCheckpointStep, open.LastCommittedStep));
+        Assert.Equal((WorkerOrder.None, null, null, 1L), (failed.Order, failed.OpenCheckpointStep, failed.LastCommittedStep, failed.Generation));
+    }
+
+    [Fact]
     public async Task EveryWorkerLeaving_AtStepsOneApart_LeaveTogether_AndTheJobStops()
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();

@@ -94,7 +94,7 @@ internal sealed partial class CheckpointGrain(
         }
 
         CheckpointOrderView? order = State.Pending is { } p && p.Generation == generation && !p.Votes.Any(v => v.Rank == rank) ? p.View() : null;
-        return new CheckpointProgress(order, State.LastCommitted?.Step);
+        return new CheckpointProgress(order, State.LastCommitted?.Step, State.Pending is { } open && open.Generation == generation ? open.Step : null);
     }
 
     public async Task<GrainResult<CheckpointOrderView>> OrderAsync(long generation, int worldSize, long step, string reason, string? leaving, bool regroup, CancellationToken cancellationToken = default)

@@ -112,9 +112,10 @@ internal sealed class WorkerGatewayGrain(JobTokens tokens, CoordinatorRuntime ru
         }
 
         long? committed = progress.Value!.LastCommittedStep;
-        return progress.Value.Order is { } o
+        OrderReply reply = progress.Value.Order is { } o
             ? Reply(WorkerOrder.Checkpoint, snapshot, outcome.Generation, o.Step, committed, outcome.Timeout, o.Reason) with { GenerationEndsAtCheckpoint = o.EndsGeneration }
             : Reply(WorkerOrder.None, snapshot, outcome.Generation, null, committed, outcome.Timeout, null);
+        return reply with { OpenCheckpointStep = progress.Value.OpenStep };
     }
 
     public async Task<GrainResult<OrderReply>> ReportFailureAsync(string token, FailureReport report, CancellationToken cancellationToken = default)
