@@ -494,7 +494,7 @@ public sealed class WorkerRunner
                 }
                 if (reply.Order == WorkerOrder.Stop)
                 {
-                    owner._log.LogInformation("checkpoint at step {Step} committed and the job {State}{Reason}; exiting", _lastPublished, reply.JobState, reply.Reason is null ? "" : ": " + reply.Reason);
+                    owner._log.LogInformation("waiting at the checkpoint of step {Step}: the job {State}{Reason}; exiting", _lastPublished, reply.JobState, reply.Reason is null ? "" : ": " + reply.Reason);
                     return Ended(reply.JobState);
                 }
                 if (reply.Order == WorkerOrder.Rejoin)
@@ -518,7 +518,7 @@ public sealed class WorkerRunner
                 owner._log.LogWarning("the checkpoint at step {Step} did not commit within the grace of {Grace}s; leaving without it: the job resumes from its last committed checkpoint", _lastPublished, Grace.TotalSeconds);
                 return Outcome.Left;
             }
-            owner._log.LogWarning("the checkpoint at step {Step}, after which workers were to leave, did not commit within {Grace}s; training on", _lastPublished, Grace.TotalSeconds);
+            owner._log.LogWarning("the checkpoint at step {Step}, where the ranks were to regroup, did not commit within {Grace}s; training on", _lastPublished, Grace.TotalSeconds);
             return null;
         }
 
