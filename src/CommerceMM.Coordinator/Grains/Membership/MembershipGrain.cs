@@ -204,10 +204,10 @@ internal sealed partial class MembershipGrain(
         var left = State.Members.Where(m => leavers.Contains(m.WorkerId, StringComparer.Ordinal)).ToList();
         var survivors = State.Members.Except(left).ToList();
         // Newcomers still polling; the rendezvous waits for them, not for the leavers (a leaver that comes back joins later).
-        var joining = StillJoining(now).Where(id => !survivors.Any(m => m.WorkerId == id)).Order(StringComparer.Ordinal).ToList();
-        var newcomers = joining.Select(id => new WaitingWorker(id, null, _joining[id].Since, _joining[id].Incarnation)).ToList();
-        int target = Math.Clamp(survivors.Count + joining.Count, _spec.MinWorkers, _spec.Workers);
-        var changes = left.Select(m => $"rank {m.Rank} (worker '{m.WorkerId}') left").Concat(joining.Select(id => $"worker '{id}' joined")).ToList();
+        var newcomers = StillJoining(now).Where(id => !survivors.Any(m => m.WorkerId == id)).Order(StringComparer.Ordinal)
+            .Select(id => new WaitingWorker(id, null, _joining[id].Since, _joining[id].Incarnation)).ToList();
+        int target = Math.Clamp(survivors.Count + newcomers.Count, _spec.MinWorkers, _spec.Workers);
+        var changes = left.Select(m => $"rank {m.Rank} (worker '{m.WorkerId}') left").Concat(newcomers.Select(w => $"worker '{w.WorkerId}' joined")).ToList();
         string who = changes.Count > 0 ? string.Join(", ", changes) : "nobody joined (the newcomers stopped waiting)";
         string why = $"{who} {reason}; going on with {target} worker(s){(target < _spec.Workers ? " until more join" : "")}";
         if (await BumpAsync(survivors, why, target, restart: false, cancellationToken) is not null || !State.Gathering)

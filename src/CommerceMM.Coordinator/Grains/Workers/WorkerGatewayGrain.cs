@@ -39,12 +39,12 @@ internal sealed class WorkerGatewayGrain(JobTokens tokens, CoordinatorRuntime ru
         }
 
         JoinOutcome outcome = result.Value!;
+        CheckpointStatusView checkpoints = await grains.Checkpoints.GetAsync(cancellationToken);
         if (outcome.GrowsAtCheckpoint)
         {
-            await OrderGrowthCheckpointAsync(grains, request.WorkerId, cancellationToken);
+            await OrderGrowthCheckpointAsync(grains, request.WorkerId, checkpoints.LastCommitted?.Step, cancellationToken);
         }
 
-        CheckpointStatusView checkpoints = await grains.Checkpoints.GetAsync(cancellationToken);
         return new JoinResponse(
             outcome.Status, outcome.Generation, outcome.Rank, outcome.WorldSize, outcome.RetryAfter.TotalSeconds,
             runtime.Liveness.HeartbeatInterval.TotalSeconds, checkpoints.LastCommitted?.Step);
@@ -54,13 +54,13 @@ internal sealed class WorkerGatewayGrain(JobTokens tokens, CoordinatorRuntime ru
     /// A newcomer waits to join a running generation below its target size: the job grows at a checkpoint, so that no step
     /// is redone. A refusal (another checkpoint being saved) is left for the newcomer's next poll to retry.
     /// </summary>
-    private static async Task OrderGrowthCheckpointAsync(JobGrains grains, string workerId, CancellationToken cancellationToken)
+    private static async Task OrderGrowthCheckpointAsync(JobGrains grains, string workerId, long? lastCommitted, CancellationToken cancellationToken)
     {
         MembershipSnapshot membership = await grains.Membership.GetAsync(cancellationToken);
         if (!membership.RendezvousOpen)
         {
             // Before their first heartbeat, the ranks of a new generation are at the checkpoint they restored.
-            long at = Math.Max(membership.MaxStep, (await grains.Checkpoints.GetAsync(cancellationToken)).LastCommitted?.Step ?? 0);
+            long at = Math.Max(membership.MaxStep, lastCommitted ?? 0);
             await grains.Checkpoints.OrderAsync(membership.Generation, membership.WorldSize, at + membership.LeadSteps,
                 $"worker '{workerId}' waits to join", leaving: null, regroup: true, cancellationToken);
         }
