@@ -4,6 +4,7 @@ using CommerceMM.Coordinator.Contracts;
 using CommerceMM.Coordinator.Hosting;
 using CommerceMM.Storage.Blobs;
 using CommerceMM.Storage.FileSystem;
+using CommerceMM.Tests.Shared;
 using Microsoft.Extensions.Logging;
 
 namespace CommerceMM.Coordinator.Tests.Support;
@@ -181,8 +182,9 @@ internal sealed class TestCoordinator : IAsyncDisposable
             MetricsMeterName = $"test-coordinator-{Guid.NewGuid():N}",
         };
         Configure?.Invoke(options);
-        // A restart listens where the first start did, as a restarted pod behind its service does: clients reconnect.
-        (options.SiloPort, options.GatewayPort) = (_siloPort ?? options.SiloPort, _gatewayPort ?? options.GatewayPort);
+        // A restart listens where the first start did, as a restarted pod behind its service does: clients reconnect. Ports
+        // from FreePorts, so that nothing else takes them between the two.
+        (options.SiloPort, options.GatewayPort) = (_siloPort ?? PortOr(options.SiloPort), _gatewayPort ?? PortOr(options.GatewayPort));
         Host = await CoordinatorHost.StartAsync(options, logging =>
         {
             logging.ClearProviders();
@@ -197,6 +199,8 @@ internal sealed class TestCoordinator : IAsyncDisposable
 
     private int? _siloPort;
     private int? _gatewayPort;
+
+    private static int PortOr(int configured) => configured == 0 ? FreePorts.Next() : configured;
 
     /// <summary>Re-reads the entities for the fleet metrics and returns a scrape of <c>/metrics</c> (no token).</summary>
     public async Task<Scrape> ScrapeAsync()
