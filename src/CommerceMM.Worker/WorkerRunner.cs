@@ -524,7 +524,7 @@ public sealed class WorkerRunner
 
         private Outcome Left(long? generation)
         {
-            owner._log.LogInformation("left the job after its checkpoint at step {Step} committed; the others go on in generation {Generation}; exiting {Code} so that the supervisor starts this worker again (it joins, and the job grows back)",
+            owner._log.LogInformation("left the job after its checkpoint at step {Step} committed; the job goes on in generation {Generation}; exiting {Code} so that the supervisor starts this worker again (it joins, and the job grows back)",
                 _lastPublished, generation?.ToString(CultureInfo.InvariantCulture) ?? "?", WorkerExitCodes.Retry);
             return Outcome.Left;
         }

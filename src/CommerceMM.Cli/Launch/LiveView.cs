@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using CommerceMM.Coordinator.Contracts;
 using CommerceMM.Worker.Models;
 using CommerceMM.Worker.Spec;
@@ -9,31 +8,40 @@ namespace CommerceMM.Cli.Launch;
 /// The launcher's periodic view of a local job: step, throughput, workers, last checkpoint and every
 /// task loss of the job's model (rank 0's last step). Plain lines, so it reads the same in a terminal and in a CI log.
 /// </summary>
-internal sealed class LiveView(TrainingSpec spec)
+/// <param name="time">the clock of the throughput; the system's by default</param>
+internal sealed class LiveView(TrainingSpec spec, TimeProvider? time = null)
 {
     private readonly IModelKind _kind = ModelKinds.For(spec.Model);
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
 
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     private long _lastStep = -1;
-    private double _lastSeconds;
+    private DateTimeOffset _lastTime;
 
     public void Print(JobStatusView s)
     {
-        long step = s.Members.Max(m => m.LastStep) ?? 0;
-        double now = _clock.Elapsed.TotalSeconds;
+        foreach (string line in Next(s)) Console.WriteLine(line);
+    }
+
+    /// <summary>The lines for this status; the throughput is over the steps since the previous call.</summary>
+    public IReadOnlyList<string> Next(JobStatusView s)
+    {
+        // Between generations no member has reported a step yet: they resume from the last commit.
+        long step = s.Members.Max(m => m.LastStep) ?? s.LastCommittedCheckpoint?.Step ?? 0;
+        var now = _time.GetUtcNow();
         string rate = "";
-        if (_lastStep >= 0 && step > _lastStep && now > _lastSeconds)
+        if (_lastStep >= 0 && step > _lastStep && now > _lastTime)
         {
             // Every stream, every rank: world size × batch rows per stream per step.
             double samples = (step - _lastStep) * _kind.Streams.Count * Math.Max(1, s.WorldSize) * spec.Data.BatchSize;
-            rate = $", {samples / (now - _lastSeconds):F0} samples/s";
+            rate = $", {samples / (now - _lastTime).TotalSeconds:F0} samples/s";
         }
-        (_lastStep, _lastSeconds) = (step, now);
+        (_lastStep, _lastTime) = (step, now);
         int running = s.Members.Count(m => m.State == MemberState.Running);
-        Console.WriteLine($"[cmm train] {s.State} step {step}/{s.MaxSteps}{rate}; generation {s.Generation}, {running}/{s.Members.Count} workers running; " +
-                          $"last checkpoint {s.LastCommittedCheckpoint?.Step.ToString() ?? "none"}");
+        List<string> lines = [$"[cmm train] {s.State} step {step}/{s.MaxSteps}{rate}; generation {s.Generation}, {running}/{s.Members.Count} workers running; " +
+                                     $"last checkpoint {s.LastCommittedCheckpoint?.Step.ToString() ?? "none"}"];
         if (s.Members.FirstOrDefault(m => m.Rank == 0)?.Losses is { Count: > 0 } losses)
-            Console.WriteLine("[cmm train] losses " + string.Join(" ", _kind.TaskIds.Select(t => losses.TryGetValue(t, out double v) ? $"{t}={v:F3}" : $"{t}=-")));
+            lines.Add("[cmm train] losses " + string.Join(" ", _kind.TaskIds.Select(t => losses.TryGetValue(t, out double v) ? $"{t}={v:F3}" : $"{t}=-")));
+        return lines;
     }
 }

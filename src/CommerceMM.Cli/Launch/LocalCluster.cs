@@ -8,6 +8,7 @@ using CommerceMM.Coordinator.Client;
 using CommerceMM.Coordinator.Contracts;
 using CommerceMM.Coordinator.Hosting;
 using CommerceMM.Storage.Blobs;
+using CommerceMM.Worker;
 using CommerceMM.Worker.Spec;
 using Microsoft.Extensions.Logging;
 
@@ -22,9 +23,6 @@ namespace CommerceMM.Cli.Launch;
 internal sealed class LocalCluster
 {
     private const int SigTerm = 15;
-
-    /// <summary>Restarts per worker before the launcher gives up on it (a crash loop helps nobody).</summary>
-    public const int MaxWorkerRestarts = 3;
 
     /// <summary>How often the targets file follows the status: well within a scrape interval, cheap for the coordinator.</summary>
     private static readonly TimeSpan TargetsRefresh = TimeSpan.FromSeconds(0.5);
@@ -70,7 +68,10 @@ internal sealed class LocalCluster
             ["worker", "--gateways", coordinator.Gateway, "--job", spec.Job.Name, "--worker-id", $"local-{i}", "--threads", threads, .. workerMetrics],
             redirectOutput: false, environment);
         var workers = Enumerable.Range(0, spec.Job.Workers).Select(StartWorker).ToList();
-        var restarts = new int[workers.Count];
+        // Process.StartTime cannot be read once a process has exited, so the launcher keeps its own (seen within one poll).
+        var started = workers.Select(_ => Stopwatch.GetTimestamp()).ToArray();
+        var guards = workers.Select(_ => new CrashLoopGuard()).ToArray();
+        var abandoned = new bool[workers.Count];
         var view = new LiveView(spec);
 
         using var client = new JobStatusClient(new JobStatusClientOptions { BaseAddress = coordinator.BaseAddress, Job = spec.Job.Name, Token = token });
@@ -81,15 +82,23 @@ internal sealed class LocalCluster
         {
             for (int i = 0; i < workers.Count && !forwarded; i++)
             {
-                // A crashed worker (killed, lost the coordinator) comes back under the same id and rejoins;
+                // A worker that crashed, was killed or left alone after its checkpoint comes back under the same id and rejoins;
                 // exit 0 (done) and 2 (bad spec) are final.
                 var w = workers[i];
-                if (!w.HasExited || w.ExitCode is 0 or 2 || restarts[i] >= MaxWorkerRestarts) continue;
+                if (!w.HasExited || w.ExitCode is 0 or 2 || abandoned[i]) continue;
                 var state = (await client.GetStatusAsync().ConfigureAwait(false)).State;
                 if (state is JobState.Completed or JobState.Failed or JobState.Stopped) continue;
-                restarts[i]++;
-                Console.WriteLine($"[cmm train] worker local-{i} exited with {w.ExitCode}; restarting it ({restarts[i]}/{MaxWorkerRestarts})");
-                workers[i] = StartWorker(i);
+                var ranFor = Stopwatch.GetElapsedTime(started[i]);
+                if (!guards[i].Restart(ranFor, w.ExitCode))
+                {
+                    abandoned[i] = true;
+                    Console.WriteLine($"[cmm train] worker local-{i} exited with {w.ExitCode} within {CrashLoopGuard.QuickCrash.TotalSeconds:F0} s of each of its last " +
+                                      $"{guards[i].QuickCrashes} starts: a crash loop, so it is not started again; the job goes on without it (its log above says why it exits)");
+                    continue;
+                }
+                string quick = guards[i].LastWasQuickCrash ? $"; quick crashes in a row: {guards[i].QuickCrashes} of {CrashLoopGuard.MaxQuickCrashes} allowed" : "";
+                Console.WriteLine($"[cmm train] worker local-{i} exited with {w.ExitCode}; restarting it (it ran {ranFor.TotalSeconds:F0} s{quick})");
+                (workers[i], started[i]) = (StartWorker(i), Stopwatch.GetTimestamp());
             }
             if (workers.All(w => w.HasExited)) break;
             if (targets is not null && targetsClock.Elapsed > TargetsRefresh)
@@ -123,7 +132,12 @@ internal sealed class LocalCluster
         Console.WriteLine($"worker exit codes: {string.Join(", ", workers.Select(w => w.HasExited ? w.ExitCode : -1))}");
         // Last, where it is seen: the status above can run to a screen with many workers.
         if (status.State == JobState.Failed) Console.Error.WriteLine($"cmm train: job '{status.Job}' failed: {status.StateReason}");
-        return status.State == JobState.Completed || (forwarded && workers.All(w => w.HasExited && w.ExitCode == 0)) ? 0 : 1;
+        else if (!forwarded && status.State is JobState.Pending or JobState.Running)
+            Console.Error.WriteLine($"cmm train: every worker of job '{status.Job}' has exited before it ended; `cmm train` again resumes it from " +
+                                    (status.LastCommittedCheckpoint is { } last ? $"step {last.Step}" : "the start"));
+        // After Ctrl+C every worker exits 0 (the job stopped at their common checkpoint) or 75 (it left the job waiting for
+        // workers, or had no rank to save yet); either way the next `cmm train` resumes from the last commit.
+        return status.State == JobState.Completed || (forwarded && workers.All(w => w.HasExited && w.ExitCode is WorkerExitCodes.Done or WorkerExitCodes.Retry)) ? 0 : 1;
     }
 
 }

@@ -19,6 +19,6 @@ internal sealed class ConsumptionAudit(string directory, string workerId) : IDis
     public void Dispose() => _file.Dispose();
 }
 
-/// <summary>The audit line format (camelCase JSON): sample keys per stream, and this rank's loss per task that ran.</summary>
+/// <summary>The audit line format (JSON with the .NET property names): sample keys per stream, and this rank's loss per task that ran.</summary>
 public sealed record AuditRecord(long Generation, int Rank, long Step, long Epoch, IReadOnlyDictionary<string, IReadOnlyList<string>> Streams,
                                  IReadOnlyDictionary<string, double> Losses);

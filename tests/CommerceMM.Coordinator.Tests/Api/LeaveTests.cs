@@ -118,6 +118,32 @@ public sealed class LeaveTests
     }
 
     [Fact]
+    public async Task LastWorkerLeaving_AfterAnotherLeftAndHasNotReturned_IsNoStop_TheJobWaitsAndResumesWhenOneJoins()
+    {
+        // Preemptions one after another, as a spot fleet's: w1 leaves, and before its pod is back, w0 leaves too. That is no
+        // stop of the job; a stop would have the returning pods exit 0 and the Indexed Job complete with the training unfinished.
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
+        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
+        TestClient client = coordinator.Client();
+        await client.OrderCheckpointAsync(Leaving("w1", 9));
+        await CheckpointFiles.CommitAsync(coordinator, joined, 9, order: false);
+        await client.HeartbeatAsync(TestCoordinator.Alive(joined[0], "w0", 9));
+        JoinResponse alone = await client.TryJoinAsync("w0");
+
+        await client.OrderCheckpointAsync(Leaving("w0", 14) with { Generation = alone.Generation });
+        CheckpointVoteReply saved = await client.VoteCheckpointAsync(CheckpointFiles.Vote(alone, "w0", 14, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", 14, 0)));
+        var left = await Assert.ThrowsAsync<CoordinatorException>(() => client.HeartbeatAsync(TestCoordinator.Alive(alone, "w0", 14)));
+        JobStatusView empty = await client.GetStatusAsync();
+        JoinResponse back = await coordinator.Client(incarnation: "w1-again").TryJoinAsync("w1");
+
+        Assert.Equal(CheckpointVoteStatus.Committed, saved.Status);
+        Assert.True(left.MustRejoin); // the leaver exits 75, to be started again
+        Assert.Equal((JobState.Running, 3L, true, 0, 14L), (empty.State, empty.Generation, empty.RendezvousOpen, empty.Restarts, empty.LastCommittedCheckpoint!.Step));
+        Assert.Contains("rank 0 (worker 'w0') left after checkpoint at step 14 (preempted (SIGTERM)); waiting for workers to join (up to 2)", empty.StateReason, StringComparison.Ordinal);
+        Assert.Equal((JoinStatus.Assigned, 3L, 0, 1), (back.Status, back.Generation, back.Rank, back.WorldSize));
+    }
+
+    [Fact]
     public async Task Leaving_AtTheLastStep_IsTheFinalCheckpoint_WhichNobodyLeaves()
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: 2, MaxSteps: 10));

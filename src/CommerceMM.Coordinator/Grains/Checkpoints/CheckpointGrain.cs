@@ -283,8 +283,10 @@ internal sealed partial class CheckpointGrain(
 
     /// <summary>
     /// A checkpoint that ends its generation committed: the ranks regroup without the workers that left and with the
-    /// newcomers that waited, in a new generation, which is no restart (nothing failed). When every worker leaves (a stop
-    /// of the whole job: Ctrl+C, a deleted Job) the job stops instead, resumable from this checkpoint.
+    /// newcomers that waited, in a new generation, which is no restart (nothing failed). When every worker of the whole
+    /// job leaves at once (Ctrl+C, a deleted Job) the job stops instead, resumable from this checkpoint. When the job had
+    /// already shrunk (earlier leavers not back yet), the last ones leaving are more of the same preemptions, not a stop:
+    /// the job waits, with no members, for the workers that are being started again.
     /// </summary>
     private async Task RegroupAsync(PendingCheckpoint p, CancellationToken cancellationToken)
     {
@@ -293,7 +295,8 @@ internal sealed partial class CheckpointGrain(
             return;
         }
 
-        if (p.Leavers.Count > 0 && p.Votes.All(v => p.Leavers.Contains(v.WorkerId, StringComparer.Ordinal)))
+        bool everyoneLeaves = p.Leavers.Count > 0 && p.Votes.All(v => p.Leavers.Contains(v.WorkerId, StringComparer.Ordinal));
+        if (everyoneLeaves && p.WorldSize >= _spec.Workers)
         {
             await _job.EndAsync(JobState.Stopped, $"stopped after checkpoint at step {p.Step} ({p.Reason}): every worker left; resumable", cancellationToken);
         }

@@ -209,7 +209,10 @@ internal sealed partial class MembershipGrain(
         int target = Math.Clamp(survivors.Count + newcomers.Count, _spec.MinWorkers, _spec.Workers);
         var changes = left.Select(m => $"rank {m.Rank} (worker '{m.WorkerId}') left").Concat(newcomers.Select(w => $"worker '{w.WorkerId}' joined")).ToList();
         string who = changes.Count > 0 ? string.Join(", ", changes) : "nobody joined (the newcomers stopped waiting)";
-        string why = $"{who} {reason}; going on with {target} worker(s){(target < _spec.Workers ? " until more join" : "")}";
+        int going = survivors.Count + newcomers.Count;
+        string why = going == 0
+            ? $"{who} {reason}; waiting for workers to join (up to {_spec.Workers})"
+            : $"{who} {reason}; going on with {target} worker(s){(target < _spec.Workers ? " until more join" : "")}";
         if (await BumpAsync(survivors, why, target, restart: false, cancellationToken) is not null || !State.Gathering)
         {
             return;
