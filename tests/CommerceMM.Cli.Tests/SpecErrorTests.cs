@@ -18,6 +18,18 @@ public class SpecErrorTests
         Assert.DoesNotContain("model", error.Message);
     }
 
+    [Theory]
+    [InlineData("checkpoint.every_steps", "unknown key; did you mean checkpoint.every?")]  // a word too many: 6 edits away
+    [InlineData("data.batch_sise", "unknown key; did you mean data.batch_size?")]
+    [InlineData("checkpoint.keep", "unknown key; settable keys: job.name, ")]             // keep_last or keep_every: no guess
+    public void Set_UnknownKey_NamesTheKeyItMostLikelyMeant(string key, string expected)
+    {
+        var error = Assert.Throws<SpecException>(() => SpecLoader.Load(SpecSource.EmbeddedDefault(), NoEnvironment, [$"{key}=10"]));
+        var problem = Assert.Single(error.Errors);
+        Assert.Equal(key, problem.Key);
+        Assert.StartsWith(expected, problem.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Environment_NotANumber_NamesTheVariable()
     {

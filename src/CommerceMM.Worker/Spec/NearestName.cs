@@ -3,10 +3,22 @@ namespace CommerceMM.Worker.Spec;
 /// <summary>"Did you mean": the known name nearest a mistyped one (spec keys, command-line options).</summary>
 public static class NearestName
 {
-    /// <returns>the candidate the fewest single-character edits from <paramref name="typed"/>, when at most <paramref name="maxEdits"/>; otherwise null</returns>
-    public static string? Find(string typed, IEnumerable<string> candidates, int maxEdits) =>
-        candidates.Select(c => (Name: c, Edits: Distance(c, typed))).Where(c => c.Edits <= maxEdits)
-            .OrderBy(c => c.Edits).Select(c => c.Name).FirstOrDefault();
+    /// <returns>
+    /// the candidate the fewest single-character edits from <paramref name="typed"/>, when at most <paramref name="maxEdits"/>;
+    /// failing that, the one candidate that begins the typed name or that the typed name begins (a known name with a word
+    /// added or left off, too many edits away: checkpoint.every_steps for checkpoint.every); otherwise null
+    /// </returns>
+    public static string? Find(string typed, IEnumerable<string> candidates, int maxEdits)
+    {
+        var names = candidates.ToList();
+        if (names.Select(c => (Name: c, Edits: Distance(c, typed))).Where(c => c.Edits <= maxEdits).OrderBy(c => c.Edits).FirstOrDefault() is { Name: { } near })
+        {
+            return near;
+        }
+
+        var overlapping = names.Where(c => c.Length > 0 && (typed.StartsWith(c, StringComparison.Ordinal) || c.StartsWith(typed, StringComparison.Ordinal))).Take(2).ToList();
+        return typed.Length > 0 && overlapping.Count == 1 ? overlapping[0] : null;
+    }
 
     /// <summary>Levenshtein distance.</summary>
     private static int Distance(string a, string b)

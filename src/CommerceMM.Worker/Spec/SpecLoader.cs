@@ -36,7 +36,9 @@ public static class SpecLoader
             string key = assignment[..eq].Trim();
             if (!SettableKeys.Contains(key))
             {
-                errors.Add(key, $"unknown key; settable keys: {string.Join(", ", SettableKeys)}");
+                errors.Add(key, NearestName.Find(key, SettableKeys, maxEdits: 3) is { } closest
+                    ? $"unknown key; did you mean {closest}?"
+                    : $"unknown key; settable keys: {string.Join(", ", SettableKeys)}");
                 continue;
             }
             if (TrySet(root, key, assignment[(eq + 1)..].Trim(), errors, $"--set {assignment}")) sources[key] = ValueSource.Override();
