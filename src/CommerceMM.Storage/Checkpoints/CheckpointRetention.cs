@@ -72,6 +72,25 @@ public static class CheckpointRetention
         return doomed;
     }
 
+    /// <summary>
+    /// Deletes the parts of saves that failed: folders without a manifest above <paramref name="lastCommittedStep"/> (but
+    /// not a set-aside one, kept to be inspected). Retention reaches them only below a newer commit, and while saves keep
+    /// failing, say on a full disk, there is none: the parts they leave would take the room the next save needs. Only for
+    /// a caller that knows no save is under way, as the checkpoint grain before it orders the next one.
+    /// </summary>
+    /// <returns>The steps deleted.</returns>
+    public static async Task<IReadOnlyList<long>> DeleteFailedSavesAsync(IBlobStore store, string job, long? lastCommittedStep, CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<CheckpointFolder> folders = await CheckpointCatalog.ListAsync(store, job, cancellationToken).ConfigureAwait(false);
+        var failed = folders.Where(f => !f.HasManifest && !f.SetAside && f.Step > (lastCommittedStep ?? -1)).Select(f => f.Step).ToList();
+        foreach (long step in failed)
+        {
+            await DeleteStepAsync(store, job, step, cancellationToken).ConfigureAwait(false);
+        }
+
+        return failed;
+    }
+
     /// <summary>Deletes the manifest first: if deletion stops halfway, what is left reads as uncommitted, never as corrupt.</summary>
     private static async Task DeleteStepAsync(IBlobStore store, string job, long step, CancellationToken cancellationToken)
     {

@@ -182,6 +182,29 @@ public sealed class CheckpointTests
     }
 
     [Fact]
+    public async Task NextOrder_AfterAFailedSave_DeletesThePartsItLeft_NotACommittedOrSetAsideCheckpoint()
+    {
+        // On a full disk the part rank 1 saved for step 40 would take the room step 60 needs, and so on at every step:
+        // retention only reaches folders below a newer commit, and there is none while saves keep failing.
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
+        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
+        TestClient client = coordinator.Client();
+        await CheckpointFiles.CommitAsync(coordinator, joined, 20);
+        await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", 30, 0);
+        await coordinator.Store.PutAsync(CheckpointLayout.SetAsideKey("job-a", 30), new MemoryStream("checksum mismatch"u8.ToArray()));
+        await client.OrderCheckpointAsync(new CheckpointOrderRequest(1, AtStep: 40));
+        await client.VoteCheckpointAsync(CheckpointFiles.Vote(joined[1], "w1", 40, await CheckpointFiles.UploadAsync(coordinator.Store, "job-a", 40, 1)));
+        await client.VoteCheckpointAsync(CheckpointFiles.Vote(joined[0], "w0", 40, []) with { Failure = "No space left on device" });
+        var failedParts = (await CheckpointCatalog.ListAsync(coordinator.Store, "job-a")).Select(f => f.Step).ToList();
+
+        await client.OrderCheckpointAsync(new CheckpointOrderRequest(1, AtStep: 60));
+        var left = await CheckpointCatalog.ListAsync(coordinator.Store, "job-a");
+
+        Assert.Equal([20L, 30L, 40L], failedParts);
+        Assert.Equal([(20L, true, false), (30L, false, true)], left.Select(f => (f.Step, f.HasManifest, f.SetAside)));
+    }
+
+    [Fact]
     public async Task Vote_FailureWithFiles_IsAValidationProblem()
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();

@@ -21,6 +21,12 @@ internal sealed partial class CheckpointGrain(
     private IJobGrain _job = null!;
     private IMembershipGrain _membership = null!;
 
+    /// <summary>A save may have failed (or been abandoned) since the last cleanup, leaving parts; true at activation, for a restarted coordinator.</summary>
+    private bool _failedSavesMayRemain = true;
+
+    /// <summary>The longest the cleanup of failed saves may hold up an order (it runs in the grain's turn); what it misses, the next does.</summary>
+    private static readonly TimeSpan FailedSavesCleanupLimit = TimeSpan.FromSeconds(5);
+
     /// <summary>
     /// Brings the stored state in line with storage before the first order or vote (the host activates every entity
     /// before serving). Torn commits are resolved first (<see cref="CheckpointRecovery"/>); then 'latest' is the
@@ -84,6 +90,7 @@ internal sealed partial class CheckpointGrain(
             && CheckpointSchedule.NextPeriodic(_spec.CheckpointEverySteps, Math.Max(State.LastOrderedStep, State.LastCommitted?.Step ?? 0), maxStep, leadSteps) is { } next
             && (_spec.MaxSteps is not { } max || next <= max))
         {
+            await DeleteFailedSavesAsync(cancellationToken);
             State = State with { Pending = new PendingCheckpoint(generation, next, worldSize, "periodic", [], _time.GetUtcNow(), []), LastOrderedStep = next };
             LogOrdered(_logger, Key, next, generation, "periodic");
         }
@@ -148,6 +155,7 @@ internal sealed partial class CheckpointGrain(
 
         if (State.Pending is null)
         {
+            await DeleteFailedSavesAsync(cancellationToken);
             var order = new PendingCheckpoint(generation, step, worldSize, reason, leavers, _time.GetUtcNow(), [], Regroup: regroups);
             State = State with { Pending = order.WithLeaver(leaving), LastOrderedStep = step };
             LogOrdered(_logger, Key, step, generation, reason);
@@ -331,8 +339,35 @@ internal sealed partial class CheckpointGrain(
         });
     }
 
+    /// <summary>
+    /// Deletes the parts that failed saves left (<see cref="CheckpointRetention.DeleteFailedSavesAsync"/>), in this turn,
+    /// before the next order goes out: no save is under way then, and no commit can come between the listing and the
+    /// deletes. Once per failure, and bounded in time, so that a store that is down does not hold up every heartbeat.
+    /// </summary>
+    private async Task DeleteFailedSavesAsync(CancellationToken cancellationToken)
+    {
+        if (!_failedSavesMayRemain)
+        {
+            return;
+        }
+
+        _failedSavesMayRemain = false;
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(FailedSavesCleanupLimit);
+        try
+        {
+            var deleted = await CheckpointRetention.DeleteFailedSavesAsync(_store, Key, State.LastCommitted?.Step, limit.Token);
+            if (deleted.Count > 0) LogFailedSavesDeleted(_logger, Key, string.Join(", ", deleted));
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogRetentionFailed(_logger, Key, $"the parts of failed saves were not deleted: {e.Message}");
+        }
+    }
+
     private CheckpointVoteReply Failed(PendingCheckpoint p, string message)
     {
+        _failedSavesMayRemain = true;
         string text = $"checkpoint at step {p.Step} was not committed: {message}";
         State = State with { Pending = null, LastFailure = text, LastOrderedStep = State.LastCommitted?.Step ?? 0 };
         LogFailed(_logger, Key, p.Step, text);
@@ -344,6 +379,7 @@ internal sealed partial class CheckpointGrain(
     {
         if (State.Pending is { } p && p.Generation < generation)
         {
+            _failedSavesMayRemain = true;
             State = State with
             {
                 Pending = null,
@@ -371,6 +407,9 @@ internal sealed partial class CheckpointGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job}: checkpoint at step {Step} committed (generation {Generation}): {Message}")]
     private static partial void LogCommitted(ILogger logger, string job, long step, long generation, string message);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job}: deleted what failed saves left at steps {Steps}")]
+    private static partial void LogFailedSavesDeleted(ILogger logger, string job, string steps);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job}: retention deleted checkpoints at steps {Steps}")]
     private static partial void LogRetention(ILogger logger, string job, string steps);
