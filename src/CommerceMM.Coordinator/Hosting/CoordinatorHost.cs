@@ -69,7 +69,6 @@ public sealed class CoordinatorHost : IAsyncDisposable
         // server GC (a choice: the coordinator shares the node with workers): operators see Orleans' problems only.
         builder.Logging.AddFilter("Orleans", LogLevel.Warning).AddFilter("Orleans.Runtime.Silo", LogLevel.Error);
 
-        builder.Services.AddCoordinator(options);
         // The command stops the host on a signal, after its own work (a SIGTERM during the silo's start ends in exit 0).
         builder.Services.AddSingleton<IHostLifetime, CallerOwnedLifetime>();
         (int Silo, int Gateway) ports = CoordinatorSilo.Ports(options);
@@ -81,6 +80,9 @@ public sealed class CoordinatorHost : IAsyncDisposable
             if (PortOf(url) is { } port and > 0) PortInUseException.ThrowIfTaken(port, $"the HTTP address {url} (--urls)", ListenAddressOf(url));
         }
         builder.UseOrleans(silo => CoordinatorSilo.Configure(silo, options, ports));
+        // After the silo: hosted services stop in reverse order, so the liveness sweep and the metrics refresh stop before
+        // the silo does. Before it, their last ticks called a silo shutting down, and every ending job logged stack traces.
+        builder.Services.AddCoordinator(options);
         WebApplication app = builder.Build();
         app.UseCoordinator();
         app.MapCoordinatorApis();
