@@ -31,6 +31,15 @@ public class SpecErrorTests
     }
 
     [Fact]
+    public void ShortRun_WithTheDefaultWarmup_IsToldTheValueThatFits()
+    {
+        var error = Assert.Throws<SpecException>(() => SpecLoader.Load(SpecSource.EmbeddedDefault(), NoEnvironment, ["job.max_steps=20"]));
+
+        Assert.Equal("optimizer.warmup_steps: must be in 0..job.max_steps (20), got 30; for a short run lower it too, e.g. --set optimizer.warmup_steps=2",
+            Assert.Single(error.Errors).ToString());
+    }
+
+    [Fact]
     public void Environment_NotANumber_NamesTheVariable()
     {
         var environment = new Dictionary<string, string> { ["CMM_DATA_BATCH_SIZE"] = "abc" };

@@ -145,6 +145,24 @@ public sealed class TrainEndToEndTests(SmallCorpus corpus, AzuriteFixture azurit
     }
 
     [Fact]
+    public void ShardWithAFlippedByte_TheWorkersStopNamingIt_AndTheLauncherSaysNoRestartGetsPast()
+    {
+        // The size is right, so the launcher's check passes; the workers' SHA-256 check finds it.
+        string data = Path.Combine(_runs, "data");
+        TrainedJob.CopyFolder(corpus.Directory, data);
+        string shard = Path.Combine(data, "pairs", "shard-000000.tar");
+        byte[] bytes = File.ReadAllBytes(shard);
+        bytes[bytes.Length / 2] ^= 0xff;
+        File.WriteAllBytes(shard, bytes);
+
+        using var cmm = new CmmProcess(Args("e2e-flip", 2, 4, every: 4, "--set", $"data.dir={data}"));
+        Assert.Equal(1, cmm.WaitForExit(Patience));
+        Assert.Contains("cmm: data set problem: 'pairs/shard-000000.tar' failed its SHA-256 check", cmm.Output);
+        Assert.Contains("worker exit codes: 2, 2", cmm.Output);
+        Assert.Contains("cmm train: the workers of job 'e2e-flip' stopped on a problem no restart gets past (exit 2, above); fix it, and `cmm train` resumes from the start", cmm.Output);
+    }
+
+    [Fact]
     public void ResumeWithAModelOfAnotherShape_IsRefusedBeforeAnythingStarts_AndTheCheckpointsStay()
     {
         using (var first = new CmmProcess(Args("e2e-reshape", 1, 2, every: 2)))

@@ -133,8 +133,12 @@ internal sealed class LocalCluster
         // Last, where it is seen: the status above can run to a screen with many workers.
         if (status.State == JobState.Failed) Console.Error.WriteLine($"cmm train: job '{status.Job}' failed: {status.StateReason}");
         else if (!forwarded && status.State is JobState.Pending or JobState.Running)
-            Console.Error.WriteLine($"cmm train: every worker of job '{status.Job}' has exited before it ended; `cmm train` again resumes it from " +
-                                    (status.LastCommittedCheckpoint is { } last ? $"step {last.Step}" : "the start"));
+        {
+            string from = status.LastCommittedCheckpoint is { } last ? $"step {last.Step}" : "the start";
+            Console.Error.WriteLine(workers.Any(w => w.ExitCode == WorkerExitCodes.BadSpec)
+                ? $"cmm train: the workers of job '{status.Job}' stopped on a problem no restart gets past (exit 2, above); fix it, and `cmm train` resumes from {from}"
+                : $"cmm train: every worker of job '{status.Job}' has exited before it ended; `cmm train` again resumes it from {from}");
+        }
         // After Ctrl+C every worker exits 0 (the job stopped at their common checkpoint) or 75 (it left the job waiting for
         // workers, or had no rank to save yet); either way the next `cmm train` resumes from the last commit.
         return status.State == JobState.Completed || (forwarded && workers.All(w => w.HasExited && w.ExitCode is WorkerExitCodes.Done or WorkerExitCodes.Retry)) ? 0 : 1;

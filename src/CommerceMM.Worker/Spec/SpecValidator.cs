@@ -41,7 +41,8 @@ public static class SpecValidator
 
         Require(s.Optimizer.Lr > 0, "optimizer.lr", $"must be > 0, got {s.Optimizer.Lr}");
         Require(s.Optimizer.MinLr >= 0 && (s.Optimizer.MinLr <= s.Optimizer.Lr || !(s.Optimizer.Lr > 0) || errors.Has("optimizer.lr")), "optimizer.min_lr", $"must be in [0, optimizer.lr], got {s.Optimizer.MinLr}");
-        Require(s.Optimizer.WarmupSteps >= 0 && (s.Optimizer.WarmupSteps <= s.Job.MaxSteps || s.Job.MaxSteps < 1 || errors.Has("job.max_steps")), "optimizer.warmup_steps", $"must be in 0..job.max_steps, got {s.Optimizer.WarmupSteps}");
+        Require(s.Optimizer.WarmupSteps >= 0 && (s.Optimizer.WarmupSteps <= s.Job.MaxSteps || s.Job.MaxSteps < 1 || errors.Has("job.max_steps")), "optimizer.warmup_steps",
+            $"must be in 0..job.max_steps ({s.Job.MaxSteps}), got {s.Optimizer.WarmupSteps}; for a short run lower it too, e.g. --set optimizer.warmup_steps={Math.Max(0, s.Job.MaxSteps / 10)}");
         Require(s.Optimizer.WeightDecay >= 0, "optimizer.weight_decay", $"must be >= 0, got {s.Optimizer.WeightDecay}");
         Require(s.Optimizer.MaxGradNorm > 0, "optimizer.max_grad_norm", $"must be > 0, got {s.Optimizer.MaxGradNorm}");
 
