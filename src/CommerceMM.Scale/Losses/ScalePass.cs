@@ -203,7 +203,10 @@ public sealed class ScalePass
             localRows.Add(r);
             labels.Add(i);
         }
-        if (localRows.Count == 0) return tensor(0f, device: _device);   // other ranks hold every eligible row
+        // Other ranks hold every eligible row. The loss still depends on both gathers, with weight 0: their backward is an
+        // all-reduce that every rank must join, and a rank that skipped it left the others' next collective mismatched
+        // (Gloo aborted the process: "op.preamble.length <= op.nbytes").
+        if (localRows.Count == 0) return Gathered(a).sum().Add(Gathered(b).sum()).Mul(0.0);
         var local = tensor(localRows.ToArray(), device: _device);
         var columns = tensor(globalRows.ToArray(), device: _device);
         var target = tensor(labels.ToArray(), device: _device);
