@@ -73,16 +73,18 @@ public static class CheckpointRetention
     }
 
     /// <summary>
-    /// Deletes the parts of saves that failed: folders without a manifest above <paramref name="lastCommittedStep"/> (but
-    /// not a set-aside one, kept to be inspected). Retention reaches them only below a newer commit, and while saves keep
-    /// failing, say on a full disk, there is none: the parts they leave would take the room the next save needs. Only for
-    /// a caller that knows no save is under way, as the checkpoint grain before it orders the next one.
+    /// Deletes the parts of saves that failed: the folders of <paramref name="failedSteps"/> that have no manifest and lie
+    /// above <paramref name="lastCommittedStep"/> (but not a set-aside one, kept to be inspected). Retention reaches them
+    /// only below a newer commit, and while saves keep failing, say on a full disk, there is none: the parts they leave
+    /// would take the room the next save needs. Only for the caller that saw those saves fail and knows no save is under
+    /// way, as the checkpoint grain before it orders the next one.
     /// </summary>
     /// <returns>The steps deleted.</returns>
-    public static async Task<IReadOnlyList<long>> DeleteFailedSavesAsync(IBlobStore store, string job, long? lastCommittedStep, CancellationToken cancellationToken = default)
+    public static async Task<IReadOnlyList<long>> DeleteFailedSavesAsync(
+        IBlobStore store, string job, IReadOnlyCollection<long> failedSteps, long? lastCommittedStep, CancellationToken cancellationToken = default)
     {
         IReadOnlyList<CheckpointFolder> folders = await CheckpointCatalog.ListAsync(store, job, cancellationToken).ConfigureAwait(false);
-        var failed = folders.Where(f => !f.HasManifest && !f.SetAside && f.Step > (lastCommittedStep ?? -1)).Select(f => f.Step).ToList();
+        var failed = folders.Where(f => failedSteps.Contains(f.Step) && !f.HasManifest && !f.SetAside && f.Step > (lastCommittedStep ?? -1)).Select(f => f.Step).ToList();
         foreach (long step in failed)
         {
             await DeleteStepAsync(store, job, step, cancellationToken).ConfigureAwait(false);

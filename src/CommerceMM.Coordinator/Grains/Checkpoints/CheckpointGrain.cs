@@ -21,8 +21,11 @@ internal sealed partial class CheckpointGrain(
     private IJobGrain _job = null!;
     private IMembershipGrain _membership = null!;
 
-    /// <summary>A save may have failed (or been abandoned) since the last cleanup, leaving parts; true at activation, for a restarted coordinator.</summary>
-    private bool _failedSavesMayRemain = true;
+    /// <summary>
+    /// The steps whose saves failed (or were abandoned) in this activation since the last cleanup, which may have left
+    /// parts. Only these: a folder this activation did not see fail could be another activation's save under way.
+    /// </summary>
+    private readonly HashSet<long> _failedSteps = [];
 
     /// <summary>The longest the cleanup of failed saves may hold up an order (it runs in the grain's turn); what it misses, the next does.</summary>
     private static readonly TimeSpan FailedSavesCleanupLimit = TimeSpan.FromSeconds(5);
@@ -342,21 +345,22 @@ internal sealed partial class CheckpointGrain(
     /// <summary>
     /// Deletes the parts that failed saves left (<see cref="CheckpointRetention.DeleteFailedSavesAsync"/>), in this turn,
     /// before the next order goes out: no save is under way then, and no commit can come between the listing and the
-    /// deletes. Once per failure, and bounded in time, so that a store that is down does not hold up every heartbeat.
+    /// deletes. Once per failed save, and bounded in time, so that a store that is down does not hold up every heartbeat.
     /// </summary>
     private async Task DeleteFailedSavesAsync(CancellationToken cancellationToken)
     {
-        if (!_failedSavesMayRemain)
+        if (_failedSteps.Count == 0)
         {
             return;
         }
 
-        _failedSavesMayRemain = false;
+        long[] failed = [.. _failedSteps];
+        _failedSteps.Clear();
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(FailedSavesCleanupLimit);
         try
         {
-            var deleted = await CheckpointRetention.DeleteFailedSavesAsync(_store, Key, State.LastCommitted?.Step, limit.Token);
+            var deleted = await CheckpointRetention.DeleteFailedSavesAsync(_store, Key, failed, State.LastCommitted?.Step, limit.Token);
             if (deleted.Count > 0) LogFailedSavesDeleted(_logger, Key, string.Join(", ", deleted));
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -367,7 +371,7 @@ internal sealed partial class CheckpointGrain(
 
     private CheckpointVoteReply Failed(PendingCheckpoint p, string message)
     {
-        _failedSavesMayRemain = true;
+        _failedSteps.Add(p.Step);
         string text = $"checkpoint at step {p.Step} was not committed: {message}";
         State = State with { Pending = null, LastFailure = text, LastOrderedStep = State.LastCommitted?.Step ?? 0 };
         LogFailed(_logger, Key, p.Step, text);
@@ -379,7 +383,7 @@ internal sealed partial class CheckpointGrain(
     {
         if (State.Pending is { } p && p.Generation < generation)
         {
-            _failedSavesMayRemain = true;
+            _failedSteps.Add(p.Step);
             State = State with
             {
                 Pending = null,
