@@ -21,7 +21,9 @@ public sealed class LocalClusterPolicyTests
         Assert.True(guard.Restart(Quick, Killed));
         Assert.True(guard.Restart(Quick, WorkerExitCodes.Fatal));
         Assert.Equal((3, true), (guard.QuickCrashes, guard.LastWasQuickCrash));
+        Assert.False(guard.GaveUp);
         Assert.False(guard.Restart(Quick, Killed));
+        Assert.True(guard.GaveUp);
     }
 
     [Fact]

@@ -20,6 +20,9 @@ internal sealed class CrashLoopGuard
     /// <summary>Quick crashes in a row so far (0 after a long run).</summary>
     public int QuickCrashes { get; private set; }
 
+    /// <summary>Whether the launcher has given up on the worker: it crashed quickly more than <see cref="MaxQuickCrashes"/> times in a row.</summary>
+    public bool GaveUp => QuickCrashes > MaxQuickCrashes;
+
     /// <summary>Whether the last exit recorded was a quick crash.</summary>
     public bool LastWasQuickCrash { get; private set; }
 
@@ -28,6 +31,6 @@ internal sealed class CrashLoopGuard
     {
         LastWasQuickCrash = exitCode != WorkerExitCodes.Retry && ranFor < QuickCrash;
         if (exitCode != WorkerExitCodes.Retry) QuickCrashes = LastWasQuickCrash ? QuickCrashes + 1 : 0;
-        return QuickCrashes <= MaxQuickCrashes;
+        return !GaveUp;
     }
 }

@@ -71,7 +71,6 @@ internal sealed class LocalCluster
         // Process.StartTime cannot be read once a process has exited, so the launcher keeps its own (seen within one poll).
         var started = workers.Select(_ => Stopwatch.GetTimestamp()).ToArray();
         var guards = workers.Select(_ => new CrashLoopGuard()).ToArray();
-        var abandoned = new bool[workers.Count];
         var view = new LiveView(spec);
 
         using var client = new JobStatusClient(new JobStatusClientOptions { BaseAddress = coordinator.BaseAddress, Job = spec.Job.Name, Token = token });
@@ -85,13 +84,12 @@ internal sealed class LocalCluster
                 // A worker that crashed, was killed or left alone after its checkpoint comes back under the same id and rejoins;
                 // exit 0 (done) and 2 (bad spec) are final.
                 var w = workers[i];
-                if (!w.HasExited || w.ExitCode is 0 or 2 || abandoned[i]) continue;
+                if (!w.HasExited || w.ExitCode is 0 or 2 || guards[i].GaveUp) continue;
                 var state = (await client.GetStatusAsync().ConfigureAwait(false)).State;
                 if (state is JobState.Completed or JobState.Failed or JobState.Stopped) continue;
                 var ranFor = Stopwatch.GetElapsedTime(started[i]);
                 if (!guards[i].Restart(ranFor, w.ExitCode))
                 {
-                    abandoned[i] = true;
                     Console.WriteLine($"[cmm train] worker local-{i} exited with {w.ExitCode} within {CrashLoopGuard.QuickCrash.TotalSeconds:F0} s of each of its last " +
                                       $"{guards[i].QuickCrashes} starts: a crash loop, so it is not started again; the job goes on without it (its log above says why it exits)");
                     continue;
