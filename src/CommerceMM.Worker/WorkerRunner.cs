@@ -54,9 +54,9 @@ public sealed class WorkerRunner
     }
 
     /// <param name="preempt">
-    /// cancelled on SIGTERM: finish the step, checkpoint within the grace period and leave the job; exit
-    /// <see cref="WorkerExitCodes.Retry"/> when the others go on without this worker (so that its supervisor starts it again),
-    /// <see cref="WorkerExitCodes.Done"/> when every worker left and the job stopped
+    /// cancelled on SIGTERM: finish the step, checkpoint within the grace period, leave the job and exit
+    /// <see cref="WorkerExitCodes.Retry"/>, so that its supervisor starts it again: the others go on without it, or, when every
+    /// worker left, the job stopped there until one joins again
     /// </param>
     /// <param name="kill">cancelled when waiting is no longer allowed (a second signal)</param>
     public static async Task<int> RunAsync(WorkerOptions options, ILoggerFactory loggers, LogIdentity identity, CancellationToken preempt, CancellationToken kill)
@@ -436,7 +436,7 @@ public sealed class WorkerRunner
         /// <summary>
         /// SIGTERM: this worker leaves the job after a checkpoint two steps ahead, so that every rank hears of the order (on its
         /// next heartbeat) before reaching that step. The others go on without it; when they are all leaving too (Ctrl+C on
-        /// `cmm train`, a deleted Job) the job stops instead.
+        /// `cmm train`, a deleted Job, a reclaim of every node) the job stops there until a worker joins again.
         /// </summary>
         private async Task OrderLeavingCheckpointAsync(CancellationToken kill)
         {
@@ -474,7 +474,7 @@ public sealed class WorkerRunner
         /// <summary>
         /// After a checkpoint that ends the generation: train no further (a leaver takes no part in the next step's
         /// collectives) and keep heartbeating until the coordinator says how the generation ends: rejoin without the leavers
-        /// and with the newcomers, or stop when every worker left. A leaver is no survivor, so the coordinator answers it
+        /// and with the newcomers, or stop (until a worker joins) when every worker left. A leaver is no survivor, so the coordinator answers it
         /// "stale". Null when the checkpoint failed: nobody left, every rank trains on, and a leaver asks again.
         /// </summary>
         private async Task<Outcome?> AwaitGenerationEndAsync(CancellationToken kill)
@@ -491,6 +491,14 @@ public sealed class WorkerRunner
                 catch (CoordinatorException e) when (e.MustRejoin && _leaving)
                 {
                     return Left(e.CurrentGeneration);
+                }
+                if (reply.Order == WorkerOrder.Stop && _leaving && reply.JobState == JobState.Stopped)
+                {
+                    // Every worker left at this checkpoint. Maybe a whole-job stop (Ctrl+C, a deleted Job), maybe a spot
+                    // reclaim of every node at once; only the second starts this worker again, and then it resumes the job.
+                    owner._log.LogInformation("left the job after its checkpoint at step {Step} committed; every worker left, so the job stopped there, resumable; exiting {Code}: a worker started again resumes it",
+                        _lastPublished, WorkerExitCodes.Retry);
+                    return Outcome.Left;
                 }
                 if (reply.Order == WorkerOrder.Stop)
                 {

@@ -83,6 +83,36 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus, AzuriteFixture azur
     }
 
     [Fact]
+    public async Task PreemptEveryWorkerAtOnce_AsASpotReclaimOfEveryNode_TheyLeaveAtOneCheckpoint_AndTheirRestartsResumeTheJob()
+    {
+        // SIGTERM to each worker, not to the launcher: a reclaim of every node, after which a Job re-creates the pods. Before,
+        // the job stopped for good there and the workers exited 0 (an Indexed Job then completes with the training
+        // unfinished); now they exit 75, and the first one back reopens the job at that checkpoint. Nothing counts as a
+        // restart (job.max_restarts=0), and no step is trained twice.
+        const string job = "e2e-wave";
+        const int steps = 40, batch = 4;
+        string audit = Path.Combine(_runs, "audit");
+        using var cmm = new CmmProcess(AuditLog.Environment(audit), ["train", "--workers", "2",
+            .. TrainingArgs.Overrides(job, corpus.Directory, _runs, steps, batch, every: 1000), "--set", "job.max_restarts=0"]);
+        Assert.True(cmm.WaitForLine("step 3 ", Patience), cmm.Output);
+        CmmProcess.Preempt($"--job {job}", "--worker-id local-0");
+        CmmProcess.Preempt($"--job {job}", "--worker-id local-1");
+        Assert.True(cmm.WaitForExit(Patience) == 0, cmm.Output);
+
+        var stopped = Regex.Match(cmm.Output, @"left the job after its checkpoint at step (\d+) committed; every worker left, so the job stopped there");
+        Assert.True(stopped.Success, cmm.Output);
+        Assert.Contains($"worker local-0 exited with {WorkerExitCodes.Retry}; restarting it", cmm.Output);
+        Assert.Contains($"worker local-1 exited with {WorkerExitCodes.Retry}; restarting it", cmm.Output);
+        Assert.Contains($"restoring checkpoint step {stopped.Groups[1].Value}", cmm.Output);
+        Assert.Contains("Completed", cmm.Output);
+        Assert.Contains("restarts 0", cmm.Output);
+
+        await AssertTheFirstSamplesCountedOnceAsync(audit, steps);
+        var redone = AuditLog.Read(audit).GroupBy(r => r.Step).Where(g => g.Select(r => r.Generation).Distinct().Count() > 1).Select(g => g.Key).ToList();
+        Assert.True(redone.Count == 0, $"steps trained again after the resume: {string.Join(", ", redone)}\n{cmm.Output}");
+    }
+
+    [Fact]
     public void PreemptOneWorker_WhileCheckpointsFail_TheRanksTrainOnAndItLeavesAtTheFirstThatCommits()
     {
         // Files where the folders of steps 1 to 30 must go: every checkpoint up to step 30 fails, as on a broken store. The

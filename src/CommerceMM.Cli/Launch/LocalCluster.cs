@@ -81,12 +81,13 @@ internal sealed class LocalCluster
         {
             for (int i = 0; i < workers.Count && !forwarded; i++)
             {
-                // A worker that crashed, was killed or left alone after its checkpoint comes back under the same id and rejoins;
-                // exit 0 (done) and 2 (bad spec) are final.
+                // A worker that crashed, was killed or left after its checkpoint comes back under the same id and rejoins;
+                // exit 0 (done) and 2 (bad spec) are final. One that left when every worker did (each sent SIGTERM, not by
+                // this launcher) exits 75 too, and its return resumes the job that stopped for it.
                 var w = workers[i];
                 if (!w.HasExited || w.ExitCode is 0 or 2 || guards[i].GaveUp) continue;
                 var state = (await client.GetStatusAsync().ConfigureAwait(false)).State;
-                if (state is JobState.Completed or JobState.Failed or JobState.Stopped) continue;
+                if (state is JobState.Completed or JobState.Failed || (state is JobState.Stopped && w.ExitCode != WorkerExitCodes.Retry)) continue;
                 var ranFor = Stopwatch.GetElapsedTime(started[i]);
                 if (!guards[i].Restart(ranFor, w.ExitCode))
                 {
@@ -137,8 +138,8 @@ internal sealed class LocalCluster
                 ? $"cmm train: the workers of job '{status.Job}' stopped on a problem no restart gets past (exit 2, above); fix it, and `cmm train` resumes from {from}"
                 : $"cmm train: every worker of job '{status.Job}' has exited before it ended; `cmm train` again resumes it from {from}");
         }
-        // After Ctrl+C every worker exits 0 (the job stopped at their common checkpoint) or 75 (it left the job waiting for
-        // workers, or had no rank to save yet); either way the next `cmm train` resumes from the last commit.
+        // After Ctrl+C every worker exits 75 (it left at the common checkpoint, or had no rank to save yet) or 0 (the job
+        // ended first); either way the next `cmm train` resumes from the last commit.
         return status.State == JobState.Completed || (forwarded && workers.All(w => w.HasExited && w.ExitCode is WorkerExitCodes.Done or WorkerExitCodes.Retry)) ? 0 : 1;
     }
 

@@ -23,13 +23,24 @@ public interface IJobGrain : IGrainWithStringKey
     Task<GrainResult<JobSnapshot>> MarkRunningAsync(long generation, CancellationToken cancellationToken = default);
 
     /// <summary>Ends the job in <paramref name="state"/> (Completed, Failed or Stopped); a job that already ended keeps its state.</summary>
-    Task<GrainResult<JobSnapshot>> EndAsync(JobState state, string reason, CancellationToken cancellationToken = default);
+    /// <param name="reopensWhenAWorkerJoins">
+    /// Only for Stopped: the stop was every worker leaving (preempted, or its Job deleted), not a request to stop, so the next
+    /// worker to join reopens the job (<see cref="ReopenAsync"/>).
+    /// </param>
+    Task<GrainResult<JobSnapshot>> EndAsync(JobState state, string reason, bool reopensWhenAWorkerJoins = false, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A job that stopped because every worker left goes on in a new generation (Pending until its rendezvous completes);
+    /// any other job is returned as it stands.
+    /// </summary>
+    Task<GrainResult<JobSnapshot>> ReopenAsync(string reason, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The job grain's state (also what it persists).</summary>
 /// <param name="Restarts">Generation bumps so far for lost or failed workers (departures and growth are not counted).</param>
+/// <param name="ReopensWhenAWorkerJoins">Stopped because every worker left: the next worker to join resumes it.</param>
 [Immutable]
-public sealed record JobSnapshot(JobSpec Spec, JobState State, string? Reason, long Generation, int Restarts, DateTimeOffset UpdatedAt)
+public sealed record JobSnapshot(JobSpec Spec, JobState State, string? Reason, long Generation, int Restarts, DateTimeOffset UpdatedAt, bool ReopensWhenAWorkerJoins = false)
 {
     public bool HasEnded => State is JobState.Completed or JobState.Failed or JobState.Stopped;
 }

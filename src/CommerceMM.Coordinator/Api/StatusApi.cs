@@ -32,7 +32,7 @@ internal static class StatusApi
         string job, [AsParameters] ApiServices services, CancellationToken cancellationToken)
     {
         JobGrains grains = services.Job(job);
-        GrainResult<JobSnapshot> stopped = await grains.Job.EndAsync(JobState.Stopped, "stopped by request", cancellationToken).ConfigureAwait(false);
+        GrainResult<JobSnapshot> stopped = await grains.Job.EndAsync(JobState.Stopped, "stopped by request", cancellationToken: cancellationToken).ConfigureAwait(false);
         return stopped.IsOk
             ? TypedResults.Ok(await BuildAsync(services, grains, cancellationToken).ConfigureAwait(false))
             : ApiResults.Refusal<JobSnapshot, JobStatusView>(stopped);

@@ -7,7 +7,8 @@ namespace CommerceMM.Coordinator.Tests.Api;
 
 /// <summary>
 /// A preempted worker leaves after a checkpoint (SIGTERM orders it with itself as leaver): the others go on without it in
-/// a new generation, which is no restart, and it joins again later, at a checkpoint; when every worker leaves, the job stops.
+/// a new generation, which is no restart, and it joins again later, at a checkpoint; when every worker leaves, the job stops
+/// there until one joins again.
 /// </summary>
 public sealed class LeaveTests
 {
@@ -115,6 +116,51 @@ public sealed class LeaveTests
         Assert.Equal((WorkerOrder.Stop, JobState.Stopped), (after.Order, after.JobState));
         Assert.Contains("every worker left; resumable", after.Reason, StringComparison.Ordinal);
         Assert.Equal(0, (await client.GetStatusAsync()).Restarts);
+    }
+
+    [Fact]
+    public async Task EveryWorkerLeaving_StopsTheJob_UntilAWorkerJoins_WhichResumesItFromThatCheckpoint_WithoutARestart()
+    {
+        // A spot reclaim of every node at once looks like a deleted Job: every worker leaves at one checkpoint. Their pods
+        // are re-created, and the first to join reopens the job, instead of finding it Stopped and completing the Indexed
+        // Job with the training unfinished.
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: 2, MaxRestarts: 0));
+        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
+        TestClient client = coordinator.Client();
+        await client.OrderCheckpointAsync(Leaving("w0", 9));
+        await client.OrderCheckpointAsync(Leaving("w1", 9));
+        await CheckpointFiles.CommitAsync(coordinator, joined, 9, order: false);
+        OrderReply stop = await client.HeartbeatAsync(TestCoordinator.Alive(joined[1], "w1", 9));
+
+        JoinResponse first = await coordinator.Client(incarnation: "w1-again").TryJoinAsync("w1");
+        JobStatusView reopened = await client.GetStatusAsync();
+        JoinResponse second = await coordinator.Client(incarnation: "w0-again").TryJoinAsync("w0");
+        JoinResponse firstAgain = await coordinator.Client(incarnation: "w1-again").TryJoinAsync("w1");
+        JobStatusView running = await client.GetStatusAsync();
+
+        Assert.Equal((WorkerOrder.Stop, JobState.Stopped), (stop.Order, stop.JobState));
+        Assert.Contains("every worker left; resumable, and the next worker to join resumes it", stop.Reason, StringComparison.Ordinal);
+        Assert.Equal((JoinStatus.Waiting, 2L), (first.Status, first.Generation)); // it waits for the other, as at a start
+        Assert.Equal((JobState.Pending, 2L, true), (reopened.State, reopened.Generation, reopened.RendezvousOpen));
+        Assert.StartsWith("worker 'w1' joined after: Stopped (stopped after checkpoint at step 9", reopened.StateReason, StringComparison.Ordinal);
+        Assert.Equal((JoinStatus.Assigned, 2L, 0, 2), (second.Status, second.Generation, second.Rank, second.WorldSize)); // its old rank
+        Assert.Equal((JoinStatus.Assigned, 1), (firstAgain.Status, firstAgain.Rank));
+        Assert.Equal((JobState.Running, 0, 9L), (running.State, running.Restarts, running.LastCommittedCheckpoint!.Step)); // no restart counted
+    }
+
+    [Fact]
+    public async Task AJobStoppedByRequest_StaysStopped_WhenAWorkerJoins()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
+        await coordinator.JoinAllAsync("w0", "w1");
+        TestClient client = coordinator.Client();
+        await client.StopAsync();
+
+        var refused = await Assert.ThrowsAsync<CoordinatorException>(() => coordinator.Client(incarnation: "w0-again").TryJoinAsync("w0"));
+        JobStatusView after = await client.GetStatusAsync();
+
+        Assert.Equal(JobState.Stopped, refused.EndedState);
+        Assert.Equal((JobState.Stopped, 1L), (after.State, after.Generation));
     }
 
     [Fact]

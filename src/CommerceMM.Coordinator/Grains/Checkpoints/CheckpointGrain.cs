@@ -309,7 +309,8 @@ internal sealed partial class CheckpointGrain(
         bool everyoneLeaves = p.Leavers.Count > 0 && p.Votes.All(v => p.Leavers.Contains(v.WorkerId, StringComparer.Ordinal));
         if (everyoneLeaves && p.WorldSize >= _spec.Workers)
         {
-            await _job.EndAsync(JobState.Stopped, $"stopped after checkpoint at step {p.Step} ({p.Reason}): every worker left; resumable", cancellationToken);
+            await _job.EndAsync(JobState.Stopped, $"stopped after checkpoint at step {p.Step} ({p.Reason}): every worker left; resumable, and the next worker to join resumes it",
+                reopensWhenAWorkerJoins: true, cancellationToken);
         }
         else
         {

@@ -38,14 +38,28 @@ internal sealed class JobGrain(
         // committed checkpoint; a Completed one reopens too, and its workers find nothing left to train.
         if (StateExists && State.HasEnded)
         {
-            State = State with
-            {
-                State = JobState.Pending, Generation = State.Generation + 1, UpdatedAt = _time.GetUtcNow(),
-                Reason = $"relaunched after: {State.State}{(State.Reason is null ? "" : $" ({State.Reason})")}",
-            };
+            Reopen("relaunched");
             changed = true;
         }
         if (changed) await SaveAsync(cancellationToken);
+    }
+
+    /// <summary>A new generation of an ended job, Pending until its rendezvous completes; its workers restore the last commit.</summary>
+    private void Reopen(string how) => State = State with
+    {
+        State = JobState.Pending, Generation = State.Generation + 1, UpdatedAt = _time.GetUtcNow(), ReopensWhenAWorkerJoins = false,
+        Reason = $"{how} after: {State.State}{(State.Reason is null ? "" : $" ({State.Reason})")}",
+    };
+
+    public async Task<GrainResult<JobSnapshot>> ReopenAsync(string reason, CancellationToken cancellationToken = default)
+    {
+        if (State.State != JobState.Stopped || !State.ReopensWhenAWorkerJoins)
+        {
+            return State;
+        }
+
+        Reopen(reason);
+        return await SaveAsync(cancellationToken) ? State : GrainResult<JobSnapshot>.Conflict(ConflictMessage);
     }
 
     public Task<JobSnapshot> GetAsync(CancellationToken cancellationToken = default) =>
@@ -89,11 +103,16 @@ internal sealed class JobGrain(
         return State;
     }
 
-    public async Task<GrainResult<JobSnapshot>> EndAsync(JobState state, string reason, CancellationToken cancellationToken = default)
+    public async Task<GrainResult<JobSnapshot>> EndAsync(JobState state, string reason, bool reopensWhenAWorkerJoins = false, CancellationToken cancellationToken = default)
     {
         if (state is JobState.Pending or JobState.Running)
         {
             return GrainResult<JobSnapshot>.Invalid("state", $"'{state}' is not an end state (use Completed, Failed or Stopped)");
+        }
+
+        if (reopensWhenAWorkerJoins && state != JobState.Stopped)
+        {
+            return GrainResult<JobSnapshot>.Invalid("reopensWhenAWorkerJoins", $"only a Stopped job reopens when a worker joins, not a {state} one");
         }
 
         if (State.HasEnded)
@@ -101,7 +120,7 @@ internal sealed class JobGrain(
             return GrainResult<JobSnapshot>.Ok(State); // first ending wins: a late 'stop' must not turn Completed into Stopped
         }
 
-        State = State with { State = state, Reason = reason, UpdatedAt = _time.GetUtcNow() };
+        State = State with { State = state, Reason = reason, UpdatedAt = _time.GetUtcNow(), ReopensWhenAWorkerJoins = reopensWhenAWorkerJoins };
         return await SaveAsync(cancellationToken) ? State : GrainResult<JobSnapshot>.Conflict(ConflictMessage);
     }
 }

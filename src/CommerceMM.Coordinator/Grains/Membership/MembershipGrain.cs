@@ -41,16 +41,8 @@ internal sealed partial class MembershipGrain(
         }
 
         // The job is bumped before membership is written; a crash in between leaves the job ahead. Catch up locally.
-        JobSnapshot job = await _job.GetAsync(cancellationToken);
-        if (job.Generation > State.Generation)
-        {
-            await OpenRendezvousAsync(
-                job.Generation,
-                State.Gathering ? State.Survivors : State.Members,
-                State.Gathering ? State.SurvivorsGeneration : State.Generation,
-                "coordinator restarted during a generation change");
-            await SaveAsync(cancellationToken);
-        }
+        // A relaunch (a coordinator started for an ended job) moved it ahead too.
+        await FollowTheJobAsync(await _job.GetAsync(cancellationToken), "coordinator restarted during a generation change", cancellationToken);
 
         // The rendezvous keys live in memory: after a (re)start they serve the generation membership holds.
         await _rendezvous.OpenGenerationAsync(State.Generation);
@@ -69,6 +61,20 @@ internal sealed partial class MembershipGrain(
         }
 
         JobSnapshot job = await _job.GetAsync(cancellationToken);
+        if (job.ReopensWhenAWorkerJoins)
+        {
+            // Every worker left (a spot reclaim of the whole job, a deleted Job): this is one coming back.
+            GrainResult<JobSnapshot> reopened = await _job.ReopenAsync($"worker '{workerId}' joined", cancellationToken);
+            if (!reopened.IsOk)
+            {
+                return reopened.Cast<JoinOutcome>();
+            }
+
+            job = reopened.Value!;
+            LogReopened(_logger, Key, workerId, job.Generation);
+            await FollowTheJobAsync(job, job.Reason!, cancellationToken);
+        }
+
         if (job.HasEnded)
         {
             return GrainResult<JoinOutcome>.JobEnded(job.State, $"job '{Key}' is {job.State}: {job.Reason}");
@@ -380,6 +386,25 @@ internal sealed partial class MembershipGrain(
         return null;
     }
 
+    /// <summary>
+    /// Opens the rendezvous of the job's generation when the job is ahead of membership (it reopened, or moved on just before
+    /// a crash); everyone who held a rank is welcome back to it, in their old order.
+    /// </summary>
+    private async Task FollowTheJobAsync(JobSnapshot job, string reason, CancellationToken cancellationToken)
+    {
+        if (job.Generation <= State.Generation)
+        {
+            return;
+        }
+
+        await OpenRendezvousAsync(
+            job.Generation,
+            State.Gathering ? State.Survivors : State.Members,
+            State.Gathering ? State.SurvivorsGeneration : State.Generation,
+            reason);
+        await SaveAsync(cancellationToken);
+    }
+
     /// <summary>Moves to the next generation (through the job, which owns the number) and opens its rendezvous.</summary>
     private async Task<GrainResult<HeartbeatOutcome>?> BumpAsync(IReadOnlyList<RankedWorker> survivors, string reason, int expected, bool restart, CancellationToken cancellationToken)
     {
@@ -429,6 +454,9 @@ internal sealed partial class MembershipGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job}: generation {Generation} assigned {WorldSize} ranks")]
     private static partial void LogAssigned(ILogger logger, string job, long generation, int worldSize);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job}: worker {WorkerId} joined the job that stopped when every worker left; it resumes in generation {Generation}")]
+    private static partial void LogReopened(ILogger logger, string job, string workerId, long generation);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: generation {From} -> {To}: {Reason}")]
     private static partial void LogBumped(ILogger logger, string job, long from, long to, string reason);

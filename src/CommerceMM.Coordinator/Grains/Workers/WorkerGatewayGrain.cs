@@ -143,7 +143,7 @@ internal sealed class WorkerGatewayGrain(JobTokens tokens, CoordinatorRuntime ru
             }
 
             GrainResult<JobSnapshot> failed = await grains.Job.EndAsync(
-                JobState.Failed, $"rank {report.Rank} (worker '{report.WorkerId}') reported a fatal error: {report.Reason}", cancellationToken);
+                JobState.Failed, $"rank {report.Rank} (worker '{report.WorkerId}') reported a fatal error: {report.Reason}", cancellationToken: cancellationToken);
             return failed.IsOk
                 ? Reply(WorkerOrder.Stop, failed.Value!, failed.Value!.Generation, null, checkpoints.LastCommitted?.Step, TimeSpan.Zero, failed.Value.Reason)
                 : failed.Cast<OrderReply>();
@@ -195,13 +195,13 @@ internal sealed class WorkerGatewayGrain(JobTokens tokens, CoordinatorRuntime ru
             }
 
             string failed = FinalCheckpointMissing(report, committed, checkpoints.LastFailure);
-            GrainResult<JobSnapshot> notSaved = await grains.Job.EndAsync(JobState.Failed, failed, cancellationToken);
+            GrainResult<JobSnapshot> notSaved = await grains.Job.EndAsync(JobState.Failed, failed, cancellationToken: cancellationToken);
             return notSaved.IsOk
                 ? Reply(WorkerOrder.Stop, notSaved.Value!, notSaved.Value!.Generation, null, committed, TimeSpan.Zero, notSaved.Value.Reason)
                 : notSaved.Cast<OrderReply>();
         }
 
-        GrainResult<JobSnapshot> ended = await grains.Job.EndAsync(JobState.Completed, $"rank {report.Rank} finished at step {report.Step}", cancellationToken);
+        GrainResult<JobSnapshot> ended = await grains.Job.EndAsync(JobState.Completed, $"rank {report.Rank} finished at step {report.Step}", cancellationToken: cancellationToken);
         return ended.IsOk
             ? Reply(WorkerOrder.Stop, ended.Value!, ended.Value!.Generation, null, committed, TimeSpan.Zero, ended.Value.Reason)
             : ended.Cast<OrderReply>();
