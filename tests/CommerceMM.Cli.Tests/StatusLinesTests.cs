@@ -21,6 +21,17 @@ public sealed class StatusLinesTests
         Assert.DoesNotContain(StatusCommand.Lines(Status(JobState.Running, null)), l => l.StartsWith("last checkpoint failure", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void AStopRequest_SaysWhichCheckpointTheJobStopsAt()
+    {
+        var order = new CheckpointOrderView(2, 44, 1, "stop requested", [], [], EndsGeneration: true);
+
+        Assert.Contains("stop requested: the job stops once the checkpoint at step 44 commits",
+            StatusCommand.Lines(Status(JobState.Running, null) with { StopRequested = true, PendingCheckpoint = order }));
+        Assert.Contains("stop requested: the job stops once its next checkpoint commits", StatusCommand.Lines(Status(JobState.Running, null) with { StopRequested = true }));
+        Assert.DoesNotContain(StatusCommand.Lines(Status(JobState.Running, null)), l => l.StartsWith("stop requested", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData(JobState.Running, "Running")]
     [InlineData(JobState.Stopped, "Exited")]

@@ -121,6 +121,26 @@ public sealed class TrainEndToEndTests(SmallCorpus corpus, AzuriteFixture azurit
     }
 
     [Fact]
+    public async Task CmmStop_EveryRankSavesAndHolds_TheJobStopsThereForGood_AndWorkersAndTrainExitZero()
+    {
+        // From another terminal, as an operator stops a job: found through the spec's store, like `cmm status`.
+        const string job = "e2e-cmm-stop";
+        using var train = new CmmProcess(Args(job, 2, steps: 400, every: 1000));
+        Assert.True(train.WaitForLine("step 3 ", Patience), train.Output);
+        using var stop = new CmmProcess(["stop", "--set", $"job.name={job}", "--set", $"checkpoint.store=file:{_runs}"]);
+
+        Assert.True(stop.WaitForExit(Patience) == 0, stop.Output + train.Output);
+        Assert.True(train.WaitForExit(Patience) == 0, train.Output);
+        Assert.Contains($"stop asked for: job '{job}' stops once a checkpoint every rank saves commits", stop.Output);
+        var stopped = Regex.Match(stop.Output, @"Stopped \(stopped by request after checkpoint at step (\d+); resumable: a relaunch resumes it\)");
+        Assert.True(stopped.Success, stop.Output);
+        Assert.Contains("worker exit codes: 0, 0", train.Output); // nothing restarts them; a Kubernetes Job completes
+        Assert.DoesNotContain("restarting it", train.Output);
+        var latest = await CheckpointCommitter.ReadLatestAsync(new FileBlobStore(_runs), job);
+        Assert.Equal(long.Parse(stopped.Groups[1].Value), latest!.Value.Pointer.Step);
+    }
+
+    [Fact]
     public void PresetWhosePatchesDoNotFitTheData_IsRefusedBeforeAnythingStarts()
     {
         using var cmm = new CmmProcess(Args("e2e-base", 2, 4, every: 4, "--set", "model.preset=base"));

@@ -120,7 +120,9 @@ public class MultiProcessTests
         foreach (var (name, p) in single.Parameters)
         {
             var expected = p.grad!;
-            foreach (var rank in run.Results) Close(expected, rank[name], rtol: 1e-5, atol: 1e-7, name);
+            // fp32 sums of the same rows in another order: an element that nearly cancels (text.bias[1], -6.6e-3) came out
+            // 2.6e-7 off once in CI. A missing gather gradient would be off by the gradient itself (1e-3 and more).
+            foreach (var rank in run.Results) Close(expected, rank[name], rtol: 1e-5, atol: 1e-6, name);
         }
     }
 

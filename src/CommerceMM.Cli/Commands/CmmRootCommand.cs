@@ -11,6 +11,7 @@ internal static class CmmRootCommand
         root.Subcommands.Add(CoordinatorCommand.Create());
         root.Subcommands.Add(WorkerCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(StopCommand.Create());
         root.Subcommands.Add(DataCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(DebugCommand.Create());

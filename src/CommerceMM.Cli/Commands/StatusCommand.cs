@@ -1,10 +1,6 @@
 using System.CommandLine;
-using CommerceMM.Cli.Hosting;
-using CommerceMM.Cli.Launch;
 using CommerceMM.Coordinator.Client;
 using CommerceMM.Coordinator.Contracts;
-using CommerceMM.Storage.Blobs;
-using CommerceMM.Worker.Spec;
 
 namespace CommerceMM.Cli.Commands;
 
@@ -13,73 +9,24 @@ internal static class StatusCommand
 {
     public static Command Create()
     {
-        var spec = PathArguments.JobSpec();
-        var set = CommonOptions.Set();
-        var coordinator = CommonOptions.Coordinator();
-        var job = CommonOptions.Job();
-        var tokenFile = CommonOptions.TokenFile();
-        var command = new Command("status", "Show a job's state, generation, workers (rank, step, heartbeat age) and last committed checkpoint. " +
-                                            "Without --coordinator (or CMM_COORDINATOR) it first looks for the `cmm train` or lone `cmm coordinator` running the spec's job from its store on this machine.")
-            { spec, set, coordinator, job, tokenFile };
+        var connection = new JobConnection();
+        var command = new Command("status", "Show a job's state, generation, workers (rank, step, heartbeat age) and last committed checkpoint. " + JobConnection.FindsTheJob);
+        connection.AddTo(command);
         command.SetAction(async (r, ct) =>
         {
-            bool remote = r.GetResult(coordinator) is { Implicit: false } || Environment.GetEnvironmentVariable("CMM_COORDINATOR") is not null;
-            (string Job, LocalLaunch? Launch)? local = remote ? null : await FindLocalLaunchAsync(r.GetValue(spec), r.GetValue(set)!, r.GetResult(job) is { Implicit: false } ? r.GetValue(job) : null, ct).ConfigureAwait(false);
-            // A `cmm train` recorded the token it made up; a `cmm coordinator`'s is the user's own, from the environment.
-            var options = local is { Launch: { Coordinator: { } at } launch }
-                ? new JobStatusClientOptions { BaseAddress = at, Job = local.Value.Job, Token = launch.Token ?? JobToken.Read(r.GetValue(tokenFile)) }
-                : new JobStatusClientOptions { BaseAddress = r.GetValue(coordinator)!, Job = r.GetValue(job)!, Token = ReadToken(r.GetValue(tokenFile), local?.Job) };
-            using var client = new JobStatusClient(options);
+            using var client = await connection.OpenAsync(r, ct).ConfigureAwait(false);
             try
             {
                 Print(await client.GetStatusAsync(ct).ConfigureAwait(false));
             }
             catch (CoordinatorException e)
             {
-                string found = local is { Launch: null } ? $"{NotRunningHere(local.Value.Job)}, and " : "";
-                string fix = e.IsUnauthorized ? $"check the job token ({JobToken.Variable} or --token-file)" : "is the job's coordinator running? (--coordinator URL names one elsewhere)";
-                throw new ArgumentException($"{found}{e.Message}; {fix}", e);
+                throw connection.Explain(e);
             }
             return 0;
         });
         return command;
     }
-
-    /// <summary>
-    /// The spec's job, and the launch running it on this machine from the spec's store (null when none). A launch on
-    /// another host recorded its own loopback address, so only this machine's counts.
-    /// </summary>
-    private static async Task<(string Job, LocalLaunch? Launch)> FindLocalLaunchAsync(string? specFile, IEnumerable<string> overrides, string? jobOption, CancellationToken cancellationToken)
-    {
-        var spec = SpecSource.Load(specFile, overrides);
-        string job = jobOption ?? spec.Job.Name;
-        bool fileStore = spec.Checkpoint.Store.StartsWith(BlobStores.FileScheme, StringComparison.Ordinal);
-        if (fileStore && !Directory.Exists(Path.GetFullPath(spec.Checkpoint.Store[BlobStores.FileScheme.Length..]))) return (job, null);
-        try
-        {
-            LocalLaunch? launch = await LocalLaunch.FindAsync(BlobStores.Open(spec.Checkpoint), job, cancellationToken).ConfigureAwait(false);
-            return (job, launch is { Host: { } host } && host != Environment.MachineName ? null : launch);
-        }
-        catch (Exception e) when (e is SpecException or BlobStoreException)
-        {
-            return (job, null); // Azure settings missing or unreachable here: the coordinator may still be named by address
-        }
-    }
-
-    /// <summary>The token for a coordinator named by address; with no token, the error also says no local launch was found.</summary>
-    private static string ReadToken(string? tokenFile, string? localJob)
-    {
-        try
-        {
-            return JobToken.Read(tokenFile);
-        }
-        catch (ArgumentException e) when (localJob is not null && tokenFile is null)
-        {
-            throw new ArgumentException($"{NotRunningHere(localJob)}; for a coordinator elsewhere pass --coordinator URL and the job token ({JobToken.Variable} or --token-file)", e);
-        }
-    }
-
-    private static string NotRunningHere(string job) => $"no `cmm train` or `cmm coordinator` is running job '{job}' from the spec's store on this machine";
 
     public static void Print(JobStatusView s)
     {
@@ -93,6 +40,8 @@ internal static class StatusCommand
         if (s.ControlSilo is { } silo) yield return $"control plane on {silo}";
         yield return $"last committed checkpoint: {(s.LastCommittedCheckpoint is { } c ? $"step {c.Step} (generation {c.Generation}, {c.CommittedAt:u})" : "none")}";
         if (s.LastCheckpointFailure is { } failure) yield return $"last checkpoint failure: {failure}";
+        if (s.StopRequested)
+            yield return $"stop requested: the job stops once {(s.PendingCheckpoint is { } stop ? $"the checkpoint at step {stop.Step}" : "its next checkpoint")} commits";
         bool ended = s.State is JobState.Completed or JobState.Failed or JobState.Stopped;
         yield return $"{"worker",-28} {"rank",5} {"state",-9} {"step",7} {"step s",8} {"heartbeat age s",16}";
         foreach (var m in s.Members.OrderBy(m => m.Rank ?? int.MaxValue))

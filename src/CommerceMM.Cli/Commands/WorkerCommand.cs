@@ -33,7 +33,7 @@ internal static class WorkerCommand
             Description = $"intra-op threads when the job's job.threads is 0 (env {ThreadsVariable}; default: every CPU this process may use). " +
                           "`cmm train` gives each of its N workers cores / N; the Kubernetes manifests pass the pod's CPU request",
         };
-        var command = new StoppableCommand("worker", "Run one worker process: join the job, train, heartbeat, checkpoint on order. Exit 0 when done or when the whole job stopped after a checkpoint; 75 when preempted alone (it left after its checkpoint) or cut off: start it again.")
+        var command = new StoppableCommand("worker", "Run one worker process: join the job, train, heartbeat, checkpoint on order. Exit 0 when done or stopped by `cmm stop`; 75 after a SIGTERM (it left at a checkpoint; started again, it rejoins, and resumes the job if every worker left) or when cut off: start it again.")
             { gateways, job, tokenFile, json, workerId, interfaceHost, metricsPort, threads, auditDir };
         command.SetAction(async (r, _) =>
         {

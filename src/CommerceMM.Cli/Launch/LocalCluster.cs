@@ -139,8 +139,9 @@ internal sealed class LocalCluster
                 : $"cmm train: every worker of job '{status.Job}' has exited before it ended; `cmm train` again resumes it from {from}");
         }
         // After Ctrl+C every worker exits 75 (it left at the common checkpoint, or had no rank to save yet) or 0 (the job
-        // ended first); either way the next `cmm train` resumes from the last commit.
-        return status.State == JobState.Completed || (forwarded && workers.All(w => w.HasExited && w.ExitCode is WorkerExitCodes.Done or WorkerExitCodes.Retry)) ? 0 : 1;
+        // ended first); after `cmm stop` 0. Either way the next `cmm train` resumes from the last commit.
+        bool leftCleanly = workers.All(w => w.HasExited && w.ExitCode is WorkerExitCodes.Done or WorkerExitCodes.Retry);
+        return status.State == JobState.Completed || ((forwarded || status.State == JobState.Stopped) && leftCleanly) ? 0 : 1;
     }
 
 }

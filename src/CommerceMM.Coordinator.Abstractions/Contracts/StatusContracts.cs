@@ -47,6 +47,7 @@ public sealed record MemberView(
 /// <param name="StateReason">Why the job is in its state (e.g. the last generation bump or failure).</param>
 /// <param name="ControlSilo">The silo the job's membership grain runs on now; it changes when that silo fails.</param>
 /// <param name="LastCheckpointFailure">Why the last checkpoint was not committed, or what was set aside; null once one commits.</param>
+/// <param name="StopRequested">Asked to stop (<c>cmm stop</c>) and still running: it stops at the next checkpoint that commits.</param>
 [Immutable]
 public sealed record JobStatusView(
     string Job,
@@ -62,7 +63,8 @@ public sealed record JobStatusView(
     CommittedCheckpointView? LastCommittedCheckpoint,
     CheckpointOrderView? PendingCheckpoint,
     string? ControlSilo = null,
-    string? LastCheckpointFailure = null);
+    string? LastCheckpointFailure = null,
+    bool StopRequested = false);
 
 /// <summary>GET <c>/healthz</c>.</summary>
 [Immutable]

@@ -13,9 +13,9 @@ public interface ICheckpointGrain : IGrainWithStringKey
     /// <summary>
     /// A rank's progress: places the next periodic order when due, and returns the order this rank has yet to vote on
     /// (null when none) with the last committed step, all a heartbeat's reply needs from here in one call. Orders of an
-    /// older generation are dropped here.
+    /// older generation are dropped here. While <paramref name="stopRequested"/>, the next order is one the job stops at.
     /// </summary>
-    Task<GrainResult<CheckpointProgress>> OnProgressAsync(long generation, int worldSize, int rank, long step, int leadSteps, CancellationToken cancellationToken = default);
+    Task<GrainResult<CheckpointProgress>> OnProgressAsync(long generation, int worldSize, int rank, long step, int leadSteps, bool stopRequested = false, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Orders a checkpoint at <paramref name="step"/> for every rank of <paramref name="generation"/>; <paramref name="leaving"/>

@@ -30,6 +30,12 @@ public interface IJobGrain : IGrainWithStringKey
     Task<GrainResult<JobSnapshot>> EndAsync(JobState state, string reason, bool reopensWhenAWorkerJoins = false, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Asks the running job to stop at a checkpoint that every rank saves (the checkpoint grain orders it on the next
+    /// heartbeat); a job that ended is returned as it stands.
+    /// </summary>
+    Task<GrainResult<JobSnapshot>> RequestStopAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// A job that stopped because every worker left goes on in a new generation (Pending until its rendezvous completes);
     /// any other job is returned as it stands.
     /// </summary>
@@ -39,8 +45,10 @@ public interface IJobGrain : IGrainWithStringKey
 /// <summary>The job grain's state (also what it persists).</summary>
 /// <param name="Restarts">Generation bumps so far for lost or failed workers (departures and growth are not counted).</param>
 /// <param name="ReopensWhenAWorkerJoins">Stopped because every worker left: the next worker to join resumes it.</param>
+/// <param name="StopRequested">Asked to stop (<c>cmm stop</c>): it stops at the next checkpoint that commits.</param>
 [Immutable]
-public sealed record JobSnapshot(JobSpec Spec, JobState State, string? Reason, long Generation, int Restarts, DateTimeOffset UpdatedAt, bool ReopensWhenAWorkerJoins = false)
+public sealed record JobSnapshot(
+    JobSpec Spec, JobState State, string? Reason, long Generation, int Restarts, DateTimeOffset UpdatedAt, bool ReopensWhenAWorkerJoins = false, bool StopRequested = false)
 {
     public bool HasEnded => State is JobState.Completed or JobState.Failed or JobState.Stopped;
 }

@@ -51,8 +51,12 @@ public sealed class JobStatusClient : IDisposable
     public Task<ShardLedgerView> GetShardsAsync(CancellationToken cancellationToken = default) =>
         SendAsync<ShardLedgerView>(HttpMethod.Get, "shards", null, cancellationToken);
 
-    public Task<JobStatusView> StopAsync(CancellationToken cancellationToken = default) =>
-        SendAsync<JobStatusView>(HttpMethod.Post, "stop", null, cancellationToken);
+    /// <summary>
+    /// Asks the job to stop at a checkpoint every rank saves (it stops once that commits), or with <paramref name="now"/> at
+    /// once, losing the steps since the last commit; a job with no ranks training stops at once either way.
+    /// </summary>
+    public Task<JobStatusView> StopAsync(bool now = false, CancellationToken cancellationToken = default) =>
+        SendAsync<JobStatusView>(HttpMethod.Post, now ? "stop?now=true" : "stop", null, cancellationToken);
 
     public void Dispose()
     {

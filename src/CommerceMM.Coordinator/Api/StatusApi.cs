@@ -15,7 +15,8 @@ internal static class StatusApi
         jobs.MapGet("/status", GetStatusAsync).WithName("GetStatus").WithSummary("Job state, generation, members, checkpoints.");
         jobs.MapGet("/spec", GetSpecAsync).WithName("GetSpec").WithSummary("The job spec the coordinator runs.");
         jobs.MapGet("/shards", GetShardsAsync).WithName("GetShards").WithSummary("Partition per rank and the last committed data positions.");
-        jobs.MapPost("/stop", StopAsync).WithName("Stop").WithSummary("Stop the job; workers get 'stop' on their next heartbeat.");
+        jobs.MapPost("/stop", StopAsync).WithName("Stop")
+            .WithSummary("Stop the job at a checkpoint every rank saves, for good (a relaunch resumes it); with now=true at once, losing the steps since the last commit.");
         return jobs;
     }
 
@@ -29,10 +30,16 @@ internal static class StatusApi
         TypedResults.Ok(await services.Job(job).Ledger.GetAsync(cancellationToken).ConfigureAwait(false));
 
     public static async Task<Results<Ok<JobStatusView>, ValidationProblem, ProblemHttpResult>> StopAsync(
-        string job, [AsParameters] ApiServices services, CancellationToken cancellationToken)
+        string job, bool? now, [AsParameters] ApiServices services, CancellationToken cancellationToken)
     {
         JobGrains grains = services.Job(job);
-        GrainResult<JobSnapshot> stopped = await grains.Job.EndAsync(JobState.Stopped, "stopped by request", cancellationToken: cancellationToken).ConfigureAwait(false);
+        // With no ranks training there is nothing to save that the last commit lacks.
+        MembershipSnapshot membership = await grains.Membership.GetAsync(cancellationToken).ConfigureAwait(false);
+        bool training = !membership.RendezvousOpen && membership.WorldSize > 0;
+        GrainResult<JobSnapshot> stopped = training && now != true
+            ? await grains.Job.RequestStopAsync(cancellationToken).ConfigureAwait(false)
+            : await grains.Job.EndAsync(JobState.Stopped, training ? "stopped by request, at once: the steps since the last commit are not saved" : "stopped by request",
+                cancellationToken: cancellationToken).ConfigureAwait(false);
         return stopped.IsOk
             ? TypedResults.Ok(await BuildAsync(services, grains, cancellationToken).ConfigureAwait(false))
             : ApiResults.Refusal<JobSnapshot, JobStatusView>(stopped);
@@ -47,6 +54,6 @@ internal static class StatusApi
         return new JobStatusView(
             job.Spec.Name, job.State, job.Reason, job.Generation, job.Restarts, membership.WorldSize, membership.RendezvousOpen,
             job.Spec.MaxSteps, membership.HeartbeatTimeout.TotalSeconds, services.Fleet.WithStanding(membership.Members), checkpoints.LastCommitted, checkpoints.Pending, membership.Silo,
-            checkpoints.LastFailure);
+            checkpoints.LastFailure, job.StopRequested && !job.HasEnded);
     }
 }

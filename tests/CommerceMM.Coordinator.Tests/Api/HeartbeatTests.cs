@@ -225,13 +225,13 @@ public sealed class HeartbeatTests
     }
 
     [Fact]
-    public async Task Stop_WhileRunning_HeartbeatsGetStopAndJoinsAreRefused()
+    public async Task StopNow_WhileRunning_HeartbeatsGetStopAndJoinsAreRefused()
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
         IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
         TestClient client = coordinator.Client();
 
-        JobStatusView stopped = await client.StopAsync();
+        JobStatusView stopped = await client.StopAsync(now: true);
         OrderReply beat = await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", 4));
 
         Assert.Equal(JobState.Stopped, stopped.State);
@@ -246,7 +246,7 @@ public sealed class HeartbeatTests
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
         await coordinator.JoinAllAsync("w0", "w1");
         TestClient client = coordinator.Client();
-        await client.StopAsync();
+        await client.StopAsync(now: true);
 
         var refused = await Assert.ThrowsAsync<CoordinatorException>(() => client.TryJoinAsync("w0"));
 

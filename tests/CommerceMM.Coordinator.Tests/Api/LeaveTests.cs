@@ -149,21 +149,6 @@ public sealed class LeaveTests
     }
 
     [Fact]
-    public async Task AJobStoppedByRequest_StaysStopped_WhenAWorkerJoins()
-    {
-        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
-        await coordinator.JoinAllAsync("w0", "w1");
-        TestClient client = coordinator.Client();
-        await client.StopAsync();
-
-        var refused = await Assert.ThrowsAsync<CoordinatorException>(() => coordinator.Client(incarnation: "w0-again").TryJoinAsync("w0"));
-        JobStatusView after = await client.GetStatusAsync();
-
-        Assert.Equal(JobState.Stopped, refused.EndedState);
-        Assert.Equal((JobState.Stopped, 1L), (after.State, after.Generation));
-    }
-
-    [Fact]
     public async Task LastWorkerLeaving_AfterAnotherLeftAndHasNotReturned_IsNoStop_TheJobWaitsAndResumesWhenOneJoins()
     {
         // Preemptions one after another, as a spot fleet's: w1 leaves, and before its pod is back, w0 leaves too. That is no

@@ -43,5 +43,5 @@ internal sealed class TestClient(CoordinatorClient workers, JobStatusClient stat
 
     public Task<JobSpec> GetSpecAsync(CancellationToken cancellationToken = default) => Workers.GetSpecAsync(cancellationToken);
 
-    public Task<JobStatusView> StopAsync(CancellationToken cancellationToken = default) => Status.StopAsync(cancellationToken);
+    public Task<JobStatusView> StopAsync(bool now = false, CancellationToken cancellationToken = default) => Status.StopAsync(now, cancellationToken);
 }

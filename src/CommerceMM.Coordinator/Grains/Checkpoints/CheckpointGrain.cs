@@ -80,7 +80,8 @@ internal sealed partial class CheckpointGrain(
         }
     }
 
-    public async Task<GrainResult<CheckpointProgress>> OnProgressAsync(long generation, int worldSize, int rank, long maxStep, int leadSteps, CancellationToken cancellationToken = default)
+    public async Task<GrainResult<CheckpointProgress>> OnProgressAsync(
+        long generation, int worldSize, int rank, long maxStep, int leadSteps, bool stopRequested = false, CancellationToken cancellationToken = default)
     {
         DropOrdersOlderThan(generation);
         if (State.Pending is { ReachedAt: null } reached && maxStep >= reached.Step)
@@ -89,7 +90,11 @@ internal sealed partial class CheckpointGrain(
         }
 
         DropExpiredOrder();
-        if (State.Pending is null
+        if (stopRequested)
+        {
+            await OrderStopAsync(generation, worldSize, maxStep, leadSteps, cancellationToken);
+        }
+        else if (State.Pending is null
             && CheckpointSchedule.NextPeriodic(_spec.CheckpointEverySteps, Math.Max(State.LastOrderedStep, State.LastCommitted?.Step ?? 0), maxStep, leadSteps) is { } next
             && (_spec.MaxSteps is not { } max || next <= max))
         {
@@ -105,6 +110,35 @@ internal sealed partial class CheckpointGrain(
 
         CheckpointOrderView? order = State.Pending is { } p && p.Generation == generation && !p.Votes.Any(v => v.Rank == rank) ? p.View() : null;
         return new CheckpointProgress(order, State.LastCommitted?.Step, State.Pending is { } open && open.Generation == generation ? open.Step : null);
+    }
+
+    /// <summary>
+    /// The job was asked to stop: the next checkpoint is the one it stops at. An order no rank has reached yet becomes that
+    /// one (each rank hears of it in time to hold there); one being saved commits first, and the stop is ordered after it,
+    /// as it is after a checkpoint that failed. Near the last step the final checkpoint comes first, and the job completes.
+    /// </summary>
+    private async Task OrderStopAsync(long generation, int worldSize, long maxStep, int leadSteps, CancellationToken cancellationToken)
+    {
+        if (State.Pending is { } p)
+        {
+            if (!p.Stops && p.Generation == generation && p.ReachedAt is null)
+            {
+                State = State with { Pending = p with { Stops = true, Reason = $"{p.Reason}; stop requested" } };
+                LogOrdered(_logger, Key, p.Step, generation, State.Pending!.Reason);
+            }
+
+            return;
+        }
+
+        long step = Math.Max(maxStep, State.LastCommitted?.Step ?? 0) + leadSteps;
+        if (_spec.MaxSteps is { } max && step >= max)
+        {
+            return;
+        }
+
+        await DeleteFailedSavesAsync(cancellationToken);
+        State = State with { Pending = new PendingCheckpoint(generation, step, worldSize, "stop requested", [], _time.GetUtcNow(), [], Stops: true), LastOrderedStep = step };
+        LogOrdered(_logger, Key, step, generation, "stop requested");
     }
 
     public async Task<GrainResult<CheckpointOrderView>> OrderAsync(long generation, int worldSize, long step, string reason, string? leaving, bool regroup, CancellationToken cancellationToken = default)
@@ -135,7 +169,7 @@ internal sealed partial class CheckpointGrain(
             (leaving, regroup) = (null, false);
         }
 
-        (IReadOnlyList<string> leavers, bool regroups) = ([], regroup);
+        (IReadOnlyList<string> leavers, bool regroups, bool stops) = ([], regroup, false);
         if (State.Pending is { } p && p.Generation == generation)
         {
             if (p.Step == step)
@@ -151,7 +185,7 @@ internal sealed partial class CheckpointGrain(
             {
                 // An unvoted order (say, a periodic one far ahead, or another worker's departure a step earlier) gives way;
                 // whoever was leaving or joining with it does so with this one, unless this one is the final checkpoint.
-                if (!final) (leavers, regroups) = (p.Leavers, p.Regroup || regroup);
+                if (!final) (leavers, regroups, stops) = (p.Leavers, p.Regroup || regroup, p.Stops);
                 State = State with { Pending = null };
             }
         }
@@ -159,7 +193,7 @@ internal sealed partial class CheckpointGrain(
         if (State.Pending is null)
         {
             await DeleteFailedSavesAsync(cancellationToken);
-            var order = new PendingCheckpoint(generation, step, worldSize, reason, leavers, _time.GetUtcNow(), [], Regroup: regroups);
+            var order = new PendingCheckpoint(generation, step, worldSize, reason, leavers, _time.GetUtcNow(), [], Regroup: regroups, Stops: stops);
             State = State with { Pending = order.WithLeaver(leaving), LastOrderedStep = step };
             LogOrdered(_logger, Key, step, generation, reason);
         }
@@ -294,8 +328,9 @@ internal sealed partial class CheckpointGrain(
 
     /// <summary>
     /// A checkpoint that ends its generation committed: the ranks regroup without the workers that left and with the
-    /// newcomers that waited, in a new generation, which is no restart (nothing failed). When every worker of the whole
-    /// job leaves at once (Ctrl+C, a deleted Job) the job stops instead, resumable from this checkpoint. When the job had
+    /// newcomers that waited, in a new generation, which is no restart (nothing failed). The job stops instead when it was
+    /// asked to (for good), or when every worker of the whole job leaves at once (Ctrl+C, a deleted Job, a reclaim of every
+    /// node: until a worker joins again), resumable from this checkpoint either way. When the job had
     /// already shrunk (earlier leavers not back yet), the last ones leaving are more of the same preemptions, not a stop:
     /// the job waits, with no members, for the workers that are being started again.
     /// </summary>
@@ -307,7 +342,11 @@ internal sealed partial class CheckpointGrain(
         }
 
         bool everyoneLeaves = p.Leavers.Count > 0 && p.Votes.All(v => p.Leavers.Contains(v.WorkerId, StringComparer.Ordinal));
-        if (everyoneLeaves && p.WorldSize >= _spec.Workers)
+        if (p.Stops)
+        {
+            await _job.EndAsync(JobState.Stopped, $"stopped by request after checkpoint at step {p.Step}; resumable: a relaunch resumes it", cancellationToken: cancellationToken);
+        }
+        else if (everyoneLeaves && p.WorldSize >= _spec.Workers)
         {
             await _job.EndAsync(JobState.Stopped, $"stopped after checkpoint at step {p.Step} ({p.Reason}): every worker left; resumable, and the next worker to join resumes it",
                 reopensWhenAWorkerJoins: true, cancellationToken);

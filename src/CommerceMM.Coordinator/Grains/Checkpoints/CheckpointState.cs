@@ -10,13 +10,14 @@ internal sealed record CheckpointState(PendingCheckpoint? Pending, CommittedChec
 /// <param name="Leaving">Worker ids that leave the job once this commits; null in a state written before leaving existed.</param>
 /// <param name="ReachedAt">When the first rank reported reaching <see cref="Step"/> (heartbeat or vote); the checkpoint timeout runs from here.</param>
 /// <param name="Regroup">Newcomers wait for this checkpoint: the generation ends there even if nobody leaves.</param>
+/// <param name="Stops">The job was asked to stop, and stops once this commits.</param>
 internal sealed record PendingCheckpoint(
     long Generation, long Step, int WorldSize, string Reason, IReadOnlyList<string>? Leaving, DateTimeOffset OrderedAt, IReadOnlyList<RecordedVote> Votes,
-    DateTimeOffset? ReachedAt = null, bool Regroup = false)
+    DateTimeOffset? ReachedAt = null, bool Regroup = false, bool Stops = false)
 {
     public IReadOnlyList<string> Leavers => Leaving ?? [];
 
-    public bool EndsGeneration => Regroup || Leavers.Count > 0;
+    public bool EndsGeneration => Regroup || Stops || Leavers.Count > 0;
 
     public CheckpointOrderView View() =>
         new(Generation, Step, WorldSize, Reason, Leavers, Votes.Select(v => v.Rank).Order().ToList(), EndsGeneration);

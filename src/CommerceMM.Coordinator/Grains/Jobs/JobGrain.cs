@@ -47,7 +47,7 @@ internal sealed class JobGrain(
     /// <summary>A new generation of an ended job, Pending until its rendezvous completes; its workers restore the last commit.</summary>
     private void Reopen(string how) => State = State with
     {
-        State = JobState.Pending, Generation = State.Generation + 1, UpdatedAt = _time.GetUtcNow(), ReopensWhenAWorkerJoins = false,
+        State = JobState.Pending, Generation = State.Generation + 1, UpdatedAt = _time.GetUtcNow(), ReopensWhenAWorkerJoins = false, StopRequested = false,
         Reason = $"{how} after: {State.State}{(State.Reason is null ? "" : $" ({State.Reason})")}",
     };
 
@@ -59,6 +59,17 @@ internal sealed class JobGrain(
         }
 
         Reopen(reason);
+        return await SaveAsync(cancellationToken) ? State : GrainResult<JobSnapshot>.Conflict(ConflictMessage);
+    }
+
+    public async Task<GrainResult<JobSnapshot>> RequestStopAsync(CancellationToken cancellationToken = default)
+    {
+        if (State.HasEnded || State.StopRequested)
+        {
+            return State;
+        }
+
+        State = State with { StopRequested = true, UpdatedAt = _time.GetUtcNow() };
         return await SaveAsync(cancellationToken) ? State : GrainResult<JobSnapshot>.Conflict(ConflictMessage);
     }
 

@@ -105,7 +105,7 @@ internal sealed class WorkerGatewayGrain(JobTokens tokens, CoordinatorRuntime ru
 
         fleet.OnHeartbeat(Job, request!, outcome.Generation);
         GrainResult<CheckpointProgress> progress = await grains.Checkpoints.OnProgressAsync(
-            outcome.Generation, outcome.WorldSize, request!.Rank, outcome.MaxStep, outcome.LeadSteps, cancellationToken);
+            outcome.Generation, outcome.WorldSize, request!.Rank, outcome.MaxStep, outcome.LeadSteps, snapshot.StopRequested, cancellationToken);
         if (!progress.IsOk)
         {
             return progress.Cast<OrderReply>();
