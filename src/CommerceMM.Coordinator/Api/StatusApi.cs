@@ -30,13 +30,20 @@ internal static class StatusApi
         TypedResults.Ok(await services.Job(job).Ledger.GetAsync(cancellationToken).ConfigureAwait(false));
 
     public static async Task<Results<Ok<JobStatusView>, ValidationProblem, ProblemHttpResult>> StopAsync(
-        string job, bool? now, [AsParameters] ApiServices services, CancellationToken cancellationToken)
+        string job, string? now, [AsParameters] ApiServices services, CancellationToken cancellationToken)
     {
+        // Read here, not bound as a bool: a bad value then gets an answer that names it, not a bare 400.
+        bool atOnce = false;
+        if (now is not null && !bool.TryParse(now, out atOnce))
+        {
+            return ApiResults.Refusal<JobSnapshot, JobStatusView>(GrainResult<JobSnapshot>.Invalid("now", $"'{now}' is not true or false"));
+        }
+
         JobGrains grains = services.Job(job);
         // With no ranks training there is nothing to save that the last commit lacks.
         MembershipSnapshot membership = await grains.Membership.GetAsync(cancellationToken).ConfigureAwait(false);
         bool training = !membership.RendezvousOpen && membership.WorldSize > 0;
-        GrainResult<JobSnapshot> stopped = training && now != true
+        GrainResult<JobSnapshot> stopped = training && !atOnce
             ? await grains.Job.RequestStopAsync(cancellationToken).ConfigureAwait(false)
             : await grains.Job.EndAsync(JobState.Stopped, training ? "stopped by request, at once: the steps since the last commit are not saved" : "stopped by request",
                 cancellationToken: cancellationToken).ConfigureAwait(false);

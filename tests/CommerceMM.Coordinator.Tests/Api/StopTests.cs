@@ -1,3 +1,4 @@
+using System.Net;
 using CommerceMM.Coordinator.Client;
 using CommerceMM.Coordinator.Contracts;
 using CommerceMM.Coordinator.Tests.Support;
@@ -32,6 +33,22 @@ public sealed class StopTests
         Assert.Equal($"stopped by request after checkpoint at step {at}; resumable: a relaunch resumes it", stop.Reason);
         Assert.Equal(JobState.Stopped, refused.EndedState);
         Assert.Equal((JobState.Stopped, false, at), (after.State, after.StopRequested, after.LastCommittedCheckpoint!.Step));
+    }
+
+    [Fact]
+    public async Task Stop_WithANowThatIsNoBoolean_IsRefusedNamingIt_AndTheJobRunsOn()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
+        await coordinator.JoinAllAsync("w0", "w1");
+
+        using HttpRequestMessage request = coordinator.Request(HttpMethod.Post, "/v1/jobs/job-a/stop?now=yes");
+        using HttpResponseMessage response = await coordinator.Raw.SendAsync(request);
+        string body = await response.Content.ReadAsStringAsync();
+        JobStatusView status = await coordinator.Client().GetStatusAsync();
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("now", body, StringComparison.Ordinal);
+        Assert.Equal((JobState.Running, false), (status.State, status.StopRequested));
     }
 
     [Fact]
