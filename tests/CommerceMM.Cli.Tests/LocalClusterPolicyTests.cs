@@ -71,4 +71,16 @@ public sealed class LocalClusterPolicyTests
         // The rate counts the 20 steps since 440 (× 2 streams × 32 rows, in 10 s), not 460 steps since "step 0".
         Assert.StartsWith("[cmm train] Running step 460/500, 128 samples/s;", view.Next(Status(15, [Member(460)]))[0], StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void LiveView_AfterCmmStop_SaysWhereTheJobStops()
+    {
+        var view = new LiveView(SpecLoader.Load("", new Dictionary<string, string>()));
+        var running = new JobStatusView("job", JobState.Running, null, 3, 0, 2, false, 500, 10, [], null, null);
+        var order = new CheckpointOrderView(3, 52, 2, "stop requested", [], [0], EndsGeneration: true);
+
+        Assert.EndsWith("; stopping (cmm stop) at step 52", view.Next(running with { StopRequested = true, PendingCheckpoint = order })[0], StringComparison.Ordinal);
+        Assert.EndsWith("; stopping (cmm stop) at the next checkpoint", view.Next(running with { StopRequested = true })[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("stopping", view.Next(running)[0], StringComparison.Ordinal);
+    }
 }

@@ -42,11 +42,10 @@ internal static class StatusCommand
         if (s.LastCheckpointFailure is { } failure) yield return $"last checkpoint failure: {failure}";
         if (s.StopRequested)
             yield return $"stop requested: the job stops once {(s.PendingCheckpoint is { } stop ? $"the checkpoint at step {stop.Step}" : "its next checkpoint")} commits";
-        bool ended = s.State is JobState.Completed or JobState.Failed or JobState.Stopped;
         yield return $"{"worker",-28} {"rank",5} {"state",-9} {"step",7} {"step s",8} {"heartbeat age s",16}";
         foreach (var m in s.Members.OrderBy(m => m.Rank ?? int.MaxValue))
         {
-            string state = ended ? "Exited" : m.State.ToString();
+            string state = s.HasEnded ? "Exited" : m.State.ToString();
             yield return $"{m.WorkerId,-28} {m.Rank?.ToString() ?? "-",5} {state,-9} {m.LastStep?.ToString() ?? "-",7} {m.LastStepSeconds?.ToString("F3") ?? "-",8} {m.HeartbeatAgeSeconds?.ToString("F1") ?? "-",16}";
         }
         if (s.Members.FirstOrDefault(m => m.Rank == 0)?.Losses is { Count: > 0 } losses)

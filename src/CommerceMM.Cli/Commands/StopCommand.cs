@@ -28,7 +28,7 @@ internal static class StopCommand
             try
             {
                 status = await client.StopAsync(r.GetValue(now), ct).ConfigureAwait(false);
-                if (!Ended(status))
+                if (!status.HasEnded)
                 {
                     Console.WriteLine($"stop asked for: job '{status.Job}' stops once a checkpoint every rank saves commits");
                     if (r.GetValue(noWait)) return 0;
@@ -50,14 +50,12 @@ internal static class StopCommand
         return command;
     }
 
-    private static bool Ended(JobStatusView s) => s.State is JobState.Completed or JobState.Failed or JobState.Stopped;
-
     /// <summary>Follows the stop until the job ends: a line when its progress changes, and every 10 s while it does not.</summary>
     private static async Task<JobStatusView> WaitAsync(JobStatusClient client, JobStatusView status, CancellationToken cancellationToken)
     {
         var since = Stopwatch.StartNew();
         string? last = null;
-        while (!Ended(status))
+        while (!status.HasEnded)
         {
             string line = Progress(status);
             if (line != last || since.Elapsed > Repeat)

@@ -39,7 +39,8 @@ internal sealed class LiveView(TrainingSpec spec, TimeProvider? time = null)
         (_lastStep, _lastTime) = (step, now);
         int running = s.Members.Count(m => m.State == MemberState.Running);
         List<string> lines = [$"[cmm train] {s.State} step {step}/{s.MaxSteps}{rate}; generation {s.Generation}, {running}/{s.Members.Count} workers running; " +
-                                     $"last checkpoint {s.LastCommittedCheckpoint?.Step.ToString() ?? "none"}"];
+                                     $"last checkpoint {s.LastCommittedCheckpoint?.Step.ToString() ?? "none"}" +
+                                     (s.StopRequested ? $"; stopping (cmm stop) at {(s.PendingCheckpoint is { } stop ? $"step {stop.Step}" : "the next checkpoint")}" : "")];
         if (s.Members.FirstOrDefault(m => m.Rank == 0)?.Losses is { Count: > 0 } losses)
             lines.Add("[cmm train] losses " + string.Join(" ", _kind.TaskIds.Select(t => losses.TryGetValue(t, out double v) ? $"{t}={v:F3}" : $"{t}=-")));
         return lines;

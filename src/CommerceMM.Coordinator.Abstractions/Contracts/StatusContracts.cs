@@ -64,7 +64,10 @@ public sealed record JobStatusView(
     CheckpointOrderView? PendingCheckpoint,
     string? ControlSilo = null,
     string? LastCheckpointFailure = null,
-    bool StopRequested = false);
+    bool StopRequested = false)
+{
+    public bool HasEnded => State is JobState.Completed or JobState.Failed or JobState.Stopped;
+}
 
 /// <summary>GET <c>/healthz</c>.</summary>
 [Immutable]
