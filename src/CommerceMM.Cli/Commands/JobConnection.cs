@@ -2,6 +2,7 @@ using System.CommandLine;
 using CommerceMM.Cli.Hosting;
 using CommerceMM.Cli.Launch;
 using CommerceMM.Coordinator.Client;
+using CommerceMM.Coordinator.Contracts;
 using CommerceMM.Storage.Blobs;
 using CommerceMM.Worker.Spec;
 
@@ -44,7 +45,9 @@ internal sealed class JobConnection
     public ArgumentException Explain(CoordinatorException e)
     {
         string found = _notRunningHere is { } here ? $"{here}, and " : "";
-        string fix = e.IsUnauthorized ? $"check the job token ({JobToken.Variable} or --token-file)" : "is the job's coordinator running? (--coordinator URL names one elsewhere)";
+        string fix = e.IsUnauthorized ? $"check the job token ({JobToken.Variable} or --token-file)"
+            : e.ProblemType == ProblemTypes.UnknownJob ? "check the job's name (--job, or job.name in the spec)"
+            : "is the job's coordinator running? (--coordinator URL names one elsewhere)";
         return new ArgumentException($"{found}{e.Message}; {fix}", e);
     }
 
