@@ -10,6 +10,7 @@ internal static class StopCommand
 {
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan Repeat = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan LaunchExit = TimeSpan.FromSeconds(30);
 
     public static Command Create()
     {
@@ -32,7 +33,17 @@ internal static class StopCommand
                 {
                     Console.WriteLine($"stop asked for: job '{status.Job}' stops once a checkpoint every rank saves commits");
                     if (r.GetValue(noWait)) return 0;
-                    status = await WaitAsync(client, status, ct).ConfigureAwait(false);
+                    try
+                    {
+                        status = await WaitAsync(client, status, ct).ConfigureAwait(false);
+                    }
+                    catch (CoordinatorException e)
+                    {
+                        // A local `cmm train` stops its coordinator with the job: that silence is the stop's end, not a failure.
+                        string ended = await connection.LocalLaunchEndedAsync(LaunchExit, ct).ConfigureAwait(false) ?? throw connection.Explain(e);
+                        Console.WriteLine(ended);
+                        return 0;
+                    }
                 }
             }
             catch (CoordinatorException e)

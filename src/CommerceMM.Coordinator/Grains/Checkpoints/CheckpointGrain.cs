@@ -113,25 +113,28 @@ internal sealed partial class CheckpointGrain(
     }
 
     /// <summary>
-    /// The job was asked to stop: the next checkpoint is the one it stops at. An order no rank has reached yet becomes that
-    /// one (each rank hears of it in time to hold there); one being saved commits first, and the stop is ordered after it,
-    /// as it is after a checkpoint that failed. Near the last step the final checkpoint comes first, and the job completes.
+    /// The job was asked to stop: the next checkpoint is the one it stops at, as soon as every rank can hear of it in time
+    /// to hold there. An order no rank has reached yet becomes that one, moved up if it lies further ahead (a periodic one
+    /// can be a hundred steps away); one being saved commits first, and the stop is ordered after it, as it is after a
+    /// checkpoint that failed. Near the last step the final checkpoint comes first, and the job completes.
     /// </summary>
     private async Task OrderStopAsync(long generation, int worldSize, long maxStep, int leadSteps, CancellationToken cancellationToken)
     {
+        long step = Math.Max(maxStep, State.LastCommitted?.Step ?? 0) + leadSteps;
+        bool IsFinal(long at) => _spec.MaxSteps is { } max && at >= max;
         if (State.Pending is { } p)
         {
-            if (!p.Stops && p.Generation == generation && p.ReachedAt is null)
+            if (!p.Stops && p.Generation == generation && p.ReachedAt is null && !IsFinal(p.Step))
             {
-                State = State with { Pending = p with { Stops = true, Reason = $"{p.Reason}; stop requested" } };
-                LogOrdered(_logger, Key, p.Step, generation, State.Pending!.Reason);
+                long at = Math.Min(p.Step, step);
+                State = State with { Pending = p with { Step = at, Stops = true, Reason = $"{p.Reason}; stop requested" }, LastOrderedStep = at };
+                LogOrdered(_logger, Key, at, generation, State.Pending!.Reason);
             }
 
             return;
         }
 
-        long step = Math.Max(maxStep, State.LastCommitted?.Step ?? 0) + leadSteps;
-        if (_spec.MaxSteps is { } max && step >= max)
+        if (IsFinal(step))
         {
             return;
         }
