@@ -1,6 +1,7 @@
 using System.Net;
 using CommerceMM.Coordinator.Client;
 using CommerceMM.Coordinator.Contracts;
+using CommerceMM.Coordinator.Grains;
 using CommerceMM.Coordinator.Tests.Support;
 
 namespace CommerceMM.Coordinator.Tests.Api;
@@ -33,6 +34,25 @@ public sealed class StopTests
         Assert.Equal($"stopped by request after checkpoint at step {at}; resumable: a relaunch resumes it", stop.Reason);
         Assert.Equal(JobState.Stopped, refused.EndedState);
         Assert.Equal((JobState.Stopped, false, at), (after.State, after.StopRequested, after.LastCommittedCheckpoint!.Step));
+    }
+
+    [Fact]
+    public async Task AHeartbeatThatReadTheStopRequestBeforeTheStopCommitted_OrdersNoCheckpointAfterIt()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
+        IReadOnlyList<JoinResponse> joined = await coordinator.JoinAllAsync("w0", "w1");
+        TestClient client = coordinator.Client();
+        await client.StopAsync();
+        long at = (await client.HeartbeatAsync(TestCoordinator.Beat(joined[0], "w0", 8))).CheckpointStep!.Value;
+        await CheckpointFiles.CommitAsync(coordinator, joined, at, order: false);
+
+        // What the gateway does with a job snapshot it read just before the commit ended the job.
+        ICheckpointGrain checkpoints = coordinator.Host.Grains(coordinator.Spec.Name).Checkpoints;
+        GrainResult<CheckpointProgress> late = await checkpoints.OnProgressAsync(joined[0].Generation, 2, 0, at, leadSteps: 2, stopRequested: true);
+        JobStatusView status = await client.GetStatusAsync();
+
+        Assert.Null(late.Value!.Order);
+        Assert.Equal((JobState.Stopped, null, at), (status.State, status.PendingCheckpoint, status.LastCommittedCheckpoint!.Step));
     }
 
     [Fact]

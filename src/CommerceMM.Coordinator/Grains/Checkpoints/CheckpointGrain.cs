@@ -134,7 +134,8 @@ internal sealed partial class CheckpointGrain(
             return;
         }
 
-        if (IsFinal(step))
+        // The heartbeat read the request before the stop's checkpoint committed and ended the job: nothing more to order.
+        if (IsFinal(step) || (await _job.GetAsync(cancellationToken)).HasEnded)
         {
             return;
         }
