@@ -7,7 +7,7 @@ using CommerceMM.Storage.Checkpoints;
 namespace CommerceMM.Cli.Commands;
 
 /// <summary>
-/// `cmm checkpoints list|inspect|validate|export`: a job's checkpoints as restore sees them, on the file store or
+/// `cmm checkpoints list|inspect|validate|export|rollback`: a job's checkpoints as restore sees them, on the file store or
 /// Azure. The job and store come from the job spec (checkpoint.store, checkpoint.container, job.name), exactly as
 /// for `cmm train`, so with no arguments they read what `cmm train` wrote into runs/.
 /// </summary>
@@ -18,12 +18,13 @@ internal static class CheckpointsCommand
     public static Command Create()
     {
         var command = new Command("checkpoints",
-            "List, inspect, validate and export a job's checkpoints. The store and job come from the job spec (checkpoint.store, checkpoint.container, job.name; " +
+            "List, inspect, validate, export and roll back a job's checkpoints. The store and job come from the job spec (checkpoint.store, checkpoint.container, job.name; " +
             "default: the embedded fashion-tiny job in file:runs); Azure credentials from CMM_AZURE_CONNECTION_STRING or the other CMM_AZURE_* variables.");
         command.Subcommands.Add(CreateList());
         command.Subcommands.Add(CheckpointInspectCommand.Create());
         command.Subcommands.Add(CreateValidate());
         command.Subcommands.Add(CreateExport());
+        command.Subcommands.Add(CheckpointRollbackCommand.Create());
         return command;
     }
 
@@ -70,6 +71,13 @@ internal static class CheckpointsCommand
             Console.WriteLine(checkpoints.RestorePick is { } pick
                 ? $"restore picks step {pick.Step}"
                 : r.GetValue(noVerify) ? "restore picks the newest one that verifies (run without --no-verify to see which)" : "restore finds no usable checkpoint: training would start from scratch");
+            foreach (var kept in await CheckpointRollback.ListAsync(job.Store, job.Job, ct).ConfigureAwait(false))
+            {
+                string steps = $"step{(kept.Steps.Count == 1 ? "" : "s")} {string.Join(", ", kept.Steps)} ({Sizes.Format(kept.Bytes)})";
+                Console.WriteLine(kept.Note is { } note
+                    ? $"set aside by a rollback under {kept.Folder}: {steps}; {note}"
+                    : $"an interrupted rollback's copy under {kept.Folder}: {steps}; nothing moved, delete the folder");
+            }
             return 0;
         });
         return command;

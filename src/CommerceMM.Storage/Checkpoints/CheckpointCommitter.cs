@@ -86,6 +86,17 @@ public static class CheckpointCommitter
         throw new CheckpointException(
             $"Could not move '{key}' to step {manifest.Step} after {MaxPointerAttempts} attempts: it kept changing under concurrent commits. The checkpoint itself is committed and verified.");
     }
+
+    /// <summary>
+    /// Points <c>latest</c> back at an older committed step, only while it still carries <paramref name="etag"/> (what the
+    /// caller read before deciding): false when a commit or another writer moved it meanwhile.
+    /// </summary>
+    internal static async Task<bool> MoveLatestBackAsync(IBlobStore store, CheckpointManifest manifest, string etag, CancellationToken cancellationToken)
+    {
+        byte[] content = new LatestPointer(CheckpointManifest.CurrentFormatVersion, manifest.Job, manifest.Step, manifest.Generation).ToJsonBytes();
+        BlobWriteResult written = await store.PutAsync(CheckpointLayout.LatestKey(manifest.Job), new MemoryStream(content), BlobCondition.IfMatch(etag), cancellationToken).ConfigureAwait(false);
+        return written.Succeeded;
+    }
 }
 
 /// <summary>What <see cref="CheckpointCommitter.CommitAsync"/> did.</summary>

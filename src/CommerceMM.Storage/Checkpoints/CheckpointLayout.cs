@@ -5,7 +5,8 @@ namespace CommerceMM.Storage.Checkpoints;
 
 /// <summary>
 /// Where checkpoint blobs live (ARCHITECTURE.md §5): <c>JOB/checkpoints/step-N/FILE</c>, the manifest as
-/// <c>JOB/checkpoints/step-N/manifest.json</c>, and the commit pointer as <c>JOB/checkpoints/latest</c>.
+/// <c>JOB/checkpoints/step-N/manifest.json</c>, and the commit pointer as <c>JOB/checkpoints/latest</c>; checkpoints an
+/// operator rolled back past are kept as <c>JOB/rolled-back/STAMP/step-N/FILE</c>.
 /// </summary>
 public static class CheckpointLayout
 {
@@ -62,6 +63,13 @@ public static class CheckpointLayout
     public static string LatestKey(string job) => CheckpointsPrefix(job) + LatestName;
 
     public static string SetAsideKey(string job, long step) => StepFolder(job, step) + SetAsideName;
+
+    /// <summary><c>JOB/rolled-back/</c>: checkpoints an operator rolled back past (<see cref="CheckpointRollback"/>), outside what restore and retention read.</summary>
+    public static string RolledBackPrefix(string job)
+    {
+        ValidateJob(job);
+        return $"{job}/rolled-back/";
+    }
 
     /// <summary>Splits a key under <see cref="CheckpointsPrefix"/> into its step and the path inside the step folder.</summary>
     public static bool TryParse(string job, string key, out long step, out string path)

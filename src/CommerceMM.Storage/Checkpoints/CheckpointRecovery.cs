@@ -117,9 +117,7 @@ public static class CheckpointRecovery
             CheckpointManifest restored = await CheckpointCatalog.ReadManifestAsync(store, job, step, cancellationToken).ConfigureAwait(false)
                 ?? throw new CheckpointException($"the workers restored step {step}, but it has no {CheckpointLayout.ManifestName}: nothing was set aside");
             pointer = new LatestPointer(CheckpointManifest.CurrentFormatVersion, job, restored.Step, restored.Generation);
-            BlobWriteResult written = await store.PutAsync(
-                CheckpointLayout.LatestKey(job), new MemoryStream(pointer.ToJsonBytes()), BlobCondition.IfMatch(current.ETag), cancellationToken).ConfigureAwait(false);
-            if (!written.Succeeded)
+            if (!await CheckpointCommitter.MoveLatestBackAsync(store, restored, current.ETag, cancellationToken).ConfigureAwait(false))
             {
                 throw new CheckpointException($"'{CheckpointLayout.LatestKey(job)}' changed while setting aside the checkpoints above step {step}: nothing was set aside");
             }
@@ -142,7 +140,7 @@ public static class CheckpointRecovery
     private static async Task<LatestPointer?> ReadLatestOrThrowAsync(IBlobStore store, string job, CancellationToken cancellationToken) =>
         (await ReadLatestWithETagOrThrowAsync(store, job, cancellationToken).ConfigureAwait(false))?.Pointer;
 
-    private static async Task<(LatestPointer Pointer, string ETag)?> ReadLatestWithETagOrThrowAsync(IBlobStore store, string job, CancellationToken cancellationToken)
+    internal static async Task<(LatestPointer Pointer, string ETag)?> ReadLatestWithETagOrThrowAsync(IBlobStore store, string job, CancellationToken cancellationToken)
     {
         try
         {

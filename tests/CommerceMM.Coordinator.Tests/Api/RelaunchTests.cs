@@ -49,6 +49,30 @@ public sealed class RelaunchTests
     }
 
     [Fact]
+    public async Task Relaunch_AfterARollback_FollowsLatestBack_AndTheLedgerRecordsTheStepsCommittedAgain()
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
+        IReadOnlyList<JoinResponse> before = await JoinBothAsync(coordinator.Client(incarnation: "launch-1"));
+        await CheckpointFiles.CommitAsync(coordinator, before, 10);
+        await CheckpointFiles.CommitAsync(coordinator, before, 20);
+
+        // `cmm checkpoints rollback` while no coordinator runs (the host below stays idle), then the relaunch.
+        await CheckpointRollback.RunAsync(coordinator.Store, await CheckpointRollback.PlanAsync(coordinator.Store, "job-a", 10), "test", TimeProvider.System);
+        await coordinator.RestartAsync();
+        TestClient relaunched = coordinator.Client(incarnation: "launch-2");
+        IReadOnlyList<JoinResponse> after = await JoinBothAsync(relaunched);
+        JobStatusView resumed = await relaunched.GetStatusAsync();
+        ShardLedgerView forgotten = await relaunched.GetShardsAsync();
+        await relaunched.OrderCheckpointAsync(new CheckpointOrderRequest(after[0].Generation, AtStep: 20));
+        await CheckpointFiles.CommitAsync(coordinator, after, 20, order: false);
+        ShardLedgerView recorded = await relaunched.GetShardsAsync();
+
+        Assert.Equal(10, resumed.LastCommittedCheckpoint!.Step);
+        Assert.Null(forgotten.LastCommitted);
+        Assert.Equal((20L, after[0].Generation), (recorded.LastCommitted!.Step, recorded.LastCommitted.Generation));
+    }
+
+    [Fact]
     public async Task RelaunchTwice_GenerationsKeepGrowingAcrossLaunches()
     {
         await using TestCoordinator coordinator = await TestCoordinator.StartAsync();

@@ -8,7 +8,7 @@ namespace CommerceMM.Storage.Tests.Checkpoints;
 /// Save, commit, restore and retention through a real store; each store has a subclass. Every test uses its own job
 /// name, so subclasses may share a container and tests may run in parallel.
 /// </summary>
-public abstract class CheckpointProtocolTests
+public abstract partial class CheckpointProtocolTests
 {
     protected const string ConfigHash = "cfg-1";
 

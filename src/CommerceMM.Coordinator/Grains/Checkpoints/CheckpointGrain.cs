@@ -71,6 +71,10 @@ internal sealed partial class CheckpointGrain(
             await _ledger.RecordCommitAsync(committed, cancellationToken);
         }
 
+        // 'latest' moved back while no coordinator ran (`cmm checkpoints rollback`): the ledger's positions of the steps
+        // above it are another lineage's, and it would take no commit until the training passed them again.
+        await _ledger.ForgetCommitsAfterAsync(latest?.Step, cancellationToken);
+
         // Leavers are deliberately not let go for an order found committed here: on a relaunch the job has just reopened,
         // and stopping it, or moving its generation on, would turn the relaunched workers away. Waiting workers exit after
         // their grace.

@@ -1,0 +1,56 @@
+using System.CommandLine;
+using System.Globalization;
+using CommerceMM.Cli.Hosting;
+using CommerceMM.Cli.Inspection;
+using CommerceMM.Cli.Launch;
+using CommerceMM.Storage.Checkpoints;
+
+namespace CommerceMM.Cli.Commands;
+
+/// <summary>
+/// `cmm checkpoints rollback`: the job goes back to an earlier committed checkpoint, which the next launch restores; the
+/// checkpoints above it are kept aside, not deleted (<see cref="CheckpointRollback"/>).
+/// </summary>
+internal static class CheckpointRollbackCommand
+{
+    public static Command Create()
+    {
+        var spec = PathArguments.JobSpec();
+        var set = CommonOptions.Set();
+        var step = new Option<long>("--step") { Description = "the committed checkpoint to go back to (`cmm checkpoints list` shows them)", Required = true };
+        var reason = new Option<string>("--reason") { Description = "why, kept in the note beside the checkpoints set aside (e.g. \"loss diverged at step 5200\")", DefaultValueFactory = _ => "no reason given" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "say what would move, and change nothing" };
+        var command = new Command("rollback", "Go back to an earlier committed checkpoint: latest names it, so the next launch (`cmm train`, or the coordinator started again) " +
+                                              "trains on from there. The checkpoints above it move to JOB/rolled-back/STAMP/ in the same store, kept as they were. " +
+                                              "Refused while the job runs (stop it first: `cmm stop`).") { spec, set, step, reason, dryRun };
+        command.SetAction(async (r, ct) =>
+        {
+            var job = await JobStore.OpenAsync(r.GetValue(spec), r.GetValue(set)!, ct).ConfigureAwait(false);
+            if (await LocalLaunch.FindAsync(job.Store, job.Job, ct).ConfigureAwait(false) is { } running)
+                throw new ArgumentException($"job '{job.Job}' is running ({running.Command}, pid {running.Pid}): stop it first (`cmm stop`), then roll back");
+            // Held throughout, so no coordinator starts and commits while latest moves back.
+            using var claim = await LocalLaunch.TakeAsync(job.Store, job.Spec, "cmm checkpoints rollback", ct).ConfigureAwait(false);
+            var plan = await CheckpointRollback.PlanAsync(job.Store, job.Job, r.GetValue(step), ct).ConfigureAwait(false);
+            long bytes = plan.Moving.Sum(m => m.Bytes);
+            var target = plan.Target;
+            Console.WriteLine($"job '{job.Job}' in {job.Where}: latest names step {plan.FromStep}");
+            Console.WriteLine($"rolling back to step {target.Step} (generation {target.Generation}, world size {target.WorldSize}, " +
+                              $"created {target.CreatedUtc.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC)");
+            Console.WriteLine($"setting aside: {string.Join(", ", plan.Moving.Select(m => $"step {m.Step} ({Sizes.Format(m.Bytes)})"))}");
+            if (r.GetValue(dryRun))
+            {
+                Console.WriteLine("dry run: nothing was changed");
+                return 0;
+            }
+
+            var progress = new ConsoleProgress(" KiB", toStandardError: true);
+            long copied = 0;
+            var result = await CheckpointRollback.RunAsync(job.Store, plan, r.GetValue(reason)!, TimeProvider.System,
+                size => progress.Report(("copy", (copied += size) >> 10, bytes >> 10)), ct).ConfigureAwait(false);
+            Console.WriteLine($"latest now names step {result.Step}: the next launch trains on from there (`cmm train`, or the job's coordinator started again)");
+            Console.WriteLine($"steps {string.Join(", ", result.Kept)} are kept under {result.Folder} in {job.Where} (`cmm checkpoints list` shows them; delete the folder when no longer needed)");
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,75 @@
+using CommerceMM.Cli.Hosting;
+using CommerceMM.Cli.Launch;
+using CommerceMM.Storage.Checkpoints;
+using CommerceMM.Storage.FileSystem;
+
+namespace CommerceMM.Cli.Tests;
+
+/// <summary>`cmm checkpoints rollback` on a real job's store, then `cmm train` resuming from the step it went back to.</summary>
+[Collection(EndToEndCollection.Name)]
+public sealed class CheckpointRollbackCommandTests(SmallCorpus corpus, TrainedJob trained) : IClassFixture<TrainedJob>, IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(3);
+    private readonly string _scratch = Directory.CreateTempSubdirectory("cmm-e2e-rollback-").FullName;
+
+    [Fact]
+    public async Task Rollback_MovesLatestBackAndKeepsTheStepsAbove_ThenTrainResumesThere_AndCommitsThemAgain()
+    {
+        string runs = trained.Copy(corpus, Path.Combine(_scratch, "runs"));
+        var store = new FileBlobStore(runs);
+        string[] job = TrainingArgs.Overrides(TrainedJob.Name, corpus.Directory, runs, steps: 6, batch: 4, every: 2);
+        var extended = Cmm(["train", "--workers", "2", .. job]); // committed: step 4 (generation 1), step 6 (generation 2)
+        Assert.True(extended.Exit == 0, extended.Output);
+
+        var dry = Cmm(["checkpoints", "rollback", "--step", "4", "--dry-run", .. job]);
+        Assert.True(dry.Exit == 0, dry.Output);
+        Assert.Contains("rolling back to step 4 (generation 1, world size 2, created ", dry.Output);
+        Assert.Contains("setting aside: step 6 (", dry.Output);
+        Assert.Contains("dry run: nothing was changed", dry.Output);
+        Assert.Equal(6, (await CheckpointCommitter.ReadLatestAsync(store, TrainedJob.Name))!.Value.Pointer.Step);
+
+        var rollback = Cmm(["checkpoints", "rollback", "--step", "4", "--reason", "loss spiked at step 5", .. job]);
+        Assert.True(rollback.Exit == 0, rollback.Output);
+        Assert.Contains("latest now names step 4: the next launch trains on from there", rollback.Output);
+        var list = Cmm(["checkpoints", "list", .. job]);
+        Assert.Contains("latest: step 4", list.Output);
+        Assert.Matches($@"set aside by a rollback under {TrainedJob.Name}/rolled-back/\d{{8}}T\d{{6}}Z/: step 6 \([\d.]+ MiB\); " +
+                       @"rolled back \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC from step 6 to step 4: loss spiked at step 5", list.Output);
+
+        var train = Cmm(["train", "--workers", "2", .. job]);
+        Assert.True(train.Exit == 0, train.Output);
+        Assert.Contains("restoring checkpoint step 4", train.Output);
+        Assert.Contains("checkpoint at step 6 committed (generation 3)", train.Output);
+        Assert.Equal(3, (await CheckpointCatalog.FindNewestVerifiedAsync(store, TrainedJob.Name)).Checkpoint!.Generation);
+        Assert.Equal([6L], Assert.Single(await CheckpointRollback.ListAsync(store, TrainedJob.Name)).Steps);
+    }
+
+    [Fact]
+    public async Task Rollback_WhileTheJobRuns_IsRefused_AndChangesNothing()
+    {
+        string runs = trained.Copy(corpus, Path.Combine(_scratch, "runs"));
+        string[] job = ["--set", $"job.name={TrainedJob.Name}", "--set", $"checkpoint.store=file:{runs}"];
+        var store = new FileBlobStore(runs);
+        using (await LocalLaunch.TakeAsync(store, SpecSource.Load(null, [.. job.Where((_, i) => i % 2 == 1)]), "cmm train", CancellationToken.None))
+        {
+            var refused = Cmm(["checkpoints", "rollback", "--step", "3", .. job]);
+            Assert.Equal(2, refused.Exit);
+            Assert.Contains($"cmm: job '{TrainedJob.Name}' is running (cmm train, pid {Environment.ProcessId}): stop it first (`cmm stop`), then roll back", refused.Output);
+        }
+
+        Assert.Equal(4, (await CheckpointCommitter.ReadLatestAsync(store, TrainedJob.Name))!.Value.Pointer.Step);
+        Assert.Empty(await CheckpointRollback.ListAsync(store, TrainedJob.Name));
+        var unknown = Cmm(["checkpoints", "rollback", "--step", "3", .. job]);
+        Assert.Equal(2, unknown.Exit);
+        Assert.Contains($"job '{TrainedJob.Name}' has no committed checkpoint at step 3 (committed steps: 4)", unknown.Output);
+    }
+
+    private static (int Exit, string Output) Cmm(string[] args)
+    {
+        using var cmm = new CmmProcess(args);
+        int exit = cmm.WaitForExit(Patience);
+        return (exit, cmm.Output);
+    }
+
+    public void Dispose() => Directory.Delete(_scratch, recursive: true);
+}
