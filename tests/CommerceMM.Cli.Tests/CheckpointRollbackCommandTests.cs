@@ -45,7 +45,7 @@ public sealed class CheckpointRollbackCommandTests(SmallCorpus corpus, TrainedJo
     }
 
     [Fact]
-    public async Task Rollback_WhileTheJobRuns_IsRefused_AndChangesNothing()
+    public async Task Rollback_WhileTheJobRuns_OrToNoCommittedStep_IsRefused_AndChangesNothing()
     {
         string runs = trained.Copy(corpus, Path.Combine(_scratch, "runs"));
         string[] job = ["--set", $"job.name={TrainedJob.Name}", "--set", $"checkpoint.store=file:{runs}"];
@@ -62,6 +62,10 @@ public sealed class CheckpointRollbackCommandTests(SmallCorpus corpus, TrainedJo
         var unknown = Cmm(["checkpoints", "rollback", "--step", "3", .. job]);
         Assert.Equal(2, unknown.Exit);
         Assert.Contains($"job '{TrainedJob.Name}' has no committed checkpoint at step 3 (committed steps: 4)", unknown.Output);
+        Assert.Contains("cmm: --step -1 is no step: steps count from 0", Cmm(["checkpoints", "rollback", "--step", "-1", .. job]).Output);
+        var otherJob = Cmm(["checkpoints", "rollback", "--step", "2", .. job, "--set", "job.name=nope"]);
+        Assert.Equal(1, otherJob.Exit);
+        Assert.Contains($"jobs with checkpoints in this store: {TrainedJob.Name}", otherJob.Output);
     }
 
     private static (int Exit, string Output) Cmm(string[] args)

@@ -18,6 +18,10 @@ internal static class CheckpointRollbackCommand
         var spec = PathArguments.JobSpec();
         var set = CommonOptions.Set();
         var step = new Option<long>("--step") { Description = "the committed checkpoint to go back to (`cmm checkpoints list` shows them)", Required = true };
+        step.Validators.Add(r =>
+        {
+            if (r.GetValue(step) < 0) r.AddError($"--step {r.GetValue(step)} is no step: steps count from 0");
+        });
         var reason = new Option<string>("--reason") { Description = "why, kept in the note beside the checkpoints set aside (e.g. \"loss diverged at step 5200\")", DefaultValueFactory = _ => "no reason given" };
         var dryRun = new Option<bool>("--dry-run") { Description = "say what would move, and change nothing" };
         var command = new Command("rollback", "Go back to an earlier committed checkpoint: latest names it, so the next launch (`cmm train`, or the coordinator started again) " +
@@ -30,6 +34,13 @@ internal static class CheckpointRollbackCommand
                 throw new ArgumentException($"job '{job.Job}' is running ({running.Command}, pid {running.Pid}): stop it first (`cmm stop`), then roll back");
             // Held throughout, so no coordinator starts and commits while latest moves back.
             using var claim = await LocalLaunch.TakeAsync(job.Store, job.Spec, "cmm checkpoints rollback", ct).ConfigureAwait(false);
+            if (await CheckpointCommitter.ReadLatestAsync(job.Store, job.Job, ct).ConfigureAwait(false) is null)
+            {
+                Console.WriteLine($"job '{job.Job}' in {job.Where} has no committed checkpoint: there is nothing to roll back");
+                await CheckpointsCommand.NoCheckpointsAsync(job, ct).ConfigureAwait(false);
+                return 1;
+            }
+
             var plan = await CheckpointRollback.PlanAsync(job.Store, job.Job, r.GetValue(step), ct).ConfigureAwait(false);
             long bytes = plan.Moving.Sum(m => m.Bytes);
             var target = plan.Target;
