@@ -225,6 +225,8 @@ public sealed class WorkerRunner
             skipped => _log.LogWarning("skipping checkpoint: {Reason}", skipped), kill).ConfigureAwait(false);
         _log.LogInformation(restore is null ? "no committed checkpoint: starting from seed {Seed}" : "restoring checkpoint step {Step}",
             restore is null ? _spec.Job.Seed : restore.Manifest.Step);
+        if (restore is { SkipSteps: > 0 and long skip })
+            _log.LogInformation("skipping the data of {Skip} step(s) after it ({Samples} samples per stream), as the rollback to it asked", skip, skip * join.WorldSize * _spec.Data.BatchSize);
         if (join.Rank == 0 && join.LastCommittedStep > (restore?.Manifest.Step ?? -1)) await ReportOlderRestoreAsync(join, restore?.Manifest.Step, kill).ConfigureAwait(false);
 
         TrainingSession opened;

@@ -2,6 +2,7 @@ using CommerceMM.Cli.Hosting;
 using CommerceMM.Cli.Launch;
 using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Storage.FileSystem;
+using CommerceMM.Worker.Checkpointing;
 
 namespace CommerceMM.Cli.Tests;
 
@@ -28,20 +29,36 @@ public sealed class CheckpointRollbackCommandTests(SmallCorpus corpus, TrainedJo
         Assert.Contains("dry run: nothing was changed", dry.Output);
         Assert.Equal(6, (await CheckpointCommitter.ReadLatestAsync(store, TrainedJob.Name))!.Value.Pointer.Step);
 
-        var rollback = Cmm(["checkpoints", "rollback", "--step", "4", "--reason", "loss spiked at step 5", .. job]);
+        var rollback = Cmm(["checkpoints", "rollback", "--step", "4", "--skip-steps", "1", "--reason", "loss spiked at step 5", .. job]);
         Assert.True(rollback.Exit == 0, rollback.Output);
         Assert.Contains("latest now names step 4: the next launch trains on from there", rollback.Output);
         var list = Cmm(["checkpoints", "list", .. job]);
-        Assert.Contains("latest: step 4", list.Output);
+        Assert.Contains("latest: step 4 (training resumed there first skips the data of 1 step, as a rollback asked)", list.Output);
         Assert.Matches($@"set aside by a rollback under {TrainedJob.Name}/rolled-back/\d{{8}}T\d{{6}}Z/: step 6 \([\d.]+ MiB\); " +
-                       @"rolled back \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC from step 6 to step 4: loss spiked at step 5", list.Output);
+                       @"rolled back \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC from step 6 to step 4, skipping the data of 1 step: loss spiked at step 5", list.Output);
 
         var train = Cmm(["train", "--workers", "2", .. job]);
         Assert.True(train.Exit == 0, train.Output);
         Assert.Contains("restoring checkpoint step 4", train.Output);
+        Assert.Contains("skipping the data of 1 step(s) after it (8 samples per stream), as the rollback to it asked", train.Output);
         Assert.Contains("checkpoint at step 6 committed (generation 3)", train.Output);
         Assert.Equal(3, (await CheckpointCatalog.FindNewestVerifiedAsync(store, TrainedJob.Name)).Checkpoint!.Generation);
-        Assert.Equal([6L], Assert.Single(await CheckpointRollback.ListAsync(store, TrainedJob.Name)).Steps);
+        RolledBackCheckpoints kept = Assert.Single(await CheckpointRollback.ListAsync(store, TrainedJob.Name));
+        Assert.Equal([6L], kept.Steps);
+        // Step 6 again, one step's data (2 ranks x batch 4) further on in every stream than the step 6 that was rolled back.
+        var before = await DataPositionsAsync(store, $"{kept.Folder}step-6/");
+        var after = await DataPositionsAsync(store, CheckpointLayout.StepFolder(TrainedJob.Name, 6));
+        Assert.Equal(before.Keys.Order(), after.Keys.Order());
+        foreach (var (stream, samples) in before) Assert.Equal(samples + 8, after[stream]);
+    }
+
+    /// <summary>Each stream's samples consumed since the first epoch began, from rank 0's state in a step folder.</summary>
+    private static async Task<Dictionary<string, long>> DataPositionsAsync(FileBlobStore store, string folder)
+    {
+        await using var download = await store.OpenReadAsync(folder + "rank-00000/" + RankState.FileName);
+        using var bytes = new MemoryStream();
+        await download!.Content.CopyToAsync(bytes);
+        return RankState.Parse(bytes.ToArray(), folder).Streams.ToDictionary(s => s.Key, s => s.Value.Epoch * s.Value.Samples + s.Value.Consumed);
     }
 
     [Fact]
@@ -63,6 +80,7 @@ public sealed class CheckpointRollbackCommandTests(SmallCorpus corpus, TrainedJo
         Assert.Equal(2, unknown.Exit);
         Assert.Contains($"job '{TrainedJob.Name}' has no committed checkpoint at step 3 (committed steps: 4)", unknown.Output);
         Assert.Contains("cmm: --step -1 is no step: steps count from 0", Cmm(["checkpoints", "rollback", "--step", "-1", .. job]).Output);
+        Assert.Contains("cmm: --skip-steps -3 is negative: give 0 (the default) or more", Cmm(["checkpoints", "rollback", "--step", "2", "--skip-steps", "-3", .. job]).Output);
         var otherJob = Cmm(["checkpoints", "rollback", "--step", "2", .. job, "--set", "job.name=nope"]);
         Assert.Equal(1, otherJob.Exit);
         Assert.Contains($"jobs with checkpoints in this store: {TrainedJob.Name}", otherJob.Output);

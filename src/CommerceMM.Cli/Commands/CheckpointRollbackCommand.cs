@@ -23,10 +23,19 @@ internal static class CheckpointRollbackCommand
             if (r.GetValue(step) < 0) r.AddError($"--step {r.GetValue(step)} is no step: steps count from 0");
         });
         var reason = new Option<string>("--reason") { Description = "why, kept in the note beside the checkpoints set aside (e.g. \"loss diverged at step 5200\")", DefaultValueFactory = _ => "no reason given" };
+        var skip = new Option<long>("--skip-steps")
+        {
+            Description = "then skip the data of this many steps (data.batch_size × the workers that resume, per stream) when training resumes there: " +
+                          "the batches that came after the checkpoint, if they made the loss diverge. The step count and schedule go on from the checkpoint",
+        };
+        skip.Validators.Add(r =>
+        {
+            if (r.GetValue(skip) < 0) r.AddError($"--skip-steps {r.GetValue(skip)} is negative: give 0 (the default) or more");
+        });
         var dryRun = new Option<bool>("--dry-run") { Description = "say what would move, and change nothing" };
         var command = new Command("rollback", "Go back to an earlier committed checkpoint: latest names it, so the next launch (`cmm train`, or the coordinator started again) " +
                                               "trains on from there. The checkpoints above it move to JOB/rolled-back/STAMP/ in the same store, kept as they were. " +
-                                              "Refused while the job runs (stop it first: `cmm stop`).") { spec, set, step, reason, dryRun };
+                                              "Refused while the job runs (stop it first: `cmm stop`).") { spec, set, step, reason, skip, dryRun };
         command.SetAction(async (r, ct) =>
         {
             var job = await JobStore.OpenAsync(r.GetValue(spec), r.GetValue(set)!, ct).ConfigureAwait(false);
@@ -48,6 +57,8 @@ internal static class CheckpointRollbackCommand
             Console.WriteLine($"rolling back to step {target.Step} (generation {target.Generation}, world size {target.WorldSize}, " +
                               $"created {target.CreatedUtc.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC)");
             Console.WriteLine($"setting aside: {string.Join(", ", plan.Moving.Select(m => $"step {m.Step} ({Sizes.Format(m.Bytes)})"))}");
+            long skipSteps = r.GetValue(skip);
+            if (skipSteps > 0) Console.WriteLine($"training resumed there first skips the data of {skipSteps} step{(skipSteps == 1 ? "" : "s")}");
             if (r.GetValue(dryRun))
             {
                 Console.WriteLine("dry run: nothing was changed");
@@ -56,7 +67,7 @@ internal static class CheckpointRollbackCommand
 
             var progress = new ConsoleProgress(" KiB", toStandardError: true);
             long copied = 0;
-            var result = await CheckpointRollback.RunAsync(job.Store, plan, r.GetValue(reason)!, TimeProvider.System,
+            var result = await CheckpointRollback.RunAsync(job.Store, plan, r.GetValue(reason)!, skipSteps, TimeProvider.System,
                 size => progress.Report(("copy", (copied += size) >> 10, bytes >> 10)), ct).ConfigureAwait(false);
             Console.WriteLine($"latest now names step {result.Step}: the next launch trains on from there (`cmm train`, or the job's coordinator started again)");
             Console.WriteLine($"steps {string.Join(", ", result.Kept)} are kept under {result.Folder} in {job.Where} (`cmm checkpoints list` shows them; delete the folder when no longer needed)");

@@ -185,7 +185,10 @@ internal static class CheckpointsCommand
     }
 
     internal static string LatestText(JobCheckpoints c) =>
-        c.LatestProblem is { } problem ? $"unreadable ({problem})" : c.LatestStep is { } l ? $"step {l}" : "none (nothing committed yet)";
+        c.LatestProblem is { } problem ? $"unreadable ({problem})"
+        : c.LatestStep is not { } l ? "none (nothing committed yet)"
+        : c.LatestSkipSteps > 0 ? $"step {l} (training resumed there first skips the data of {c.LatestSkipSteps} step{(c.LatestSkipSteps == 1 ? "" : "s")}, as a rollback asked)"
+        : $"step {l}";
 
     internal static async Task NoCheckpointsAsync(JobStore job, CancellationToken cancellationToken)
     {

@@ -29,8 +29,8 @@ internal sealed record CheckpointStatus(CheckpointFolder Folder, CheckpointManif
     }) + (IsLatest ? " [latest]" : "");
 }
 
-/// <summary>Every step folder of a job, oldest first, with the step <c>latest</c> names.</summary>
-internal sealed record JobCheckpoints(string Job, long? LatestStep, string? LatestProblem, IReadOnlyList<CheckpointStatus> Checkpoints)
+/// <summary>Every step folder of a job, oldest first, with the step <c>latest</c> names (and the steps of data a rollback skips after it).</summary>
+internal sealed record JobCheckpoints(string Job, long? LatestStep, string? LatestProblem, IReadOnlyList<CheckpointStatus> Checkpoints, long LatestSkipSteps = 0)
 {
     /// <summary>What a restore picks (CheckpointCatalog's rule): the newest verified checkpoint at or below latest.</summary>
     public CheckpointStatus? RestorePick => Checkpoints.Where(c => c.State == CheckpointState.Verified && (LatestStep is null || c.Step <= LatestStep)).MaxBy(c => c.Step);
@@ -47,11 +47,11 @@ internal static class CheckpointStates
                                                       CancellationToken cancellationToken)
     {
         var folders = await CheckpointCatalog.ListAsync(store, job, cancellationToken).ConfigureAwait(false);
-        long? latest = null;
+        LatestPointer? pointer = null;
         string? latestProblem = null;
         try
         {
-            latest = (await CheckpointCommitter.ReadLatestAsync(store, job, cancellationToken).ConfigureAwait(false))?.Pointer.Step;
+            pointer = (await CheckpointCommitter.ReadLatestAsync(store, job, cancellationToken).ConfigureAwait(false))?.Pointer;
         }
         catch (CheckpointException e)
         {
@@ -59,14 +59,15 @@ internal static class CheckpointStates
             latestProblem = e.Message;
         }
 
+        long? latest = pointer?.Step;
         var statuses = new List<CheckpointStatus>();
         foreach (var folder in folders)
             statuses.Add(await ClassifyAsync(store, job, folder, latest, cancellationToken).ConfigureAwait(false));
-        if (!verify) return new JobCheckpoints(job, latest, latestProblem, statuses);
+        if (!verify) return new JobCheckpoints(job, latest, latestProblem, statuses, pointer?.SkipSteps ?? 0);
 
         var toCheck = statuses.Where(s => s.State == CheckpointState.Committed).ToList();
         long total = toCheck.Sum(s => s.Manifest!.TotalBytes), done = 0;
-        if (toCheck.Count == 0) return new JobCheckpoints(job, latest, latestProblem, statuses);
+        if (toCheck.Count == 0) return new JobCheckpoints(job, latest, latestProblem, statuses, pointer?.SkipSteps ?? 0);
         progress?.Report(("verify", 0, total >> 10));
         for (int i = 0; i < statuses.Count; i++)
         {
@@ -75,7 +76,7 @@ internal static class CheckpointStates
                 bytes => progress?.Report(("verify", Interlocked.Add(ref done, bytes) >> 10, total >> 10)), cancellationToken).ConfigureAwait(false);
             statuses[i] = WithChecks(statuses[i], files);
         }
-        return new JobCheckpoints(job, latest, latestProblem, statuses);
+        return new JobCheckpoints(job, latest, latestProblem, statuses, pointer?.SkipSteps ?? 0);
     }
 
     /// <summary>The status once its files are checked: verified, or broken naming the first broken file (and how many more there are).</summary>

@@ -41,6 +41,17 @@ public sealed record LoaderPosition
             : this with { Cursor = Consumed, Offset = 0, WorldSize = worldSize };
     }
 
+    /// <summary>
+    /// This point moved on by <paramref name="samples"/> of the order, into later epochs as needed: data skipped on purpose
+    /// (a rollback past the batches that made the loss diverge).
+    /// </summary>
+    public LoaderPosition Skip(long samples)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(samples);
+        long consumed = Consumed + samples;
+        return this with { Epoch = Epoch + consumed / Samples, Cursor = consumed % Samples, Offset = 0 };
+    }
+
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
     /// <exception cref="FormatException">Not a position record, or one of a newer version.</exception>

@@ -91,7 +91,8 @@ public static class CheckpointCatalog
         IBlobStore store, string job, string? configHash = null, Func<CheckpointManifest, string, bool>? keep = null, CancellationToken cancellationToken = default)
     {
         IReadOnlyList<CheckpointFolder> folders = await ListAsync(store, job, cancellationToken).ConfigureAwait(false);
-        long? latest = await ReadLatestStepAsync(store, job, cancellationToken).ConfigureAwait(false);
+        LatestPointer? pointer = await ReadLatestAsync(store, job, cancellationToken).ConfigureAwait(false);
+        long? latest = pointer?.Step;
         var skipped = new List<SkippedCheckpoint>();
         foreach (CheckpointFolder folder in folders.Reverse())
         {
@@ -134,18 +135,21 @@ public static class CheckpointCatalog
                 continue;
             }
 
-            return new RestoreSelection(manifest, skipped, verification.Files);
+            return new RestoreSelection(manifest, skipped, verification.Files, step == latest ? pointer!.SkipSteps : 0);
         }
 
         return new RestoreSelection(null, skipped, new Dictionary<string, byte[]>());
     }
 
     /// <summary>The step <c>latest</c> names; null when absent or unreadable (then every committed folder is a candidate).</summary>
-    internal static async Task<long?> ReadLatestStepAsync(IBlobStore store, string job, CancellationToken cancellationToken)
+    internal static async Task<long?> ReadLatestStepAsync(IBlobStore store, string job, CancellationToken cancellationToken) =>
+        (await ReadLatestAsync(store, job, cancellationToken).ConfigureAwait(false))?.Step;
+
+    private static async Task<LatestPointer?> ReadLatestAsync(IBlobStore store, string job, CancellationToken cancellationToken)
     {
         try
         {
-            return (await CheckpointCommitter.ReadLatestAsync(store, job, cancellationToken).ConfigureAwait(false))?.Pointer.Step;
+            return (await CheckpointCommitter.ReadLatestAsync(store, job, cancellationToken).ConfigureAwait(false))?.Pointer;
         }
         catch (CheckpointException)
         {
@@ -181,10 +185,11 @@ public static class CheckpointCatalog
 public sealed record CheckpointFolder(long Step, bool HasManifest, int FileCount, long Bytes, bool SetAside = false);
 
 /// <summary>
-/// The checkpoint to restore (null: none usable, start fresh), every newer one passed over, with why, and the verified
-/// bytes of the files the caller asked to keep, by path.
+/// The checkpoint to restore (null: none usable, start fresh), every newer one passed over, with why, the verified
+/// bytes of the files the caller asked to keep, by path, and the steps of data to skip after it
+/// (<see cref="LatestPointer.SkipSteps"/>, when it is the checkpoint <c>latest</c> names).
 /// </summary>
-public sealed record RestoreSelection(CheckpointManifest? Checkpoint, IReadOnlyList<SkippedCheckpoint> Skipped, IReadOnlyDictionary<string, byte[]> Files)
+public sealed record RestoreSelection(CheckpointManifest? Checkpoint, IReadOnlyList<SkippedCheckpoint> Skipped, IReadOnlyDictionary<string, byte[]> Files, long SkipSteps = 0)
 {
     /// <summary>The verified bytes of a kept file of the chosen checkpoint.</summary>
     /// <exception cref="CheckpointException">The checkpoint lists no such file (a checkpoint of another kind, or a hand-edited one).</exception>

@@ -91,9 +91,9 @@ public static class CheckpointCommitter
     /// Points <c>latest</c> back at an older committed step, only while it still carries <paramref name="etag"/> (what the
     /// caller read before deciding): false when a commit or another writer moved it meanwhile.
     /// </summary>
-    internal static async Task<bool> MoveLatestBackAsync(IBlobStore store, CheckpointManifest manifest, string etag, CancellationToken cancellationToken)
+    internal static async Task<bool> MoveLatestBackAsync(IBlobStore store, CheckpointManifest manifest, string etag, long skipSteps, CancellationToken cancellationToken)
     {
-        byte[] content = new LatestPointer(CheckpointManifest.CurrentFormatVersion, manifest.Job, manifest.Step, manifest.Generation).ToJsonBytes();
+        byte[] content = new LatestPointer(CheckpointManifest.CurrentFormatVersion, manifest.Job, manifest.Step, manifest.Generation, skipSteps).ToJsonBytes();
         BlobWriteResult written = await store.PutAsync(CheckpointLayout.LatestKey(manifest.Job), new MemoryStream(content), BlobCondition.IfMatch(etag), cancellationToken).ConfigureAwait(false);
         return written.Succeeded;
     }

@@ -100,8 +100,14 @@ public sealed record CheckpointManifest(
 /// <param name="Rank">The rank that uploaded it.</param>
 public sealed record CheckpointFileEntry(string Path, long Size, string Sha256, int Rank);
 
-/// <summary>The content of <c>latest</c>: which step is committed. Moved only forward, only after verification.</summary>
-public sealed record LatestPointer(int FormatVersion, string Job, long Step, long Generation)
+/// <summary>
+/// The content of <c>latest</c>: which step is committed. A commit moves it forward, only after verification; only a
+/// rollback (<see cref="CheckpointRollback"/>) or the coordinator's set-aside moves it back. A rollback past bad data sets
+/// <paramref name="SkipSteps"/>: training resumed from this step first skips the data of that many steps. The next commit's
+/// pointer has none, so the data is skipped once in the lineage that counts.
+/// </summary>
+public sealed record LatestPointer(int FormatVersion, string Job, long Step, long Generation,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] long SkipSteps = 0)
 {
     public byte[] ToJsonBytes() => JsonSerializer.SerializeToUtf8Bytes(this, CheckpointJsonContext.Default.LatestPointer);
 

@@ -50,12 +50,14 @@ public static class CheckpointRollback
 
     /// <summary>
     /// Verifies the target's every file, copies the checkpoints above it to <c>JOB/rolled-back/STAMP/</c> (calling
-    /// <paramref name="bytesCopied"/> with each data file's size), points <c>latest</c> at the target and deletes the originals.
+    /// <paramref name="bytesCopied"/> with each data file's size), points <c>latest</c> at the target (training resumed there
+    /// first skips the data of <paramref name="skipSteps"/> steps) and deletes the originals.
     /// </summary>
     /// <exception cref="CheckpointException">The target does not verify, or <c>latest</c> changed since the plan: <c>latest</c> and the checkpoints are as they were.</exception>
     public static async Task<CheckpointRollbackResult> RunAsync(
-        IBlobStore store, CheckpointRollbackPlan plan, string reason, TimeProvider time, Action<long>? bytesCopied = null, CancellationToken cancellationToken = default)
+        IBlobStore store, CheckpointRollbackPlan plan, string reason, long skipSteps, TimeProvider time, Action<long>? bytesCopied = null, CancellationToken cancellationToken = default)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(skipSteps);
         string? problem = await CheckpointVerifier.VerifyAsync(store, plan.Target, cancellationToken).ConfigureAwait(false);
         if (problem is not null)
         {
@@ -80,10 +82,11 @@ public static class CheckpointRollback
         }
 
         string note = string.Create(CultureInfo.InvariantCulture,
-            $"rolled back {now:yyyy-MM-dd HH:mm:ss} UTC from step {plan.FromStep} to step {plan.Target.Step}: {reason}\nsteps kept here: {string.Join(", ", plan.Moving.Select(m => m.Step))}\n");
+            $"rolled back {now:yyyy-MM-dd HH:mm:ss} UTC from step {plan.FromStep} to step {plan.Target.Step}{(skipSteps > 0 ? $", skipping the data of {skipSteps} step{(skipSteps == 1 ? "" : "s")}" : "")}: {reason}\n" +
+            $"steps kept here: {string.Join(", ", plan.Moving.Select(m => m.Step))}\n");
         await store.PutAsync(folder + NoteName, new MemoryStream(Encoding.UTF8.GetBytes(note)), cancellationToken: cancellationToken).ConfigureAwait(false);
 
-        if (!await CheckpointCommitter.MoveLatestBackAsync(store, plan.Target, plan.LatestETag, cancellationToken).ConfigureAwait(false))
+        if (!await CheckpointCommitter.MoveLatestBackAsync(store, plan.Target, plan.LatestETag, skipSteps, cancellationToken).ConfigureAwait(false))
         {
             await DeleteAllAsync(store, folder, cancellationToken).ConfigureAwait(false); // copies of what stays where it was
             throw new CheckpointException(

@@ -16,9 +16,10 @@ public sealed class RestoredCheckpoint
 {
     private readonly byte[] _model, _optimizer;
 
-    private RestoredCheckpoint(CheckpointManifest manifest, byte[] model, byte[] optimizer, RankState state)
+    private RestoredCheckpoint(CheckpointManifest manifest, byte[] model, byte[] optimizer, RankState state, long skipSteps)
     {
         Manifest = manifest;
+        SkipSteps = skipSteps;
         _model = model;
         _optimizer = optimizer;
         State = state;
@@ -26,6 +27,9 @@ public sealed class RestoredCheckpoint
 
     public CheckpointManifest Manifest { get; }
     public RankState State { get; }
+
+    /// <summary>The steps of data a rollback asked to skip after this checkpoint (<see cref="LatestPointer.SkipSteps"/>).</summary>
+    public long SkipSteps { get; }
 
     /// <summary>The newest verified checkpoint of the job, or null; each skipped one is reported through <paramref name="skipped"/>.</summary>
     public static async Task<RestoredCheckpoint?> LoadNewestAsync(IBlobStore store, string job, string configHash, int rank, Action<string> skipped,
@@ -40,7 +44,7 @@ public sealed class RestoredCheckpoint
         byte[] model = selection.File(CheckpointFiles.Model);
         byte[] optimizer = selection.File(CheckpointFiles.Optimizer);
         var state = RankState.Parse(selection.File(stateFile), stateFile);
-        return new RestoredCheckpoint(manifest, model, optimizer, state);
+        return new RestoredCheckpoint(manifest, model, optimizer, state, selection.SkipSteps);
     }
 
     /// <summary>
@@ -65,9 +69,12 @@ public sealed class RestoredCheckpoint
         return manifest.Files.Any(f => f.Path == own) ? own : $"{AsyncCheckpointSaver.RankFolder(0)}/{RankState.FileName}";
     }
 
-    /// <summary>Where <paramref name="stream"/> stood when the checkpoint was taken.</summary>
+    /// <summary>
+    /// Where <paramref name="stream"/> goes on for <paramref name="worldSize"/> ranks of <paramref name="batchSize"/>: where
+    /// it stood when the checkpoint was taken, past the data of <see cref="SkipSteps"/> steps of that world.
+    /// </summary>
     /// <exception cref="CheckpointException">The checkpoint has no position for that stream (another model kind's).</exception>
-    public LoaderPosition Position(string stream) =>
-        State.Streams.TryGetValue(stream, out var position) ? position
+    public LoaderPosition Position(string stream, int worldSize, int batchSize) =>
+        State.Streams.TryGetValue(stream, out var position) ? position.Rebase(worldSize).Skip(SkipSteps * worldSize * batchSize)
             : throw new CheckpointException($"checkpoint step-{Manifest.Step} records no position for stream '{stream}' (it has: {string.Join(", ", State.Streams.Keys)})");
 }

@@ -70,7 +70,7 @@ public sealed class TrainingSession : IAsyncDisposable
                 foreach (var (_, t) in model.Module.StateDict()) group.Broadcast(t, root: 0);
             }
             foreach (string stream in kind.Streams)
-                streams.Add((stream, model.OpenStream(stream, LoaderOptionsFor(spec, stream, rank, worldSize, restore?.Position(stream).Rebase(worldSize)))));
+                streams.Add((stream, model.OpenStream(stream, LoaderOptionsFor(spec, stream, rank, worldSize, restore?.Position(stream, worldSize, spec.Data.BatchSize)))));
             var session = new TrainingSession(model, streams, step, rank, worldSize);
             session.WarmSnapshotBuffers();
             return await Task.FromResult(session).ConfigureAwait(false);

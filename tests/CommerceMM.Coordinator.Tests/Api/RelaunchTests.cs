@@ -57,7 +57,7 @@ public sealed class RelaunchTests
         await CheckpointFiles.CommitAsync(coordinator, before, 20);
 
         // `cmm checkpoints rollback` while no coordinator runs (the host below stays idle), then the relaunch.
-        await CheckpointRollback.RunAsync(coordinator.Store, await CheckpointRollback.PlanAsync(coordinator.Store, "job-a", 10), "test", TimeProvider.System);
+        await CheckpointRollback.RunAsync(coordinator.Store, await CheckpointRollback.PlanAsync(coordinator.Store, "job-a", 10), "test", skipSteps: 0, TimeProvider.System);
         await coordinator.RestartAsync();
         TestClient relaunched = coordinator.Client(incarnation: "launch-2");
         IReadOnlyList<JoinResponse> after = await JoinBothAsync(relaunched);

@@ -24,6 +24,19 @@ public class LoaderPositionTests
         Assert.Equal((1L, 0L, 0L), (rebased.Epoch, rebased.Cursor, rebased.Offset));
     }
 
+    [Theory]
+    [InlineData(0, 2L, 28L)] // nothing skipped: the same point, as Rebase folds it
+    [InlineData(16, 2L, 44L)] // within the epoch, the offset folded in
+    [InlineData(72, 3L, 0L)] // to the end of the epoch exactly: the next one's start
+    [InlineData(250, 4L, 78L)] // over two epochs' worth
+    public void Skip_MovesOnThroughTheOrder_IntoLaterEpochs(long samples, long epoch, long cursor)
+    {
+        var skipped = At(2, 10, 6, 3).Skip(samples);
+
+        Assert.Equal((epoch, cursor, 0L, 3), (skipped.Epoch, skipped.Cursor, skipped.Offset, skipped.WorldSize));
+        Assert.Equal(skipped, LoaderPosition.FromJson(skipped.ToJson()));
+    }
+
     [Fact]
     public void ToJson_RoundTrips()
     {

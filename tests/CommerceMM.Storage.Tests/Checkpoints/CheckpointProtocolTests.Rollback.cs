@@ -14,7 +14,7 @@ public abstract partial class CheckpointProtocolTests
         Dictionary<string, byte[]> before = await ReadAllAsync(CheckpointLayout.StepFolder(Job, 20), CheckpointLayout.StepFolder(Job, 30));
 
         CheckpointRollbackPlan plan = await CheckpointRollback.PlanAsync(Store, Job, 10);
-        CheckpointRollbackResult result = await CheckpointRollback.RunAsync(Store, plan, "loss spiked at step 23", RollbackTime);
+        CheckpointRollbackResult result = await CheckpointRollback.RunAsync(Store, plan, "loss spiked at step 23", skipSteps: 0, RollbackTime);
 
         Assert.Equal(30L, plan.FromStep);
         Assert.Equal([20, 30], plan.Moving.Select(m => m.Step));
@@ -40,7 +40,7 @@ public abstract partial class CheckpointProtocolTests
     public async Task Rollback_ThenTrainingOn_CommitsTheSameStepsAgain_AndLeavesTheKeptOnesAlone()
     {
         foreach (long step in new long[] { 10, 20 }) await SaveAndCommitAsync(step, worldSize: 1);
-        CheckpointRollbackResult result = await CheckpointRollback.RunAsync(Store, await CheckpointRollback.PlanAsync(Store, Job, 10), "test", RollbackTime);
+        CheckpointRollbackResult result = await CheckpointRollback.RunAsync(Store, await CheckpointRollback.PlanAsync(Store, Job, 10), "test", skipSteps: 0, RollbackTime);
         byte[] kept = await ReadBytesAsync(result.Folder + "step-20/manifest.json");
 
         CheckpointCommitResult again = await SaveAndCommitAsync(20, worldSize: 1, generation: 4);
@@ -51,13 +51,34 @@ public abstract partial class CheckpointProtocolTests
     }
 
     [Fact]
+    public async Task Rollback_SkippingData_IsHandedToTheRestoreOfItsStepOnly_AndTheNextCommitEndsIt()
+    {
+        foreach (long step in new long[] { 10, 20, 30 }) await SaveAndCommitAsync(step, worldSize: 1);
+        string plain = await ReadTextAsync(CheckpointLayout.LatestKey(Job));
+
+        CheckpointRollbackResult result = await CheckpointRollback.RunAsync(Store, await CheckpointRollback.PlanAsync(Store, Job, 20), "bad batches", skipSteps: 7, RollbackTime);
+        RestoreSelection skipping = await CheckpointCatalog.FindNewestVerifiedAsync(Store, Job, ConfigHash);
+        await FlipByteAsync(CheckpointLayout.FileKey(Job, 20, "model-b.safetensors"), at: 9);
+        RestoreSelection older = await CheckpointCatalog.FindNewestVerifiedAsync(Store, Job, ConfigHash);
+        await SaveAndCommitAsync(30, worldSize: 1, generation: 4);
+        RestoreSelection after = await CheckpointCatalog.FindNewestVerifiedAsync(Store, Job, ConfigHash);
+
+        Assert.Equal((20L, 7L), (skipping.Checkpoint!.Step, skipping.SkipSteps));
+        Assert.Equal((10L, 0L), (older.Checkpoint!.Step, older.SkipSteps)); // the skip belongs to step 20's data position
+        Assert.Equal((30L, 0L), (after.Checkpoint!.Step, after.SkipSteps));
+        Assert.DoesNotContain("skip", plain, StringComparison.OrdinalIgnoreCase); // pointers without a skip are written as before
+        Assert.Equal("rolled back 2026-12-06 21:45:12 UTC from step 30 to step 20, skipping the data of 7 steps: bad batches",
+            Assert.Single(await CheckpointRollback.ListAsync(Store, Job), k => k.Folder == result.Folder).Note);
+    }
+
+    [Fact]
     public async Task Rollback_ToAStepThatDoesNotVerify_ChangesNothing()
     {
         foreach (long step in new long[] { 10, 20 }) await SaveAndCommitAsync(step, worldSize: 1);
         await FlipByteAsync(CheckpointLayout.FileKey(Job, 10, "model-a.safetensors"), at: 7);
         CheckpointRollbackPlan plan = await CheckpointRollback.PlanAsync(Store, Job, 10);
 
-        var refused = await Assert.ThrowsAsync<CheckpointException>(() => CheckpointRollback.RunAsync(Store, plan, "test", RollbackTime));
+        var refused = await Assert.ThrowsAsync<CheckpointException>(() => CheckpointRollback.RunAsync(Store, plan, "test", skipSteps: 0, RollbackTime));
 
         Assert.Contains("step 10 does not verify (file 'model-a.safetensors': SHA-256 expected", refused.Message, StringComparison.Ordinal);
         Assert.Contains("nothing was changed", refused.Message, StringComparison.Ordinal);
@@ -73,7 +94,7 @@ public abstract partial class CheckpointProtocolTests
         CheckpointRollbackPlan plan = await CheckpointRollback.PlanAsync(Store, Job, 10);
         await SaveAndCommitAsync(30, worldSize: 1);
 
-        var refused = await Assert.ThrowsAsync<CheckpointException>(() => CheckpointRollback.RunAsync(Store, plan, "test", RollbackTime));
+        var refused = await Assert.ThrowsAsync<CheckpointException>(() => CheckpointRollback.RunAsync(Store, plan, "test", skipSteps: 0, RollbackTime));
 
         Assert.Contains("changed while rolling back (a checkpoint committed: is the job running?): nothing was rolled back", refused.Message, StringComparison.Ordinal);
         Assert.Equal(30, (await CheckpointCatalog.FindNewestVerifiedAsync(Store, Job, ConfigHash)).Checkpoint!.Step);
@@ -88,7 +109,7 @@ public abstract partial class CheckpointProtocolTests
         var dying = new CrashingBlobStore(Store, (operation, _) => operation == CrashingBlobStore.Delete);
 
         await Assert.ThrowsAsync<SimulatedCrashException>(async () =>
-            await CheckpointRollback.RunAsync(dying, await CheckpointRollback.PlanAsync(dying, Job, 10), "test", RollbackTime));
+            await CheckpointRollback.RunAsync(dying, await CheckpointRollback.PlanAsync(dying, Job, 10), "test", skipSteps: 0, RollbackTime));
         CheckpointRecoveryResult recovered = await CheckpointRecovery.RecoverAsync(Store, Job);
 
         Assert.True(dying.Crashed);
@@ -103,8 +124,8 @@ public abstract partial class CheckpointProtocolTests
     {
         foreach (long step in new long[] { 10, 20, 30 }) await SaveAndCommitAsync(step, worldSize: 1);
 
-        CheckpointRollbackResult first = await CheckpointRollback.RunAsync(Store, await CheckpointRollback.PlanAsync(Store, Job, 20), "first", RollbackTime);
-        CheckpointRollbackResult second = await CheckpointRollback.RunAsync(Store, await CheckpointRollback.PlanAsync(Store, Job, 10), "second", RollbackTime);
+        CheckpointRollbackResult first = await CheckpointRollback.RunAsync(Store, await CheckpointRollback.PlanAsync(Store, Job, 20), "first", skipSteps: 0, RollbackTime);
+        CheckpointRollbackResult second = await CheckpointRollback.RunAsync(Store, await CheckpointRollback.PlanAsync(Store, Job, 10), "second", skipSteps: 0, RollbackTime);
 
         Assert.Equal(first.Folder.TrimEnd('/') + "-2/", second.Folder);
         Assert.Equal(
