@@ -29,6 +29,14 @@ public sealed class CheckpointRollbackCommandTests(SmallCorpus corpus, TrainedJo
         Assert.Contains("dry run: nothing was changed", dry.Output);
         Assert.Equal(6, (await CheckpointCommitter.ReadLatestAsync(store, TrainedJob.Name))!.Value.Pointer.Step);
 
+        // A rollback to the wrong step, undone; then the one meant.
+        Assert.Equal(0, Cmm(["checkpoints", "rollback", "--step", "4", .. job]).Exit);
+        var undo = Cmm(["checkpoints", "rollback", "--undo", .. job]);
+        Assert.True(undo.Exit == 0, undo.Output);
+        Assert.Contains("latest names step 6 again (steps 6 are back, and no data is skipped)", undo.Output);
+        Assert.Equal(6, (await CheckpointCatalog.FindNewestVerifiedAsync(store, TrainedJob.Name)).Checkpoint!.Step);
+        Assert.Empty(await CheckpointRollback.ListAsync(store, TrainedJob.Name));
+
         var rollback = Cmm(["checkpoints", "rollback", "--step", "4", "--skip-steps", "1", "--reason", "loss spiked at step 5", .. job]);
         Assert.True(rollback.Exit == 0, rollback.Output);
         Assert.Contains("latest now names step 4: the next launch trains on from there", rollback.Output);
@@ -50,6 +58,9 @@ public sealed class CheckpointRollbackCommandTests(SmallCorpus corpus, TrainedJo
         var after = await DataPositionsAsync(store, CheckpointLayout.StepFolder(TrainedJob.Name, 6));
         Assert.Equal(before.Keys.Order(), after.Keys.Order());
         foreach (var (stream, samples) in before) Assert.Equal(samples + 8, after[stream]);
+        var late = Cmm(["checkpoints", "rollback", "--undo", .. job]);
+        Assert.Equal(2, late.Exit);
+        Assert.Contains("cannot be undone: latest names step 6, not step 4, so checkpoints were committed since", late.Output);
     }
 
     /// <summary>Each stream's samples consumed since the first epoch began, from rank 0's state in a step folder.</summary>

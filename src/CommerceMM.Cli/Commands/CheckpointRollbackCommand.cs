@@ -17,12 +17,12 @@ internal static class CheckpointRollbackCommand
     {
         var spec = PathArguments.JobSpec();
         var set = CommonOptions.Set();
-        var step = new Option<long>("--step") { Description = "the committed checkpoint to go back to (`cmm checkpoints list` shows them)", Required = true };
+        var step = new Option<long?>("--step") { Description = "the committed checkpoint to go back to (`cmm checkpoints list` shows them)" };
         step.Validators.Add(r =>
         {
             if (r.GetValue(step) < 0) r.AddError($"--step {r.GetValue(step)} is no step: steps count from 0");
         });
-        var reason = new Option<string>("--reason") { Description = "why, kept in the note beside the checkpoints set aside (e.g. \"loss diverged at step 5200\")", DefaultValueFactory = _ => "no reason given" };
+        var reason = new Option<string>("--reason") { Description = "why, kept beside the checkpoints set aside (e.g. \"loss diverged at step 5200\")", DefaultValueFactory = _ => "no reason given" };
         var skip = new Option<long>("--skip-steps")
         {
             Description = "then skip the data of this many steps (data.batch_size × the workers that resume, per stream) when training resumes there: " +
@@ -33,16 +33,26 @@ internal static class CheckpointRollbackCommand
             if (r.GetValue(skip) < 0) r.AddError($"--skip-steps {r.GetValue(skip)} is negative: give 0 (the default) or more");
         });
         var dryRun = new Option<bool>("--dry-run") { Description = "say what would move, and change nothing" };
+        var undo = new Option<bool>("--undo") { Description = "undo the newest rollback, while nothing has been committed since: its checkpoints go back, and latest names the step it named before" };
         var command = new Command("rollback", "Go back to an earlier committed checkpoint: latest names it, so the next launch (`cmm train`, or the coordinator started again) " +
-                                              "trains on from there. The checkpoints above it move to JOB/rolled-back/STAMP/ in the same store, kept as they were. " +
-                                              "Refused while the job runs (stop it first: `cmm stop`).") { spec, set, step, reason, skip, dryRun };
+                                              "trains on from there. The checkpoints above it move to JOB/rolled-back/STAMP/ in the same store, kept as they were (--undo puts them back). " +
+                                              "Refused while the job runs (stop it first: `cmm stop`).") { spec, set, step, reason, skip, dryRun, undo };
+        command.Validators.Add(r =>
+        {
+            bool Given(Option option) => r.GetResult(option) is { Implicit: false };
+            if (Given(undo) && (Given(step) || Given(reason) || Given(skip) || Given(dryRun)))
+                r.AddError("--undo undoes the newest rollback as it was: give it without --step, --reason, --skip-steps or --dry-run");
+            else if (!Given(undo) && !Given(step))
+                r.AddError("give --step STEP, the committed checkpoint to go back to (`cmm checkpoints list` shows them), or --undo");
+        });
         command.SetAction(async (r, ct) =>
         {
             var job = await JobStore.OpenAsync(r.GetValue(spec), r.GetValue(set)!, ct).ConfigureAwait(false);
             if (await LocalLaunch.FindAsync(job.Store, job.Job, ct).ConfigureAwait(false) is { } running)
                 throw new ArgumentException($"job '{job.Job}' is running ({running.Command}, pid {running.Pid}): stop it first (`cmm stop`), then roll back");
-            // Held throughout, so no coordinator starts and commits while latest moves back.
+            // Held throughout, so no coordinator starts and commits while latest moves.
             using var claim = await LocalLaunch.TakeAsync(job.Store, job.Spec, "cmm checkpoints rollback", ct).ConfigureAwait(false);
+            if (r.GetValue(undo)) return await UndoAsync(job, ct).ConfigureAwait(false);
             if (await CheckpointCommitter.ReadLatestAsync(job.Store, job.Job, ct).ConfigureAwait(false) is null)
             {
                 Console.WriteLine($"job '{job.Job}' in {job.Where} has no committed checkpoint: there is nothing to roll back");
@@ -50,8 +60,7 @@ internal static class CheckpointRollbackCommand
                 return 1;
             }
 
-            var plan = await CheckpointRollback.PlanAsync(job.Store, job.Job, r.GetValue(step), ct).ConfigureAwait(false);
-            long bytes = plan.Moving.Sum(m => m.Bytes);
+            var plan = await CheckpointRollback.PlanAsync(job.Store, job.Job, r.GetValue(step)!.Value, ct).ConfigureAwait(false);
             var target = plan.Target;
             Console.WriteLine($"job '{job.Job}' in {job.Where}: latest names step {plan.FromStep}");
             Console.WriteLine($"rolling back to step {target.Step} (generation {target.Generation}, world size {target.WorldSize}, " +
@@ -65,14 +74,30 @@ internal static class CheckpointRollbackCommand
                 return 0;
             }
 
-            var progress = new ConsoleProgress(" KiB", toStandardError: true);
-            long copied = 0;
             var result = await CheckpointRollback.RunAsync(job.Store, plan, r.GetValue(reason)!, skipSteps, TimeProvider.System,
-                size => progress.Report(("copy", (copied += size) >> 10, bytes >> 10)), ct).ConfigureAwait(false);
+                CopyProgress(plan.Moving.Sum(m => m.Bytes)), ct).ConfigureAwait(false);
             Console.WriteLine($"latest now names step {result.Step}: the next launch trains on from there (`cmm train`, or the job's coordinator started again)");
-            Console.WriteLine($"steps {string.Join(", ", result.Kept)} are kept under {result.Folder} in {job.Where} (`cmm checkpoints list` shows them; delete the folder when no longer needed)");
+            Console.WriteLine($"steps {string.Join(", ", result.Kept)} are kept under {result.Folder} in {job.Where} " +
+                              "(`cmm checkpoints list` shows them; `--undo` puts them back while nothing is committed; delete the folder when no longer needed)");
             return 0;
         });
         return command;
+    }
+
+    private static async Task<int> UndoAsync(JobStore job, CancellationToken ct)
+    {
+        var kept = (await CheckpointRollback.ListAsync(job.Store, job.Job, ct).ConfigureAwait(false)).LastOrDefault(k => k.Record is not null);
+        var (record, folder) = await CheckpointRollback.UndoAsync(job.Store, job.Job, CopyProgress(kept?.Bytes ?? 0), ct).ConfigureAwait(false);
+        Console.WriteLine($"undid the rollback under {folder} ({record})");
+        Console.WriteLine($"latest names step {record.FromStep} again (steps {string.Join(", ", record.Steps)} are back, and no data is skipped): " +
+                          "the next launch trains on from there");
+        return 0;
+    }
+
+    private static Action<long> CopyProgress(long total)
+    {
+        var progress = new ConsoleProgress(" KiB", toStandardError: true);
+        long copied = 0;
+        return size => progress.Report(("copy", (copied += size) >> 10, total >> 10));
     }
 }

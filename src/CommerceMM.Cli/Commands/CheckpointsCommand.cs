@@ -74,8 +74,8 @@ internal static class CheckpointsCommand
             foreach (var kept in await CheckpointRollback.ListAsync(job.Store, job.Job, ct).ConfigureAwait(false))
             {
                 string steps = $"step{(kept.Steps.Count == 1 ? "" : "s")} {string.Join(", ", kept.Steps)} ({Sizes.Format(kept.Bytes)})";
-                Console.WriteLine(kept.Note is { } note
-                    ? $"set aside by a rollback under {kept.Folder}: {steps}; {note}"
+                Console.WriteLine(kept.Record is { } record
+                    ? $"set aside by a rollback under {kept.Folder}: {steps}; {record}"
                     : $"an interrupted rollback's copy under {kept.Folder}: {steps}; nothing moved, delete the folder");
             }
             return 0;

@@ -88,10 +88,11 @@ public static class CheckpointCommitter
     }
 
     /// <summary>
-    /// Points <c>latest</c> back at an older committed step, only while it still carries <paramref name="etag"/> (what the
-    /// caller read before deciding): false when a commit or another writer moved it meanwhile.
+    /// Points <c>latest</c> at a committed step, back or forward, only while it still carries <paramref name="etag"/> (what
+    /// the caller read before deciding): false when a commit or another writer moved it meanwhile. Only the set-aside of
+    /// corrupt checkpoints and an operator's rollback (or its undo) do this; commits move it with their own loop.
     /// </summary>
-    internal static async Task<bool> MoveLatestBackAsync(IBlobStore store, CheckpointManifest manifest, string etag, long skipSteps, CancellationToken cancellationToken)
+    internal static async Task<bool> SetLatestAsync(IBlobStore store, CheckpointManifest manifest, string etag, long skipSteps, CancellationToken cancellationToken)
     {
         byte[] content = new LatestPointer(CheckpointManifest.CurrentFormatVersion, manifest.Job, manifest.Step, manifest.Generation, skipSteps).ToJsonBytes();
         BlobWriteResult written = await store.PutAsync(CheckpointLayout.LatestKey(manifest.Job), new MemoryStream(content), BlobCondition.IfMatch(etag), cancellationToken).ConfigureAwait(false);

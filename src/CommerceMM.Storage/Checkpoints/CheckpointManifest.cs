@@ -128,4 +128,5 @@ public sealed record LatestPointer(int FormatVersion, string Job, long Step, lon
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
 [JsonSerializable(typeof(CheckpointManifest))]
 [JsonSerializable(typeof(LatestPointer))]
+[JsonSerializable(typeof(RollbackRecord))]
 internal sealed partial class CheckpointJsonContext : JsonSerializerContext;

@@ -117,7 +117,7 @@ public static class CheckpointRecovery
             CheckpointManifest restored = await CheckpointCatalog.ReadManifestAsync(store, job, step, cancellationToken).ConfigureAwait(false)
                 ?? throw new CheckpointException($"the workers restored step {step}, but it has no {CheckpointLayout.ManifestName}: nothing was set aside");
             pointer = new LatestPointer(CheckpointManifest.CurrentFormatVersion, job, restored.Step, restored.Generation);
-            if (!await CheckpointCommitter.MoveLatestBackAsync(store, restored, current.ETag, skipSteps: 0, cancellationToken).ConfigureAwait(false))
+            if (!await CheckpointCommitter.SetLatestAsync(store, restored, current.ETag, skipSteps: 0, cancellationToken).ConfigureAwait(false))
             {
                 throw new CheckpointException($"'{CheckpointLayout.LatestKey(job)}' changed while setting aside the checkpoints above step {step}: nothing was set aside");
             }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using CommerceMM.Storage.Blobs;
 
 namespace CommerceMM.Storage.Checkpoints;
@@ -11,7 +10,7 @@ namespace CommerceMM.Storage.Checkpoints;
 /// again, into the same folders.
 /// </summary>
 /// <remarks>
-/// Crash-safe in this order. The copies come first (a crash leaves <c>latest</c> as it was, and a copy without its note).
+/// Crash-safe in this order. The copies come first (a crash leaves <c>latest</c> as it was, and a copy without its record).
 /// Then <c>latest</c> moves, only under the ETag read when planning: a commit in between makes the rollback fail having
 /// changed nothing that counts. Then the originals go, manifest first: a crash there leaves manifests above
 /// <c>latest</c>, which restore ignores and the coordinator's start-up recovery aborts (<see cref="CheckpointRecovery"/>).
@@ -19,9 +18,6 @@ namespace CommerceMM.Storage.Checkpoints;
 /// </remarks>
 public static class CheckpointRollback
 {
-    /// <summary>Beside the copies: when, from which step to which, and why. A folder without it is an interrupted rollback's copy.</summary>
-    public const string NoteName = "rolled-back.txt";
-
     /// <summary>What a rollback of <paramref name="job"/> to <paramref name="step"/> would do; nothing is changed.</summary>
     /// <exception cref="CheckpointException">Nothing is committed, <paramref name="step"/> is not before <c>latest</c>, or has no manifest of this job.</exception>
     public static async Task<CheckpointRollbackPlan> PlanAsync(IBlobStore store, string job, long step, CancellationToken cancellationToken = default)
@@ -69,24 +65,13 @@ public static class CheckpointRollback
         string checkpoints = CheckpointLayout.CheckpointsPrefix(plan.Job);
         foreach (CheckpointFolder moving in plan.Moving)
         {
-            await foreach (BlobProperties blob in store.ListAsync(CheckpointLayout.StepFolder(plan.Job, moving.Step), cancellationToken).ConfigureAwait(false))
-            {
-                await using BlobDownload download = await store.OpenReadAsync(blob.Key, cancellationToken: cancellationToken).ConfigureAwait(false)
-                    ?? throw new CheckpointException($"'{blob.Key}' vanished while rolling back: is the job running? Nothing was changed; the copies under {folder} can be deleted");
-                await store.PutAsync(folder + blob.Key[checkpoints.Length..], download.Content, cancellationToken: cancellationToken).ConfigureAwait(false);
-                if (CheckpointLayout.TryParse(plan.Job, blob.Key, out _, out string path) && path is not (CheckpointLayout.ManifestName or CheckpointLayout.SetAsideName))
-                {
-                    bytesCopied?.Invoke(blob.Size); // the bytes CheckpointFolder counts
-                }
-            }
+            await CopyAsync(store, plan.Job, CheckpointLayout.StepFolder(plan.Job, moving.Step), checkpoints, folder, bytesCopied, cancellationToken).ConfigureAwait(false);
         }
 
-        string note = string.Create(CultureInfo.InvariantCulture,
-            $"rolled back {now:yyyy-MM-dd HH:mm:ss} UTC from step {plan.FromStep} to step {plan.Target.Step}{(skipSteps > 0 ? $", skipping the data of {skipSteps} step{(skipSteps == 1 ? "" : "s")}" : "")}: {reason}\n" +
-            $"steps kept here: {string.Join(", ", plan.Moving.Select(m => m.Step))}\n");
-        await store.PutAsync(folder + NoteName, new MemoryStream(Encoding.UTF8.GetBytes(note)), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var record = new RollbackRecord(now, plan.FromStep, plan.Target.Step, skipSteps, reason, [.. plan.Moving.Select(m => m.Step)]);
+        await store.PutAsync(folder + RollbackRecord.FileName, new MemoryStream(record.ToJsonBytes()), cancellationToken: cancellationToken).ConfigureAwait(false);
 
-        if (!await CheckpointCommitter.MoveLatestBackAsync(store, plan.Target, plan.LatestETag, skipSteps, cancellationToken).ConfigureAwait(false))
+        if (!await CheckpointCommitter.SetLatestAsync(store, plan.Target, plan.LatestETag, skipSteps, cancellationToken).ConfigureAwait(false))
         {
             await DeleteAllAsync(store, folder, cancellationToken).ConfigureAwait(false); // copies of what stays where it was
             throw new CheckpointException(
@@ -99,7 +84,71 @@ public static class CheckpointRollback
             await DeleteAllAsync(store, CheckpointLayout.StepFolder(plan.Job, moving.Step), cancellationToken).ConfigureAwait(false);
         }
 
-        return new CheckpointRollbackResult(plan.Target.Step, folder, plan.Moving.Select(m => m.Step).ToList());
+        return new CheckpointRollbackResult(plan.Target.Step, folder, record.Steps);
+    }
+
+    /// <summary>
+    /// Undoes the newest rollback while nothing has been committed since (<c>latest</c> still names the step it went back
+    /// to): its kept checkpoints return to the checkpoints folder, <c>latest</c> names the step it named before (without a
+    /// skip of data), and the kept folder goes.
+    /// </summary>
+    /// <exception cref="CheckpointException">
+    /// No rollback is kept, a checkpoint was committed since, or the step it undoes to does not verify: <c>latest</c> and the
+    /// kept checkpoints are as they were.
+    /// </exception>
+    public static async Task<(RollbackRecord Record, string Folder)> UndoAsync(IBlobStore store, string job, Action<long>? bytesCopied = null, CancellationToken cancellationToken = default)
+    {
+        var latest = await CheckpointRecovery.ReadLatestWithETagOrThrowAsync(store, job, cancellationToken).ConfigureAwait(false);
+        RolledBackCheckpoints kept = (await ListAsync(store, job, cancellationToken).ConfigureAwait(false)).LastOrDefault(k => k.Record is not null)
+            ?? throw new CheckpointException($"job '{job}' has no rollback to undo");
+        RollbackRecord record = kept.Record!;
+        if (latest is not { } current || current.Pointer.Step != record.ToStep)
+        {
+            throw new CheckpointException(
+                $"the newest rollback ({record}) cannot be undone: latest names {(latest is { } l ? $"step {l.Pointer.Step}" : "nothing")}, not step {record.ToStep}, " +
+                $"so checkpoints were committed since. Its checkpoints stay under {kept.Folder}");
+        }
+
+        // Nothing was committed since the rollback, so whatever lies above its step is an uncommitted leftover of training
+        // after it (an interrupted save): the kept checkpoints replace it whole.
+        string checkpoints = CheckpointLayout.CheckpointsPrefix(job);
+        foreach (long step in record.Steps)
+        {
+            await DeleteAllAsync(store, CheckpointLayout.StepFolder(job, step), cancellationToken).ConfigureAwait(false);
+            await CopyAsync(store, job, $"{kept.Folder}{CheckpointLayout.StepFolder(job, step)[checkpoints.Length..]}", kept.Folder, checkpoints, bytesCopied, cancellationToken).ConfigureAwait(false);
+        }
+
+        CheckpointManifest back = await CheckpointCatalog.ReadManifestAsync(store, job, record.FromStep, cancellationToken).ConfigureAwait(false)
+            ?? throw new CheckpointException($"the kept checkpoint at step {record.FromStep} has no {CheckpointLayout.ManifestName} under {kept.Folder}: nothing was undone");
+        if (await CheckpointVerifier.VerifyAsync(store, back, cancellationToken).ConfigureAwait(false) is { } problem)
+        {
+            throw new CheckpointException($"the kept checkpoint at step {record.FromStep} does not verify ({problem}): nothing was undone; latest still names step {record.ToStep}");
+        }
+
+        if (!await CheckpointCommitter.SetLatestAsync(store, back, current.ETag, skipSteps: 0, cancellationToken).ConfigureAwait(false))
+        {
+            throw new CheckpointException($"'{CheckpointLayout.LatestKey(job)}' changed while undoing the rollback (a checkpoint committed: is the job running?): nothing was undone");
+        }
+
+        await DeleteAllAsync(store, kept.Folder, cancellationToken).ConfigureAwait(false);
+        return (record, kept.Folder);
+    }
+
+    /// <summary>Copies every blob under <paramref name="prefix"/> from below <paramref name="from"/> to below <paramref name="to"/>.</summary>
+    private static async Task CopyAsync(IBlobStore store, string job, string prefix, string from, string to, Action<long>? bytesCopied, CancellationToken cancellationToken)
+    {
+        await foreach (BlobProperties blob in store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
+        {
+            await using BlobDownload download = await store.OpenReadAsync(blob.Key, cancellationToken: cancellationToken).ConfigureAwait(false)
+                ?? throw new CheckpointException($"'{blob.Key}' vanished while copying it: is the job running? latest was not changed");
+            string relative = blob.Key[from.Length..];
+            await store.PutAsync(to + relative, download.Content, cancellationToken: cancellationToken).ConfigureAwait(false);
+            string checkpoints = CheckpointLayout.CheckpointsPrefix(job);
+            if (CheckpointLayout.TryParse(job, checkpoints + relative, out _, out string path) && path is not (CheckpointLayout.ManifestName or CheckpointLayout.SetAsideName))
+            {
+                bytesCopied?.Invoke(blob.Size); // the bytes CheckpointFolder counts
+            }
+        }
     }
 
     private static async Task DeleteAllAsync(IBlobStore store, string prefix, CancellationToken cancellationToken)
@@ -114,21 +163,21 @@ public static class CheckpointRollback
     public static async Task<IReadOnlyList<RolledBackCheckpoints>> ListAsync(IBlobStore store, string job, CancellationToken cancellationToken = default)
     {
         string prefix = CheckpointLayout.RolledBackPrefix(job);
-        var folders = new Dictionary<string, (SortedSet<long> Steps, long Bytes, bool Noted)>(StringComparer.Ordinal);
+        var folders = new Dictionary<string, (SortedSet<long> Steps, long Bytes, bool Recorded)>(StringComparer.Ordinal);
         await foreach (BlobProperties blob in store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
         {
             int slash = blob.Key.IndexOf('/', prefix.Length);
             if (slash < 0) continue;
             string folder = blob.Key[..(slash + 1)], rest = blob.Key[(slash + 1)..];
             if (!folders.TryGetValue(folder, out var f)) folders[folder] = f = ([], 0, false);
-            if (rest == NoteName)
+            if (rest == RollbackRecord.FileName)
             {
-                folders[folder] = f with { Noted = true };
+                folders[folder] = f with { Recorded = true };
             }
-            else if (CheckpointLayout.TryParse(job, CheckpointLayout.CheckpointsPrefix(job) + rest, out long step, out _))
+            else if (CheckpointLayout.TryParse(job, CheckpointLayout.CheckpointsPrefix(job) + rest, out long step, out string path))
             {
                 f.Steps.Add(step);
-                folders[folder] = f with { Bytes = f.Bytes + blob.Size };
+                if (path is not (CheckpointLayout.ManifestName or CheckpointLayout.SetAsideName)) folders[folder] = f with { Bytes = f.Bytes + blob.Size };
             }
         }
 
@@ -136,18 +185,16 @@ public static class CheckpointRollback
         // By stamp: a second rollback within the same second ("STAMP-2/") sorts before "STAMP/" as keys.
         foreach ((string folder, var f) in folders.OrderBy(f => f.Key.TrimEnd('/'), StringComparer.Ordinal))
         {
-            string? note = null;
-            if (f.Noted)
+            RollbackRecord? record = null;
+            if (f.Recorded)
             {
-                await using BlobDownload? download = await store.OpenReadAsync(folder + NoteName, cancellationToken: cancellationToken).ConfigureAwait(false);
-                if (download is not null)
-                {
-                    using var reader = new StreamReader(download.Content);
-                    note = (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false))?.Trim();
-                }
+                await using BlobDownload? download = await store.OpenReadAsync(folder + RollbackRecord.FileName, cancellationToken: cancellationToken).ConfigureAwait(false);
+                using var bytes = new MemoryStream();
+                if (download is not null) await download.Content.CopyToAsync(bytes, cancellationToken).ConfigureAwait(false);
+                record = RollbackRecord.TryParse(bytes.ToArray());
             }
 
-            listed.Add(new RolledBackCheckpoints(folder, [.. f.Steps], f.Bytes, note));
+            listed.Add(new RolledBackCheckpoints(folder, [.. f.Steps], f.Bytes, record));
         }
 
         return listed;
@@ -177,7 +224,7 @@ public sealed record CheckpointRollbackPlan(string Job, long FromStep, string La
 public sealed record CheckpointRollbackResult(long Step, string Folder, IReadOnlyList<long> Kept);
 
 /// <summary>
-/// One rollback's kept checkpoints in <paramref name="Folder"/> (<c>JOB/rolled-back/STAMP/</c>), and its
-/// <paramref name="Note"/>'s first line (when, from and to which step, why); no note: an interrupted rollback's copy.
+/// One rollback's kept checkpoints in <paramref name="Folder"/> (<c>JOB/rolled-back/STAMP/</c>), with its
+/// <paramref name="Record"/>; none (or unreadable): an interrupted rollback's copy.
 /// </summary>
-public sealed record RolledBackCheckpoints(string Folder, IReadOnlyList<long> Steps, long Bytes, string? Note);
+public sealed record RolledBackCheckpoints(string Folder, IReadOnlyList<long> Steps, long Bytes, RollbackRecord? Record);

@@ -33,7 +33,7 @@ public abstract partial class CheckpointProtocolTests
         RolledBackCheckpoints kept = Assert.Single(await CheckpointRollback.ListAsync(Store, Job));
         Assert.Equal(result.Folder, kept.Folder);
         Assert.Equal([20, 30], kept.Steps);
-        Assert.Equal("rolled back 2026-12-06 21:45:12 UTC from step 30 to step 10: loss spiked at step 23", kept.Note);
+        Assert.Equal("rolled back 2026-12-06 21:45:12 UTC from step 30 to step 10: loss spiked at step 23", kept.Record!.ToString());
     }
 
     [Fact]
@@ -68,7 +68,7 @@ public abstract partial class CheckpointProtocolTests
         Assert.Equal((30L, 0L), (after.Checkpoint!.Step, after.SkipSteps));
         Assert.DoesNotContain("skip", plain, StringComparison.OrdinalIgnoreCase); // pointers without a skip are written as before
         Assert.Equal("rolled back 2026-12-06 21:45:12 UTC from step 30 to step 20, skipping the data of 7 steps: bad batches",
-            Assert.Single(await CheckpointRollback.ListAsync(Store, Job), k => k.Folder == result.Folder).Note);
+            Assert.Single(await CheckpointRollback.ListAsync(Store, Job), k => k.Folder == result.Folder).Record!.ToString());
     }
 
     [Fact]
@@ -131,6 +131,41 @@ public abstract partial class CheckpointProtocolTests
         Assert.Equal(
             [(first.Folder, "30"), (second.Folder, "20")],
             (await CheckpointRollback.ListAsync(Store, Job)).Select(k => (k.Folder, string.Join(",", k.Steps))));
+    }
+
+    [Fact]
+    public async Task Undo_PutsTheKeptCheckpointsBack_AndLatestNamesItsStepAgain_WithoutTheSkip()
+    {
+        foreach (long step in new long[] { 10, 20, 30 }) await SaveAndCommitAsync(step, worldSize: 2);
+        Dictionary<string, byte[]> before = await ReadAllAsync(CheckpointLayout.StepFolder(Job, 20), CheckpointLayout.StepFolder(Job, 30));
+        await CheckpointRollback.RunAsync(Store, await CheckpointRollback.PlanAsync(Store, Job, 10), "wrong step", skipSteps: 3, RollbackTime);
+        // Training after the rollback saved part of step 20 and was stopped before committing it.
+        await Store.PutAsync(CheckpointLayout.FileKey(Job, 20, "rank-00003/state.json"), new MemoryStream([1, 2, 3]));
+
+        (RollbackRecord record, string folder) = await CheckpointRollback.UndoAsync(Store, Job);
+
+        Assert.Equal((30L, 10L, 3L), (record.FromStep, record.ToStep, record.SkipSteps));
+        RestoreSelection restore = await CheckpointCatalog.FindNewestVerifiedAsync(Store, Job, ConfigHash);
+        Assert.Equal((30L, 0L), (restore.Checkpoint!.Step, restore.SkipSteps));
+        Assert.Equal(before, await ReadAllAsync(CheckpointLayout.StepFolder(Job, 20), CheckpointLayout.StepFolder(Job, 30)));
+        Assert.Empty(await ListKeysAsync(folder));
+        Assert.Empty(await CheckpointRollback.ListAsync(Store, Job));
+    }
+
+    [Fact]
+    public async Task Undo_AfterACommitSinceTheRollback_IsRefused_AndTheKeptCheckpointsStay()
+    {
+        foreach (long step in new long[] { 10, 20 }) await SaveAndCommitAsync(step, worldSize: 1);
+        await CheckpointRollback.RunAsync(Store, await CheckpointRollback.PlanAsync(Store, Job, 10), "test", skipSteps: 0, RollbackTime);
+        await SaveAndCommitAsync(20, worldSize: 1, generation: 4);
+
+        var refused = await Assert.ThrowsAsync<CheckpointException>(() => CheckpointRollback.UndoAsync(Store, Job));
+        var nothing = await Assert.ThrowsAsync<CheckpointException>(() => CheckpointRollback.UndoAsync(Store, $"{Job}-other"));
+
+        Assert.Contains("cannot be undone: latest names step 20, not step 10, so checkpoints were committed since. Its checkpoints stay under", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(4, (await CheckpointCatalog.FindNewestVerifiedAsync(Store, Job, ConfigHash)).Checkpoint!.Generation);
+        Assert.Equal([20L], Assert.Single(await CheckpointRollback.ListAsync(Store, Job)).Steps);
+        Assert.Equal($"job '{Job}-other' has no rollback to undo", nothing.Message);
     }
 
     [Theory]
