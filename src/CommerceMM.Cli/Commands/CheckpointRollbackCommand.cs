@@ -74,6 +74,7 @@ internal static class CheckpointRollbackCommand
                 return 0;
             }
 
+            Console.WriteLine($"verifying step {target.Step} ({Sizes.Format(target.TotalBytes)}), then copying what is set aside");
             var result = await CheckpointRollback.RunAsync(job.Store, plan, r.GetValue(reason)!, skipSteps, TimeProvider.System,
                 CopyProgress(plan.Moving.Sum(m => m.Bytes)), ct).ConfigureAwait(false);
             Console.WriteLine($"latest now names step {result.Step}: the next launch trains on from there (`cmm train`, or the job's coordinator started again)");
