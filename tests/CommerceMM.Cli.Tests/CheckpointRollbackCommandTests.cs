@@ -47,6 +47,7 @@ public sealed class CheckpointRollbackCommandTests(SmallCorpus corpus, TrainedJo
 
         var train = Cmm(["train", "--workers", "2", .. job]);
         Assert.True(train.Exit == 0, train.Output);
+        Assert.Matches(@"latest was rolled back \S+ \S+ UTC from step 6 to step 4, skipping the data of 1 step: loss spiked at step 5 \(cmm checkpoints rollback\)", train.Output);
         Assert.Contains("restoring checkpoint step 4", train.Output);
         Assert.Contains("skipping the data of 1 step(s) after it (8 samples per stream), as the rollback to it asked", train.Output);
         Assert.Contains("checkpoint at step 6 committed (generation 3)", train.Output);

@@ -61,7 +61,9 @@ internal sealed partial class CheckpointGrain(
 
         if (State.LastCommitted is { } said && said.Step != latest?.Step)
         {
-            LogDisagreed(_logger, Key, said.Step, latest?.Step.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none");
+            RollbackRecord? rollback = (await CheckpointRollback.ListAsync(_store, Key, cancellationToken)).LastOrDefault(k => k.Record?.ToStep == latest?.Step)?.Record;
+            if (rollback is not null) LogRolledBack(_logger, Key, rollback.ToString());
+            else LogDisagreed(_logger, Key, said.Step, latest?.Step.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none");
         }
 
         CheckpointState before = State;
@@ -474,6 +476,9 @@ internal sealed partial class CheckpointGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: the coordinator's state had step {Said} as the last committed checkpoint, but latest names {Latest}; following latest, which workers restore")]
     private static partial void LogDisagreed(ILogger logger, string job, long said, string latest);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job}: latest was {Rollback} (cmm checkpoints rollback); the job goes on from there")]
+    private static partial void LogRolledBack(ILogger logger, string job, string rollback);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: the workers restored an older checkpoint than the last committed one; verified here and set aside: {SetAside}")]
     private static partial void LogSetAside(ILogger logger, string job, string setAside);
