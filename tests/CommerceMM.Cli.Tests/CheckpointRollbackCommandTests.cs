@@ -93,6 +93,8 @@ public sealed class CheckpointRollbackCommandTests(SmallCorpus corpus, TrainedJo
         Assert.Contains($"job '{TrainedJob.Name}' has no committed checkpoint at step 3 (committed steps: 4)", unknown.Output);
         Assert.Contains("cmm: --step -1 is no step: steps count from 0", Cmm(["checkpoints", "rollback", "--step", "-1", .. job]).Output);
         Assert.Contains("cmm: --skip-steps -3 is negative: give 0 (the default) or more", Cmm(["checkpoints", "rollback", "--step", "2", "--skip-steps", "-3", .. job]).Output);
+        Assert.Contains("cmm: give --step STEP, the committed checkpoint to go back to", Cmm(["checkpoints", "rollback", .. job]).Output);
+        Assert.Contains("cmm: --undo undoes the newest rollback as it was: give it without --step", Cmm(["checkpoints", "rollback", "--undo", "--step", "2", .. job]).Output);
         var otherJob = Cmm(["checkpoints", "rollback", "--step", "2", .. job, "--set", "job.name=nope"]);
         Assert.Equal(1, otherJob.Exit);
         Assert.Contains($"jobs with checkpoints in this store: {TrainedJob.Name}", otherJob.Output);

@@ -18,35 +18,27 @@ internal static class CheckpointRollbackCommand
         var spec = PathArguments.JobSpec();
         var set = CommonOptions.Set();
         var step = new Option<long?>("--step") { Description = "the committed checkpoint to go back to (`cmm checkpoints list` shows them)" };
-        step.Validators.Add(r =>
-        {
-            if (r.GetValue(step) < 0) r.AddError($"--step {r.GetValue(step)} is no step: steps count from 0");
-        });
+        NumberOptions.RefuseNegative(step, "is no step: steps count from 0");
         var reason = new Option<string>("--reason") { Description = "why, kept beside the checkpoints set aside (e.g. \"loss diverged at step 5200\")", DefaultValueFactory = _ => "no reason given" };
         var skip = new Option<long>("--skip-steps")
         {
             Description = "then skip the data of this many steps (data.batch_size × the workers that resume, per stream) when training resumes there: " +
                           "the batches that came after the checkpoint, if they made the loss diverge. The step count and schedule go on from the checkpoint",
         };
-        skip.Validators.Add(r =>
-        {
-            if (r.GetValue(skip) < 0) r.AddError($"--skip-steps {r.GetValue(skip)} is negative: give 0 (the default) or more");
-        });
+        NumberOptions.RefuseNegative(skip, "is negative: give 0 (the default) or more");
         var dryRun = new Option<bool>("--dry-run") { Description = "say what would move, and change nothing" };
         var undo = new Option<bool>("--undo") { Description = "undo the newest rollback, while nothing has been committed since: its checkpoints go back, and latest names the step it named before" };
         var command = new Command("rollback", "Go back to an earlier committed checkpoint: latest names it, so the next launch (`cmm train`, or the coordinator started again) " +
                                               "trains on from there. The checkpoints above it move to JOB/rolled-back/STAMP/ in the same store, kept as they were (--undo puts them back). " +
                                               "Refused while the job runs (stop it first: `cmm stop`).") { spec, set, step, reason, skip, dryRun, undo };
-        command.Validators.Add(r =>
-        {
-            bool Given(Option option) => r.GetResult(option) is { Implicit: false };
-            if (Given(undo) && (Given(step) || Given(reason) || Given(skip) || Given(dryRun)))
-                r.AddError("--undo undoes the newest rollback as it was: give it without --step, --reason, --skip-steps or --dry-run");
-            else if (!Given(undo) && !Given(step))
-                r.AddError("give --step STEP, the committed checkpoint to go back to (`cmm checkpoints list` shows them), or --undo");
-        });
         command.SetAction(async (r, ct) =>
         {
+            // Checked here, once every value parsed: a command validator's error would hide an option's parse error.
+            bool Given(Option option) => r.GetResult(option) is { Implicit: false };
+            if (Given(undo) && (Given(step) || Given(reason) || Given(skip) || Given(dryRun)))
+                throw new ArgumentException("--undo undoes the newest rollback as it was: give it without --step, --reason, --skip-steps or --dry-run");
+            if (!Given(undo) && !Given(step))
+                throw new ArgumentException("give --step STEP, the committed checkpoint to go back to (`cmm checkpoints list` shows them), or --undo");
             var job = await JobStore.OpenAsync(r.GetValue(spec), r.GetValue(set)!, ct).ConfigureAwait(false);
             if (await LocalLaunch.FindAsync(job.Store, job.Job, ct).ConfigureAwait(false) is { } running)
                 throw new ArgumentException($"job '{job.Job}' is running ({running.Command}, pid {running.Pid}): stop it first (`cmm stop`), then roll back");

@@ -29,6 +29,16 @@ internal static class NumberOptions
         foreach (Command sub in command.Subcommands) ExplainBadNumbers(sub);
     }
 
+    /// <summary>
+    /// Refuses a negative value of <paramref name="option"/> as "OPTION VALUE <paramref name="why"/>". It reads the token, not
+    /// the value: a token that is no number already has the parser's error, and reading its value would throw.
+    /// </summary>
+    public static void RefuseNegative(Option option, string why) => option.Validators.Add(r =>
+    {
+        if (r.Tokens is [{ Value: var text }] && long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value) && value < 0)
+            r.AddError($"{option.Name} {text} {why}");
+    });
+
     /// <returns>the value, or null with the error added to <paramref name="result"/></returns>
     private static long? WholeNumber(ArgumentResult result, string name, long min, long max)
     {

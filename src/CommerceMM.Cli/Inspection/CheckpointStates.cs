@@ -61,13 +61,14 @@ internal static class CheckpointStates
 
         long? latest = pointer?.Step;
         var statuses = new List<CheckpointStatus>();
+        JobCheckpoints Result() => new(job, latest, latestProblem, statuses, pointer?.SkipSteps ?? 0);
         foreach (var folder in folders)
             statuses.Add(await ClassifyAsync(store, job, folder, latest, cancellationToken).ConfigureAwait(false));
-        if (!verify) return new JobCheckpoints(job, latest, latestProblem, statuses, pointer?.SkipSteps ?? 0);
+        if (!verify) return Result();
 
         var toCheck = statuses.Where(s => s.State == CheckpointState.Committed).ToList();
         long total = toCheck.Sum(s => s.Manifest!.TotalBytes), done = 0;
-        if (toCheck.Count == 0) return new JobCheckpoints(job, latest, latestProblem, statuses, pointer?.SkipSteps ?? 0);
+        if (toCheck.Count == 0) return Result();
         progress?.Report(("verify", 0, total >> 10));
         for (int i = 0; i < statuses.Count; i++)
         {
@@ -76,7 +77,7 @@ internal static class CheckpointStates
                 bytes => progress?.Report(("verify", Interlocked.Add(ref done, bytes) >> 10, total >> 10)), cancellationToken).ConfigureAwait(false);
             statuses[i] = WithChecks(statuses[i], files);
         }
-        return new JobCheckpoints(job, latest, latestProblem, statuses, pointer?.SkipSteps ?? 0);
+        return Result();
     }
 
     /// <summary>The status once its files are checked: verified, or broken naming the first broken file (and how many more there are).</summary>

@@ -137,13 +137,13 @@ public static class CheckpointRollback
     /// <summary>Copies every blob under <paramref name="prefix"/> from below <paramref name="from"/> to below <paramref name="to"/>.</summary>
     private static async Task CopyAsync(IBlobStore store, string job, string prefix, string from, string to, Action<long>? bytesCopied, CancellationToken cancellationToken)
     {
+        string checkpoints = CheckpointLayout.CheckpointsPrefix(job);
         await foreach (BlobProperties blob in store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
         {
             await using BlobDownload download = await store.OpenReadAsync(blob.Key, cancellationToken: cancellationToken).ConfigureAwait(false)
                 ?? throw new CheckpointException($"'{blob.Key}' vanished while copying it: is the job running? latest was not changed");
             string relative = blob.Key[from.Length..];
             await store.PutAsync(to + relative, download.Content, cancellationToken: cancellationToken).ConfigureAwait(false);
-            string checkpoints = CheckpointLayout.CheckpointsPrefix(job);
             if (CheckpointLayout.TryParse(job, checkpoints + relative, out _, out string path) && path is not (CheckpointLayout.ManifestName or CheckpointLayout.SetAsideName))
             {
                 bytesCopied?.Invoke(blob.Size); // the bytes CheckpointFolder counts
