@@ -40,6 +40,8 @@ public sealed class CheckpointRollbackCommandTests(SmallCorpus corpus, TrainedJo
         var rollback = Cmm(["checkpoints", "rollback", "--step", "4", "--skip-steps", "1", "--reason", "loss spiked at step 5", .. job]);
         Assert.True(rollback.Exit == 0, rollback.Output);
         Assert.Contains("latest now names step 4: the next launch trains on from there", rollback.Output);
+        Assert.Matches(@"verify: 100 % \([\d,]+/[\d,]+ KiB\)", rollback.Output); // progress, one line a tenth when not on a terminal
+        Assert.Matches(@"copy: 100 % \([\d,]+/[\d,]+ KiB\)", rollback.Output);
         var list = Cmm(["checkpoints", "list", .. job]);
         Assert.Contains("latest: step 4 (training resumed there first skips the data of 1 step, as a rollback asked)", list.Output);
         Assert.Matches($@"set aside by a rollback under {TrainedJob.Name}/rolled-back/\d{{8}}T\d{{6}}Z/: step 6 \([\d.]+ MiB\); " +

@@ -66,9 +66,7 @@ internal static class CheckpointRollbackCommand
                 return 0;
             }
 
-            Console.WriteLine($"verifying step {target.Step} ({Sizes.Format(target.TotalBytes)}), then copying what is set aside");
-            var result = await CheckpointRollback.RunAsync(job.Store, plan, r.GetValue(reason)!, skipSteps, TimeProvider.System,
-                CopyProgress(plan.Moving.Sum(m => m.Bytes)), ct).ConfigureAwait(false);
+            var result = await CheckpointRollback.RunAsync(job.Store, plan, r.GetValue(reason)!, skipSteps, TimeProvider.System, new InKiB(), ct).ConfigureAwait(false);
             Console.WriteLine($"latest now names step {result.Step}: the next launch trains on from there (`cmm train`, or the job's coordinator started again)");
             Console.WriteLine($"steps {string.Join(", ", result.Kept)} are kept under {result.Folder} in {job.Where} " +
                               "(`cmm checkpoints list` shows them; `--undo` puts them back while nothing is committed; delete the folder when no longer needed)");
@@ -79,18 +77,18 @@ internal static class CheckpointRollbackCommand
 
     private static async Task<int> UndoAsync(JobStore job, CancellationToken ct)
     {
-        var kept = (await CheckpointRollback.ListAsync(job.Store, job.Job, ct).ConfigureAwait(false)).LastOrDefault(k => k.Record is not null);
-        var (record, folder) = await CheckpointRollback.UndoAsync(job.Store, job.Job, CopyProgress(kept?.Bytes ?? 0), ct).ConfigureAwait(false);
+        var (record, folder) = await CheckpointRollback.UndoAsync(job.Store, job.Job, new InKiB(), ct).ConfigureAwait(false);
         Console.WriteLine($"undid the rollback under {folder} ({record})");
         Console.WriteLine($"latest names step {record.FromStep} again (steps {string.Join(", ", record.Steps)} are back, and no data is skipped): " +
                           "the next launch trains on from there");
         return 0;
     }
 
-    private static Action<long> CopyProgress(long total)
+    /// <summary>The library's bytes as a progress bar in KiB, on standard error.</summary>
+    private sealed class InKiB : IProgress<(string Stage, long Bytes, long Total)>
     {
-        var progress = new ConsoleProgress(" KiB", toStandardError: true);
-        long copied = 0;
-        return size => progress.Report(("copy", (copied += size) >> 10, total >> 10));
+        private readonly ConsoleProgress _bar = new(" KiB", toStandardError: true);
+
+        public void Report((string Stage, long Bytes, long Total) value) => _bar.Report((value.Stage, value.Bytes >> 10, value.Total >> 10));
     }
 }

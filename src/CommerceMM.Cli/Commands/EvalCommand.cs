@@ -142,7 +142,7 @@ internal static class EvalCommand
                 ?? throw new CheckpointException($"job '{job}' has no committed checkpoint at step {wanted} in {spec.Checkpoint.Store}; `cmm checkpoints list` shows the steps");
             if (manifest.ConfigHash != hash)
                 throw new CheckpointException($"checkpoint step-{wanted} was written with config hash {manifest.ConfigHash}, but the spec's model has {hash}: the configuration is incompatible");
-            var verification = await CheckpointVerifier.VerifyAndKeepAsync(store, manifest, path => path == CheckpointFiles.Model, ct).ConfigureAwait(false);
+            var verification = await CheckpointVerifier.VerifyAndKeepAsync(store, manifest, path => path == CheckpointFiles.Model, cancellationToken: ct).ConfigureAwait(false);
             if (verification.Problem is { } problem)
                 throw new CheckpointException($"checkpoint step-{wanted} does not verify: {problem}");
             weightBytes = verification.File(manifest, CheckpointFiles.Model);

@@ -128,7 +128,7 @@ public static class CheckpointCatalog
 
             CheckCompatible(manifest, job, step, configHash);
             CheckpointVerification verification = await CheckpointVerifier.VerifyAndKeepAsync(
-                store, manifest, path => keep?.Invoke(manifest, path) ?? false, cancellationToken).ConfigureAwait(false);
+                store, manifest, path => keep?.Invoke(manifest, path) ?? false, cancellationToken: cancellationToken).ConfigureAwait(false);
             if (verification.Problem is not null)
             {
                 skipped.Add(new(step, $"step-{step} is corrupt: {verification.Problem}"));

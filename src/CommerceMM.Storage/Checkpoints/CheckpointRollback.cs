@@ -45,16 +45,17 @@ public static class CheckpointRollback
     }
 
     /// <summary>
-    /// Verifies the target's every file, copies the checkpoints above it to <c>JOB/rolled-back/STAMP/</c> (calling
-    /// <paramref name="bytesCopied"/> with each data file's size), points <c>latest</c> at the target (training resumed there
-    /// first skips the data of <paramref name="skipSteps"/> steps) and deletes the originals.
+    /// Verifies the target's every file, copies the checkpoints above it to <c>JOB/rolled-back/STAMP/</c>, points
+    /// <c>latest</c> at the target (training resumed there first skips the data of <paramref name="skipSteps"/> steps) and
+    /// deletes the originals. <paramref name="progress"/> hears of the bytes verified ("verify") and copied ("copy").
     /// </summary>
     /// <exception cref="CheckpointException">The target does not verify, or <c>latest</c> changed since the plan: <c>latest</c> and the checkpoints are as they were.</exception>
     public static async Task<CheckpointRollbackResult> RunAsync(
-        IBlobStore store, CheckpointRollbackPlan plan, string reason, long skipSteps, TimeProvider time, Action<long>? bytesCopied = null, CancellationToken cancellationToken = default)
+        IBlobStore store, CheckpointRollbackPlan plan, string reason, long skipSteps, TimeProvider time, IProgress<(string Stage, long Bytes, long Total)>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(skipSteps);
-        string? problem = await CheckpointVerifier.VerifyAsync(store, plan.Target, cancellationToken).ConfigureAwait(false);
+        string? problem = await VerifyAsync(store, plan.Target, progress, cancellationToken).ConfigureAwait(false);
         if (problem is not null)
         {
             throw new CheckpointException($"step {plan.Target.Step} does not verify ({problem}): nothing was changed. Roll back to a step that verifies (`cmm checkpoints list`)");
@@ -63,9 +64,10 @@ public static class CheckpointRollback
         DateTimeOffset now = time.GetUtcNow();
         string folder = await FreeFolderAsync(store, plan.Job, now, cancellationToken).ConfigureAwait(false);
         string checkpoints = CheckpointLayout.CheckpointsPrefix(plan.Job);
+        Action<long> copied = Counter(progress, "copy", plan.Moving.Sum(m => m.Bytes));
         foreach (CheckpointFolder moving in plan.Moving)
         {
-            await CopyAsync(store, plan.Job, CheckpointLayout.StepFolder(plan.Job, moving.Step), checkpoints, folder, bytesCopied, cancellationToken).ConfigureAwait(false);
+            await CopyAsync(store, plan.Job, CheckpointLayout.StepFolder(plan.Job, moving.Step), checkpoints, folder, copied, cancellationToken).ConfigureAwait(false);
         }
 
         var record = new RollbackRecord(now, plan.FromStep, plan.Target.Step, skipSteps, reason, [.. plan.Moving.Select(m => m.Step)]);
@@ -96,7 +98,8 @@ public static class CheckpointRollback
     /// No rollback is kept, a checkpoint was committed since, or the step it undoes to does not verify: <c>latest</c> and the
     /// kept checkpoints are as they were.
     /// </exception>
-    public static async Task<(RollbackRecord Record, string Folder)> UndoAsync(IBlobStore store, string job, Action<long>? bytesCopied = null, CancellationToken cancellationToken = default)
+    public static async Task<(RollbackRecord Record, string Folder)> UndoAsync(
+        IBlobStore store, string job, IProgress<(string Stage, long Bytes, long Total)>? progress = null, CancellationToken cancellationToken = default)
     {
         var latest = await CheckpointRecovery.ReadLatestWithETagOrThrowAsync(store, job, cancellationToken).ConfigureAwait(false);
         RolledBackCheckpoints kept = (await ListAsync(store, job, cancellationToken).ConfigureAwait(false)).LastOrDefault(k => k.Record is not null)
@@ -112,15 +115,16 @@ public static class CheckpointRollback
         // Nothing was committed since the rollback, so whatever lies above its step is an uncommitted leftover of training
         // after it (an interrupted save): the kept checkpoints replace it whole.
         string checkpoints = CheckpointLayout.CheckpointsPrefix(job);
+        Action<long> copied = Counter(progress, "copy", kept.Bytes);
         foreach (long step in record.Steps)
         {
             await DeleteAllAsync(store, CheckpointLayout.StepFolder(job, step), cancellationToken).ConfigureAwait(false);
-            await CopyAsync(store, job, $"{kept.Folder}{CheckpointLayout.StepFolder(job, step)[checkpoints.Length..]}", kept.Folder, checkpoints, bytesCopied, cancellationToken).ConfigureAwait(false);
+            await CopyAsync(store, job, $"{kept.Folder}{CheckpointLayout.StepFolder(job, step)[checkpoints.Length..]}", kept.Folder, checkpoints, copied, cancellationToken).ConfigureAwait(false);
         }
 
         CheckpointManifest back = await CheckpointCatalog.ReadManifestAsync(store, job, record.FromStep, cancellationToken).ConfigureAwait(false)
             ?? throw new CheckpointException($"the kept checkpoint at step {record.FromStep} has no {CheckpointLayout.ManifestName} under {kept.Folder}: nothing was undone");
-        if (await CheckpointVerifier.VerifyAsync(store, back, cancellationToken).ConfigureAwait(false) is { } problem)
+        if (await VerifyAsync(store, back, progress, cancellationToken).ConfigureAwait(false) is { } problem)
         {
             throw new CheckpointException($"the kept checkpoint at step {record.FromStep} does not verify ({problem}): nothing was undone; latest still names step {record.ToStep}");
         }
@@ -134,8 +138,19 @@ public static class CheckpointRollback
         return (record, kept.Folder);
     }
 
+    private static async Task<string?> VerifyAsync(IBlobStore store, CheckpointManifest manifest, IProgress<(string, long, long)>? progress, CancellationToken cancellationToken) =>
+        (await CheckpointVerifier.VerifyAndKeepAsync(store, manifest, _ => false, Counter(progress, "verify", manifest.TotalBytes), cancellationToken).ConfigureAwait(false)).Problem;
+
+    /// <summary>Adds up the bytes handed to it (from any thread) and reports the sum under <paramref name="stage"/>.</summary>
+    private static Action<long> Counter(IProgress<(string, long, long)>? progress, string stage, long total)
+    {
+        long done = 0;
+        progress?.Report((stage, 0, total));
+        return bytes => progress?.Report((stage, Interlocked.Add(ref done, bytes), total));
+    }
+
     /// <summary>Copies every blob under <paramref name="prefix"/> from below <paramref name="from"/> to below <paramref name="to"/>.</summary>
-    private static async Task CopyAsync(IBlobStore store, string job, string prefix, string from, string to, Action<long>? bytesCopied, CancellationToken cancellationToken)
+    private static async Task CopyAsync(IBlobStore store, string job, string prefix, string from, string to, Action<long> bytesCopied, CancellationToken cancellationToken)
     {
         string checkpoints = CheckpointLayout.CheckpointsPrefix(job);
         await foreach (BlobProperties blob in store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
@@ -146,7 +161,7 @@ public static class CheckpointRollback
             await store.PutAsync(to + relative, download.Content, cancellationToken: cancellationToken).ConfigureAwait(false);
             if (CheckpointLayout.TryParse(job, checkpoints + relative, out _, out string path) && path is not (CheckpointLayout.ManifestName or CheckpointLayout.SetAsideName))
             {
-                bytesCopied?.Invoke(blob.Size); // the bytes CheckpointFolder counts
+                bytesCopied(blob.Size); // the bytes CheckpointFolder counts
             }
         }
     }

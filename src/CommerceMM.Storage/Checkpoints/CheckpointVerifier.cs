@@ -13,20 +13,25 @@ public static class CheckpointVerifier
     /// order, e.g. <c>file 'model.safetensors': SHA-256 expected 3f… but found 9a…</c>.
     /// </summary>
     public static async Task<string?> VerifyAsync(IBlobStore store, CheckpointManifest manifest, CancellationToken cancellationToken = default) =>
-        (await VerifyAndKeepAsync(store, manifest, _ => false, cancellationToken).ConfigureAwait(false)).Problem;
+        (await VerifyAndKeepAsync(store, manifest, _ => false, cancellationToken: cancellationToken).ConfigureAwait(false)).Problem;
 
     /// <summary>
     /// <see cref="VerifyAsync"/>, keeping the bytes of the files <paramref name="keep"/> selects by path: a restore reads
-    /// each file once, and the bytes it loads are the bytes that were verified.
+    /// each file once, and the bytes it loads are the bytes that were verified. <paramref name="verified"/>, if given, is
+    /// called with each file's size once it is checked (from several threads).
     /// </summary>
     public static async Task<CheckpointVerification> VerifyAndKeepAsync(
-        IBlobStore store, CheckpointManifest manifest, Func<string, bool> keep, CancellationToken cancellationToken = default)
+        IBlobStore store, CheckpointManifest manifest, Func<string, bool> keep, Action<long>? verified = null, CancellationToken cancellationToken = default)
     {
         var results = new (string? Problem, byte[]? Bytes)[manifest.Files.Count];
         await Parallel.ForEachAsync(
             Enumerable.Range(0, manifest.Files.Count),
             new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
-            async (i, ct) => results[i] = await ReadFileAsync(store, manifest, manifest.Files[i], keep(manifest.Files[i].Path), ct).ConfigureAwait(false)).ConfigureAwait(false);
+            async (i, ct) =>
+            {
+                results[i] = await ReadFileAsync(store, manifest, manifest.Files[i], keep(manifest.Files[i].Path), ct).ConfigureAwait(false);
+                verified?.Invoke(manifest.Files[i].Size);
+            }).ConfigureAwait(false);
         string? problem = results.Select(r => r.Problem).FirstOrDefault(p => p is not null);
         var kept = problem is not null
             ? new Dictionary<string, byte[]>()
