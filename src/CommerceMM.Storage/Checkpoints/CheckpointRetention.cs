@@ -94,11 +94,17 @@ public static class CheckpointRetention
     }
 
     /// <summary>Deletes the manifest first: if deletion stops halfway, what is left reads as uncommitted, never as corrupt.</summary>
-    private static async Task DeleteStepAsync(IBlobStore store, string job, long step, CancellationToken cancellationToken)
+    internal static async Task DeleteStepAsync(IBlobStore store, string job, long step, CancellationToken cancellationToken)
     {
         await store.DeleteAsync(CheckpointLayout.ManifestKey(job, step), cancellationToken).ConfigureAwait(false);
+        await DeletePrefixAsync(store, CheckpointLayout.StepFolder(job, step), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Every blob under <paramref name="prefix"/>, listed first: deleting while the listing pages on could skip keys on some stores.</summary>
+    internal static async Task DeletePrefixAsync(IBlobStore store, string prefix, CancellationToken cancellationToken)
+    {
         var keys = new List<string>();
-        await foreach (BlobProperties blob in store.ListAsync(CheckpointLayout.StepFolder(job, step), cancellationToken).ConfigureAwait(false))
+        await foreach (BlobProperties blob in store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
         {
             keys.Add(blob.Key);
         }

@@ -75,15 +75,14 @@ public static class CheckpointRollback
 
         if (!await CheckpointCommitter.SetLatestAsync(store, plan.Target, plan.LatestETag, skipSteps, cancellationToken).ConfigureAwait(false))
         {
-            await DeleteAllAsync(store, folder, cancellationToken).ConfigureAwait(false); // copies of what stays where it was
+            await CheckpointRetention.DeletePrefixAsync(store, folder, cancellationToken).ConfigureAwait(false); // copies of what stays where it was
             throw new CheckpointException(
                 $"'{CheckpointLayout.LatestKey(plan.Job)}' changed while rolling back (a checkpoint committed: is the job running?): nothing was rolled back");
         }
 
         foreach (CheckpointFolder moving in plan.Moving)
         {
-            await store.DeleteAsync(CheckpointLayout.ManifestKey(plan.Job, moving.Step), cancellationToken).ConfigureAwait(false);
-            await DeleteAllAsync(store, CheckpointLayout.StepFolder(plan.Job, moving.Step), cancellationToken).ConfigureAwait(false);
+            await CheckpointRetention.DeleteStepAsync(store, plan.Job, moving.Step, cancellationToken).ConfigureAwait(false);
         }
 
         return new CheckpointRollbackResult(plan.Target.Step, folder, record.Steps);
@@ -118,7 +117,7 @@ public static class CheckpointRollback
         Action<long> copied = Counter(progress, "copy", kept.Bytes);
         foreach (long step in record.Steps)
         {
-            await DeleteAllAsync(store, CheckpointLayout.StepFolder(job, step), cancellationToken).ConfigureAwait(false);
+            await CheckpointRetention.DeleteStepAsync(store, job, step, cancellationToken).ConfigureAwait(false);
             await CopyAsync(store, job, $"{kept.Folder}{CheckpointLayout.StepFolder(job, step)[checkpoints.Length..]}", kept.Folder, checkpoints, copied, cancellationToken).ConfigureAwait(false);
         }
 
@@ -134,7 +133,7 @@ public static class CheckpointRollback
             throw new CheckpointException($"'{CheckpointLayout.LatestKey(job)}' changed while undoing the rollback (a checkpoint committed: is the job running?): nothing was undone");
         }
 
-        await DeleteAllAsync(store, kept.Folder, cancellationToken).ConfigureAwait(false);
+        await CheckpointRetention.DeletePrefixAsync(store, kept.Folder, cancellationToken).ConfigureAwait(false);
         return (record, kept.Folder);
     }
 
@@ -164,14 +163,6 @@ public static class CheckpointRollback
                 bytesCopied(blob.Size); // the bytes CheckpointFolder counts
             }
         }
-    }
-
-    private static async Task DeleteAllAsync(IBlobStore store, string prefix, CancellationToken cancellationToken)
-    {
-        // Listed first: deleting while the listing pages on could skip keys on some stores.
-        var keys = new List<string>();
-        await foreach (BlobProperties blob in store.ListAsync(prefix, cancellationToken).ConfigureAwait(false)) keys.Add(blob.Key);
-        foreach (string key in keys) await store.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Every earlier rollback's kept checkpoints, oldest first.</summary>
