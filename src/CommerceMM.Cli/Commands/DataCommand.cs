@@ -6,7 +6,7 @@ using CommerceMM.Data.Scale;
 
 namespace CommerceMM.Cli.Commands;
 
-/// <summary>`cmm data build fashion`: the commerce corpus from real Fashion-MNIST product photos; `cmm data inspect` (DataInspectCommand).</summary>
+/// <summary>`cmm data build fashion`: the commerce corpus from real Fashion-MNIST product photos; `cmm data build catalog` (DataBuildCatalogCommand) and `cmm data inspect` (DataInspectCommand).</summary>
 internal static class DataCommand
 {
     public static Command Create()
@@ -61,6 +61,7 @@ internal static class DataCommand
             }
         });
         build.Subcommands.Add(fashion);
+        build.Subcommands.Add(DataBuildCatalogCommand.Create());
         data.Subcommands.Add(DataInspectCommand.Create());
         return data;
     }
@@ -78,7 +79,7 @@ internal static class DataCommand
         modalities.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(m => m.ToLowerInvariant()).ToList();
 
     /// <summary>A bar per stage; waiting for another build of the folder is said in words.</summary>
-    private static Progress<BuildProgress> BuildBar()
+    internal static Progress<BuildProgress> BuildBar()
     {
         var bar = new ConsoleProgress();
         return new Progress<BuildProgress>(p =>

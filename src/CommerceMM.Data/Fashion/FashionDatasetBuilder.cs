@@ -15,13 +15,12 @@ namespace CommerceMM.Data.Fashion;
 public static class FashionDatasetBuilder
 {
     public const string DatasetName = "fashion-commerce";
-    public const string TokenizerFile = "tokenizer.model";
 
     /// <summary>Bump when the output for the same options changes, so old folders are rebuilt, not reused.</summary>
     private const int BuilderVersion = 1;
 
     private static readonly string[] OwnedPaths =
-        [StreamNames.Pairs, StreamNames.Omni, StreamNames.EvalPairs, StreamNames.EvalOmni, TokenizerFile, "tokenizer.vocab", "tokenizer-corpus.txt"];
+        [StreamNames.Pairs, StreamNames.Omni, StreamNames.EvalPairs, StreamNames.EvalOmni, DatasetFolder.TokenizerFile, "tokenizer.vocab", "tokenizer-corpus.txt"];
 
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     /// <exception cref="FileNotFoundException">Fashion-MNIST is missing (the message names the Debian package).</exception>
@@ -45,20 +44,11 @@ public static class FashionDatasetBuilder
         SentencePieceTrainer.EnsureAvailable();
         using var building = await BuildLock.TakeAsync(root, progress, cancellationToken).ConfigureAwait(false);
         string fingerprint = Fingerprint(options);
-        if (File.Exists(Path.Combine(root, DatasetManifest.FileName)))
+        if (DatasetFolder.Prepare(root, fingerprint, options.Overwrite, OwnedPaths) is { } existing)
         {
-            var existing = DatasetManifest.Read(root);
-            if (existing.Fingerprint == fingerprint)
-            {
-                progress?.Report(new BuildProgress(BuildStage.Done, 1, 1, "already built"));
-                return new BuildResult(root, existing, UpToDate: true, clock.Elapsed, FolderBytes(root));
-            }
-            if (!options.Overwrite)
-                throw new DatasetException($"'{root}' already holds a data set built with other options; choose another output folder, or replace it with --overwrite");
-            File.Delete(Path.Combine(root, DatasetManifest.FileName)); // from here on the folder is "unfinished"
+            progress?.Report(new BuildProgress(BuildStage.Done, 1, 1, "already built"));
+            return new BuildResult(root, existing, UpToDate: true, clock.Elapsed, DatasetFolder.Bytes(root));
         }
-        Directory.CreateDirectory(root);
-        foreach (string owned in OwnedPaths) Delete(Path.Combine(root, owned)); // leftovers of an interrupted build
 
         progress?.Report(new BuildProgress(BuildStage.Reading, 0, 2, "reading Fashion-MNIST"));
         var train = FashionMnistReader.Read(options.SourceDirectory, FashionSplit.Train, options.TrainLimit ?? int.MaxValue);
@@ -75,13 +65,8 @@ public static class FashionDatasetBuilder
         WriteSplit(root, options, FashionSplit.Test, test, StreamNames.EvalPairs, StreamNames.EvalOmni, null, streams, counts, progress, cancellationToken);
 
         progress?.Report(new BuildProgress(BuildStage.Tokenizer, 0, 1, "training the SentencePiece tokenizer"));
-        string prefix = Path.Combine(root, Path.GetFileNameWithoutExtension(TokenizerFile));
-        await SentencePieceTrainer.TrainAsync(corpusPath, prefix, options.VocabSize, (uint)(options.Seed & 0x7FFFFFFF), cancellationToken).ConfigureAwait(false);
-        File.Delete(corpusPath);
-        int vocab;
-        using (var tokenizer = SentencePieceTokenizer.Load(Path.Combine(root, TokenizerFile))) vocab = tokenizer.VocabSize;
-        var tokenizerFile = Sha256File.Describe(root, TokenizerFile);
-        progress?.Report(new BuildProgress(BuildStage.Tokenizer, 1, 1, $"vocabulary of {vocab} pieces"));
+        var tokenizer = await DatasetFolder.TrainTokenizerAsync(root, corpusPath, options.VocabSize, options.Seed, cancellationToken).ConfigureAwait(false);
+        progress?.Report(new BuildProgress(BuildStage.Tokenizer, 1, 1, $"vocabulary of {tokenizer.VocabSize} pieces"));
 
         progress?.Report(new BuildProgress(BuildStage.Manifest, 0, 1, "writing dataset.json"));
         var first = train.Count > 0 ? train[0].Image : test[0].Image;
@@ -92,13 +77,13 @@ public static class FashionDatasetBuilder
             Modalities = [Modality.Image, Modality.Text],
             // Normalisation constants of the Fashion-MNIST training set (pixel mean and std on 0..1).
             Image = new ImageSpec(first.Width, first.Height, Channels: 1, Mean: 0.2860f, Std: 0.3530f),
-            Tokenizer = new TokenizerSpec(TokenizerFile, "sentencepiece-unigram", vocab, tokenizerFile.Bytes, tokenizerFile.Sha256),
+            Tokenizer = tokenizer,
             Counts = counts,
             Streams = streams,
         };
         manifest.Write(root);
         progress?.Report(new BuildProgress(BuildStage.Done, 1, 1, "done"));
-        return new BuildResult(root, manifest, UpToDate: false, clock.Elapsed, FolderBytes(root));
+        return new BuildResult(root, manifest, UpToDate: false, clock.Elapsed, DatasetFolder.Bytes(root));
     }
 
     private static void WriteSplit(
@@ -150,13 +135,4 @@ public static class FashionDatasetBuilder
         }
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
-
-    private static void Delete(string path)
-    {
-        if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
-        else if (File.Exists(path)) File.Delete(path);
-    }
-
-    private static long FolderBytes(string root) =>
-        new DirectoryInfo(root).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
 }

@@ -64,6 +64,8 @@ public sealed record DatasetManifest
         if (manifest.Version > CurrentVersion || manifest.Version < 1)
             throw new DatasetException($"{path} has version {manifest.Version}; this build reads versions 1..{CurrentVersion}");
         foreach (string m in manifest.Modalities) Modality.Validate(m);
+        if (manifest.Image is { Channels: not (1 or 3) })
+            throw new DatasetException($"{path} has images of {manifest.Image.Channels} channels; this build reads 1 (grey) or 3 (RGB)");
         return manifest;
     }
 

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace CommerceMM.Data.Imaging;
 
 /// <summary>
-/// Grey JPEG encode/decode through libturbojpeg. A turbojpeg handle is not thread-safe, so an instance
+/// Grey and RGB JPEG encode/decode through libturbojpeg. A turbojpeg handle is not thread-safe, so an instance
 /// must be used by one thread at a time; <see cref="ForCurrentThread"/> hands out one per thread.
 /// </summary>
 public sealed class JpegCodec : IDisposable
@@ -22,6 +22,11 @@ public sealed class JpegCodec : IDisposable
     public byte[] EncodeGray(GrayImage image, int quality = 95)
     {
         ArgumentNullException.ThrowIfNull(image);
+        return Encode(image.Pixels, image.Width, image.Height, TurboJpegNative.PixelFormatGray, 1, TurboJpegNative.SubsamplingGray, quality);
+    }
+
+    private byte[] Encode(byte[] pixels, int width, int height, int pixelFormat, int channels, int subsampling, int quality)
+    {
         ArgumentOutOfRangeException.ThrowIfLessThan(quality, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(quality, 100);
         ObjectDisposedException.ThrowIf(_compressor == (IntPtr)(-1), this);
@@ -36,10 +41,10 @@ public sealed class JpegCodec : IDisposable
             nuint size = 0;
             try
             {
-                fixed (byte* src = image.Pixels)
+                fixed (byte* src = pixels)
                 {
-                    int rc = TurboJpegNative.tjCompress2(_compressor, src, image.Width, image.Width, image.Height,
-                        TurboJpegNative.PixelFormatGray, &buffer, &size, TurboJpegNative.SubsamplingGray, quality, TurboJpegNative.FlagAccurateDct);
+                    int rc = TurboJpegNative.tjCompress2(_compressor, src, width, width * channels, height,
+                        pixelFormat, &buffer, &size, subsampling, quality, TurboJpegNative.FlagAccurateDct);
                     if (rc != 0) throw new JpegException($"JPEG encode failed: {ErrorText(_compressor)}");
                 }
                 return new ReadOnlySpan<byte>((void*)buffer, checked((int)size)).ToArray();
@@ -56,6 +61,31 @@ public sealed class JpegCodec : IDisposable
     /// <exception cref="JpegException">The bytes are not a decodable JPEG (truncated, corrupt, empty).</exception>
     public GrayImage DecodeGray(ReadOnlySpan<byte> jpeg)
     {
+        var (width, height, pixels) = Decode(jpeg, TurboJpegNative.PixelFormatGray, atLeast: 0);
+        return new GrayImage(width, height, pixels);
+    }
+
+    /// <summary>Decodes any baseline/progressive JPEG to RGB (a grey one becomes three equal channels).</summary>
+    /// <param name="atLeast">
+    /// decode at the smallest of libjpeg's M/8 scales that keeps both sides at least this long (0: full size): a photo
+    /// that is shrunk afterwards anyway decodes several times faster, with the DCT doing the first reduction
+    /// </param>
+    /// <exception cref="JpegException">The bytes are not a decodable JPEG (truncated, corrupt, empty).</exception>
+    public RgbImage DecodeRgb(ReadOnlySpan<byte> jpeg, int atLeast = 0)
+    {
+        var (width, height, pixels) = Decode(jpeg, TurboJpegNative.PixelFormatRgb, atLeast);
+        return new RgbImage(width, height, pixels);
+    }
+
+    public byte[] EncodeRgb(RgbImage image, int quality = 95)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        // 4:4:4: at the small sizes models train on, chroma subsampling visibly smears colour edges.
+        return Encode(image.Pixels, image.Width, image.Height, TurboJpegNative.PixelFormatRgb, 3, TurboJpegNative.Subsampling444, quality);
+    }
+
+    private (int Width, int Height, byte[] Pixels) Decode(ReadOnlySpan<byte> jpeg, int pixelFormat, int atLeast)
+    {
         ObjectDisposedException.ThrowIf(_decompressor == (IntPtr)(-1), this);
         if (jpeg.IsEmpty) throw new JpegException("JPEG decode failed: no bytes");
         if (_decompressor == IntPtr.Zero)
@@ -63,6 +93,7 @@ public sealed class JpegCodec : IDisposable
             _decompressor = TurboJpegNative.tjInitDecompress();
             if (_decompressor == IntPtr.Zero) throw new JpegException("libturbojpeg could not create a decompressor");
         }
+        int channels = pixelFormat == TurboJpegNative.PixelFormatGray ? 1 : 3;
         unsafe
         {
             fixed (byte* src = jpeg)
@@ -72,17 +103,30 @@ public sealed class JpegCodec : IDisposable
                     throw new JpegException($"JPEG header unreadable: {ErrorText(_decompressor)}");
                 if (width <= 0 || height <= 0 || width > MaxSide || height > MaxSide)
                     throw new JpegException($"JPEG size {width}x{height} is outside 1..{MaxSide}");
-                var pixels = new byte[width * height];
+                (width, height) = Scaled(width, height, atLeast);
+                var pixels = new byte[width * height * channels];
                 fixed (byte* dst = pixels)
                 {
                     // Stop on warnings: a truncated file otherwise "decodes" with grey filler rows.
-                    int rc = TurboJpegNative.tjDecompress2(_decompressor, src, (nuint)jpeg.Length, dst, width, width, height,
-                        TurboJpegNative.PixelFormatGray, TurboJpegNative.FlagAccurateDct | TurboJpegNative.FlagStopOnWarning);
+                    int rc = TurboJpegNative.tjDecompress2(_decompressor, src, (nuint)jpeg.Length, dst, width, width * channels, height,
+                        pixelFormat, TurboJpegNative.FlagAccurateDct | TurboJpegNative.FlagStopOnWarning);
                     if (rc != 0) throw new JpegException($"JPEG decode failed: {ErrorText(_decompressor)}");
                 }
-                return new GrayImage(width, height, pixels);
+                return (width, height, pixels);
             }
         }
+    }
+
+    /// <summary>The size at the smallest scale M/8 (M = 1..8) whose shorter side still reaches <paramref name="atLeast"/>.</summary>
+    private static (int Width, int Height) Scaled(int width, int height, int atLeast)
+    {
+        for (int m = 1; m < 8 && atLeast > 0; m++)
+        {
+            // TJSCALED in turbojpeg.h rounds up.
+            int w = (width * m + 7) / 8, h = (height * m + 7) / 8;
+            if (Math.Min(w, h) >= atLeast) return (w, h);
+        }
+        return (width, height);
     }
 
     public void Dispose()
@@ -102,4 +146,4 @@ public sealed class JpegCodec : IDisposable
 }
 
 /// <summary>A JPEG could not be encoded or decoded.</summary>
-public sealed class JpegException(string message) : Exception(message);
+public sealed class JpegException(string message) : ImageException(message);

@@ -8,7 +8,9 @@ internal static partial class TurboJpegNative
     private const string Library = "turbojpeg";
 
     // Values of the TJPF / TJSAMP / TJFLAG enums in turbojpeg.h.
+    internal const int PixelFormatRgb = 0;
     internal const int PixelFormatGray = 6;
+    internal const int Subsampling444 = 0;
     internal const int SubsamplingGray = 3;
     internal const int FlagAccurateDct = 4096;
     internal const int FlagStopOnWarning = 8192;

@@ -75,16 +75,26 @@ internal sealed class SampleDecoder(ImageSpec image, SentencePieceTokenizer toke
     private static int Category(JsonElement meta) =>
         meta.ValueKind == JsonValueKind.Object && meta.TryGetProperty("category", out var c) && c.TryGetInt32(out int v) ? v : -1;
 
+    /// <summary>The image as normalised floats, channels first (C, H, W): grey for 1-channel data sets, RGB for 3.</summary>
     /// <exception cref="SkipException">Undecodable, or not the data set's size.</exception>
     internal float[] Image(byte[] jpeg)
     {
-        GrayImage decoded;
-        try { decoded = JpegCodec.ForCurrentThread.DecodeGray(jpeg); }
+        int width, height;
+        byte[] interleaved;
+        try
+        {
+            var codec = JpegCodec.ForCurrentThread;
+            if (image.Channels == 3) { var rgb = codec.DecodeRgb(jpeg); (width, height, interleaved) = (rgb.Width, rgb.Height, rgb.Pixels); }
+            else { var gray = codec.DecodeGray(jpeg); (width, height, interleaved) = (gray.Width, gray.Height, gray.Pixels); }
+        }
         catch (JpegException) { throw new SkipException(SkipReason.UndecodableImage); }
-        if (decoded.Width != image.Width || decoded.Height != image.Height) throw new SkipException(SkipReason.WrongImageSize);
-        var pixels = new float[decoded.Pixels.Length];
+        if (width != image.Width || height != image.Height) throw new SkipException(SkipReason.WrongImageSize);
+        int channels = image.Channels, plane = width * height;
+        var pixels = new float[interleaved.Length];
         float scale = 1f / (255f * image.Std), shift = image.Mean / image.Std;
-        for (int i = 0; i < pixels.Length; i++) pixels[i] = decoded.Pixels[i] * scale - shift;
+        for (int i = 0; i < plane; i++)
+            for (int c = 0; c < channels; c++)
+                pixels[c * plane + i] = interleaved[i * channels + c] * scale - shift;
         return pixels;
     }
 

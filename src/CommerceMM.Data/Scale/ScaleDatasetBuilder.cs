@@ -40,16 +40,9 @@ public static class ScaleDatasetBuilder
 
         using var building = await BuildLock.TakeAsync(root, progress, cancellationToken).ConfigureAwait(false);
         string fingerprint = Fingerprint(options);
-        if (File.Exists(Path.Combine(root, DatasetManifest.FileName)))
-        {
-            var existing = DatasetManifest.Read(root);
-            if (existing.Fingerprint == fingerprint) return new BuildResult(root, existing, UpToDate: true, clock.Elapsed, 0);
-            if (!catalog.Overwrite) throw new DatasetException($"'{root}' already holds a data set built with other options; choose another output folder, or replace it with --overwrite");
-            File.Delete(Path.Combine(root, DatasetManifest.FileName));
-        }
-        Directory.CreateDirectory(root);
-        foreach (string owned in new[] { StreamNames.Products, StreamNames.EvalProducts })
-            if (Directory.Exists(Path.Combine(root, owned))) Directory.Delete(Path.Combine(root, owned), recursive: true);
+        string[] owned = [StreamNames.Products, StreamNames.EvalProducts];
+        if (DatasetFolder.Prepare(root, fingerprint, catalog.Overwrite, owned) is { } existing)
+            return new BuildResult(root, existing, UpToDate: true, clock.Elapsed, 0);
 
         var train = FashionMnistReader.Read(catalog.SourceDirectory, FashionSplit.Train, catalog.TrainLimit ?? int.MaxValue);
         var test = FashionMnistReader.Read(catalog.SourceDirectory, FashionSplit.Test, catalog.EvalLimit ?? int.MaxValue);
@@ -68,12 +61,7 @@ public static class ScaleDatasetBuilder
         }
 
         progress?.Report(new BuildProgress(BuildStage.Tokenizer, 0, 1, "training the SentencePiece tokenizer"));
-        string prefix = Path.Combine(root, Path.GetFileNameWithoutExtension(FashionDatasetBuilder.TokenizerFile));
-        await SentencePieceTrainer.TrainAsync(corpusPath, prefix, catalog.VocabSize, (uint)(catalog.Seed & 0x7FFFFFFF), cancellationToken).ConfigureAwait(false);
-        File.Delete(corpusPath);
-        int vocab;
-        using (var tokenizer = SentencePieceTokenizer.Load(Path.Combine(root, FashionDatasetBuilder.TokenizerFile))) vocab = tokenizer.VocabSize;
-        var tokenizerFile = Sha256File.Describe(root, FashionDatasetBuilder.TokenizerFile);
+        var tokenizer = await DatasetFolder.TrainTokenizerAsync(root, corpusPath, catalog.VocabSize, catalog.Seed, cancellationToken).ConfigureAwait(false);
         var first = train.Count > 0 ? train[0].Image : test[0].Image;
         var manifest = new DatasetManifest
         {
@@ -81,14 +69,13 @@ public static class ScaleDatasetBuilder
             Fingerprint = fingerprint,
             Modalities = Modality.Known.Where(options.Modalities.Contains).ToArray(),
             Image = new ImageSpec(first.Width, first.Height, Channels: 1, Mean: 0.2860f, Std: 0.3530f),
-            Tokenizer = new TokenizerSpec(FashionDatasetBuilder.TokenizerFile, "sentencepiece-unigram", vocab, tokenizerFile.Bytes, tokenizerFile.Sha256),
+            Tokenizer = tokenizer,
             Counts = counts,
             Streams = streams,
         };
         manifest.Write(root);
         progress?.Report(new BuildProgress(BuildStage.Done, 1, 1, "done"));
-        return new BuildResult(root, manifest, UpToDate: false, clock.Elapsed,
-            new DirectoryInfo(root).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length));
+        return new BuildResult(root, manifest, UpToDate: false, clock.Elapsed, DatasetFolder.Bytes(root));
     }
 
     private static void WriteSplit(string root, ScaleDatasetOptions options, LogMel? mel, FashionSplit split, IReadOnlyList<(Imaging.GrayImage Image, int Label)> photos,

@@ -1,0 +1,181 @@
+using System.Text;
+using System.Text.Json;
+
+namespace CommerceMM.Data.Catalog;
+
+/// <summary>What <see cref="CatalogReader.Read"/> found: the usable products, what it left out, and fields it does not read.</summary>
+/// <param name="Lines">the non-blank lines, each a product</param>
+/// <param name="IgnoredFields">fields the catalog has that the build does not use (name to the number of products having it)</param>
+public sealed record CatalogFile(string Path, int Lines, IReadOnlyList<CatalogProduct> Products, IReadOnlyList<CatalogProblem> Problems,
+                                 IReadOnlyDictionary<string, int> IgnoredFields);
+
+/// <summary>
+/// Reads a catalog in JSON Lines, one product per line:
+/// <c>{"id": "sku-1", "title": "…", "description": "…", "image": "img/sku-1.jpg", "category": "dresses",
+/// "queries": ["…"], "photos": ["ugc/1.jpg"], "listings": [{"text": "…", "image": "…"}], "split": "eval"}</c>.
+/// Only id, title and image are required. A line that is not such a product is left out with its reason (and a bad
+/// query, photo or listing alone), so one bad row of a million does not stop a build; the builder decides how many are
+/// too many.
+/// </summary>
+public static class CatalogReader
+{
+    public static readonly IReadOnlyList<string> KnownFields = ["id", "title", "description", "image", "category", "queries", "photos", "listings", "split"];
+
+    /// <summary>Texts longer than this are cut (at a word where possible): the loader refuses samples over 4 KiB of text.</summary>
+    public const int MaxTextBytes = 2048;
+
+    /// <exception cref="FileNotFoundException">The catalog file does not exist.</exception>
+    public static CatalogFile Read(string path)
+    {
+        string full = System.IO.Path.GetFullPath(path);
+        if (!File.Exists(full)) throw new FileNotFoundException($"catalog '{path}' does not exist (a JSON Lines file, one product per line; see `cmm data build catalog --help`)", full);
+        string folder = System.IO.Path.GetDirectoryName(full)!;
+        var products = new List<CatalogProduct>();
+        var problems = new List<CatalogProblem>();
+        var ignored = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        var lineOfId = new Dictionary<string, int>(StringComparer.Ordinal);
+        int lineNumber = 0, lines = 0;
+        foreach (string raw in File.ReadLines(full, new UTF8Encoding(false, throwOnInvalidBytes: false)))
+        {
+            lineNumber++;
+            string line = lineNumber == 1 ? raw.TrimStart('\uFEFF') : raw;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            lines++;
+            try
+            {
+                var product = Parse(line, lineNumber, folder, problems, ignored);
+                if (lineOfId.TryGetValue(product.Id, out int first))
+                    throw new LineException(product.Id, $"id '{product.Id}' is already the product on line {first}");
+                lineOfId[product.Id] = lineNumber;
+                products.Add(product);
+            }
+            catch (LineException e)
+            {
+                problems.Add(new CatalogProblem(lineNumber, e.Id, "product", e.Message));
+            }
+        }
+        return new CatalogFile(full, lines, products, problems, ignored);
+    }
+
+    private static CatalogProduct Parse(string line, int number, string folder, List<CatalogProblem> problems, IDictionary<string, int> ignored)
+    {
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(line); }
+        catch (JsonException e) { throw new LineException(null, $"not valid JSON ({e.Message})"); }
+        using (doc)
+        {
+            var o = doc.RootElement;
+            if (o.ValueKind != JsonValueKind.Object) throw new LineException(null, $"a product must be a JSON object, not {o.ValueKind.ToString().ToLowerInvariant()}");
+            string id = Id(o);
+            foreach (var field in o.EnumerateObject())
+                if (!KnownFields.Contains(field.Name))
+                    ignored[field.Name] = ignored.TryGetValue(field.Name, out int n) ? n + 1 : 1;
+
+            string title = Text(o, "title", id) ?? throw new LineException(id, "'title' is missing: every product needs a title");
+            string image = Path(o, "image", folder, id) ?? throw new LineException(id, "'image' is missing: every product needs an image file");
+            var split = OptionalString(o, "split", id) switch
+            {
+                null => (CatalogSplit?)null,
+                "train" => CatalogSplit.Train,
+                "eval" => CatalogSplit.Eval,
+                var other => throw new LineException(id, $"'split' is '{other}'; use \"train\" or \"eval\", or leave it out"),
+            };
+
+            var queries = new List<string>();
+            foreach (var (item, i) in Items(o, "queries", id))
+            {
+                string? query = item.ValueKind == JsonValueKind.String ? Clean(item.GetString()!) : null;
+                if (query is null) problems.Add(new CatalogProblem(number, id, $"query {i + 1}", "not a non-empty string"));
+                else queries.Add(query);
+            }
+            var photos = new List<string>();
+            foreach (var (item, i) in Items(o, "photos", id))
+            {
+                if (item.ValueKind == JsonValueKind.String && item.GetString()!.Trim().Length > 0) photos.Add(Resolve(folder, item.GetString()!));
+                else problems.Add(new CatalogProblem(number, id, $"photo {i + 1}", "not a file path"));
+            }
+            var listings = new List<CatalogListing>();
+            foreach (var (item, i) in Items(o, "listings", id))
+            {
+                string? text = item.ValueKind == JsonValueKind.Object && item.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String ? Clean(t.GetString()!) : null;
+                string? file = item.ValueKind == JsonValueKind.Object && item.TryGetProperty("image", out var f) && f.ValueKind == JsonValueKind.String && f.GetString()!.Trim().Length > 0
+                    ? Resolve(folder, f.GetString()!) : null;
+                if (text is null || file is null) problems.Add(new CatalogProblem(number, id, $"listing {i + 1}", "needs a non-empty \"text\" and an \"image\" path"));
+                else listings.Add(new CatalogListing(text, file));
+            }
+            return new CatalogProduct(number, id, title, Text(o, "description", id), image, Text(o, "category", id), queries, photos, listings, split);
+        }
+    }
+
+    private static string Id(JsonElement o)
+    {
+        if (!o.TryGetProperty("id", out var id)) throw new LineException(null, "'id' is missing: every product needs a unique id");
+        string? text = id.ValueKind switch
+        {
+            JsonValueKind.String => id.GetString()!.Trim(),
+            JsonValueKind.Number => id.GetRawText(),
+            _ => null,
+        };
+        return string.IsNullOrEmpty(text) ? throw new LineException(null, "'id' must be a non-empty string or a number") : text;
+    }
+
+    private static string? OptionalString(JsonElement o, string name, string id)
+    {
+        if (!o.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+        return v.ValueKind == JsonValueKind.String ? v.GetString()!.Trim() : throw new LineException(id, $"'{name}' must be a string, not {v.ValueKind.ToString().ToLowerInvariant()}");
+    }
+
+    /// <summary>The field as one line of text, cut to <see cref="MaxTextBytes"/>; null when absent or blank.</summary>
+    private static string? Text(JsonElement o, string name, string id) => OptionalString(o, name, id) is { } s ? Clean(s) : null;
+
+    private static string? Path(JsonElement o, string name, string folder, string id) =>
+        OptionalString(o, name, id) is { Length: > 0 } s ? Resolve(folder, s) : null;
+
+    private static IEnumerable<(JsonElement Item, int Index)> Items(JsonElement o, string name, string id)
+    {
+        if (!o.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return [];
+        if (v.ValueKind != JsonValueKind.Array) throw new LineException(id, $"'{name}' must be a list, not {v.ValueKind.ToString().ToLowerInvariant()}");
+        return v.EnumerateArray().Select((item, i) => (item.Clone(), i)).ToList();
+    }
+
+    private static string Resolve(string folder, string path) => System.IO.Path.GetFullPath(path.Trim(), folder);
+
+    /// <summary>
+    /// One line of text: the tokenizer's corpus is a line per text, so line breaks and other control characters become
+    /// spaces, and runs of spaces one. Null when nothing is left.
+    /// </summary>
+    internal static string? Clean(string text)
+    {
+        var clean = new StringBuilder(text.Length);
+        foreach (char c in text)
+        {
+            char d = char.IsControl(c) || char.IsWhiteSpace(c) ? ' ' : c;
+            if (d == ' ' && (clean.Length == 0 || clean[^1] == ' ')) continue;
+            clean.Append(d);
+        }
+        string result = clean.ToString().TrimEnd();
+        if (Encoding.UTF8.GetByteCount(result) > MaxTextBytes) result = Cut(result);
+        return result.Length == 0 ? null : result;
+    }
+
+    private static string Cut(string text)
+    {
+        int bytes = 0, chars = 0;
+        while (chars < text.Length)
+        {
+            int step = char.IsSurrogatePair(text, chars) ? 2 : 1;
+            int size = Encoding.UTF8.GetByteCount(text.AsSpan(chars, step));
+            if (bytes + size > MaxTextBytes) break;
+            bytes += size;
+            chars += step;
+        }
+        int space = text.LastIndexOf(' ', chars);
+        return (space > chars / 2 ? text[..space] : text[..chars]).TrimEnd();
+    }
+
+    /// <summary>The current line is not a usable product.</summary>
+    private sealed class LineException(string? id, string message) : Exception(message)
+    {
+        public string? Id { get; } = id;
+    }
+}

@@ -1,0 +1,49 @@
+using CommerceMM.Data.Text;
+
+namespace CommerceMM.Data.Format;
+
+/// <summary>What every builder does to its output folder before and after writing the shards.</summary>
+internal static class DatasetFolder
+{
+    public const string TokenizerFile = "tokenizer.model";
+
+    /// <summary>
+    /// Readies <paramref name="root"/> (under the caller's <see cref="BuildLock"/>): returns the finished data set when it
+    /// was built from the same inputs (nothing to do); otherwise clears the paths the builder owns, leftovers of an
+    /// interrupted build, and returns null.
+    /// </summary>
+    /// <exception cref="DatasetException">The folder holds a data set built from other inputs and <paramref name="overwrite"/> is off.</exception>
+    public static DatasetManifest? Prepare(string root, string fingerprint, bool overwrite, IEnumerable<string> ownedPaths)
+    {
+        if (File.Exists(Path.Combine(root, DatasetManifest.FileName)))
+        {
+            var existing = DatasetManifest.Read(root);
+            if (existing.Fingerprint == fingerprint) return existing;
+            if (!overwrite)
+                throw new DatasetException($"'{root}' already holds a data set built from other inputs (options or source files); choose another output folder, or replace it with --overwrite");
+            File.Delete(Path.Combine(root, DatasetManifest.FileName)); // from here on the folder is "unfinished"
+        }
+        Directory.CreateDirectory(root);
+        foreach (string owned in ownedPaths)
+        {
+            string path = Path.Combine(root, owned);
+            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+            else if (File.Exists(path)) File.Delete(path);
+        }
+        return null;
+    }
+
+    /// <summary>Trains the SentencePiece tokenizer on the corpus file (then deletes it) and describes the model for dataset.json.</summary>
+    public static async Task<TokenizerSpec> TrainTokenizerAsync(string root, string corpusPath, int vocabSize, ulong seed, CancellationToken cancellationToken)
+    {
+        string prefix = Path.Combine(root, Path.GetFileNameWithoutExtension(TokenizerFile));
+        await SentencePieceTrainer.TrainAsync(corpusPath, prefix, vocabSize, (uint)(seed & 0x7FFFFFFF), cancellationToken).ConfigureAwait(false);
+        File.Delete(corpusPath);
+        int vocab;
+        using (var tokenizer = SentencePieceTokenizer.Load(Path.Combine(root, TokenizerFile))) vocab = tokenizer.VocabSize;
+        var file = Sha256File.Describe(root, TokenizerFile);
+        return new TokenizerSpec(TokenizerFile, "sentencepiece-unigram", vocab, file.Bytes, file.Sha256);
+    }
+
+    public static long Bytes(string root) => new DirectoryInfo(root).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+}

@@ -1,0 +1,143 @@
+using CommerceMM.Data.Catalog;
+using CommerceMM.Data.Fashion;
+using CommerceMM.Data.Format;
+using CommerceMM.Data.Loading;
+using CommerceMM.Tests.Shared;
+using TorchSharp;
+
+namespace CommerceMM.Data.Tests.Catalog;
+
+public class CatalogDatasetBuilderTests
+{
+    private const int Products = 30;
+    private const int Size = 28;
+
+    private static CatalogDatasetOptions Options(string catalog, string output) => new()
+    {
+        CatalogFile = catalog, OutputDirectory = output, ImageSize = Size, EvalShare = 0, VocabSize = 200, SamplesPerShard = 16, Workers = 2,
+    };
+
+    [Fact]
+    public async Task Build_ReadsJpegPngAndWebp_AndLeavesOutWhatItCannotUseWithTheReason()
+    {
+        using var dir = new TempDirectory("catalog");
+        File.WriteAllText(Path.Combine(dir.Path, "error.jpg"), "<html>404 not found</html>");
+        string catalog = TestCatalog.Write(dir.Path, Products,
+            "{\"id\": \"broken\", \"title\": ",                                                         // not JSON
+            "{\"id\": \"gone\", \"title\": \"Missing photo\", \"image\": \"images/none.jpg\"}",           // no such file
+            "{\"id\": \"html\", \"title\": \"A web page\", \"image\": \"error.jpg\"}",                    // not an image
+            "{\"id\": \"sku-0001\", \"title\": \"Same id again\", \"image\": \"images/p1.png\"}",         // duplicate id
+            "{\"id\": \"lost-photo\", \"title\": \"Kept\", \"image\": \"images/p0.jpg\", \"queries\": [\"boot\"], \"photos\": [\"ugc/none.jpg\"]}");
+        var options = Options(catalog, Path.Combine(dir.Path, "out"));
+        options.MaxSkippedShare = 0.2;
+
+        var (result, ignored) = await CatalogDatasetBuilder.BuildAsync(options);
+
+        var m = result.Manifest;
+        Assert.Equal(new ImageSpec(Size, Size, 3, m.Image.Mean, m.Image.Std), m.Image);
+        Assert.Equal(Products / 10, m.Counts["eval_products"]);                      // the catalog's "split": "eval" rows
+        Assert.Equal(Products - Products / 10 + 1, m.Counts["train_products"]);      // + lost-photo
+        Assert.Equal((4, 1), (m.Counts["skipped_products"], m.Counts["skipped_sources"]));
+        Assert.Equal(m.Counts["train_products"] - 1, m.Counts["train_photos"]);
+        Assert.Equal(10, m.Counts["categories"]);
+        Assert.Equal(m.Counts["train_queries"] + m.Counts["train_photos"] + m.Counts["train_listings"], m.Streams[StreamNames.Omni].Samples);
+        Assert.Equal(Products, ignored["price"]);
+
+        string[] skipped = File.ReadAllLines(Path.Combine(result.Directory, CatalogDatasetBuilder.SkippedFile));
+        Assert.Equal(6, skipped.Length);   // header + 5
+        Assert.Contains(skipped, l => l.StartsWith($"{Products + 1}\t\tproduct\tnot valid JSON", StringComparison.Ordinal));
+        Assert.Contains(skipped, l => l.StartsWith($"{Products + 2}\tgone\tproduct\timage '", StringComparison.Ordinal) && l.EndsWith("none.jpg' does not exist", StringComparison.Ordinal));
+        Assert.Contains(skipped, l => l.StartsWith($"{Products + 3}\thtml\tproduct\timage '", StringComparison.Ordinal) && l.Contains("not a JPEG, PNG or WebP file (it starts with 3c 68 74 6d", StringComparison.Ordinal));
+        Assert.Contains(skipped, l => l.StartsWith($"{Products + 4}\tsku-0001\tproduct\tid 'sku-0001' is already the product on line 2", StringComparison.Ordinal));
+        Assert.Contains(skipped, l => l.StartsWith($"{Products + 5}\tlost-photo\tphoto 1\t'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Loader_ReadsColourImagesChannelsFirst_InTheProductsColour()
+    {
+        using var dir = new TempDirectory("catalog");
+        var (result, _) = await CatalogDatasetBuilder.BuildAsync(Options(TestCatalog.Write(dir.Path, 12), Path.Combine(dir.Path, "out")));
+        var image = result.Manifest.Image;
+
+        await using var loader = DataLoader.Pairs(new LoaderOptions { DatasetDirectory = result.Directory, Stream = StreamNames.Pairs, BatchSize = 4, Seed = 1 });
+        using var batch = await loader.NextAsync();
+
+        Assert.Empty(batch.SkippedReasons);
+        Assert.Equal(new long[] { 4, 3, Size, Size }, batch.Images.shape);
+        // The darkest pixel of each product is its ink at full strength: the category's colour (TestCatalog), channel by channel.
+        var photos = FashionMnistReader.Read(FashionMnistReader.DefaultDirectory, FashionSplit.Train, 12);
+        using var pixels = (batch.Images * image.Std + image.Mean) * 255;
+        for (int row = 0; row < 4; row++)
+        {
+            int index = int.Parse(batch.Keys[row]["sku-".Length..], System.Globalization.CultureInfo.InvariantCulture);
+            using var rgb = pixels[row].reshape(3, -1);
+            long darkest = rgb.sum(dim: 0).argmin().item<long>();
+            using var column = rgb.select(1, darkest);
+            float[] colour = column.data<float>().ToArray();
+            var expected = TestCatalog.Colour(photos[index].Label, photos[index].Image.Pixels.Max() / 255f);
+            for (int c = 0; c < 3; c++)
+                Assert.True(Math.Abs(colour[c] - expected[c]) < 40, $"{batch.Keys[row]} channel {c}: {string.Join(",", colour)} at {darkest}, expected about {string.Join(",", expected)}");
+        }
+    }
+
+    [Fact]
+    public async Task Rebuild_OfAnUnchangedCatalog_IsANoOp_AndAChangedImageNeedsOverwrite()
+    {
+        using var dir = new TempDirectory("catalog");
+        var options = Options(TestCatalog.Write(dir.Path, 12), Path.Combine(dir.Path, "out"));
+        var (first, _) = await CatalogDatasetBuilder.BuildAsync(options);
+
+        var (again, _) = await CatalogDatasetBuilder.BuildAsync(options);
+        Assert.True(again.UpToDate);
+
+        File.SetLastWriteTimeUtc(Path.Combine(dir.Path, "images", "p4.png"), DateTime.UtcNow.AddMinutes(1));
+        var refused = await Assert.ThrowsAsync<DatasetException>(() => CatalogDatasetBuilder.BuildAsync(options));
+        Assert.Contains("--overwrite", refused.Message);
+        options.Overwrite = true;
+        var (rebuilt, _) = await CatalogDatasetBuilder.BuildAsync(options);
+        Assert.False(rebuilt.UpToDate);
+        Assert.NotEqual(first.Manifest.Fingerprint, rebuilt.Manifest.Fingerprint);
+    }
+
+    [Fact]
+    public async Task TooMuchUnusable_FailsNamingTheFirstReasons_AndLeavesNoDataSet()
+    {
+        using var dir = new TempDirectory("catalog");
+        string catalog = TestCatalog.Write(dir.Path, 10, "{\"id\": \"a\", \"title\": \"t\", \"image\": \"photos/a.jpg\"}", "{\"id\": \"b\", \"title\": \"t\"}");
+        var options = Options(catalog, Path.Combine(dir.Path, "out"));
+
+        var e = await Assert.ThrowsAsync<DatasetException>(() => CatalogDatasetBuilder.BuildAsync(options));
+
+        Assert.Contains("2 of the catalog's 12 products cannot be used (16.7 %, more than --max-skipped 0.05)", e.Message);
+        Assert.Contains("line 11 (a): product skipped: image '", e.Message);
+        Assert.Contains("line 12 (b): product skipped: 'image' is missing", e.Message);
+        Assert.Contains(CatalogDatasetBuilder.SkippedFile, e.Message);
+        Assert.False(File.Exists(Path.Combine(options.OutputDirectory, DatasetManifest.FileName)));
+    }
+
+    [Fact]
+    public async Task ACatalogWithoutQueriesPhotosOrListings_IsRefused_BecausePassTwoWouldHaveNoData()
+    {
+        using var dir = new TempDirectory("catalog");
+        TestCatalog.Write(dir.Path, 3);
+        string catalog = Path.Combine(dir.Path, "plain.jsonl");
+        File.WriteAllLines(catalog, Enumerable.Range(0, 3).Select(i => $"{{\"id\": {i}, \"title\": \"Product {i}\", \"image\": \"images/p{i}.{(i % 3) switch { 0 => "jpg", 1 => "png", _ => "webp" }}\"}}"));
+
+        var e = await Assert.ThrowsAsync<DatasetException>(() => CatalogDatasetBuilder.BuildAsync(Options(catalog, Path.Combine(dir.Path, "out"))));
+
+        Assert.Contains("no training product has \"queries\", \"photos\" or \"listings\"", e.Message);
+    }
+
+    [Fact]
+    public void Split_HoldsOutTheShareByIdHash_StableAsTheCatalogGrows()
+    {
+        static CatalogProduct P(int i) => new(i, $"id-{i}", "t", null, "/x.jpg", null, [], [], [], null);
+        var small = CatalogDatasetBuilder.Split(Enumerable.Range(0, 500).Select(P).ToList(), 0.1).Eval.Select(p => p.Id).ToHashSet();
+        var large = CatalogDatasetBuilder.Split(Enumerable.Range(0, 1000).Select(P).ToList(), 0.1).Eval.Select(p => p.Id).ToHashSet();
+
+        Assert.InRange(large.Count, 70, 130);
+        Assert.Subset(large, small);
+        Assert.Single(CatalogDatasetBuilder.Split([P(1), P(2)], 0.01).Eval);   // a share too small for the catalog still holds one out
+        Assert.Empty(CatalogDatasetBuilder.Split([P(1), P(2)], 0).Eval);
+    }
+}
