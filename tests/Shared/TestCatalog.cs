@@ -8,7 +8,7 @@ namespace CommerceMM.Tests.Shared;
 /// A user's catalog as `cmm data build catalog` reads it, made from real Fashion-MNIST product photos: each photo enlarged
 /// to 84×56 (not square, so the crop matters) and coloured by its category, saved as JPEG, PNG or WebP in turn. Every
 /// product has a title and description, a query, a user's photo (the photo mirrored) and, every third one, another
-/// listing; some have a "split" and fields the build does not read.
+/// listing; every tenth is held out ("split": "eval") and has no photo; all have a field the build does not read.
 /// </summary>
 internal static class TestCatalog
 {
@@ -42,11 +42,12 @@ internal static class TestCatalog
                 ["image"] = file,
                 ["category"] = category.English,
                 ["queries"] = new[] { $"{category.English.ToLowerInvariant()} colour {label}" },
-                ["photos"] = new[] { ugc },
                 ["price"] = 10 + i,
             };
-            if (i % 3 == 0) product["listings"] = new[] { new { text = $"Another {category.English.ToLowerInvariant()} listing", image = ugc } };
+            // The held-out products have queries but no users' photos, so `cmm eval` meets a catalog without them.
             if (i % 10 == 9) product["split"] = "eval";
+            else product["photos"] = new[] { ugc };
+            if (i % 3 == 0) product["listings"] = new[] { new { text = $"Another {category.English.ToLowerInvariant()} listing", image = ugc } };
             lines.Add(JsonSerializer.Serialize(product));
         }
         lines.AddRange(extraLines);

@@ -62,6 +62,8 @@ internal static class DataBuildCatalogCommand
                 Console.WriteLine($"{result.Directory}: {counts["train_products"]:N0} training and {counts["eval_products"]:N0} held-out products " +
                                   $"({counts["categories"]:N0} categories); pass 2: {counts["train_queries"]:N0} queries, {counts["train_photos"]:N0} photos, " +
                                   $"{counts["train_listings"]:N0} listings; {result.Bytes / 1048576.0:F1} MiB in {result.Elapsed.TotalSeconds:F1}s");
+                if (counts["eval_products"] == 0)
+                    Console.WriteLine("held out: no product, so `cmm eval` has nothing to evaluate on; mark some \"split\": \"eval\", or give --eval-share");
                 long lostProducts = counts["skipped_products"], lostSources = counts["skipped_sources"];
                 if (lostProducts + lostSources > 0)
                     Console.WriteLine($"left out: {lostProducts:N0} product{(lostProducts == 1 ? "" : "s")} and {lostSources:N0} of their queries, photos or listings; " +

@@ -38,6 +38,8 @@ public sealed class ShardedLoader<TBatch> : IBatchStream, IDisposable where TBat
         var stream = _manifest.Stream(options.Stream);
         if (stream.Schema != schema)
             throw new DatasetException($"stream '{options.Stream}' holds {stream.Schema} samples; this loader reads {schema} samples");
+        // An empty stream has no batch to give, and an epoch of it would end without one: refuse it rather than spin.
+        if (stream.Samples == 0) throw new DatasetException($"stream '{options.Stream}' of '{options.DatasetDirectory}' holds no sample");
         _shards = new ShardSet(options.DatasetDirectory, stream, options.VerifyChecksums);
         _start = StartPosition(options, _shards.Count);
         _tokenizer = SentencePieceTokenizer.Load(Path.Combine(options.DatasetDirectory, _manifest.Tokenizer.File));

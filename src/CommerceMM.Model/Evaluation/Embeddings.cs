@@ -31,17 +31,20 @@ public sealed class Embeddings : IDisposable
         var (gt, gv, gm) = Products(model, set.Gallery, allocation, batchSize);
         var (pt, pv, pm) = Products(model, set.ProbeTrain, allocation, batchSize);
         pt.Dispose();   // the probe reads e_m and e_v only
-        var queries = Chunked(set.Queries.Count, batchSize, (s, e) =>
+        // A catalog without queries or photos has none to embed: (0, E), and that retrieval is not evaluated.
+        var none = torch.empty([0, gm.shape[1]], gm.dtype, gm.device);
+        var queries = set.Queries.Count == 0 ? none.clone() : Chunked(set.Queries.Count, batchSize, (s, e) =>
         {
             using var ids = Rows(set.Queries.TokenIds, s, e, model.Device);
             using var padding = Rows(set.Queries.Padding, s, e, model.Device);
             return [model.EmbedText(ids, padding, allocation)];
         })[0];
-        var photos = Chunked(set.Photos.Count, batchSize, (s, e) =>
+        var photos = set.Photos.Count == 0 ? none.clone() : Chunked(set.Photos.Count, batchSize, (s, e) =>
         {
             using var images = Rows(set.Photos.Images, s, e, model.Device);
             return [model.EmbedImage(images, allocation)];
         })[0];
+        none.Dispose();
         return new Embeddings([gt, gv, gm, queries, photos, pv, pm]);
     }
 

@@ -8,12 +8,13 @@ namespace CommerceMM.Model.Evaluation;
 
 /// <summary>
 /// Reads a commerce data set's held-out streams into an <see cref="EvalSet"/>: the gallery from
-/// "eval_pairs", queries and photos from "eval_omni" (listings are not a §7 task), and probe
-/// training items from the training stream "pairs".
+/// "eval_pairs", queries and photos from "eval_omni" (listings are not a §7 task; a user's catalog may
+/// have no queries or no photos, and then that retrieval is not evaluated), and probe training items
+/// from the training stream "pairs".
 /// </summary>
 public static class EvalStreams
 {
-    /// <exception cref="DatasetException">A stream is missing or empty, or an eval source names no gallery product.</exception>
+    /// <exception cref="DatasetException">A stream is missing, the gallery or probe stream is empty, or an eval source names no gallery product.</exception>
     public static async Task<EvalSet> ReadAsync(EvalStreamOptions options, CancellationToken cancellationToken = default)
     {
         options.Validate();
@@ -74,6 +75,14 @@ public static class EvalStreams
 
     private static async Task<(QueryRows, PhotoRows)> ReadSourcesAsync(EvalStreamOptions o, IReadOnlyDictionary<string, int> rowOf, bool complete, CancellationToken ct)
     {
+        var manifest = DatasetManifest.Read(o.DatasetDirectory);
+        if (manifest.Stream(StreamNames.EvalOmni).Samples == 0)
+        {
+            // No held-out product has a query, photo or listing (a user's catalog): only the gallery's own tasks are evaluated.
+            var image = manifest.Image;
+            return (new QueryRows(torch.zeros([0, o.TextLength], ScalarType.Int64), torch.zeros([0, o.TextLength], ScalarType.Bool), []),
+                    new PhotoRows(torch.zeros([0, image.Channels, image.Height, image.Width]), []));
+        }
         await using var loader = DataLoader.Omni(LoaderOptions(o, StreamNames.EvalOmni));
         var queryIds = new List<Tensor>();
         var queryPadding = new List<Tensor>();
@@ -108,8 +117,6 @@ public static class EvalStreams
                     photoImages.Add(batch.SourceImages.index_select(0, index).DetachFromDisposeScope());
                 if (batch.EndOfEpoch) break;
             }
-            if (queryProducts.Count == 0 || photoProducts.Count == 0)
-                throw new DatasetException($"stream '{StreamNames.EvalOmni}' of '{o.DatasetDirectory}' has no query or no photo for the gallery");
             return (new QueryRows(torch.cat(queryIds), torch.cat(queryPadding), queryProducts.ToArray()),
                     new PhotoRows(torch.cat(photoImages), photoProducts.ToArray()));
         }

@@ -21,7 +21,9 @@ public static class EvalTable
     public static string Format(EvalReport report)
     {
         var s = new StringBuilder();
-        s.AppendLine(Inv($"gallery: {report.GalleryItems} held-out products; {report.QueryItems} queries, {report.PhotoItems} photos; probe trained on {report.ProbeTrainItems} training products"));
+        var missing = new[] { (report.QueryItems, "query_to_product"), (report.PhotoItems, "photo_to_product") }.Where(m => m.Item1 == 0).Select(m => m.Item2).ToList();
+        string unevaluated = missing.Count == 0 ? "" : $" ({string.Join(" and ", missing)} {(missing.Count == 1 ? "is" : "are")} not evaluated)";
+        s.AppendLine(Inv($"gallery: {report.GalleryItems} held-out products; {report.QueryItems} queries, {report.PhotoItems} photos{unevaluated}; probe trained on {report.ProbeTrainItems} training products"));
         foreach (var a in report.Allocations)
         {
             s.AppendLine();

@@ -43,13 +43,11 @@ public static class Evaluator
         using var e = Embeddings.Compute(model, set, a, o.EmbedBatchSize);
         RecallRow Row(string task, string scores, TorchSharp.torch.Tensor queries, TorchSharp.torch.Tensor gallery, int[] targets) =>
             new(task, scores, targets.Length, galleryCount, Recall.AtK(queries, gallery, targets, o.Ks), o.Ks.Select(k => RandomBaseline.Recall(k, galleryCount)).ToList());
-        var retrieval = new List<RecallRow>
-        {
-            Row("query_to_product", "s_t·e_m", e.QueryText, e.GalleryMultimodal, set.Queries.Products),
-            Row("photo_to_product", "s_v·e_m", e.PhotoImage, e.GalleryMultimodal, set.Photos.Products),
-            Row("image_to_text", "e_v·e_t", e.GalleryImage, e.GalleryText, self),
-            Row("text_to_image", "e_t·e_v", e.GalleryText, e.GalleryImage, self),
-        };
+        var retrieval = new List<RecallRow>();
+        if (set.Queries.Count > 0) retrieval.Add(Row("query_to_product", "s_t·e_m", e.QueryText, e.GalleryMultimodal, set.Queries.Products));
+        if (set.Photos.Count > 0) retrieval.Add(Row("photo_to_product", "s_v·e_m", e.PhotoImage, e.GalleryMultimodal, set.Photos.Products));
+        retrieval.Add(Row("image_to_text", "e_v·e_t", e.GalleryImage, e.GalleryText, self));
+        retrieval.Add(Row("text_to_image", "e_t·e_v", e.GalleryText, e.GalleryImage, self));
 
         ProbeRow Probe(string name, TorchSharp.torch.Tensor train, TorchSharp.torch.Tensor test) => new(
             name, set.ProbeTrain.Categories.Count(c => c >= 0), set.Gallery.Categories.Count(c => c >= 0),
@@ -58,10 +56,13 @@ public static class Evaluator
         var probes = new List<ProbeRow> { Probe("e_m", e.ProbeMultimodal, e.GalleryMultimodal), Probe("e_v", e.ProbeImage, e.GalleryImage) };
 
         int b = o.LatencyBatchSize, r = o.LatencyRepeats;
+        // Without queries (photos) the text (image) branch is timed on the gallery's texts (images): the same encoder.
+        var texts = set.Queries.Count > 0 ? set.Queries : new QueryRows(set.Gallery.TokenIds, set.Gallery.Padding, self);
+        var images = set.Photos.Count > 0 ? set.Photos : new PhotoRows(set.Gallery.Images, self);
         var cost = new List<CostRow>
         {
-            new("text (s_t)", EncoderFlops.TextItem(config, a), 1000 * Latency.TextSeconds(model, set.Queries, a, b, r), Math.Min(b, set.Queries.Count), r),
-            new("image (s_v)", EncoderFlops.ImageItem(config, a), 1000 * Latency.ImageSeconds(model, set.Photos, a, b, r), Math.Min(b, set.Photos.Count), r),
+            new("text (s_t)", EncoderFlops.TextItem(config, a), 1000 * Latency.TextSeconds(model, texts, a, b, r), Math.Min(b, texts.Count), r),
+            new("image (s_v)", EncoderFlops.ImageItem(config, a), 1000 * Latency.ImageSeconds(model, images, a, b, r), Math.Min(b, images.Count), r),
             new("product (e_t,e_v,e_m)", EncoderFlops.ProductItem(config, a), 1000 * Latency.ProductSeconds(model, set.Gallery, a, b, r), Math.Min(b, galleryCount), r),
         };
         return new AllocationResult(a.ToString(), a.Text, a.Image, a.Fusion, a.Text == config.Text.Layers && a.Image == config.Image.Layers && a.Fusion == config.FusionLayers,

@@ -140,4 +140,17 @@ public class CatalogDatasetBuilderTests
         Assert.Single(CatalogDatasetBuilder.Split([P(1), P(2)], 0.01).Eval);   // a share too small for the catalog still holds one out
         Assert.Empty(CatalogDatasetBuilder.Split([P(1), P(2)], 0).Eval);
     }
+
+    [Fact]
+    public async Task Loader_OnAStreamWithNoSample_FailsNamingIt_InsteadOfSpinning()
+    {
+        // Nine products and no eval share: no product is held out, so both eval streams are empty.
+        using var dir = new TempDirectory("catalog");
+        var (result, _) = await CatalogDatasetBuilder.BuildAsync(Options(TestCatalog.Write(dir.Path, 9), Path.Combine(dir.Path, "out")));
+        Assert.Equal(0, result.Manifest.Streams[StreamNames.EvalOmni].Samples);
+
+        var e = Assert.Throws<DatasetException>(() => DataLoader.Omni(new LoaderOptions { DatasetDirectory = result.Directory, Stream = StreamNames.EvalOmni, BatchSize = 4 }));
+
+        Assert.Equal($"stream 'eval_omni' of '{result.Directory}' holds no sample", e.Message);
+    }
 }
