@@ -28,7 +28,7 @@ public sealed class LauncherTests : IDisposable
         // As the README does it: `cmm …` found on the PATH, from a folder that is not the repository.
         var help = Run("/bin/bash", ["-c", "cmm data --help"], new() { ["PATH"] = $"{Bin}:{Environment.GetEnvironmentVariable("PATH")}", ["CMM_BIN"] = AppContext.BaseDirectory }, cwd: _dir);
         Assert.True(help.Exit == 0, help.Output);
-        Assert.Contains("Build and inspect training data sets.", help.Output);
+        Assert.Contains("Build, inspect and share training data sets.", help.Output);
     }
 
     [Fact]

@@ -11,7 +11,7 @@ internal static class DataCommand
 {
     public static Command Create()
     {
-        var data = new Command("data", "Build and inspect training data sets.");
+        var data = new Command("data", "Build, inspect and share training data sets.");
         var build = new Command("build", "Build a data set.");
         data.Subcommands.Add(build);
 
@@ -63,6 +63,8 @@ internal static class DataCommand
         build.Subcommands.Add(fashion);
         build.Subcommands.Add(DataBuildCatalogCommand.Create());
         data.Subcommands.Add(DataInspectCommand.Create());
+        data.Subcommands.Add(DataTransferCommands.Push());
+        data.Subcommands.Add(DataTransferCommands.Pull());
         return data;
     }
 

@@ -50,10 +50,22 @@ public sealed record DatasetManifest
         string path = Path.Combine(directory, FileName);
         if (!File.Exists(path))
             throw new DatasetException($"'{directory}' holds no {FileName}: not a data set, or its build did not finish");
+        return Parse(File.ReadAllBytes(path), path);
+    }
+
+    /// <summary>Every file the data set consists of besides dataset.json: the tokenizer, then each stream's shards and their indexes.</summary>
+    public IEnumerable<FileRef> Files() =>
+        new[] { new FileRef(Tokenizer.File, Tokenizer.Bytes, Tokenizer.Sha256) }
+            .Concat(Streams.Values.SelectMany(s => s.Shards).SelectMany(shard => new[] { new FileRef(shard.File, shard.Bytes, shard.Sha256), shard.Index }));
+
+    /// <param name="path">where the bytes come from, for messages</param>
+    /// <exception cref="DatasetException">Unreadable, of another format, or of a newer version.</exception>
+    public static DatasetManifest Parse(byte[] json, string path)
+    {
         DatasetManifest? manifest;
         try
         {
-            manifest = JsonSerializer.Deserialize<DatasetManifest>(File.ReadAllBytes(path), JsonOptions);
+            manifest = JsonSerializer.Deserialize<DatasetManifest>(json, JsonOptions);
         }
         catch (JsonException e)
         {

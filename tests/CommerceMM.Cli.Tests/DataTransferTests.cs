@@ -1,0 +1,97 @@
+using CommerceMM.Data.Format;
+using CommerceMM.Storage.Tests.Azure;
+
+namespace CommerceMM.Cli.Tests;
+
+/// <summary>`cmm data push` and `cmm data pull` between a local folder and a real Azurite server, with the small corpus.</summary>
+[Collection(EndToEndCollection.Name)]
+public sealed class DataTransferTests(SmallCorpus corpus, AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(3);
+    private readonly string _scratch = Directory.CreateTempSubdirectory("cmm-e2e-data-transfer-").FullName;
+
+    public void Dispose() => Directory.Delete(_scratch, recursive: true);
+
+    private (int Exit, string Output) Cmm(params string[] args)
+    {
+        using var cmm = new CmmProcess(AzuriteForCmm.Environment(azurite), args);
+        return (cmm.WaitForExit(Patience), cmm.Output);
+    }
+
+    private static IEnumerable<string> DataSetFiles(string directory) =>
+        DatasetManifest.Read(directory).Files().Select(f => f.File).Append(DatasetManifest.FileName);
+
+    [Fact]
+    public void PushThenPull_GivesTheSameFiles_AndAgainCopiesNothing_AndAPullCutShortGoesOn()
+    {
+        string remote = $"azure:cmm-data-{Guid.NewGuid():N}/datasets/small";   // the push creates the container
+        string pulled = Path.Combine(_scratch, "pulled");
+
+        var push = Cmm("data", "push", corpus.Directory, remote);
+        Assert.True(push.Exit == 0, push.Output);
+        var pull = Cmm("data", "pull", remote, "--out", pulled);
+        Assert.True(pull.Exit == 0, pull.Output);
+        foreach (string file in DataSetFiles(corpus.Directory))
+            Assert.Equal(File.ReadAllBytes(Path.Combine(corpus.Directory, file)), File.ReadAllBytes(Path.Combine(pulled, file)));
+
+        Assert.Contains($"{remote}: already holds this data set", Cmm("data", "push", corpus.Directory, remote).Output);
+        Assert.Contains($"{pulled}: already holds this data set", Cmm("data", "pull", remote, "--out", pulled).Output);
+
+        // A pull stopped part-way: no dataset.json yet, one shard missing. The next fetches only that shard.
+        File.Delete(Path.Combine(pulled, DatasetManifest.FileName));
+        var shard = DatasetManifest.Read(corpus.Directory).Streams[StreamNames.Pairs].Shards[^1];
+        File.Delete(Path.Combine(pulled, shard.File));
+        var resumed = Cmm("data", "pull", remote, "--out", pulled);
+        Assert.True(resumed.Exit == 0, resumed.Output);
+        Assert.Contains($"({DataSetFiles(corpus.Directory).Count() - 2} already here from a pull cut short)", resumed.Output);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(corpus.Directory, shard.File)), File.ReadAllBytes(Path.Combine(pulled, shard.File)));
+    }
+
+    [Fact]
+    public async Task Pull_OfACorruptShard_FailsNamingIt_AndLeavesNoDataSet()
+    {
+        var store = await azurite.CreateStoreWithNewContainerAsync();
+        string remote = $"azure:{store.Container}/small";
+        Assert.Equal(0, Cmm("data", "push", corpus.Directory, remote).Exit);
+        var omni = DatasetManifest.Read(corpus.Directory).Streams[StreamNames.Omni].Shards[0];
+        await AzuriteForCmm.ReplaceAsync(store, "small/" + omni.File, new byte[omni.Bytes]);
+        string pulled = Path.Combine(_scratch, "pulled");
+
+        var pull = Cmm("data", "pull", remote, "--out", pulled);
+
+        Assert.Equal(2, pull.Exit);
+        Assert.Contains($"cmm: data set problem: {remote}: ", pull.Output);
+        Assert.Contains(omni.File, pull.Output);
+        Assert.False(File.Exists(Path.Combine(pulled, DatasetManifest.FileName)));
+        Assert.False(File.Exists(Path.Combine(pulled, omni.File)));
+        Assert.False(File.Exists(Path.Combine(pulled, omni.File + ".part")));
+    }
+
+    [Fact]
+    public async Task Push_OfACorruptLocalDataSet_IsRefusedNamingTheFile_AndUploadsNothing()
+    {
+        string copy = Path.Combine(_scratch, "copy");
+        foreach (string file in DataSetFiles(corpus.Directory))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(copy, file))!);
+            File.Copy(Path.Combine(corpus.Directory, file), Path.Combine(copy, file));
+        }
+        var shard = DatasetManifest.Read(copy).Streams[StreamNames.Pairs].Shards[0];
+        using (var f = File.OpenWrite(Path.Combine(copy, shard.File))) { f.Position = 100; f.WriteByte(0x5A); }
+        var store = await azurite.CreateStoreWithNewContainerAsync();
+
+        var push = Cmm("data", "push", copy, $"azure:{store.Container}/small");
+
+        Assert.Equal(2, push.Exit);
+        Assert.Contains($"'{shard.File}' in {copy} failed its SHA-256 check: rebuild the data set, or see `cmm data inspect {copy}`", push.Output);
+        Assert.Empty(await store.ListAsync("").ToListAsync());
+    }
+
+    [Fact]
+    public void NotAnAzureLocation_IsOneLineSayingWhatWorks()
+    {
+        var push = Cmm("data", "push", corpus.Directory, "/mnt/shared/data");
+        Assert.Equal(2, push.Exit);
+        Assert.Contains("cmm: destination '/mnt/shared/data' is not azure:CONTAINER/PATH; between folders, copy with cp -r (dataset.json last)", push.Output);
+    }
+}
