@@ -4,7 +4,8 @@ namespace CommerceMM.Data.Imaging;
 
 /// <summary>
 /// Reads the image files a user's catalog points at: JPEG (libturbojpeg), PNG (libpng) and WebP (libwebp), told
-/// apart by their first bytes, not their names. Transparent pixels are put on white, as product photos are shown.
+/// apart by their first bytes, not their names. Transparent pixels are put on white, as product photos are shown, and
+/// a JPEG's EXIF orientation is applied, as a phone's photo is shown.
 /// </summary>
 public static class ImageFile
 {
@@ -14,7 +15,7 @@ public static class ImageFile
     /// <exception cref="ImageException">Not one of the formats, truncated, corrupt, or larger than <see cref="JpegCodec.MaxSide"/> a side.</exception>
     public static RgbImage Decode(ReadOnlySpan<byte> bytes, int atLeast = 0) => Sniff(bytes) switch
     {
-        "JPEG" => JpegCodec.ForCurrentThread.DecodeRgb(bytes, atLeast),
+        "JPEG" => ExifOrientation.Upright(JpegCodec.ForCurrentThread.DecodeRgb(bytes, atLeast), ExifOrientation.Read(bytes)),
         "PNG" => DecodePng(bytes),
         "WebP" => DecodeWebp(bytes),
         _ => throw new ImageException(bytes.IsEmpty ? "the file is empty" : $"not a {Formats} file (it starts with {Describe(bytes)})"),

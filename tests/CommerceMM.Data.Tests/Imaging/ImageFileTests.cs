@@ -93,4 +93,48 @@ public class ImageFileTests
 
         Assert.ThrowsAny<ImageException>(() => ImageFile.Decode(bytes.AsSpan(0, bytes.Length * 2 / 3)));
     }
+
+    /// <summary>A JPEG of a 40×20 image with a red top-left quarter, carrying an EXIF orientation tag in either byte order.</summary>
+    private static byte[] JpegWithOrientation(int orientation, bool bigEndian)
+    {
+        var image = new RgbImage(40, 20, new byte[40 * 20 * 3]);
+        for (int y = 0; y < 20; y++)
+            for (int x = 0; x < 40; x++)
+            {
+                bool red = x < 20 && y < 10;
+                (image.Pixels[(y * 40 + x) * 3], image.Pixels[(y * 40 + x) * 3 + 1], image.Pixels[(y * 40 + x) * 3 + 2]) = red ? ((byte)230, (byte)0, (byte)0) : ((byte)255, (byte)255, (byte)255);
+            }
+        byte[] jpeg = new JpegCodec().EncodeRgb(image, quality: 98);
+        byte o = (byte)orientation;
+        byte[] tiff = bigEndian
+            ? [(byte)'M', (byte)'M', 0, 0x2A, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, o, 0, 0, 0, 0, 0, 0]
+            : [(byte)'I', (byte)'I', 0x2A, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, o, 0, 0, 0, 0, 0, 0, 0];
+        byte[] payload = [.. "Exif\0\0"u8, .. tiff];
+        int length = payload.Length + 2;
+        return [.. jpeg[..2], 0xFF, 0xE1, (byte)(length >> 8), (byte)length, .. payload, .. jpeg[2..]];
+    }
+
+    [Theory]
+    [InlineData(1, false, 40, 20, "top-left")]
+    [InlineData(3, true, 40, 20, "bottom-right")]
+    [InlineData(6, false, 20, 40, "top-right")]    // a phone held upright: stored on its side
+    [InlineData(6, true, 20, 40, "top-right")]
+    [InlineData(8, false, 20, 40, "bottom-left")]
+    public void Decode_AJpegWithAnExifOrientation_TurnsItUpright(int orientation, bool bigEndian, int width, int height, string redQuarter)
+    {
+        byte[] jpeg = JpegWithOrientation(orientation, bigEndian);
+        Assert.Equal(orientation, ExifOrientation.Read(jpeg));
+
+        var upright = ImageFile.Decode(jpeg);
+
+        Assert.Equal((width, height), (upright.Width, upright.Height));
+        int Red(int x, int y) => upright.Pixels[(y * width + x) * 3 + 1] < 60 ? 1 : 0;   // red: no green
+        var (left, top) = (width / 4, height / 4);
+        var (right, bottom) = (width * 3 / 4, height * 3 / 4);
+        var quarters = new Dictionary<string, int>
+        {
+            ["top-left"] = Red(left, top), ["top-right"] = Red(right, top), ["bottom-left"] = Red(left, bottom), ["bottom-right"] = Red(right, bottom),
+        };
+        Assert.Equal([redQuarter], quarters.Where(q => q.Value == 1).Select(q => q.Key));
+    }
 }
