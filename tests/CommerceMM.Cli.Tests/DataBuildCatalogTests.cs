@@ -74,4 +74,23 @@ public sealed class DataBuildCatalogTests : IDisposable
         Assert.Contains("none.jsonl' does not exist (a JSON Lines file, one product per line; see `cmm data build catalog --help`)", cmm.Output);
         Assert.DoesNotContain("   at ", cmm.Output);
     }
+
+    [Fact]
+    public void BenchCatalog_PrintsPerPhotoFiguresAgainstTheFullSizeDecode_AndProductsPerSecond()
+    {
+        using var cmm = new CmmProcess("bench", "catalog", "--photos", "6", "--photo-size", "320x240", "--image-size", "56", "--rounds", "1");
+        Assert.True(cmm.WaitForExit(Patience) == 0, cmm.Output);
+        Assert.Contains("cmm bench catalog: 6 JPEG photos of 320x240 to 56x56", cmm.Output);
+        Assert.Matches(@"decode at full size, resize and crop \(ref\)\s+\d+\.\d\d", cmm.Output);
+        Assert.Matches(@"decode at M/8 scale, resize and crop\s+\d+\.\d\d\s+\d+\.\dx faster", cmm.Output);
+        Assert.Matches(@"whole build on \d+ cores \(tokenizer included\): \d+\.\d products/s", cmm.Output);
+    }
+
+    [Fact]
+    public void BenchCatalog_ABadPhotoSize_SaysWhatWorks()
+    {
+        using var cmm = new CmmProcess("bench", "catalog", "--photo-size", "big");
+        Assert.Equal(2, cmm.WaitForExit(TimeSpan.FromMinutes(2)));
+        Assert.Contains("cmm: --photo-size 'big' is not WIDTHxHEIGHT within 8..8192, e.g. 1600x1200", cmm.Output);
+    }
 }

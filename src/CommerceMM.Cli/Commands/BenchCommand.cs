@@ -18,6 +18,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(CheckpointBenchmark.CreateCommand());
         bench.Subcommands.Add(ControlPlaneBenchmark.CreateCommand());
         bench.Subcommands.Add(OverlapBenchmark.CreateCommand());
+        bench.Subcommands.Add(CatalogBenchmark.CreateCommand());
         bench.Subcommands.Add(CreateAllReducePeer());
         bench.Subcommands.Add(OverlapBenchmark.CreatePeerCommand());
         return bench;
