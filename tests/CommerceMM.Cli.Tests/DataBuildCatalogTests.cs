@@ -93,4 +93,14 @@ public sealed class DataBuildCatalogTests : IDisposable
         Assert.Equal(2, cmm.WaitForExit(TimeSpan.FromMinutes(2)));
         Assert.Contains("cmm: --photo-size 'big' is not WIDTHxHEIGHT within 8..8192, e.g. 1600x1200", cmm.Output);
     }
+
+    [Fact]
+    public void Train_OnADataDirThatWasNeverBuilt_SaysHowToBuildItFromACatalog()
+    {
+        string missing = Path.Combine(_folder, "shop");
+        using var cmm = new CmmProcess("train", "--set", $"data.dir={missing}");
+        Assert.Equal(2, cmm.WaitForExit(TimeSpan.FromMinutes(2)));
+        Assert.Contains($"data.dir: '{missing}' holds no dataset.json; build it with: cmm data build fashion --out {missing} (from Fashion-MNIST), " +
+                        $"or from your own products: cmm data build catalog FILE --out {missing}", cmm.Output);
+    }
 }

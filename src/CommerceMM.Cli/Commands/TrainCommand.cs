@@ -55,7 +55,8 @@ internal static class TrainCommand
         bool scale = ModelKinds.For(spec.Model).Name == ModelKinds.Scale;
         string shipped = scale ? DefaultScaleDataDir : new DataSection().Dir, command = scale ? $"cmm data build fashion --modalities {string.Join(',', Modality.Known)}" : "cmm data build fashion";
         if (Path.GetFullPath(spec.Data.Dir) != Path.GetFullPath(shipped))
-            throw new SpecException("data.dir", $"'{spec.Data.Dir}' holds no {DatasetManifest.FileName}; build it with: {command} --out {spec.Data.Dir}");
+            throw new SpecException("data.dir", $"'{spec.Data.Dir}' holds no {DatasetManifest.FileName}; build it with: {command} --out {spec.Data.Dir}" +
+                                                (scale ? "" : $" (from Fashion-MNIST), or from your own products: cmm data build catalog FILE --out {spec.Data.Dir}"));
         Console.WriteLine($"building the job's data set into {spec.Data.Dir} (once; `{command} --out {spec.Data.Dir}` does the same)");
         var catalog = new FashionDatasetOptions { OutputDirectory = spec.Data.Dir };
         if (scale) await DataCommand.BuildScaleAsync(new ScaleDatasetOptions { Catalog = catalog }, cancellationToken).ConfigureAwait(false);
