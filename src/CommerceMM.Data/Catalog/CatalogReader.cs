@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using CommerceMM.Data.Format;
 
 namespace CommerceMM.Data.Catalog;
 
@@ -25,6 +26,7 @@ public static class CatalogReader
     public const int MaxTextBytes = 2048;
 
     /// <exception cref="FileNotFoundException">The catalog file does not exist.</exception>
+    /// <exception cref="DatasetException">The file is one JSON array rather than JSON Lines.</exception>
     public static CatalogFile Read(string path)
     {
         string full = System.IO.Path.GetFullPath(path);
@@ -40,6 +42,8 @@ public static class CatalogReader
             lineNumber++;
             string line = lineNumber == 1 ? raw.TrimStart('\uFEFF') : raw;
             if (string.IsNullOrWhiteSpace(line)) continue;
+            if (lines == 0 && line.TrimStart().StartsWith('['))
+                throw new DatasetException($"catalog '{path}' is a JSON array; the build reads JSON Lines, one product object per line: convert it with jq -c '.[]' {path} > products.jsonl");
             lines++;
             try
             {
@@ -138,7 +142,12 @@ public static class CatalogReader
         return v.EnumerateArray().Select((item, i) => (item.Clone(), i)).ToList();
     }
 
-    private static string Resolve(string folder, string path) => System.IO.Path.GetFullPath(path.Trim(), folder);
+    /// <summary>The path against the catalog's folder; a URL stays as it is, for the build to name it.</summary>
+    private static string Resolve(string folder, string path) =>
+        IsUrl(path.Trim()) ? path.Trim() : System.IO.Path.GetFullPath(path.Trim(), folder);
+
+    internal static bool IsUrl(string path) =>
+        path.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || path.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// One line of text: the tokenizer's corpus is a line per text, so line breaks and other control characters become

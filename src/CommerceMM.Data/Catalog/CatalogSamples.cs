@@ -81,6 +81,11 @@ internal static class CatalogSamples
     private static bool TryImage(string path, CatalogDatasetOptions o, out byte[]? jpeg, out (double, double, long) pixels, out string? why)
     {
         (jpeg, pixels, why) = (null, default, null);
+        if (CatalogReader.IsUrl(path))
+        {
+            why = $"'{path}' is a URL; the build reads files: download the photos first (wget -x keeps the host and path as folders) and give their paths";
+            return false;
+        }
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)

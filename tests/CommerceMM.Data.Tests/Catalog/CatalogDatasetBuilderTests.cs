@@ -27,7 +27,7 @@ public class CatalogDatasetBuilderTests
             "{\"id\": \"gone\", \"title\": \"Missing photo\", \"image\": \"images/none.jpg\"}",           // no such file
             "{\"id\": \"html\", \"title\": \"A web page\", \"image\": \"error.jpg\"}",                    // not an image
             "{\"id\": \"sku-0001\", \"title\": \"Same id again\", \"image\": \"images/p1.png\"}",         // duplicate id
-            "{\"id\": \"lost-photo\", \"title\": \"Kept\", \"image\": \"images/p0.jpg\", \"queries\": [\"boot\"], \"photos\": [\"ugc/none.jpg\"]}");
+            "{\"id\": \"lost-photo\", \"title\": \"Kept\", \"image\": \"images/p0.jpg\", \"queries\": [\"boot\"], \"photos\": [\"ugc/none.jpg\", \"https://cdn.example/p.jpg\"]}");
         var options = Options(catalog, Path.Combine(dir.Path, "out"));
         options.MaxSkippedShare = 0.2;
 
@@ -37,19 +37,20 @@ public class CatalogDatasetBuilderTests
         Assert.Equal(new ImageSpec(Size, Size, 3, m.Image.Mean, m.Image.Std), m.Image);
         Assert.Equal(Products / 10, m.Counts["eval_products"]);                      // the catalog's "split": "eval" rows
         Assert.Equal(Products - Products / 10 + 1, m.Counts["train_products"]);      // + lost-photo
-        Assert.Equal((4, 1), (m.Counts["skipped_products"], m.Counts["skipped_sources"]));
+        Assert.Equal((4, 2), (m.Counts["skipped_products"], m.Counts["skipped_sources"]));
         Assert.Equal(m.Counts["train_products"] - 1, m.Counts["train_photos"]);
         Assert.Equal(10, m.Counts["categories"]);
         Assert.Equal(m.Counts["train_queries"] + m.Counts["train_photos"] + m.Counts["train_listings"], m.Streams[StreamNames.Omni].Samples);
         Assert.Equal(Products, ignored["price"]);
 
         string[] skipped = File.ReadAllLines(Path.Combine(result.Directory, CatalogDatasetBuilder.SkippedFile));
-        Assert.Equal(6, skipped.Length);   // header + 5
+        Assert.Equal(7, skipped.Length);   // header + 6
         Assert.Contains(skipped, l => l.StartsWith($"{Products + 1}\t\tproduct\tnot valid JSON", StringComparison.Ordinal));
         Assert.Contains(skipped, l => l.StartsWith($"{Products + 2}\tgone\tproduct\timage '", StringComparison.Ordinal) && l.EndsWith("none.jpg' does not exist", StringComparison.Ordinal));
         Assert.Contains(skipped, l => l.StartsWith($"{Products + 3}\thtml\tproduct\timage '", StringComparison.Ordinal) && l.Contains("not a JPEG, PNG or WebP file (it starts with 3c 68 74 6d", StringComparison.Ordinal));
         Assert.Contains(skipped, l => l.StartsWith($"{Products + 4}\tsku-0001\tproduct\tid 'sku-0001' is already the product on line 2", StringComparison.Ordinal));
         Assert.Contains(skipped, l => l.StartsWith($"{Products + 5}\tlost-photo\tphoto 1\t'", StringComparison.Ordinal));
+        Assert.Contains($"{Products + 5}\tlost-photo\tphoto 2\t'https://cdn.example/p.jpg' is a URL; the build reads files: download the photos first", string.Join("\n", skipped));
     }
 
     [Fact]

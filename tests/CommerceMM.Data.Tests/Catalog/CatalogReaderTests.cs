@@ -50,4 +50,16 @@ public class CatalogReaderTests
         var e = Assert.Throws<FileNotFoundException>(() => CatalogReader.Read("/no/such/catalog.jsonl"));
         Assert.Contains("JSON Lines file, one product per line", e.Message);
     }
+
+    [Fact]
+    public void Read_AJsonArray_SaysHowToMakeJsonLines()
+    {
+        using var dir = new TempDirectory("catalog");
+        string path = Path.Combine(dir.Path, "c.json");
+        File.WriteAllText(path, "[\n  {\"id\": 1, \"title\": \"T\", \"image\": \"a.jpg\"}\n]\n");
+
+        var e = Assert.Throws<CommerceMM.Data.Format.DatasetException>(() => CatalogReader.Read(path));
+
+        Assert.Equal($"catalog '{path}' is a JSON array; the build reads JSON Lines, one product object per line: convert it with jq -c '.[]' {path} > products.jsonl", e.Message);
+    }
 }
