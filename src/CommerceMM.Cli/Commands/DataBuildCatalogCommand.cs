@@ -52,7 +52,7 @@ internal static class DataBuildCatalogCommand
             var signals = Signals.ForProcess();
             try
             {
-                var (result, ignored) = await CatalogDatasetBuilder.BuildAsync(options, DataCommand.BuildBar(), signals.Graceful).ConfigureAwait(false);
+                var (result, ignored, cached) = await CatalogDatasetBuilder.BuildAsync(options, DataCommand.BuildBar(), signals.Graceful).ConfigureAwait(false);
                 var counts = result.Manifest.Counts;
                 if (result.UpToDate)
                 {
@@ -64,6 +64,8 @@ internal static class DataBuildCatalogCommand
                                   $"{counts["train_listings"]:N0} listings; {result.Bytes / 1048576.0:F1} MiB in {result.Elapsed.TotalSeconds:F1}s");
                 if (counts["eval_products"] == 0)
                     Console.WriteLine("held out: no product, so `cmm eval` has nothing to evaluate on; mark some \"split\": \"eval\", or give --eval-share");
+                if (cached > 0)
+                    Console.WriteLine($"{cached:N0} images came from {Path.Combine(result.Directory, CatalogDatasetBuilder.ImageCacheFolder)}, made by an earlier build of this folder");
                 long lostProducts = counts["skipped_products"], lostSources = counts["skipped_sources"];
                 if (lostProducts + lostSources > 0)
                     Console.WriteLine($"left out: {lostProducts:N0} product{(lostProducts == 1 ? "" : "s")} and {lostSources:N0} of their queries, photos or listings; " +

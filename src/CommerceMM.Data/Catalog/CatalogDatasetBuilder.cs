@@ -18,6 +18,9 @@ public static class CatalogDatasetBuilder
     /// <summary>Lists what the build left out, one row per product or source, when anything was.</summary>
     public const string SkippedFile = "skipped.tsv";
 
+    /// <summary>Where a build keeps the squares it made, for the next build of the folder (<see cref="SquareImageCache"/>).</summary>
+    public const string ImageCacheFolder = ".image-cache";
+
     /// <summary>Bump when the output for the same inputs changes, so old folders are rebuilt, not reused.</summary>
     private const int BuilderVersion = 1;
 
@@ -51,7 +54,7 @@ public static class CatalogDatasetBuilder
         if (DatasetFolder.Prepare(root, fingerprint, options.Overwrite, OwnedPaths) is { } existing)
         {
             progress?.Report(new BuildProgress(BuildStage.Done, 1, 1, "already built"));
-            return new CatalogBuildResult(new BuildResult(root, existing, UpToDate: true, clock.Elapsed, DatasetFolder.Bytes(root)), catalog.IgnoredFields);
+            return new CatalogBuildResult(new BuildResult(root, existing, UpToDate: true, clock.Elapsed, DatasetFolder.Bytes(root)), catalog.IgnoredFields, 0);
         }
 
         var (train, eval) = Split(catalog.Products, options.EvalShare);
@@ -61,10 +64,11 @@ public static class CatalogDatasetBuilder
         var streams = new SortedDictionary<string, StreamInfo>(StringComparer.Ordinal);
         var problems = new List<CatalogProblem>(catalog.Problems);
         string corpusPath = Path.Combine(root, CorpusFile);
+        var cache = new SquareImageCache(Path.Combine(root, ImageCacheFolder), options, BuilderVersion);
         (double Sum, double Squares, long Count) pixels;
         using (var corpus = new StreamWriter(corpusPath, append: false, new UTF8Encoding(false)))
-            pixels = WriteSplit(root, options, BuildStage.Train, train, categories, StreamNames.Pairs, StreamNames.Omni, corpus, streams, counts, problems, progress, cancellationToken);
-        WriteSplit(root, options, BuildStage.Eval, eval, categories, StreamNames.EvalPairs, StreamNames.EvalOmni, null, streams, counts, problems, progress, cancellationToken);
+            pixels = WriteSplit(root, options, cache, BuildStage.Train, train, categories, StreamNames.Pairs, StreamNames.Omni, corpus, streams, counts, problems, progress, cancellationToken);
+        WriteSplit(root, options, cache, BuildStage.Eval, eval, categories, StreamNames.EvalPairs, StreamNames.EvalOmni, null, streams, counts, problems, progress, cancellationToken);
 
         problems.Sort((a, b) => a.Line.CompareTo(b.Line));
         int lost = problems.Count(p => p.LostProduct);
@@ -91,8 +95,9 @@ public static class CatalogDatasetBuilder
             Streams = streams,
         };
         manifest.Write(root);
+        cache.Prune();
         progress?.Report(new BuildProgress(BuildStage.Done, 1, 1, "done"));
-        return new CatalogBuildResult(new BuildResult(root, manifest, UpToDate: false, clock.Elapsed, DatasetFolder.Bytes(root)), catalog.IgnoredFields);
+        return new CatalogBuildResult(new BuildResult(root, manifest, UpToDate: false, clock.Elapsed, DatasetFolder.Bytes(root)), catalog.IgnoredFields, cache.Hits);
     }
 
     /// <summary>
@@ -119,7 +124,7 @@ public static class CatalogDatasetBuilder
         BitConverter.ToUInt64(SHA256.HashData(Encoding.UTF8.GetBytes("cmm-eval-split|" + id)), 0) / 18446744073709551616.0;
 
     private static (double, double, long) WriteSplit(
-        string root, CatalogDatasetOptions options, BuildStage stage, IReadOnlyList<CatalogProduct> products, IReadOnlyDictionary<string, int> categories,
+        string root, CatalogDatasetOptions options, SquareImageCache cache, BuildStage stage, IReadOnlyList<CatalogProduct> products, IReadOnlyDictionary<string, int> categories,
         string pairStream, string omniStream, StreamWriter? corpus, IDictionary<string, StreamInfo> streams, IDictionary<string, long> counts,
         List<CatalogProblem> problems, IProgress<BuildProgress>? progress, CancellationToken cancellationToken)
     {
@@ -131,7 +136,7 @@ public static class CatalogDatasetBuilder
         int reportEvery = Math.Max(1, products.Count / 100);
         // Products are made in parallel but written in catalog order, so the shards do not depend on Workers.
         var built = products.AsParallel().AsOrdered().WithDegreeOfParallelism(options.Workers).WithCancellation(cancellationToken)
-            .Select(p => CatalogSamples.Build(p, p.Category is { } c ? categories[c] : null, options));
+            .Select(p => CatalogSamples.Build(p, p.Category is { } c ? categories[c] : null, options, cache));
         foreach (var b in built)
         {
             problems.AddRange(b.Problems);
@@ -202,4 +207,5 @@ public static class CatalogDatasetBuilder
 }
 
 /// <summary>The build, and the catalog's fields it did not read (name to the number of products having it), for the user to check for typos.</summary>
-public sealed record CatalogBuildResult(BuildResult Build, IReadOnlyDictionary<string, int> IgnoredFields);
+/// <param name="CachedImages">images an earlier build of the folder had already made (a build stopped part-way, or the catalog grew)</param>
+public sealed record CatalogBuildResult(BuildResult Build, IReadOnlyDictionary<string, int> IgnoredFields, int CachedImages);

@@ -17,7 +17,7 @@ internal static class CatalogSamples
     private const int MaxPlainKey = 56;
 
     /// <param name="Pair">null when the product itself could not be used (<see cref="Problems"/> says why)</param>
-    /// <param name="PixelSum">sum and sum of squares of the product image's values (0..1), and their count, for the data set's normalisation</param>
+    /// <param name="PixelSum">sum and sum of squares of the stored product image's values (0..1), and their count, for the data set's normalisation</param>
     public sealed record Built(ShardSample? Pair, IReadOnlyList<ShardSample> Omni, IReadOnlyList<string> CorpusLines,
                                IReadOnlyList<CatalogProblem> Problems, (double Sum, double Squares, long Count) PixelSum, int Queries, int Photos, int Listings);
 
@@ -31,11 +31,11 @@ internal static class CatalogSamples
         return plain ? id : "x" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(id)))[..24];
     }
 
-    public static Built Build(CatalogProduct p, int? category, CatalogDatasetOptions o)
+    public static Built Build(CatalogProduct p, int? category, CatalogDatasetOptions o, SquareImageCache cache)
     {
         var problems = new List<CatalogProblem>();
         string key = Key(p.Id);
-        if (!TryImage(p.Image, o, out byte[]? jpeg, out var pixels, out string? why))
+        if (!TryImage(p.Image, o, cache, out byte[]? jpeg, out var pixels, out string? why))
         {
             problems.Add(new CatalogProblem(p.Line, p.Id, "product", $"image {why}"));
             return new Built(null, [], [], problems, default, 0, 0, 0);
@@ -60,13 +60,13 @@ internal static class CatalogSamples
         int photos = 0, listings = 0;
         for (int i = 0; i < p.Photos.Count; i++)
         {
-            if (TryImage(p.Photos[i], o, out byte[]? photo, out _, out why)) { omni.Add(Omni(PairKind.Photo, $"-p{i}", photo, null)); photos++; }
+            if (TryImage(p.Photos[i], o, cache, out byte[]? photo, out _, out why)) { omni.Add(Omni(PairKind.Photo, $"-p{i}", photo, null)); photos++; }
             else problems.Add(new CatalogProblem(p.Line, p.Id, $"photo {i + 1}", why!));
         }
         for (int i = 0; i < p.Listings.Count; i++)
         {
             var listing = p.Listings[i];
-            if (TryImage(listing.Image, o, out byte[]? image, out _, out why))
+            if (TryImage(listing.Image, o, cache, out byte[]? image, out _, out why))
             {
                 omni.Add(Omni(PairKind.Listing, $"-l{i}", image, listing.Text));
                 corpus.Add(listing.Text);
@@ -77,8 +77,9 @@ internal static class CatalogSamples
         return new Built(pair, omni, corpus, problems, pixels, p.Queries.Count, photos, listings);
     }
 
-    /// <summary>The file as the data set's square JPEG, or why it cannot be (naming the file).</summary>
-    private static bool TryImage(string path, CatalogDatasetOptions o, out byte[]? jpeg, out (double, double, long) pixels, out string? why)
+    /// <summary>The file as the data set's square JPEG (from the cache when an earlier build made it), or why it cannot be (naming the file).</summary>
+    /// <param name="pixels">sums over the stored square's decoded values: the same whether it came from the cache or not</param>
+    private static bool TryImage(string path, CatalogDatasetOptions o, SquareImageCache cache, out byte[]? jpeg, out (double, double, long) pixels, out string? why)
     {
         (jpeg, pixels, why) = (null, default, null);
         if (CatalogReader.IsUrl(path))
@@ -86,37 +87,38 @@ internal static class CatalogSamples
             why = $"'{path}' is a URL; the build reads files: download the photos first (wget -x keeps the host and path as folders) and give their paths";
             return false;
         }
-        byte[] bytes;
-        try { bytes = File.ReadAllBytes(path); }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        string? failure = null;
+        jpeg = cache.GetOrAdd(path, () =>
         {
-            why = $"'{path}' does not exist";
+            byte[] bytes;
+            try { bytes = File.ReadAllBytes(path); }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                failure = $"'{path}' does not exist";
+                return null;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                failure = $"'{path}' cannot be read: {e.Message}";
+                return null;
+            }
+            RgbImage square;
+            try { square = SquareCrop.Apply(ImageFile.Decode(bytes, atLeast: o.ImageSize), o.ImageSize); }
+            catch (ImageException e)
+            {
+                failure = $"'{path}' is not a readable {ImageFile.Formats} image: {e.Message}";
+                return null;
+            }
+            var codec = JpegCodec.ForCurrentThread;
+            return o.Channels == 3 ? codec.EncodeRgb(square, o.JpegQuality) : codec.EncodeGray(square.ToGray(), o.JpegQuality);
+        });
+        if (jpeg is null)
+        {
+            why = failure;
             return false;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            why = $"'{path}' cannot be read: {e.Message}";
-            return false;
-        }
-        RgbImage square;
-        try { square = SquareCrop.Apply(ImageFile.Decode(bytes, atLeast: o.ImageSize), o.ImageSize); }
-        catch (ImageException e)
-        {
-            why = $"'{path}' is not a readable {ImageFile.Formats} image: {e.Message}";
-            return false;
-        }
-        var codec = JpegCodec.ForCurrentThread;
-        if (o.Channels == 3)
-        {
-            jpeg = codec.EncodeRgb(square, o.JpegQuality);
-            pixels = Sums(square.Pixels);
-        }
-        else
-        {
-            var gray = square.ToGray();
-            jpeg = codec.EncodeGray(gray, o.JpegQuality);
-            pixels = Sums(gray.Pixels);
-        }
+        var decoder = JpegCodec.ForCurrentThread;
+        pixels = Sums(o.Channels == 3 ? decoder.DecodeRgb(jpeg).Pixels : decoder.DecodeGray(jpeg).Pixels);
         return true;
     }
 

@@ -45,5 +45,7 @@ internal static class DatasetFolder
         return new TokenizerSpec(TokenizerFile, "sentencepiece-unigram", vocab, file.Bytes, file.Sha256);
     }
 
-    public static long Bytes(string root) => new DirectoryInfo(root).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+    /// <summary>The finished data set's size: dataset.json and every file it lists (not a builder's scratch, such as a catalog's image cache).</summary>
+    public static long Bytes(string root) =>
+        new FileInfo(Path.Combine(root, DatasetManifest.FileName)).Length + DatasetManifest.Read(root).Files().Sum(f => f.Bytes);
 }

@@ -31,7 +31,7 @@ public class CatalogDatasetBuilderTests
         var options = Options(catalog, Path.Combine(dir.Path, "out"));
         options.MaxSkippedShare = 0.2;
 
-        var (result, ignored) = await CatalogDatasetBuilder.BuildAsync(options);
+        var (result, ignored, _) = await CatalogDatasetBuilder.BuildAsync(options);
 
         var m = result.Manifest;
         Assert.Equal(new ImageSpec(Size, Size, 3, m.Image.Mean, m.Image.Std), m.Image);
@@ -57,7 +57,7 @@ public class CatalogDatasetBuilderTests
     public async Task Loader_ReadsColourImagesChannelsFirst_InTheProductsColour()
     {
         using var dir = new TempDirectory("catalog");
-        var (result, _) = await CatalogDatasetBuilder.BuildAsync(Options(TestCatalog.Write(dir.Path, 12), Path.Combine(dir.Path, "out")));
+        var (result, _, _) = await CatalogDatasetBuilder.BuildAsync(Options(TestCatalog.Write(dir.Path, 12), Path.Combine(dir.Path, "out")));
         var image = result.Manifest.Image;
 
         await using var loader = DataLoader.Pairs(new LoaderOptions { DatasetDirectory = result.Directory, Stream = StreamNames.Pairs, BatchSize = 4, Seed = 1 });
@@ -86,16 +86,16 @@ public class CatalogDatasetBuilderTests
     {
         using var dir = new TempDirectory("catalog");
         var options = Options(TestCatalog.Write(dir.Path, 12), Path.Combine(dir.Path, "out"));
-        var (first, _) = await CatalogDatasetBuilder.BuildAsync(options);
+        var (first, _, _) = await CatalogDatasetBuilder.BuildAsync(options);
 
-        var (again, _) = await CatalogDatasetBuilder.BuildAsync(options);
+        var (again, _, _) = await CatalogDatasetBuilder.BuildAsync(options);
         Assert.True(again.UpToDate);
 
         File.SetLastWriteTimeUtc(Path.Combine(dir.Path, "images", "p4.png"), DateTime.UtcNow.AddMinutes(1));
         var refused = await Assert.ThrowsAsync<DatasetException>(() => CatalogDatasetBuilder.BuildAsync(options));
         Assert.Contains("--overwrite", refused.Message);
         options.Overwrite = true;
-        var (rebuilt, _) = await CatalogDatasetBuilder.BuildAsync(options);
+        var (rebuilt, _, _) = await CatalogDatasetBuilder.BuildAsync(options);
         Assert.False(rebuilt.UpToDate);
         Assert.NotEqual(first.Manifest.Fingerprint, rebuilt.Manifest.Fingerprint);
     }
@@ -147,11 +147,52 @@ public class CatalogDatasetBuilderTests
     {
         // Nine products and no eval share: no product is held out, so both eval streams are empty.
         using var dir = new TempDirectory("catalog");
-        var (result, _) = await CatalogDatasetBuilder.BuildAsync(Options(TestCatalog.Write(dir.Path, 9), Path.Combine(dir.Path, "out")));
+        var (result, _, _) = await CatalogDatasetBuilder.BuildAsync(Options(TestCatalog.Write(dir.Path, 9), Path.Combine(dir.Path, "out")));
         Assert.Equal(0, result.Manifest.Streams[StreamNames.EvalOmni].Samples);
 
         var e = Assert.Throws<DatasetException>(() => DataLoader.Omni(new LoaderOptions { DatasetDirectory = result.Directory, Stream = StreamNames.EvalOmni, BatchSize = 4 }));
 
         Assert.Equal($"stream 'eval_omni' of '{result.Directory}' holds no sample", e.Message);
+    }
+
+    private static Dictionary<string, byte[]> DataSetBytes(string directory) =>
+        DatasetManifest.Read(directory).Files().Select(f => f.File).Append(DatasetManifest.FileName)
+            .ToDictionary(f => f, f => File.ReadAllBytes(Path.Combine(directory, f)));
+
+    [Fact]
+    public async Task ABuildStoppedPartWay_GoesOnFromTheSquaresItMade_AndWritesTheSameBytes()
+    {
+        using var dir = new TempDirectory("catalog");
+        string catalog = TestCatalog.Write(dir.Path, 12);
+        var options = Options(catalog, Path.Combine(dir.Path, "out"));
+        var (first, _, firstCached) = await CatalogDatasetBuilder.BuildAsync(options);
+        var expected = DataSetBytes(first.Directory);
+        string cache = Path.Combine(first.Directory, CatalogDatasetBuilder.ImageCacheFolder);
+        int squares = Directory.EnumerateFiles(cache, "*.jpg", SearchOption.AllDirectories).Count();
+
+        // Stopped before dataset.json: the next build clears the streams and starts over, but not the squares.
+        File.Delete(Path.Combine(first.Directory, DatasetManifest.FileName));
+        var (again, _, cached) = await CatalogDatasetBuilder.BuildAsync(options);
+
+        Assert.Equal(0, firstCached);
+        Assert.Equal(12 + 12, squares);   // each product's image and its user's photo (listings reuse the photo)
+        Assert.Equal(12 + 11 + 4, cached);   // every image the products ask for: 11 photos (the held-out one has none), 4 listings
+        var rebuilt = DataSetBytes(again.Directory);
+        Assert.Equal(expected.Keys.Order(), rebuilt.Keys.Order());
+        foreach (var (file, bytes) in expected) Assert.True(bytes.AsSpan().SequenceEqual(rebuilt[file]), $"{file} differs");
+
+        // A build without any cache writes the same shards and normalisation: the cache changes only how long a build
+        // takes. (SentencePiece records its output path in the model, so the tokenizer of another folder differs.)
+        var (fresh, _, _) = await CatalogDatasetBuilder.BuildAsync(Options(catalog, Path.Combine(dir.Path, "fresh")));
+        var freshBytes = DataSetBytes(fresh.Directory);
+        Assert.Equal(first.Manifest.Image, fresh.Manifest.Image);
+        foreach (var shard in first.Manifest.Streams.Values.SelectMany(s => s.Shards))
+            Assert.True(expected[shard.File].AsSpan().SequenceEqual(freshBytes[shard.File]), $"{shard.File} differs");
+
+        // The catalog loses a product: after the next build its squares are gone from the cache.
+        File.WriteAllLines(catalog, File.ReadAllLines(catalog).Take(11));
+        options.Overwrite = true;
+        await CatalogDatasetBuilder.BuildAsync(options);
+        Assert.Equal(11 + 11, Directory.EnumerateFiles(cache, "*.jpg", SearchOption.AllDirectories).Count());
     }
 }
