@@ -70,7 +70,7 @@ public static class CatalogDatasetBuilder
             pixels = WriteSplit(root, options, cache, BuildStage.Train, train, categories, StreamNames.Pairs, StreamNames.Omni, corpus, streams, counts, problems, progress, cancellationToken);
         WriteSplit(root, options, cache, BuildStage.Eval, eval, categories, StreamNames.EvalPairs, StreamNames.EvalOmni, null, streams, counts, problems, progress, cancellationToken);
 
-        problems.Sort((a, b) => a.Line.CompareTo(b.Line));
+        problems = problems.OrderBy(p => p.Line).ToList();   // stable: a product's sources stay in their order
         int lost = problems.Count(p => p.LostProduct);
         counts["skipped_products"] = lost;
         counts["skipped_sources"] = problems.Count - lost;
