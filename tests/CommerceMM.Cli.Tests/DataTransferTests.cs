@@ -88,10 +88,45 @@ public sealed class DataTransferTests(SmallCorpus corpus, AzuriteFixture azurite
     }
 
     [Fact]
-    public void NotAnAzureLocation_IsOneLineSayingWhatWorks()
+    public void NotAnAzureFolder_IsOneLineSayingWhatWorks()
     {
         var push = Cmm("data", "push", corpus.Directory, "/mnt/shared/data");
         Assert.Equal(2, push.Exit);
         Assert.Contains("cmm: destination '/mnt/shared/data' is not azure:CONTAINER/PATH; between folders, copy with cp -r (dataset.json last)", push.Output);
+        var root = Cmm("data", "push", corpus.Directory, "azure:checkpoints");
+        Assert.Equal(2, root.Exit);
+        Assert.Contains("cmm: destination 'azure:checkpoints' names no folder in the container: push to azure:CONTAINER/PATH", root.Output);
+    }
+
+    [Fact]
+    public async Task Push_OverAnotherDataSet_DeletesOnlyTheFilesOfTheOneItReplaces()
+    {
+        var store = await azurite.CreateStoreWithNewContainerAsync();
+        string remote = $"azure:{store.Container}/shared";
+        // The earlier data set: the small corpus with one more shard than the new one will have, and a file of someone else's.
+        var manifest = DatasetManifest.Read(corpus.Directory);
+        var pairs = manifest.Streams[StreamNames.Pairs];
+        var extra = pairs.Shards[0] with { File = "pairs/shard-000099.tar", Index = pairs.Shards[0].Index with { File = "pairs/shard-000099.idx" } };
+        var earlier = manifest with { Streams = new Dictionary<string, StreamInfo>(manifest.Streams) { [StreamNames.Pairs] = pairs with { Shards = [.. pairs.Shards, extra] } } };
+        string earlierDir = Path.Combine(_scratch, "earlier");
+        foreach (string file in DataSetFiles(corpus.Directory))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(earlierDir, file))!);
+            File.Copy(Path.Combine(corpus.Directory, file), Path.Combine(earlierDir, file));
+        }
+        File.Copy(Path.Combine(earlierDir, pairs.Shards[0].File), Path.Combine(earlierDir, extra.File));
+        File.Copy(Path.Combine(earlierDir, pairs.Shards[0].Index.File), Path.Combine(earlierDir, extra.Index.File));
+        earlier.Write(earlierDir);
+        Assert.True(Cmm("data", "push", earlierDir, remote).Exit == 0);
+        await AzuriteForCmm.ReplaceAsync(store, "shared/notes.txt", "not the data set's"u8.ToArray());
+
+        var push = Cmm("data", "push", corpus.Directory, remote);
+
+        Assert.True(push.Exit == 0, push.Output);
+        Assert.Contains("deleted 2 file(s) of the data set that was there before", push.Output);
+        var keys = await store.ListAsync("shared/").Select(b => b.Key).ToListAsync();
+        Assert.Contains("shared/notes.txt", keys);
+        Assert.DoesNotContain("shared/" + extra.File, keys);
+        Assert.Equal(DataSetFiles(corpus.Directory).Select(f => "shared/" + f).Append("shared/notes.txt").Order(), keys.Order());
     }
 }

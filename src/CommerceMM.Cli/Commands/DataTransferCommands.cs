@@ -22,6 +22,8 @@ internal static class DataTransferCommands
         {
             string to = r.GetValue(destination)!;
             var (store, prefix) = Location(to, "destination");
+            if (prefix.Length == 0)
+                throw new ArgumentException($"destination '{to}' names no folder in the container: push to azure:CONTAINER/PATH, a folder of the data set's own (e.g. datasets/shop)");
             var result = await Naming(to, async () =>
             {
                 await store.CreateContainerIfNotExistsAsync(ct).ConfigureAwait(false);

@@ -6,7 +6,7 @@ namespace CommerceMM.Cli.DataSets;
 
 /// <summary>What a push or pull did.</summary>
 /// <param name="UpToDate">the destination already held this data set: nothing was copied</param>
-/// <param name="Removed">files of an earlier data set at the destination that were deleted (push)</param>
+/// <param name="Removed">files of the data set a push replaced that the new one does not have, deleted</param>
 /// <param name="Reused">files a pull cut short had already fetched whole, not fetched again</param>
 internal sealed record TransferResult(DatasetManifest Manifest, bool UpToDate, int Files, long Bytes, TimeSpan Elapsed, int Removed = 0, int Reused = 0);
 
@@ -30,8 +30,9 @@ internal static class DataSetTransfer
 
         var remote = new Dictionary<string, long>(StringComparer.Ordinal);
         await foreach (var blob in store.ListAsync(prefix, cancellationToken).ConfigureAwait(false)) remote[blob.Key[prefix.Length..]] = blob.Size;
-        if (remote.ContainsKey(DatasetManifest.FileName) && HasAll(files, remote.GetValueOrDefault)
-            && (await ReadAsync(store, prefix + DatasetManifest.FileName, cancellationToken).ConfigureAwait(false))?.AsSpan().SequenceEqual(manifestBytes) == true)
+        byte[]? previous = remote.ContainsKey(DatasetManifest.FileName)
+            ? await ReadAsync(store, prefix + DatasetManifest.FileName, cancellationToken).ConfigureAwait(false) : null;
+        if (previous is not null && previous.AsSpan().SequenceEqual(manifestBytes) && HasAll(files, remote.GetValueOrDefault))
             return new TransferResult(manifest, UpToDate: true, files.Count, total, clock.Elapsed);
 
         long done = 0;
@@ -51,10 +52,12 @@ internal static class DataSetTransfer
         }
         Check(await store.PutAsync(prefix + DatasetManifest.FileName, new MemoryStream(manifestBytes), cancellationToken: cancellationToken).ConfigureAwait(false), DatasetManifest.FileName);
 
-        // Shards of an earlier data set at the same place (more of them, or other names) would only confuse a reader of the folder.
-        var kept = files.Select(f => f.File).Append(DatasetManifest.FileName).ToHashSet(StringComparer.Ordinal);
+        // The files of the data set this one replaced that it does not reuse (more shards, other names); nothing else under
+        // the path is touched.
+        var kept = files.Select(f => f.File).ToHashSet(StringComparer.Ordinal);
+        var replaced = previous is null ? [] : ParseOrNull(previous)?.Files().Select(f => f.File) ?? [];
         int removed = 0;
-        foreach (string stale in remote.Keys.Where(k => !kept.Contains(k)))
+        foreach (string stale in replaced.Where(f => !kept.Contains(f)).Distinct(StringComparer.Ordinal))
             if (await store.DeleteAsync(prefix + stale, cancellationToken).ConfigureAwait(false)) removed++;
         return new TransferResult(manifest, UpToDate: false, files.Count, total, clock.Elapsed, removed);
     }
@@ -113,6 +116,13 @@ internal static class DataSetTransfer
         await File.WriteAllBytesAsync(local + ".tmp", manifestBytes, cancellationToken).ConfigureAwait(false);
         File.Move(local + ".tmp", local, overwrite: true);
         return new TransferResult(manifest, UpToDate: false, files.Count, total, clock.Elapsed, Reused: reused);
+    }
+
+    /// <summary>A dataset.json already at the destination, or null when it is not one this build reads (then nothing of it is deleted).</summary>
+    private static DatasetManifest? ParseOrNull(byte[] json)
+    {
+        try { return DatasetManifest.Parse(json, DatasetManifest.FileName); }
+        catch (DatasetException) { return null; }
     }
 
     private static bool HasAll(IEnumerable<FileRef> files, Func<string, long> size) => files.All(f => size(f.File) == f.Bytes);
