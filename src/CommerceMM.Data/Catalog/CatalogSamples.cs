@@ -35,7 +35,7 @@ internal static class CatalogSamples
     {
         var problems = new List<CatalogProblem>();
         string key = Key(p.Id);
-        if (!TryImage(p.Image, o, cache, out byte[]? jpeg, out var pixels, out string? why))
+        if (!TryImage(p.Image, o, cache, out byte[]? jpeg, out string? why))
         {
             problems.Add(new CatalogProblem(p.Line, p.Id, "product", $"image {why}"));
             return new Built(null, [], [], problems, default, 0, 0, 0);
@@ -60,13 +60,13 @@ internal static class CatalogSamples
         int photos = 0, listings = 0;
         for (int i = 0; i < p.Photos.Count; i++)
         {
-            if (TryImage(p.Photos[i], o, cache, out byte[]? photo, out _, out why)) { omni.Add(Omni(PairKind.Photo, $"-p{i}", photo, null)); photos++; }
+            if (TryImage(p.Photos[i], o, cache, out byte[]? photo, out why)) { omni.Add(Omni(PairKind.Photo, $"-p{i}", photo, null)); photos++; }
             else problems.Add(new CatalogProblem(p.Line, p.Id, $"photo {i + 1}", why!));
         }
         for (int i = 0; i < p.Listings.Count; i++)
         {
             var listing = p.Listings[i];
-            if (TryImage(listing.Image, o, cache, out byte[]? image, out _, out why))
+            if (TryImage(listing.Image, o, cache, out byte[]? image, out why))
             {
                 omni.Add(Omni(PairKind.Listing, $"-l{i}", image, listing.Text));
                 corpus.Add(listing.Text);
@@ -74,14 +74,14 @@ internal static class CatalogSamples
             }
             else problems.Add(new CatalogProblem(p.Line, p.Id, $"listing {i + 1}", $"image {why}"));
         }
-        return new Built(pair, omni, corpus, problems, pixels, p.Queries.Count, photos, listings);
+        // Only the product's own image sets the data set's normalisation; users' photos and listings do not.
+        return new Built(pair, omni, corpus, problems, StoredSums(jpeg!, o), p.Queries.Count, photos, listings);
     }
 
     /// <summary>The file as the data set's square JPEG (from the cache when an earlier build made it), or why it cannot be (naming the file).</summary>
-    /// <param name="pixels">sums over the stored square's decoded values: the same whether it came from the cache or not</param>
-    private static bool TryImage(string path, CatalogDatasetOptions o, SquareImageCache cache, out byte[]? jpeg, out (double, double, long) pixels, out string? why)
+    private static bool TryImage(string path, CatalogDatasetOptions o, SquareImageCache cache, out byte[]? jpeg, out string? why)
     {
-        (jpeg, pixels, why) = (null, default, null);
+        (jpeg, why) = (null, null);
         if (CatalogReader.IsUrl(path))
         {
             why = $"'{path}' is a URL; the build reads files: download the photos first (wget -x keeps the host and path as folders) and give their paths";
@@ -117,9 +117,14 @@ internal static class CatalogSamples
             why = failure;
             return false;
         }
-        var decoder = JpegCodec.ForCurrentThread;
-        pixels = Sums(o.Channels == 3 ? decoder.DecodeRgb(jpeg).Pixels : decoder.DecodeGray(jpeg).Pixels);
         return true;
+    }
+
+    /// <summary>Sums over the stored square's decoded values: the same whether it came from the cache or not.</summary>
+    private static (double, double, long) StoredSums(byte[] jpeg, CatalogDatasetOptions o)
+    {
+        var decoder = JpegCodec.ForCurrentThread;
+        return Sums(o.Channels == 3 ? decoder.DecodeRgb(jpeg).Pixels : decoder.DecodeGray(jpeg).Pixels);
     }
 
     private static (double, double, long) Sums(byte[] values)
