@@ -88,6 +88,13 @@ public sealed class CheckpointRollbackCommandTests(SmallCorpus corpus, TrainedJo
             Assert.Contains($"cmm: job '{TrainedJob.Name}' is running (cmm train, pid {Environment.ProcessId}): stop it first (`cmm stop`), then roll back", refused.Output);
         }
 
+        using (await LocalLaunch.TakeSiloAsync(store, SpecSource.Load(null, [.. job.Where((_, i) => i % 2 == 1)]), CancellationToken.None))
+        {
+            var refused = Cmm(["checkpoints", "rollback", "--step", "3", .. job]);
+            Assert.Equal(2, refused.Exit);
+            Assert.Contains($"cmm: job '{TrainedJob.Name}' has a multi-silo control plane up (cmm coordinator, pid {Environment.ProcessId}): stop every silo first", refused.Output);
+        }
+
         Assert.Equal(4, (await CheckpointCommitter.ReadLatestAsync(store, TrainedJob.Name))!.Value.Pointer.Step);
         Assert.Empty(await CheckpointRollback.ListAsync(store, TrainedJob.Name));
         var unknown = Cmm(["checkpoints", "rollback", "--step", "3", .. job]);

@@ -12,7 +12,8 @@ namespace CommerceMM.Cli.Tests;
 
 /// <summary>
 /// A control plane of two silos (two <c>cmm coordinator</c> processes on one Redis membership table) running a 2-worker
-/// job; the silo hosting the job's grains is killed with SIGKILL mid-training.
+/// job; the silo hosting the job's grains is killed with SIGKILL mid-training. And what a running silo's claim on the
+/// job refuses.
 /// </summary>
 [Collection(EndToEndCollection.Name)]
 public sealed class SiloFailoverEndToEndTests(SmallCorpus corpus, ITestOutputHelper output) : IDisposable
@@ -73,6 +74,36 @@ public sealed class SiloFailoverEndToEndTests(SmallCorpus corpus, ITestOutputHel
                 silo.Process.Dispose();
             }
         }
+    }
+
+    [Fact]
+    public async Task WhileASiloRuns_CmmTrainAndARollbackOfItsJobAreRefused_CmmStatusFindsIt_AndItLeavesNoClaimBehind()
+    {
+        const string job = "e2e-silo-claim";
+        await using RedisServer redis = await RedisServer.StartAsync(TimeSpan.FromSeconds(20));
+        var environment = new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = Token };
+        string[] spec = TrainingArgs.Overrides(job, corpus.Directory, _runs, steps: 4, batch: 4, every: 0);
+        var silo = Silo.Start(environment, job, corpus.Directory, _runs, redis, steps: 4, batch: 4, every: 0);
+        using (silo.Process)
+        {
+            Assert.True(silo.Process.WaitForLine("workers connect to its gateway", Patience), silo.Process.Output);
+
+            using var train = new CmmProcess(["train", .. spec]);
+            Assert.Equal(2, train.WaitForExit(Patience));
+            Assert.Contains($"cmm: job '{job}' runs on a multi-silo control plane from file:{_runs} (cmm coordinator, pid {silo.Process.Id}, since ", train.Output);
+            Assert.Contains($"coordinator at http://127.0.0.1:{silo.Http}/): stop every silo of it first", train.Output);
+            using var rollback = new CmmProcess(["checkpoints", "rollback", "--step", "1", .. spec]);
+            Assert.Equal(2, rollback.WaitForExit(Patience));
+            Assert.Contains($"cmm: job '{job}' has a multi-silo control plane up (cmm coordinator, pid {silo.Process.Id}): stop every silo first", rollback.Output);
+            using var status = new CmmProcess(environment, ["status", .. spec]); // no --coordinator: the silo's claim says where it listens
+            Assert.Equal(0, status.WaitForExit(Patience));
+            Assert.Contains($"job {job}: ", status.Output);
+
+            silo.Process.Terminate();
+            Assert.Equal(0, silo.Process.WaitForExit(Patience));
+        }
+
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_runs, ".cmm-store", "owners"), "silo-*"));
     }
 
     private static async Task<JobStatusView> WaitForAsync(HttpClient http, Silo silo, Func<JobStatusView, bool> done)

@@ -41,7 +41,11 @@ internal static class CheckpointRollbackCommand
                 throw new ArgumentException("give --step STEP, the committed checkpoint to go back to (`cmm checkpoints list` shows them), or --undo");
             var job = await JobStore.OpenAsync(r.GetValue(spec), r.GetValue(set)!, ct).ConfigureAwait(false);
             if (await LocalLaunch.FindAsync(job.Store, job.Job, ct).ConfigureAwait(false) is { } running)
-                throw new ArgumentException($"job '{job.Job}' is running ({running.Command}, pid {running.Pid}): stop it first (`cmm stop`), then roll back");
+                throw new ArgumentException(running.Silo
+                    // A running silo's ledger would still hold the commits set aside, and refuse the steps trained again.
+                    ? $"job '{job.Job}' has a multi-silo control plane up ({running.Command}, pid {running.Pid}{(running.Host == Environment.MachineName ? "" : $" on {running.Host}")}): " +
+                      "stop every silo first (on Kubernetes, scale the coordinator Deployment to 0; the job's state stays in the store), then roll back"
+                    : $"job '{job.Job}' is running ({running.Command}, pid {running.Pid}): stop it first (`cmm stop`), then roll back");
             // Held throughout, so no coordinator starts and commits while latest moves.
             using var claim = await LocalLaunch.TakeAsync(job.Store, job.Spec, "cmm checkpoints rollback", ct).ConfigureAwait(false);
             if (r.GetValue(undo)) return await UndoAsync(job, ct).ConfigureAwait(false);

@@ -56,7 +56,10 @@ internal static class CoordinatorCommand
             if (r.GetValue(reset) && clusteringOptions.IsMultiSilo)
                 throw new ArgumentException("--reset-coordinator-state needs the job's control plane down: stop every silo, then start one with --clustering localhost and --reset-coordinator-state");
             // A lone silo owns the job's state on this store; silos of a multi-silo control plane share it by design.
-            using var owner = clusteringOptions.IsMultiSilo ? null : await LocalLaunch.TakeAsync(store, training, "cmm coordinator", ct, CoordinatorLeaseWait).ConfigureAwait(false);
+            bool multiSilo = clusteringOptions.IsMultiSilo;
+            using var owner = multiSilo
+                ? await LocalLaunch.TakeSiloAsync(store, training, ct, CoordinatorLeaseWait).ConfigureAwait(false)
+                : await LocalLaunch.TakeAsync(store, training, "cmm coordinator", ct, CoordinatorLeaseWait).ConfigureAwait(false);
             if (r.GetValue(reset)) await CoordinatorStateReset.RunAsync(store, training.Job.Name, ct).ConfigureAwait(false);
             await using var host = await CoordinatorHost.StartAsync(new CoordinatorOptions
             {
@@ -68,7 +71,7 @@ internal static class CoordinatorCommand
                 GatewayPort = r.GetValue(gatewayPort),
                 Clustering = Clustering(clusteringOptions, r.GetValue(advertise)!, training.Job),
             }, b => CliLogging.Configure(b, identity, r.GetValue(json))).ConfigureAwait(false);
-            owner?.UpdateOwner(LocalLaunch.This("cmm coordinator", host.Addresses[0]).ToJson());
+            owner.UpdateOwner(LocalLaunch.This("cmm coordinator", host.Addresses[0], silo: multiSilo).ToJson());
             Console.WriteLine($"coordinator for job '{training.Job.Name}' at {string.Join(", ", host.Addresses)}; workers connect to its gateway on port {host.GatewayPort}");
             try { await Task.Delay(Timeout.Infinite, signals.Graceful).ConfigureAwait(false); }
             catch (OperationCanceledException) { }

@@ -11,7 +11,7 @@ namespace CommerceMM.Cli.Commands;
 
 /// <summary>
 /// How `cmm status` and `cmm stop` reach a job's coordinator: the one named by --coordinator (or CMM_COORDINATOR) with the
-/// job token, or else the `cmm train` or lone `cmm coordinator` running the spec's job from its store on this machine.
+/// job token, or else the `cmm train` or `cmm coordinator` (alone or one of several silos) running the spec's job from its store on this machine.
 /// </summary>
 internal sealed class JobConnection
 {
@@ -23,7 +23,7 @@ internal sealed class JobConnection
     private string? _notRunningHere;
     private (IBlobStore Store, string Job)? _local;
 
-    public const string FindsTheJob = "Without --coordinator (or CMM_COORDINATOR) it first looks for the `cmm train` or lone `cmm coordinator` running the spec's job from its store on this machine.";
+    public const string FindsTheJob = "Without --coordinator (or CMM_COORDINATOR) it first looks for the `cmm train` or `cmm coordinator` running the spec's job from its store on this machine.";
 
     public void AddTo(Command command)
     {

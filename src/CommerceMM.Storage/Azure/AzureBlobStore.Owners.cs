@@ -17,8 +17,12 @@ namespace CommerceMM.Storage.Azure;
 /// </remarks>
 public sealed partial class AzureBlobStore
 {
-    /// <summary>Takes <paramref name="name"/> for this process, recording <paramref name="owner"/>; null, with the current owner's description, when another holds it.</summary>
-    public async Task<(IStoreOwnerLock? Taken, string? CurrentOwner)> TryTakeOwnerAsync(string name, string owner, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Takes <paramref name="name"/> for this process, recording <paramref name="owner"/>; null, with the current owner's
+    /// description, when another holds it. With <paramref name="forgetOnRelease"/> the blob goes when this owner lets go:
+    /// for a name nobody takes twice, which would otherwise pile up.
+    /// </summary>
+    public async Task<(IStoreOwnerLock? Taken, string? CurrentOwner)> TryTakeOwnerAsync(string name, string owner, CancellationToken cancellationToken = default, bool forgetOnRelease = false)
     {
         await EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
         BlobClient blob = OwnerBlob(name);
@@ -50,7 +54,7 @@ public sealed partial class AzureBlobStore
             throw failure;
         }
 
-        var taken = new OwnerLease(this, blob, lease, _options.OwnerLeaseDuration);
+        var taken = new OwnerLease(this, blob, lease, _options.OwnerLeaseDuration, forgetOnRelease);
         taken.UpdateOwner(owner);
         return (taken, owner);
     }
@@ -75,12 +79,37 @@ public sealed partial class AzureBlobStore
         }
     }
 
+    /// <summary>The names starting with <paramref name="prefix"/> held now, each with its owner's description ("" when it has written none yet).</summary>
+    public async Task<IReadOnlyList<(string Name, string Owner)>> FindOwnersAsync(string prefix, CancellationToken cancellationToken = default)
+    {
+        await EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        StoreOwnerNames.Validate(prefix);
+        const string folder = OwnersFolder;
+        var held = new List<(string, string)>();
+        try
+        {
+            await foreach (BlobItem item in _container.GetBlobsAsync(new GetBlobsOptions { Prefix = folder + prefix }, cancellationToken).ConfigureAwait(false))
+            {
+                if (item.Properties.LeaseState != LeaseState.Leased || !item.Name.EndsWith(".owner", StringComparison.Ordinal)) continue;
+                string? owner = await ReadOwnerAsync(_container.GetBlobClient(item.Name), cancellationToken).ConfigureAwait(false);
+                held.Add((item.Name[folder.Length..^".owner".Length], owner ?? ""));
+            }
+        }
+        catch (Exception e) when (Failure("list", folder + prefix, e, cancellationToken) is { } failure)
+        {
+            throw failure;
+        }
+        return held;
+    }
+
     /// <summary>The blob whose lease is the lock (tests take one directly, as a holder that died would have).</summary>
     internal BlobClient OwnerBlob(string name)
     {
         StoreOwnerNames.Validate(name);
-        return _container.GetBlobClient($"{BlobKey.ReservedSegment}/owners/{name}.owner");
+        return _container.GetBlobClient($"{OwnersFolder}{name}.owner");
     }
+
+    private const string OwnersFolder = BlobKey.ReservedSegment + "/owners/";
 
     private static async Task<string?> ReadOwnerAsync(BlobClient blob, CancellationToken cancellationToken)
     {
@@ -102,12 +131,13 @@ public sealed partial class AzureBlobStore
         private readonly AzureBlobStore _store;
         private readonly BlobClient _blob;
         private readonly BlobLeaseClient _lease;
+        private readonly bool _forgetOnRelease;
         private readonly CancellationTokenSource _stop = new();
         private readonly Task _renewing;
 
-        public OwnerLease(AzureBlobStore store, BlobClient blob, BlobLeaseClient lease, TimeSpan duration)
+        public OwnerLease(AzureBlobStore store, BlobClient blob, BlobLeaseClient lease, TimeSpan duration, bool forgetOnRelease)
         {
-            (_store, _blob, _lease) = (store, blob, lease);
+            (_store, _blob, _lease, _forgetOnRelease) = (store, blob, lease, forgetOnRelease);
             _renewing = RenewAsync(duration / 3, _stop.Token);
         }
 
@@ -131,7 +161,8 @@ public sealed partial class AzureBlobStore
             try
             {
                 _renewing.Wait(TimeSpan.FromSeconds(5));
-                _lease.Release();
+                if (_forgetOnRelease) _blob.Delete(conditions: new BlobRequestConditions { LeaseId = _lease.LeaseId });
+                else _lease.Release();
             }
             catch (Exception e) when (e is RequestFailedException or AggregateException or OperationCanceledException)
             {

@@ -18,17 +18,20 @@ public sealed class StoreOwnerLock : IStoreOwnerLock
 
     private static readonly TimeSpan LookingGrace = TimeSpan.FromMilliseconds(50);
 
-    private readonly string _ownerPath;
+    private readonly string _lockPath, _ownerPath;
+    private readonly bool _forgetOnRelease;
     private int _fd;
 
-    private StoreOwnerLock(int fd, string ownerPath) => (_fd, _ownerPath) = (fd, ownerPath);
+    private StoreOwnerLock(int fd, string lockPath, string ownerPath, bool forgetOnRelease) =>
+        (_fd, _lockPath, _ownerPath, _forgetOnRelease) = (fd, lockPath, ownerPath, forgetOnRelease);
 
     /// <summary>Takes <paramref name="name"/> for this process, recording <paramref name="owner"/>; null, with the current owner's description, when another holds it.</summary>
     /// <param name="store">the store whose root holds the lock</param>
     /// <param name="name">letters, digits, '-', '_', '.' and '=' (a job name qualifies)</param>
     /// <param name="owner">who takes it, for whoever looks next</param>
     /// <param name="currentOwner">the owner's description as recorded: this process's when taken, the other's when refused</param>
-    public static StoreOwnerLock? TryTake(FileBlobStore store, string name, string owner, out string? currentOwner)
+    /// <param name="forgetOnRelease">delete the lock's files when this owner lets go: for a name nobody takes twice, which would otherwise pile up</param>
+    public static StoreOwnerLock? TryTake(FileBlobStore store, string name, string owner, out string? currentOwner, bool forgetOnRelease = false)
     {
         var (lockPath, ownerPath) = Paths(store, name);
         Directory.CreateDirectory(Path.GetDirectoryName(lockPath)!);
@@ -39,27 +42,32 @@ public sealed class StoreOwnerLock : IStoreOwnerLock
             currentOwner = ReadOwner(ownerPath);
             return null;
         }
-        var taken = new StoreOwnerLock(fd, ownerPath);
+        var taken = new StoreOwnerLock(fd, lockPath, ownerPath, forgetOnRelease);
         taken.UpdateOwner(owner);
         currentOwner = owner;
         return taken;
     }
 
-    /// <summary>The description of whoever holds <paramref name="name"/> now; null when nobody does.</summary>
+    /// <summary>The description of whoever holds <paramref name="name"/> now ("" when it has written none yet); null when nobody does.</summary>
     /// <remarks>It asks the kernel by taking the lock for an instant; a process taking it in that instant tries again a moment later.</remarks>
     public static string? FindOwner(FileBlobStore store, string name)
     {
         var (lockPath, ownerPath) = Paths(store, name);
-        if (!File.Exists(lockPath)) return null;
-        int fd = Posix.OpenLockFile(lockPath);
-        try
-        {
-            return Posix.TryLockExclusive(fd, lockPath) ? null : ReadOwner(ownerPath);
-        }
-        finally
-        {
-            Posix.CloseFd(fd);
-        }
+        return File.Exists(lockPath) && IsHeld(lockPath) ? ReadOwner(ownerPath) ?? "" : null;
+    }
+
+    /// <summary>The names starting with <paramref name="prefix"/> held now, each with its owner's description ("" when it has none yet).</summary>
+    public static IReadOnlyList<(string Name, string Owner)> FindOwners(FileBlobStore store, string prefix)
+    {
+        var (prefixPath, _) = Paths(store, prefix);
+        string folder = Path.GetDirectoryName(prefixPath)!;
+        if (!Directory.Exists(folder)) return [];
+        return Directory.EnumerateFiles(folder, prefix + "*.lock")
+            .Select(path => Path.GetFileName(path)[..^".lock".Length])
+            .Select(name => (Name: name, Owner: FindOwner(store, name)))
+            .Where(found => found.Owner is not null)
+            .Select(found => (found.Name, found.Owner!))
+            .ToList();
     }
 
     /// <summary>Replaces the recorded description (written whole, then renamed into place: a reader never sees half of it).</summary>
@@ -77,7 +85,28 @@ public sealed class StoreOwnerLock : IStoreOwnerLock
     public void Dispose()
     {
         int fd = Interlocked.Exchange(ref _fd, -1);
-        if (fd >= 0) Posix.CloseFd(fd);
+        if (fd < 0) return;
+        if (_forgetOnRelease)
+        {
+            // Still held while the names go, so nobody takes the old file in between.
+            File.Delete(_ownerPath);
+            File.Delete(_lockPath);
+        }
+        Posix.CloseFd(fd);
+    }
+
+    /// <summary>Whether another descriptor holds the lock: asked by taking it for an instant.</summary>
+    private static bool IsHeld(string lockPath)
+    {
+        int fd = Posix.OpenLockFile(lockPath);
+        try
+        {
+            return !Posix.TryLockExclusive(fd, lockPath);
+        }
+        finally
+        {
+            Posix.CloseFd(fd);
+        }
     }
 
     private static (string Lock, string Owner) Paths(FileBlobStore store, string name)

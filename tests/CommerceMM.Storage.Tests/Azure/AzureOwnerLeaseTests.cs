@@ -35,6 +35,30 @@ public sealed class AzureOwnerLeaseTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task FindOwners_ListsTheHeldNamesWithThePrefix_AndAForgettingOwnerLeavesNoBlobBehind()
+    {
+        AzureBlobStore store = await azurite.CreateStoreWithNewContainerAsync();
+        AzureBlobStore other = azurite.CreateStore(store.Container);
+        Assert.Empty(await other.FindOwnersAsync("silo-j."));
+
+        var (a, _) = await store.TryTakeOwnerAsync("silo-j.a", "silo a", forgetOnRelease: true);
+        var (b, _) = await store.TryTakeOwnerAsync("silo-j.b", "silo b", forgetOnRelease: true);
+        var (alone, _) = await store.TryTakeOwnerAsync("job-j", "alone");
+        (await store.TryTakeOwnerAsync("silo-j.gone", "gone")).Taken!.Dispose(); // let go, blob kept
+        using (b)
+        using (alone)
+        {
+            Assert.Equal([("silo-j.a", "silo a"), ("silo-j.b", "silo b")], (await other.FindOwnersAsync("silo-j.")).OrderBy(o => o.Name));
+
+            a!.Dispose();
+            Assert.Equal([("silo-j.b", "silo b")], await other.FindOwnersAsync("silo-j."));
+            Assert.False(await store.OwnerBlob("silo-j.a").ExistsAsync());
+            Assert.True(await store.OwnerBlob("silo-j.gone").ExistsAsync());
+            Assert.NotNull((await other.TryTakeOwnerAsync("silo-j.a", "silo a again")).Taken);
+        }
+    }
+
+    [Fact]
     public async Task AHolder_KeepsItsClaimPastTheLeaseDuration_ByRenewingIt()
     {
         AzureBlobStore store = await azurite.CreateStoreWithNewContainerAsync(o => o.OwnerLeaseDuration = TimeSpan.FromSeconds(15));

@@ -48,6 +48,29 @@ public class StoreOwnerLockTests
     }
 
     [Fact]
+    public void FindOwners_ListsTheHeldNamesWithThePrefix_AndAForgettingOwnerLeavesNoFileBehind()
+    {
+        using var dir = new TempDirectory();
+        var store = new FileBlobStore(dir.Path);
+        string owners = Path.Combine(dir.Path, ".cmm-store", "owners");
+        Assert.Empty(StoreOwnerLock.FindOwners(store, "silo-j."));
+
+        using var a = StoreOwnerLock.TryTake(store, "silo-j.a", "silo a", out _, forgetOnRelease: true);
+        using var b = StoreOwnerLock.TryTake(store, "silo-j.b", "silo b", out _, forgetOnRelease: true);
+        using var other = StoreOwnerLock.TryTake(store, "job-j", "alone", out _);
+        using (StoreOwnerLock.TryTake(store, "silo-j.gone", "gone", out _)) { } // let go, files kept
+        Assert.Equal([("silo-j.a", "silo a"), ("silo-j.b", "silo b")], StoreOwnerLock.FindOwners(new FileBlobStore(dir.Path), "silo-j.").OrderBy(o => o.Name));
+
+        a!.Dispose();
+        Assert.Equal([("silo-j.b", "silo b")], StoreOwnerLock.FindOwners(store, "silo-j."));
+        Assert.False(File.Exists(Path.Combine(owners, "silo-j.a.lock")));
+        Assert.False(File.Exists(Path.Combine(owners, "silo-j.a.owner")));
+        Assert.True(File.Exists(Path.Combine(owners, "silo-j.gone.lock")));
+        using var again = StoreOwnerLock.TryTake(store, "silo-j.a", "silo a again", out _);
+        Assert.NotNull(again);
+    }
+
+    [Fact]
     public void TheLock_IsNoBlob()
     {
         using var dir = new TempDirectory();
