@@ -91,7 +91,7 @@ public sealed class DataBuildCatalogTests : IDisposable
     {
         using var cmm = new CmmProcess("bench", "catalog", "--photo-size", "big");
         Assert.Equal(2, cmm.WaitForExit(TimeSpan.FromMinutes(2)));
-        Assert.Contains("cmm: --photo-size 'big' is not WIDTHxHEIGHT within 8..8192, e.g. 1600x1200", cmm.Output);
+        Assert.Contains("cmm: --photo-size 'big' is not WIDTHxHEIGHT of at least 8x8 and at most 67.1 megapixels, e.g. 1600x1200", cmm.Output);
     }
 
     [Fact]

@@ -32,8 +32,8 @@ internal static class CatalogBenchmark
             Commands.CommonOptions.RequireAtLeast(1, ("--photos", r.GetValue(photos)), ("--rounds", r.GetValue(rounds)));
             string[] wh = r.GetValue(size)!.Split('x');
             if (wh.Length != 2 || !int.TryParse(wh[0], CultureInfo.InvariantCulture, out int width) || !int.TryParse(wh[1], CultureInfo.InvariantCulture, out int height)
-                || width is < 8 or > JpegCodec.MaxSide || height is < 8 or > JpegCodec.MaxSide)
-                throw new ArgumentException($"--photo-size '{r.GetValue(size)}' is not WIDTHxHEIGHT within 8..{JpegCodec.MaxSide}, e.g. 1600x1200");
+                || width < 8 || height < 8 || (long)width * height > ImageLimits.MaxPixels)
+                throw new ArgumentException($"--photo-size '{r.GetValue(size)}' is not WIDTHxHEIGHT of at least 8x8 and at most {ImageLimits.MaxPixels / 1e6:0.0} megapixels, e.g. 1600x1200");
             await RunAsync(r.GetValue(photos), width, height, r.GetValue(side), r.GetValue(rounds), ct).ConfigureAwait(false);
             return 0;
         });

@@ -12,21 +12,8 @@ public static class ExifOrientation
     private const ushort OrientationTag = 0x0112;
 
     /// <summary>The orientation (1..8, 1 = as stored), or 1 when the JPEG has no readable EXIF orientation.</summary>
-    public static int Read(ReadOnlySpan<byte> jpeg)
-    {
-        int at = 2;   // after SOI
-        while (at + 4 <= jpeg.Length && jpeg[at] == 0xFF)
-        {
-            byte marker = jpeg[at + 1];
-            if (marker is 0xDA or 0xD9) break;   // image data starts: EXIF comes before it
-            int length = BinaryPrimitives.ReadUInt16BigEndian(jpeg[(at + 2)..]);
-            if (length < 2 || at + 2 + length > jpeg.Length) break;
-            var segment = jpeg.Slice(at + 4, length - 2);
-            if (marker == 0xE1 && segment.StartsWith("Exif\0\0"u8)) return FromTiff(segment[6..]);
-            at += 2 + length;
-        }
-        return 1;
-    }
+    public static int Read(ReadOnlySpan<byte> jpeg) =>
+        JpegSegments.TryFind(jpeg, 0xE1, "Exif\0\0"u8, out var tiff) ? FromTiff(tiff) : 1;
 
     private static int FromTiff(ReadOnlySpan<byte> tiff)
     {

@@ -12,7 +12,7 @@ public static class ImageFile
     public const string Formats = "JPEG, PNG or WebP";
 
     /// <param name="atLeast">a JPEG may be decoded at a reduced scale that keeps both sides at least this long (see <see cref="JpegCodec.DecodeRgb"/>)</param>
-    /// <exception cref="ImageException">Not one of the formats, truncated, corrupt, or larger than <see cref="JpegCodec.MaxSide"/> a side.</exception>
+    /// <exception cref="ImageException">Not one of the formats, truncated, corrupt, or more than <see cref="ImageLimits.MaxPixels"/> pixels to decode.</exception>
     public static RgbImage Decode(ReadOnlySpan<byte> bytes, int atLeast = 0) => Sniff(bytes) switch
     {
         "JPEG" => ExifOrientation.Upright(JpegCodec.ForCurrentThread.DecodeRgb(bytes, atLeast), ExifOrientation.Read(bytes)),
@@ -37,7 +37,7 @@ public static class ImageFile
             {
                 if (PngNative.png_image_begin_read_from_memory(&image, src, (nuint)bytes.Length) == 0)
                     throw new ImageException($"PNG header unreadable: {Message(&image)}");
-                CheckSize("PNG", (long)image.Width, (long)image.Height);
+                ImageLimits.Check("PNG", image.Width, image.Height);
                 image.Format = PngNative.FormatRgb;
                 var pixels = new byte[checked((int)image.Width * (int)image.Height * 3)];
                 var white = new PngNative.Color { Red = 255, Green = 255, Blue = 255 };
@@ -60,7 +60,7 @@ public static class ImageFile
             int width, height;
             if (WebpNative.WebPGetInfo(src, (nuint)bytes.Length, &width, &height) == 0)
                 throw new ImageException("WebP header unreadable");
-            CheckSize("WebP", width, height);
+            ImageLimits.Check("WebP", width, height);
             byte* decoded = WebpNative.WebPDecodeRGB(src, (nuint)bytes.Length, &width, &height);
             if (decoded == null) throw new ImageException("WebP decode failed (truncated or corrupt, or an animation: use a still image)");
             try
@@ -72,12 +72,6 @@ public static class ImageFile
                 WebpNative.WebPFree(decoded);
             }
         }
-    }
-
-    private static void CheckSize(string format, long width, long height)
-    {
-        if (width <= 0 || height <= 0 || width > JpegCodec.MaxSide || height > JpegCodec.MaxSide)
-            throw new ImageException($"{format} size {width}x{height} is outside 1..{JpegCodec.MaxSide}");
     }
 
     private static unsafe string Message(PngNative.Image* image)

@@ -6,11 +6,13 @@ namespace CommerceMM.Data.Imaging;
 /// Grey and RGB JPEG encode/decode through libturbojpeg. A turbojpeg handle is not thread-safe, so an instance
 /// must be used by one thread at a time; <see cref="ForCurrentThread"/> hands out one per thread.
 /// </summary>
+/// <remarks>
+/// CMYK JPEGs (print artwork, often in product catalogs) decode too: libturbojpeg gives their inks, which become RGB
+/// by the plain formula browsers without colour management use. Photoshop, whose files carry an Adobe segment, stores
+/// the inks inverted.
+/// </remarks>
 public sealed class JpegCodec : IDisposable
 {
-    /// <summary>Refuse absurd headers before allocating: the largest image we accept per side.</summary>
-    public const int MaxSide = 8192;
-
     [ThreadStatic] private static JpegCodec? s_threadCodec;
 
     private IntPtr _compressor;
@@ -57,7 +59,7 @@ public sealed class JpegCodec : IDisposable
         }
     }
 
-    /// <summary>Decodes any baseline/progressive JPEG to grey (colour is converted by libturbojpeg).</summary>
+    /// <summary>Decodes any baseline/progressive JPEG to grey.</summary>
     /// <exception cref="JpegException">The bytes are not a decodable JPEG (truncated, corrupt, empty).</exception>
     public GrayImage DecodeGray(ReadOnlySpan<byte> jpeg)
     {
@@ -101,20 +103,44 @@ public sealed class JpegCodec : IDisposable
                 int width, height, subsampling, colorspace;
                 if (TurboJpegNative.tjDecompressHeader3(_decompressor, src, (nuint)jpeg.Length, &width, &height, &subsampling, &colorspace) != 0)
                     throw new JpegException($"JPEG header unreadable: {ErrorText(_decompressor)}");
-                if (width <= 0 || height <= 0 || width > MaxSide || height > MaxSide)
-                    throw new JpegException($"JPEG size {width}x{height} is outside 1..{MaxSide}");
-                (width, height) = Scaled(width, height, atLeast);
-                var pixels = new byte[width * height * channels];
+                if (width <= 0 || height <= 0) throw new JpegException($"JPEG size {width}x{height} is no image");
+                var (stored, decoded) = ((width, height), Scaled(width, height, atLeast));
+                (width, height) = decoded;
+                ImageLimits.Check("JPEG", width, height, stored == decoded ? "" : $" (stored as {stored.width}x{stored.height})");
+                // libturbojpeg converts CMYK to nothing else: it gives the inks, converted here.
+                bool inks = colorspace is TurboJpegNative.ColorspaceCmyk or TurboJpegNative.ColorspaceYcck;
+                int format = inks ? TurboJpegNative.PixelFormatCmyk : pixelFormat, perPixel = inks ? 4 : channels;
+                var pixels = new byte[checked(width * height * perPixel)];
                 fixed (byte* dst = pixels)
                 {
                     // Stop on warnings: a truncated file otherwise "decodes" with grey filler rows.
-                    int rc = TurboJpegNative.tjDecompress2(_decompressor, src, (nuint)jpeg.Length, dst, width, width * channels, height,
-                        pixelFormat, TurboJpegNative.FlagAccurateDct | TurboJpegNative.FlagStopOnWarning);
+                    int rc = TurboJpegNative.tjDecompress2(_decompressor, src, (nuint)jpeg.Length, dst, width, width * perPixel, height,
+                        format, TurboJpegNative.FlagAccurateDct | TurboJpegNative.FlagStopOnWarning);
                     if (rc != 0) throw new JpegException($"JPEG decode failed: {ErrorText(_decompressor)}");
                 }
-                return (width, height, pixels);
+                return (width, height, inks ? FromInks(pixels, channels, inverted: JpegSegments.TryFind(jpeg, 0xEE, "Adobe"u8, out _)) : pixels);
             }
         }
+    }
+
+    /// <summary>
+    /// RGB (or grey, by libjpeg's weights) from CMYK: each channel is white less its ink, less black; R = (1 - C)(1 - K).
+    /// Without the file's colour profile this is an approximation, the one browsers without colour management show.
+    /// </summary>
+    private static byte[] FromInks(byte[] cmyk, int channels, bool inverted)
+    {
+        int count = cmyk.Length / 4;
+        var result = new byte[count * channels];
+        for (int i = 0; i < count; i++)
+        {
+            // "Paper" is 255 - ink; an inverted file stores it as is.
+            int Paper(int channel) => inverted ? cmyk[i * 4 + channel] : 255 - cmyk[i * 4 + channel];
+            int k = Paper(3);
+            int r = (Paper(0) * k + 127) / 255, g = (Paper(1) * k + 127) / 255, b = (Paper(2) * k + 127) / 255;
+            if (channels == 3) (result[i * 3], result[i * 3 + 1], result[i * 3 + 2]) = ((byte)r, (byte)g, (byte)b);
+            else result[i] = (byte)((19595 * r + 38470 * g + 7471 * b + 32768) >> 16);
+        }
+        return result;
     }
 
     /// <summary>The size at the smallest scale M/8 (M = 1..8) whose shorter side still reaches <paramref name="atLeast"/>.</summary>

@@ -7,9 +7,12 @@ internal static partial class TurboJpegNative
 {
     private const string Library = "turbojpeg";
 
-    // Values of the TJPF / TJSAMP / TJFLAG enums in turbojpeg.h.
+    // Values of the TJPF / TJCS / TJSAMP / TJFLAG enums in turbojpeg.h.
     internal const int PixelFormatRgb = 0;
     internal const int PixelFormatGray = 6;
+    internal const int PixelFormatCmyk = 11;
+    internal const int ColorspaceCmyk = 3;
+    internal const int ColorspaceYcck = 4;
     internal const int Subsampling444 = 0;
     internal const int SubsamplingGray = 3;
     internal const int FlagAccurateDct = 4096;

@@ -70,6 +70,36 @@ public class ImageFileTests
     private static (int, int) Size(RgbImage image) => (image.Width, image.Height);
 
     [Fact]
+    public void Decode_APhotoshopCmykJpeg_GivesItsColours()
+    {
+        var image = Bands(48, 36);
+        byte[] cmyk = ImageWriters.PhotoshopCmykJpeg(image);
+
+        var decoded = ImageFile.Decode(cmyk);
+
+        Assert.True(MeanError(image, decoded) <= 3.0, $"mean error {MeanError(image, decoded):F2}");
+        Assert.Equal((24, 18), Size(ImageFile.Decode(cmyk, atLeast: 18))); // scaled like any JPEG
+        var grey = JpegCodec.ForCurrentThread.DecodeGray(cmyk);
+        Assert.InRange(grey.Pixels[0] - (299 * image.Pixels[0] + 587 * image.Pixels[1] + 114 * image.Pixels[2]) / 1000, -3, 3);
+    }
+
+    [Fact]
+    public void Decode_APhotoWiderThan8192_Decodes_ButAHeaderClaimingTooManyPixelsIsRefusedBeforeAnythingIsAllocated()
+    {
+        var wide = ImageFile.Decode(new JpegCodec().EncodeRgb(Bands(9000, 300)));
+        Assert.Equal((9000, 300), Size(wide));
+
+        // A corrupt header: a small JPEG's frame claims 60000 x 50000.
+        byte[] jpeg = new JpegCodec().EncodeRgb(Bands(16, 16));
+        int frame = jpeg.AsSpan().IndexOf([(byte)0xFF, (byte)0xC0]);
+        (jpeg[frame + 5], jpeg[frame + 6], jpeg[frame + 7], jpeg[frame + 8]) = (50000 >> 8, 50000 & 0xFF, 60000 >> 8, 60000 & 0xFF);
+        var refused = Assert.Throws<ImageException>(() => ImageFile.Decode(jpeg));
+        Assert.Equal("JPEG size 60000x50000 is 3000.0 megapixels, more than the 67.1 a decode may take: store it smaller", refused.Message);
+        // Scaled down for a small square it fits, and then fails as the corrupt file it is.
+        Assert.StartsWith("JPEG decode failed", Assert.Throws<JpegException>(() => ImageFile.Decode(jpeg, atLeast: 224)).Message);
+    }
+
+    [Fact]
     public void Decode_WhatIsNoImage_SaysWhatItStartsWith()
     {
         var e = Assert.Throws<ImageException>(() => ImageFile.Decode("<!DOCTYPE html><p>404</p>"u8));
