@@ -94,7 +94,8 @@ public sealed class SiloFailoverEndToEndTests(SmallCorpus corpus, ITestOutputHel
             Assert.Contains($"coordinator at http://127.0.0.1:{silo.Http}/): stop every silo of it first", train.Output);
             using var rollback = new CmmProcess(["checkpoints", "rollback", "--step", "1", .. spec]);
             Assert.Equal(2, rollback.WaitForExit(Patience));
-            Assert.Contains($"cmm: job '{job}' has a multi-silo control plane up (cmm coordinator, pid {silo.Process.Id}): stop every silo first", rollback.Output);
+            Assert.Contains($"cmm: job '{job}' has a multi-silo control plane up (cmm coordinator, pid {silo.Process.Id}, since ", rollback.Output);
+            Assert.Contains($"coordinator at http://127.0.0.1:{silo.Http}/): stop every silo first", rollback.Output);
             using var status = new CmmProcess(environment, ["status", .. spec]); // no --coordinator: the silo's claim says where it listens
             Assert.Equal(0, status.WaitForExit(Patience));
             Assert.Contains($"job {job}: ", status.Output);

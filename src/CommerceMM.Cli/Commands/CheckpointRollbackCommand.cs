@@ -43,7 +43,7 @@ internal static class CheckpointRollbackCommand
             if (await LocalLaunch.FindAsync(job.Store, job.Job, ct).ConfigureAwait(false) is { } running)
                 throw new ArgumentException(running.Silo
                     // A running silo's ledger would still hold the commits set aside, and refuse the steps trained again.
-                    ? $"job '{job.Job}' has a multi-silo control plane up ({running.Command}, pid {running.Pid}{(running.Host == Environment.MachineName ? "" : $" on {running.Host}")}): " +
+                    ? $"job '{job.Job}' has a multi-silo control plane up ({running.Describe()}): " +
                       "stop every silo first (on Kubernetes, scale the coordinator Deployment to 0; the job's state stays in the store), then roll back"
                     : $"job '{job.Job}' is running ({running.Command}, pid {running.Pid}): stop it first (`cmm stop`), then roll back");
             // Held throughout, so no coordinator starts and commits while latest moves.

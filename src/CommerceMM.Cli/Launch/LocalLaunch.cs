@@ -65,8 +65,8 @@ internal sealed record LocalLaunch(string Command, int Pid, DateTime Since, Uri?
             taken?.Dispose();
 
             string held = others[0] is { Silo: true }
-                ? $"job '{job}' runs on a multi-silo control plane from {spec.Checkpoint.Store} ({Describe(others[0])}{(others.Count > 1 ? $"; {others.Count} silos in all" : "")})"
-                : $"job '{job}' is already running from {spec.Checkpoint.Store} ({Describe(others[0])})";
+                ? $"job '{job}' runs on a multi-silo control plane from {spec.Checkpoint.Store} ({others[0].Describe()}{(others.Count > 1 ? $"; {others.Count} silos in all" : "")})"
+                : $"job '{job}' is already running from {spec.Checkpoint.Store} ({others[0].Describe()})";
             if (store is not AzureBlobStore || waited.Elapsed >= waitForLapse)
             {
                 string lapse = store is AzureBlobStore ? "; a process that was killed loses its claim a minute after it died" : "";
@@ -144,10 +144,11 @@ internal sealed record LocalLaunch(string Command, int Pid, DateTime Since, Uri?
     /// <summary>A holder whose description is unreadable (another version's) or not yet written: the lock still holds.</summary>
     private static readonly LocalLaunch Unknown = new("another cmm process", 0, DateTime.MinValue);
 
-    private static string Describe(LocalLaunch launch) => launch is { Pid: > 0 }
-        ? $"{launch.Command}, pid {launch.Pid}{(launch.Host is { } host && host != Environment.MachineName ? $" on {host}" : "")}, " +
-          $"since {launch.Since.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)}Z" +
-          (launch.Coordinator is { } at ? $", coordinator at {at}" : "")
+    /// <summary>What it is, for messages: "cmm train, pid 12 on HOST, since …Z, coordinator at URL" (the host when not this one).</summary>
+    public string Describe() => Pid > 0
+        ? $"{Command}, pid {Pid}{(Host is { } host && host != Environment.MachineName ? $" on {host}" : "")}, " +
+          $"since {Since.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)}Z" +
+          (Coordinator is { } at ? $", coordinator at {at}" : "")
         : "another cmm process";
 
     private static string JobLock(string job) => $"job-{job}";
