@@ -23,7 +23,7 @@ internal sealed class CmmProcess : IDisposable
     {
         var info = new ProcessStartInfo(ownProcessGroup ? "setsid" : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (ownProcessGroup) info.ArgumentList.Add("dotnet");
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "cmm.dll"));
+        info.ArgumentList.Add(Path.Combine(Bin, "cmm.dll"));
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
         foreach (var (key, value) in environment) info.Environment[key] = value;
@@ -39,6 +39,12 @@ internal sealed class CmmProcess : IDisposable
     public int Id => _process.Id;
 
     /// <summary>The checkout's root (holding the solution), for the shipped job files.</summary>
+    /// <summary>
+    /// The cmm the tests run: the precompiled publish that tools/test makes with tools/cmm and names in CMM_BIN (every
+    /// process starts faster), or else this test project's own copy of the build.
+    /// </summary>
+    public static string Bin { get; } = Environment.GetEnvironmentVariable("CMM_BIN") is { Length: > 0 } bin ? bin : AppContext.BaseDirectory;
+
     public static string RepositoryRoot { get; } = FindRoot(AppContext.BaseDirectory);
 
     private static string FindRoot(string from)

@@ -4,7 +4,7 @@ namespace CommerceMM.Cli.Tests;
 
 /// <summary>
 /// `cmm` on the PATH (tools/install-cmm, run by tools/bootstrap): the README's commands work as written. Installs go
-/// to a temporary folder, and the launcher runs this test's own build (CMM_BIN), so nothing here rebuilds the product.
+/// to a temporary folder, and the launcher runs the build the tests run (CMM_BIN), so nothing here rebuilds the product.
 /// </summary>
 public sealed class LauncherTests : IDisposable
 {
@@ -26,7 +26,7 @@ public sealed class LauncherTests : IDisposable
         Assert.Equal(installed, File.ReadAllText(Path.Combine(Bin, "cmm")));
 
         // As the README does it: `cmm …` found on the PATH, from a folder that is not the repository.
-        var help = Run("/bin/bash", ["-c", "cmm data --help"], new() { ["PATH"] = $"{Bin}:{Environment.GetEnvironmentVariable("PATH")}", ["CMM_BIN"] = AppContext.BaseDirectory }, cwd: _dir);
+        var help = Run("/bin/bash", ["-c", "cmm data --help"], new() { ["PATH"] = $"{Bin}:{Environment.GetEnvironmentVariable("PATH")}", ["CMM_BIN"] = CmmProcess.Bin }, cwd: _dir);
         Assert.True(help.Exit == 0, help.Output);
         Assert.Contains("Build, inspect and share training data sets.", help.Output);
     }
@@ -63,7 +63,7 @@ public sealed class LauncherTests : IDisposable
         string clone = FakeClone("empty");
         var result = Run(Path.Combine(clone, "tools/cmm"), ["--help"]);
         Assert.Equal(127, result.Exit);
-        Assert.Contains($"cmm: no build at {clone}/src/CommerceMM.Cli/bin/Release/net10.0 and no project at {clone}/src/CommerceMM.Cli to build it from", result.Output);
+        Assert.Contains($"cmm: no build at {clone}/artifacts/cmm and no project at {clone}/src/CommerceMM.Cli to build it from", result.Output);
     }
 
     [Fact]
@@ -92,6 +92,7 @@ public sealed class LauncherTests : IDisposable
     {
         var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = cwd ?? "" };
         foreach (var a in args) info.ArgumentList.Add(a);
+        info.Environment.Remove("CMM_BIN"); // tools/test's, naming its publish: a launcher here runs what it is given
         foreach (var (key, value) in environment ?? []) info.Environment[key] = value;
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
