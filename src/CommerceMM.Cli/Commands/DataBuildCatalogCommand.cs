@@ -13,7 +13,7 @@ internal static class DataBuildCatalogCommand
            "queries": ["white linen shirt"], "photos": ["ugc/sku-1-a.webp"], "listings": [{"text": "Men's linen shirt", "image": "m/1.png"}]}
         id, title and image are required. Pass 2 needs, on enough products, at least one of: queries (searches that led to the product), photos
         (users' photos of it), listings (other listings or posts of it, text and image). "split": "eval" holds a product out for `cmm eval`
-        (otherwise --eval-share of them are, by their id). Images are JPEG, PNG or WebP, paths relative to the catalog's folder; each is
+        (otherwise --eval-share of them are, by their id). Images are JPEG, PNG or WebP, paths relative to the catalog's folder (image URLs: run `cmm data download` first); each is
         resized and centre-cropped to --image-size. Products that cannot be used are listed in OUT/skipped.tsv; more than --max-skipped fail the build.
         """;
 

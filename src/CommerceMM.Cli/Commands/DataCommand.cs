@@ -63,6 +63,7 @@ internal static class DataCommand
         build.Subcommands.Add(fashion);
         build.Subcommands.Add(DataBuildCatalogCommand.Create());
         data.Subcommands.Add(DataInspectCommand.Create());
+        data.Subcommands.Add(DataDownloadCommand.Create());
         data.Subcommands.Add(DataTransferCommands.Push());
         data.Subcommands.Add(DataTransferCommands.Pull());
         return data;

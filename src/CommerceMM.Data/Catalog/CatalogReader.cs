@@ -146,7 +146,8 @@ public static class CatalogReader
     private static string Resolve(string folder, string path) =>
         IsUrl(path.Trim()) ? path.Trim() : System.IO.Path.GetFullPath(path.Trim(), folder);
 
-    internal static bool IsUrl(string path) =>
+    /// <summary>An http(s) URL, which the build does not fetch (`cmm data download` does).</summary>
+    public static bool IsUrl(string path) =>
         path.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || path.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>

@@ -84,7 +84,7 @@ internal static class CatalogSamples
         (jpeg, why) = (null, null);
         if (CatalogReader.IsUrl(path))
         {
-            why = $"'{path}' is a URL; the build reads files: download the photos first (wget -x keeps the host and path as folders) and give their paths";
+            why = $"'{path}' is a URL; the build reads files: download the photos first (`cmm data download CATALOG --out DIR`, then build from DIR/catalog.jsonl)";
             return false;
         }
         string? failure = null;
