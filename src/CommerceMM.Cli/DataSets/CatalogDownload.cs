@@ -135,7 +135,7 @@ internal static class CatalogDownload
             if (ImageFile.Sniff(body.GetBuffer().AsSpan(0, (int)body.Length)) is null)
                 throw new DownloadException($"not a {ImageFile.Formats} file (Content-Type {response.Content.Headers.ContentType?.MediaType ?? "none"}, {body.Length:N0} bytes)");
             string temp = path + ".part";
-            await File.WriteAllBytesAsync(temp, body.ToArray(), cancellationToken).ConfigureAwait(false);
+            await File.WriteAllBytesAsync(temp, body.GetBuffer().AsMemory(0, (int)body.Length), cancellationToken).ConfigureAwait(false);
             File.Move(temp, path, overwrite: true);
             return body.Length;
         }

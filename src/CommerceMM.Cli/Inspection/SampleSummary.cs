@@ -72,7 +72,7 @@ internal static class SampleSummary
             var image = JpegCodec.ForCurrentThread.DecodeGray(jpeg);
             return $"{image.Width}x{image.Height}";
         }
-        catch (JpegException e)
+        catch (ImageException e)
         {
             return $"UNREADABLE ({e.Message})";
         }

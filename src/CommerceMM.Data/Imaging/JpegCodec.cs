@@ -73,6 +73,7 @@ public sealed class JpegCodec : IDisposable
     /// that is shrunk afterwards anyway decodes several times faster, with the DCT doing the first reduction
     /// </param>
     /// <exception cref="JpegException">The bytes are not a decodable JPEG (truncated, corrupt, empty).</exception>
+    /// <exception cref="ImageException">The header claims more than <see cref="ImageLimits.MaxPixels"/> to decode, or no pixels.</exception>
     public RgbImage DecodeRgb(ReadOnlySpan<byte> jpeg, int atLeast = 0)
     {
         var (width, height, pixels) = Decode(jpeg, TurboJpegNative.PixelFormatRgb, atLeast);
@@ -103,7 +104,6 @@ public sealed class JpegCodec : IDisposable
                 int width, height, subsampling, colorspace;
                 if (TurboJpegNative.tjDecompressHeader3(_decompressor, src, (nuint)jpeg.Length, &width, &height, &subsampling, &colorspace) != 0)
                     throw new JpegException($"JPEG header unreadable: {ErrorText(_decompressor)}");
-                if (width <= 0 || height <= 0) throw new JpegException($"JPEG size {width}x{height} is no image");
                 var (stored, decoded) = ((width, height), Scaled(width, height, atLeast));
                 (width, height) = decoded;
                 ImageLimits.Check("JPEG", width, height, stored == decoded ? "" : $" (stored as {stored.width}x{stored.height})");

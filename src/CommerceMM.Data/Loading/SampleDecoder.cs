@@ -87,7 +87,7 @@ internal sealed class SampleDecoder(ImageSpec image, SentencePieceTokenizer toke
             if (image.Channels == 3) { var rgb = codec.DecodeRgb(jpeg); (width, height, interleaved) = (rgb.Width, rgb.Height, rgb.Pixels); }
             else { var gray = codec.DecodeGray(jpeg); (width, height, interleaved) = (gray.Width, gray.Height, gray.Pixels); }
         }
-        catch (JpegException) { throw new SkipException(SkipReason.UndecodableImage); }
+        catch (ImageException) { throw new SkipException(SkipReason.UndecodableImage); }   // a JpegException, or a header past ImageLimits
         if (width != image.Width || height != image.Height) throw new SkipException(SkipReason.WrongImageSize);
         int channels = image.Channels, plane = width * height;
         var pixels = new float[interleaved.Length];

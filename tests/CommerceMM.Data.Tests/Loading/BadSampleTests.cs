@@ -23,6 +23,11 @@ public class BadSampleTests
         }
         for (int i = 0; i < 4; i++) Add($"good{i}", jpeg, good);
         Add("truncated", jpeg[..(jpeg.Length / 2)], good);
+        // A corrupt header claiming 60000 x 50000 pixels: refused before decoding, skipped like any undecodable image.
+        byte[] huge = jpeg.ToArray();
+        int frame = huge.AsSpan().IndexOf([(byte)0xFF, (byte)0xC0]);
+        (huge[frame + 5], huge[frame + 6], huge[frame + 7], huge[frame + 8]) = (50000 >> 8, 50000 & 0xFF, 60000 >> 8, 60000 & 0xFF);
+        Add("hugeheader", huge, good);
         Add("empty", jpeg, "   ");
         Add("oversize", jpeg, new string('x', 5000));
         Add("noimage", null, good);
@@ -31,18 +36,18 @@ public class BadSampleTests
         WriteManifest(dir.Path, StreamNames.Pairs, pairs.Finish());
         pairs.Dispose();
 
-        await using var loader = DataLoader.Pairs(new LoaderOptions { DatasetDirectory = dir.Path, BatchSize = 10, MaxTextBytes = 4096 });
+        await using var loader = DataLoader.Pairs(new LoaderOptions { DatasetDirectory = dir.Path, BatchSize = 11, MaxTextBytes = 4096 }); // one sample per row written
         using var batch = await loader.NextAsync();
 
         Assert.Equal(4, batch.Count);
         Assert.All(batch.Keys, k => Assert.StartsWith("good", k));
         Assert.Equal([4L, 1, 28, 28], batch.Images.shape);
-        Assert.Equal(1, loader.Stats.SkippedFor(SkipReason.UndecodableImage));
+        Assert.Equal(2, loader.Stats.SkippedFor(SkipReason.UndecodableImage)); // truncated; huge header
         Assert.Equal(1, loader.Stats.SkippedFor(SkipReason.EmptyText));
         Assert.Equal(1, loader.Stats.SkippedFor(SkipReason.OversizeText));
         Assert.Equal(2, loader.Stats.SkippedFor(SkipReason.MissingModality)); // no image; no text
         Assert.Equal(1, loader.Stats.SkippedFor(SkipReason.InvalidText));
-        Assert.Equal(6, loader.Stats.Skipped);
+        Assert.Equal(7, loader.Stats.Skipped);
         Assert.True(batch.EndOfEpoch);
     }
 
