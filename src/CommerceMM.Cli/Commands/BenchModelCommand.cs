@@ -33,8 +33,8 @@ internal static class BenchModelCommand
         var threads = new Option<int>("--threads") { Description = "intra-op threads (both engines)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var precisions = new Option<string>("--precision")
         {
-            Description = "our step's precisions, comma-separated (fp32, bf16); on the CPU each is timed against PyTorch's fp32 step, on a GPU against PyTorch's own step in that precision (bf16: autocast)",
-            DefaultValueFactory = _ => "fp32,bf16",
+            Description = "our step's precisions, comma-separated (fp32, bf16); on the CPU each is timed against PyTorch's fp32 step, on a GPU against PyTorch's own step in that precision (bf16: autocast) " +
+                          "[default: fp32, and bf16 where the device computes it natively]",
         };
         var device = CommonOptions.Device();
         var repo = CommonOptions.Repo(ReferenceScript);
@@ -43,7 +43,7 @@ internal static class BenchModelCommand
         {
             preset, rounds, batch, reps, threads, precisions, device, repo, profile,
         };
-        command.SetAction(r => Run(r.GetValue(preset)!, r.GetValue(rounds), r.GetValue(batch), r.GetValue(reps), r.GetValue(threads), ParsePrecisions(r.GetValue(precisions)!),
+        command.SetAction(r => Run(r.GetValue(preset)!, r.GetValue(rounds), r.GetValue(batch), r.GetValue(reps), r.GetValue(threads), r.GetValue(precisions) is { } named ? ParsePrecisions(named) : null,
             r.GetValue(device)!, r.GetValue(repo)!, r.GetValue(profile)));
         return command;
     }
@@ -55,13 +55,31 @@ internal static class BenchModelCommand
         return list.Count > 0 ? list : throw new ArgumentException("--precision: name at least one of fp32, bf16");
     }
 
-    private static int Run(string presetName, int rounds, int batch, int reps, int threads, IReadOnlyList<Precision> precisions, string deviceText, DirectoryInfo repo, bool profile)
+    /// <summary>The device's settings in each precision named; with none named, fp32 and bf16 where the device computes it natively (else it says why bf16 is left out).</summary>
+    internal static Dictionary<Precision, DeviceSettings> ResolvePrecisions(string deviceText, IReadOnlyList<Precision>? named)
+    {
+        if (named is not null) return named.ToDictionary(p => p, p => CommonOptions.Resolve(deviceText, Name(p)));
+        var settings = new Dictionary<Precision, DeviceSettings> { [Precision.Fp32] = CommonOptions.Resolve(deviceText, "fp32") };
+        try
+        {
+            settings[Precision.Bf16] = CommonOptions.Resolve(deviceText, "bf16");
+        }
+        catch (ArgumentException noBf16)
+        {
+            // A bare `cmm bench model` should measure what this machine can run, not stop at what it cannot.
+            Console.Error.WriteLine($"bf16 left out: {noBf16.Message}");
+        }
+        return settings;
+    }
+
+    private static int Run(string presetName, int rounds, int batch, int reps, int threads, IReadOnlyList<Precision>? named, string deviceText, DirectoryInfo repo, bool profile)
     {
         CommonOptions.RequireAtLeast(1, ("--rounds", rounds), ("--batch", batch), ("--reps", reps), ("--threads", threads));
         string script = CommonOptions.PeerScript(repo, ReferenceScript);
         if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null)
             Console.Error.WriteLine("warning: OMP_WAIT_POLICY is not set; with 2 threads on 2 cores OpenMP spinning can halve speed (set OMP_WAIT_POLICY=PASSIVE)");
-        var settings = precisions.ToDictionary(p => p, p => CommonOptions.Resolve(deviceText, Name(p)));
+        var settings = ResolvePrecisions(deviceText, named);
+        IReadOnlyList<Precision> precisions = [.. settings.Keys];
         var device = settings[precisions[0]].Device;
         bool cuda = device.type == DeviceType.CUDA;
         // On a GPU the peer runs in each of our precisions (bf16 with autocast); on the CPU it is the fp32 step the goals are set against.
