@@ -29,10 +29,16 @@ public sealed class LocalLaunchTests(AzuriteFixture azurite) : IClassFixture<Azu
                 (await LocalLaunch.TakeAsync(store, spec, "cmm train", CancellationToken.None)).Dispose();
             }
 
+            // A silo killed an hour ago left its claim's files, which nobody holds; the next silo to start deletes them.
+            string killed = Path.Combine(runs, ".cmm-store", "owners", $"silo-shared.{Guid.NewGuid():N}.lock");
+            using (StoreOwnerLock.TryTake(store, Path.GetFileNameWithoutExtension(killed), "killed", out _)) { }
+            File.SetLastWriteTimeUtc(killed, DateTime.UtcNow.AddHours(-1));
+
             string me = $"cmm coordinator, pid {Environment.ProcessId}, since ";
             using (await LocalLaunch.TakeSiloAsync(store, spec, CancellationToken.None))
             using (await LocalLaunch.TakeSiloAsync(new FileBlobStore(runs), spec, CancellationToken.None))
             {
+                Assert.False(File.Exists(killed));
                 var train = await Assert.ThrowsAsync<ArgumentException>(() => LocalLaunch.TakeAsync(new FileBlobStore(runs), spec, "cmm train", CancellationToken.None));
                 Assert.StartsWith($"job 'shared' runs on a multi-silo control plane from file:{runs} ({me}", train.Message);
                 Assert.EndsWith("; 2 silos in all): stop every silo of it first (on Kubernetes, scale the coordinator Deployment to 0; the job's state stays in the store), then run this again", train.Message);

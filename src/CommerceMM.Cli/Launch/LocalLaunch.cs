@@ -38,9 +38,24 @@ internal sealed record LocalLaunch(string Command, int Pid, DateTime Since, Uri?
     /// Takes a share of the job for one silo of a multi-silo control plane: refused while a process holds the job alone,
     /// and while it holds a share, nobody can (<see cref="TakeAsync"/>).
     /// </summary>
+    /// <remarks>It also deletes the claims that killed silos of the job left: a minute after their end, nobody holds them.</remarks>
     /// <exception cref="ArgumentException">Another process holds the job alone; the message names it.</exception>
-    public static Task<IStoreOwnerLock> TakeSiloAsync(IBlobStore store, TrainingSpec spec, CancellationToken cancellationToken, TimeSpan waitForLapse = default) =>
-        ClaimAsync(store, spec, This("cmm coordinator", silo: true), $"{SiloPrefix(spec.Job.Name)}{Guid.NewGuid():N}", cancellationToken, waitForLapse);
+    public static async Task<IStoreOwnerLock> TakeSiloAsync(IBlobStore store, TrainingSpec spec, CancellationToken cancellationToken, TimeSpan waitForLapse = default)
+    {
+        string prefix = SiloPrefix(spec.Job.Name);
+        IStoreOwnerLock taken = await ClaimAsync(store, spec, This("cmm coordinator", silo: true), $"{prefix}{Guid.NewGuid():N}", cancellationToken, waitForLapse).ConfigureAwait(false);
+        int pruned = store switch
+        {
+            FileBlobStore files => StoreOwnerLock.PruneUnheld(files, prefix, KilledSiloClaimAge),
+            AzureBlobStore azure => await azure.PruneUnheldOwnersAsync(prefix, KilledSiloClaimAge, cancellationToken).ConfigureAwait(false),
+            _ => 0,
+        };
+        if (pruned > 0) Console.WriteLine($"removed the claims of {pruned} silo(s) of job '{spec.Job.Name}' that were killed");
+        return taken;
+    }
+
+    /// <summary>How old an unheld silo claim must be to go: a new silo takes its claim within moments of writing it.</summary>
+    internal static readonly TimeSpan KilledSiloClaimAge = TimeSpan.FromMinutes(1);
 
     /// <summary>
     /// Each claimant takes its own lock before it looks for the other kind's, so of a silo and a lone claimant starting

@@ -102,6 +102,42 @@ public sealed partial class AzureBlobStore
         return held;
     }
 
+    /// <summary>
+    /// Deletes the names starting with <paramref name="prefix"/> that nobody holds and whose blob was last written longer
+    /// than <paramref name="olderThan"/> ago: what a holder that forgets its name on release leaves when it is killed (its
+    /// lease lapses, its blob stays). The age keeps it off a name whose new holder has written the blob and is about to
+    /// lease it; the ETag, off one written since the listing.
+    /// </summary>
+    /// <returns>how many names it deleted</returns>
+    public async Task<int> PruneUnheldOwnersAsync(string prefix, TimeSpan olderThan, CancellationToken cancellationToken = default)
+    {
+        await EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        StoreOwnerNames.Validate(prefix);
+        int pruned = 0;
+        try
+        {
+            await foreach (BlobItem item in _container.GetBlobsAsync(new GetBlobsOptions { Prefix = OwnersFolder + prefix }, cancellationToken).ConfigureAwait(false))
+            {
+                if (item.Properties.LeaseState == LeaseState.Leased || DateTimeOffset.UtcNow - item.Properties.LastModified < olderThan) continue;
+                try
+                {
+                    await _container.GetBlobClient(item.Name).DeleteAsync(conditions: new BlobRequestConditions { IfMatch = item.Properties.ETag }, cancellationToken: cancellationToken)
+                        .ConfigureAwait(false);
+                    pruned++;
+                }
+                catch (RequestFailedException e) when (e.Status is 404 or 409 or 412)
+                {
+                    // Gone, leased or rewritten since the listing: someone holds it again, or another silo pruned it.
+                }
+            }
+        }
+        catch (Exception e) when (Failure("list", OwnersFolder + prefix, e, cancellationToken) is { } failure)
+        {
+            throw failure;
+        }
+        return pruned;
+    }
+
     /// <summary>The blob whose lease is the lock (tests take one directly, as a holder that died would have).</summary>
     internal BlobClient OwnerBlob(string name)
     {

@@ -70,6 +70,38 @@ public sealed class StoreOwnerLock : IStoreOwnerLock
             .ToList();
     }
 
+    /// <summary>
+    /// Deletes the names starting with <paramref name="prefix"/> that nobody holds and whose lock is older than
+    /// <paramref name="olderThan"/>: what a holder that forgets its name on release leaves when it is killed. The age keeps
+    /// it off a name whose new holder has created the file and is about to lock it.
+    /// </summary>
+    /// <returns>how many names it deleted</returns>
+    public static int PruneUnheld(FileBlobStore store, string prefix, TimeSpan olderThan)
+    {
+        var (prefixPath, _) = Paths(store, prefix);
+        string folder = Path.GetDirectoryName(prefixPath)!;
+        if (!Directory.Exists(folder)) return 0;
+        int pruned = 0;
+        foreach (string lockPath in Directory.EnumerateFiles(folder, prefix + "*.lock"))
+        {
+            if (DateTime.UtcNow - File.GetLastWriteTimeUtc(lockPath) < olderThan) continue;
+            int fd = Posix.OpenLockFile(lockPath);
+            try
+            {
+                if (!Posix.TryLockExclusive(fd, lockPath)) continue;
+                // Locked while the names go, as a forgetting holder deletes them.
+                File.Delete(lockPath[..^".lock".Length] + ".owner");
+                File.Delete(lockPath);
+                pruned++;
+            }
+            finally
+            {
+                Posix.CloseFd(fd);
+            }
+        }
+        return pruned;
+    }
+
     /// <summary>Replaces the recorded description (written whole, then renamed into place: a reader never sees half of it).</summary>
     public void UpdateOwner(string owner)
     {

@@ -59,6 +59,23 @@ public sealed class AzureOwnerLeaseTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task PruneUnheldOwners_DeletesTheUnheldBlobsWithThePrefix_PastTheirAge_NotAHeldOne()
+    {
+        AzureBlobStore store = await azurite.CreateStoreWithNewContainerAsync();
+        (await store.TryTakeOwnerAsync("silo-j.killed", "killed")).Taken!.Dispose(); // as a lapsed lease leaves it: the blob, no lease
+        (await store.TryTakeOwnerAsync("job-j", "alone")).Taken!.Dispose();
+        var (running, _) = await store.TryTakeOwnerAsync("silo-j.running", "running", forgetOnRelease: true);
+        using (running)
+        {
+            Assert.Equal(0, await store.PruneUnheldOwnersAsync("silo-j.", TimeSpan.FromHours(1))); // written just now
+            Assert.Equal(1, await store.PruneUnheldOwnersAsync("silo-j.", TimeSpan.Zero));
+            Assert.False(await store.OwnerBlob("silo-j.killed").ExistsAsync());
+            Assert.True(await store.OwnerBlob("job-j").ExistsAsync());
+            Assert.Equal([("silo-j.running", "running")], await store.FindOwnersAsync("silo-j."));
+        }
+    }
+
+    [Fact]
     public async Task AHolder_KeepsItsClaimPastTheLeaseDuration_ByRenewingIt()
     {
         AzureBlobStore store = await azurite.CreateStoreWithNewContainerAsync(o => o.OwnerLeaseDuration = TimeSpan.FromSeconds(15));

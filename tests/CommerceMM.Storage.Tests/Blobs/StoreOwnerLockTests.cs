@@ -71,6 +71,27 @@ public class StoreOwnerLockTests
     }
 
     [Fact]
+    public void PruneUnheld_DeletesTheOldUnheldNamesWithThePrefix_NotAHeldOneNorANewOne()
+    {
+        using var dir = new TempDirectory();
+        var store = new FileBlobStore(dir.Path);
+        string owners = Path.Combine(dir.Path, ".cmm-store", "owners");
+        using (StoreOwnerLock.TryTake(store, "silo-j.killed", "killed", out _)) { } // as kill -9 leaves it: files, no flock
+        using (StoreOwnerLock.TryTake(store, "silo-j.new", "new", out _)) { }
+        using (StoreOwnerLock.TryTake(store, "job-j", "alone", out _)) { }
+        using var running = StoreOwnerLock.TryTake(store, "silo-j.running", "running", out _);
+        var hourAgo = DateTime.UtcNow.AddHours(-1);
+        foreach (string name in new[] { "silo-j.killed", "silo-j.running", "job-j" })
+            File.SetLastWriteTimeUtc(Path.Combine(owners, name + ".lock"), hourAgo);
+
+        Assert.Equal(1, StoreOwnerLock.PruneUnheld(store, "silo-j.", TimeSpan.FromMinutes(1)));
+        Assert.Equal(["job-j.lock", "job-j.owner", "silo-j.new.lock", "silo-j.new.owner", "silo-j.running.lock", "silo-j.running.owner"],
+            Directory.EnumerateFileSystemEntries(owners).Select(Path.GetFileName).Order());
+        Assert.Equal([("silo-j.running", "running")], StoreOwnerLock.FindOwners(store, "silo-j."));
+        Assert.Equal(0, StoreOwnerLock.PruneUnheld(new FileBlobStore(Path.Combine(dir.Path, "empty")), "silo-j.", TimeSpan.Zero));
+    }
+
+    [Fact]
     public void TheLock_IsNoBlob()
     {
         using var dir = new TempDirectory();
