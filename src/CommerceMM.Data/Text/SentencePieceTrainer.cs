@@ -24,16 +24,20 @@ public static class SentencePieceTrainer
         string exe = FindExecutable() ?? throw new TokenizerException(
             $"'{ExecutableName}' was not found on PATH; install the Debian package 'sentencepiece' (tools/bootstrap does)");
 
+        // spm_train writes its --input and --model_prefix into the model: run in the model's folder with names relative to
+        // it, so that the same corpus gives the same bytes whichever folder a data set is built in.
+        string folder = Path.GetDirectoryName(Path.GetFullPath(modelPrefix))!;
         var start = new ProcessStartInfo(exe)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            WorkingDirectory = folder,
         };
         string[] args =
         [
-            $"--input={corpusFile}",
-            $"--model_prefix={modelPrefix}",
+            $"--input={Path.GetRelativePath(folder, Path.GetFullPath(corpusFile))}",
+            $"--model_prefix={Path.GetFileName(modelPrefix)}",
             $"--vocab_size={vocabSize.ToString(CultureInfo.InvariantCulture)}",
             "--model_type=unigram",
             "--hard_vocab_limit=false",

@@ -51,6 +51,23 @@ public class SentencePieceTokenizerTests
     }
 
     [Fact]
+    public async Task TrainAsync_TheSameCorpusInTwoFolders_GivesTheSameModelBytes()
+    {
+        using var dir = new TempDirectory("spmfolders");
+        string[] lines = [.. Enumerable.Range(0, 200).Select(i => $"linen shirt {i % 7} relaxed fit white cotton dress number {i}")];
+        var models = new List<byte[]>();
+        foreach (string folder in new[] { "a", Path.Combine("somewhere", "much", "deeper") })
+        {
+            string root = Directory.CreateDirectory(Path.Combine(dir.Path, folder)).FullName;
+            string corpus = Path.Combine(root, "corpus.txt");
+            await File.WriteAllLinesAsync(corpus, lines);
+            models.Add(await File.ReadAllBytesAsync(await SentencePieceTrainer.TrainAsync(corpus, Path.Combine(root, "tokenizer"), 64, 1)));
+        }
+        Assert.Equal(models[0], models[1]);
+        Assert.DoesNotContain(dir.Path, System.Text.Encoding.UTF8.GetString(models[0])); // no path of the build's in the model
+    }
+
+    [Fact]
     public async Task TrainAsync_EmptyCorpus_ThrowsBeforeRunningSpmTrain()
     {
         using var dir = new TempDirectory("emptycorpus");
