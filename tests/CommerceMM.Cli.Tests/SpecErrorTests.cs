@@ -189,6 +189,15 @@ public class SpecErrorTests
         Assert.DoesNotContain("Parameter", cmm.Output);
     }
 
+    [Fact]
+    public void Eval_WithoutTheDataSet_SaysSo_WithoutTheSpecPrintedAboveIt()
+    {
+        using var cmm = new CmmProcess(["eval", "--set", "data.dir=/nonexistent-cmm-data"]);
+        Assert.Equal(2, cmm.WaitForExit(TimeSpan.FromMinutes(2)));
+        Assert.Contains("cmm: invalid job spec: data.dir: '/nonexistent-cmm-data' holds no dataset.json; evaluation needs the data set the job trained on", cmm.Output);
+        Assert.DoesNotContain("resolved job spec", cmm.Output);
+    }
+
     [Theory]
     [InlineData("data", "build", "fashion", "--limit", "10", "--out", "/proc/corpus")]
     [InlineData("eval", "--out", "/proc/eval")]

@@ -51,9 +51,9 @@ internal static class EvalCommand
             CommonOptions.RequireAtLeast(1, ("--limit", r.GetValue(limit)), ("--probe-items", r.GetValue(probeItems)));
             var training = SpecSource.Load(r.GetValue(spec), r.GetValue(set)!);
             if (r.GetValue(output) is { } folder) OutputFolder.EnsureWritable(folder.FullName, "--out");
+            var device = Prepare(training); // before the spec is printed: a refusal should be the one thing on screen
             Console.WriteLine("resolved job spec:");
             Console.WriteLine(SpecLoader.ToYaml(training));
-            var device = Prepare(training);
             string json = ModelKinds.For(training.Model).Name == ModelKinds.Scale
                 ? await RunScaleAsync(training, device, r.GetValue(checkpoint)!, r.GetValue(modalities)!, r.GetValue(limit), r.GetValue(probeItems), ct).ConfigureAwait(false)
                 : EvalTable.ToJson(await RunAsync(training, device, r.GetValue(checkpoint)!, r.GetValue(allocation)!, r.GetValue(limit), r.GetValue(probeItems), ct).ConfigureAwait(false));

@@ -44,13 +44,21 @@ internal sealed record LocalLaunch(string Command, int Pid, DateTime Since, Uri?
     {
         string prefix = SiloPrefix(spec.Job.Name);
         IStoreOwnerLock taken = await ClaimAsync(store, spec, This("cmm coordinator", silo: true), $"{prefix}{Guid.NewGuid():N}", cancellationToken, waitForLapse).ConfigureAwait(false);
-        int pruned = store switch
+        try
         {
-            FileBlobStore files => StoreOwnerLock.PruneUnheld(files, prefix, KilledSiloClaimAge),
-            AzureBlobStore azure => await azure.PruneUnheldOwnersAsync(prefix, KilledSiloClaimAge, cancellationToken).ConfigureAwait(false),
-            _ => 0,
-        };
-        if (pruned > 0) Console.WriteLine($"removed the claims of {pruned} silo(s) of job '{spec.Job.Name}' that were killed");
+            int pruned = store switch
+            {
+                FileBlobStore files => StoreOwnerLock.PruneUnheld(files, prefix, KilledSiloClaimAge),
+                AzureBlobStore azure => await azure.PruneUnheldOwnersAsync(prefix, KilledSiloClaimAge, cancellationToken).ConfigureAwait(false),
+                _ => 0,
+            };
+            if (pruned > 0) Console.WriteLine($"removed the claims of {pruned} silo(s) of job '{spec.Job.Name}' that were killed");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Tidying only (BlobStoreException is an IOException): the claim is taken, and the next silo tries again.
+            Console.WriteLine($"could not remove the claims killed silos of job '{spec.Job.Name}' left: {e.Message}");
+        }
         return taken;
     }
 
