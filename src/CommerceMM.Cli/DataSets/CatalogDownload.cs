@@ -37,7 +37,6 @@ internal static class CatalogDownload
         var clock = System.Diagnostics.Stopwatch.StartNew();
         if (!File.Exists(catalog)) throw new ArgumentException($"catalog '{catalog}' does not exist");
         string source = Path.GetDirectoryName(Path.GetFullPath(catalog))!;
-        string[] lines = await File.ReadAllLinesAsync(catalog, cancellationToken).ConfigureAwait(false);
         var files = new Dictionary<string, string>(StringComparer.Ordinal);   // URL -> path under the directory
         string Local(string path)
         {
@@ -47,10 +46,20 @@ internal static class CatalogDownload
                 files[trimmed] = file = $"{ImagesFolder}/{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(trimmed)))[..32]}";
             return file;
         }
-        // Lines that are no product object stay as they are: the build names what is wrong with them.
-        string[] rewritten = lines.Select(line => Rewrite(line, Local)).ToArray();
-
+        // One line at a time, so a catalog of millions of products is never held whole; only its URLs are. Lines that are
+        // no product object stay as they are: the build names what is wrong with them.
         Directory.CreateDirectory(Path.Combine(directory, ImagesFolder));
+        string output = Path.Combine(directory, CatalogFile), temp = output + ".part";
+        int lines = 0;
+        await using (var writer = new StreamWriter(temp, append: false, new UTF8Encoding(false)))
+        {
+            await foreach (string line in File.ReadLinesAsync(catalog, cancellationToken).ConfigureAwait(false))
+            {
+                await writer.WriteLineAsync(Rewrite(line, Local).AsMemory(), cancellationToken).ConfigureAwait(false);
+                lines++;
+            }
+        }
+
         var missing = files.Where(f => !File.Exists(Path.Combine(directory, f.Value))).ToList();
         var failures = new ConcurrentBag<(string Url, string Reason)>();
         long bytes = 0, done = 0;
@@ -71,11 +80,9 @@ internal static class CatalogDownload
         string failedPath = Path.Combine(directory, FailedFile);
         if (failures.IsEmpty) File.Delete(failedPath);
         else await File.WriteAllLinesAsync(failedPath, ["url\treason", .. failures.OrderBy(f => f.Url, StringComparer.Ordinal).Select(f => $"{f.Url}\t{f.Reason}")], cancellationToken).ConfigureAwait(false);
-        // Written last, whole: a catalog.jsonl there is always a finished one.
-        string output = Path.Combine(directory, CatalogFile), temp = output + ".part";
-        await File.WriteAllLinesAsync(temp, rewritten, cancellationToken).ConfigureAwait(false);
+        // In place last, whole: a catalog.jsonl there is always a finished one.
         File.Move(temp, output, overwrite: true);
-        return new DownloadResult(lines.Length, files.Count, missing.Count - failures.Count, files.Count - missing.Count, failures.Count, bytes, clock.Elapsed);
+        return new DownloadResult(lines, files.Count, missing.Count - failures.Count, files.Count - missing.Count, failures.Count, bytes, clock.Elapsed);
     }
 
     /// <summary>The line with every image path replaced: "image", each of "photos", and each listing's "image".</summary>
