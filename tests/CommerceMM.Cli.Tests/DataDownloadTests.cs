@@ -8,7 +8,8 @@ namespace CommerceMM.Cli.Tests;
 
 /// <summary>
 /// `cmm data download` against a real HTTP server on 127.0.0.1 that serves a test catalog's photos, with the failures a
-/// shop's export meets: a 404, a 503 that passes when tried again, an HTML page where a photo should be.
+/// shop's export meets: a 404, a 503 that passes when tried again, a 429 that asks to wait, an HTML page where a photo
+/// should be.
 /// </summary>
 public sealed class DataDownloadTests : IDisposable
 {
@@ -26,7 +27,7 @@ public sealed class DataDownloadTests : IDisposable
         string Url(string path) => $"{server.Prefix}{path}";
         var lines = File.ReadAllLines(local).Select(l => Regex.Replace(l, "\"((images|ugc)/[^\"]+)\"", m => $"\"{Url(m.Groups[1].Value)}\"")).ToList();
         lines.Add($$"""{"id": "gone", "title": "Gone", "image": "{{Url("missing.jpg")}}"}""");
-        lines.Add($$"""{"id": "flaky", "title": "Flaky", "image": "{{Url("flaky.jpg")}}", "queries": ["flaky"]}""");
+        lines.Add($$"""{"id": "flaky", "title": "Flaky", "image": "{{Url("flaky.jpg")}}", "photos": ["{{Url("throttled.jpg")}}"], "queries": ["flaky"]}""");
         lines.Add($$"""{"id": "page", "title": "Page", "image": "{{Url("images/p1.png")}}", "photos": ["{{Url("page.jpg")}}"], "queries": ["page"]}""");
         lines.Add("""{"id": "local", "title": "Local", "image": "images/p2.webp", "queries": ["local"]}""");
         lines.Add("not json");
@@ -38,11 +39,13 @@ public sealed class DataDownloadTests : IDisposable
         {
             Assert.True(first.WaitForExit(Patience) == 0, first.Output);
             // 20 product images, 18 users' photos and one listing's (the other listings reuse the photos), and the three extras.
-            Assert.Contains("42 image URLs in 25 lines: 40 downloaded (", first.Output);
+            Assert.Contains("43 image URLs in 25 lines: 41 downloaded (", first.Output);
             Assert.Contains("0 already here, 2 failed", first.Output);
             Assert.Contains($"next: cmm data build catalog {output}/catalog.jsonl --out DIR", first.Output);
         }
         Assert.Equal(2, server.Requests["flaky.jpg"]);   // 503, then tried again
+        Assert.Equal(2, server.Requests["throttled.jpg"]);
+        Assert.True(server.SecondRequestAfter["throttled.jpg"] >= TimeSpan.FromSeconds(2.9), $"{server.SecondRequestAfter["throttled.jpg"]}"); // as its Retry-After asked
         Assert.Equal(1, server.Requests["ugc/p0.jpg"]);  // a photo and a listing: one URL, one download
         string[] failed = File.ReadAllLines(Path.Combine(output, "download-failed.tsv"));
         Assert.Equal(["url\treason", $"{Url("missing.jpg")}\tHTTP 404 Not Found", $"{Url("page.jpg")}\tnot a JPEG, PNG or WebP file (Content-Type text/html, 36 bytes)"], failed);
@@ -66,8 +69,8 @@ public sealed class DataDownloadTests : IDisposable
         using (var again = new CmmProcess(["data", "download", catalog, "--out", output]))
         {
             Assert.True(again.WaitForExit(Patience) == 0, again.Output);
-            Assert.Contains("42 image URLs in 25 lines: 0 downloaded (", again.Output);
-            Assert.Contains("40 already here, 2 failed", again.Output);
+            Assert.Contains("43 image URLs in 25 lines: 0 downloaded (", again.Output);
+            Assert.Contains("41 already here, 2 failed", again.Output);
         }
         Assert.Equal(1, server.Requests["images/p0.jpg"]);
         Assert.Equal(2, server.Requests["missing.jpg"]); // what failed is tried again
@@ -93,7 +96,10 @@ public sealed class DataDownloadTests : IDisposable
         Assert.Equal("{}\n", File.ReadAllText(catalog));
     }
 
-    /// <summary>Serves a folder's files; "missing.jpg" is a 404, "flaky.jpg" a 503 once and then a photo, "page.jpg" an HTML page.</summary>
+    /// <summary>
+    /// Serves a folder's files; "missing.jpg" is a 404, "flaky.jpg" a 503 once and then a photo, "throttled.jpg" a 429
+    /// asking for 3 s once and then a photo, "page.jpg" an HTML page.
+    /// </summary>
     private sealed class ImageServer : IDisposable
     {
         private readonly HttpListener _listener = new();
@@ -113,6 +119,11 @@ public sealed class DataDownloadTests : IDisposable
 
         public ConcurrentDictionary<string, int> Requests { get; } = new();
 
+        /// <summary>How long after a path's first request its second came.</summary>
+        public ConcurrentDictionary<string, TimeSpan> SecondRequestAfter { get; } = new();
+
+        private readonly ConcurrentDictionary<string, long> _firstRequest = new();
+
         private async Task ServeAsync()
         {
             while (_listener.IsListening)
@@ -122,16 +133,21 @@ public sealed class DataDownloadTests : IDisposable
                 catch (Exception e) when (e is HttpListenerException or ObjectDisposedException) { return; }
                 string path = context.Request.Url!.AbsolutePath.TrimStart('/');
                 int count = Requests.AddOrUpdate(path, 1, (_, n) => n + 1);
+                long now = System.Diagnostics.Stopwatch.GetTimestamp();
+                if (count == 2) SecondRequestAfter[path] = System.Diagnostics.Stopwatch.GetElapsedTime(_firstRequest[path], now);
+                _firstRequest.TryAdd(path, now);
                 var (status, type, body) = path switch
                 {
                     "missing.jpg" => (404, "text/plain", "no such photo"u8.ToArray()),
                     "flaky.jpg" when count == 1 => (503, "text/plain", "busy"u8.ToArray()),
-                    "flaky.jpg" => (200, "image/jpeg", File.ReadAllBytes(Path.Combine(_root, "images/p0.jpg"))),
+                    "throttled.jpg" when count == 1 => (429, "text/plain", "slow down"u8.ToArray()),
+                    "flaky.jpg" or "throttled.jpg" => (200, "image/jpeg", File.ReadAllBytes(Path.Combine(_root, "images/p0.jpg"))),
                     "page.jpg" => (200, "text/html", "<!DOCTYPE html><p>sold out</p></html>"u8.ToArray()[..36]),
                     _ when File.Exists(Path.Combine(_root, path)) => (200, "application/octet-stream", File.ReadAllBytes(Path.Combine(_root, path))),
                     _ => (404, "text/plain", "not found"u8.ToArray()),
                 };
                 context.Response.StatusCode = status;
+                if (status == 429) context.Response.AddHeader("Retry-After", "3");
                 context.Response.ContentType = type;
                 await context.Response.OutputStream.WriteAsync(body);
                 context.Response.Close();

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -151,7 +152,13 @@ internal static class CatalogDownload
     private const int Attempts = 4;
     private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(60);
 
-    /// <summary>Tries again what may pass (no answer, a dropped connection, 5xx, 429), backing off from 1 s; a 404 is final.</summary>
+    /// <summary>The longest a server's Retry-After is waited for: past it the URL is tried at once, and listed if it fails (a rerun retries it).</summary>
+    private static readonly TimeSpan MaxServerDelay = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Tries again what may pass (no answer, a dropped connection, 5xx, 429), backing off from 1 s, or after as long as
+    /// the server's Retry-After asks (a throttling CDN answers sooner retries with 429 again); a 404 is final.
+    /// </summary>
     private static ResiliencePipeline<HttpResponseMessage> Pipeline() => new ResiliencePipelineBuilder<HttpResponseMessage>()
         .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
         {
@@ -163,6 +170,7 @@ internal static class CatalogDownload
                 .Handle<HttpRequestException>()
                 .Handle<TimeoutRejectedException>()
                 .HandleResult(r => (int)r.StatusCode >= 500 || r.StatusCode == HttpStatusCode.TooManyRequests),
+            DelayGenerator = args => ValueTask.FromResult(ServerAskedDelay(args.Outcome.Result)),
             OnRetry = args =>
             {
                 args.Outcome.Result?.Dispose();
@@ -171,6 +179,14 @@ internal static class CatalogDownload
         })
         .AddTimeout(AttemptTimeout)
         .Build();
+
+    /// <summary>The response's Retry-After (seconds, or a date), up to <see cref="MaxServerDelay"/>; null when it has none.</summary>
+    private static TimeSpan? ServerAskedDelay(HttpResponseMessage? response)
+    {
+        RetryConditionHeaderValue? after = response?.Headers.RetryAfter;
+        TimeSpan? delay = after?.Delta ?? (after?.Date is { } date ? date - DateTimeOffset.UtcNow : null);
+        return delay is { } d ? TimeSpan.FromTicks(Math.Clamp(d.Ticks, 0, MaxServerDelay.Ticks)) : null;
+    }
 
     private sealed class DownloadException(string message) : Exception(message);
 }
