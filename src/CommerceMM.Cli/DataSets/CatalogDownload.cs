@@ -109,8 +109,11 @@ internal static class CatalogDownload
                 if (photos[i] is JsonValue v && v.TryGetValue(out string? path)) photos[i] = local(path);
         if (product["listings"] is JsonArray listings)
             foreach (JsonNode? listing in listings) Replace(listing, "image", local);
-        return product.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        return product.ToJsonString(LineJson);
     }
+
+    /// <summary>One instance for every line (options cache per instance); non-ASCII text stays as written, not \u-escaped.</summary>
+    private static readonly JsonSerializerOptions LineJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Bytes written; the file appears whole (via NAME.part) or not at all.</summary>
     private static async Task<long> FetchAsync(HttpClient http, ResiliencePipeline<HttpResponseMessage> retry, string url, string path, CancellationToken cancellationToken)
