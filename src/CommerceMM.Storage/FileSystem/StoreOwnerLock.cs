@@ -59,10 +59,7 @@ public sealed class StoreOwnerLock : IStoreOwnerLock
     /// <summary>The names starting with <paramref name="prefix"/> held now, each with its owner's description ("" when it has none yet).</summary>
     public static IReadOnlyList<(string Name, string Owner)> FindOwners(FileBlobStore store, string prefix)
     {
-        var (prefixPath, _) = Paths(store, prefix);
-        string folder = Path.GetDirectoryName(prefixPath)!;
-        if (!Directory.Exists(folder)) return [];
-        return Directory.EnumerateFiles(folder, prefix + "*.lock")
+        return LockFiles(store, prefix)
             .Select(path => Path.GetFileName(path)[..^".lock".Length])
             .Select(name => (Name: name, Owner: FindOwner(store, name)))
             .Where(found => found.Owner is not null)
@@ -78,11 +75,8 @@ public sealed class StoreOwnerLock : IStoreOwnerLock
     /// <returns>how many names it deleted</returns>
     public static int PruneUnheld(FileBlobStore store, string prefix, TimeSpan olderThan)
     {
-        var (prefixPath, _) = Paths(store, prefix);
-        string folder = Path.GetDirectoryName(prefixPath)!;
-        if (!Directory.Exists(folder)) return 0;
         int pruned = 0;
-        foreach (string lockPath in Directory.EnumerateFiles(folder, prefix + "*.lock"))
+        foreach (string lockPath in LockFiles(store, prefix))
         {
             if (DateTime.UtcNow - File.GetLastWriteTimeUtc(lockPath) < olderThan) continue;
             int fd = Posix.OpenLockFile(lockPath);
@@ -139,6 +133,13 @@ public sealed class StoreOwnerLock : IStoreOwnerLock
         {
             Posix.CloseFd(fd);
         }
+    }
+
+    /// <summary>The lock files of the names starting with <paramref name="prefix"/>, held or not.</summary>
+    private static IEnumerable<string> LockFiles(FileBlobStore store, string prefix)
+    {
+        string folder = Path.GetDirectoryName(Paths(store, prefix).Lock)!;
+        return Directory.Exists(folder) ? Directory.EnumerateFiles(folder, prefix + "*.lock") : [];
     }
 
     private static (string Lock, string Owner) Paths(FileBlobStore store, string name)
