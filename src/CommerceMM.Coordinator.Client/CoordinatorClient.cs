@@ -78,9 +78,16 @@ public sealed class CoordinatorClient : IAsyncDisposable
         {
             await host.StartAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e)
         {
             host.Dispose();
+            // Orleans reports a connection attempt that the token cut short as a failed connection, not as a cancellation:
+            // a worker stopped while connecting must see why it stopped, not "no gateway answered".
+            if (cancellationToken.IsCancellationRequested)
+            {
+                throw new OperationCanceledException("connecting to the coordinator was cancelled", e, cancellationToken);
+            }
+
             throw new CoordinatorException($"no coordinator gateway answered at {string.Join(",", options.Gateways)} for job '{options.Job}' after {attempts} attempts: {e.Message}", innerException: e);
         }
 
@@ -169,7 +176,12 @@ public sealed class CoordinatorClient : IAsyncDisposable
             result = await (pipeline ?? _call).ExecuteAsync(
                 async ct => await call(_gateway, _options.Token, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (GrainRetry.IsTransient(e) && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is not OperationCanceledException && cancellationToken.IsCancellationRequested)
+        {
+            // As in ConnectAsync: a call cut short by its caller failed because it was cancelled.
+            throw new OperationCanceledException($"the {operation} was cancelled", e, cancellationToken);
+        }
+        catch (Exception e) when (GrainRetry.IsTransient(e))
         {
             throw new CoordinatorException($"coordinator at {Gateways} did not answer the {operation} after {_options.MaxRetries + 1} attempts: {e.Message}", innerException: e);
         }
