@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using CommerceMM.Data.Fashion;
 using CommerceMM.Data.Format;
@@ -45,30 +43,34 @@ public static class CatalogDatasetBuilder
         SentencePieceTrainer.EnsureAvailable();
 
         progress?.Report(new BuildProgress(BuildStage.Reading, 0, 1, "reading the catalog"));
-        var catalog = CatalogReader.Read(options.CatalogFile);
-        progress?.Report(new BuildProgress(BuildStage.Reading, 1, 1, $"{catalog.Products.Count:N0} products"));
+        string catalogPath = CatalogReader.Locate(options.CatalogFile);
+        using var survey = new CatalogSurvey(catalogPath, options, BuilderVersion);
+        var catalog = CatalogReader.Read(catalogPath, survey.Add);
+        var split = survey.Split;
+        split.Finish();
+        progress?.Report(new BuildProgress(BuildStage.Reading, 1, 1, $"{catalog.Products:N0} products"));
         if (catalog.Lines == 0) throw new DatasetException($"catalog '{options.CatalogFile}' holds no product (one JSON object per line)");
 
         using var building = await BuildLock.TakeAsync(root, progress, cancellationToken).ConfigureAwait(false);
-        string fingerprint = Fingerprint(options, catalog);
+        string fingerprint = survey.Fingerprint();
         if (DatasetFolder.Prepare(root, fingerprint, options.Overwrite, OwnedPaths) is { } existing)
         {
             progress?.Report(new BuildProgress(BuildStage.Done, 1, 1, "already built"));
             return new CatalogBuildResult(new BuildResult(root, existing, UpToDate: true, clock.Elapsed, DatasetFolder.Bytes(root)), catalog.IgnoredFields, 0);
         }
 
-        var (train, eval) = Split(catalog.Products, options.EvalShare);
-        var categories = catalog.Products.Select(p => p.Category).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
-                                .Select((name, i) => (name, i)).ToDictionary(c => c.name, c => c.i, StringComparer.Ordinal);
+        var categories = survey.Categories();
         var counts = new SortedDictionary<string, long>(StringComparer.Ordinal) { ["categories"] = categories.Count };
         var streams = new SortedDictionary<string, StreamInfo>(StringComparer.Ordinal);
         var problems = new List<CatalogProblem>(catalog.Problems);
         string corpusPath = Path.Combine(root, CorpusFile);
         var cache = new SquareImageCache(Path.Combine(root, ImageCacheFolder), options, BuilderVersion);
+        var train = (Stage: BuildStage.Train, Products: catalog.ReadProducts().Where(p => !split.IsEval(p)), Count: split.Train);
+        var eval = (Stage: BuildStage.Eval, Products: catalog.ReadProducts().Where(split.IsEval), Count: split.Eval);
         (double Sum, double Squares, long Count) pixels;
         using (var corpus = new StreamWriter(corpusPath, append: false, new UTF8Encoding(false)))
-            pixels = WriteSplit(root, options, cache, BuildStage.Train, train, categories, StreamNames.Pairs, StreamNames.Omni, corpus, streams, counts, problems, progress, cancellationToken);
-        WriteSplit(root, options, cache, BuildStage.Eval, eval, categories, StreamNames.EvalPairs, StreamNames.EvalOmni, null, streams, counts, problems, progress, cancellationToken);
+            pixels = WriteSplit(root, options, cache, train, categories, StreamNames.Pairs, StreamNames.Omni, corpus, streams, counts, problems, progress, cancellationToken);
+        WriteSplit(root, options, cache, eval, categories, StreamNames.EvalPairs, StreamNames.EvalOmni, null, streams, counts, problems, progress, cancellationToken);
 
         problems = problems.OrderBy(p => p.Line).ToList();   // stable: a product's sources stay in their order
         int lost = problems.Count(p => p.LostProduct);
@@ -100,40 +102,19 @@ public static class CatalogDatasetBuilder
         return new CatalogBuildResult(new BuildResult(root, manifest, UpToDate: false, clock.Elapsed, DatasetFolder.Bytes(root)), catalog.IgnoredFields, cache.Hits);
     }
 
-    /// <summary>
-    /// The catalog's "split" where it gives one; otherwise a product is held out when a hash of its id falls under the
-    /// share, so a product keeps its split when the catalog grows. At least one product is held out when the share is not 0.
-    /// </summary>
-    internal static (List<CatalogProduct> Train, List<CatalogProduct> Eval) Split(IReadOnlyList<CatalogProduct> products, double evalShare)
-    {
-        var train = new List<CatalogProduct>();
-        var eval = new List<CatalogProduct>();
-        foreach (var p in products)
-            (p.Split == CatalogSplit.Eval || (p.Split is null && Unit(p.Id) < evalShare) ? eval : train).Add(p);
-        if (evalShare > 0 && eval.Count == 0 && train.Count(p => p.Split is null) > 1)
-        {
-            var first = train.Where(p => p.Split is null).MinBy(p => Unit(p.Id))!;
-            train.Remove(first);
-            eval.Add(first);
-        }
-        return (train, eval);
-    }
-
-    /// <summary>The id's place in [0, 1), from its SHA-256.</summary>
-    private static double Unit(string id) =>
-        BitConverter.ToUInt64(SHA256.HashData(Encoding.UTF8.GetBytes("cmm-eval-split|" + id)), 0) / 18446744073709551616.0;
-
     private static (double, double, long) WriteSplit(
-        string root, CatalogDatasetOptions options, SquareImageCache cache, BuildStage stage, IReadOnlyList<CatalogProduct> products, IReadOnlyDictionary<string, int> categories,
+        string root, CatalogDatasetOptions options, SquareImageCache cache, (BuildStage Stage, IEnumerable<CatalogProduct> Products, int Count) part,
+        IReadOnlyDictionary<string, int> categories,
         string pairStream, string omniStream, StreamWriter? corpus, IDictionary<string, StreamInfo> streams, IDictionary<string, long> counts,
         List<CatalogProblem> problems, IProgress<BuildProgress>? progress, CancellationToken cancellationToken)
     {
+        var (stage, products, count) = part;
         string split = stage == BuildStage.Train ? "train" : "eval";
         using var pairs = new ShardWriter(root, pairStream, SampleSchema.Pair, options.SamplesPerShard);
         using var omni = new ShardWriter(root, omniStream, SampleSchema.Omni, options.SamplesPerShard);
         long done = 0, used = 0, queries = 0, photos = 0, listings = 0;
         (double Sum, double Squares, long Count) pixels = default;
-        int reportEvery = Math.Max(1, products.Count / 100);
+        int reportEvery = Math.Max(1, count / 100);
         // Products are made in parallel but written in catalog order, so the shards do not depend on Workers.
         var built = products.AsParallel().AsOrdered().WithDegreeOfParallelism(options.Workers).WithCancellation(cancellationToken)
             .Select(p => CatalogSamples.Build(p, p.Category is { } c ? categories[c] : null, options, cache));
@@ -149,8 +130,8 @@ public static class CatalogDatasetBuilder
                 used++;
                 (queries, photos, listings) = (queries + b.Queries, photos + b.Photos, listings + b.Listings);
             }
-            if (++done % reportEvery == 0 || done == products.Count)
-                progress?.Report(new BuildProgress(stage, done, products.Count, $"{split} products"));
+            if (++done % reportEvery == 0 || done == count)
+                progress?.Report(new BuildProgress(stage, done, count, $"{split} products"));
         }
         streams[pairStream] = pairs.Finish();
         streams[omniStream] = omni.Finish();
@@ -187,22 +168,6 @@ public static class CatalogDatasetBuilder
         using var file = new StreamWriter(path, append: false, new UTF8Encoding(false));
         file.WriteLine("line\tid\tskipped\treason");
         foreach (var p in problems) file.WriteLine($"{p.Line}\t{p.Id}\t{p.What}\t{p.Reason.Replace('\t', ' ')}");
-    }
-
-    /// <summary>Hash of everything that determines the output: the options that shape it, the catalog's bytes, and each image file's size and time.</summary>
-    private static string Fingerprint(CatalogDatasetOptions o, CatalogFile catalog)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        void Add(string text) => hash.AppendData(Encoding.UTF8.GetBytes(text + "\n"));
-        Add(string.Create(CultureInfo.InvariantCulture,
-            $"catalog-builder-v{BuilderVersion}|size={o.ImageSize}|channels={o.Channels}|eval={o.EvalShare:R}|vocab={o.VocabSize}|shard={o.SamplesPerShard}|q={o.JpegQuality}|seed={o.Seed}"));
-        using (var file = File.OpenRead(catalog.Path)) hash.AppendData(SHA256.HashData(file));
-        foreach (string path in catalog.Products.SelectMany(p => p.Files))
-        {
-            var info = new FileInfo(path);
-            Add(info.Exists ? $"{path}|{info.Length}|{info.LastWriteTimeUtc.Ticks}" : $"{path}|missing");
-        }
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 }
 

@@ -4,11 +4,41 @@ using CommerceMM.Data.Format;
 
 namespace CommerceMM.Data.Catalog;
 
-/// <summary>What <see cref="CatalogReader.Read"/> found: the usable products, what it left out, and fields it does not read.</summary>
+/// <summary>
+/// What <see cref="CatalogReader.Read"/> found: how many products, what it left out, and fields it does not read. The
+/// products themselves are read again from the file when needed (<see cref="ReadProducts"/>), not held: a catalog of
+/// millions of products with long descriptions does not fit in memory.
+/// </summary>
 /// <param name="Lines">the non-blank lines, each a product</param>
+/// <param name="Products">the usable products</param>
 /// <param name="IgnoredFields">fields the catalog has that the build does not use (name to the number of products having it)</param>
-public sealed record CatalogFile(string Path, int Lines, IReadOnlyList<CatalogProduct> Products, IReadOnlyList<CatalogProblem> Problems,
-                                 IReadOnlyDictionary<string, int> IgnoredFields);
+public sealed record CatalogFile(string Path, int Lines, int Products, IReadOnlyList<CatalogProblem> Problems,
+                                 IReadOnlyDictionary<string, int> IgnoredFields)
+{
+    internal IReadOnlySet<int> LostLines { get; init; } = new HashSet<int>();
+
+    internal (long Length, DateTime Written) Stamp { get; init; }
+
+    /// <summary>The usable products, in the file's order, read from the file again.</summary>
+    /// <exception cref="DatasetException">The file changed since <see cref="CatalogReader.Read"/>.</exception>
+    public IEnumerable<CatalogProduct> ReadProducts()
+    {
+        CheckUnchanged();
+        foreach (var (number, line) in CatalogReader.Lines(Path))
+        {
+            if (LostLines.Contains(number)) continue;
+            // Its problems were counted by the first read.
+            yield return CatalogReader.Parse(line, number, System.IO.Path.GetDirectoryName(Path)!, problems: [], ignored: new Dictionary<string, int>());
+        }
+        CheckUnchanged();
+    }
+
+    private void CheckUnchanged()
+    {
+        if (CatalogReader.StampOf(Path) != Stamp)
+            throw new DatasetException($"catalog '{Path}' changed while the build was reading it; run the build again once it is written");
+    }
+}
 
 /// <summary>
 /// Reads a catalog in JSON Lines, one product per line:
@@ -25,23 +55,29 @@ public static class CatalogReader
     /// <summary>Texts longer than this are cut (at a word where possible): the loader refuses samples over 4 KiB of text.</summary>
     public const int MaxTextBytes = 2048;
 
+    /// <summary>The catalog's full path.</summary>
     /// <exception cref="FileNotFoundException">The catalog file does not exist.</exception>
-    /// <exception cref="DatasetException">The file is one JSON array rather than JSON Lines.</exception>
-    public static CatalogFile Read(string path)
+    public static string Locate(string path)
     {
         string full = System.IO.Path.GetFullPath(path);
-        if (!File.Exists(full)) throw new FileNotFoundException($"catalog '{path}' does not exist (a JSON Lines file, one product per line; see `cmm data build catalog --help`)", full);
+        return File.Exists(full) ? full
+            : throw new FileNotFoundException($"catalog '{path}' does not exist (a JSON Lines file, one product per line; see `cmm data build catalog --help`)", full);
+    }
+
+    /// <summary>Reads the catalog through once, handing each usable product to <paramref name="onProduct"/> and keeping none.</summary>
+    /// <exception cref="FileNotFoundException">The catalog file does not exist.</exception>
+    /// <exception cref="DatasetException">The file is one JSON array rather than JSON Lines.</exception>
+    public static CatalogFile Read(string path, Action<CatalogProduct>? onProduct = null)
+    {
+        string full = Locate(path);
+        var stamp = StampOf(full);
         string folder = System.IO.Path.GetDirectoryName(full)!;
-        var products = new List<CatalogProduct>();
         var problems = new List<CatalogProblem>();
         var ignored = new SortedDictionary<string, int>(StringComparer.Ordinal);
         var lineOfId = new Dictionary<string, int>(StringComparer.Ordinal);
-        int lineNumber = 0, lines = 0;
-        foreach (string raw in File.ReadLines(full, new UTF8Encoding(false, throwOnInvalidBytes: false)))
+        int lines = 0;
+        foreach (var (lineNumber, line) in Lines(full))
         {
-            lineNumber++;
-            string line = lineNumber == 1 ? raw.TrimStart('\uFEFF') : raw;
-            if (string.IsNullOrWhiteSpace(line)) continue;
             if (lines == 0 && line.TrimStart().StartsWith('['))
                 throw new DatasetException($"catalog '{path}' is a JSON array; the build reads JSON Lines, one product object per line: convert it with jq -c '.[]' {path} > products.jsonl");
             lines++;
@@ -51,17 +87,37 @@ public static class CatalogReader
                 if (lineOfId.TryGetValue(product.Id, out int first))
                     throw new LineException(product.Id, $"id '{product.Id}' is already the product on line {first}");
                 lineOfId[product.Id] = lineNumber;
-                products.Add(product);
+                onProduct?.Invoke(product);
             }
             catch (LineException e)
             {
                 problems.Add(new CatalogProblem(lineNumber, e.Id, "product", e.Message));
             }
         }
-        return new CatalogFile(full, lines, products, problems, ignored);
+        var lost = problems.Where(p => p.LostProduct).Select(p => p.Line).ToHashSet();
+        return new CatalogFile(full, lines, lineOfId.Count, problems, ignored) { LostLines = lost, Stamp = stamp };
     }
 
-    private static CatalogProduct Parse(string line, int number, string folder, List<CatalogProblem> problems, IDictionary<string, int> ignored)
+    /// <summary>The non-blank lines and their numbers, a byte-order mark dropped.</summary>
+    internal static IEnumerable<(int Number, string Line)> Lines(string path)
+    {
+        int number = 0;
+        foreach (string raw in File.ReadLines(path, new UTF8Encoding(false, throwOnInvalidBytes: false)))
+        {
+            number++;
+            string line = number == 1 ? raw.TrimStart('\uFEFF') : raw;
+            if (!string.IsNullOrWhiteSpace(line)) yield return (number, line);
+        }
+    }
+
+    internal static (long Length, DateTime Written) StampOf(string path)
+    {
+        var info = new FileInfo(path);
+        return info.Exists ? (info.Length, info.LastWriteTimeUtc) : (-1, default);
+    }
+
+    /// <exception cref="LineException">The line is not a usable product.</exception>
+    internal static CatalogProduct Parse(string line, int number, string folder, List<CatalogProblem> problems, IDictionary<string, int> ignored)
     {
         JsonDocument doc;
         try { doc = JsonDocument.Parse(line); }
@@ -184,7 +240,7 @@ public static class CatalogReader
     }
 
     /// <summary>The current line is not a usable product.</summary>
-    private sealed class LineException(string? id, string message) : Exception(message)
+    internal sealed class LineException(string? id, string message) : Exception(message)
     {
         public string? Id { get; } = id;
     }

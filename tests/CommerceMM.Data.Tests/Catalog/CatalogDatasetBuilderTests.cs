@@ -133,13 +133,22 @@ public class CatalogDatasetBuilderTests
     public void Split_HoldsOutTheShareByIdHash_StableAsTheCatalogGrows()
     {
         static CatalogProduct P(int i) => new(i, $"id-{i}", "t", null, "/x.jpg", null, [], [], [], null);
-        var small = CatalogDatasetBuilder.Split(Enumerable.Range(0, 500).Select(P).ToList(), 0.1).Eval.Select(p => p.Id).ToHashSet();
-        var large = CatalogDatasetBuilder.Split(Enumerable.Range(0, 1000).Select(P).ToList(), 0.1).Eval.Select(p => p.Id).ToHashSet();
+        static List<CatalogProduct> HeldOut(List<CatalogProduct> products, double share)
+        {
+            var split = new EvalSplit(share);
+            products.ForEach(split.Observe);
+            split.Finish();
+            var eval = products.Where(split.IsEval).ToList();
+            Assert.Equal((eval.Count, products.Count - eval.Count), (split.Eval, split.Train));
+            return eval;
+        }
+        var small = HeldOut(Enumerable.Range(0, 500).Select(P).ToList(), 0.1).Select(p => p.Id).ToHashSet();
+        var large = HeldOut(Enumerable.Range(0, 1000).Select(P).ToList(), 0.1).Select(p => p.Id).ToHashSet();
 
         Assert.InRange(large.Count, 70, 130);
         Assert.Subset(large, small);
-        Assert.Single(CatalogDatasetBuilder.Split([P(1), P(2)], 0.01).Eval);   // a share too small for the catalog still holds one out
-        Assert.Empty(CatalogDatasetBuilder.Split([P(1), P(2)], 0).Eval);
+        Assert.Single(HeldOut([P(1), P(2)], 0.01));   // a share too small for the catalog still holds one out
+        Assert.Empty(HeldOut([P(1), P(2)], 0));
     }
 
     [Fact]

@@ -20,7 +20,7 @@ public class CatalogReaderTests
 
         var catalog = CatalogReader.Read(path);
 
-        var p = Assert.Single(catalog.Products);
+        var p = Assert.Single(catalog.ReadProducts());
         Assert.Equal(("42", "Shirt with breaks", Path.Combine(dir.Path, "img", "a.jpg")), (p.Id, p.Title, p.Image));
         Assert.InRange(Encoding.UTF8.GetByteCount(p.Description!), CatalogReader.MaxTextBytes - 10, CatalogReader.MaxTextBytes);
         Assert.EndsWith("wörd", p.Description);
@@ -39,9 +39,48 @@ public class CatalogReaderTests
 
         var catalog = CatalogReader.Read(path);
 
-        Assert.Equal(["q"], Assert.Single(catalog.Products).Queries);
+        Assert.Equal(["q"], Assert.Single(catalog.ReadProducts()).Queries);
         Assert.Equal(["query 2", "query 3", "listing 1"], catalog.Problems.Select(p => p.What));
         Assert.DoesNotContain(catalog.Problems, p => p.LostProduct);
+    }
+
+    [Fact]
+    public void ReadProducts_GivesWhatTheFirstReadSaw_WithoutTheLinesItLeftOut()
+    {
+        using var dir = new TempDirectory("catalog");
+        string path = Path.Combine(dir.Path, "c.jsonl");
+        File.WriteAllLines(path,
+        [
+            "{\"id\": \"a\", \"title\": \"A\", \"image\": \"a.png\", \"queries\": [\"q\", 3]}",
+            "{\"id\": \"b\", \"title\": \"B\"}",
+            "",
+            "{\"id\": \"a\", \"title\": \"A again\", \"image\": \"a2.png\"}",
+            "{\"id\": \"c\", \"title\": \"C\", \"image\": \"c.png\", \"split\": \"eval\"}",
+        ]);
+        var seen = new List<CatalogProduct>();
+
+        var catalog = CatalogReader.Read(path, seen.Add);
+
+        Assert.Equal(["a", "c"], seen.Select(p => p.Id));
+        Assert.Equal(2, catalog.Products);
+        Assert.Equal(seen.Select(p => (p.Line, p.Title, p.Image, string.Join("|", p.Queries), p.Split)),
+                     catalog.ReadProducts().Select(p => (p.Line, p.Title, p.Image, string.Join("|", p.Queries), p.Split)));
+        Assert.Equal(["line 1 (a): query 2 skipped: not a non-empty string", "line 2 (b): product skipped: 'image' is missing: every product needs an image file",
+                      "line 4 (a): product skipped: id 'a' is already the product on line 1"], catalog.Problems.Select(p => p.ToString()));
+    }
+
+    [Fact]
+    public void ReadProducts_OfACatalogChangedSinceTheFirstRead_IsRefused()
+    {
+        using var dir = new TempDirectory("catalog");
+        string path = Path.Combine(dir.Path, "c.jsonl");
+        File.WriteAllText(path, "{\"id\": \"a\", \"title\": \"A\", \"image\": \"a.png\"}\n");
+        var catalog = CatalogReader.Read(path);
+
+        File.AppendAllText(path, "{\"id\": \"b\", \"title\": \"B\", \"image\": \"b.png\"}\n");
+        var e = Assert.Throws<CommerceMM.Data.Format.DatasetException>(() => catalog.ReadProducts().ToList());
+
+        Assert.Equal($"catalog '{path}' changed while the build was reading it; run the build again once it is written", e.Message);
     }
 
     [Fact]
