@@ -12,11 +12,20 @@ public static class SentencePieceTrainer
 {
     public const string ExecutableName = "spm_train";
 
+    /// <summary>
+    /// Above this much text spm_train learns from a sample of the corpus's lines: it holds about 23 times its input in
+    /// memory (a 225 MB catalog corpus took 5.2 GB and 139 s), and a 38 MB sample of that corpus gave a tokenizer within
+    /// 0.03 % of the whole corpus's token count on held-out text (1.8 GB and 49 s at 76 MB).
+    /// </summary>
+    public const long DefaultMaxCorpusBytes = 64L << 20;
+
     /// <summary>Trains on corpusFile (one sentence per line) and writes modelPrefix.model / .vocab.</summary>
     /// <param name="vocabSize">Target size. Treated as a soft limit: a small corpus gets a smaller vocabulary rather than a failure.</param>
     /// <param name="seed">Seeds sentencepiece's sampling so retraining the same corpus gives the same model.</param>
+    /// <param name="maxCorpusBytes">a larger corpus is sampled, by lines, down to about this much text</param>
     /// <exception cref="TokenizerException">spm_train is missing or failed (its output is included).</exception>
-    public static async Task<string> TrainAsync(string corpusFile, string modelPrefix, int vocabSize, uint seed, CancellationToken cancellationToken = default)
+    public static async Task<string> TrainAsync(string corpusFile, string modelPrefix, int vocabSize, uint seed, CancellationToken cancellationToken = default,
+                                                long maxCorpusBytes = DefaultMaxCorpusBytes)
     {
         if (!File.Exists(corpusFile)) throw new TokenizerException($"tokenizer corpus '{corpusFile}' does not exist");
         if (new FileInfo(corpusFile).Length == 0) throw new TokenizerException($"tokenizer corpus '{corpusFile}' is empty");
@@ -49,7 +58,7 @@ public static class SentencePieceTrainer
             "--num_threads=1",
             "--minloglevel=1",
         ];
-        foreach (string a in args) start.ArgumentList.Add(a);
+        foreach (string a in args.Concat(SampleArguments(corpusFile, maxCorpusBytes))) start.ArgumentList.Add(a);
 
         using var process = Process.Start(start) ?? throw new TokenizerException($"could not start {exe}");
         Task<string> stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
@@ -69,6 +78,22 @@ public static class SentencePieceTrainer
             throw new TokenizerException($"{ExecutableName} failed (exit {process.ExitCode}): {Tail(output)}");
         return model;
     }
+
+    /// <summary>
+    /// None for a corpus within the limit (spm_train then reads every line, in order); otherwise the share of its lines
+    /// that holds about that much text, drawn by spm_train's reservoir sampler, whose fixed seed keeps the model reproducible.
+    /// </summary>
+    private static string[] SampleArguments(string corpusFile, long maxCorpusBytes)
+    {
+        long bytes = new FileInfo(corpusFile).Length;
+        if (bytes <= maxCorpusBytes) return [];
+        long lines = File.ReadLines(corpusFile).LongCount();
+        long sample = Math.Max(MinSampleLines, (long)(lines * ((double)maxCorpusBytes / bytes)));
+        return [$"--input_sentence_size={sample.ToString(CultureInfo.InvariantCulture)}", "--shuffle_input_sentence=true"];
+    }
+
+    /// <summary>spm_train refuses a sample of 100 lines or fewer.</summary>
+    private const long MinSampleLines = 101;
 
     /// <summary>Fails early, before a build writes anything, when spm_train is not installed.</summary>
     /// <exception cref="TokenizerException">spm_train is not on PATH.</exception>

@@ -68,6 +68,25 @@ public class SentencePieceTokenizerTests
     }
 
     [Fact]
+    public async Task TrainAsync_ACorpusOverTheLimit_LearnsFromASampleOfItsLines_TheSameOneEveryTime()
+    {
+        using var dir = new TempDirectory("spmsample");
+        string corpus = Path.Combine(dir.Path, "corpus.txt");
+        await File.WriteAllLinesAsync(corpus, Enumerable.Range(0, 3000).Select(i => $"product {i} in colour {i % 13} size {i % 7} made of fabric {i % 29}"));
+        long bytes = new FileInfo(corpus).Length;
+        // The model records its own name: each goes into a folder of its own under the same one.
+        async Task<byte[]> Train(string folder, long limit) => await File.ReadAllBytesAsync(await SentencePieceTrainer.TrainAsync(
+            corpus, Path.Combine(Directory.CreateDirectory(Path.Combine(dir.Path, folder)).FullName, "tokenizer"), 64, 1, maxCorpusBytes: limit));
+
+        byte[] whole = await Train("whole", SentencePieceTrainer.DefaultMaxCorpusBytes), atTheLimit = await Train("at-limit", bytes);
+        byte[] sampled = await Train("sampled", bytes / 10), again = await Train("again", bytes / 10);
+
+        Assert.Equal(whole, atTheLimit);
+        Assert.NotEqual(whole, sampled);
+        Assert.Equal(sampled, again);
+    }
+
+    [Fact]
     public async Task TrainAsync_EmptyCorpus_ThrowsBeforeRunningSpmTrain()
     {
         using var dir = new TempDirectory("emptycorpus");
