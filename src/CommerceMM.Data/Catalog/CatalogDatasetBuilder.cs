@@ -42,13 +42,13 @@ public static class CatalogDatasetBuilder
         string root = Path.GetFullPath(options.OutputDirectory);
         SentencePieceTrainer.EnsureAvailable();
 
-        progress?.Report(new BuildProgress(BuildStage.Reading, 0, 1, "reading the catalog"));
         string catalogPath = CatalogReader.Locate(options.CatalogFile);
         using var survey = new CatalogSurvey(catalogPath, options, BuilderVersion);
-        var catalog = CatalogReader.Read(catalogPath, survey.Add);
+        static long MiB(long bytes) => Math.Max(1, (bytes + (1 << 20) - 1) >> 20);
+        var catalog = CatalogReader.Read(catalogPath, survey.Add, cancellationToken: cancellationToken, onRead: (read, total) =>
+            progress?.Report(new BuildProgress(BuildStage.Reading, MiB(read), MiB(total), "MiB of the catalog read")));
         var split = survey.Split;
         split.Finish();
-        progress?.Report(new BuildProgress(BuildStage.Reading, 1, 1, $"{catalog.Products:N0} products"));
         if (catalog.Lines == 0) throw new DatasetException($"catalog '{options.CatalogFile}' holds no product (one JSON object per line)");
 
         using var building = await BuildLock.TakeAsync(root, progress, cancellationToken).ConfigureAwait(false);

@@ -24,7 +24,7 @@ public sealed record CatalogFile(string Path, int Lines, int Products, IReadOnly
     public IEnumerable<CatalogProduct> ReadProducts()
     {
         CheckUnchanged();
-        foreach (var (number, line) in CatalogReader.Lines(Path))
+        foreach (var (number, line, _) in CatalogReader.Lines(Path))
         {
             if (LostLines.Contains(number)) continue;
             // Its problems were counted by the first read.
@@ -65,9 +65,11 @@ public static class CatalogReader
     }
 
     /// <summary>Reads the catalog through once, handing each usable product to <paramref name="onProduct"/> and keeping none.</summary>
+    /// <param name="onRead">bytes read and the file's size, every hundredth of it</param>
     /// <exception cref="FileNotFoundException">The catalog file does not exist.</exception>
     /// <exception cref="DatasetException">The file is one JSON array rather than JSON Lines.</exception>
-    public static CatalogFile Read(string path, Action<CatalogProduct>? onProduct = null)
+    public static CatalogFile Read(string path, Action<CatalogProduct>? onProduct = null, Action<long, long>? onRead = null,
+                                   CancellationToken cancellationToken = default)
     {
         string full = Locate(path);
         var stamp = StampOf(full);
@@ -76,8 +78,15 @@ public static class CatalogReader
         var ignored = new SortedDictionary<string, int>(StringComparer.Ordinal);
         var lineOfId = new Dictionary<string, int>(StringComparer.Ordinal);
         int lines = 0;
-        foreach (var (lineNumber, line) in Lines(full))
+        long nextReport = 0;
+        foreach (var (lineNumber, line, position) in Lines(full))
         {
+            if (position >= nextReport)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                onRead?.Invoke(position, stamp.Length);
+                nextReport = position + Math.Max(1, stamp.Length / 100);
+            }
             if (lines == 0 && line.TrimStart().StartsWith('['))
                 throw new DatasetException($"catalog '{path}' is a JSON array; the build reads JSON Lines, one product object per line: convert it with jq -c '.[]' {path} > products.jsonl");
             lines++;
@@ -94,19 +103,22 @@ public static class CatalogReader
                 problems.Add(new CatalogProblem(lineNumber, e.Id, "product", e.Message));
             }
         }
+        onRead?.Invoke(stamp.Length, stamp.Length);
         var lost = problems.Where(p => p.LostProduct).Select(p => p.Line).ToHashSet();
         return new CatalogFile(full, lines, lineOfId.Count, problems, ignored) { LostLines = lost, Stamp = stamp };
     }
 
-    /// <summary>The non-blank lines and their numbers, a byte-order mark dropped.</summary>
-    internal static IEnumerable<(int Number, string Line)> Lines(string path)
+    /// <summary>The non-blank lines, their numbers and how far into the file the reader is, a byte-order mark dropped.</summary>
+    internal static IEnumerable<(int Number, string Line, long Position)> Lines(string path)
     {
+        using var file = File.OpenRead(path);
+        using var reader = new StreamReader(file, new UTF8Encoding(false, throwOnInvalidBytes: false));
         int number = 0;
-        foreach (string raw in File.ReadLines(path, new UTF8Encoding(false, throwOnInvalidBytes: false)))
+        while (reader.ReadLine() is { } raw)
         {
             number++;
             string line = number == 1 ? raw.TrimStart('\uFEFF') : raw;
-            if (!string.IsNullOrWhiteSpace(line)) yield return (number, line);
+            if (!string.IsNullOrWhiteSpace(line)) yield return (number, line, file.Position);
         }
     }
 

@@ -84,6 +84,27 @@ public class CatalogReaderTests
     }
 
     [Fact]
+    public void Read_ReportsHowFarItIs_AHundredTimesAtMost_AndStopsWhenCancelled()
+    {
+        using var dir = new TempDirectory("catalog");
+        string path = Path.Combine(dir.Path, "c.jsonl");
+        File.WriteAllLines(path, Enumerable.Range(0, 20_000).Select(i => $"{{\"id\": {i}, \"title\": \"Product {i}\", \"image\": \"p{i}.png\"}}"));
+        long size = new FileInfo(path).Length;
+        var reports = new List<(long Read, long Total)>();
+
+        var catalog = CatalogReader.Read(path, onRead: (read, total) => reports.Add((read, total)));
+
+        Assert.Equal(20_000, catalog.Products);
+        Assert.InRange(reports.Count, 10, 102);
+        Assert.All(reports, r => Assert.Equal(size, r.Total));
+        Assert.Equal(reports.Select(r => r.Read).Order(), reports.Select(r => r.Read));
+        Assert.Equal(size, reports[^1].Read);
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.Throws<OperationCanceledException>(() => CatalogReader.Read(path, cancellationToken: cancelled.Token));
+    }
+
+    [Fact]
     public void Read_AMissingCatalog_SaysWhatACatalogIs()
     {
         var e = Assert.Throws<FileNotFoundException>(() => CatalogReader.Read("/no/such/catalog.jsonl"));
