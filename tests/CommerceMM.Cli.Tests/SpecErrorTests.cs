@@ -21,7 +21,10 @@ public class SpecErrorTests
     [Theory]
     [InlineData("checkpoint.every_steps", "unknown key; did you mean checkpoint.every?")]  // a word too many: 6 edits away
     [InlineData("data.batch_sise", "unknown key; did you mean data.batch_size?")]
-    [InlineData("checkpoint.keep", "unknown key; settable keys: job.name, ")]             // keep_last or keep_every: no guess
+    [InlineData("checkpoint.keep", "unknown key; checkpoint has store, container, every, keep_last, keep_every, grace_seconds")] // no one guess
+    [InlineData("train.steps", "unknown key; did you mean job.max_steps or optimizer.warmup_steps?")]                          // no such section
+    [InlineData("batch_size", "unknown key; did you mean data.batch_size?")]
+    [InlineData("trainer.epochs", "unknown key; keys are section.key, and the sections are job, model, data, optimizer, checkpoint")]
     public void Set_UnknownKey_NamesTheKeyItMostLikelyMeant(string key, string expected)
     {
         var error = Assert.Throws<SpecException>(() => SpecLoader.Load(SpecSource.EmbeddedDefault(), NoEnvironment, [$"{key}=10"]));

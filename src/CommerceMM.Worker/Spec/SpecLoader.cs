@@ -36,15 +36,29 @@ public static class SpecLoader
             string key = assignment[..eq].Trim();
             if (!SettableKeys.Contains(key))
             {
-                errors.Add(key, NearestName.Find(key, SettableKeys, maxEdits: 3) is { } closest
-                    ? $"unknown key; did you mean {closest}?"
-                    : $"unknown key; settable keys: {string.Join(", ", SettableKeys)}");
+                errors.Add(key, UnknownKey(key));
                 continue;
             }
             if (TrySet(root, key, assignment[(eq + 1)..].Trim(), errors, $"--set {assignment}")) sources[key] = ValueSource.Override();
         }
         SpecShape.Check(root, sources, errors);
         return SpecValidator.Validate(Deserialize(root, errors), errors);
+    }
+
+    /// <summary>
+    /// The key it most likely meant; else, in a known section, that section's keys; else the keys named like its last
+    /// word (train.steps: job.max_steps or optimizer.warmup_steps); else the sections. Never all 30-odd keys at once.
+    /// </summary>
+    private static string UnknownKey(string key)
+    {
+        if (NearestName.Find(key, SettableKeys, maxEdits: 3) is { } closest) return $"unknown key; did you mean {closest}?";
+        int dot = key.LastIndexOf('.');
+        string section = dot > 0 ? key[..dot] : "", field = key[(dot + 1)..];
+        var inSection = SettableKeys.Where(k => k.StartsWith(section + ".", StringComparison.Ordinal)).Select(k => k[(section.Length + 1)..]).ToList();
+        if (inSection.Count > 0) return $"unknown key; {section} has {string.Join(", ", inSection)}";
+        var sameWord = SettableKeys.Where(k => field.Length > 0 && (k.EndsWith("." + field, StringComparison.Ordinal) || k.EndsWith("_" + field, StringComparison.Ordinal))).ToList();
+        if (sameWord.Count > 0) return $"unknown key; did you mean {string.Join(" or ", sameWord)}?";
+        return $"unknown key; keys are section.key, and the sections are {string.Join(", ", SettableKeys.Select(k => k[..k.IndexOf('.')]).Distinct())}";
     }
 
     public static TrainingSpec LoadFile(string path, IEnumerable<string>? overrides = null)
