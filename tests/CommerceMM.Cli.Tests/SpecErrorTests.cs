@@ -34,6 +34,18 @@ public class SpecErrorTests
     }
 
     [Fact]
+    public void Tiny_OnACatalogsImages_IsWarnedWhichPresetFitsThem()
+    {
+        var spec = SpecLoader.Load(SpecSource.EmbeddedDefault(), NoEnvironment, ["data.dir=/data/shop"]);
+
+        string? warning = ModelConfigFactory.OversizedImagesWarning(spec, ModelConfigFactory.Create(spec.Model, 300, (3, 224)));
+
+        Assert.Equal("preset tiny cuts the 224-pixel images of data.dir '/data/shop' into 1,024 patches each, 64 times the 16 it is sized for (28-pixel images), " +
+                     "so its steps take far longer; for these images use model.preset=base (196 patches), or build the data set with --image-size 28 for this preset", warning);
+        Assert.Null(ModelConfigFactory.OversizedImagesWarning(spec, ModelConfigFactory.Create(spec.Model, 300, (3, 56))));
+    }
+
+    [Fact]
     public void ShortRun_WithTheDefaultWarmup_IsToldTheValueThatFits()
     {
         var error = Assert.Throws<SpecException>(() => SpecLoader.Load(SpecSource.EmbeddedDefault(), NoEnvironment, ["job.max_steps=20"]));

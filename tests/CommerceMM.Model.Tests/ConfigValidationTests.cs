@@ -32,6 +32,15 @@ public class ConfigValidationTests
         Assert.Equal("model.heads", error.Key);
     }
 
+    [Theory]
+    [InlineData(28, "tiny,small")]    // their own images
+    [InlineData(56, "tiny,small")]    // 64 and 196 patches: 4 times their own
+    [InlineData(112, "base")]         // tiny 256 patches and small 784: too many; base 49, fewer than its own
+    [InlineData(224, "base")]
+    [InlineData(60, "")]              // small 225 patches: too many; neither 7 nor 16 divides it
+    public void PresetsSizedFor_AnImageSide_AreThoseNotCuttingItIntoFarMorePatchesThanTheirOwn(int side, string expected) =>
+        Assert.Equal(expected, string.Join(",", CommerceMMConfig.PresetsSizedFor(side)));
+
     [Fact]
     public void Presets_AreValid_AndTaskListHasFourteenIds()
     {

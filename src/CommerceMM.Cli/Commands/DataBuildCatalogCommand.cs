@@ -1,6 +1,7 @@
 using System.CommandLine;
 using CommerceMM.Cli.Hosting;
 using CommerceMM.Data.Catalog;
+using CommerceMM.Model.Config;
 
 namespace CommerceMM.Cli.Commands;
 
@@ -23,7 +24,7 @@ internal static class DataBuildCatalogCommand
         var output = new Option<string>("--out") { Description = "output folder (holds dataset.json and the shards)", Required = true };
         var size = new Option<int>("--image-size")
         {
-            Description = "side of the square images, in pixels (the preset's patch must divide it: tiny 7, small 4, base 16; 224 suits all three)",
+            Description = "side of the square images, in pixels: base is sized for 224 (its patch, 16, must divide it), tiny and small for 28 (patches 7 and 4): many more patches make steps far slower",
             DefaultValueFactory = _ => CatalogDatasetOptions.DefaultImageSize,
         };
         var grey = new Option<bool>("--grey") { Description = "store grey images (1 channel) instead of colour" };
@@ -73,7 +74,10 @@ internal static class DataBuildCatalogCommand
                 if (ignored.Count > 0)
                     Console.WriteLine($"not used: the fields {string.Join(", ", ignored.Select(f => $"\"{f.Key}\" ({f.Value:N0})"))}; " +
                                       $"the build reads {string.Join(", ", CatalogReader.KnownFields)}");
-                Console.WriteLine($"train on it: cmm train --set data.dir={options.OutputDirectory}");
+                // The default job's preset (tiny) is sized for 28-pixel images; name the one sized for these.
+                var sized = CommerceMMConfig.PresetsSizedFor(options.ImageSize).ToList();
+                string preset = sized.Count > 0 && !sized.Contains("tiny") ? $" --set model.preset={sized[0]}" : "";
+                Console.WriteLine($"train on it: cmm train --set data.dir={options.OutputDirectory}{preset}");
                 return 0;
             }
             catch (OperationCanceledException) when (signals.Graceful.IsCancellationRequested)

@@ -37,6 +37,9 @@ internal static class TrainCommand
             MachineDevices.Resolve(training.Job.Device, training.Model.Precision);
             await EnsureDataAsync(training, ct).ConfigureAwait(false);
             var store = await LaunchChecks.RunAsync(training, ct).ConfigureAwait(false);
+            if (ModelKinds.For(training.Model).Name == ModelKinds.CommerceMM
+                && ModelConfigFactory.OversizedImagesWarning(training, ModelConfigFactory.ForData(training)) is { } warning)
+                Console.Error.WriteLine($"cmm: warning: {warning}");
             Console.WriteLine("resolved job spec:");
             Console.WriteLine(SpecLoader.ToYaml(training));
             var identity = new LogIdentity(training.Job.Name);

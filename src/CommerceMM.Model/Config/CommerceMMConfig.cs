@@ -126,6 +126,13 @@ public sealed record CommerceMMConfig
     /// <summary>The names <see cref="Preset"/> knows.</summary>
     public static readonly IReadOnlyList<string> PresetNames = ["tiny", "small", "base"];
 
+    /// <summary>
+    /// The presets sized for square images of this side, smallest first: their patches divide it, into at most 4 times as
+    /// many patches as their own images have (the image encoder's cost grows with the square of the count).
+    /// </summary>
+    public static IEnumerable<string> PresetsSizedFor(int imageSize) =>
+        PresetNames.Where(p => Preset(p).Image is var own && imageSize % own.Patch == 0 && (own with { Size = imageSize }).PatchCount <= 4 * own.PatchCount);
+
     public static CommerceMMConfig Preset(string name) => name switch
     {
         "tiny" => Tiny(),

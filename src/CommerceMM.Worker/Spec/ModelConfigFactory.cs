@@ -23,6 +23,24 @@ public static class ModelConfigFactory
         return config;
     }
 
+    /// <summary>
+    /// A warning when the preset would cut the data set's images into far more patches than it is sized for: the image
+    /// encoder's cost grows with the square of that count (tiny on 224-pixel images: 1,024 patches instead of 16, a CPU
+    /// step of 47 s instead of under one). Null when they fit.
+    /// </summary>
+    public static string? OversizedImagesWarning(TrainingSpec spec, CommerceMMConfig config)
+    {
+        var sized = CommerceMMConfig.Preset(spec.Model.Preset).Image;
+        if (config.Image.PatchCount <= 4 * sized.PatchCount) return null;
+        int size = config.Image.Size;
+        var fitting = CommerceMMConfig.PresetsSizedFor(size)
+            .Select(p => $"model.preset={p} ({(CommerceMMConfig.Preset(p).Image with { Size = size }).PatchCount:N0} patches)").ToList();
+        return $"preset {spec.Model.Preset} cuts the {size}-pixel images of data.dir '{spec.Data.Dir}' into {config.Image.PatchCount:N0} patches each, " +
+               $"{config.Image.PatchCount / sized.PatchCount:N0} times the {sized.PatchCount:N0} it is sized for ({sized.Size}-pixel images), so its steps take far longer; " +
+               (fitting.Count > 0 ? $"for these images use {string.Join(" or ", fitting)}, or " : "") +
+               $"build the data set with --image-size {sized.Size} for this preset";
+    }
+
     /// <summary>The configuration for the spec's data set (data.dir): its tokenizer's vocabulary and its image shape.</summary>
     /// <exception cref="SpecException">The preset's patches do not divide the data set's images (named with the presets whose patches do).</exception>
     public static CommerceMMConfig ForData(TrainingSpec spec)
