@@ -37,7 +37,7 @@ internal static class DatasetFolder
     public static async Task<TokenizerSpec> TrainTokenizerAsync(string root, string corpusPath, int vocabSize, ulong seed, CancellationToken cancellationToken)
     {
         string prefix = Path.Combine(root, Path.GetFileNameWithoutExtension(TokenizerFile));
-        await SentencePieceTrainer.TrainAsync(corpusPath, prefix, vocabSize, (uint)(seed & 0x7FFFFFFF), cancellationToken).ConfigureAwait(false);
+        await SentencePieceTrainer.TrainAsync(corpusPath, prefix, vocabSize, (uint)(seed & 0x7FFFFFFF), cancellationToken: cancellationToken).ConfigureAwait(false);
         File.Delete(corpusPath);
         int vocab;
         using (var tokenizer = SentencePieceTokenizer.Load(Path.Combine(root, TokenizerFile))) vocab = tokenizer.VocabSize;

@@ -24,8 +24,8 @@ public static class SentencePieceTrainer
     /// <param name="seed">Seeds sentencepiece's sampling so retraining the same corpus gives the same model.</param>
     /// <param name="maxCorpusBytes">a larger corpus is sampled, by lines, down to about this much text</param>
     /// <exception cref="TokenizerException">spm_train is missing or failed (its output is included).</exception>
-    public static async Task<string> TrainAsync(string corpusFile, string modelPrefix, int vocabSize, uint seed, CancellationToken cancellationToken = default,
-                                                long maxCorpusBytes = DefaultMaxCorpusBytes)
+    public static async Task<string> TrainAsync(string corpusFile, string modelPrefix, int vocabSize, uint seed, long maxCorpusBytes = DefaultMaxCorpusBytes,
+                                                CancellationToken cancellationToken = default)
     {
         if (!File.Exists(corpusFile)) throw new TokenizerException($"tokenizer corpus '{corpusFile}' does not exist");
         if (new FileInfo(corpusFile).Length == 0) throw new TokenizerException($"tokenizer corpus '{corpusFile}' is empty");
