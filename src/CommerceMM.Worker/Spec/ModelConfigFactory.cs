@@ -30,14 +30,15 @@ public static class ModelConfigFactory
     /// </summary>
     public static string? OversizedImagesWarning(TrainingSpec spec, CommerceMMConfig config)
     {
-        var sized = CommerceMMConfig.Preset(spec.Model.Preset).Image;
-        if (config.Image.PatchCount <= 4 * sized.PatchCount) return null;
         int size = config.Image.Size;
-        var fitting = CommerceMMConfig.PresetsSizedFor(size)
+        var fitting = CommerceMMConfig.PresetsSizedFor(size).ToList();
+        if (fitting.Contains(spec.Model.Preset)) return null;
+        var sized = CommerceMMConfig.Preset(spec.Model.Preset).Image;
+        var advice = fitting
             .Select(p => $"model.preset={p} ({(CommerceMMConfig.Preset(p).Image with { Size = size }).PatchCount:N0} patches)").ToList();
         return $"preset {spec.Model.Preset} cuts the {size}-pixel images of data.dir '{spec.Data.Dir}' into {config.Image.PatchCount:N0} patches each, " +
                $"{config.Image.PatchCount / sized.PatchCount:N0} times the {sized.PatchCount:N0} it is sized for ({sized.Size}-pixel images), so its steps take far longer; " +
-               (fitting.Count > 0 ? $"for these images use {string.Join(" or ", fitting)}, or " : "") +
+               (advice.Count > 0 ? $"for these images use {string.Join(" or ", advice)}, or " : "") +
                $"build the data set with --image-size {sized.Size} for this preset";
     }
 
