@@ -97,7 +97,7 @@ public static class CatalogDatasetBuilder
             Streams = streams,
         };
         manifest.Write(root);
-        cache.Prune();
+        cache.Commit(root);
         progress?.Report(new BuildProgress(BuildStage.Done, 1, 1, "done"));
         return new CatalogBuildResult(new BuildResult(root, manifest, UpToDate: false, clock.Elapsed, DatasetFolder.Bytes(root)), catalog.IgnoredFields, cache.Hits);
     }
@@ -123,8 +123,9 @@ public static class CatalogDatasetBuilder
             problems.AddRange(b.Problems);
             if (b.Pair is not null)
             {
-                pairs.Add(b.Pair);
-                foreach (var o in b.Omni) omni.Add(o);
+                foreach (var stored in pairs.Add(b.Pair)) cache.Stored(stored);
+                foreach (var o in b.Omni)
+                    foreach (var stored in omni.Add(o)) cache.Stored(stored);
                 if (corpus is not null) foreach (string line in b.CorpusLines) corpus.WriteLine(line);
                 pixels = (pixels.Sum + b.PixelSum.Sum, pixels.Squares + b.PixelSum.Squares, pixels.Count + b.PixelSum.Count);
                 used++;

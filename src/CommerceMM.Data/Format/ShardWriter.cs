@@ -35,12 +35,15 @@ public sealed class ShardWriter : IDisposable
 
     public long Samples { get; private set; }
 
-    public void Add(ShardSample sample)
+    /// <summary>Appends the sample; returns where each part's bytes now lie, for a builder that reads them back later.</summary>
+    public IReadOnlyList<StoredPart> Add(ShardSample sample)
     {
         ObjectDisposedException.ThrowIf(_finished, this);
         if (!_keys.Add(sample.Key)) throw new DatasetException($"duplicate sample key '{sample.Key}' in stream '{_stream}'");
         if (_tar is null) Open();
         long start = _file!.Position;
+        string shard = RelativeName(_shards.Count, "tar");
+        var stored = new List<StoredPart>(sample.Parts.Count);
         // Sorted part names: the same sample always produces the same bytes.
         foreach (var (part, bytes) in sample.Parts.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
@@ -52,12 +55,18 @@ public sealed class ShardWriter : IDisposable
                 Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
             };
             _tar!.WriteEntry(entry);
+            // An entry ends with its data padded to a whole block, whatever headers came before it.
+            long dataStart = _file.Position - (bytes.Length + TarBlock - 1) / TarBlock * TarBlock;
+            stored.Add(new StoredPart(part, bytes, shard, dataStart));
         }
         _offsets.Add(start);
         _lengths.Add(_file.Position - start);
         Samples++;
         if (_offsets.Count == _samplesPerShard) Close();
+        return stored;
     }
+
+    private const int TarBlock = 512;
 
     /// <summary>Closes the last shard and describes the stream (sizes and SHA-256 of every file).</summary>
     public StreamInfo Finish()

@@ -168,27 +168,51 @@ public class CatalogDatasetBuilderTests
         DatasetManifest.Read(directory).Files().Select(f => f.File).Append(DatasetManifest.FileName)
             .ToDictionary(f => f, f => File.ReadAllBytes(Path.Combine(directory, f)));
 
+    private static string CacheOf(string directory) => Path.Combine(directory, CatalogDatasetBuilder.ImageCacheFolder);
+
+    /// <summary>The squares a finished build left for the next one: its index's lines.</summary>
+    private static int KeptSquares(string directory) => File.ReadLines(Path.Combine(CacheOf(directory), "index.tsv")).Count();
+
+    private static int LooseSquares(string directory) =>
+        Directory.EnumerateFiles(CacheOf(directory), "*.jpg", SearchOption.AllDirectories).Count();
+
+    /// <summary>How many names the file's bytes have (stat's %h): 2 when the cache links a shard.</summary>
+    private static int Names(string file)
+    {
+        var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%h", file]) { RedirectStandardOutput = true })!;
+        string output = stat.StandardOutput.ReadToEnd();
+        stat.WaitForExit();
+        return int.Parse(output.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static void AssertSameBytes(Dictionary<string, byte[]> expected, Dictionary<string, byte[]> actual)
+    {
+        Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
+        foreach (var (file, bytes) in expected) Assert.True(bytes.AsSpan().SequenceEqual(actual[file]), $"{file} differs");
+    }
+
     [Fact]
-    public async Task ABuildStoppedPartWay_GoesOnFromTheSquaresItMade_AndWritesTheSameBytes()
+    public async Task AFinishedBuild_KeepsItsSquaresAsLinksToItsShards_NotCopies_AndTheNextBuildReadsThem()
     {
         using var dir = new TempDirectory("catalog");
         string catalog = TestCatalog.Write(dir.Path, 12);
         var options = Options(catalog, Path.Combine(dir.Path, "out"));
         var (first, _, firstCached) = await CatalogDatasetBuilder.BuildAsync(options);
         var expected = DataSetBytes(first.Directory);
-        string cache = Path.Combine(first.Directory, CatalogDatasetBuilder.ImageCacheFolder);
-        int squares = Directory.EnumerateFiles(cache, "*.jpg", SearchOption.AllDirectories).Count();
+        int squares = KeptSquares(first.Directory);
 
-        // Stopped before dataset.json: the next build clears the streams and starts over, but not the squares.
+        Assert.Equal(0, LooseSquares(first.Directory));
+        foreach (var shard in first.Manifest.Streams.Values.SelectMany(s => s.Shards))
+            Assert.Equal(2, Names(Path.Combine(first.Directory, shard.File)));
+
+        // Rebuilt from scratch (dataset.json gone): the streams are cleared and written again from the kept squares.
         File.Delete(Path.Combine(first.Directory, DatasetManifest.FileName));
         var (again, _, cached) = await CatalogDatasetBuilder.BuildAsync(options);
 
         Assert.Equal(0, firstCached);
         Assert.Equal(12 + 12, squares);   // each product's image and its user's photo (listings reuse the photo)
         Assert.Equal(12 + 11 + 4, cached);   // every image the products ask for: 11 photos (the held-out one has none), 4 listings
-        var rebuilt = DataSetBytes(again.Directory);
-        Assert.Equal(expected.Keys.Order(), rebuilt.Keys.Order());
-        foreach (var (file, bytes) in expected) Assert.True(bytes.AsSpan().SequenceEqual(rebuilt[file]), $"{file} differs");
+        AssertSameBytes(expected, DataSetBytes(again.Directory));
 
         // A build without any cache writes the same shards and normalisation: the cache changes only how long a build
         // takes. (SentencePiece records its output path in the model, so the tokenizer of another folder differs.)
@@ -202,6 +226,52 @@ public class CatalogDatasetBuilderTests
         File.WriteAllLines(catalog, File.ReadAllLines(catalog).Take(11));
         options.Overwrite = true;
         await CatalogDatasetBuilder.BuildAsync(options);
-        Assert.Equal(11 + 11, Directory.EnumerateFiles(cache, "*.jpg", SearchOption.AllDirectories).Count());
+        Assert.Equal(11 + 11, KeptSquares(first.Directory));
+        Assert.Equal(0, LooseSquares(first.Directory));
+    }
+
+    [Fact]
+    public async Task ABuildStoppedPartWay_GoesOnFromTheSquaresItMade_AndWritesTheSameBytes()
+    {
+        using var dir = new TempDirectory("catalog");
+        string catalog = TestCatalog.Write(dir.Path, 12);
+        var (fresh, _, _) = await CatalogDatasetBuilder.BuildAsync(Options(catalog, Path.Combine(dir.Path, "fresh")));
+        var options = Options(catalog, Path.Combine(dir.Path, "out"));
+
+        using var stop = new CancellationTokenSource();
+        var stopHalfWay = new SynchronousProgress(p => { if (p.Stage == BuildStage.Train && p.Completed >= 6) stop.Cancel(); });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => CatalogDatasetBuilder.BuildAsync(options, stopHalfWay, stop.Token));
+        int made = LooseSquares(options.OutputDirectory);
+        var (result, _, cached) = await CatalogDatasetBuilder.BuildAsync(options);
+
+        Assert.InRange(made, 6, 12 + 12 - 1);
+        Assert.InRange(cached, made, 12 + 11 + 4 - 1);   // each square made before the stop is read back (some serve 2 uses), not all
+        // The same shards as a build that was never stopped (the tokenizer records its folder, so it differs).
+        var shards = fresh.Manifest.Streams.Values.SelectMany(s => s.Shards).Select(s => s.File).ToHashSet();
+        AssertSameBytes(DataSetBytes(fresh.Directory).Where(f => shards.Contains(f.Key)).ToDictionary(),
+                        DataSetBytes(result.Directory).Where(f => shards.Contains(f.Key)).ToDictionary());
+        Assert.Equal(0, LooseSquares(result.Directory));
+    }
+
+    [Fact]
+    public async Task AKeptSquareWhoseBytesChanged_IsMadeAgain_AndTheDataSetIsWhole()
+    {
+        using var dir = new TempDirectory("catalog");
+        string catalog = TestCatalog.Write(dir.Path, 12);
+        var options = Options(catalog, Path.Combine(dir.Path, "out"));
+        var (first, _, _) = await CatalogDatasetBuilder.BuildAsync(options);
+        var expected = DataSetBytes(first.Directory);
+        // Someone edits the cache: the first square of the index points at other bytes.
+        string index = Path.Combine(CacheOf(first.Directory), "index.tsv");
+        string[] lines = File.ReadAllLines(index);
+        string[] f = lines[0].Split('\t');
+        lines[0] = string.Join('\t', f[0], f[1], (long.Parse(f[2], System.Globalization.CultureInfo.InvariantCulture) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), f[3], f[4]);
+        File.WriteAllLines(index, lines);
+
+        File.Delete(Path.Combine(first.Directory, DatasetManifest.FileName));
+        var (again, _, cached) = await CatalogDatasetBuilder.BuildAsync(options);
+
+        Assert.InRange(cached, 1, 12 + 11 + 4 - 1);   // that square, wherever the products use it, is made again
+        AssertSameBytes(expected, DataSetBytes(again.Directory));
     }
 }

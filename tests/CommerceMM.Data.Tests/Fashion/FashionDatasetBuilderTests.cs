@@ -175,10 +175,4 @@ public class FashionDatasetBuilderTests
         var error = await Assert.ThrowsAsync<ArgumentException>(() => FashionDatasetBuilder.BuildAsync(options));
         Assert.Contains(expected, error.Message);
     }
-
-    /// <summary>Progress&lt;T&gt; posts to the thread pool; tests need the reports in order, at once.</summary>
-    private sealed class SynchronousProgress(Action<BuildProgress> report) : IProgress<BuildProgress>
-    {
-        public void Report(BuildProgress value) => report(value);
-    }
 }

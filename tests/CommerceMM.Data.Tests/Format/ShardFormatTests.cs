@@ -44,6 +44,34 @@ public class ShardFormatTests
     }
 
     [Fact]
+    public void Add_SaysWhereEachPartsBytesLie_InWhichShard()
+    {
+        using var dir = new TempDirectory("stored");
+        var written = new List<StoredPart>();
+        using (var writer = new ShardWriter(dir.Path, "omni", SampleSchema.Omni, samplesPerShard: 2))
+        {
+            // Sizes around tar's 512-byte blocks, where padding decides the next entry's place.
+            foreach (int size in new[] { 0, 1, 511, 512, 513, 2000 })
+                written.AddRange(writer.Add(new ShardSample($"s{size}", new Dictionary<string, byte[]>
+                {
+                    ["src.jpg"] = Enumerable.Range(0, size).Select(i => (byte)(i * 7 + size)).ToArray(),
+                    ["json"] = System.Text.Encoding.UTF8.GetBytes($"{{\"size\": {size}}}"),
+                })));
+            writer.Finish();
+        }
+
+        Assert.Equal(12, written.Count);
+        Assert.Equal(["omni/shard-000000.tar", "omni/shard-000001.tar", "omni/shard-000002.tar"], written.Select(p => p.File).Distinct());
+        foreach (var part in written)
+        {
+            using var file = File.OpenHandle(Path.Combine(dir.Path, part.File));
+            var bytes = new byte[part.Bytes.Length];
+            Assert.Equal(bytes.Length, RandomAccess.Read(file, bytes, part.Offset));
+            Assert.Equal(part.Bytes, bytes);
+        }
+    }
+
+    [Fact]
     public void Add_DuplicateKey_ThrowsNamingTheKey()
     {
         using var dir = new TempDirectory("dupkey");
