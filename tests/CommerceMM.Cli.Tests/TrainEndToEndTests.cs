@@ -1,3 +1,4 @@
+using CommerceMM.Data.Format;
 using System.Text.RegularExpressions;
 using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Storage.FileSystem;
@@ -199,6 +200,26 @@ public sealed class TrainEndToEndTests(SmallCorpus corpus, AzuriteFixture azurit
         Assert.Contains("--set job.name=NEW", resized.Output);
         Assert.DoesNotContain("starting 1 workers", resized.Output);
         Assert.Equal(before, Directory.GetFiles(_runs, "*", SearchOption.AllDirectories).Where(f => !f.Contains("/.cmm-store/")).Order().ToList());
+    }
+
+    [Fact]
+    public void ResumeOnARebuiltDataSet_IsRefusedBeforeAnythingStarts_NamingTheTokenizer()
+    {
+        string data = Path.Combine(_runs, "data");
+        TrainedJob.CopyFolder(corpus.Directory, data);
+        using (var first = new CmmProcess(Args("e2e-rebuilt", 1, 2, every: 2, "--set", $"data.dir={data}")))
+            Assert.True(first.WaitForExit(Patience) == 0, first.Output);
+        // What rebuilding the data set does to dataset.json: another tokenizer of the same size, so the model's shape is the same.
+        string manifest = Path.Combine(data, DatasetManifest.FileName);
+        string trained = DatasetManifest.Read(data).Tokenizer.Sha256;
+        File.WriteAllText(manifest, File.ReadAllText(manifest).Replace(trained, new string('0', 64)));
+
+        using var resumed = new CmmProcess(Args("e2e-rebuilt", 1, 4, every: 2, "--set", $"data.dir={data}"));
+        Assert.Equal(2, resumed.WaitForExit(Patience));
+        Assert.Contains($"cmm: checkpoint problem: checkpoint step-2 was trained with another tokenizer than the data set in '{data}' has now " +
+                        $"(SHA-256 {trained[..12]}…, now 000000000000…)", resumed.Output);
+        Assert.Contains("--set job.name=NEW", resumed.Output);
+        Assert.DoesNotContain("starting 1 workers", resumed.Output);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using CommerceMM.Data.Format;
 using CommerceMM.Storage.Blobs;
 using CommerceMM.Storage.Checkpoints;
+using CommerceMM.Worker.Checkpointing;
 using CommerceMM.Worker.Models;
 using CommerceMM.Worker.Spec;
 
@@ -19,19 +20,32 @@ internal static class LaunchChecks
     public static async Task<IBlobStore> RunAsync(TrainingSpec spec, CancellationToken cancellationToken)
     {
         // Sizes only (cheap); every worker still checks each shard's SHA-256 as it opens it.
-        ShardReader.CheckSizes(spec.Data.Dir, DatasetManifest.Read(spec.Data.Dir));
+        var data = DatasetManifest.Read(spec.Data.Dir);
+        ShardReader.CheckSizes(spec.Data.Dir, data);
         string configHash = ModelKinds.For(spec.Model).ConfigHash(spec);
         var store = await BlobStores.OpenVerifiedAsync(spec.Checkpoint, cancellationToken).ConfigureAwait(false);
-        await EnsureResumableAsync(spec, store, configHash, cancellationToken).ConfigureAwait(false);
+        await EnsureResumableAsync(spec, data, store, configHash, cancellationToken).ConfigureAwait(false);
         return store;
     }
 
-    /// <summary>The job's last committed checkpoint, if any, was written by a model of the spec's shape (the workers would refuse it).</summary>
-    private static async Task EnsureResumableAsync(TrainingSpec spec, IBlobStore store, string configHash, CancellationToken cancellationToken)
+    /// <summary>
+    /// The job's last committed checkpoint, if any, was written by a model of the spec's shape, and trained on this data set
+    /// (the workers would refuse it).
+    /// </summary>
+    private static async Task EnsureResumableAsync(TrainingSpec spec, DatasetManifest data, IBlobStore store, string configHash, CancellationToken cancellationToken)
     {
         if (await CheckpointCommitter.ReadLatestAsync(store, spec.Job.Name, cancellationToken).ConfigureAwait(false) is not { } latest) return;
         var manifest = await CheckpointCatalog.ReadManifestAsync(store, spec.Job.Name, latest.Pointer.Step, cancellationToken).ConfigureAwait(false);
-        if (manifest is null || manifest.ConfigHash == configHash) return;
+        if (manifest is null) return;
+        if (manifest.ConfigHash == configHash)
+        {
+            RankState state;
+            try { state = await TrainedOnCheck.ReadRankZeroAsync(store, manifest, cancellationToken).ConfigureAwait(false); }
+            catch (Exception e) when (e is CheckpointException or InvalidDataException) { return; }   // the workers pass over a broken checkpoint themselves
+            TrainedOnCheck.Tokenizer(state, manifest.Step, spec.Data.Dir, data);
+            TrainedOnCheck.Streams(state, manifest.Step, spec.Data.Dir, data);
+            return;
+        }
         throw new CheckpointException($"job '{spec.Job.Name}' has checkpoints up to step {manifest.Step} in {spec.Checkpoint.Store} from a model of another shape " +
                                       $"(config hash {manifest.ConfigHash}; this spec's is {configHash}): model.kind, model.preset, model.prototypes or model.modalities, " +
                                       "or the data set's vocabulary or image size, differ from what trained it. Resume with the spec it was trained with, " +

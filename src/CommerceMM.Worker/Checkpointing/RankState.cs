@@ -23,6 +23,8 @@ public sealed record RankState
     public required IReadOnlyDictionary<string, LoaderPosition> Streams { get; init; }
     /// <summary>The model's dropout generator state (Mersenne Twister bytes).</summary>
     public required byte[] DropoutGenerator { get; init; }
+    /// <summary>SHA-256 of the data set's tokenizer the model trained with (absent in checkpoints from before it was recorded).</summary>
+    public string? TokenizerSha256 { get; init; }
 
     public byte[] ToJsonBytes() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CommerceMM.Collectives;
+using CommerceMM.Data.Format;
 using CommerceMM.Data.Loading;
 using CommerceMM.Model.NN;
 using CommerceMM.Storage.Checkpoints;
@@ -23,10 +24,12 @@ public sealed class TrainingSession : IAsyncDisposable
     private readonly IReadOnlyList<(string Name, IBatchStream Loader)> _streams;
     private readonly Dictionary<string, LoaderPosition> _positions;
     private readonly HostBufferPool _snapshotBuffers = new();
+    private readonly string _tokenizerSha256;
 
-    private TrainingSession(ITrainableModel model, IReadOnlyList<(string, IBatchStream)> streams, long step, int rank, int worldSize)
+    private TrainingSession(ITrainableModel model, IReadOnlyList<(string, IBatchStream)> streams, string tokenizerSha256, long step, int rank, int worldSize)
     {
         _model = model;
+        _tokenizerSha256 = tokenizerSha256;
         _streams = streams;
         _positions = streams.ToDictionary(s => s.Item1, s => s.Item2.Position);
         Step = step;
@@ -58,8 +61,11 @@ public sealed class TrainingSession : IAsyncDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             long step = 0;
+            var data = DatasetManifest.Read(spec.Data.Dir);
             if (restore is not null)
             {
+                TrainedOnCheck.Tokenizer(restore.State, restore.Manifest.Step, spec.Data.Dir, data);
+                TrainedOnCheck.Streams(restore.State, restore.Manifest.Step, spec.Data.Dir, data);
                 restore.Apply(model);
                 step = restore.State.Step;
                 model.SkippedSteps = restore.State.SkippedSteps;
@@ -71,7 +77,7 @@ public sealed class TrainingSession : IAsyncDisposable
             }
             foreach (string stream in kind.Streams)
                 streams.Add((stream, model.OpenStream(stream, LoaderOptionsFor(spec, stream, rank, worldSize, restore?.Position(stream, worldSize, spec.Data.BatchSize)))));
-            var session = new TrainingSession(model, streams, step, rank, worldSize);
+            var session = new TrainingSession(model, streams, data.Tokenizer.Sha256, step, rank, worldSize);
             session.WarmSnapshotBuffers();
             return await Task.FromResult(session).ConfigureAwait(false);
         }
@@ -124,6 +130,7 @@ public sealed class TrainingSession : IAsyncDisposable
         {
             Step = Step, SkippedSteps = _model.SkippedSteps, WorldSize = WorldSize, Rank = Rank,
             Streams = new Dictionary<string, LoaderPosition>(_positions), DropoutGenerator = generator.data<byte>().ToArray(),
+            TokenizerSha256 = _tokenizerSha256,
         };
         return captured.ToSnapshot(Step, [new SnapshotFile(RankState.FileName, state.ToJsonBytes())]);
     }
