@@ -10,6 +10,7 @@ using CommerceMM.Observability.Hosting;
 using CommerceMM.Observability.Logging;
 using CommerceMM.Observability.Worker;
 using CommerceMM.Storage.Blobs;
+using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Collectives;
 using CommerceMM.Tensors;
 using CommerceMM.Worker.Checkpointing;
@@ -223,8 +224,17 @@ public sealed class WorkerRunner
         string configHash = TrainingSession.ConfigHashFor(_spec);
         var restore = await RestoredCheckpoint.LoadNewestAsync(_store, _spec.Job.Name, configHash, join.Rank,
             skipped => _log.LogWarning("skipping checkpoint: {Reason}", skipped), kill).ConfigureAwait(false);
-        _log.LogInformation(restore is null ? "no committed checkpoint: starting from seed {Seed}" : "restoring checkpoint step {Step}",
-            restore is null ? _spec.Job.Seed : restore.Manifest.Step);
+        // Only a job that never committed starts from another's weights; one whose checkpoints all broke starts from the seed.
+        if (restore is null && join.LastCommittedStep is null && _spec.Job.InitFrom is { Length: > 0 } initFrom)
+        {
+            restore = await RestoredCheckpoint.LoadWeightsAsync(_store, initFrom, configHash,
+                          skipped => _log.LogWarning("job.init_from: skipping checkpoint: {Reason}", skipped), kill).ConfigureAwait(false)
+                      ?? throw new CheckpointException($"job.init_from: job '{initFrom}' has no verified checkpoint of this model's shape in {_spec.Checkpoint.Store}");
+            _log.LogInformation("no committed checkpoint: starting from the weights of job {InitFrom}'s checkpoint step {Step} (job.init_from)", initFrom, restore.Manifest.Step);
+        }
+        else
+            _log.LogInformation(restore is null ? "no committed checkpoint: starting from seed {Seed}" : "restoring checkpoint step {Step}",
+                restore is null ? _spec.Job.Seed : restore.Manifest.Step);
         if (restore is { SkipSteps: > 0 and long skip })
             _log.LogInformation("skipping the data of {Skip} step(s) after it ({Samples} samples per stream), as the rollback to it asked", skip, skip * join.WorldSize * _spec.Data.BatchSize);
         if (join.Rank == 0 && join.LastCommittedStep > (restore?.Manifest.Step ?? -1)) await ReportOlderRestoreAsync(join, restore?.Manifest.Step, kill).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CommerceMM.Data.Format;
 using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Storage.Tests.Azure;
 using CommerceMM.Tensors;
@@ -41,6 +42,7 @@ public sealed class CheckpointsCommandTests(SmallCorpus corpus, TrainedJob train
             Assert.Contains(expected, inspect.Output);
         Assert.Matches(@"model\.safetensors\s+\d\s+[\d,]+\s+[0-9a-f]{16}\s+ok", inspect.Output);
         Assert.Matches(@"rank-00001/state\.json\s+4\s+0\s+2\s+pairs 0: 32/400, omni 0: 32/", inspect.Output);
+        Assert.Contains($"trained with the data set's tokenizer of SHA-256 {DatasetManifest.Read(corpus.Directory).Tokenizer.Sha256}", inspect.Output);
 
         var validate = Cmm(["checkpoints", "validate", .. store]);
         Assert.True(validate.Exit == 0, validate.Output);

@@ -64,6 +64,8 @@ public class SpecLoaderTests
     [InlineData("job.max_restarts=-1", "job.max_restarts")]
     [InlineData("job.silo_probe_timeout_seconds=0", "job.silo_probe_timeout_seconds")]
     [InlineData("job.silo_table_refresh_seconds=-5", "job.silo_table_refresh_seconds")]
+    [InlineData("job.init_from=../etc", "job.init_from")]
+    [InlineData("job.init_from=fashion-tiny", "job.init_from")]   // the job itself
     public void Load_BadValue_NamesTheKey(string assignment, string key)
     {
         var error = Assert.Throws<SpecException>(() => SpecLoader.Load("", NoEnvironment, [assignment]));

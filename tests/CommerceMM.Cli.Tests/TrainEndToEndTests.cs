@@ -1,5 +1,5 @@
-using CommerceMM.Data.Format;
 using System.Text.RegularExpressions;
+using CommerceMM.Data.Format;
 using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Storage.FileSystem;
 using CommerceMM.Storage.Tests.Azure;
@@ -216,10 +216,35 @@ public sealed class TrainEndToEndTests(SmallCorpus corpus, AzuriteFixture azurit
 
         using var resumed = new CmmProcess(Args("e2e-rebuilt", 1, 4, every: 2, "--set", $"data.dir={data}"));
         Assert.Equal(2, resumed.WaitForExit(Patience));
-        Assert.Contains($"cmm: checkpoint problem: checkpoint step-2 was trained with another tokenizer than the data set in '{data}' has now " +
-                        $"(SHA-256 {trained[..12]}…, now 000000000000…)", resumed.Output);
+        Assert.Contains($"cmm: checkpoint problem: checkpoint step-2 was trained with another tokenizer than the data set in '{data}' has " +
+                        $"(SHA-256 {trained[..12]}…, the data set's 000000000000…)", resumed.Output);
         Assert.Contains("--set job.name=NEW", resumed.Output);
         Assert.DoesNotContain("starting 1 workers", resumed.Output);
+    }
+
+    [Fact]
+    public async Task InitFrom_ANewJobStartsFromAnotherJobsWeights_NotFromItsSeed()
+    {
+        using (var first = new CmmProcess(Args("e2e-init-a", 1, 2, every: 2)))
+            Assert.True(first.WaitForExit(Patience) == 0, first.Output);
+        // Another seed: without job.init_from this job's weights would be another draw altogether.
+        using (var next = new CmmProcess(Args("e2e-init-b", 1, 1, every: 1, "--set", "job.init_from=e2e-init-a", "--set", "job.seed=2", "--set", "optimizer.warmup_steps=1")))
+        {
+            Assert.True(next.WaitForExit(Patience) == 0, next.Output);
+            Assert.Contains("starting from the weights of job e2e-init-a's checkpoint step 2 (job.init_from)", next.Output);
+        }
+
+        var from = await CommittedWeights.ReadAsync(_runs, "e2e-init-a", 2);
+        var started = await CommittedWeights.ReadAsync(_runs, "e2e-init-b", 1);
+        // One optimizer step from where job a left them: Adam moves a weight by about lr (1e-3) a step. The teacher and
+        // centre follow the student by their own averages, so only the student's weights are compared.
+        foreach (var (name, values) in from.Where(w => !w.Key.StartsWith("teacher.", StringComparison.Ordinal) && w.Key != "mim_center"))
+            Assert.True(values.Zip(started[name]).All(p => Math.Abs(p.First - p.Second) < 5e-3), $"{name} is not where job e2e-init-a left it");
+
+        using var missing = new CmmProcess(Args("e2e-init-c", 1, 1, every: 1, "--set", "job.init_from=e2e-nothing", "--set", "optimizer.warmup_steps=1"));
+        Assert.Equal(2, missing.WaitForExit(Patience));
+        Assert.Contains($"cmm: checkpoint problem: job.init_from: job 'e2e-nothing' has no committed checkpoint in file:{_runs}", missing.Output);
+        Assert.DoesNotContain("starting 1 workers", missing.Output);
     }
 
     [Fact]

@@ -30,11 +30,25 @@ public class TrainedOnCheckTests
     [Fact]
     public void Tokenizer_OfADataSetRebuiltSince_IsRefusedNamingBothAndTheFix()
     {
-        var error = Assert.Throws<CheckpointException>(() => TrainedOnCheck.Tokenizer(State(Trained), 20, "data/shop", Data("bdd7a596daf199d313cdbb8e7a1e72a3944084060dfe7d68cfe9e22504f9be69", 960, 1920)));
+        var error = Assert.Throws<CheckpointException>(() => TrainedOnCheck.Tokenizer(State(Trained), 20, "data/shop", Data("bdd7a596daf199d313cdbb8e7a1e72a3944084060dfe7d68cfe9e22504f9be69", 960, 1920), "shop"));
 
-        Assert.Equal("checkpoint step-20 was trained with another tokenizer than the data set in 'data/shop' has now (SHA-256 aa1122334455…, now bdd7a596daf1…): " +
-                     "the data set was rebuilt, and the model's token ids would stand for other words; " +
-                     "resume on the data set it was trained on (data.dir), or train a new job on this one: --set job.name=NEW", error.Message);
+        Assert.Equal("checkpoint step-20 was trained with another tokenizer than the data set in 'data/shop' has (SHA-256 aa1122334455…, the data set's bdd7a596daf1…): " +
+                     "the model's token ids would stand for other words; " +
+                     "resume on the data set it was trained on (data.dir); or build this data set with the tokenizer of the one it trained on " +
+                     "(cmm data build catalog … --tokenizer-from THAT_DATA_SET) and start a new job from this one's weights: --set job.name=NEW --set job.init_from=shop; " +
+                     "or train a new job from the seed: --set job.name=NEW", error.Message);
+    }
+
+    [Fact]
+    public void Tokenizer_OfTheJobANewOneStartsFrom_IsRefusedNamingThatJobAndHowToKeepItsTokenizer()
+    {
+        var error = Assert.Throws<CheckpointException>(() =>
+            TrainedOnCheck.Tokenizer(State(Trained), 20, "data/shop-v2", Data("bdd7a596daf199d313cdbb8e7a1e72a3944084060dfe7d68cfe9e22504f9be69", 1000, 2000), "shop-v1", startsANewJob: true));
+
+        Assert.Equal("job.init_from: job 'shop-v1''s checkpoint step-20 was trained with another tokenizer than the data set in 'data/shop-v2' has " +
+                     "(SHA-256 aa1122334455…, the data set's bdd7a596daf1…): the model's token ids would stand for other words; " +
+                     "build this data set with the tokenizer of the one it trained on (cmm data build catalog … --tokenizer-from THAT_DATA_SET), or start from the seed (no job.init_from)",
+                     error.Message);
     }
 
     [Theory]
@@ -42,20 +56,21 @@ public class TrainedOnCheckTests
     [InlineData("AA11223344556677889900AABBCCDDEEFF00112233445566778899AABBCCDDEE")]
     [InlineData(null)]   // a checkpoint from before the tokenizer was recorded
     public void Tokenizer_TheSameOrUnrecorded_Passes(string? recorded) =>
-        TrainedOnCheck.Tokenizer(State(recorded), 20, "data/shop", Data(Trained, 960, 1920));
+        TrainedOnCheck.Tokenizer(State(recorded), 20, "data/shop", Data(Trained, 960, 1920), "shop");
 
     [Theory]
     [InlineData(960, 1940, "omni", "1,920", "1,940")]
     [InlineData(1000, 1920, "pairs", "960", "1,000")]
     public void Streams_ACountChanged_IsRefusedNamingTheStreamAndBothCounts(long pairs, long omni, string stream, string then, string now)
     {
-        var error = Assert.Throws<CheckpointException>(() => TrainedOnCheck.Streams(State(Trained), 20, "data/shop", Data(Trained, pairs, omni)));
+        var error = Assert.Throws<CheckpointException>(() => TrainedOnCheck.Streams(State(Trained), 20, "data/shop", Data(Trained, pairs, omni), "shop"));
 
         Assert.Equal($"checkpoint step-20 read stream '{stream}' of {then} samples; the data set in 'data/shop' now holds {now}, so its place in the epoch " +
-                     "cannot be found again (the data set was rebuilt or replaced); resume on the data set it was trained on (data.dir), or train a new job on this one: --set job.name=NEW",
+                     "cannot be found again (the data set was rebuilt or replaced); start a new job on it from this one's weights: --set job.name=NEW --set job.init_from=shop, " +
+                     "or resume on the data set it was trained on (data.dir)",
                      error.Message);
     }
 
     [Fact]
-    public void Streams_TheSameCounts_Pass() => TrainedOnCheck.Streams(State(Trained), 20, "data/shop", Data(Trained, 960, 1920));
+    public void Streams_TheSameCounts_Pass() => TrainedOnCheck.Streams(State(Trained), 20, "data/shop", Data(Trained, 960, 1920), "shop");
 }

@@ -78,6 +78,7 @@ internal static class CheckpointInspectCommand
         if (ranks.Count == 0) return;
         Console.WriteLine();
         Console.WriteLine($"  {"rank file",-28} {"step",8} {"skipped",8} {"world",6}  data positions (epoch: consumed/samples)");
+        string? tokenizer = null;
         foreach (var f in ranks)
         {
             if (!readable(f.Path))
@@ -88,7 +89,10 @@ internal static class CheckpointInspectCommand
             var state = RankState.Parse(await CheckpointCatalog.ReadFileAsync(job.Store, m, f.Path, ct).ConfigureAwait(false), f.Path);
             string streams = string.Join(", ", state.Streams.Values.Select(p => $"{p.Stream} {p.Epoch}: {p.Consumed:N0}/{p.Samples:N0}"));
             Console.WriteLine($"  {f.Path,-28} {state.Step,8} {state.SkippedSteps,8} {state.WorldSize,6}  {streams}");
+            tokenizer ??= state.TokenizerSha256;
         }
+        // What `cmm train` compares with the data set's dataset.json before it resumes.
+        Console.WriteLine($"  trained with the data set's tokenizer of SHA-256 {tokenizer ?? "(not recorded: saved by an older cmm)"}");
     }
 
     private static async Task PrintWeightsAsync(IBlobStore store, CheckpointManifest m, CancellationToken ct)

@@ -38,15 +38,19 @@ internal static class DataBuildCatalogCommand
             DefaultValueFactory = _ => CatalogDatasetOptions.DefaultMaxSkippedShare,
         };
         var vocab = new Option<int>("--vocab") { Description = "SentencePiece vocabulary size (a soft limit)", DefaultValueFactory = _ => CatalogDatasetOptions.DefaultVocabSize };
+        var tokenizerFrom = new Option<string?>("--tokenizer-from")
+        {
+            Description = "keep the tokenizer of this finished data set (it may be --out itself) instead of training one, so that a job trained on it can go on on this one (job.init_from)",
+        };
         var overwrite = new Option<bool>("--overwrite") { Description = "replace a different data set already in --out" };
 
-        var command = new StoppableCommand("catalog", Description) { catalog, output, size, grey, evalShare, maxSkipped, vocab, overwrite };
+        var command = new StoppableCommand("catalog", Description) { catalog, output, size, grey, evalShare, maxSkipped, vocab, tokenizerFrom, overwrite };
         command.SetAction(async (r, ct) =>
         {
             var options = new CatalogDatasetOptions
             {
                 CatalogFile = r.GetValue(catalog)!, OutputDirectory = r.GetValue(output)!, ImageSize = r.GetValue(size), Channels = r.GetValue(grey) ? 1 : 3,
-                EvalShare = r.GetValue(evalShare), MaxSkippedShare = r.GetValue(maxSkipped), VocabSize = r.GetValue(vocab), Overwrite = r.GetValue(overwrite),
+                EvalShare = r.GetValue(evalShare), MaxSkippedShare = r.GetValue(maxSkipped), VocabSize = r.GetValue(vocab), TokenizerFrom = r.GetValue(tokenizerFrom), Overwrite = r.GetValue(overwrite),
             };
             options.Validate();
             OutputFolder.EnsureWritable(options.OutputDirectory, "--out");

@@ -43,7 +43,8 @@ public static class CatalogDatasetBuilder
         SentencePieceTrainer.EnsureAvailable();
 
         string catalogPath = CatalogReader.Locate(options.CatalogFile);
-        using var survey = new CatalogSurvey(catalogPath, options, BuilderVersion);
+        (TokenizerSpec Spec, byte[] Bytes)? kept = options.TokenizerFrom is { } from ? DatasetFolder.ReadTokenizer(Path.GetFullPath(from)) : null;
+        using var survey = new CatalogSurvey(catalogPath, options, BuilderVersion, kept?.Spec.Sha256);
         static long MiB(long bytes) => Math.Max(1, (bytes + (1 << 20) - 1) >> 20);
         var catalog = CatalogReader.Read(catalogPath, survey.Add, cancellationToken: cancellationToken, onRead: (read, total) =>
             progress?.Report(new BuildProgress(BuildStage.Reading, MiB(read), MiB(total), "MiB of the catalog read")));
@@ -68,7 +69,7 @@ public static class CatalogDatasetBuilder
         var train = (Stage: BuildStage.Train, Products: catalog.ReadProducts().Where(p => !split.IsEval(p)), Count: split.Train);
         var eval = (Stage: BuildStage.Eval, Products: catalog.ReadProducts().Where(split.IsEval), Count: split.Eval);
         (double Sum, double Squares, long Count) pixels;
-        using (var corpus = new StreamWriter(corpusPath, append: false, new UTF8Encoding(false)))
+        using (var corpus = kept is null ? new StreamWriter(corpusPath, append: false, new UTF8Encoding(false)) : null)
             pixels = WriteSplit(root, options, cache, train, categories, StreamNames.Pairs, StreamNames.Omni, corpus, streams, counts, problems, progress, cancellationToken);
         WriteSplit(root, options, cache, eval, categories, StreamNames.EvalPairs, StreamNames.EvalOmni, null, streams, counts, problems, progress, cancellationToken);
 
@@ -79,9 +80,19 @@ public static class CatalogDatasetBuilder
         if (problems.Count > 0) WriteSkipped(Path.Combine(root, SkippedFile), problems);
         CheckUsable(options, catalog, problems, lost, counts, root);
 
-        progress?.Report(new BuildProgress(BuildStage.Tokenizer, 0, 1, "training the SentencePiece tokenizer"));
-        var tokenizer = await DatasetFolder.TrainTokenizerAsync(root, corpusPath, options.VocabSize, options.Seed, cancellationToken).ConfigureAwait(false);
-        progress?.Report(new BuildProgress(BuildStage.Tokenizer, 1, 1, $"vocabulary of {tokenizer.VocabSize} pieces"));
+        TokenizerSpec tokenizer;
+        if (kept is { } keep)
+        {
+            await File.WriteAllBytesAsync(Path.Combine(root, DatasetFolder.TokenizerFile), keep.Bytes, cancellationToken).ConfigureAwait(false);
+            tokenizer = keep.Spec;
+            progress?.Report(new BuildProgress(BuildStage.Tokenizer, 1, 1, $"kept the tokenizer of {options.TokenizerFrom} ({tokenizer.VocabSize} pieces)"));
+        }
+        else
+        {
+            progress?.Report(new BuildProgress(BuildStage.Tokenizer, 0, 1, "training the SentencePiece tokenizer"));
+            tokenizer = await DatasetFolder.TrainTokenizerAsync(root, corpusPath, options.VocabSize, options.Seed, cancellationToken).ConfigureAwait(false);
+            progress?.Report(new BuildProgress(BuildStage.Tokenizer, 1, 1, $"vocabulary of {tokenizer.VocabSize} pieces"));
+        }
 
         progress?.Report(new BuildProgress(BuildStage.Manifest, 0, 1, "writing dataset.json"));
         double mean = pixels.Sum / pixels.Count, std = Math.Sqrt(Math.Max(0, pixels.Squares / pixels.Count - mean * mean));

@@ -40,6 +40,12 @@ public sealed class CatalogDatasetOptions
 
     public int JpegQuality { get; set; } = DefaultJpegQuality;
 
+    /// <summary>
+    /// A finished data set whose tokenizer this build keeps instead of training its own (null: train one). A model trained
+    /// on that data set can then go on training on this one (job.init_from): the same token ids stand for the same words.
+    /// </summary>
+    public string? TokenizerFrom { get; set; }
+
     /// <summary>Seeds the tokenizer's training.</summary>
     public ulong Seed { get; set; } = FashionDatasetOptions.DefaultSeed;
 

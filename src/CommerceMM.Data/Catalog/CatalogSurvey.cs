@@ -14,12 +14,14 @@ internal sealed class CatalogSurvey : IDisposable
     private readonly SortedSet<string> _categories = new(StringComparer.Ordinal);
 
     /// <summary>Hashes the options that shape the output and the catalog's bytes; the products' files follow in <see cref="Add"/>.</summary>
-    public CatalogSurvey(string catalogPath, CatalogDatasetOptions options, int builderVersion)
+    /// <param name="keptTokenizer">SHA-256 of the tokenizer the build keeps (--tokenizer-from), or null when it trains one</param>
+    public CatalogSurvey(string catalogPath, CatalogDatasetOptions options, int builderVersion, string? keptTokenizer)
     {
         Split = new EvalSplit(options.EvalShare);
         AddLine(string.Create(CultureInfo.InvariantCulture,
             $"catalog-builder-v{builderVersion}|size={options.ImageSize}|channels={options.Channels}|eval={options.EvalShare:R}|vocab={options.VocabSize}" +
             $"|shard={options.SamplesPerShard}|q={options.JpegQuality}|seed={options.Seed}"));
+        if (keptTokenizer is not null) AddLine($"tokenizer={keptTokenizer}");
         using var file = File.OpenRead(catalogPath);
         _fingerprint.AppendData(SHA256.HashData(file));
     }

@@ -45,6 +45,23 @@ internal static class DatasetFolder
         return new TokenizerSpec(TokenizerFile, "sentencepiece-unigram", vocab, file.Bytes, file.Sha256);
     }
 
+    /// <summary>
+    /// The tokenizer of the finished data set in <paramref name="folder"/>, read and checked against its dataset.json: for a
+    /// build that keeps it, so that a model trained on that data set reads this one's token ids alike. Read whole before
+    /// the build clears its folder, which may be the same one.
+    /// </summary>
+    /// <exception cref="DatasetException">The folder holds no finished data set, or its tokenizer is not the one it lists.</exception>
+    public static (TokenizerSpec Spec, byte[] Bytes) ReadTokenizer(string folder)
+    {
+        var manifest = DatasetManifest.Read(folder);
+        string path = Path.Combine(folder, manifest.Tokenizer.File);
+        byte[] bytes = File.Exists(path) ? File.ReadAllBytes(path) : throw new DatasetException($"'{path}' is missing: the data set in '{folder}' has no tokenizer to keep");
+        string sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        if (!string.Equals(sha, manifest.Tokenizer.Sha256, StringComparison.OrdinalIgnoreCase))
+            throw new DatasetException($"'{path}' is not the tokenizer its dataset.json lists (SHA-256 {sha}, listed {manifest.Tokenizer.Sha256}); restore that data set, or build without --tokenizer-from");
+        return (manifest.Tokenizer with { File = TokenizerFile }, bytes);
+    }
+
     /// <summary>The finished data set's size: dataset.json and every file it lists (not a builder's scratch, such as a catalog's image cache).</summary>
     public static long Bytes(string root) =>
         new FileInfo(Path.Combine(root, DatasetManifest.FileName)).Length + DatasetManifest.Read(root).Files().Sum(f => f.Bytes);

@@ -14,9 +14,11 @@ namespace CommerceMM.Worker.Checkpointing;
 /// </summary>
 public sealed class RestoredCheckpoint
 {
-    private readonly byte[] _model, _optimizer;
+    private readonly byte[] _model;
+    /// <summary>Null when only the weights were loaded (<see cref="LoadWeightsAsync"/>).</summary>
+    private readonly byte[]? _optimizer;
 
-    private RestoredCheckpoint(CheckpointManifest manifest, byte[] model, byte[] optimizer, RankState state, long skipSteps)
+    private RestoredCheckpoint(CheckpointManifest manifest, byte[] model, byte[]? optimizer, RankState state, long skipSteps)
     {
         Manifest = manifest;
         SkipSteps = skipSteps;
@@ -48,15 +50,34 @@ public sealed class RestoredCheckpoint
     }
 
     /// <summary>
+    /// Another job's newest verified checkpoint, its weights only (job.init_from): a new job starts from them with a
+    /// fresh optimizer, data order and step count. Null when that job has none of this model's shape.
+    /// </summary>
+    public static async Task<RestoredCheckpoint?> LoadWeightsAsync(IBlobStore store, string job, string configHash, Action<string> skipped,
+                                                                   CancellationToken cancellationToken = default)
+    {
+        var selection = await CheckpointCatalog.FindNewestVerifiedAsync(
+            store, job, configHash, (m, path) => path == CheckpointFiles.Model || path == StateFile(m, 0), cancellationToken).ConfigureAwait(false);
+        foreach (var s in selection.Skipped) skipped(s.Reason);
+        if (selection.Checkpoint is not { } manifest) return null;
+        string stateFile = StateFile(manifest, 0);
+        return new RestoredCheckpoint(manifest, selection.File(CheckpointFiles.Model), null, RankState.Parse(selection.File(stateFile), stateFile), 0);
+    }
+
+    /// <summary>True for another job's weights (<see cref="LoadWeightsAsync"/>): the session starts at step 0 from the first sample.</summary>
+    public bool WeightsOnly => _optimizer is null;
+
+    /// <summary>
     /// Loads weights (with CommerceMM's teacher and centre), optimizer moments and the dropout generator into a
-    /// freshly built model. The files are read onto the host and copied into the model's tensors wherever
-    /// they live, so a checkpoint written on one device restores onto any other.
+    /// freshly built model (the weights alone when <see cref="WeightsOnly"/>). The files are read onto the host and
+    /// copied into the model's tensors wherever they live, so a checkpoint written on one device restores onto any other.
     /// </summary>
     public void Apply(ITrainableModel model)
     {
         string source = $"checkpoint step-{Manifest.Step}";
         using (var weights = SafeTensors.Read(new MemoryStream(_model), $"{source}/{CheckpointFiles.Model}"))
             model.Module.LoadStateDict(weights.ByName);
+        if (_optimizer is null) return;
         model.Optimizer.Load(new MemoryStream(_optimizer), $"{source}/{CheckpointFiles.Optimizer}");
         using var generator = torch.tensor(State.DropoutGenerator, device: torch.CPU);
         model.DropoutGenerator.set_state(generator);

@@ -13,21 +13,28 @@ namespace CommerceMM.Worker.Checkpointing;
 /// </summary>
 public static class TrainedOnCheck
 {
-    private const string Fix = "resume on the data set it was trained on (data.dir), or train a new job on this one: --set job.name=NEW";
-
     /// <summary>The model's token ids mean what this data set's tokenizer means (checkpoints from before the record are let through).</summary>
+    /// <param name="job">the job whose checkpoint it is</param>
+    /// <param name="startsANewJob">the checkpoint is job.init_from's, for a new job's first weights; false: the job's own, to resume</param>
     /// <exception cref="CheckpointException">The data set's tokenizer is another than the one the checkpoint trained with.</exception>
-    public static void Tokenizer(RankState state, long step, string dataDir, DatasetManifest data)
+    public static void Tokenizer(RankState state, long step, string dataDir, DatasetManifest data, string job, bool startsANewJob = false)
     {
         if (state.TokenizerSha256 is not { } trained || string.Equals(trained, data.Tokenizer.Sha256, StringComparison.OrdinalIgnoreCase)) return;
+        string checkpoint = startsANewJob ? $"job.init_from: job '{job}''s checkpoint step-{step}" : $"checkpoint step-{step}";
+        const string keepTokenizer = "build this data set with the tokenizer of the one it trained on (cmm data build catalog … --tokenizer-from THAT_DATA_SET)";
+        string fix = startsANewJob
+            ? $"{keepTokenizer}, or start from the seed (no job.init_from)"
+            : $"resume on the data set it was trained on (data.dir); or {keepTokenizer} and start a new job from this one's weights: " +
+              $"--set job.name=NEW --set job.init_from={job}; or train a new job from the seed: --set job.name=NEW";
         throw new CheckpointException(
-            $"checkpoint step-{step} was trained with another tokenizer than the data set in '{dataDir}' has now (SHA-256 {Short(trained)}, " +
-            $"now {Short(data.Tokenizer.Sha256)}): the data set was rebuilt, and the model's token ids would stand for other words; {Fix}");
+            $"{checkpoint} was trained with another tokenizer than the data set in '{dataDir}' has (SHA-256 {Short(trained)}, " +
+            $"the data set's {Short(data.Tokenizer.Sha256)}): the model's token ids would stand for other words; {fix}");
     }
 
     /// <summary>Every stream the checkpoint read still holds the samples its saved position counts (else the order, and what was seen, changes).</summary>
+    /// <param name="job">the job whose checkpoint it is</param>
     /// <exception cref="CheckpointException">A stream now holds another number of samples.</exception>
-    public static void Streams(RankState state, long step, string dataDir, DatasetManifest data)
+    public static void Streams(RankState state, long step, string dataDir, DatasetManifest data, string job)
     {
         foreach (var (stream, position) in state.Streams.OrderBy(s => s.Key, StringComparer.Ordinal))
         {
@@ -36,7 +43,8 @@ public static class TrainedOnCheck
             throw new CheckpointException(
                 string.Create(CultureInfo.InvariantCulture, $"checkpoint step-{step} read stream '{stream}' of {position.Samples:N0} samples; ") +
                 string.Create(CultureInfo.InvariantCulture, $"the data set in '{dataDir}' now holds {now:N0}, so its place in the epoch cannot be found again ") +
-                $"(the data set was rebuilt or replaced); {Fix}");
+                $"(the data set was rebuilt or replaced); start a new job on it from this one's weights: --set job.name=NEW --set job.init_from={job}, " +
+                "or resume on the data set it was trained on (data.dir)");
         }
     }
 

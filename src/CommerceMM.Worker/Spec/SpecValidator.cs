@@ -19,8 +19,13 @@ public static class SpecValidator
             if (!ok && !errors.Has(key)) errors.Add(key, message);
         }
 
-        Require(!(string.IsNullOrEmpty(s.Job.Name) || s.Job.Name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '=')) || s.Job.Name is "." or ".."),
-            "job.name", $"'{s.Job.Name}' must be non-empty and use only A-Z a-z 0-9 . _ - = (it names a blob folder)");
+        static bool IsJobName(string? name) =>
+            !(string.IsNullOrEmpty(name) || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '=')) || name is "." or "..");
+        Require(IsJobName(s.Job.Name), "job.name", $"'{s.Job.Name}' must be non-empty and use only A-Z a-z 0-9 . _ - = (it names a blob folder)");
+        Require(string.IsNullOrEmpty(s.Job.InitFrom) || IsJobName(s.Job.InitFrom) && s.Job.InitFrom != s.Job.Name, "job.init_from",
+            s.Job.InitFrom == s.Job.Name
+                ? $"'{s.Job.InitFrom}' is this job itself, which resumes from its own checkpoints anyway; name another job, or leave it empty"
+                : $"'{s.Job.InitFrom}' is not a job name (A-Z a-z 0-9 . _ - =)");
         // A check against another key runs only when that key is valid and readable: one mistake, one line.
         Require(s.Job.Workers >= 1, "job.workers", $"must be at least 1, got {s.Job.Workers}");
         Require(s.Job.MinWorkers >= 1 && (s.Job.MinWorkers <= s.Job.Workers || s.Job.Workers < 1 || errors.Has("job.workers")), "job.min_workers", $"must be in 1..job.workers ({s.Job.Workers}), got {s.Job.MinWorkers}");

@@ -17,6 +17,12 @@ public sealed class JobSection
 {
     /// <summary>One blob-key segment: the checkpoint folder and the coordinator's route key.</summary>
     public string Name { get; set; } = "fashion-tiny";
+    /// <summary>
+    /// Another job in the same checkpoint store whose newest checkpoint's weights this job starts from, while it has no
+    /// checkpoint of its own (continued pre-training, say on a grown catalog built with --tokenizer-from). Its step, data
+    /// order and optimizer start afresh. Empty: start from the seed.
+    /// </summary>
+    public string InitFrom { get; set; } = "";
     /// <summary>Target world size (worker processes).</summary>
     public int Workers { get; set; } = 2;
     /// <summary>Smallest world size worth training with after failures.</summary>

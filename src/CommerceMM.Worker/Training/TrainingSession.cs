@@ -48,7 +48,7 @@ public sealed class TrainingSession : IAsyncDisposable
 
     /// <summary>
     /// Builds the session. With a restore source, weights, optimizer, data positions and counters come
-    /// from it; otherwise the model is initialised from the job seed and rank 0's weights are broadcast
+    /// from it (the weights alone from another job's, job.init_from); otherwise the model is initialised from the job seed and rank 0's weights are broadcast
     /// so every rank starts identical even if initialisation ever became nondeterministic.
     /// </summary>
     public static async Task<TrainingSession> OpenAsync(TrainingSpec spec, DeviceSettings device, int rank, int worldSize, ProcessGroup? group,
@@ -64,11 +64,16 @@ public sealed class TrainingSession : IAsyncDisposable
             var data = DatasetManifest.Read(spec.Data.Dir);
             if (restore is not null)
             {
-                TrainedOnCheck.Tokenizer(restore.State, restore.Manifest.Step, spec.Data.Dir, data);
-                TrainedOnCheck.Streams(restore.State, restore.Manifest.Step, spec.Data.Dir, data);
+                TrainedOnCheck.Tokenizer(restore.State, restore.Manifest.Step, spec.Data.Dir, data,
+                                         restore.WeightsOnly ? spec.Job.InitFrom : spec.Job.Name, startsANewJob: restore.WeightsOnly);
+                // Another job's weights (job.init_from) start this job afresh: its step, data order and optimizer from the beginning.
+                if (!restore.WeightsOnly)
+                {
+                    TrainedOnCheck.Streams(restore.State, restore.Manifest.Step, spec.Data.Dir, data, spec.Job.Name);
+                    step = restore.State.Step;
+                    model.SkippedSteps = restore.State.SkippedSteps;
+                }
                 restore.Apply(model);
-                step = restore.State.Step;
-                model.SkippedSteps = restore.State.SkippedSteps;
             }
             else if (group is not null)
             {
@@ -76,7 +81,7 @@ public sealed class TrainingSession : IAsyncDisposable
                 foreach (var (_, t) in model.Module.StateDict()) group.Broadcast(t, root: 0);
             }
             foreach (string stream in kind.Streams)
-                streams.Add((stream, model.OpenStream(stream, LoaderOptionsFor(spec, stream, rank, worldSize, restore?.Position(stream, worldSize, spec.Data.BatchSize)))));
+                streams.Add((stream, model.OpenStream(stream, LoaderOptionsFor(spec, stream, rank, worldSize, restore is { WeightsOnly: false } ? restore.Position(stream, worldSize, spec.Data.BatchSize) : null))));
             var session = new TrainingSession(model, streams, data.Tokenizer.Sha256, step, rank, worldSize);
             session.WarmSnapshotBuffers();
             return await Task.FromResult(session).ConfigureAwait(false);

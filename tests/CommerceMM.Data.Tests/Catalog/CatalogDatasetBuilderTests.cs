@@ -274,4 +274,50 @@ public class CatalogDatasetBuilderTests
         Assert.InRange(cached, 1, 12 + 11 + 4 - 1);   // that square, wherever the products use it, is made again
         AssertSameBytes(expected, DataSetBytes(again.Directory));
     }
+
+    [Fact]
+    public async Task TokenizerFrom_KeepsAnEarlierDataSetsTokenizer_EvenWhenItIsTheFolderBeingRebuilt()
+    {
+        using var dir = new TempDirectory("catalog");
+        string catalog = TestCatalog.Write(dir.Path, 12);
+        var options = Options(catalog, Path.Combine(dir.Path, "v1"));
+        var (first, _, _) = await CatalogDatasetBuilder.BuildAsync(options);
+        byte[] tokenizer = File.ReadAllBytes(Path.Combine(first.Directory, "tokenizer.model"));
+        File.AppendAllLines(catalog, ["{\"id\": \"new-1\", \"title\": \"Velvet evening gown with long sleeves\", \"image\": \"images/p0.jpg\", \"queries\": [\"velvet gown\"]}"]);
+
+        // Into another folder, and into the same one (read before the rebuild clears it).
+        var (other, _, _) = await CatalogDatasetBuilder.BuildAsync(new CatalogDatasetOptions
+        {
+            CatalogFile = catalog, OutputDirectory = Path.Combine(dir.Path, "v2"), ImageSize = Size, EvalShare = 0, VocabSize = 200, SamplesPerShard = 16, Workers = 2,
+            TokenizerFrom = first.Directory,
+        });
+        options.Overwrite = true;
+        options.TokenizerFrom = first.Directory;
+        var (same, _, _) = await CatalogDatasetBuilder.BuildAsync(options);
+        var (retrained, _, _) = await CatalogDatasetBuilder.BuildAsync(Options(catalog, Path.Combine(dir.Path, "retrained")));
+
+        foreach (var kept in new[] { other, same })
+        {
+            Assert.Equal(retrained.Manifest.Counts, kept.Manifest.Counts);   // the new product is in
+            Assert.Equal(first.Manifest.Tokenizer, kept.Manifest.Tokenizer);
+            Assert.Equal(tokenizer, File.ReadAllBytes(Path.Combine(kept.Directory, "tokenizer.model")));
+            Assert.False(File.Exists(Path.Combine(kept.Directory, "tokenizer-corpus.txt")));
+        }
+        Assert.Equal(first.Manifest.Counts["train_products"] + 1, retrained.Manifest.Counts["train_products"]);
+        Assert.NotEqual(first.Manifest.Tokenizer.Sha256, retrained.Manifest.Tokenizer.Sha256);
+        Assert.NotEqual(retrained.Manifest.Fingerprint, other.Manifest.Fingerprint);   // the kept tokenizer is one of the build's inputs
+    }
+
+    [Fact]
+    public async Task TokenizerFrom_AFolderWithoutADataSet_IsAnErrorNamingIt()
+    {
+        using var dir = new TempDirectory("catalog");
+        var options = Options(TestCatalog.Write(dir.Path, 12), Path.Combine(dir.Path, "out"));
+        options.TokenizerFrom = Path.Combine(dir.Path, "nothing");
+
+        var error = await Assert.ThrowsAsync<DatasetException>(() => CatalogDatasetBuilder.BuildAsync(options));
+
+        Assert.Contains(Path.Combine(dir.Path, "nothing"), error.Message);
+        Assert.False(Directory.Exists(options.OutputDirectory));
+    }
 }
