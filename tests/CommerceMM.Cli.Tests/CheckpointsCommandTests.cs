@@ -29,7 +29,7 @@ public sealed class CheckpointsCommandTests(SmallCorpus corpus, TrainedJob train
         var list = Cmm(["checkpoints", "list", .. store]);
         Assert.Equal(0, list.Exit);
         Assert.Contains($"checkpoints of job '{Job}' in file:", list.Output);
-        Assert.Matches($@"\s{Step}\s+2\s+4\s+[\d.]+ MiB\s+\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d\s+verified \[latest\]", list.Output);
+        Assert.Matches($@"\s{Step}\s+2\s+5\s+[\d.]+ MiB\s+\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d\s+verified \[latest\]", list.Output);
         Assert.Contains($"restore picks step {Step}", list.Output);
 
         var inspect = Cmm(["checkpoints", "inspect", .. store]);
@@ -78,13 +78,16 @@ public sealed class CheckpointsCommandTests(SmallCorpus corpus, TrainedJob train
     }
 
     [Fact]
-    public async Task Export_WritesOneFile_PyTorchReadsTheSameTensors()
+    public async Task Export_WritesTheWeightsAndTheirTokenizer_PyTorchReadsTheSameTensors()
     {
         string runs = trained.Runs(corpus);
         string output = Path.Combine(_scratch, "model.safetensors");
         var export = Cmm(["checkpoints", "export", "--out", output, .. FileStore(runs)]);
         Assert.True(export.Exit == 0, export.Output);
         Assert.Contains($"wrote {output}: step {Step} of job '{Job}'", export.Output);
+        string tokenizer = Path.Combine(_scratch, "model.tokenizer.model");
+        Assert.Contains($"wrote {tokenizer}: the SentencePiece tokenizer whose token ids the model reads", export.Output);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(corpus.Directory, DatasetManifest.Read(corpus.Directory).Tokenizer.File)), File.ReadAllBytes(tokenizer));
 
         using (var original = SafeTensors.Read(Path.Combine(runs, CheckpointLayout.FileKey(Job, TrainedJob.Steps, CheckpointFiles.Model))))
         {
@@ -102,6 +105,7 @@ public sealed class CheckpointsCommandTests(SmallCorpus corpus, TrainedJob train
             Assert.Equal(Step, theirs.Metadata["cmm.step"]);
             Assert.Equal(Job, theirs.Metadata["cmm.job"]);
             Assert.Equal(manifest!.ConfigHash, theirs.Metadata["cmm.config_hash"]);
+            Assert.Equal(DatasetManifest.Read(corpus.Directory).Tokenizer.Sha256, theirs.Metadata["cmm.tokenizer_sha256"]);
         }
 
         // An existing file is replaced only when asked; --no-teacher leaves the EMA teacher out.

@@ -34,8 +34,8 @@ public class TrainedOnCheckTests
 
         Assert.Equal("checkpoint step-20 was trained with another tokenizer than the data set in 'data/shop' has (SHA-256 aa1122334455…, the data set's bdd7a596daf1…): " +
                      "the model's token ids would stand for other words; " +
-                     "resume on the data set it was trained on (data.dir); or build this data set with the tokenizer of the one it trained on " +
-                     "(cmm data build catalog … --tokenizer-from THAT_DATA_SET) and start a new job from this one's weights: --set job.name=NEW --set job.init_from=shop; " +
+                     "resume on the data set it was trained on (data.dir); or build this data set with the tokenizer it trained with " +
+                     "(cmm data build catalog … --tokenizer-from: that data set, or the tokenizer `cmm checkpoints export` writes beside the weights) and start a new job from this one's weights: --set job.name=NEW --set job.init_from=shop; " +
                      "or train a new job from the seed: --set job.name=NEW", error.Message);
     }
 
@@ -47,7 +47,8 @@ public class TrainedOnCheckTests
 
         Assert.Equal("job.init_from: job 'shop-v1''s checkpoint step-20 was trained with another tokenizer than the data set in 'data/shop-v2' has " +
                      "(SHA-256 aa1122334455…, the data set's bdd7a596daf1…): the model's token ids would stand for other words; " +
-                     "build this data set with the tokenizer of the one it trained on (cmm data build catalog … --tokenizer-from THAT_DATA_SET), or start from the seed (no job.init_from)",
+                     "build this data set with the tokenizer it trained with (cmm data build catalog … --tokenizer-from: that data set, " +
+                     "or the tokenizer `cmm checkpoints export` writes beside the weights), or start from the seed (no job.init_from)",
                      error.Message);
     }
 

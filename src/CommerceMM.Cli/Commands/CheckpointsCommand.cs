@@ -169,6 +169,9 @@ internal static class CheckpointsCommand
             }
             var result = await CheckpointExport.RunAsync(job.Store, manifest, target, r.GetValue(withoutTeacher), ct).ConfigureAwait(false);
             Console.WriteLine($"wrote {result.Path}: step {result.Step} of job '{job.Job}', {result.Tensors} tensors, {result.Values:N0} values, {Sizes.Format(result.Bytes)}, sha256 {result.Sha256}");
+            Console.WriteLine(result.Tokenizer is { } tokenizer
+                ? $"wrote {tokenizer}: the SentencePiece tokenizer whose token ids the model reads (`cmm data build catalog --tokenizer-from` keeps it)"
+                : "no tokenizer: this checkpoint was saved by an older cmm; the model reads the token ids of its data set's tokenizer.model");
             return 0;
         });
         return command;

@@ -40,7 +40,8 @@ internal static class DataBuildCatalogCommand
         var vocab = new Option<int>("--vocab") { Description = "SentencePiece vocabulary size (a soft limit)", DefaultValueFactory = _ => CatalogDatasetOptions.DefaultVocabSize };
         var tokenizerFrom = new Option<string?>("--tokenizer-from")
         {
-            Description = "keep the tokenizer of this finished data set (it may be --out itself) instead of training one, so that a job trained on it can go on on this one (job.init_from)",
+            Description = "keep a tokenizer instead of training one: a finished data set's (it may be --out itself), or the file `cmm checkpoints export` writes; " +
+                          "a job trained with it can then go on on this data set (job.init_from)",
         };
         var overwrite = new Option<bool>("--overwrite") { Description = "replace a different data set already in --out" };
 

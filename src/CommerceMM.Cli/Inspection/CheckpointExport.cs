@@ -9,7 +9,8 @@ using CommerceMM.Worker.Checkpointing;
 namespace CommerceMM.Cli.Inspection;
 
 /// <summary>What an export wrote.</summary>
-internal sealed record ExportResult(string Path, long Step, int Tensors, long Values, long Bytes, string Sha256);
+/// <param name="Tokenizer">the tokenizer file written beside the weights; null for a checkpoint saved before checkpoints held it</param>
+internal sealed record ExportResult(string Path, long Step, int Tensors, long Values, long Bytes, string Sha256, string? Tokenizer);
 
 /// <summary>
 /// A checkpoint's model weights as one safetensors file, for PyTorch and Hugging Face tools: the checkpoint's
@@ -22,9 +23,12 @@ internal static class CheckpointExport
     {
         // The bytes written are the bytes checked: never a second read that could differ from the first.
         byte[] bytes;
+        byte[]? tokenizer = null;
         try
         {
             bytes = await CheckpointCatalog.ReadFileAsync(store, manifest, CheckpointFiles.Model, cancellationToken).ConfigureAwait(false);
+            if (manifest.Files.Any(f => f.Path == CheckpointFiles.Tokenizer))
+                tokenizer = await CheckpointCatalog.ReadFileAsync(store, manifest, CheckpointFiles.Tokenizer, cancellationToken).ConfigureAwait(false);
         }
         catch (CheckpointException e)
         {
@@ -47,11 +51,24 @@ internal static class CheckpointExport
         };
 
         string full = Path.GetFullPath(output);
+        // The model reads token ids of this tokenizer alone: it goes beside the weights, as model.tokenizer.model.
+        string? tokenizerPath = tokenizer is null ? null : Path.ChangeExtension(full, ".tokenizer.model");
+        if (tokenizer is not null) metadata["cmm.tokenizer_sha256"] = manifest.Files.First(f => f.Path == CheckpointFiles.Tokenizer).Sha256;
+        WriteAside(full, output, temp => SafeTensors.Write(temp, kept, metadata));
+        if (tokenizer is not null) WriteAside(tokenizerPath!, output, temp => File.WriteAllBytes(temp, tokenizer));
+        string sha;
+        await using (var written = File.OpenRead(full))
+            sha = Convert.ToHexStringLower(await SHA256.HashDataAsync(written, cancellationToken).ConfigureAwait(false));
+        return new ExportResult(full, manifest.Step, kept.Count, kept.Sum(t => t.Tensor.numel()), new FileInfo(full).Length, sha, tokenizerPath);
+    }
+
+    /// <summary>Writes beside <paramref name="full"/> and renames over it: a reader never sees half a file.</summary>
+    private static void WriteAside(string full, string output, Action<string> write)
+    {
         string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            // Written beside the target and renamed over it: a reader never sees half a file.
-            SafeTensors.Write(temp, kept, metadata);
+            write(temp);
             File.Move(temp, full, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -63,9 +80,5 @@ internal static class CheckpointExport
         {
             File.Delete(temp);
         }
-        string sha;
-        await using (var written = File.OpenRead(full))
-            sha = Convert.ToHexStringLower(await SHA256.HashDataAsync(written, cancellationToken).ConfigureAwait(false));
-        return new ExportResult(full, manifest.Step, kept.Count, kept.Sum(t => t.Tensor.numel()), new FileInfo(full).Length, sha);
     }
 }

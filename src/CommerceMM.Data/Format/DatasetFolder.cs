@@ -46,20 +46,27 @@ internal static class DatasetFolder
     }
 
     /// <summary>
-    /// The tokenizer of the finished data set in <paramref name="folder"/>, read and checked against its dataset.json: for a
-    /// build that keeps it, so that a model trained on that data set reads this one's token ids alike. Read whole before
-    /// the build clears its folder, which may be the same one.
+    /// The tokenizer a build keeps (--tokenizer-from), so that a model trained with it reads this data set's token ids
+    /// alike: a finished data set's (checked against its dataset.json), or a tokenizer file a checkpoint export wrote.
+    /// Read whole before the build clears its folder, which may be the one it came from.
     /// </summary>
-    /// <exception cref="DatasetException">The folder holds no finished data set, or its tokenizer is not the one it lists.</exception>
-    public static (TokenizerSpec Spec, byte[] Bytes) ReadTokenizer(string folder)
+    /// <exception cref="DatasetException">Neither a finished data set nor a SentencePiece model, or not the bytes its dataset.json lists.</exception>
+    public static (TokenizerSpec Spec, byte[] Bytes) ReadTokenizer(string source)
     {
-        var manifest = DatasetManifest.Read(folder);
-        string path = Path.Combine(folder, manifest.Tokenizer.File);
-        byte[] bytes = File.Exists(path) ? File.ReadAllBytes(path) : throw new DatasetException($"'{path}' is missing: the data set in '{folder}' has no tokenizer to keep");
-        string sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
-        if (!string.Equals(sha, manifest.Tokenizer.Sha256, StringComparison.OrdinalIgnoreCase))
-            throw new DatasetException($"'{path}' is not the tokenizer its dataset.json lists (SHA-256 {sha}, listed {manifest.Tokenizer.Sha256}); restore that data set, or build without --tokenizer-from");
-        return (manifest.Tokenizer with { File = TokenizerFile }, bytes);
+        if (File.Exists(source))
+        {
+            int vocab;
+            try { using (var tokenizer = SentencePieceTokenizer.Load(source)) vocab = tokenizer.VocabSize; }
+            catch (TokenizerException e) { throw new DatasetException($"--tokenizer-from '{source}' is not a SentencePiece model: {e.Message}"); }
+            byte[] bytes = File.ReadAllBytes(source);
+            return (new TokenizerSpec(TokenizerFile, "sentencepiece-unigram", vocab, bytes.Length, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes))), bytes);
+        }
+        const string Fix = "name the folder of the data set whose tokenizer to keep, or the .tokenizer.model that `cmm checkpoints export` wrote";
+        if (!Directory.Exists(source)) throw new DatasetException($"--tokenizer-from '{source}' does not exist: {Fix}");
+        if (!File.Exists(Path.Combine(source, DatasetManifest.FileName)))
+            throw new DatasetException($"--tokenizer-from '{source}' is not a finished data set (no {DatasetManifest.FileName}): {Fix}");
+        var manifest = DatasetManifest.Read(source);
+        return (manifest.Tokenizer with { File = TokenizerFile }, DatasetTokenizer.Read(source, manifest));
     }
 
     /// <summary>The finished data set's size: dataset.json and every file it lists (not a builder's scratch, such as a catalog's image cache).</summary>

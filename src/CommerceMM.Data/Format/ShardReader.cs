@@ -101,7 +101,7 @@ public sealed class ShardReader : IDisposable
     }
 
     /// <summary>What to do about a damaged data set, for every message that finds one.</summary>
-    private const string Remedy = "rebuild it (cmm data build … --out DIR --overwrite) or restore the folder from a copy";
+    internal const string Remedy = "rebuild it (cmm data build … --out DIR --overwrite) or restore the folder from a copy";
 
     private static void CheckSize(string root, string name, long expectedBytes)
     {

@@ -17,6 +17,9 @@ public static class CheckpointFiles
     /// <summary>AdamW moments in safetensors, the step count in its metadata.</summary>
     public const string Optimizer = "optimizer.safetensors";
 
+    /// <summary>The data set's SentencePiece tokenizer the model trained with: its token ids mean what this file says they do.</summary>
+    public const string Tokenizer = "tokenizer.model";
+
     /// <summary>
     /// The files every rank holds alike (weights and optimizer state): the part of a save training waits for.
     /// Training may change the tensors as soon as this returns. From the CPU the bytes are copied here; from a GPU
@@ -72,7 +75,10 @@ public static class CheckpointFiles
 /// </summary>
 public sealed record CapturedState(IReadOnlyList<SnapshotFile> Files, Action? Fill, Action Release)
 {
-    /// <summary>The snapshot of <paramref name="step"/>: these replicated files, with their fill and release, and this rank's own files.</summary>
-    public CheckpointSnapshot ToSnapshot(long step, IReadOnlyList<SnapshotFile> rankLocal) =>
-        new(step, Files, rankLocal) { Fill = Fill, Release = Release };
+    /// <summary>
+    /// The snapshot of <paramref name="step"/>: these replicated files, with their fill and release, the unpooled
+    /// <paramref name="alsoReplicated"/> (Release leaves those alone), and this rank's own files.
+    /// </summary>
+    public CheckpointSnapshot ToSnapshot(long step, IReadOnlyList<SnapshotFile> rankLocal, IReadOnlyList<SnapshotFile>? alsoReplicated = null) =>
+        new(step, [.. Files, .. alsoReplicated ?? []], rankLocal) { Fill = Fill, Release = Release };
 }

@@ -21,7 +21,8 @@ public static class TrainedOnCheck
     {
         if (state.TokenizerSha256 is not { } trained || string.Equals(trained, data.Tokenizer.Sha256, StringComparison.OrdinalIgnoreCase)) return;
         string checkpoint = startsANewJob ? $"job.init_from: job '{job}''s checkpoint step-{step}" : $"checkpoint step-{step}";
-        const string keepTokenizer = "build this data set with the tokenizer of the one it trained on (cmm data build catalog … --tokenizer-from THAT_DATA_SET)";
+        const string keepTokenizer = "build this data set with the tokenizer it trained with (cmm data build catalog … --tokenizer-from: that data set, " +
+                                     "or the tokenizer `cmm checkpoints export` writes beside the weights)";
         string fix = startsANewJob
             ? $"{keepTokenizer}, or start from the seed (no job.init_from)"
             : $"resume on the data set it was trained on (data.dir); or {keepTokenizer} and start a new job from this one's weights: " +

@@ -25,11 +25,15 @@ public sealed class TrainingSession : IAsyncDisposable
     private readonly Dictionary<string, LoaderPosition> _positions;
     private readonly HostBufferPool _snapshotBuffers = new();
     private readonly string _tokenizerSha256;
+    /// <summary>Saved in every checkpoint: the model is of no use without it, and a rebuilt data set can keep it (--tokenizer-from).</summary>
+    private readonly SnapshotFile _tokenizer;
 
-    private TrainingSession(ITrainableModel model, IReadOnlyList<(string, IBatchStream)> streams, string tokenizerSha256, long step, int rank, int worldSize)
+    private TrainingSession(ITrainableModel model, IReadOnlyList<(string, IBatchStream)> streams, string tokenizerSha256, SnapshotFile tokenizer,
+                            long step, int rank, int worldSize)
     {
         _model = model;
         _tokenizerSha256 = tokenizerSha256;
+        _tokenizer = tokenizer;
         _streams = streams;
         _positions = streams.ToDictionary(s => s.Item1, s => s.Item2.Position);
         Step = step;
@@ -62,6 +66,7 @@ public sealed class TrainingSession : IAsyncDisposable
             cancellationToken.ThrowIfCancellationRequested();
             long step = 0;
             var data = DatasetManifest.Read(spec.Data.Dir);
+            var tokenizer = new SnapshotFile(CheckpointFiles.Tokenizer, DatasetTokenizer.Read(spec.Data.Dir, data));
             if (restore is not null)
             {
                 TrainedOnCheck.Tokenizer(restore.State, restore.Manifest.Step, spec.Data.Dir, data,
@@ -82,7 +87,7 @@ public sealed class TrainingSession : IAsyncDisposable
             }
             foreach (string stream in kind.Streams)
                 streams.Add((stream, model.OpenStream(stream, LoaderOptionsFor(spec, stream, rank, worldSize, restore is { WeightsOnly: false } ? restore.Position(stream, worldSize, spec.Data.BatchSize) : null))));
-            var session = new TrainingSession(model, streams, data.Tokenizer.Sha256, step, rank, worldSize);
+            var session = new TrainingSession(model, streams, data.Tokenizer.Sha256, tokenizer, step, rank, worldSize);
             session.WarmSnapshotBuffers();
             return await Task.FromResult(session).ConfigureAwait(false);
         }
@@ -137,7 +142,7 @@ public sealed class TrainingSession : IAsyncDisposable
             Streams = new Dictionary<string, LoaderPosition>(_positions), DropoutGenerator = generator.data<byte>().ToArray(),
             TokenizerSha256 = _tokenizerSha256,
         };
-        return captured.ToSnapshot(Step, [new SnapshotFile(RankState.FileName, state.ToJsonBytes())]);
+        return captured.ToSnapshot(Step, [new SnapshotFile(RankState.FileName, state.ToJsonBytes())], [_tokenizer]);
     }
 
     /// <summary>

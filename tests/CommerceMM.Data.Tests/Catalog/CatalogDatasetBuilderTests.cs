@@ -295,8 +295,14 @@ public class CatalogDatasetBuilderTests
         options.TokenizerFrom = first.Directory;
         var (same, _, _) = await CatalogDatasetBuilder.BuildAsync(options);
         var (retrained, _, _) = await CatalogDatasetBuilder.BuildAsync(Options(catalog, Path.Combine(dir.Path, "retrained")));
+        // Or from the tokenizer file alone (what `cmm checkpoints export` writes beside the weights).
+        string file = Path.Combine(dir.Path, "kept.tokenizer.model");
+        File.WriteAllBytes(file, tokenizer);
+        var fromFile = Options(catalog, Path.Combine(dir.Path, "from-file"));
+        fromFile.TokenizerFrom = file;
+        var (filed, _, _) = await CatalogDatasetBuilder.BuildAsync(fromFile);
 
-        foreach (var kept in new[] { other, same })
+        foreach (var kept in new[] { other, same, filed })
         {
             Assert.Equal(retrained.Manifest.Counts, kept.Manifest.Counts);   // the new product is in
             Assert.Equal(first.Manifest.Tokenizer, kept.Manifest.Tokenizer);
@@ -309,15 +315,29 @@ public class CatalogDatasetBuilderTests
     }
 
     [Fact]
+    public async Task TokenizerFrom_AFileThatIsNoTokenizer_IsAnErrorNamingIt()
+    {
+        using var dir = new TempDirectory("catalog");
+        string catalog = TestCatalog.Write(dir.Path, 12);
+        var options = Options(catalog, Path.Combine(dir.Path, "out"));
+        options.TokenizerFrom = catalog;
+
+        var error = await Assert.ThrowsAsync<DatasetException>(() => CatalogDatasetBuilder.BuildAsync(options));
+
+        Assert.StartsWith($"--tokenizer-from '{catalog}' is not a SentencePiece model", error.Message);
+    }
+
+    [Fact]
     public async Task TokenizerFrom_AFolderWithoutADataSet_IsAnErrorNamingIt()
     {
         using var dir = new TempDirectory("catalog");
         var options = Options(TestCatalog.Write(dir.Path, 12), Path.Combine(dir.Path, "out"));
         options.TokenizerFrom = Path.Combine(dir.Path, "nothing");
+        Directory.CreateDirectory(options.TokenizerFrom);
 
         var error = await Assert.ThrowsAsync<DatasetException>(() => CatalogDatasetBuilder.BuildAsync(options));
 
-        Assert.Contains(Path.Combine(dir.Path, "nothing"), error.Message);
+        Assert.StartsWith($"--tokenizer-from '{Path.Combine(dir.Path, "nothing")}' is not a finished data set (no dataset.json): name the folder", error.Message);
         Assert.False(Directory.Exists(options.OutputDirectory));
     }
 }
