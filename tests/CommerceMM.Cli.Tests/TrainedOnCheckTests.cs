@@ -43,13 +43,24 @@ public class TrainedOnCheckTests
     public void Tokenizer_OfTheJobANewOneStartsFrom_IsRefusedNamingThatJobAndHowToKeepItsTokenizer()
     {
         var error = Assert.Throws<CheckpointException>(() =>
-            TrainedOnCheck.Tokenizer(State(Trained), 20, "data/shop-v2", Data("bdd7a596daf199d313cdbb8e7a1e72a3944084060dfe7d68cfe9e22504f9be69", 1000, 2000), "shop-v1", startsANewJob: true));
+            TrainedOnCheck.Tokenizer(State(Trained), 20, "data/shop-v2", Data("bdd7a596daf199d313cdbb8e7a1e72a3944084060dfe7d68cfe9e22504f9be69", 1000, 2000), "shop-v1", CheckpointUse.InitFrom));
 
         Assert.Equal("job.init_from: job 'shop-v1''s checkpoint step-20 was trained with another tokenizer than the data set in 'data/shop-v2' has " +
                      "(SHA-256 aa1122334455…, the data set's bdd7a596daf1…): the model's token ids would stand for other words; " +
                      "build this data set with the tokenizer it trained with (cmm data build catalog … --tokenizer-from: that data set, " +
                      "or the tokenizer `cmm checkpoints export` writes beside the weights), or start from the seed (no job.init_from)",
                      error.Message);
+    }
+
+    [Fact]
+    public void Tokenizer_OfACheckpointToEvaluate_AdvisesTheDataSetItTrainedOn()
+    {
+        var error = Assert.Throws<CheckpointException>(() =>
+            TrainedOnCheck.Tokenizer(State(Trained), 20, "data/shop", Data("bdd7a596daf199d313cdbb8e7a1e72a3944084060dfe7d68cfe9e22504f9be69", 960, 1920), "shop", CheckpointUse.Evaluate));
+
+        Assert.EndsWith("the model's token ids would stand for other words; evaluate it on the data set it was trained on (data.dir), or build this data set " +
+                        "with the tokenizer it trained with (cmm data build catalog … --tokenizer-from: that data set, or the tokenizer `cmm checkpoints export` writes beside the weights)",
+                        error.Message);
     }
 
     [Theory]

@@ -148,7 +148,7 @@ internal static class EvalCommand
             weightBytes = verification.File(manifest, CheckpointFiles.Model);
         }
 
-        TrainedOnCheck.Tokenizer(await TrainedOnCheck.ReadRankZeroAsync(store, manifest, ct).ConfigureAwait(false), manifest.Step, spec.Data.Dir, DatasetManifest.Read(spec.Data.Dir), job);
+        TrainedOnCheck.Tokenizer(await TrainedOnCheck.ReadRankZeroAsync(store, manifest, ct).ConfigureAwait(false), manifest.Step, spec.Data.Dir, DatasetManifest.Read(spec.Data.Dir), job, CheckpointUse.Evaluate);
         using var weights = SafeTensors.Read(new MemoryStream(weightBytes), $"checkpoint step-{manifest.Step}/{CheckpointFiles.Model}");
         model.LoadStateDict(weights.ByName);
         return manifest.Step;

@@ -68,7 +68,7 @@ internal static class LaunchChecks
                                           $"this spec's is {configHash}): model.kind, model.preset, model.prototypes, model.modalities and the data set's vocabulary " +
                                           "and image size must be those it trained with");
         if (await RankZeroOrNullAsync(store, manifest, cancellationToken).ConfigureAwait(false) is { } state)
-            TrainedOnCheck.Tokenizer(state, manifest.Step, spec.Data.Dir, data, from, startsANewJob: true);
+            TrainedOnCheck.Tokenizer(state, manifest.Step, spec.Data.Dir, data, from, CheckpointUse.InitFrom);
     }
 
     /// <summary>Rank 0's state record, or null when it cannot be read: the workers pass over a broken checkpoint themselves, and say so.</summary>

@@ -15,18 +15,21 @@ public static class TrainedOnCheck
 {
     /// <summary>The model's token ids mean what this data set's tokenizer means (checkpoints from before the record are let through).</summary>
     /// <param name="job">the job whose checkpoint it is</param>
-    /// <param name="startsANewJob">the checkpoint is job.init_from's, for a new job's first weights; false: the job's own, to resume</param>
+    /// <param name="use">what the checkpoint is for, which decides the advice</param>
     /// <exception cref="CheckpointException">The data set's tokenizer is another than the one the checkpoint trained with.</exception>
-    public static void Tokenizer(RankState state, long step, string dataDir, DatasetManifest data, string job, bool startsANewJob = false)
+    public static void Tokenizer(RankState state, long step, string dataDir, DatasetManifest data, string job, CheckpointUse use = CheckpointUse.Resume)
     {
         if (state.TokenizerSha256 is not { } trained || string.Equals(trained, data.Tokenizer.Sha256, StringComparison.OrdinalIgnoreCase)) return;
-        string checkpoint = startsANewJob ? $"job.init_from: job '{job}''s checkpoint step-{step}" : $"checkpoint step-{step}";
+        string checkpoint = use == CheckpointUse.InitFrom ? $"job.init_from: job '{job}''s checkpoint step-{step}" : $"checkpoint step-{step}";
         const string keepTokenizer = "build this data set with the tokenizer it trained with (cmm data build catalog … --tokenizer-from: that data set, " +
                                      "or the tokenizer `cmm checkpoints export` writes beside the weights)";
-        string fix = startsANewJob
-            ? $"{keepTokenizer}, or start from the seed (no job.init_from)"
-            : $"resume on the data set it was trained on (data.dir); or {keepTokenizer} and start a new job from this one's weights: " +
-              $"--set job.name=NEW --set job.init_from={job}; or train a new job from the seed: --set job.name=NEW";
+        string fix = use switch
+        {
+            CheckpointUse.InitFrom => $"{keepTokenizer}, or start from the seed (no job.init_from)",
+            CheckpointUse.Evaluate => $"evaluate it on the data set it was trained on (data.dir), or {keepTokenizer}",
+            _ => $"resume on the data set it was trained on (data.dir); or {keepTokenizer} and start a new job from this one's weights: " +
+                 $"--set job.name=NEW --set job.init_from={job}; or train a new job from the seed: --set job.name=NEW",
+        };
         throw new CheckpointException(
             $"{checkpoint} was trained with another tokenizer than the data set in '{dataDir}' has (SHA-256 {Short(trained)}, " +
             $"the data set's {Short(data.Tokenizer.Sha256)}): the model's token ids would stand for other words; {fix}");
@@ -59,4 +62,15 @@ public static class TrainedOnCheck
     }
 
     private static string Short(string sha256) => sha256.Length > 12 ? sha256[..12] + "…" : sha256;
+}
+
+/// <summary>What a checkpoint is read for: the advice when it does not fit the data set differs.</summary>
+public enum CheckpointUse
+{
+    /// <summary>The job goes on from its own checkpoint.</summary>
+    Resume,
+    /// <summary>A new job starts from another job's weights (job.init_from).</summary>
+    InitFrom,
+    /// <summary>`cmm eval` measures it.</summary>
+    Evaluate,
 }

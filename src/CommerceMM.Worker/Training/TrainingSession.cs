@@ -70,7 +70,7 @@ public sealed class TrainingSession : IAsyncDisposable
             if (restore is not null)
             {
                 TrainedOnCheck.Tokenizer(restore.State, restore.Manifest.Step, spec.Data.Dir, data,
-                                         restore.WeightsOnly ? spec.Job.InitFrom : spec.Job.Name, startsANewJob: restore.WeightsOnly);
+                                         restore.WeightsOnly ? spec.Job.InitFrom : spec.Job.Name, restore.WeightsOnly ? CheckpointUse.InitFrom : CheckpointUse.Resume);
                 // Another job's weights (job.init_from) start this job afresh: its step, data order and optimizer from the beginning.
                 if (!restore.WeightsOnly)
                 {
