@@ -156,7 +156,8 @@ public sealed class DataDownloadTests : IDisposable
 
         public void Dispose()
         {
-            _listener.Stop();
+            // Close alone: after Stop, Close unregisters the prefix again, and .NET's managed listener binds the port anew
+            // to do so, failing with "Address already in use" once another test's server has taken it (seen in CI).
             _listener.Close();
             _serving.Wait(TimeSpan.FromSeconds(5));
         }
