@@ -24,10 +24,11 @@ internal static class CheckpointExport
         // The bytes written are the bytes checked: never a second read that could differ from the first.
         byte[] bytes;
         byte[]? tokenizer = null;
+        var tokenizerEntry = manifest.Files.FirstOrDefault(f => f.Path == CheckpointFiles.Tokenizer);   // none in checkpoints from before it was saved
         try
         {
             bytes = await CheckpointCatalog.ReadFileAsync(store, manifest, CheckpointFiles.Model, cancellationToken).ConfigureAwait(false);
-            if (manifest.Files.Any(f => f.Path == CheckpointFiles.Tokenizer))
+            if (tokenizerEntry is not null)
                 tokenizer = await CheckpointCatalog.ReadFileAsync(store, manifest, CheckpointFiles.Tokenizer, cancellationToken).ConfigureAwait(false);
         }
         catch (CheckpointException e)
@@ -53,7 +54,7 @@ internal static class CheckpointExport
         string full = Path.GetFullPath(output);
         // The model reads token ids of this tokenizer alone: it goes beside the weights, as model.tokenizer.model.
         string? tokenizerPath = tokenizer is null ? null : Path.ChangeExtension(full, ".tokenizer.model");
-        if (tokenizer is not null) metadata["cmm.tokenizer_sha256"] = manifest.Files.First(f => f.Path == CheckpointFiles.Tokenizer).Sha256;
+        if (tokenizerEntry is not null) metadata["cmm.tokenizer_sha256"] = tokenizerEntry.Sha256;
         WriteAside(full, output, temp => SafeTensors.Write(temp, kept, metadata));
         if (tokenizer is not null) WriteAside(tokenizerPath!, output, temp => File.WriteAllBytes(temp, tokenizer));
         string sha;

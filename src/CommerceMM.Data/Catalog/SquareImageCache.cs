@@ -95,7 +95,8 @@ internal sealed class SquareImageCache
     public void Commit(string root)
     {
         Directory.CreateDirectory(_folder);
-        string links = Path.Combine(_folder, LinkFolderPrefix + DateTime.UtcNow.Ticks.ToString(CultureInfo.InvariantCulture));
+        string linksName = LinkFolderPrefix + DateTime.UtcNow.Ticks.ToString(CultureInfo.InvariantCulture);
+        string links = Path.Combine(_folder, linksName);
         var linked = new Dictionary<string, bool>(StringComparer.Ordinal);
         bool Link(string shard)
         {
@@ -112,7 +113,7 @@ internal sealed class SquareImageCache
             {
                 if (Link(at.File))
                     index.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{key:x32}\t{Path.GetRelativePath(_folder, links)}/{at.File}\t{at.Offset}\t{at.Length}\t{at.Sha256:x32}"));
+                        $"{key:x32}\t{linksName}/{at.File}\t{at.Offset}\t{at.Length}\t{at.Sha256:x32}"));
                 else keep.Add(LoosePath(key));
             }
         File.Move(temp, indexPath, overwrite: true);   // the switch: the index names only complete links

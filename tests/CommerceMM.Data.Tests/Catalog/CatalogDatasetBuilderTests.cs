@@ -286,11 +286,9 @@ public class CatalogDatasetBuilderTests
         File.AppendAllLines(catalog, ["{\"id\": \"new-1\", \"title\": \"Velvet evening gown with long sleeves\", \"image\": \"images/p0.jpg\", \"queries\": [\"velvet gown\"]}"]);
 
         // Into another folder, and into the same one (read before the rebuild clears it).
-        var (other, _, _) = await CatalogDatasetBuilder.BuildAsync(new CatalogDatasetOptions
-        {
-            CatalogFile = catalog, OutputDirectory = Path.Combine(dir.Path, "v2"), ImageSize = Size, EvalShare = 0, VocabSize = 200, SamplesPerShard = 16, Workers = 2,
-            TokenizerFrom = first.Directory,
-        });
+        var toOther = Options(catalog, Path.Combine(dir.Path, "v2"));
+        toOther.TokenizerFrom = first.Directory;
+        var (other, _, _) = await CatalogDatasetBuilder.BuildAsync(toOther);
         options.Overwrite = true;
         options.TokenizerFrom = first.Directory;
         var (same, _, _) = await CatalogDatasetBuilder.BuildAsync(options);
