@@ -109,12 +109,31 @@ public sealed class CheckpointsCommandTests(SmallCorpus corpus, TrainedJob train
         }
 
         // An existing file is replaced only when asked; --no-teacher leaves the EMA teacher out.
-        Assert.Contains("exists; pass --overwrite", Cmm(["checkpoints", "export", "--out", output, .. FileStore(runs)]).Output);
+        Assert.Contains($"{output} exists; pass --overwrite", Cmm(["checkpoints", "export", "--out", output, .. FileStore(runs)]).Output);
         var student = Cmm(["checkpoints", "export", "--out", output, "--overwrite", "--no-teacher", "--step", Step, .. FileStore(runs)]);
         Assert.True(student.Exit == 0, student.Output);
         var names = PyTorchSums(output).Tensors.Keys.ToList();
         Assert.DoesNotContain(names, n => n.StartsWith("teacher.", StringComparison.Ordinal));
         Assert.Contains("mim_center", names);
+    }
+
+    [Fact]
+    public void Export_IntoAFolderNotYetMade_MakesIt_AndAnExistingTokenizerFileNeedsOverwrite()
+    {
+        string runs = trained.Copy(corpus, Path.Combine(_scratch, "runs"));
+        string output = Path.Combine(_scratch, "exports", "v1", "model.safetensors");
+        var export = Cmm(["checkpoints", "export", "--out", output, .. FileStore(runs)]);
+        Assert.True(export.Exit == 0, export.Output);
+        Assert.True(File.Exists(output));
+
+        // The weights gone but their tokenizer still there: a second export must not replace it unasked.
+        File.Delete(output);
+        string tokenizer = Path.Combine(_scratch, "exports", "v1", "model.tokenizer.model");
+        var again = Cmm(["checkpoints", "export", "--out", output, .. FileStore(runs)]);
+        Assert.Equal(2, again.Exit);
+        Assert.Contains($"cmm: --out '{output}': {tokenizer} exists; pass --overwrite to replace it", again.Output);
+        Assert.False(File.Exists(output));
+        Assert.Equal(0, Cmm(["checkpoints", "export", "--out", output, "--overwrite", .. FileStore(runs)]).Exit);
     }
 
     [Fact]
@@ -146,6 +165,11 @@ public sealed class CheckpointsCommandTests(SmallCorpus corpus, TrainedJob train
         Assert.Contains("cmm: --out '/proc/model.safetensors': cannot write a file in /proc", export.Output);
         Assert.Contains("nothing exported", export.Output);
         Assert.DoesNotContain("   at ", export.Output);
+
+        var nested = Cmm(["checkpoints", "export", "--out", "/proc/exports/model.safetensors", .. FileStore(runs)]);
+        Assert.Equal(2, nested.Exit);
+        Assert.Contains("cmm: --out '/proc/exports/model.safetensors': cannot write a file in /proc/exports", nested.Output);
+        Assert.DoesNotContain("   at ", nested.Output);
     }
 
     [Fact]

@@ -140,7 +140,7 @@ internal static class CheckpointsCommand
         var set = CommonOptions.Set();
         var step = Step("the checkpoint to export: a step, or 'latest' for the one a restore picks (the newest that verifies)");
         var output = new Option<string>("--out") { Description = "the safetensors file to write (loads in PyTorch: tools/parity/safetensors_io.py, or safetensors.torch.load_file)", Required = true };
-        var overwrite = new Option<bool>("--overwrite") { Description = "replace --out if it exists" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "replace --out (and the tokenizer file beside it) if they exist" };
         var withoutTeacher = new Option<bool>("--no-teacher") { Description = "leave out CommerceMM's EMA teacher (teacher.*), which only training uses (SCALE has none)" };
         var command = new Command("export", "Write a checkpoint's model weights as one safetensors file (PyTorch state-dict names, float32), " +
                                             "checked against the manifest's SHA-256 first; metadata names the job, step and config hash.")
@@ -148,10 +148,12 @@ internal static class CheckpointsCommand
         command.SetAction(async (r, ct) =>
         {
             string target = r.GetValue(output)!;
-            if (File.Exists(target) && !r.GetValue(overwrite)) throw new ArgumentException($"--out '{target}' exists; pass --overwrite to replace it");
             if (Directory.Exists(target)) throw new ArgumentException($"--out '{target}' is a folder; name the file to write, e.g. --out {Path.Combine(target, "model.safetensors")}");
-            string? folder = Path.GetDirectoryName(Path.GetFullPath(target));
-            if (folder is not null && !Directory.Exists(folder)) throw new ArgumentException($"--out '{target}': the folder {folder} does not exist");
+            if (!r.GetValue(overwrite))
+            {
+                foreach (string file in (string[])[target, CheckpointExport.TokenizerBeside(target)])
+                    if (File.Exists(file)) throw new ArgumentException($"--out '{target}': {file} exists; pass --overwrite to replace it");
+            }
 
             var job = await JobStore.OpenAsync(r.GetValue(spec), r.GetValue(set)!, ct).ConfigureAwait(false);
             CheckpointManifest manifest;

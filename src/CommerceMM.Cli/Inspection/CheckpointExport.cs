@@ -53,7 +53,7 @@ internal static class CheckpointExport
 
         string full = Path.GetFullPath(output);
         // The model reads token ids of this tokenizer alone: it goes beside the weights, as model.tokenizer.model.
-        string? tokenizerPath = tokenizer is null ? null : Path.ChangeExtension(full, ".tokenizer.model");
+        string? tokenizerPath = tokenizer is null ? null : TokenizerBeside(full);
         if (tokenizerEntry is not null) metadata["cmm.tokenizer_sha256"] = tokenizerEntry.Sha256;
         WriteAside(full, output, temp => SafeTensors.Write(temp, kept, metadata));
         if (tokenizer is not null) WriteAside(tokenizerPath!, output, temp => File.WriteAllBytes(temp, tokenizer));
@@ -63,12 +63,16 @@ internal static class CheckpointExport
         return new ExportResult(full, manifest.Step, kept.Count, kept.Sum(t => t.Tensor.numel()), new FileInfo(full).Length, sha, tokenizerPath);
     }
 
+    /// <summary>Where the tokenizer goes for weights written to <paramref name="output"/>: model.safetensors → model.tokenizer.model.</summary>
+    public static string TokenizerBeside(string output) => Path.ChangeExtension(output, ".tokenizer.model");
+
     /// <summary>Writes beside <paramref name="full"/> and renames over it: a reader never sees half a file.</summary>
     private static void WriteAside(string full, string output, Action<string> write)
     {
         string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         try
         {
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
             write(temp);
             File.Move(temp, full, overwrite: true);
         }
@@ -79,7 +83,7 @@ internal static class CheckpointExport
         }
         finally
         {
-            File.Delete(temp);
+            if (File.Exists(temp)) File.Delete(temp);   // Delete throws when the folder itself could not be made
         }
     }
 }
