@@ -82,10 +82,10 @@ internal static class DataCommand
         modalities.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(m => m.ToLowerInvariant()).ToList();
 
     /// <summary>A bar per stage; waiting for another build of the folder is said in words.</summary>
-    internal static Progress<BuildProgress> BuildBar()
+    internal static IProgress<BuildProgress> BuildBar()
     {
         var bar = new ConsoleProgress();
-        return new Progress<BuildProgress>(p =>
+        return new SynchronousProgress<BuildProgress>(p =>
         {
             if (p.Stage == BuildStage.Waiting) Console.WriteLine(p.Message);
             else bar.Report((p.Stage.ToString(), p.Completed, p.Total));

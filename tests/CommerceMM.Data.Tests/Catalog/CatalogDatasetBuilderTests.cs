@@ -239,7 +239,7 @@ public class CatalogDatasetBuilderTests
         var options = Options(catalog, Path.Combine(dir.Path, "out"));
 
         using var stop = new CancellationTokenSource();
-        var stopHalfWay = new SynchronousProgress(p => { if (p.Stage == BuildStage.Train && p.Completed >= 6) stop.Cancel(); });
+        var stopHalfWay = new SynchronousProgress<BuildProgress>(p => { if (p.Stage == BuildStage.Train && p.Completed >= 6) stop.Cancel(); });
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => CatalogDatasetBuilder.BuildAsync(options, stopHalfWay, stop.Token));
         int made = LooseSquares(options.OutputDirectory);
         var (result, _, cached) = await CatalogDatasetBuilder.BuildAsync(options);

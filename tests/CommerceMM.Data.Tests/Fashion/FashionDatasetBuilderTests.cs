@@ -60,7 +60,7 @@ public class FashionDatasetBuilderTests
         options.EvalLimit = 10;
         options.VocabSize = 200;
         var stages = new System.Collections.Concurrent.ConcurrentQueue<BuildProgress>();
-        var progress = new SynchronousProgress(stages.Enqueue);
+        var progress = new SynchronousProgress<BuildProgress>(stages.Enqueue);
 
         Task<BuildResult> waiting;
         using (new FileStream(Path.Combine(dir.Path, ".build.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
@@ -133,7 +133,7 @@ public class FashionDatasetBuilderTests
         options.EvalLimit = 4;
         options.VocabSize = 120;
         var reports = new List<BuildProgress>();
-        var progress = new SynchronousProgress(reports.Add);
+        var progress = new SynchronousProgress<BuildProgress>(reports.Add);
 
         await FashionDatasetBuilder.BuildAsync(options, progress);
 
