@@ -1,3 +1,6 @@
+using System.Globalization;
+using CommerceMM.Model.Config;
+using CommerceMM.Scale.Config;
 using CommerceMM.Cli.Hosting;
 using CommerceMM.Worker.Spec;
 
@@ -101,6 +104,26 @@ public class SpecLoaderTests
     {
         var error = Assert.Throws<SpecException>(() => SpecLoader.Load("model:\n  allocations:\n    - {text: 9, image: 1, fusion: 1}\n", NoEnvironment));
         Assert.Equal("model.allocations[0].text", error.Key);
+    }
+
+    [Fact]
+    public void ToYaml_SaysTheValuesAModelTakesForKeysTheSpecLeftUnset_AndLeavesOutTheOtherKindsKeys()
+    {
+        var commercemm = SpecLoader.Load(SpecSource.EmbeddedDefault(), NoEnvironment, ["model.preset=small"]);
+        var small = CommerceMMConfig.Preset("small");
+        string yaml = SpecLoader.ToYaml(commercemm);
+        Assert.Contains($"\n  prototypes: {small.Mim.Prototypes}\n", yaml);
+        Assert.Contains($"\n  dropout: {small.Dropout.ToString(CultureInfo.InvariantCulture)}\n", yaml);
+        Assert.DoesNotContain("masked_weight_gradient", yaml);
+        Assert.Null(commercemm.Model.Dropout);   // the spec itself is left as it was loaded
+
+        var scale = SpecLoader.Load(
+            "model:\n  kind: scale\n  dropout: 0.25\ndata:\n  dir: data/fashion-scale\n", NoEnvironment);
+        yaml = SpecLoader.ToYaml(scale);
+        Assert.Contains("\n  dropout: 0.25\n", yaml);
+        Assert.Contains($"\n  masked_weight_gradient: {ScaleConfig.Tiny().MaskedWeightGradient.ToString().ToLowerInvariant()}\n", yaml);
+        Assert.Contains("\n  modalities:\n  - image\n  - text\n", yaml);
+        Assert.DoesNotContain("prototypes", yaml);
     }
 
     [Fact]

@@ -17,6 +17,13 @@ internal sealed class CommerceMMKind : IModelKind
     public IReadOnlyList<string> Streams { get; } = [StreamNames.Pairs, StreamNames.Omni];
     public IReadOnlyList<string> TaskIds => Model.Config.TaskIds.All;
 
+    public void FillDefaults(ModelSection model)
+    {
+        var config = ModelConfigFactory.Create(model, vocabSize: null);
+        model.Dropout = config.Dropout;
+        model.Prototypes = config.Mim.Prototypes;
+    }
+
     public void Validate(ModelSection model)
     {
         var errors = new SpecErrors();

@@ -20,6 +20,9 @@ public interface IModelKind
     /// <exception cref="SpecException">A bad value.</exception>
     void Validate(ModelSection model);
 
+    /// <summary>Sets each key the spec left unset (dropout, prototypes, …) to the value this model takes for it, so a printed spec says what runs.</summary>
+    void FillDefaults(ModelSection model);
+
     /// <summary>The hash a checkpoint of this spec carries: everything that shapes the weights, computed without building them.</summary>
     /// <exception cref="SpecException">The data set does not fit the model (e.g. an enabled modality it lacks).</exception>
     string ConfigHash(TrainingSpec spec);

@@ -20,6 +20,14 @@ internal sealed class ScaleKind : IModelKind
 
     public void Validate(ModelSection model) => ScaleConfigFactory.Create(model);
 
+    public void FillDefaults(ModelSection model)
+    {
+        var config = ScaleConfigFactory.Create(model);
+        model.Dropout = config.Dropout;
+        model.MaskedWeightGradient = config.MaskedWeightGradient;
+        model.Modalities = config.Modalities.Select(ScaleModalities.Name).ToList();
+    }
+
     public string ConfigHash(TrainingSpec spec) => Hash(ScaleConfigFactory.ForData(spec));
 
     public ITrainableModel Create(TrainingSpec spec, DeviceSettings device, ProcessGroup? group)

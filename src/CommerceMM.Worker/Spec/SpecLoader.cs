@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Globalization;
 using System.Reflection;
+using CommerceMM.Worker.Models;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 using YamlDotNet.Serialization;
@@ -84,9 +85,17 @@ public static class SpecLoader
     /// <summary>CMM_SECTION_KEY for a section.key.</summary>
     public static string EnvironmentName(string key) => EnvironmentPrefix + key.Replace('.', '_').ToUpperInvariant();
 
-    /// <summary>The spec written back as YAML (secrets are never in it: they come from the environment).</summary>
-    public static string ToYaml(TrainingSpec spec) =>
-        new SerializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build().Serialize(spec);
+    /// <summary>
+    /// The spec written back as YAML, with the model's unset keys at the values it takes (a key of the other model kind is
+    /// left out). Secrets are never in it: they come from the environment.
+    /// </summary>
+    public static string ToYaml(TrainingSpec spec)
+    {
+        var resolved = SpecJson.FromJson(SpecJson.ToJson(spec));
+        ModelKinds.For(resolved.Model).FillDefaults(resolved.Model);
+        return new SerializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance)
+            .ConfigureDefaultValuesHandling(DefaultValuesHandling.OmitNull).Build().Serialize(resolved);
+    }
 
     private static IEnumerable<(string Key, string Value)> EnvironmentOverrides(IReadOnlyDictionary<string, string> environment)
     {
