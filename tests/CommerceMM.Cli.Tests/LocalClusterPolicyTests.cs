@@ -17,12 +17,12 @@ public sealed class LocalClusterPolicyTests
     {
         var guard = new CrashLoopGuard();
 
-        Assert.True(guard.Restart(Quick, Killed));
-        Assert.True(guard.Restart(Quick, Killed));
-        Assert.True(guard.Restart(Quick, WorkerExitCodes.Fatal));
-        Assert.Equal((3, true), (guard.QuickCrashes, guard.LastWasQuickCrash));
+        Assert.True(guard.Restart(Quick, Killed, jobAdvanced: true));
+        Assert.True(guard.Restart(Quick, Killed, jobAdvanced: true));
+        Assert.True(guard.Restart(Quick, WorkerExitCodes.Fatal, jobAdvanced: true));
+        Assert.Equal((3, true), (guard.LoopCrashes, guard.LastCounted));
         Assert.False(guard.GaveUp);
-        Assert.False(guard.Restart(Quick, Killed));
+        Assert.False(guard.Restart(Quick, Killed, jobAdvanced: true));
         Assert.True(guard.GaveUp);
     }
 
@@ -32,14 +32,31 @@ public sealed class LocalClusterPolicyTests
         // A worker killed every 20 minutes of a long job: each crash follows a long run, so none is a crash loop.
         var guard = new CrashLoopGuard();
 
-        for (int exit = 0; exit < 10; exit++) Assert.True(guard.Restart(Long, Killed));
-        Assert.Equal((0, false), (guard.QuickCrashes, guard.LastWasQuickCrash));
+        for (int exit = 0; exit < 10; exit++) Assert.True(guard.Restart(Long, Killed, jobAdvanced: true));
+        Assert.Equal((0, false), (guard.LoopCrashes, guard.LastCounted));
         // Quick crashes count again from zero after a long run.
-        Assert.True(guard.Restart(Quick, Killed));
-        Assert.True(guard.Restart(Quick, Killed));
-        Assert.True(guard.Restart(Long, Killed));
-        Assert.True(guard.Restart(Quick, Killed));
-        Assert.Equal(1, guard.QuickCrashes);
+        Assert.True(guard.Restart(Quick, Killed, jobAdvanced: true));
+        Assert.True(guard.Restart(Quick, Killed, jobAdvanced: true));
+        Assert.True(guard.Restart(Long, Killed, jobAdvanced: true));
+        Assert.True(guard.Restart(Quick, Killed, jobAdvanced: true));
+        Assert.Equal(1, guard.LoopCrashes);
+    }
+
+    [Fact]
+    public void CrashLoopGuard_LongRunsThatNeverMoveTheJob_AreACrashLoop()
+    {
+        // A batch too big for memory: each start restores, builds its first step for minutes, and is killed before it ends.
+        var guard = new CrashLoopGuard();
+        for (int start = 0; start < 3; start++) Assert.True(guard.Restart(Long, Killed, jobAdvanced: false));
+        Assert.Equal((3, true), (guard.LoopCrashes, guard.LastCounted));
+        Assert.False(guard.Restart(Long, Killed, jobAdvanced: false));
+        Assert.True(guard.GaveUp);
+
+        // One run that saw the job move on starts the count over.
+        var other = new CrashLoopGuard();
+        Assert.True(other.Restart(Long, Killed, jobAdvanced: false));
+        Assert.True(other.Restart(Long, Killed, jobAdvanced: true));
+        Assert.Equal((0, false), (other.LoopCrashes, other.LastCounted));
     }
 
     [Fact]
@@ -48,10 +65,10 @@ public sealed class LocalClusterPolicyTests
         // A worker preempted alone leaves after its checkpoint with 75, and is started again every time (a spot fleet's
         // reclaims can come minutes apart); nor does it reset a crash loop in the making.
         var guard = new CrashLoopGuard();
-        Assert.True(guard.Restart(Quick, Killed));
+        Assert.True(guard.Restart(Quick, Killed, jobAdvanced: true));
 
-        for (int exit = 0; exit < 10; exit++) Assert.True(guard.Restart(Quick, WorkerExitCodes.Retry));
-        Assert.Equal((1, false), (guard.QuickCrashes, guard.LastWasQuickCrash));
+        for (int exit = 0; exit < 10; exit++) Assert.True(guard.Restart(Quick, WorkerExitCodes.Retry, jobAdvanced: true));
+        Assert.Equal((1, false), (guard.LoopCrashes, guard.LastCounted));
     }
 
     [Fact]

@@ -18,6 +18,9 @@ internal sealed class LiveView(TrainingSpec spec, TimeProvider? time = null)
     private long _lastStep = -1;
     private DateTimeOffset _lastTime;
 
+    /// <summary>The job's step: its furthest rank's, or between generations (no member has reported one yet) the last commit, where they resume.</summary>
+    public static long StepOf(JobStatusView s) => s.Members.Max(m => m.LastStep) ?? s.LastCommittedCheckpoint?.Step ?? 0;
+
     public void Print(JobStatusView s)
     {
         foreach (string line in Next(s)) Console.WriteLine(line);
@@ -26,8 +29,7 @@ internal sealed class LiveView(TrainingSpec spec, TimeProvider? time = null)
     /// <summary>The lines for this status; the throughput is over the steps since the previous call.</summary>
     public IReadOnlyList<string> Next(JobStatusView s)
     {
-        // Between generations no member has reported a step yet: they resume from the last commit.
-        long step = s.Members.Max(m => m.LastStep) ?? s.LastCommittedCheckpoint?.Step ?? 0;
+        long step = StepOf(s);
         var now = _time.GetUtcNow();
         string rate = "";
         if (_lastStep >= 0 && step > _lastStep && now > _lastTime)

@@ -23,6 +23,7 @@ namespace CommerceMM.Cli.Launch;
 internal sealed class LocalCluster
 {
     private const int SigTerm = 15;
+    private const int SigKilled = 128 + 9;   // the exit status of a process killed by SIGKILL
 
     /// <summary>How often the targets file follows the status: well within a scrape interval, cheap for the coordinator.</summary>
     private static readonly TimeSpan TargetsRefresh = TimeSpan.FromSeconds(0.5);
@@ -67,13 +68,21 @@ internal sealed class LocalCluster
         Process StartWorker(int i) => SelfProcess.Start(
             ["worker", "--gateways", coordinator.Gateway, "--job", spec.Job.Name, "--worker-id", $"local-{i}", "--threads", threads, .. workerMetrics],
             redirectOutput: false, environment);
+        using var client = new JobStatusClient(new JobStatusClientOptions { BaseAddress = coordinator.BaseAddress, Job = spec.Job.Name, Token = token });
+        // The job's step as each worker started, and the furthest seen since: a worker that crashes while it never moves is in a loop.
+        long stepNow = LiveView.StepOf(await client.GetStatusAsync().ConfigureAwait(false));
         var workers = Enumerable.Range(0, spec.Job.Workers).Select(StartWorker).ToList();
         // Process.StartTime cannot be read once a process has exited, so the launcher keeps its own (seen within one poll).
         var started = workers.Select(_ => Stopwatch.GetTimestamp()).ToArray();
+        var startStep = workers.Select(_ => stepNow).ToArray();
         var guards = workers.Select(_ => new CrashLoopGuard()).ToArray();
         var view = new LiveView(spec);
-
-        using var client = new JobStatusClient(new JobStatusClientOptions { BaseAddress = coordinator.BaseAddress, Job = spec.Job.Name, Token = token });
+        async Task<JobStatusView> StatusAsync()
+        {
+            var status = await client.GetStatusAsync().ConfigureAwait(false);
+            stepNow = Math.Max(stepNow, LiveView.StepOf(status));
+            return status;
+        }
         bool forwarded = false;
         var progress = Stopwatch.StartNew();
         var targetsClock = Stopwatch.StartNew();
@@ -86,24 +95,27 @@ internal sealed class LocalCluster
                 // this launcher) exits 75 too, and its return resumes the job that stopped for it.
                 var w = workers[i];
                 if (!w.HasExited || w.ExitCode is 0 or 2 || guards[i].GaveUp) continue;
-                var state = (await client.GetStatusAsync().ConfigureAwait(false)).State;
+                var state = (await StatusAsync().ConfigureAwait(false)).State;
                 if (state is JobState.Completed or JobState.Failed || (state is JobState.Stopped && w.ExitCode != WorkerExitCodes.Retry)) continue;
                 var ranFor = Stopwatch.GetElapsedTime(started[i]);
-                if (!guards[i].Restart(ranFor, w.ExitCode))
+                string killed = w.ExitCode == SigKilled
+                    ? $"; exit 137 is SIGKILL, on Linux most often the out-of-memory killer: if memory ran out, lower data.batch_size (now {spec.Data.BatchSize})" : "";
+                if (!guards[i].Restart(ranFor, w.ExitCode, jobAdvanced: stepNow > startStep[i]))
                 {
-                    Console.WriteLine($"[cmm train] worker local-{i} exited with {w.ExitCode} within {CrashLoopGuard.QuickCrash.TotalSeconds:F0} s of each of its last " +
-                                      $"{guards[i].QuickCrashes} starts: a crash loop, so it is not started again; the job goes on without it (its log above says why it exits)");
+                    Console.WriteLine($"[cmm train] worker local-{i} exited with {w.ExitCode}, and each of its last {guards[i].LoopCrashes} starts crashed within " +
+                                      $"{CrashLoopGuard.QuickCrash.TotalSeconds:F0} s or before the job got past step {startStep[i]}: a crash loop, so it is not started again; " +
+                                      $"the job goes on without it (its log above says why it exits{killed})");
                     continue;
                 }
-                string quick = guards[i].LastWasQuickCrash ? $"; quick crashes in a row: {guards[i].QuickCrashes} of {CrashLoopGuard.MaxQuickCrashes} allowed" : "";
-                Console.WriteLine($"[cmm train] worker local-{i} exited with {w.ExitCode}; restarting it (it ran {ranFor.TotalSeconds:F0} s{quick})");
-                (workers[i], started[i]) = (StartWorker(i), Stopwatch.GetTimestamp());
+                string loop = guards[i].LastCounted ? $"; crashes in a row without progress: {guards[i].LoopCrashes} of {CrashLoopGuard.MaxLoopCrashes} allowed" : "";
+                Console.WriteLine($"[cmm train] worker local-{i} exited with {w.ExitCode}; restarting it (it ran {ranFor.TotalSeconds:F0} s{loop}{killed})");
+                (workers[i], started[i], startStep[i]) = (StartWorker(i), Stopwatch.GetTimestamp(), stepNow);
             }
             if (workers.All(w => w.HasExited)) break;
             if (targets is not null && targetsClock.Elapsed > TargetsRefresh)
             {
                 targetsClock.Restart();
-                targets.Update((await client.GetStatusAsync().ConfigureAwait(false)).Members);
+                targets.Update((await StatusAsync().ConfigureAwait(false)).Members);
             }
             if (signals.Graceful.IsCancellationRequested && !forwarded)
             {
@@ -119,7 +131,7 @@ internal sealed class LocalCluster
             if (progress.Elapsed > LiveView.Interval)
             {
                 progress.Restart();
-                view.Print(await client.GetStatusAsync().ConfigureAwait(false));
+                view.Print(await StatusAsync().ConfigureAwait(false));
             }
             await Task.Delay(200).ConfigureAwait(false);
         }
