@@ -57,7 +57,9 @@ public sealed partial class AzureBlobStore
                 $" The request signature was refused: check the account name and key ({_options.CredentialName}).",
             (403, _) => $" The Entra credential was refused ({_options.CredentialName}), or it lacks a data role on the container.",
             _ when changedWhileRead => " The blob was overwritten while it was being read; read it again.",
-            (404, "ContainerNotFound") => $" The container does not exist ({_options.ContainerSetting}): create it first, or correct the name.",
+            // Never created on the fly: a mistyped name would start the job over in an empty container, its committed work unseen.
+            (404, "ContainerNotFound") => $" The container does not exist ({_options.ContainerSetting}): create it (`az storage container create --name {_options.Container}`, " +
+                                          "or the Azure portal), or correct the name.",
             (400, "InvalidHeaderValue") when r.Message.Contains("API version", StringComparison.OrdinalIgnoreCase) =>
                 $" The server does not know REST version {AzureBlobStoreOptions.ServiceVersion}: for Azurite, upgrade it or start it with --skipApiVersionCheck.",
             _ when transient => $" Gave up after {retries} retries.",

@@ -77,6 +77,7 @@ public sealed class AzureProbeTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal((404, "ContainerNotFound"), (e.Status, e.ErrorCode));
         Assert.Contains("'no-such-container'", e.Message, StringComparison.Ordinal);
         Assert.Contains("(checkpoint.container)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("`az storage container create --name no-such-container`", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
