@@ -33,13 +33,14 @@ public sealed class CheckpointRollbackCommandTests(SmallCorpus corpus, TrainedJo
         Assert.Equal(0, Cmm(["checkpoints", "rollback", "--step", "4", .. job]).Exit);
         var undo = Cmm(["checkpoints", "rollback", "--undo", .. job]);
         Assert.True(undo.Exit == 0, undo.Output);
-        Assert.Contains("latest names step 6 again (steps 6 are back, and no data is skipped)", undo.Output);
+        Assert.Contains("latest names step 6 again (step 6 is back, and no data is skipped)", undo.Output);
         Assert.Equal(6, (await CheckpointCatalog.FindNewestVerifiedAsync(store, TrainedJob.Name)).Checkpoint!.Step);
         Assert.Empty(await CheckpointRollback.ListAsync(store, TrainedJob.Name));
 
         var rollback = Cmm(["checkpoints", "rollback", "--step", "4", "--skip-steps", "1", "--reason", "loss spiked at step 5", .. job]);
         Assert.True(rollback.Exit == 0, rollback.Output);
         Assert.Contains("latest now names step 4: the next launch trains on from there", rollback.Output);
+        Assert.Contains($"step 6 is kept under {TrainedJob.Name}/rolled-back/", rollback.Output);
         Assert.Matches(@"verify: 100 % \([\d,]+/[\d,]+ KiB\)", rollback.Output); // progress, one line a tenth when not on a terminal
         Assert.Matches(@"copy: 100 % \([\d,]+/[\d,]+ KiB\)", rollback.Output);
         var list = Cmm(["checkpoints", "list", .. job]);

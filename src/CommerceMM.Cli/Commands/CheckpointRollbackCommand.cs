@@ -72,7 +72,7 @@ internal static class CheckpointRollbackCommand
 
             var result = await CheckpointRollback.RunAsync(job.Store, plan, r.GetValue(reason)!, skipSteps, TimeProvider.System, new InKiB(), ct).ConfigureAwait(false);
             Console.WriteLine($"latest now names step {result.Step}: the next launch trains on from there (`cmm train`, or the job's coordinator started again)");
-            Console.WriteLine($"steps {string.Join(", ", result.Kept)} are kept under {result.Folder} in {job.Where} " +
+            Console.WriteLine($"{StepsAre(result.Kept)} kept under {result.Folder} in {job.Where} " +
                               "(`cmm checkpoints list` shows them; `--undo` puts them back while nothing is committed; delete the folder when no longer needed)");
             return 0;
         });
@@ -83,10 +83,14 @@ internal static class CheckpointRollbackCommand
     {
         var (record, folder) = await CheckpointRollback.UndoAsync(job.Store, job.Job, new InKiB(), ct).ConfigureAwait(false);
         Console.WriteLine($"undid the rollback under {folder} ({record})");
-        Console.WriteLine($"latest names step {record.FromStep} again (steps {string.Join(", ", record.Steps)} are back, and no data is skipped): " +
+        Console.WriteLine($"latest names step {record.FromStep} again ({StepsAre(record.Steps)} back, and no data is skipped): " +
                           "the next launch trains on from there");
         return 0;
     }
+
+    /// <summary>"step 6 is" or "steps 6, 8 are".</summary>
+    private static string StepsAre(IReadOnlyList<long> steps) =>
+        steps.Count == 1 ? $"step {steps[0]} is" : $"steps {string.Join(", ", steps)} are";
 
     /// <summary>The library's bytes as a progress bar in KiB, on standard error.</summary>
     private sealed class InKiB : IProgress<(string Stage, long Bytes, long Total)>
