@@ -29,7 +29,7 @@ internal sealed class CrashLoopGuard
     public bool LastCounted { get; private set; }
 
     /// <summary>Records an exit with <paramref name="exitCode"/> after <paramref name="ranFor"/>; false once the worker has given up.</summary>
-    /// <param name="jobAdvanced">whether the job's step moved on while the worker ran</param>
+    /// <param name="jobAdvanced">whether the job's step moved while the worker ran</param>
     public bool Restart(TimeSpan ranFor, int exitCode, bool jobAdvanced)
     {
         LastCounted = exitCode != WorkerExitCodes.Retry && (ranFor < QuickCrash || !jobAdvanced);

@@ -69,18 +69,21 @@ internal sealed class LocalCluster
             ["worker", "--gateways", coordinator.Gateway, "--job", spec.Job.Name, "--worker-id", $"local-{i}", "--threads", threads, .. workerMetrics],
             redirectOutput: false, environment);
         using var client = new JobStatusClient(new JobStatusClientOptions { BaseAddress = coordinator.BaseAddress, Job = spec.Job.Name, Token = token });
-        // The job's step as each worker started, and the furthest seen since: a worker that crashes while it never moves is in a loop.
+        // The job's step as each worker started, and whether it has moved since (on, or back to a commit and on again after
+        // a restart elsewhere): a worker that keeps crashing while the step stands still is in a loop.
         long stepNow = LiveView.StepOf(await client.GetStatusAsync().ConfigureAwait(false));
         var workers = Enumerable.Range(0, spec.Job.Workers).Select(StartWorker).ToList();
         // Process.StartTime cannot be read once a process has exited, so the launcher keeps its own (seen within one poll).
         var started = workers.Select(_ => Stopwatch.GetTimestamp()).ToArray();
         var startStep = workers.Select(_ => stepNow).ToArray();
+        var stepMoved = new bool[workers.Count];
         var guards = workers.Select(_ => new CrashLoopGuard()).ToArray();
         var view = new LiveView(spec);
         async Task<JobStatusView> StatusAsync()
         {
             var status = await client.GetStatusAsync().ConfigureAwait(false);
-            stepNow = Math.Max(stepNow, LiveView.StepOf(status));
+            stepNow = LiveView.StepOf(status);
+            for (int i = 0; i < startStep.Length; i++) stepMoved[i] |= stepNow != startStep[i];
             return status;
         }
         bool forwarded = false;
@@ -100,16 +103,16 @@ internal sealed class LocalCluster
                 var ranFor = Stopwatch.GetElapsedTime(started[i]);
                 string killed = w.ExitCode == SigKilled
                     ? $"; exit 137 is SIGKILL, on Linux most often the out-of-memory killer: if memory ran out, lower data.batch_size (now {spec.Data.BatchSize})" : "";
-                if (!guards[i].Restart(ranFor, w.ExitCode, jobAdvanced: stepNow > startStep[i]))
+                if (!guards[i].Restart(ranFor, w.ExitCode, jobAdvanced: stepMoved[i]))
                 {
                     Console.WriteLine($"[cmm train] worker local-{i} exited with {w.ExitCode}, and each of its last {guards[i].LoopCrashes} starts crashed within " +
-                                      $"{CrashLoopGuard.QuickCrash.TotalSeconds:F0} s or before the job got past step {startStep[i]}: a crash loop, so it is not started again; " +
+                                      $"{CrashLoopGuard.QuickCrash.TotalSeconds:F0} s or while the job stood at step {startStep[i]}: a crash loop, so it is not started again; " +
                                       $"the job goes on without it (its log above says why it exits{killed})");
                     continue;
                 }
-                string loop = guards[i].LastCounted ? $"; crashes in a row without progress: {guards[i].LoopCrashes} of {CrashLoopGuard.MaxLoopCrashes} allowed" : "";
+                string loop = guards[i].LastCounted ? $"; crashes in a row within {CrashLoopGuard.QuickCrash.TotalSeconds:F0} s or while the step stood still: {guards[i].LoopCrashes} of {CrashLoopGuard.MaxLoopCrashes} allowed" : "";
                 Console.WriteLine($"[cmm train] worker local-{i} exited with {w.ExitCode}; restarting it (it ran {ranFor.TotalSeconds:F0} s{loop}{killed})");
-                (workers[i], started[i], startStep[i]) = (StartWorker(i), Stopwatch.GetTimestamp(), stepNow);
+                (workers[i], started[i], startStep[i], stepMoved[i]) = (StartWorker(i), Stopwatch.GetTimestamp(), stepNow, false);
             }
             if (workers.All(w => w.HasExited)) break;
             if (targets is not null && targetsClock.Elapsed > TargetsRefresh)
