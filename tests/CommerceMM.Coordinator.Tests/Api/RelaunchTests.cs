@@ -87,6 +87,62 @@ public sealed class RelaunchTests
         Assert.Equal(3, (await coordinator.Client().GetStatusAsync()).Generation); // persisted: the restarted host still says 3
     }
 
+    [Theory]
+    [InlineData(false)] // killed: the job was still Running when it was relaunched
+    [InlineData(true)] // stopped: it had ended
+    public async Task Relaunch_WithMoreWorkers_ItsFirstGenerationHasThemAll_NotTheOldSize(bool stoppedFirst)
+    {
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync();
+        await JoinBothAsync(coordinator.Client(incarnation: "launch-1"));
+        if (stoppedFirst)
+        {
+            await coordinator.Client().StopAsync(now: true);
+        }
+
+        await coordinator.RestartAsync(coordinator.Spec with { Workers = 3 });
+        TestClient relaunched = coordinator.Client(incarnation: "launch-2");
+        string[] workers = ["w0", "w1", "w2"];
+        foreach (string id in workers)
+        {
+            await relaunched.TryJoinAsync(id);
+        }
+
+        var after = new List<JoinResponse>();
+        foreach (string id in workers)
+        {
+            after.Add(await relaunched.TryJoinAsync(id));
+        }
+
+        // The old size (2) would start without w2, which then waits for a checkpoint to grow the job.
+        Assert.All(after, a => Assert.Equal((JoinStatus.Assigned, 2L, 3), (a.Status, a.Generation, a.WorldSize)));
+        Assert.Equal([0, 1, 2], after.Select(a => a.Rank));
+    }
+
+    [Fact]
+    public async Task RestartOfOneMember_WhileTheJobRunsBelowItsSize_WaitsOnlyForTheMembers()
+    {
+        // Three workers asked for, two came: the rendezvous deadline started the job with them, and they train.
+        await using TestCoordinator coordinator = await TestCoordinator.StartAsync(new JobSpec("job-a", Workers: 3));
+        TestClient client = coordinator.Client(incarnation: "launch-1");
+        for (int polls = 0; polls < 4; polls++) // polling within the 10 s floor, past the 30 s rendezvous deadline
+        {
+            await JoinBothAsync(client);
+            coordinator.Time.AdvanceSeconds(8);
+        }
+
+        IReadOnlyList<JoinResponse> running = await JoinBothAsync(client);
+        await client.HeartbeatAsync(TestCoordinator.Beat(running[0], "w0", 5));
+
+        TestClient restarted = coordinator.Client(incarnation: "w1-again");
+        await restarted.TryJoinAsync("w1");
+        JoinResponse survivor = await client.TryJoinAsync("w0");
+        JoinResponse back = await restarted.TryJoinAsync("w1");
+
+        Assert.Equal((JoinStatus.Assigned, 1L, 2), (running[1].Status, running[1].Generation, running[1].WorldSize));
+        Assert.Equal((JoinStatus.Assigned, 2L, 2), (survivor.Status, survivor.Generation, survivor.WorldSize)); // no wait for a third
+        Assert.Equal((JoinStatus.Assigned, 2L, 1), (back.Status, back.Generation, back.Rank));
+    }
+
     [Fact]
     public async Task Join_SameProcessAgain_IsARetryNotARestart()
     {

@@ -30,7 +30,7 @@ internal sealed class TestCoordinator : IAsyncDisposable
 
     public string Root { get; }
 
-    public JobSpec Spec { get; }
+    public JobSpec Spec { get; private set; }
 
     public ManualTimeProvider Time { get; }
 
@@ -70,6 +70,13 @@ internal sealed class TestCoordinator : IAsyncDisposable
     }
 
     private bool _sharesRoot;
+
+    /// <summary>A restart whose new host is started with another spec, as a relaunch with, say, more workers.</summary>
+    public Task RestartAsync(JobSpec spec)
+    {
+        Spec = spec;
+        return RestartAsync();
+    }
 
     /// <summary>Stops the host and starts a new one over the same store and clock: a coordinator restart.</summary>
     public async Task RestartAsync()

@@ -18,6 +18,9 @@ internal sealed partial class MembershipGrain(
     // Newcomers waiting for the running generation to grow at a checkpoint: since when, their last poll, their process. In
     // memory only: after a restart they poll again.
     private readonly Dictionary<string, (DateTimeOffset Since, DateTimeOffset Polled, string? Incarnation)> _joining = new(StringComparer.Ordinal);
+    // False until a member heartbeats to this coordinator process. A member coming back as a new process before that is
+    // taken for a relaunch of the whole job, which starts the spec's workers, not the old generation's.
+    private bool _heardFromAMember;
     private JobSpec _spec = null!;
     private IJobGrain _job = null!;
     private IShardLedgerGrain _ledger = null!;
@@ -93,7 +96,8 @@ internal sealed partial class MembershipGrain(
                 // restarted, or the whole job relaunched): whatever it sent or was given in this generation,
                 // votes and leases included, must stop counting. A new generation fences all of it.
                 string reason = $"worker '{workerId}' (rank {member.Rank}) came back as a new process; its previous process is gone";
-                if (await BumpAsync(State.Members, reason, State.Members.Count, restart: true, cancellationToken) is { } bumpFailure)
+                int expected = _heardFromAMember ? State.Members.Count : _spec.Workers;
+                if (await BumpAsync(State.Members, reason, expected, restart: true, cancellationToken) is { } bumpFailure)
                 {
                     return bumpFailure.Cast<JoinOutcome>();
                 }
@@ -174,6 +178,7 @@ internal sealed partial class MembershipGrain(
         }
 
         _liveness.Record(heartbeat, _time.GetUtcNow());
+        _heardFromAMember = true;
         return Continue();
     }
 
@@ -388,7 +393,8 @@ internal sealed partial class MembershipGrain(
 
     /// <summary>
     /// Opens the rendezvous of the job's generation when the job is ahead of membership (it reopened, or moved on just before
-    /// a crash); everyone who held a rank is welcome back to it, in their old order.
+    /// a crash); everyone who held a rank is welcome back to it, in their old order. A reopened job (Pending) waits for the
+    /// spec's workers, which a relaunch starts, however many the generation before it had.
     /// </summary>
     private async Task FollowTheJobAsync(JobSnapshot job, string reason, CancellationToken cancellationToken)
     {
@@ -401,7 +407,8 @@ internal sealed partial class MembershipGrain(
             job.Generation,
             State.Gathering ? State.Survivors : State.Members,
             State.Gathering ? State.SurvivorsGeneration : State.Generation,
-            reason);
+            reason,
+            job.State == JobState.Pending ? _spec.Workers : null);
         await SaveAsync(cancellationToken);
     }
 
