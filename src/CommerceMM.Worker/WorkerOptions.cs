@@ -17,6 +17,11 @@ public sealed record WorkerOptions
     /// this process may use (<see cref="Environment.ProcessorCount"/>, which honours a container's CPU limit).
     /// </summary>
     public int? Threads { get; init; }
+    /// <summary>
+    /// The most host memory a worker on the CPU may allocate, in MiB (<see cref="Training.HostMemoryLimit"/>). Null: the
+    /// machine's memory, or its container's limit; 0: no limit. `cmm train` gives each of its N workers the machine's / N.
+    /// </summary>
+    public int? MemoryLimitMib { get; init; }
     /// <summary>Port of this worker's own /metrics; null = none, 0 = any free port.</summary>
     public int? MetricsPort { get; init; }
     /// <summary>

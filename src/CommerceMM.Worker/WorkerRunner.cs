@@ -8,6 +8,7 @@ using CommerceMM.Model.Tasks;
 using CommerceMM.Observability.Collection;
 using CommerceMM.Observability.Hosting;
 using CommerceMM.Observability.Logging;
+using CommerceMM.Observability.Metrics;
 using CommerceMM.Observability.Worker;
 using CommerceMM.Storage.Blobs;
 using CommerceMM.Storage.Checkpoints;
@@ -81,6 +82,15 @@ public sealed class WorkerRunner
         }
     }
 
+    /// <summary>On the CPU, caps what this process may allocate, so that a batch too big fails in a step, not in the OOM killer.</summary>
+    private void LimitHostMemory()
+    {
+        if (_device.Device.type != TorchSharp.DeviceType.CPU || _options.MemoryLimitMib == 0) return;
+        if ((_options.MemoryLimitMib is { } mib ? mib * (1L << 20) : ProcessMemory.MachineBytes()) is not { } wanted) return;
+        long limit = HostMemoryLimit.Apply(wanted);
+        _log.LogInformation("host memory: this worker may allocate up to {Limit:F2} GiB ({Option}; 0 lifts it)", limit / (double)(1L << 30), HostMemoryLimit.Option);
+    }
+
     private async Task<int> RunAsync(CancellationToken preempt, CancellationToken kill)
     {
         // Until it holds a rank a worker has nothing to checkpoint: a SIGTERM then ends its connecting and waiting at once,
@@ -138,6 +148,7 @@ public sealed class WorkerRunner
         }
         TorchRuntime.NumThreads = _spec.Job.Threads > 0 ? _spec.Job.Threads : _options.Threads ?? Environment.ProcessorCount;
         _log.LogInformation("training on {Device} in {Precision} with {Threads} intra-op thread(s)", _device.Device, _device.Precision.ToString().ToLowerInvariant(), TorchRuntime.NumThreads);
+        LimitHostMemory();
 
         using var pipeline = _options.MetricsPort is null ? null : MetricsPipeline.Create();
         await using var server = pipeline is null ? null : await MetricsServer.StartAsync(pipeline, IPAddress.Any, _options.MetricsPort!.Value, kill).ConfigureAwait(false);

@@ -8,6 +8,7 @@ using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Storage.FileSystem;
 using CommerceMM.Storage.Tests.Azure;
 using CommerceMM.Worker;
+using CommerceMM.Worker.Training;
 using CommerceMM.Tests.Shared;
 
 namespace CommerceMM.Cli.Tests;
@@ -444,6 +445,32 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus, AzuriteFixture azur
             "worker", "--gateways", $"127.0.0.1:{FreePorts.Next()}", "--job", "nobody");
         Assert.Equal(2, worker.WaitForExit(Patience));
         Assert.Contains($"CMM_WORKER_THREADS='{value}' is not a thread count: set a whole number of at least 1", worker.Output);
+    }
+
+    [Theory]
+    [InlineData("abc")]
+    [InlineData("-5")]
+    public void Worker_MemoryLimitVariableNotASize_ExitsBadSpecNamingIt(string value)
+    {
+        using var worker = new CmmProcess(new Dictionary<string, string> { ["CMM_JOB_TOKEN"] = "any-token-0123456789", [HostMemoryLimit.Variable] = value },
+            "worker", "--gateways", $"127.0.0.1:{FreePorts.Next()}", "--job", "nobody");
+        Assert.Equal(2, worker.WaitForExit(Patience));
+        Assert.Contains($"{HostMemoryLimit.Variable}='{value}' is not a size: set whole MiB", worker.Output);
+    }
+
+    [Fact]
+    public void BatchTooBigForTheWorkersMemory_FailsInItsFirstStepNamingTheBatch_AndNoWorkerIsStartedAgain()
+    {
+        // Each worker may allocate 2 GiB; 512 pairs a step take about 3 GiB at this size (6 MiB a sample, measured). Without the
+        // cap Linux lets the allocations through and, with a batch too big for the machine, its out-of-memory killer ends the
+        // workers after minutes of swapping, and again after every restart.
+        using var cmm = new CmmProcess(new Dictionary<string, string> { [HostMemoryLimit.Variable] = "2048" },
+            ["train", "--workers", "2", .. TrainingArgs.Overrides("e2e-oom", corpus.Directory, _runs, steps: 4, batch: 512, every: 2)]);
+
+        Assert.Equal(1, cmm.WaitForExit(Patience));
+        Assert.Matches(@"out of host memory on cpu in step \d+ with data\.batch_size=512 \(this process peaked at [\d.]+ GiB resident; it may allocate 2\.00 GiB \(--memory-limit-mib", cmm.Output);
+        Assert.Contains("worker exit codes: 2, 2", cmm.Output);
+        Assert.DoesNotContain("restarting it", cmm.Output);
     }
 
     [Fact]

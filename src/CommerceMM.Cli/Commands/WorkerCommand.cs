@@ -3,6 +3,7 @@ using System.Globalization;
 using CommerceMM.Cli.Hosting;
 using CommerceMM.Observability.Logging;
 using CommerceMM.Worker;
+using CommerceMM.Worker.Training;
 using Microsoft.Extensions.Logging;
 
 namespace CommerceMM.Cli.Commands;
@@ -33,14 +34,22 @@ internal static class WorkerCommand
             Description = $"intra-op threads when the job's job.threads is 0 (env {ThreadsVariable}; default: every CPU this process may use). " +
                           "`cmm train` gives each of its N workers cores / N; the Kubernetes manifests pass the pod's CPU request",
         };
+        var memoryLimit = new Option<int?>(HostMemoryLimit.Option)
+        {
+            Description = $"on the CPU, the most host memory this worker may allocate, in MiB; a step that needs more fails naming data.batch_size " +
+                          $"instead of meeting the kernel's out-of-memory killer (env {HostMemoryLimit.Variable}; 0: no limit; default: the machine's " +
+                          "memory, or the container's limit). `cmm train` gives each of its N workers the machine's / N",
+        };
+        NumberOptions.RefuseNegative(memoryLimit, "is not a size: give MiB, or 0 for no limit");
         var command = new StoppableCommand("worker", "Run one worker process: join the job, train, heartbeat, checkpoint on order. Exit 0 when done or stopped by `cmm stop`; 75 after a SIGTERM (it left at a checkpoint; started again, it rejoins, and resumes the job if every worker left) or when cut off: start it again.")
-            { gateways, job, tokenFile, json, workerId, interfaceHost, metricsPort, threads, auditDir };
+            { gateways, job, tokenFile, json, workerId, interfaceHost, metricsPort, threads, memoryLimit, auditDir };
         command.SetAction(async (r, _) =>
         {
             var identity = new LogIdentity(r.GetValue(job)!);
             using var loggers = CliLogging.Create(identity, r.GetValue(json));
             var signals = Signals.ForProcess();
-            if (!TryThreads(r.GetValue(threads), out int? workerThreads, out string? problem))
+            if (!TryThreads(r.GetValue(threads), out int? workerThreads, out string? problem)
+                || !TryMemoryLimit(r.GetValue(memoryLimit), out int? memoryLimitMib, out problem))
             {
                 loggers.CreateLogger("cmm.worker").LogError("{Problem}", problem);
                 return WorkerExitCodes.BadSpec;
@@ -55,10 +64,26 @@ internal static class WorkerCommand
                 MetricsPort = r.GetValue(metricsPort) ?? (int.TryParse(Environment.GetEnvironmentVariable("CMM_METRICS_PORT"), out int p) ? p : null),
                 AuditDirectory = r.GetValue(auditDir),
                 Threads = workerThreads,
+                MemoryLimitMib = memoryLimitMib,
             };
             return await WorkerRunner.RunAsync(options, loggers, identity, signals.Graceful, signals.Immediate).ConfigureAwait(false);
         });
         return command;
+    }
+
+    /// <summary>--memory-limit-mib, else its variable, else null (the machine's memory); false with the reason for a variable that is no size.</summary>
+    private static bool TryMemoryLimit(int? option, out int? mib, out string? problem)
+    {
+        string? text = Environment.GetEnvironmentVariable(HostMemoryLimit.Variable);
+        (mib, problem) = (option, null);
+        if (option is not null || string.IsNullOrWhiteSpace(text)) return true;
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int parsed))
+        {
+            mib = parsed;
+            return true;
+        }
+        problem = $"{HostMemoryLimit.Variable}='{text}' is not a size: set whole MiB (e.g. 8192), 0 for no limit, or unset it for the machine's memory";
+        return false;
     }
 
     /// <summary>The worker's share of the machine's cores (the launcher and the Kubernetes manifests set it).</summary>

@@ -7,9 +7,11 @@ using CommerceMM.Cli.Hosting;
 using CommerceMM.Coordinator.Client;
 using CommerceMM.Coordinator.Contracts;
 using CommerceMM.Coordinator.Hosting;
+using CommerceMM.Observability.Metrics;
 using CommerceMM.Storage.Blobs;
 using CommerceMM.Worker;
 using CommerceMM.Worker.Spec;
+using CommerceMM.Worker.Training;
 using Microsoft.Extensions.Logging;
 
 namespace CommerceMM.Cli.Launch;
@@ -30,6 +32,15 @@ internal sealed class LocalCluster
 
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int sig);
+
+    /// <summary>
+    /// Each worker's part of this machine's memory, which a worker on the CPU caps itself at: N workers that each need more than the machine's / N
+    /// cannot all fit. None where the variable sets the workers' limit, or the machine's memory cannot be read.
+    /// </summary>
+    private static string[] MemoryShare(int workers) =>
+        Environment.GetEnvironmentVariable(HostMemoryLimit.Variable) is null && ProcessMemory.MachineBytes() is { } machine
+            ? [HostMemoryLimit.Option, Math.Max(1, machine / workers >> 20).ToString(CultureInfo.InvariantCulture)]
+            : [];
 
     /// <param name="store">the spec's checkpoint store, opened and checked</param>
     /// <param name="resetCoordinatorState">move the job's coordinator state aside first (--reset-coordinator-state)</param>
@@ -65,8 +76,9 @@ internal sealed class LocalCluster
         string[] workerMetrics = metrics.Enabled ? ["--metrics-port", "0"] : [];
         // The workers share this machine: each gets its part of the cores (where job.threads leaves that to them).
         string threads = Math.Max(1, Environment.ProcessorCount / spec.Job.Workers).ToString(CultureInfo.InvariantCulture);
+        string[] memory = MemoryShare(spec.Job.Workers);
         Process StartWorker(int i) => SelfProcess.Start(
-            ["worker", "--gateways", coordinator.Gateway, "--job", spec.Job.Name, "--worker-id", $"local-{i}", "--threads", threads, .. workerMetrics],
+            ["worker", "--gateways", coordinator.Gateway, "--job", spec.Job.Name, "--worker-id", $"local-{i}", "--threads", threads, .. memory, .. workerMetrics],
             redirectOutput: false, environment);
         using var client = new JobStatusClient(new JobStatusClientOptions { BaseAddress = coordinator.BaseAddress, Job = spec.Job.Name, Token = token });
         // The job's step as each worker started, and whether it has moved since (on, or back to a commit and on again after

@@ -46,11 +46,14 @@ internal sealed class MemoryWatch(Device device, TrainingMetrics metrics, ILogge
     {
         string peak = device.type == DeviceType.CUDA
             ? metrics.DevicePeakBytes is { } devicePeak ? $"GPU memory in use peaked at {Gib(devicePeak)} of {Gib(_deviceTotal)} after earlier steps" : "no step had finished on it yet"
-            : ProcessMemory.PeakResidentBytes() is { } host ? $"this process peaked at {Gib(host)} resident" : "its peak is unknown";
+            : ProcessMemory.PeakResidentBytes() is { } host ? $"this process peaked at {Gib(host)} resident{LimitOnTheCpu()}" : "its peak is unknown";
         string cause = e.Message.Split('\n', 2)[0];
         return $"out of {(device.type == DeviceType.CUDA ? "GPU" : "host")} memory on {device} in step {step} with data.batch_size={batchSize} ({peak}): " +
                $"lower data.batch_size, or set model.precision=bf16. Nothing of this step was saved; the last committed checkpoint is intact. libtorch: {cause}";
     }
+
+    private static string LimitOnTheCpu() =>
+        HostMemoryLimit.Current() is { } limit ? $"; it may allocate {Gib(limit)} ({HostMemoryLimit.Option}, by default the machine's memory / the workers `cmm train` starts on it)" : "";
 
     private static string Gib(long bytes) => $"{bytes / (double)(1L << 30):F2} GiB";
 }
