@@ -217,7 +217,7 @@ public sealed class WorkerRunner
             try
             {
                 await _client.ReportFailureAsync(new FailureReport(_options.WorkerId, join.Generation, join.Rank,
-                    $"worker '{_options.WorkerId}' cannot form a process group on its machine: {e.Message}"), kill).ConfigureAwait(false);
+                    $"that it cannot form a process group on its machine: {e.Message}"), kill).ConfigureAwait(false);
             }
             catch (CoordinatorException refused)
             {
@@ -284,6 +284,9 @@ public sealed class WorkerRunner
         }
     }
 
+    /// <summary>How a failed collective is reported: "rank 1 (worker 'w1') reported a failed collective: ...".</summary>
+    private static string FailedCollective(Exception e) => $"a failed collective: {e.Message}";
+
     /// <summary>
     /// A peer of this generation died while the group formed or broadcast: that is a failed collective,
     /// answered by a new generation, never a crash.
@@ -291,7 +294,7 @@ public sealed class WorkerRunner
     private async Task<Outcome> ReportAndRejoinAsync(JoinResponse join, string what, Exception e, CancellationToken kill)
     {
         _log.LogWarning("{What} in generation {Generation}: {Problem}; reporting and rejoining", what, join.Generation, e.Message);
-        return AfterFailureReport(await _client.ReportFailureAsync(new FailureReport(_options.WorkerId, join.Generation, join.Rank, e.Message), kill).ConfigureAwait(false));
+        return AfterFailureReport(await _client.ReportFailureAsync(new FailureReport(_options.WorkerId, join.Generation, join.Rank, FailedCollective(e)), kill).ConfigureAwait(false));
     }
 
     /// <summary>A new generation, unless the failure ended the job (say, its restarts ran out): then nothing is left to join.</summary>
@@ -350,7 +353,7 @@ public sealed class WorkerRunner
                     // A peer vanished or a collective timed out: the coordinator starts a new generation.
                     owner._log.LogWarning("step {Step} failed: {Problem}; reporting and rejoining", session.Step, e.Message);
                     return owner.AfterFailureReport(await owner._client.ReportFailureAsync(
-                        new FailureReport(owner._options.WorkerId, join.Generation, join.Rank, e.Message), kill).ConfigureAwait(false));
+                        new FailureReport(owner._options.WorkerId, join.Generation, join.Rank, FailedCollective(e)), kill).ConfigureAwait(false));
                 }
                 catch (Exception e) when (MemoryWatch.IsOutOfMemory(e))
                 {

@@ -469,6 +469,7 @@ public sealed class FailureEndToEndTests(SmallCorpus corpus, AzuriteFixture azur
 
         Assert.Equal(1, cmm.WaitForExit(Patience));
         Assert.Matches(@"out of host memory on cpu in step \d+ with data\.batch_size=512 \(this process peaked at [\d.]+ GiB resident; it may allocate 2\.00 GiB \(--memory-limit-mib", cmm.Output);
+        Assert.Matches(@"rank \d \(worker 'local-\d'\) reported out of host memory on cpu", cmm.Output); // the coordinator's word for it
         Assert.Contains("worker exit codes: 2, 2", cmm.Output);
         Assert.DoesNotContain("restarting it", cmm.Output);
     }

@@ -19,7 +19,7 @@ public interface IMembershipGrain : IGrainWithStringKey
     /// <summary>Records progress; Rejoin for survivors of an older generation; Stale/NotMember otherwise.</summary>
     Task<GrainResult<HeartbeatOutcome>> HeartbeatAsync(HeartbeatRequest heartbeat, CancellationToken cancellationToken = default);
 
-    /// <summary>A rank reports a failed collective: the generation is bumped and every member asked to rejoin.</summary>
+    /// <summary>A rank reports a failed collective, or that it cannot go on: the generation is bumped and every member asked to rejoin.</summary>
     Task<GrainResult<HeartbeatOutcome>> ReportFailureAsync(FailureReport report, CancellationToken cancellationToken = default);
 
     /// <summary>

@@ -191,7 +191,7 @@ internal sealed partial class MembershipGrain(
 
         // Who died is unknown (the reporter is alive); everyone is welcome back, and the rendezvous deadline
         // completes the next generation without whoever does not return.
-        string reason = $"rank {report.Rank} (worker '{report.WorkerId}') reported a failed collective: {report.Reason}";
+        string reason = $"rank {report.Rank} (worker '{report.WorkerId}') reported {report.Reason}";
         if (await BumpAsync(State.Members, reason, State.Members.Count, restart: true, cancellationToken) is { } bumpFailure)
         {
             return bumpFailure;
