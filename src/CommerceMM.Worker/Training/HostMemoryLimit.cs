@@ -31,7 +31,7 @@ public static class HostMemoryLimit
     [DllImport("libc", EntryPoint = "setrlimit", SetLastError = true)]
     private static extern int SetRlimit(int resource, ref Rlimit limit);
 
-    /// <summary>Sets this process's limit to <paramref name="bytes"/>, or to the hard limit where that is lower.</summary>
+    /// <summary>Lowers this process's limit to <paramref name="bytes"/>; a lower one already set (say, by <c>ulimit -d</c>) stays.</summary>
     /// <returns>the limit now in force</returns>
     /// <exception cref="InvalidOperationException">the kernel refused it</exception>
     public static long Apply(long bytes)
@@ -39,7 +39,7 @@ public static class HostMemoryLimit
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytes);
         if (GetRlimit(RlimitData, out Rlimit limit) != 0)
             throw new InvalidOperationException($"getrlimit(RLIMIT_DATA) failed: errno {Marshal.GetLastPInvokeError()}");
-        limit.Current = Math.Min((ulong)bytes, limit.Max);
+        limit.Current = Math.Min((ulong)bytes, limit.Current);
         if (SetRlimit(RlimitData, ref limit) != 0)
             throw new InvalidOperationException($"setrlimit(RLIMIT_DATA, {limit.Current}) failed: errno {Marshal.GetLastPInvokeError()}");
         return (long)limit.Current;
