@@ -88,6 +88,7 @@ public sealed class WorkerRunner
         if (_device.Device.type != TorchSharp.DeviceType.CPU || _options.MemoryLimitMib == 0) return;
         if ((_options.MemoryLimitMib is { } mib ? mib * (1L << 20) : ProcessMemory.MachineBytes()) is not { } wanted) return;
         long limit = HostMemoryLimit.Apply(wanted);
+        _metrics.RecordHostMemoryLimit(limit);
         _log.LogInformation("host memory: this worker may allocate up to {Limit:F2} GiB ({Option}; 0: none)", limit / (double)(1L << 30), HostMemoryLimit.Option);
     }
 

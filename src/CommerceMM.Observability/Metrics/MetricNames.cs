@@ -48,6 +48,8 @@ public static class MetricNames
     public const string SkippedSteps = "cmm_skipped_steps_total";
     /// <summary>The most memory the worker has held, by memory (host: peak resident set; device: GPU memory in use).</summary>
     public const string PeakMemory = "cmm_peak_memory_bytes";
+    /// <summary>What that peak counts against, by memory (host: the worker's cap on the CPU; device: the GPU's memory).</summary>
+    public const string MemoryLimit = "cmm_memory_limit_bytes";
 
     // Worker and coordinator: checkpoints.
     public const string CheckpointSave = "cmm_checkpoint_save_seconds";

@@ -179,6 +179,12 @@ public sealed class TrainingMetrics : IDisposable
     /// <summary>Notes the GPU memory in use after a step; <see cref="MetricNames.PeakMemory"/> reports the largest.</summary>
     public void RecordDeviceMemory(long bytes) => memory.ObserveDevice(bytes);
 
+    /// <summary>Notes the cap a worker on the CPU set on its host memory (<see cref="MetricNames.MemoryLimit"/>).</summary>
+    public void RecordHostMemoryLimit(long bytes) => memory.SetHostLimit(bytes);
+
+    /// <summary>Notes its GPU's total memory (<see cref="MetricNames.MemoryLimit"/>).</summary>
+    public void RecordDeviceTotal(long bytes) => memory.SetDeviceTotal(bytes);
+
     /// <summary>The most GPU memory <see cref="RecordDeviceMemory"/> has seen in use; null before the first.</summary>
     public long? DevicePeakBytes => memory.DevicePeak;
 

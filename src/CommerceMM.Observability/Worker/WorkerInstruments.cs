@@ -30,6 +30,8 @@ internal sealed class WorkerInstruments
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Buckets.StepPhase });
         meter.CreateObservableGauge(MetricNames.PeakMemory, memory.Observe, "By",
             "The most memory this worker has held: memory=host is the process's peak resident set, memory=device the most GPU memory in use after a step.");
+        meter.CreateObservableGauge(MetricNames.MemoryLimit, memory.ObserveLimits, "By",
+            "What the peak counts against: memory=host is the most this worker may allocate on the CPU (--memory-limit-mib), memory=device its GPU's memory.");
         CheckpointBytes = meter.CreateCounter<long>(MetricNames.CheckpointBytes, "By", "Checkpoint bytes this worker wrote.");
         meter.CreateObservableGauge(MetricNames.CheckpointLastCommittedStep, checkpoints.ObserveLastStep, unit: null,
             "Step of the last checkpoint this process saw committed.");

@@ -25,6 +25,7 @@ internal sealed class MemoryWatch(Device device, TrainingMetrics metrics, ILogge
         {
             var (used, total) = CudaMemory.Query(Math.Max(0, (int)device.index));
             _deviceTotal = total;
+            metrics.RecordDeviceTotal(total);
             metrics.RecordDeviceMemory(used);
         }
         catch (CollectiveException e)

@@ -32,6 +32,7 @@ public sealed class MetricsPipelineTests
             [MetricNames.CheckpointSave] = "histogram",
             [MetricNames.CheckpointStall] = "histogram",
             [MetricNames.PeakMemory] = "gauge",
+            [MetricNames.MemoryLimit] = "gauge",
             [MetricNames.CheckpointBytes] = "counter",
             [MetricNames.CheckpointLastCommittedStep] = "gauge",
             [MetricNames.CheckpointAge] = "gauge",

@@ -56,6 +56,8 @@ internal sealed class Recorders : IDisposable
         Training.RecordCheckpointSave(TimeSpan.FromSeconds(2), 1_000_000);
         Training.RecordCheckpointStall(TimeSpan.FromMilliseconds(4));
         Training.RecordDeviceMemory(3L << 30);
+        Training.RecordDeviceTotal(80L << 30);
+        Training.RecordHostMemoryLimit(12L << 30);
         Training.RecordCheckpointCommitted(step);
         Fleet.SetJobState(JobStates.Running);
         Fleet.SetExpectedWorkers(2);

@@ -35,6 +35,24 @@ public sealed class TrainingMetricsTests
     }
 
     [Fact]
+    public void MemoryLimit_IsTheHostCapAndTheGpusMemory_EachOnlyOnceKnown()
+    {
+        using var recorders = new Recorders();
+        Dictionary<string, double> Limits() => Support.Exposition.Samples(recorders.Pipeline.Scrape())
+            .Where(s => s.Name == MetricNames.MemoryLimit).ToDictionary(s => s.Labels, s => s.Value);
+
+        var before = Limits();
+        recorders.Training.RecordHostMemoryLimit(12L << 30);
+        var host = Limits();
+        recorders.Training.RecordDeviceTotal(80L << 30);
+
+        Assert.Empty(before); // no cap set (a GPU worker, or --memory-limit-mib 0): no series, rather than a made-up one
+        Assert.Equal(new Dictionary<string, double> { ["memory=\"host\""] = 12L << 30 }, host);
+        Assert.Equal(80L << 30, Limits()["memory=\"device\""]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => recorders.Training.RecordHostMemoryLimit(0));
+    }
+
+    [Fact]
     public void RecordCheckpointStall_LandsInItsHistogram()
     {
         using var recorders = new Recorders();
