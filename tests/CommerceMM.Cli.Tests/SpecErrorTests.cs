@@ -214,6 +214,19 @@ public class SpecErrorTests
     }
 
     [Theory]
+    [InlineData("--modalities image+text", "--modalities is for SCALE models; job 'fashion-tiny' trains a CommerceMM model (model.kind: commercemm), evaluated by allocation: --allocation")]
+    [InlineData("cluster/jobs/fashion-scale-tiny.yaml --allocation t1-v1-f1", "--allocation is for CommerceMM models; job 'fashion-scale-tiny' trains a SCALE model (model.kind: scale), evaluated by modality set: --modalities")]
+    [InlineData("cluster/jobs/fashion-scale-tiny.yaml --modalities image+smell", "--modalities: unknown modality 'smell' (known: image, text, table, video, audio); give 'trained', 'ablation' or rows like image+text;image+text+table")]
+    [InlineData("cluster/jobs/fashion-scale-tiny.yaml --modalities ;", "--modalities: no modality set in ';'; give")]
+    public void Eval_AnOptionOfTheOtherModelKind_OrAModalityNoModelHas_IsRefusedBeforeTheWork(string args, string message)
+    {
+        using var cmm = new CmmProcess(["eval", .. args.Split(' ').Select(a => a.StartsWith("cluster/", StringComparison.Ordinal) ? Path.Combine(CmmProcess.RepositoryRoot, a) : a)]);
+        Assert.Equal(2, cmm.WaitForExit(TimeSpan.FromMinutes(2)));
+        Assert.Contains($"cmm: {message}", cmm.Output);
+        Assert.DoesNotContain("resolved job spec", cmm.Output);
+    }
+
+    [Theory]
     [InlineData("data", "build", "fashion", "--limit", "10", "--out", "/proc/corpus")]
     [InlineData("eval", "--out", "/proc/eval")]
     [InlineData("debug", "dump-step", "--out", "/proc/dump")]

@@ -50,12 +50,19 @@ internal static class EvalCommand
         {
             CommonOptions.RequireAtLeast(1, ("--limit", r.GetValue(limit)), ("--probe-items", r.GetValue(probeItems)));
             var training = SpecSource.Load(r.GetValue(spec), r.GetValue(set)!);
+            bool scale = ModelKinds.For(training.Model).Name == ModelKinds.Scale;
+            // An option of the other model kind would be ignored, and the user left to wonder why the tables ignore it.
+            if (r.GetResult(scale ? allocation : modalities) is { Implicit: false })
+                throw new ArgumentException(scale
+                    ? $"--allocation is for CommerceMM models; job '{training.Job.Name}' trains a SCALE model (model.kind: scale), evaluated by modality set: --modalities"
+                    : $"--modalities is for SCALE models; job '{training.Job.Name}' trains a CommerceMM model (model.kind: commercemm), evaluated by allocation: --allocation");
+            IReadOnlyList<ModalitySet>? rows = scale ? Rows(r.GetValue(modalities)!) : null; // parsed before the model is built
             if (r.GetValue(output) is { } folder) OutputFolder.EnsureWritable(folder.FullName, "--out");
             var device = Prepare(training); // before the spec is printed: a refusal should be the one thing on screen
             Console.WriteLine("resolved job spec:");
             Console.WriteLine(SpecLoader.ToYaml(training));
-            string json = ModelKinds.For(training.Model).Name == ModelKinds.Scale
-                ? await RunScaleAsync(training, device, r.GetValue(checkpoint)!, r.GetValue(modalities)!, r.GetValue(limit), r.GetValue(probeItems), ct).ConfigureAwait(false)
+            string json = scale
+                ? await RunScaleAsync(training, device, r.GetValue(checkpoint)!, rows, r.GetValue(modalities) == Ablation, r.GetValue(limit), r.GetValue(probeItems), ct).ConfigureAwait(false)
                 : EvalTable.ToJson(await RunAsync(training, device, r.GetValue(checkpoint)!, r.GetValue(allocation)!, r.GetValue(limit), r.GetValue(probeItems), ct).ConfigureAwait(false));
             if (r.GetValue(output) is { } dir)
             {
@@ -79,19 +86,31 @@ internal static class EvalCommand
         return MachineDevices.Resolve(spec.Job.Device, spec.Model.Precision);
     }
 
+    /// <summary>The rows --modalities names: null for 'trained' and 'ablation' (which need the model's configuration).</summary>
+    private static IReadOnlyList<ModalitySet>? Rows(string modalities)
+    {
+        if (modalities is Trained or Ablation) return null;
+        try
+        {
+            var rows = modalities.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ModalitySet.Parse).ToList();
+            return rows.Count > 0 ? rows : throw new ArgumentException($"no modality set in '{modalities}'");
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"--modalities: {e.Message}; give '{Trained}', '{Ablation}' or rows like image+text;image+text+table", e);
+        }
+    }
+
     /// <summary>SCALE (MODEL.md §8): retrieval by the sum of modality features (mAP, P@1/5/10) and linear-probe categorisation, one row per modality set.</summary>
-    private static async Task<string> RunScaleAsync(TrainingSpec spec, DeviceSettings device, string checkpoint, string modalities, int? limit, int probeItems, CancellationToken ct)
+    /// <param name="named">the rows --modalities names; null for the model's own modalities, or with <paramref name="ablation"/></param>
+    private static async Task<string> RunScaleAsync(TrainingSpec spec, DeviceSettings device, string checkpoint, IReadOnlyList<ModalitySet>? named, bool ablation,
+                                                    int? limit, int probeItems, CancellationToken ct)
     {
         var config = ScaleConfigFactory.ForData(spec);
         using var model = new ScaleModel(config, spec.Job.Seed, device);
         long step = await RestoreAsync(spec, checkpoint, model, ct).ConfigureAwait(false);
         Console.WriteLine($"evaluating job '{spec.Job.Name}' (SCALE, {string.Join("+", config.Modalities.Select(m => m.Name()))}) at checkpoint step {step}");
-        IReadOnlyList<ModalitySet>? rows = modalities switch
-        {
-            Trained => null,
-            Ablation => ModalitySet.PaperAblation(config),
-            _ => modalities.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ModalitySet.Parse).ToList(),
-        };
+        IReadOnlyList<ModalitySet>? rows = ablation ? ModalitySet.PaperAblation(config) : named;
         var options = new ScaleEvalOptions { Rows = rows, EvalLimit = limit, ProbeTrainLimit = probeItems, Probe = new ProbeOptions { Seed = spec.Job.Seed } };
         var report = ScaleEvaluator.Run(model, spec.Data.Dir, options, row => Console.WriteLine($"row {row.Label} done in {row.Seconds:0.0} s"));
         Console.WriteLine();
