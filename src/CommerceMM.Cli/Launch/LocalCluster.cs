@@ -34,8 +34,8 @@ internal sealed class LocalCluster
     private static extern int kill(int pid, int sig);
 
     /// <summary>
-    /// Each worker's part of this machine's memory, which a worker on the CPU caps itself at: N workers that each need more than the machine's / N
-    /// cannot all fit. None where the variable sets the workers' limit, or the machine's memory cannot be read.
+    /// Each worker's part of this machine's memory, which a worker on the CPU caps itself at: N workers that each need more
+    /// than the machine's / N cannot all fit. None where the variable sets the workers' limit, or the memory cannot be read.
     /// </summary>
     private static string[] MemoryShare(int workers) =>
         Environment.GetEnvironmentVariable(HostMemoryLimit.Variable) is null && ProcessMemory.MachineBytes() is { } machine

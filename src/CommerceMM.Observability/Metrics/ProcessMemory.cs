@@ -9,7 +9,7 @@ public static class ProcessMemory
     public static long? PeakResidentBytes() => Kilobytes("/proc/self/status", "VmHWM:") * 1024;
 
     /// <summary>
-    /// The most memory this process's processes can hold: RAM and swap, or the container's memory limit (cgroup v2
+    /// The most memory this machine can give its processes: RAM and swap, or this container's memory limit (cgroup v2
     /// <c>memory.max</c>, v1 <c>memory.limit_in_bytes</c>) where that is lower. Null where /proc is not there.
     /// </summary>
     /// <param name="root">Where /proc and /sys live; another folder in tests.</param>
