@@ -260,6 +260,14 @@ public sealed class WorkerRunner
         {
             return await ReportAndRejoinAsync(join, "the initial weight broadcast failed", e, kill).ConfigureAwait(false);
         }
+        catch (Exception e) when (MemoryWatch.IsOutOfMemory(e))
+        {
+            // Each start would fail the same way: exit as for a step too big, and let the peers hear of it at once.
+            string problem = MemoryWatch.DescribeSetup(e, _device.Device);
+            _log.LogError("{Problem}", problem);
+            await _client.ReportFailureAsync(new FailureReport(_options.WorkerId, join.Generation, join.Rank, problem), kill).ConfigureAwait(false);
+            return Outcome.OutOfMemory;
+        }
         await using var session = opened;
         await using var publisher = new CheckpointPublisher(_store, _spec.Job.Name, join.Rank, join.WorldSize, _client, _metrics, _log);
         var generation = new Generation(this, join, group, session, publisher, configHash);

@@ -24,6 +24,19 @@ public class MemoryWatchTests
         Assert.Contains("DefaultCPUAllocator", message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void OutOfHostMemoryBeforeTheFirstStep_IsDescribedAsTheModelNotFitting_NotAsTheBatch()
+    {
+        var failure = Assert.ThrowsAny<Exception>(() => torch.empty(1L << 42, torch.ScalarType.Float32));
+
+        string message = MemoryWatch.DescribeSetup(failure, torch.CPU);
+
+        Assert.StartsWith("out of host memory on cpu before training, building the model and its optimizer or restoring a checkpoint (this process peaked at ", message, StringComparison.Ordinal);
+        Assert.Contains("the model does not fit; give the worker more memory (--memory-limit-mib on the CPU", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("data.batch_size", message, StringComparison.Ordinal);
+        Assert.Contains("DefaultCPUAllocator", message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 79.19 GiB total capacity; 75.02 GiB already allocated)", true)]
     [InlineData("CUDA error: out of memory", true)]

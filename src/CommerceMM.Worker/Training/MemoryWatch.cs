@@ -53,6 +53,18 @@ internal sealed class MemoryWatch(Device device, TrainingMetrics metrics, ILogge
                $"lower data.batch_size, or set model.precision=bf16. Nothing of this step was saved; the last committed checkpoint is intact. libtorch: {cause}";
     }
 
+    /// <summary>
+    /// The error a worker that ran out of memory before its first step ends with: the model, its optimizer or the checkpoint
+    /// it restores does not fit, whatever the batch.
+    /// </summary>
+    public static string DescribeSetup(Exception e, Device device)
+    {
+        string peak = device.type != DeviceType.CUDA && ProcessMemory.PeakResidentBytes() is { } host ? $" (this process peaked at {Gib(host)} resident{LimitOnTheCpu()})" : "";
+        return $"out of {(device.type == DeviceType.CUDA ? "GPU" : "host")} memory on {device} before training, building the model and its optimizer or restoring a checkpoint{peak}: " +
+               $"the model does not fit; give the worker more memory ({HostMemoryLimit.Option} on the CPU, the pod's limits.memory, a larger GPU) or train a smaller " +
+               $"model.preset. The last committed checkpoint is intact. libtorch: {e.Message.Split('\n', 2)[0]}";
+    }
+
     private static string LimitOnTheCpu() =>
         HostMemoryLimit.Current() is { } limit ? $"; it may allocate {Gib(limit)} ({HostMemoryLimit.Option}, by default the machine's memory / the workers `cmm train` starts on it)" : "";
 
