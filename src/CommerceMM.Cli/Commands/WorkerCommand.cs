@@ -38,7 +38,7 @@ internal static class WorkerCommand
         {
             Description = $"on the CPU, the most host memory this worker may allocate, in MiB; a step that needs more fails naming data.batch_size " +
                           $"instead of meeting the kernel's out-of-memory killer (env {HostMemoryLimit.Variable}; 0: no limit; default: the machine's " +
-                          "memory, or the container's limit). `cmm train` gives each of its N workers the machine's / N",
+                          "memory, or the container's limit). `cmm train` gives each of its N workers 1/N of the memory free as it starts",
         };
         NumberOptions.RefuseNegative(memoryLimit, "is not a size: give MiB, or 0 for no limit");
         var command = new StoppableCommand("worker", "Run one worker process: join the job, train, heartbeat, checkpoint on order. Exit 0 when done or stopped by `cmm stop`; 75 after a SIGTERM (it left at a checkpoint; started again, it rejoins, and resumes the job if every worker left) or when cut off: start it again.")

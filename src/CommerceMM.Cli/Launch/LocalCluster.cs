@@ -34,12 +34,13 @@ internal sealed class LocalCluster
     private static extern int kill(int pid, int sig);
 
     /// <summary>
-    /// Each worker's part of this machine's memory, which a worker on the CPU caps itself at: N workers that each need more
-    /// than the machine's / N cannot all fit. None where the variable sets the workers' limit, or the memory cannot be read.
+    /// Each worker's part of the memory this machine has free, which a worker on the CPU caps itself at: N workers that each
+    /// need more than that / N cannot all fit, and whoever went past it would meet the out-of-memory killer, which may take a
+    /// step of swapping first. None where the variable sets the workers' limit, or the memory cannot be read.
     /// </summary>
     private static string[] MemoryShare(int workers) =>
-        Environment.GetEnvironmentVariable(HostMemoryLimit.Variable) is null && ProcessMemory.MachineBytes() is { } machine
-            ? [HostMemoryLimit.Option, Math.Max(1, machine / workers >> 20).ToString(CultureInfo.InvariantCulture)]
+        Environment.GetEnvironmentVariable(HostMemoryLimit.Variable) is null && ProcessMemory.AvailableBytes() is { } available
+            ? [HostMemoryLimit.Option, Math.Max(1, available / workers >> 20).ToString(CultureInfo.InvariantCulture)]
             : [];
 
     /// <param name="store">the spec's checkpoint store, opened and checked</param>

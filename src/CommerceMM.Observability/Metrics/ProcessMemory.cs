@@ -28,6 +28,18 @@ public static class ProcessMemory
         return machine;
     }
 
+    /// <summary>
+    /// What the machine can give without anyone being killed: the kernel's estimate (MemAvailable: free memory and the
+    /// caches it can drop) and free swap, at most <see cref="MachineBytes"/>. Null where /proc is not there.
+    /// </summary>
+    /// <param name="root">Where /proc and /sys live; another folder in tests.</param>
+    public static long? AvailableBytes(string root = "/")
+    {
+        string meminfo = Path.Combine(root, "proc/meminfo");
+        if (Kilobytes(meminfo, "MemAvailable:") is not { } available || MachineBytes(root) is not { } machine) return null;
+        return Math.Min(machine, (available + (Kilobytes(meminfo, "SwapFree:") ?? 0)) * 1024);
+    }
+
     /// <summary>A "Field:   123 kB" line's number, or null where the file or the field is not there.</summary>
     private static long? Kilobytes(string file, string field)
     {

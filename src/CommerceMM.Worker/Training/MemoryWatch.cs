@@ -66,7 +66,7 @@ internal sealed class MemoryWatch(Device device, TrainingMetrics metrics, ILogge
     }
 
     private static string LimitOnTheCpu() =>
-        HostMemoryLimit.Current() is { } limit ? $"; it may allocate {Gib(limit)} ({HostMemoryLimit.Option}, by default the machine's memory / the workers `cmm train` starts on it)" : "";
+        HostMemoryLimit.Current() is { } limit ? $"; it may allocate {Gib(limit)} ({HostMemoryLimit.Option}, by default the machine's memory; under `cmm train` 1/N of the memory free as it started)" : "";
 
     private static string Gib(long bytes) => $"{bytes / (double)(1L << 30):F2} GiB";
 }

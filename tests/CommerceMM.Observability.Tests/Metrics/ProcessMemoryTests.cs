@@ -22,8 +22,19 @@ public sealed class ProcessMemoryTests : IDisposable
         Assert.Equal(expected, ProcessMemory.MachineBytes(_root));
     }
 
+    [Theory]
+    [InlineData(null, 16L << 30)] // MemAvailable 14 GiB and 2 GiB of swap free
+    [InlineData("8589934592\n", 8L << 30)] // at most the container's limit
+    public void AvailableBytes_IsWhatTheKernelCanGiveAndFreeSwap_AtMostTheMachine(string? cgroupV2, long expected)
+    {
+        Write("proc/meminfo", "MemTotal:       20971520 kB\nMemAvailable:   14680064 kB\nSwapTotal:       4194304 kB\nSwapFree:        2097152 kB\n");
+        if (cgroupV2 is not null) Write("sys/fs/cgroup/memory.max", cgroupV2);
+
+        Assert.Equal(expected, ProcessMemory.AvailableBytes(_root));
+    }
+
     [Fact]
-    public void MachineBytes_WithoutProc_IsUnknown() => Assert.Null(ProcessMemory.MachineBytes(_root));
+    public void WithoutProc_MachineAndAvailableAreUnknown() => Assert.Null(ProcessMemory.MachineBytes(_root) ?? ProcessMemory.AvailableBytes(_root));
 
     [Fact]
     public void MachineBytes_OnThisMachine_IsRead()
