@@ -142,6 +142,21 @@ public class SpecErrorTests
         Assert.Equal("invalid job spec: job.workers: bad", UserErrors.Describe(new SpecException("job.workers", "bad")));
     }
 
+    [Fact]
+    public void UserErrors_OutOfMemory_IsOneLineAskingForLess_NotAStackTrace()
+    {
+        // 16 TiB: libtorch's CPU allocator refuses at once, as it refuses past a command's cap (bench and eval on the CPU).
+        var failure = Assert.ThrowsAny<Exception>(() => TorchSharp.torch.empty(1L << 42, TorchSharp.torch.ScalarType.Float32));
+
+        string? message = UserErrors.Describe(failure);
+
+        Assert.NotNull(message);
+        Assert.StartsWith("out of memory", message, StringComparison.Ordinal);
+        Assert.Contains("DefaultCPUAllocator: can't allocate memory", message, StringComparison.Ordinal);
+        Assert.EndsWith("Ask for less (a smaller --batch, --limit or --probe-items), or run it where more memory is free", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("frame #", message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("model")]
     [InlineData("engine")]

@@ -7,6 +7,7 @@ using CommerceMM.Collectives;
 using CommerceMM.Model.Config;
 using CommerceMM.Model.Debugging;
 using CommerceMM.Model.Training;
+using CommerceMM.Worker.Training;
 using CommerceMM.Observability.Metrics;
 using CommerceMM.Tensors;
 using TorchSharp;
@@ -82,6 +83,7 @@ internal static class BenchModelCommand
         IReadOnlyList<Precision> precisions = [.. settings.Keys];
         var device = settings[precisions[0]].Device;
         bool cuda = device.type == DeviceType.CUDA;
+        if (!cuda) HostMemoryLimit.CapAtAvailable(); // the PyTorch peer inherits it
         // On a GPU the peer runs in each of our precisions (bf16 with autocast); on the CPU it is the fp32 step the goals are set against.
         IReadOnlyList<Precision> theirPrecisions = cuda ? precisions : [Precision.Fp32];
         TorchRuntime.NumThreads = threads;

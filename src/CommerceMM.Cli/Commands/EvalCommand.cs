@@ -59,6 +59,7 @@ internal static class EvalCommand
             IReadOnlyList<ModalitySet>? rows = scale ? Rows(r.GetValue(modalities)!) : null; // parsed before the model is built
             if (r.GetValue(output) is { } folder) OutputFolder.EnsureWritable(folder.FullName, "--out");
             var device = Prepare(training); // before the spec is printed: a refusal should be the one thing on screen
+            if (device.Device.type != TorchSharp.DeviceType.CUDA) HostMemoryLimit.CapAtAvailable();
             Console.WriteLine("resolved job spec:");
             Console.WriteLine(SpecLoader.ToYaml(training));
             string json = scale

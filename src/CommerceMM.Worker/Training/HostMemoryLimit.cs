@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using CommerceMM.Observability.Metrics;
 
 namespace CommerceMM.Worker.Training;
 
@@ -44,6 +45,13 @@ public static class HostMemoryLimit
             throw new InvalidOperationException($"setrlimit(RLIMIT_DATA, {limit.Current}) failed: errno {Marshal.GetLastPInvokeError()}");
         return (long)limit.Current;
     }
+
+    /// <summary>
+    /// Caps this process at the memory the machine has free (<see cref="ProcessMemory.AvailableBytes"/>): a one-off command
+    /// asked for too much (`cmm bench model --batch`, `cmm eval --limit`) then ends in a clear error, not a SIGKILL.
+    /// </summary>
+    /// <returns>the limit now in force; null where the memory cannot be read</returns>
+    public static long? CapAtAvailable() => ProcessMemory.AvailableBytes() is { } available ? Apply(available) : null;
 
     /// <summary>This process's limit in bytes; null when there is none.</summary>
     public static long? Current() =>

@@ -12,7 +12,7 @@ namespace CommerceMM.Worker.Training;
 /// <see cref="MetricNames.PeakMemory"/>); and a step that runs out of memory becomes one error that names the batch
 /// size and the peak, instead of libtorch's allocator report.
 /// </summary>
-internal sealed class MemoryWatch(Device device, TrainingMetrics metrics, ILogger log)
+public sealed class MemoryWatch(Device device, TrainingMetrics metrics, ILogger log)
 {
     private long _deviceTotal = -1;
     private bool _deviceUnreadable;
