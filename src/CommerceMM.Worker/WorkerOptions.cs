@@ -19,7 +19,8 @@ public sealed record WorkerOptions
     public int? Threads { get; init; }
     /// <summary>
     /// The most host memory a worker on the CPU may allocate, in MiB (<see cref="Training.HostMemoryLimit"/>). Null: the
-    /// machine's memory, or its container's limit; 0: no limit. `cmm train` gives each of its N workers 1/N of the memory free as it starts.
+    /// memory free as it starts (<see cref="Observability.Metrics.ProcessMemory.AvailableBytes"/>, at most its container's limit); 0: no
+    /// limit. `cmm train` gives each of its N workers 1/N of what is free as it starts.
     /// </summary>
     public int? MemoryLimitMib { get; init; }
     /// <summary>Port of this worker's own /metrics; null = none, 0 = any free port.</summary>

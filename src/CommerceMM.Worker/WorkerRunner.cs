@@ -8,7 +8,6 @@ using CommerceMM.Model.Tasks;
 using CommerceMM.Observability.Collection;
 using CommerceMM.Observability.Hosting;
 using CommerceMM.Observability.Logging;
-using CommerceMM.Observability.Metrics;
 using CommerceMM.Observability.Worker;
 using CommerceMM.Storage.Blobs;
 using CommerceMM.Storage.Checkpoints;
@@ -86,8 +85,7 @@ public sealed class WorkerRunner
     private void LimitHostMemory()
     {
         if (_device.Device.type != TorchSharp.DeviceType.CPU || _options.MemoryLimitMib == 0) return;
-        if ((_options.MemoryLimitMib is { } mib ? mib * (1L << 20) : ProcessMemory.MachineBytes()) is not { } wanted) return;
-        long limit = HostMemoryLimit.Apply(wanted);
+        if ((_options.MemoryLimitMib is { } mib ? HostMemoryLimit.Apply(mib * (1L << 20)) : HostMemoryLimit.CapAtAvailable()) is not { } limit) return;
         _metrics.RecordHostMemoryLimit(limit);
         _log.LogInformation("host memory: this worker may allocate up to {Limit:F2} GiB ({Option}; 0: none)", limit / (double)(1L << 30), HostMemoryLimit.Option);
     }

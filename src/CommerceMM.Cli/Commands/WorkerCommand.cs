@@ -37,8 +37,8 @@ internal static class WorkerCommand
         var memoryLimit = new Option<int?>(HostMemoryLimit.Option)
         {
             Description = $"on the CPU, the most host memory this worker may allocate, in MiB; a step that needs more fails naming data.batch_size " +
-                          $"instead of meeting the kernel's out-of-memory killer (env {HostMemoryLimit.Variable}; 0: no limit; default: the machine's " +
-                          "memory, or the container's limit). `cmm train` gives each of its N workers 1/N of the memory free as it starts",
+                          $"instead of meeting the kernel's out-of-memory killer (env {HostMemoryLimit.Variable}; 0: no limit; default: the memory " +
+                          "free as it starts, at most the container's limit). `cmm train` gives each of its N workers 1/N of what is free",
         };
         NumberOptions.RefuseNegative(memoryLimit, "is not a size: give MiB, or 0 for no limit");
         var command = new StoppableCommand("worker", "Run one worker process: join the job, train, heartbeat, checkpoint on order. Exit 0 when done or stopped by `cmm stop`; 75 after a SIGTERM (it left at a checkpoint; started again, it rejoins, and resumes the job if every worker left) or when cut off: start it again.")
@@ -71,7 +71,7 @@ internal static class WorkerCommand
         return command;
     }
 
-    /// <summary>--memory-limit-mib, else its variable, else null (the machine's memory); false with the reason for a variable that is no size.</summary>
+    /// <summary>--memory-limit-mib, else its variable, else null (the memory free as it starts); false with the reason for a variable that is no size.</summary>
     private static bool TryMemoryLimit(int? option, out int? mib, out string? problem)
     {
         string? text = Environment.GetEnvironmentVariable(HostMemoryLimit.Variable);
@@ -82,7 +82,7 @@ internal static class WorkerCommand
             mib = parsed;
             return true;
         }
-        problem = $"{HostMemoryLimit.Variable}='{text}' is not a size: set whole MiB (e.g. 8192), 0 for no limit, or unset it for the machine's memory";
+        problem = $"{HostMemoryLimit.Variable}='{text}' is not a size: set whole MiB (e.g. 8192), 0 for no limit, or unset it for the memory free as the worker starts";
         return false;
     }
 

@@ -47,8 +47,8 @@ public static class HostMemoryLimit
     }
 
     /// <summary>
-    /// Caps this process at the memory the machine has free (<see cref="ProcessMemory.AvailableBytes"/>): a one-off command
-    /// asked for too much (`cmm bench model --batch`, `cmm eval --limit`) then ends in a clear error, not a SIGKILL.
+    /// Caps this process at the memory the machine has free (<see cref="ProcessMemory.AvailableBytes"/>): a worker's default,
+    /// and a one-off command asked for too much (`cmm bench model --batch`, `cmm eval --limit`) ends in a clear error too.
     /// </summary>
     /// <returns>the limit now in force; null where the memory cannot be read</returns>
     public static long? CapAtAvailable() => ProcessMemory.AvailableBytes() is { } available ? Apply(available) : null;

@@ -66,7 +66,7 @@ public sealed class MemoryWatch(Device device, TrainingMetrics metrics, ILogger 
     }
 
     private static string LimitOnTheCpu() =>
-        HostMemoryLimit.Current() is { } limit ? $"; it may allocate {Gib(limit)} ({HostMemoryLimit.Option}, by default the machine's memory; under `cmm train` 1/N of the memory free as it started)" : "";
+        HostMemoryLimit.Current() is { } limit ? $"; it may allocate {Gib(limit)} ({HostMemoryLimit.Option}, by default the memory free as it started; under `cmm train` 1/N of it)" : "";
 
     private static string Gib(long bytes) => $"{bytes / (double)(1L << 30):F2} GiB";
 }
