@@ -260,11 +260,7 @@ public sealed class WorkerRunner
         }
         catch (Exception e) when (MemoryWatch.IsOutOfMemory(e))
         {
-            // Each start would fail the same way: exit as for a step too big, and let the peers hear of it at once.
-            string problem = MemoryWatch.DescribeSetup(e, _device.Device);
-            _log.LogError("{Problem}", problem);
-            await _client.ReportFailureAsync(new FailureReport(_options.WorkerId, join.Generation, join.Rank, problem), kill).ConfigureAwait(false);
-            return Outcome.OutOfMemory;
+            return await OutOfMemoryAsync(join, MemoryWatch.DescribeSetup(e, _device.Device), kill).ConfigureAwait(false);
         }
         await using var session = opened;
         await using var publisher = new CheckpointPublisher(_store, _spec.Job.Name, join.Rank, join.WorldSize, _client, _metrics, _log);
@@ -289,6 +285,17 @@ public sealed class WorkerRunner
             _log.LogWarning("the coordinator did not set aside the checkpoints after the restored one ({Problem}); checkpoints up to step {Committed} will be refused",
                 e.Message, join.LastCommittedStep);
         }
+    }
+
+    /// <summary>
+    /// A step, or the model before the first, did not fit: every retry would fail the same way, so the worker exits for the
+    /// spec to change, and its peers hear of it at once rather than at their collective's timeout.
+    /// </summary>
+    private async Task<Outcome> OutOfMemoryAsync(JoinResponse join, string problem, CancellationToken kill)
+    {
+        _log.LogError("{Problem}", problem);
+        await _client.ReportFailureAsync(new FailureReport(_options.WorkerId, join.Generation, join.Rank, problem), kill).ConfigureAwait(false);
+        return Outcome.OutOfMemory;
     }
 
     /// <summary>How a failed collective is reported: "rank 1 (worker 'w1') reported a failed collective: ...".</summary>
@@ -364,11 +371,7 @@ public sealed class WorkerRunner
                 }
                 catch (Exception e) when (MemoryWatch.IsOutOfMemory(e))
                 {
-                    // A batch too large for the device: a retry would only fail the same way. The peers hear of it at once.
-                    string problem = _memory.Describe(e, session.Step, owner._spec.Data.BatchSize);
-                    owner._log.LogError("{Problem}", problem);
-                    await owner._client.ReportFailureAsync(new FailureReport(owner._options.WorkerId, join.Generation, join.Rank, problem), kill).ConfigureAwait(false);
-                    return Outcome.OutOfMemory;
+                    return await owner.OutOfMemoryAsync(join, _memory.Describe(e, session.Step, owner._spec.Data.BatchSize), kill).ConfigureAwait(false);
                 }
                 _memory.AfterStep();
                 Record(step, clock.Elapsed);
