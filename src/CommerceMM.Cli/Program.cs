@@ -23,6 +23,12 @@ try
     // SIGTERM, killing a worker in the middle of its preemption checkpoint. Hosting/Signals handles it.
     return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
 }
+catch (CommerceMM.Data.Format.DataSourceException e)
+{
+    // A remote data set's store out of reach: unlike the errors below, another start may well succeed (a supervisor restarts on 1).
+    Console.Error.WriteLine($"cmm: data set source problem: {e.Message}");
+    return 1;
+}
 catch (Exception e) when (UserErrors.Describe(e) is { } message)
 {
     Console.Error.WriteLine($"cmm: {message}");

@@ -14,6 +14,7 @@ using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Collectives;
 using CommerceMM.Tensors;
 using CommerceMM.Worker.Checkpointing;
+using CommerceMM.Worker.DataSets;
 using CommerceMM.Worker.Spec;
 using CommerceMM.Worker.Training;
 using Microsoft.Extensions.Logging;
@@ -148,6 +149,8 @@ public sealed class WorkerRunner
         TorchRuntime.NumThreads = _spec.Job.Threads > 0 ? _spec.Job.Threads : _options.Threads ?? Environment.ProcessorCount;
         _log.LogInformation("training on {Device} in {Precision} with {Threads} intra-op thread(s)", _device.Device, _device.Precision.ToString().ToLowerInvariant(), TorchRuntime.NumThreads);
         LimitHostMemory();
+        if (DataFolder.IsRemote(_spec.Data))
+            _log.LogInformation("reading the data set {Source} through {Cache}: each shard is fetched as it is first read, and kept there", _spec.Data.Dir, Path.GetFullPath(DataFolder.CacheOf(_spec.Data)));
 
         using var pipeline = _options.MetricsPort is null ? null : MetricsPipeline.Create();
         await using var server = pipeline is null ? null : await MetricsServer.StartAsync(pipeline, IPAddress.Any, _options.MetricsPort!.Value, kill).ConfigureAwait(false);

@@ -129,4 +129,46 @@ public sealed class DataTransferTests(SmallCorpus corpus, AzuriteFixture azurite
         Assert.DoesNotContain("shared/" + extra.File, keys);
         Assert.Equal(DataSetFiles(corpus.Directory).Select(f => "shared/" + f).Append("shared/notes.txt").Order(), keys.Order());
     }
+
+    [Fact]
+    public void TrainAndEval_OnAPushedDataSet_FetchShardsAsTheyReadThem_IntoTheCacheFolder()
+    {
+        string remote = $"azure:cmm-data-{Guid.NewGuid():N}/datasets/small";
+        Assert.Equal(0, Cmm("data", "push", corpus.Directory, remote).Exit);
+        string cache = Path.Combine(_scratch, "cache"), runs = Path.Combine(_scratch, "runs");
+        string[] overrides = [.. TrainingArgs.Overrides("e2e-remote-data", remote, runs, steps: 4, batch: 8, every: 4), "--set", $"data.cache_dir={cache}"];
+
+        var train = Cmm(["train", .. overrides]);
+
+        Assert.True(train.Exit == 0, train.Output);
+        Assert.Contains("job e2e-remote-data: Completed", train.Output);
+        var manifest = DatasetManifest.Read(corpus.Directory);
+        foreach (var shard in manifest.Streams[StreamNames.Pairs].Shards.Concat(manifest.Streams[StreamNames.Omni].Shards))
+            Assert.Equal(File.ReadAllBytes(Path.Combine(corpus.Directory, shard.File)), File.ReadAllBytes(Path.Combine(cache, shard.File)));
+        Assert.False(Directory.Exists(Path.Combine(cache, StreamNames.EvalPairs)), "training fetched the held-out products it never reads");
+
+        var eval = Cmm(["eval", .. overrides, "--limit", "20", "--probe-items", "20"]);
+
+        Assert.True(eval.Exit == 0, eval.Output);
+        Assert.Contains("query_to_product", eval.Output);
+        foreach (var shard in manifest.Streams[StreamNames.EvalPairs].Shards)
+            Assert.Equal(File.ReadAllBytes(Path.Combine(corpus.Directory, shard.File)), File.ReadAllBytes(Path.Combine(cache, shard.File)));
+    }
+
+    [Fact]
+    public async Task Train_OnAnAzureFolderWithNoDataSet_OrNoContainer_IsOneLineNamingTheFix()
+    {
+        var store = await azurite.CreateStoreWithNewContainerAsync();
+        string empty = $"azure:{store.Container}/datasets/none", noContainer = $"azure:cmm-none-{Guid.NewGuid():N}/datasets/small";
+        string cache = Path.Combine(_scratch, "cache");
+
+        var train = Cmm("train", "--set", $"data.dir={empty}", "--set", $"data.cache_dir={cache}");
+        var missing = Cmm("train", "--set", $"data.dir={noContainer}", "--set", $"data.cache_dir={cache}");
+
+        Assert.Equal(2, train.Exit);
+        Assert.Contains($"cmm: data set problem: {empty} holds no dataset.json: no data set was pushed there, or its push did not finish (cmm data push DIR {empty})", train.Output);
+        Assert.Equal(2, missing.Exit);
+        Assert.Contains($"cmm: data set problem: {noContainer}: ", missing.Output);
+        Assert.Contains("The container does not exist", missing.Output);
+    }
 }

@@ -76,8 +76,8 @@ internal static class DataTransferCommands
 
     private static (Storage.Azure.AzureBlobStore Store, string Prefix) Location(string value, string name)
     {
-        if (!value.StartsWith(DataSetFiles.AzureScheme, StringComparison.Ordinal))
+        if (!Storage.Azure.AzureFolder.IsAzure(value))
             throw new ArgumentException($"{name} '{value}' is not azure:CONTAINER/PATH; between folders, copy with cp -r (dataset.json last)");
-        return DataSetFiles.Azure(value);
+        return Storage.Azure.AzureFolder.Open(value);
     }
 }

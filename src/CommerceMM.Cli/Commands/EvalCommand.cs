@@ -18,6 +18,7 @@ using CommerceMM.Scale.Config;
 using CommerceMM.Scale.Evaluation;
 using CommerceMM.Tensors;
 using static TorchSharp.torch;
+using CommerceMM.Worker.DataSets;
 
 namespace CommerceMM.Cli.Commands;
 
@@ -79,7 +80,7 @@ internal static class EvalCommand
     /// <summary>Checks the data set and sets threads; returns where the model runs (job.device, model.precision), checked against this machine.</summary>
     private static DeviceSettings Prepare(TrainingSpec spec)
     {
-        if (!File.Exists(Path.Combine(spec.Data.Dir, DatasetManifest.FileName)))
+        if (!DataFolder.IsRemote(spec.Data) && !File.Exists(Path.Combine(spec.Data.Dir, DatasetManifest.FileName)))
             throw new SpecException("data.dir", $"'{spec.Data.Dir}' holds no {DatasetManifest.FileName}; evaluation needs the data set the job trained on");
         if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null)
             Console.Error.WriteLine("warning: OMP_WAIT_POLICY is not set; with 2 threads on 2 cores OpenMP spinning can halve speed (set OMP_WAIT_POLICY=PASSIVE)");
@@ -113,7 +114,7 @@ internal static class EvalCommand
         Console.WriteLine($"evaluating job '{spec.Job.Name}' (SCALE, {string.Join("+", config.Modalities.Select(m => m.Name()))}) at checkpoint step {step}");
         IReadOnlyList<ModalitySet>? rows = ablation ? ModalitySet.PaperAblation(config) : named;
         var options = new ScaleEvalOptions { Rows = rows, EvalLimit = limit, ProbeTrainLimit = probeItems, Probe = new ProbeOptions { Seed = spec.Job.Seed } };
-        var report = ScaleEvaluator.Run(model, spec.Data.Dir, options, row => Console.WriteLine($"row {row.Label} done in {row.Seconds:0.0} s"));
+        var report = ScaleEvaluator.Run(model, DataFolder.Of(spec.Data), options, row => Console.WriteLine($"row {row.Label} done in {row.Seconds:0.0} s"));
         Console.WriteLine();
         Console.Write(ScaleEvalTable.Format(report));
         return ScaleEvalTable.ToJson(report);
@@ -128,7 +129,7 @@ internal static class EvalCommand
         long step = await RestoreAsync(spec, checkpoint, model, ct).ConfigureAwait(false);
         Console.WriteLine($"evaluating job '{spec.Job.Name}' at checkpoint step {step}");
 
-        var streams = new EvalStreamOptions { DatasetDirectory = spec.Data.Dir, TextLength = config.Text.MaxLength, GalleryLimit = limit, ProbeTrainItems = probeItems, Seed = spec.Job.Seed };
+        var streams = new EvalStreamOptions { DatasetDirectory = DataFolder.Of(spec.Data), TextLength = config.Text.MaxLength, GalleryLimit = limit, ProbeTrainItems = probeItems, Seed = spec.Job.Seed };
         using var set = await EvalStreams.ReadAsync(streams, ct).ConfigureAwait(false);
         var options = new EvaluationOptions { Allocations = allocations, Probe = new ProbeOptions { Seed = spec.Job.Seed } };
         var report = Evaluator.Evaluate(model, set, options, a => Console.WriteLine($"allocation {a.Allocation} done in {a.Seconds:0.0} s"));
@@ -168,7 +169,7 @@ internal static class EvalCommand
             weightBytes = verification.File(manifest, CheckpointFiles.Model);
         }
 
-        TrainedOnCheck.Tokenizer(await TrainedOnCheck.ReadRankZeroAsync(store, manifest, ct).ConfigureAwait(false), manifest.Step, spec.Data.Dir, DatasetManifest.Read(spec.Data.Dir), job, CheckpointUse.Evaluate);
+        TrainedOnCheck.Tokenizer(await TrainedOnCheck.ReadRankZeroAsync(store, manifest, ct).ConfigureAwait(false), manifest.Step, spec.Data.Dir, DatasetManifest.Read(DataFolder.Of(spec.Data)), job, CheckpointUse.Evaluate);
         using var weights = SafeTensors.Read(new MemoryStream(weightBytes), $"checkpoint step-{manifest.Step}/{CheckpointFiles.Model}");
         model.LoadStateDict(weights.ByName);
         return manifest.Step;

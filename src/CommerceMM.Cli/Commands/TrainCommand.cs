@@ -9,6 +9,7 @@ using CommerceMM.Observability.Logging;
 using CommerceMM.Worker.Models;
 using CommerceMM.Worker.Spec;
 using Microsoft.Extensions.Logging;
+using CommerceMM.Worker.DataSets;
 
 namespace CommerceMM.Cli.Commands;
 
@@ -54,7 +55,8 @@ internal static class TrainCommand
     /// <summary>The shipped jobs' data sets are built on first use; any other missing data set is an error naming data.dir.</summary>
     private static async Task EnsureDataAsync(TrainingSpec spec, CancellationToken cancellationToken)
     {
-        if (File.Exists(Path.Combine(spec.Data.Dir, DatasetManifest.FileName))) return;
+        // A data set in blob storage is fetched as it is read (LaunchChecks opens it first).
+        if (DataFolder.IsRemote(spec.Data) || File.Exists(Path.Combine(spec.Data.Dir, DatasetManifest.FileName))) return;
         bool scale = ModelKinds.For(spec.Model).Name == ModelKinds.Scale;
         string shipped = scale ? DefaultScaleDataDir : new DataSection().Dir, command = scale ? $"cmm data build fashion --modalities {string.Join(',', Modality.Known)}" : "cmm data build fashion";
         if (Path.GetFullPath(spec.Data.Dir) != Path.GetFullPath(shipped))

@@ -27,29 +27,9 @@ internal abstract class DataSetFiles : IDisposable
     /// <summary>DIR, or azure:CONTAINER/PATH (credentials from CMM_AZURE_CONNECTION_STRING or the other CMM_AZURE_* variables).</summary>
     public static DataSetFiles Open(string source)
     {
-        if (!source.StartsWith(AzureScheme, StringComparison.Ordinal)) return new Local(source);
-        var (store, prefix) = Azure(source);
+        if (!AzureFolder.IsAzure(source)) return new Local(source);
+        var (store, prefix) = AzureFolder.Open(source);
         return new Blobs(store, source, prefix);
-    }
-
-    public const string AzureScheme = "azure:";
-
-    /// <summary>The store and key prefix ("PATH/") of azure:CONTAINER/PATH.</summary>
-    /// <exception cref="ArgumentException">No container named, or the Azure settings are incomplete.</exception>
-    public static (AzureBlobStore Store, string Prefix) Azure(string source)
-    {
-        string rest = source[AzureScheme.Length..].Trim('/');
-        int slash = rest.IndexOf('/');
-        string container = slash < 0 ? rest : rest[..slash], prefix = slash < 0 ? "" : rest[(slash + 1)..] + "/";
-        if (container.Length == 0) throw new ArgumentException($"'{source}' names no container: use azure:CONTAINER/PATH, PATH being the folder that holds dataset.json");
-        try
-        {
-            return (AzureBlobStore.FromEnvironment(container, $"the container in '{source}'"), prefix);
-        }
-        catch (FormatException e)
-        {
-            throw new ArgumentException($"'{source}': {e.Message}", e);
-        }
     }
 
     private sealed class Local(string directory) : DataSetFiles

@@ -4,6 +4,7 @@ using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Worker.Checkpointing;
 using CommerceMM.Worker.Models;
 using CommerceMM.Worker.Spec;
+using CommerceMM.Worker.DataSets;
 
 namespace CommerceMM.Cli.Launch;
 
@@ -19,9 +20,10 @@ internal static class LaunchChecks
     /// <exception cref="CheckpointException">The job's last checkpoint came from a model of another shape.</exception>
     public static async Task<IBlobStore> RunAsync(TrainingSpec spec, CancellationToken cancellationToken)
     {
-        // Sizes only (cheap); every worker still checks each shard's SHA-256 as it opens it.
-        var data = DatasetManifest.Read(spec.Data.Dir);
-        ShardReader.CheckSizes(spec.Data.Dir, data);
+        // Sizes only (cheap); every worker still checks each shard's SHA-256 as it opens it (a remote data set's as it fetches it).
+        string folder = DataFolder.Of(spec.Data);
+        var data = DatasetManifest.Read(folder);
+        if (!DataFolder.IsRemote(spec.Data)) ShardReader.CheckSizes(folder, data);
         string configHash = ModelKinds.For(spec.Model).ConfigHash(spec);
         var store = await BlobStores.OpenVerifiedAsync(spec.Checkpoint, cancellationToken).ConfigureAwait(false);
         await EnsureResumableAsync(spec, data, store, configHash, cancellationToken).ConfigureAwait(false);

@@ -123,5 +123,11 @@ public class DatasetException(string message) : Exception(message);
 /// <summary>A shard or index failed its size or checksum check.</summary>
 public sealed class ShardCorruptException(string message) : DatasetException(message);
 
+/// <summary>
+/// The blob store of a remote data set could not be read (unreachable, refused): not the data set's fault, so another
+/// start of the process may well succeed, where a <see cref="DatasetException"/> will not.
+/// </summary>
+public sealed class DataSourceException(string message, Exception innerException) : IOException(message, innerException);
+
 /// <summary>One sample's record cannot be parsed: a bad sample (skipped and counted by the loader), not a bad data set.</summary>
 public sealed class BadRecordException(string message) : DatasetException(message);

@@ -2,7 +2,8 @@ using System.Security.Cryptography;
 
 namespace CommerceMM.Data.Format;
 
-internal static class Sha256File
+/// <summary>A file's SHA-256 in lowercase hexadecimal, as dataset.json lists it.</summary>
+public static class Sha256File
 {
     public static string Of(string path)
     {

@@ -4,7 +4,8 @@ namespace CommerceMM.Data.Loading;
 
 /// <summary>
 /// A stream's shards behind one global sample numbering (shard base + index). Shards are opened,
-/// and checksummed, on first use, so a corrupt shard fails at the first read that needs it.
+/// and checksummed, on first use, so a corrupt shard fails at the first read that needs it. In the cache folder of a
+/// remote data set (<see cref="RemoteFolders"/>) a shard is fetched then, checked on its way in.
 /// </summary>
 internal sealed class ShardSet : IDisposable
 {
@@ -13,6 +14,7 @@ internal sealed class ShardSet : IDisposable
     private readonly bool _verify;
     private readonly int[] _bases;
     private readonly Lazy<ShardReader>[] _readers;
+    private readonly IRemoteFiles? _remote;
 
     public ShardSet(string root, StreamInfo stream, bool verify)
     {
@@ -28,7 +30,36 @@ internal sealed class ShardSet : IDisposable
         }
         if (total != stream.Samples) throw new DatasetException($"stream lists {stream.Samples} samples but its shards hold {total}");
         Count = total;
-        _readers = _shards.Select(s => new Lazy<ShardReader>(() => ShardReader.Open(_root, s, _verify), LazyThreadSafetyMode.ExecutionAndPublication)).ToArray();
+        _remote = RemoteFolders.For(root);
+        _readers = _shards.Select(s => new Lazy<ShardReader>(() => Open(s), LazyThreadSafetyMode.ExecutionAndPublication)).ToArray();
+    }
+
+    private ShardReader Open(ShardInfo shard)
+    {
+        if (_remote is null) return ShardReader.Open(_root, shard, _verify);
+        _remote.Fetch(shard.Index);
+        _remote.Fetch(new FileRef(shard.File, shard.Bytes, shard.Sha256));
+        return ShardReader.Open(_root, shard, verify: false);   // the fetch checked both files' SHA-256
+    }
+
+    /// <summary>
+    /// For a remote data set, starts fetching the shards that hold <paramref name="globalIds"/>, in the order those samples
+    /// come: the loader reads them next. Nothing for a local one.
+    /// </summary>
+    public void Prefetch(IEnumerable<int> globalIds)
+    {
+        if (_remote is null) return;
+        var files = new List<FileRef>();
+        var seen = new HashSet<int>();
+        foreach (int id in globalIds)
+        {
+            int shard = ShardOf(id);
+            if (!seen.Add(shard) || _readers[shard].IsValueCreated) continue;
+            var info = _shards[shard];
+            files.Add(info.Index);
+            files.Add(new FileRef(info.File, info.Bytes, info.Sha256));
+        }
+        if (files.Count > 0) _remote.Prefetch(files);
     }
 
     public int Count { get; }
@@ -37,9 +68,15 @@ internal sealed class ShardSet : IDisposable
 
     public ShardSample Read(int globalId)
     {
+        int shard = ShardOf(globalId);
+        return _readers[shard].Value.Read(globalId - _bases[shard]);
+    }
+
+    private int ShardOf(int globalId)
+    {
         int shard = Array.BinarySearch(_bases, globalId);
         if (shard < 0) shard = ~shard - 1;
-        return _readers[shard].Value.Read(globalId - _bases[shard]);
+        return shard;
     }
 
     public void Dispose()

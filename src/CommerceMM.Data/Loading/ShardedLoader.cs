@@ -28,6 +28,7 @@ public sealed class ShardedLoader<TBatch> : IBatchStream, IDisposable where TBat
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _producer;
     private readonly LoaderPosition _start;
+    private int _disposed;
 
     internal ShardedLoader(LoaderOptions options, SampleSchema schema,
         Func<DatasetManifest, SentencePieceTokenizer, IBatchFormat<TBatch>> format)
@@ -86,6 +87,7 @@ public sealed class ShardedLoader<TBatch> : IBatchStream, IDisposable where TBat
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         _stop.Cancel();
         try { await _producer.ConfigureAwait(false); } catch (OperationCanceledException) { }
         // Batches prepared but never handed out still own tensors.
@@ -126,6 +128,8 @@ public sealed class ShardedLoader<TBatch> : IBatchStream, IDisposable where TBat
                 int[] order = EpochOrder.Build(_options.Seed, epoch, _options.CanonicalPartitions, _shards.ShardSamples);
                 var plan = new RankPlan(order.Length, cursor, _options.WorldSize, _options.Rank, _options.BatchSize);
                 long steps = plan.Steps;
+                // A remote data set's shards start arriving in the order this rank reads them (a no-op for a local one).
+                _shards.Prefetch(Enumerable.Range(0, checked((int)steps)).SelectMany(step => plan.Batch(step)).Select(p => order[p]));
                 for (long step = 0; step < steps; step++)
                 {
                     var after = step == steps - 1

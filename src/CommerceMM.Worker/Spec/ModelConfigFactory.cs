@@ -1,5 +1,6 @@
 using CommerceMM.Data.Format;
 using CommerceMM.Model.Config;
+using CommerceMM.Worker.DataSets;
 
 namespace CommerceMM.Worker.Spec;
 
@@ -46,7 +47,7 @@ public static class ModelConfigFactory
     /// <exception cref="SpecException">The preset's patches do not divide the data set's images (named with the presets whose patches do).</exception>
     public static CommerceMMConfig ForData(TrainingSpec spec)
     {
-        var manifest = DatasetManifest.Read(spec.Data.Dir);
+        var manifest = DatasetManifest.Read(DataFolder.Of(spec.Data));
         var config = Create(spec.Model, manifest.Tokenizer.VocabSize, (manifest.Image.Channels, manifest.Image.Width));
         var (size, patch) = (config.Image.Size, config.Image.Patch);
         if (size % patch == 0) return config;

@@ -3,6 +3,7 @@ using CommerceMM.Data.Scale;
 using CommerceMM.Data.Text;
 using CommerceMM.Scale;
 using CommerceMM.Scale.Config;
+using CommerceMM.Worker.DataSets;
 
 namespace CommerceMM.Worker.Spec;
 
@@ -45,14 +46,15 @@ public static class ScaleConfigFactory
     public static ScaleConfig ForData(TrainingSpec spec)
     {
         var config = Create(spec.Model);
-        var manifest = DatasetManifest.Read(spec.Data.Dir);
+        string folder = DataFolder.Of(spec.Data);
+        var manifest = DatasetManifest.Read(folder);
         if (!manifest.Streams.ContainsKey(StreamNames.Products))
             throw new SpecException("data.dir", $"'{spec.Data.Dir}' holds the '{manifest.Name}' data set, which has no SCALE products; build one with `cmm data build fashion --modalities image,text,table,video,audio --out DIR`");
         foreach (var m in config.Modalities)
             if (ScaleShapes.Having(manifest, "train", m.Name()) == 0)
                 throw new SpecException("model.modalities",
                     $"'{m.Name()}' is enabled but no training product in '{spec.Data.Dir}' has it (the data set has: {string.Join(", ", manifest.Modalities)}); remove it from model.modalities or rebuild the data with it");
-        using var tokenizer = SentencePieceTokenizer.Load(Path.Combine(spec.Data.Dir, manifest.Tokenizer.File));
+        using var tokenizer = SentencePieceTokenizer.Load(Path.Combine(folder, manifest.Tokenizer.File));
         return ScaleData.ForData(config, manifest, tokenizer);
     }
 }

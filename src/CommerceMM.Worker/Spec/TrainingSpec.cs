@@ -77,8 +77,13 @@ public sealed class AllocationEntry
 
 public sealed class DataSection
 {
-    /// <summary>A data set folder holding dataset.json (built by `cmm data build fashion`).</summary>
+    /// <summary>
+    /// A data set folder holding dataset.json (built by `cmm data build fashion`), or azure:CONTAINER/PATH where
+    /// `cmm data push` put one: then each worker fetches its shards as it first reads them, into <see cref="CacheDir"/>.
+    /// </summary>
     public string Dir { get; set; } = "data/fashion";
+    /// <summary>Where a data set in blob storage is kept on this machine; empty: TMPDIR/cmm-data/CONTAINER/PATH.</summary>
+    public string CacheDir { get; set; } = "";
     /// <summary>Rows per rank per step, for each of the two streams.</summary>
     public int BatchSize { get; set; } = 32;
     public int Prefetch { get; set; } = 4;

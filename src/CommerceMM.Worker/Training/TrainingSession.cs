@@ -9,6 +9,7 @@ using CommerceMM.Worker.Checkpointing;
 using CommerceMM.Worker.Models;
 using CommerceMM.Worker.Spec;
 using TorchSharp;
+using CommerceMM.Worker.DataSets;
 
 namespace CommerceMM.Worker.Training;
 
@@ -65,8 +66,9 @@ public sealed class TrainingSession : IAsyncDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             long step = 0;
-            var data = DatasetManifest.Read(spec.Data.Dir);
-            var tokenizer = new SnapshotFile(CheckpointFiles.Tokenizer, DatasetTokenizer.Read(spec.Data.Dir, data));
+            string folder = DataFolder.Of(spec.Data);
+            var data = DatasetManifest.Read(folder);
+            var tokenizer = new SnapshotFile(CheckpointFiles.Tokenizer, DatasetTokenizer.Read(folder, data));
             if (restore is not null)
             {
                 TrainedOnCheck.Tokenizer(restore.State, restore.Manifest.Step, spec.Data.Dir, data,
@@ -86,7 +88,7 @@ public sealed class TrainingSession : IAsyncDisposable
                 foreach (var (_, t) in model.Module.StateDict()) group.Broadcast(t, root: 0);
             }
             foreach (string stream in kind.Streams)
-                streams.Add((stream, model.OpenStream(stream, LoaderOptionsFor(spec, stream, rank, worldSize, restore is { WeightsOnly: false } ? restore.Position(stream, worldSize, spec.Data.BatchSize) : null))));
+                streams.Add((stream, model.OpenStream(stream, LoaderOptionsFor(spec, folder, stream, rank, worldSize, restore is { WeightsOnly: false } ? restore.Position(stream, worldSize, spec.Data.BatchSize) : null))));
             var session = new TrainingSession(model, streams, data.Tokenizer.Sha256, tokenizer, step, rank, worldSize);
             session.WarmSnapshotBuffers();
             return await Task.FromResult(session).ConfigureAwait(false);
@@ -163,9 +165,9 @@ public sealed class TrainingSession : IAsyncDisposable
         _model.Dispose();
     }
 
-    private static LoaderOptions LoaderOptionsFor(TrainingSpec spec, string stream, int rank, int worldSize, LoaderPosition? resume) => new()
+    private static LoaderOptions LoaderOptionsFor(TrainingSpec spec, string folder, string stream, int rank, int worldSize, LoaderPosition? resume) => new()
     {
-        DatasetDirectory = spec.Data.Dir,
+        DatasetDirectory = folder,
         Stream = stream,
         BatchSize = spec.Data.BatchSize,
         Seed = spec.Job.Seed,

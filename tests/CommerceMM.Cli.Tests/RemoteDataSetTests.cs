@@ -1,0 +1,116 @@
+using CommerceMM.Data.Format;
+using CommerceMM.Data.Loading;
+using CommerceMM.Storage.FileSystem;
+using CommerceMM.Worker.DataSets;
+
+namespace CommerceMM.Cli.Tests;
+
+/// <summary>
+/// A data set read from a blob store through a cache folder that fills as the loader reads (data.dir: azure:…), on the
+/// file store: the same store interface Azure implements (the Azurite run is in <see cref="DataTransferTests"/>).
+/// </summary>
+[Collection(EndToEndCollection.Name)]
+public sealed class RemoteDataSetTests(SmallCorpus corpus) : IDisposable
+{
+    private const string Prefix = "datasets/small/";
+    private readonly string _scratch = Directory.CreateTempSubdirectory("cmm-remote-data-").FullName;
+    private string Cache => Path.Combine(_scratch, "cache");
+
+    public void Dispose() => Directory.Delete(_scratch, recursive: true);
+
+    /// <summary>The small corpus, put file by file under <see cref="Prefix"/> of a file store, as `cmm data push` lays it out.</summary>
+    private async Task<FileBlobStore> PushedStoreAsync()
+    {
+        var store = new FileBlobStore(Path.Combine(_scratch, "store"));
+        foreach (string file in DatasetManifest.Read(corpus.Directory).Files().Select(f => f.File).Append(DatasetManifest.FileName))
+        {
+            await using var content = File.OpenRead(Path.Combine(corpus.Directory, file));
+            Assert.True((await store.PutAsync(Prefix + file, content)).Succeeded);
+        }
+        return store;
+    }
+
+    private Task<RemoteDataSet> OpenAsync(FileBlobStore store) => RemoteDataSet.OpenAsync(store, Prefix, "the test store", Cache, CancellationToken.None);
+
+    private static LoaderOptions Pairs(string directory) => new() { DatasetDirectory = directory, BatchSize = 16, Seed = 7, WorldSize = 2, Rank = 1 };
+
+    private IEnumerable<string> ShardsInCache() =>
+        Directory.Exists(Path.Combine(Cache, "pairs")) ? Directory.EnumerateFiles(Path.Combine(Cache, "pairs")) : [];
+
+    [Fact]
+    public async Task Opening_FetchesOnlyDatasetJsonAndTokenizer_ThenTheLoaderReadsWhatItReadsLocally()
+    {
+        var store = await PushedStoreAsync();
+        using var remote = await OpenAsync(store);
+
+        Assert.Equal(File.ReadAllBytes(Path.Combine(corpus.Directory, DatasetManifest.FileName)), File.ReadAllBytes(Path.Combine(Cache, DatasetManifest.FileName)));
+        Assert.Equal(1, remote.Fetched);   // the tokenizer
+        Assert.Empty(ShardsInCache());
+
+        await using (var local = DataLoader.Pairs(Pairs(corpus.Directory)))
+        await using (var cached = DataLoader.Pairs(Pairs(remote.Folder)))
+            for (int step = 0; step < 3; step++)
+            {
+                using var expected = await local.NextAsync();
+                using var actual = await cached.NextAsync();
+                Assert.Equal(expected.Keys, actual.Keys);
+            }
+
+        Assert.NotEmpty(ShardsInCache());
+        foreach (string cached in Directory.EnumerateFiles(Cache, "*", SearchOption.AllDirectories))
+        {
+            Assert.DoesNotContain(".part", cached, StringComparison.Ordinal);
+            Assert.Equal(File.ReadAllBytes(Path.Combine(corpus.Directory, Path.GetRelativePath(Cache, cached))), File.ReadAllBytes(cached));
+        }
+    }
+
+    [Fact]
+    public async Task ACorruptBlob_FailsTheLoaderNamingIt_AndNothingOfItStaysInTheCache()
+    {
+        var store = await PushedStoreAsync();
+        foreach (var shard in DatasetManifest.Read(corpus.Directory).Streams[StreamNames.Pairs].Shards)
+            File.WriteAllBytes(Path.Combine(store.Root, Prefix + shard.File), new byte[shard.Bytes]);
+        using var remote = await OpenAsync(store);
+
+        await using var loader = DataLoader.Pairs(Pairs(remote.Folder));
+        var error = await Assert.ThrowsAsync<ShardCorruptException>(async () => await loader.NextAsync());
+
+        Assert.Matches(@"'pairs/[^']+\.tar' in the test store is not what its dataset\.json lists .*: push the data set again", error.Message);
+        await loader.DisposeAsync();
+        remote.Dispose();
+        Assert.DoesNotContain(ShardsInCache(), f => f.EndsWith(".tar", StringComparison.Ordinal) || f.EndsWith(".part", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ACachedCopyThatNoLongerMatches_IsFetchedAgain_AndAWholeOneIsKept()
+    {
+        var store = await PushedStoreAsync();
+        var manifest = DatasetManifest.Read(corpus.Directory);
+        ShardInfo[] shards = [manifest.Streams[StreamNames.Pairs].Shards[0], manifest.Streams[StreamNames.Omni].Shards[0]];
+        FileRef Ref(ShardInfo s) => new(s.File, s.Bytes, s.Sha256);
+        using (var first = await OpenAsync(store))
+        {
+            first.Fetch(Ref(shards[0]));
+            first.Fetch(Ref(shards[1]));
+        }
+        File.WriteAllBytes(Path.Combine(Cache, shards[0].File), new byte[shards[0].Bytes]);   // damaged on this machine's disk
+
+        using var again = await OpenAsync(store);
+        again.Fetch(Ref(shards[0]));
+        again.Fetch(Ref(shards[1]));
+
+        Assert.Equal(1, again.Fetched);   // the damaged shard; the tokenizer and the whole shard were kept
+        Assert.Equal(File.ReadAllBytes(Path.Combine(corpus.Directory, shards[0].File)), File.ReadAllBytes(Path.Combine(Cache, shards[0].File)));
+    }
+
+    [Fact]
+    public async Task AStoreWithoutDatasetJson_IsRefusedNamingThePush()
+    {
+        var store = new FileBlobStore(Path.Combine(_scratch, "empty"));
+
+        var error = await Assert.ThrowsAsync<DatasetException>(() => OpenAsync(store));
+
+        Assert.Equal("the test store holds no dataset.json: no data set was pushed there, or its push did not finish (cmm data push DIR the test store)", error.Message);
+        Assert.False(File.Exists(Path.Combine(Cache, DatasetManifest.FileName)));
+    }
+}
