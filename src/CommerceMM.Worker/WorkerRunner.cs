@@ -37,6 +37,8 @@ public sealed class WorkerRunner
     private enum Outcome { Done, Rejoin, OutOfMemory, Misconfigured, JobFailed, Left }
 
     private readonly WorkerOptions _options;
+    /// <summary>Of <see cref="DataFolder.FetchedBytes"/>, what the steps so far reported.</summary>
+    private long _dataFetchedReported;
     private readonly ILogger _log;
     private readonly LogIdentity _identity;
     private CoordinatorClient _client = null!;
@@ -395,6 +397,14 @@ public sealed class WorkerRunner
             return await FinishAsync(kill).ConfigureAwait(false);
         }
 
+        /// <summary>What this process's remote data sets fetched since the last step's report (0 for a local data set).</summary>
+        private long FetchedSinceLastStep()
+        {
+            long total = DataFolder.FetchedBytes, since = total - owner._dataFetchedReported;
+            owner._dataFetchedReported = total;
+            return since;
+        }
+
         private void Record(SessionStep step, TimeSpan elapsed)
         {
             var r = step.Result;
@@ -406,6 +416,7 @@ public sealed class WorkerRunner
                 Step = session.Step,
                 Duration = elapsed,
                 DataWait = TimeSpan.FromSeconds(step.DataWaitSeconds),
+                DataFetchedBytes = FetchedSinceLastStep(),
                 AllReduce = TimeSpan.FromSeconds(r.AllReduceSeconds),
                 GradNorm = double.IsFinite(r.GradNorm) ? r.GradNorm : null,
                 LearningRate = r.LearningRate,

@@ -156,7 +156,7 @@ public sealed class DataTransferTests(SmallCorpus corpus, AzuriteFixture azurite
     }
 
     [Fact]
-    public async Task Train_OnAnAzureFolderWithNoDataSet_OrNoContainer_IsOneLineNamingTheFix()
+    public async Task Train_OnAnAzureFolderWithNoDataSet_OrNoContainer_OrAnUnwritableCache_IsOneLineNamingTheFix()
     {
         var store = await azurite.CreateStoreWithNewContainerAsync();
         string empty = $"azure:{store.Container}/datasets/none", noContainer = $"azure:cmm-none-{Guid.NewGuid():N}/datasets/small";
@@ -164,11 +164,16 @@ public sealed class DataTransferTests(SmallCorpus corpus, AzuriteFixture azurite
 
         var train = Cmm("train", "--set", $"data.dir={empty}", "--set", $"data.cache_dir={cache}");
         var missing = Cmm("train", "--set", $"data.dir={noContainer}", "--set", $"data.cache_dir={cache}");
+        string file = Path.Combine(_scratch, "a-file");
+        File.WriteAllText(file, "");
+        var unwritable = Cmm("train", "--set", $"data.dir={empty}", "--set", $"data.cache_dir={file}/cache");
 
         Assert.Equal(2, train.Exit);
         Assert.Contains($"cmm: data set problem: {empty} holds no dataset.json: no data set was pushed there, or its push did not finish (cmm data push DIR {empty})", train.Output);
         Assert.Equal(2, missing.Exit);
         Assert.Contains($"cmm: data set problem: {noContainer}: ", missing.Output);
         Assert.Contains("The container does not exist", missing.Output);
+        Assert.Equal(2, unwritable.Exit);
+        Assert.Contains($"cmm: invalid job spec: data.cache_dir: '{file}/cache' cannot hold the files of {empty}: ", unwritable.Output);
     }
 }

@@ -57,11 +57,43 @@ public sealed class RemoteDataSetTests(SmallCorpus corpus) : IDisposable
             }
 
         Assert.NotEmpty(ShardsInCache());
-        foreach (string cached in Directory.EnumerateFiles(Cache, "*", SearchOption.AllDirectories))
+        foreach (string cached in Directory.EnumerateFiles(Cache, "*", SearchOption.AllDirectories).Where(f => !f.Contains(RemoteDataSet.LocksFolder, StringComparison.Ordinal)))
         {
             Assert.DoesNotContain(".part", cached, StringComparison.Ordinal);
             Assert.Equal(File.ReadAllBytes(Path.Combine(corpus.Directory, Path.GetRelativePath(Cache, cached))), File.ReadAllBytes(cached));
         }
+    }
+
+    [Fact]
+    public async Task TheLoader_PrefetchesTheShardsItReadsNext_BeforeItNeedsThem()
+    {
+        // The small corpus's omni stream is one shard: push it as six, copies under other names.
+        var store = await PushedStoreAsync();
+        var manifest = DatasetManifest.Read(corpus.Directory);
+        var omni = manifest.Streams[StreamNames.Omni];
+        var first = omni.Shards[0];
+        var shards = Enumerable.Range(0, 6).Select(i => first with { File = $"omni/copy-{i}.tar", Index = first.Index with { File = $"omni/copy-{i}.idx" } }).ToList();
+        foreach (var shard in shards)
+            foreach (var (from, to) in new[] { (first.File, shard.File), (first.Index.File, shard.Index.File) })
+                await using (var content = File.OpenRead(Path.Combine(corpus.Directory, from)))
+                    Assert.True((await store.PutAsync(Prefix + to, content)).Succeeded);
+        string copies = Directory.CreateDirectory(Path.Combine(_scratch, "copies")).FullName;
+        (manifest with { Streams = new Dictionary<string, StreamInfo>(manifest.Streams) { [StreamNames.Omni] = omni with { Samples = shards.Count * first.Samples, Shards = shards } } })
+            .Write(copies);
+        await using (var content = File.OpenRead(Path.Combine(copies, DatasetManifest.FileName)))
+            Assert.True((await store.PutAsync(Prefix + DatasetManifest.FileName, content)).Succeeded);
+        using var remote = await OpenAsync(store);
+        // The epoch's first samples come from the first pieces of its order, which lie in one shard: the loader itself,
+        // a batch or two ahead, opens only that one.
+        var options = new LoaderOptions { DatasetDirectory = remote.Folder, Stream = StreamNames.Omni, BatchSize = 2, Prefetch = 1, Seed = 7 };
+
+        await using var loader = DataLoader.Omni(options);
+        using (await loader.NextAsync()) { }
+
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (shards.Any(s => !File.Exists(Path.Combine(Cache, s.File))) && DateTime.UtcNow < deadline) await Task.Delay(50);
+        byte[] expected = File.ReadAllBytes(Path.Combine(corpus.Directory, first.File));
+        Assert.All(shards, s => Assert.Equal(expected, File.ReadAllBytes(Path.Combine(Cache, s.File))));
     }
 
     [Fact]
@@ -101,6 +133,23 @@ public sealed class RemoteDataSetTests(SmallCorpus corpus) : IDisposable
 
         Assert.Equal(1, again.Fetched);   // the damaged shard; the tokenizer and the whole shard were kept
         Assert.Equal(File.ReadAllBytes(Path.Combine(corpus.Directory, shards[0].File)), File.ReadAllBytes(Path.Combine(Cache, shards[0].File)));
+    }
+
+    [Fact]
+    public async Task TwoProcessesOfOneMachine_NeedingTheSameShard_FetchItOnce()
+    {
+        var store = await PushedStoreAsync();
+        var shard = DatasetManifest.Read(corpus.Directory).Streams[StreamNames.Omni].Shards[0];
+        var file = new FileRef(shard.File, shard.Bytes, shard.Sha256);
+        // Two openings of one cache folder stand for two workers' processes: the lock is a flock, taken per open file.
+        using var first = await OpenAsync(store);
+        using var second = await OpenAsync(store);
+        int before = first.Fetched + second.Fetched;
+
+        await Task.WhenAll(Task.Run(() => first.Fetch(file)), Task.Run(() => second.Fetch(file)));
+
+        Assert.Equal(1, first.Fetched + second.Fetched - before);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(corpus.Directory, shard.File)), File.ReadAllBytes(Path.Combine(Cache, shard.File)));
     }
 
     [Fact]

@@ -12,6 +12,9 @@ public sealed record StepReport
     /// <summary>Time blocked on the loader before the step could start.</summary>
     public TimeSpan DataWait { get; init; }
 
+    /// <summary>Bytes of a remote data set fetched since the last report (by the loaders, prefetching included).</summary>
+    public long DataFetchedBytes { get; init; }
+
     /// <summary>Time in the gradient all-reduce (including waiting for slower ranks).</summary>
     public TimeSpan AllReduce { get; init; }
 

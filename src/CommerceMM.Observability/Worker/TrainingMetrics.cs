@@ -71,6 +71,7 @@ public sealed class TrainingMetrics : IDisposable
         private readonly double? gradNorm;
         private readonly double? learningRate;
         private readonly long tokens;
+        private readonly long dataFetched;
 
         public StepFigures(StepReport report, TrainingMetrics owner)
         {
@@ -96,7 +97,7 @@ public sealed class TrainingMetrics : IDisposable
                     skipped[n++] = (count, owner.streamTags.Get(stream, nameof(stream)), owner.reasonTags.Get(reason, nameof(reason)));
             }
             (step, duration, dataWait, allReduce) = (report.Step, report.Duration.TotalSeconds, report.DataWait.TotalSeconds, report.AllReduce.TotalSeconds);
-            (gradNorm, learningRate, tokens) = (report.GradNorm, report.LearningRate, report.Tokens);
+            (gradNorm, learningRate, tokens, dataFetched) = (report.GradNorm, report.LearningRate, report.Tokens, report.DataFetchedBytes);
         }
 
         public void Apply()
@@ -112,6 +113,7 @@ public sealed class TrainingMetrics : IDisposable
             foreach (var (count, tag) in samples) instruments.Samples.Add(count, tag);
             foreach (var (count, stream, reason) in skipped) instruments.SamplesSkipped.Add(count, stream, reason);
             if (tokens > 0) instruments.Tokens.Add(tokens);
+            if (dataFetched > 0) instruments.DataFetched.Add(dataFetched);
             // Last, so the step shows only with its figures (they are applied together anyway: StepConsistency).
             instruments.Step.Record(step);
         }

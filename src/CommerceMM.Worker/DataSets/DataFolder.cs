@@ -15,7 +15,7 @@ public static class DataFolder
     public static bool IsRemote(DataSection data) => AzureFolder.IsAzure(data.Dir);
 
     /// <summary>The folder to read; for a remote data set, once its dataset.json and tokenizer are current there.</summary>
-    /// <exception cref="SpecException">data.dir is not azure:CONTAINER/PATH, or the Azure settings are incomplete.</exception>
+    /// <exception cref="SpecException">data.dir is not azure:CONTAINER/PATH, the Azure settings are incomplete, or data.cache_dir cannot be written.</exception>
     /// <exception cref="Data.Format.DatasetException">No data set was pushed there.</exception>
     /// <exception cref="Data.Format.DataSourceException">The store could not be read.</exception>
     public static string Of(DataSection data) => IsRemote(data) ? Remote(data).Folder : data.Dir;
@@ -36,6 +36,9 @@ public static class DataFolder
         }
     }
 
+    /// <summary>Bytes the remote data sets of this process have fetched so far (the worker's cmm_data_fetched_bytes_total).</summary>
+    public static long FetchedBytes => Opened.Values.Where(o => o.IsValueCreated).Sum(o => o.Value.FetchedBytes);
+
     /// <summary>data.cache_dir, or by default a folder per data set under the system's temporary folder.</summary>
     public static string CacheOf(DataSection data)
     {
@@ -54,6 +57,18 @@ public static class DataFolder
         catch (ArgumentException e)
         {
             throw new SpecException("data.dir", e.Message, e);
+        }
+        try
+        {
+            // Checked here, where the setting can be named: a folder that cannot take files would fail each first read of a shard.
+            Directory.CreateDirectory(cache);
+            string probe = Path.Combine(cache, $".write-check-{Environment.ProcessId}");
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SpecException("data.cache_dir", $"'{cache}' cannot hold the files of {dir}: {e.Message}; name a folder this process may write", e);
         }
         return RemoteDataSet.OpenAsync(location.Store, location.Prefix, dir, cache, CancellationToken.None).GetAwaiter().GetResult();
     }

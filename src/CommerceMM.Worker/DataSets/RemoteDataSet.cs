@@ -11,11 +11,17 @@ namespace CommerceMM.Worker.DataSets;
 /// dataset.json lists, and kept, so a worker started again fetches only what it lacks.
 /// </summary>
 /// <remarks>
-/// A file is written under a name of its own and renamed once whole and checked: workers on one machine share the
-/// folder, and a fetch cut short leaves nothing that passes for a shard. dataset.json goes last, as a builder writes it.
+/// Workers on one machine share the folder: one process at a time fetches a file (a lock per file under
+/// <see cref="LocksFolder"/>), the others then find it there. A file is written under a name of its own and renamed once
+/// whole and checked, so a fetch cut short leaves nothing that passes for a shard. dataset.json goes last, as a builder writes it.
 /// </remarks>
 public sealed class RemoteDataSet : IRemoteFiles, IDisposable
 {
+    /// <summary>Where the locks that let one process of a machine at a time fetch a file live, in the cache folder.</summary>
+    public const string LocksFolder = ".fetching";
+
+    private static readonly TimeSpan LockPoll = TimeSpan.FromMilliseconds(100);
+
     private readonly IBlobStore _store;
     private readonly string _prefix;
     private readonly ConcurrentDictionary<string, Lazy<Task>> _fetches = new(StringComparer.Ordinal);
@@ -42,6 +48,10 @@ public sealed class RemoteDataSet : IRemoteFiles, IDisposable
     /// <summary>Files fetched from the store by this process (not those the cache already held).</summary>
     public int Fetched => Volatile.Read(ref _fetched);
     private int _fetched;
+
+    /// <summary>Bytes of the files in <see cref="Fetched"/>.</summary>
+    public long FetchedBytes => Interlocked.Read(ref _fetchedBytes);
+    private long _fetchedBytes;
 
     /// <summary>Reads dataset.json and the tokenizer into <paramref name="folder"/>, and registers it (<see cref="RemoteFolders"/>).</summary>
     /// <param name="prefix">the key prefix of the data set's files ("PATH/")</param>
@@ -121,8 +131,10 @@ public sealed class RemoteDataSet : IRemoteFiles, IDisposable
     private async Task FetchOnceAsync(FileRef file)
     {
         string path = Path.Combine(Folder, file.File);
-        if (File.Exists(path) && new FileInfo(path).Length == file.Bytes && string.Equals(Sha256File.Of(path), file.Sha256, StringComparison.OrdinalIgnoreCase))
-            return;   // kept from an earlier start
+        if (IsWhole(path, file)) return;   // kept from an earlier start
+        // The other workers of this machine share the folder: one fetches a file while the rest wait for it.
+        using var fetching = await FileLock.TakeAsync(Path.Combine(Folder, LocksFolder, file.File + ".lock"), LockPoll, waiting: null, _stop.Token).ConfigureAwait(false);
+        if (IsWhole(path, file)) return;   // fetched by another process while this one waited
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         string part = PartName(path);
         try
@@ -136,6 +148,7 @@ public sealed class RemoteDataSet : IRemoteFiles, IDisposable
                 throw new ShardCorruptException($"'{file.File}' in {Source} has {bytes:N0} bytes; its {DatasetManifest.FileName} says {file.Bytes:N0}: push the data set again (cmm data push DIR {Source})");
             File.Move(part, path, overwrite: true);
             Interlocked.Increment(ref _fetched);
+            Interlocked.Add(ref _fetchedBytes, bytes);
         }
         catch (BlobStoreException e) when (e.IsCorruptContent)
         {
@@ -150,6 +163,9 @@ public sealed class RemoteDataSet : IRemoteFiles, IDisposable
             File.Delete(part);
         }
     }
+
+    private static bool IsWhole(string path, FileRef file) =>
+        File.Exists(path) && new FileInfo(path).Length == file.Bytes && string.Equals(Sha256File.Of(path), file.Sha256, StringComparison.OrdinalIgnoreCase);
 
     private static async Task<byte[]?> ReadManifestAsync(IBlobStore store, string prefix, string source, CancellationToken cancellationToken)
     {

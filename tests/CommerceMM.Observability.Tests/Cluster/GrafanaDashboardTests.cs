@@ -51,6 +51,7 @@ public sealed partial class GrafanaDashboardTests
         Assert.Contains(MetricNames.Straggler, queried);
         Assert.Contains(MetricNames.CheckpointStall + "_bucket", queried);
         Assert.Contains(MetricNames.PeakMemory, queried);
+        Assert.Contains(MetricNames.DataFetched, queried);
     }
 
     [Fact]

@@ -22,6 +22,7 @@ public sealed class MetricsPipelineTests
             [MetricNames.ModalityWeight] = "gauge",
             [MetricNames.StepDuration] = "histogram",
             [MetricNames.DataWait] = "histogram",
+            [MetricNames.DataFetched] = "counter",
             [MetricNames.AllReduce] = "histogram",
             [MetricNames.Samples] = "counter",
             [MetricNames.Tokens] = "counter",

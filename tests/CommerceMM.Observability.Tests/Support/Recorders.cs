@@ -42,6 +42,7 @@ internal sealed class Recorders : IDisposable
             Step = step,
             Duration = TimeSpan.FromMilliseconds(120),
             DataWait = TimeSpan.FromMilliseconds(3),
+            DataFetchedBytes = 64L << 20,
             AllReduce = TimeSpan.FromMilliseconds(20),
             GradNorm = 1.5,
             LearningRate = 0.0003,

@@ -66,6 +66,22 @@ public sealed class TrainingMetricsTests
     }
 
     [Fact]
+    public void DataFetched_AddsEachStepsBytes_AndIsAbsentUntilARemoteDataSetFetchedAny()
+    {
+        using var recorders = new Recorders();
+        StepReport Step(long step, long fetched) => new() { Step = step, Duration = TimeSpan.FromMilliseconds(50), DataFetchedBytes = fetched };
+        double? Fetched() => Support.Exposition.Samples(recorders.Pipeline.Scrape()).SingleOrDefault(s => s.Name == MetricNames.DataFetched)?.Value;
+
+        recorders.Training.RecordStep(Step(1, 0));
+        Assert.Null(Fetched());
+        recorders.Training.RecordStep(Step(2, 3_000_000));
+        recorders.Training.RecordStep(Step(3, 0));
+        recorders.Training.RecordStep(Step(4, 500_000));
+
+        Assert.Equal(3_500_000, Fetched());
+    }
+
+    [Fact]
     public void AddSamples_UnknownStream_Throws()
     {
         using var recorders = new Recorders();
