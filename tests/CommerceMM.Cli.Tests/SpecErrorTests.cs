@@ -153,7 +153,7 @@ public class SpecErrorTests
         Assert.NotNull(message);
         Assert.StartsWith("out of memory", message, StringComparison.Ordinal);
         Assert.Contains("DefaultCPUAllocator: can't allocate memory", message, StringComparison.Ordinal);
-        Assert.EndsWith("Ask for less (a smaller --batch, --limit or --probe-items), or run it where more memory is free", message, StringComparison.Ordinal);
+        Assert.EndsWith("Ask for less (a smaller --batch, --rows, --limit or --probe-items), or run it where more memory is free", message, StringComparison.Ordinal);
         Assert.DoesNotContain("frame #", message, StringComparison.Ordinal);
     }
 

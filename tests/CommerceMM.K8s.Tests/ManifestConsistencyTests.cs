@@ -3,6 +3,7 @@ using CommerceMM.Coordinator.Hosting;
 using System.CommandLine;
 using System.Globalization;
 using CommerceMM.K8s.Tests.Support;
+using CommerceMM.Storage.Azure;
 using CommerceMM.Tensors;
 using CommerceMM.Worker;
 using CommerceMM.Worker.Spec;
@@ -14,7 +15,7 @@ namespace CommerceMM.K8s.Tests;
 /// <summary>Services, probes, ports, annotations and the job spec agree with each other and with what `cmm` will do.</summary>
 public sealed class ManifestConsistencyTests
 {
-    public static TheoryData<string> Overlays => new() { "cpu", "gpu", "multi-silo" };
+    public static TheoryData<string> Overlays => new() { "cpu", "gpu", "multi-silo", "azure-data" };
 
     private static PodContainer MainContainer(Manifests m, YamlMappingNode workload) => PodContainer.All(m).Single(c => c.Workload == workload && !c.IsInit);
 
@@ -168,7 +169,6 @@ public sealed class ManifestConsistencyTests
         var m = Kustomize.Render(overlay);
         var coordinator = MainContainer(m, m.Coordinator);
         var worker = MainContainer(m, m.Workers);
-        var init = PodContainer.All(m).Single(c => c.Workload == m.Workers && c.IsInit);
         var spec = ResolvedSpec(m);
 
         string workers = spec.Job.Workers.ToString(CultureInfo.InvariantCulture);
@@ -179,11 +179,23 @@ public sealed class ManifestConsistencyTests
             Assert.Equal(spec.Job.Name, c.Template.Path("metadata", "labels").Str("commercemm.io/job"));
         Assert.True(spec.Checkpoint.Store == "azure:", "pods share no disk: checkpoints and coordinator state must live in blob storage");
 
-        // The data set the init container builds is the one the spec names, on a volume the worker mounts.
-        string built = CmmCli.Parse(init.Args).GetValue<string>("--out")!;
-        Assert.Equal(spec.Data.Dir, built);
-        Assert.Contains(worker.Node.Seq("volumeMounts"), v => built.StartsWith(v.Str("mountPath") + "/", StringComparison.Ordinal)
-            && init.Node.Seq("volumeMounts").Any(i => i.Str("name") == v.Str("name") && i.Str("mountPath") == v.Str("mountPath")));
+        if (AzureFolder.IsAzure(spec.Data.Dir))
+        {
+            // A pushed data set: the worker and the coordinator fetch it into data.cache_dir, on a volume each may write.
+            Assert.DoesNotContain(PodContainer.All(m), c => c.Workload == m.Workers && c.IsInit);
+            foreach (var c in new[] { coordinator, worker })
+                Assert.Contains(c.Node.Seq("volumeMounts"), v => spec.Data.CacheDir.StartsWith(v.Str("mountPath") + "/", StringComparison.Ordinal) && v.Str("readOnly") != "true"
+                    && c.Template.Path("spec").Seq("volumes").Any(vol => vol.Str("name") == v.Str("name") && vol.Children.ContainsKey(new YamlScalarNode("emptyDir"))));
+        }
+        else
+        {
+            // The data set the init container builds is the one the spec names, on a volume the worker mounts.
+            var init = PodContainer.All(m).Single(c => c.Workload == m.Workers && c.IsInit);
+            string built = CmmCli.Parse(init.Args).GetValue<string>("--out")!;
+            Assert.Equal(spec.Data.Dir, built);
+            Assert.Contains(worker.Node.Seq("volumeMounts"), v => built.StartsWith(v.Str("mountPath") + "/", StringComparison.Ordinal)
+                && init.Node.Seq("volumeMounts").Any(i => i.Str("name") == v.Str("name") && i.Str("mountPath") == v.Str("mountPath")));
+        }
 
         // The grace period covers the preemption checkpoint.
         double grace = double.Parse(m.Workers.Path("spec", "template", "spec").Str("terminationGracePeriodSeconds") ?? "30", CultureInfo.InvariantCulture);

@@ -6,6 +6,7 @@ using CommerceMM.Model.Debugging;
 using CommerceMM.Scale.Config;
 using CommerceMM.Scale.Debugging;
 using CommerceMM.Tensors;
+using CommerceMM.Worker.Training;
 
 namespace CommerceMM.Cli.Commands;
 
@@ -44,6 +45,7 @@ internal static class DebugCommand
             OutputFolder.EnsureWritable(r.GetValue(output)!.FullName, "--out");
             TorchRuntime.NumThreads = r.GetValue(threads);
             var settings = CommonOptions.Resolve(r.GetValue(device)!, r.GetValue(precision)!);
+            if (settings.Device.type != TorchSharp.DeviceType.CUDA) HostMemoryLimit.CapAtAvailable();   // too many --rows: one line, not the OOM killer
             var options = new StepDumpOptions { Rows = r.GetValue(rows), Seed = r.GetValue(seed), WarmupSteps = r.GetValue(warmup) };
             string dir = r.GetValue(output)!.FullName;
             string presetName = r.GetValue(preset)!, weightText = r.GetValue(weights) ?? "";

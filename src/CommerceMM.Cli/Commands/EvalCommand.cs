@@ -10,6 +10,7 @@ using CommerceMM.Model.NN;
 using CommerceMM.Storage.Blobs;
 using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Worker.Checkpointing;
+using CommerceMM.Worker.DataSets;
 using CommerceMM.Worker.Models;
 using CommerceMM.Worker.Spec;
 using CommerceMM.Worker.Training;
@@ -18,7 +19,6 @@ using CommerceMM.Scale.Config;
 using CommerceMM.Scale.Evaluation;
 using CommerceMM.Tensors;
 using static TorchSharp.torch;
-using CommerceMM.Worker.DataSets;
 
 namespace CommerceMM.Cli.Commands;
 

@@ -6,10 +6,10 @@ using CommerceMM.Data.Fashion;
 using CommerceMM.Data.Format;
 using CommerceMM.Data.Scale;
 using CommerceMM.Observability.Logging;
+using CommerceMM.Worker.DataSets;
 using CommerceMM.Worker.Models;
 using CommerceMM.Worker.Spec;
 using Microsoft.Extensions.Logging;
-using CommerceMM.Worker.DataSets;
 
 namespace CommerceMM.Cli.Commands;
 

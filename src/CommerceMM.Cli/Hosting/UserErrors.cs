@@ -23,10 +23,10 @@ internal static class UserErrors
         // A silo that cannot start: its clustering provider is down, or the job's stored state is unreadable (the
         // message names the blob; nothing was reset).
         Coordinator.Hosting.ClusteringUnreachableException or Coordinator.Hosting.PortInUseException or InvalidDataException => $"coordinator cannot start: {e.Message}",
-        // Where a cap is set (bench and eval on the CPU), asking for too much ends here rather than in the OOM killer.
+        // Where a cap is set (bench model, eval and dump-step on the CPU), asking for too much ends here rather than in the OOM killer.
         _ when MemoryWatch.IsOutOfMemory(e) =>
             $"out of memory{(HostMemoryLimit.Current() is { } cap ? $" (this process may allocate {cap / (double)(1L << 30):F2} GiB, the memory free as it started)" : "")}: " +
-            $"{e.Message.Split('\n', 2)[0]}. Ask for less (a smaller --batch, --limit or --probe-items), or run it where more memory is free",
+            $"{e.Message.Split('\n', 2)[0]}. Ask for less (a smaller --batch, --rows, --limit or --probe-items), or run it where more memory is free",
         _ => null,
     };
 }

@@ -2,9 +2,9 @@ using CommerceMM.Data.Format;
 using CommerceMM.Storage.Blobs;
 using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Worker.Checkpointing;
+using CommerceMM.Worker.DataSets;
 using CommerceMM.Worker.Models;
 using CommerceMM.Worker.Spec;
-using CommerceMM.Worker.DataSets;
 
 namespace CommerceMM.Cli.Launch;
 

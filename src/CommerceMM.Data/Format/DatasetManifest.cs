@@ -124,8 +124,8 @@ public class DatasetException(string message) : Exception(message);
 public sealed class ShardCorruptException(string message) : DatasetException(message);
 
 /// <summary>
-/// The blob store of a remote data set could not be read (unreachable, refused): not the data set's fault, so another
-/// start of the process may well succeed, where a <see cref="DatasetException"/> will not.
+/// The blob store of a remote data set could not be reached, or failed in a way that may pass (throttling, a server
+/// error): not the data set's fault, so another start of the process may well succeed, where a <see cref="DatasetException"/> will not.
 /// </summary>
 public sealed class DataSourceException(string message, Exception innerException) : IOException(message, innerException);
 

@@ -39,7 +39,7 @@ public static class MetricNames
     public const string StepDuration = "cmm_step_duration_seconds";
     public const string DataWait = "cmm_data_wait_seconds";
     public const string AllReduce = "cmm_allreduce_seconds";
-    /// <summary>Bytes of a remote data set (data.dir: azure:…) the worker fetched into its cache; absent for a local one.</summary>
+    /// <summary>Bytes of a remote data set (data.dir: azure:…) the worker fetched into its cache; 0 for a local one.</summary>
     public const string DataFetched = "cmm_data_fetched_bytes_total";
     public const string Samples = "cmm_samples_total";
     public const string Tokens = "cmm_tokens_total";

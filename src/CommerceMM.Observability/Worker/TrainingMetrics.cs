@@ -113,7 +113,7 @@ public sealed class TrainingMetrics : IDisposable
             foreach (var (count, tag) in samples) instruments.Samples.Add(count, tag);
             foreach (var (count, stream, reason) in skipped) instruments.SamplesSkipped.Add(count, stream, reason);
             if (tokens > 0) instruments.Tokens.Add(tokens);
-            if (dataFetched > 0) instruments.DataFetched.Add(dataFetched);
+            instruments.DataFetched.Add(dataFetched);   // 0 too: a local data set's series reads 0, not "no data"
             // Last, so the step shows only with its figures (they are applied together anyway: StepConsistency).
             instruments.Step.Record(step);
         }

@@ -18,7 +18,7 @@ internal sealed class WorkerInstruments
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Buckets.StepPhase });
         AllReduce = meter.CreateHistogram(MetricNames.AllReduce, "s", "Time a step waited for the gradient all-reduce after its last backward pass (waiting for peers included; what overlap with backward did not hide).",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Buckets.StepPhase });
-        DataFetched = meter.CreateCounter<long>(MetricNames.DataFetched, "By", "Bytes of a remote data set (data.dir: azure:…) fetched into this worker's cache folder: shards as they are first read, and prefetched.");
+        DataFetched = meter.CreateCounter<long>(MetricNames.DataFetched, "By", "Bytes of a remote data set (data.dir: azure:…) fetched into this worker's cache folder: shards as they are first read, and prefetched; 0 for a local data set.");
         Samples = meter.CreateCounter<long>(MetricNames.Samples, "{sample}", "Samples consumed, by stream (pairs for pass 1, omni for pass 2, products for SCALE).");
         Tokens = meter.CreateCounter<long>(MetricNames.Tokens, "{token}", "Text tokens consumed.");
         SamplesSkipped = meter.CreateCounter<long>(MetricNames.SamplesSkipped, "{sample}", "Bad samples the loader left out (never handed to the model), by stream and reason.");

@@ -28,13 +28,12 @@ public sealed class RemoteDataSet : IRemoteFiles, IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _prefetches = [];
 
-    private RemoteDataSet(IBlobStore store, string prefix, string source, string folder, DatasetManifest manifest)
+    private RemoteDataSet(IBlobStore store, string prefix, string source, string folder)
     {
         _store = store;
         _prefix = prefix;
         Source = source;
         Folder = folder;
-        Manifest = manifest;
     }
 
     /// <summary>azure:CONTAINER/PATH, for messages.</summary>
@@ -42,8 +41,6 @@ public sealed class RemoteDataSet : IRemoteFiles, IDisposable
 
     /// <summary>The local cache folder that readers open as the data set.</summary>
     public string Folder { get; }
-
-    public DatasetManifest Manifest { get; }
 
     /// <summary>Files fetched from the store by this process (not those the cache already held).</summary>
     public int Fetched => Volatile.Read(ref _fetched);
@@ -64,7 +61,7 @@ public sealed class RemoteDataSet : IRemoteFiles, IDisposable
             ?? throw new DatasetException($"{source} holds no {DatasetManifest.FileName}: no data set was pushed there, or its push did not finish (cmm data push DIR {source})");
         var manifest = DatasetManifest.Parse(manifestBytes, $"{source}/{DatasetManifest.FileName}");
         Directory.CreateDirectory(folder);
-        var remote = new RemoteDataSet(store, prefix, source, folder, manifest);
+        var remote = new RemoteDataSet(store, prefix, source, folder);
         var tokenizer = manifest.Tokenizer;
         await remote.FetchAsync(new FileRef(tokenizer.File, tokenizer.Bytes, tokenizer.Sha256)).ConfigureAwait(false);
         string local = Path.Combine(folder, DatasetManifest.FileName);
@@ -158,11 +155,19 @@ public sealed class RemoteDataSet : IRemoteFiles, IDisposable
         {
             throw Unreadable(Source, $"fetching '{file.File}': {e.Message}", e);
         }
+        catch (IOException e) when (IsDiskFull(e))
+        {
+            throw new DatasetException($"the disk of the cache folder {Folder} is full: fetching '{file.File}' ({file.Bytes:N0} bytes) from {Source} failed ({e.Message}); " +
+                                       "set data.cache_dir to a disk with room for the streams training reads, or free space on this one");
+        }
         finally
         {
             File.Delete(part);
         }
     }
+
+    /// <summary>ENOSPC as .NET reports it on Linux (the errno), or ERROR_DISK_FULL on Windows.</summary>
+    private static bool IsDiskFull(IOException e) => e.HResult is 28 or unchecked((int)0x80070070);
 
     private static bool IsWhole(string path, FileRef file) =>
         File.Exists(path) && new FileInfo(path).Length == file.Bytes && string.Equals(Sha256File.Of(path), file.Sha256, StringComparison.OrdinalIgnoreCase);

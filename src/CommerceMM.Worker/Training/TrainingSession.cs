@@ -6,10 +6,10 @@ using CommerceMM.Model.NN;
 using CommerceMM.Storage.Checkpoints;
 using CommerceMM.Tensors;
 using CommerceMM.Worker.Checkpointing;
+using CommerceMM.Worker.DataSets;
 using CommerceMM.Worker.Models;
 using CommerceMM.Worker.Spec;
 using TorchSharp;
-using CommerceMM.Worker.DataSets;
 
 namespace CommerceMM.Worker.Training;
 

@@ -66,14 +66,14 @@ public sealed class TrainingMetricsTests
     }
 
     [Fact]
-    public void DataFetched_AddsEachStepsBytes_AndIsAbsentUntilARemoteDataSetFetchedAny()
+    public void DataFetched_AddsEachStepsBytes_AndReadsZeroBeforeAny()
     {
         using var recorders = new Recorders();
         StepReport Step(long step, long fetched) => new() { Step = step, Duration = TimeSpan.FromMilliseconds(50), DataFetchedBytes = fetched };
         double? Fetched() => Support.Exposition.Samples(recorders.Pipeline.Scrape()).SingleOrDefault(s => s.Name == MetricNames.DataFetched)?.Value;
 
         recorders.Training.RecordStep(Step(1, 0));
-        Assert.Null(Fetched());
+        Assert.Equal(0, Fetched());
         recorders.Training.RecordStep(Step(2, 3_000_000));
         recorders.Training.RecordStep(Step(3, 0));
         recorders.Training.RecordStep(Step(4, 500_000));
