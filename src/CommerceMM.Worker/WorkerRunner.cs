@@ -37,8 +37,6 @@ public sealed class WorkerRunner
     private enum Outcome { Done, Rejoin, OutOfMemory, Misconfigured, JobFailed, Left }
 
     private readonly WorkerOptions _options;
-    /// <summary>Of <see cref="DataFolder.FetchedBytes"/>, what the steps so far reported.</summary>
-    private long _dataFetchedReported;
     private readonly ILogger _log;
     private readonly LogIdentity _identity;
     private CoordinatorClient _client = null!;
@@ -48,6 +46,8 @@ public sealed class WorkerRunner
     private DeviceSettings _device = DeviceSettings.Cpu;
     private IBlobStore _store = null!;
     private string? _metricsUrl;
+    /// <summary>Of <see cref="DataFolder.FetchedBytes"/>, what the steps so far reported.</summary>
+    private long _dataFetchedReported;
 
     private WorkerRunner(WorkerOptions options, ILoggerFactory loggers, LogIdentity identity)
     {
