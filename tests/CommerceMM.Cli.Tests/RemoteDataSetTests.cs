@@ -57,7 +57,7 @@ public sealed class RemoteDataSetTests(SmallCorpus corpus) : IDisposable
             }
 
         Assert.NotEmpty(ShardsInCache());
-        foreach (string cached in Directory.EnumerateFiles(Cache, "*", SearchOption.AllDirectories).Where(f => !f.Contains(RemoteDataSet.LocksFolder, StringComparison.Ordinal)))
+        foreach (string cached in Directory.EnumerateFiles(Cache, "*", SearchOption.AllDirectories).Where(f => !f.Contains(RemoteDataSet.LocksFolder, StringComparison.Ordinal) && Path.GetFileName(f) != RemoteFolders.SourceFile))
         {
             Assert.DoesNotContain(".part", cached, StringComparison.Ordinal);
             Assert.Equal(File.ReadAllBytes(Path.Combine(corpus.Directory, Path.GetRelativePath(Cache, cached))), File.ReadAllBytes(cached));
@@ -150,6 +150,23 @@ public sealed class RemoteDataSetTests(SmallCorpus corpus) : IDisposable
 
         Assert.Equal(1, first.Fetched + second.Fetched - before);
         Assert.Equal(File.ReadAllBytes(Path.Combine(corpus.Directory, shard.File)), File.ReadAllBytes(Path.Combine(Cache, shard.File)));
+    }
+
+    [Fact]
+    public async Task TheCacheFolderReadAsALocalDataSet_SaysWhatItIsTheCacheOf_AndHowToCompleteIt()
+    {
+        var store = await PushedStoreAsync();
+        (await OpenAsync(store)).Dispose();   // dataset.json and the tokenizer only
+
+        await using var loader = DataLoader.Pairs(Pairs(Cache));
+        var error = await Assert.ThrowsAsync<DatasetException>(async () => await loader.NextAsync());
+
+        Assert.EndsWith($"is missing from '{Cache}'; the folder is the cache of the test store, which fills as it is read: " +
+                        $"train on data.dir=the test store, or fetch the rest with `cmm data pull the test store --out {Cache}`", error.Message);
+        using var inspect = new CmmProcess(["data", "inspect", Cache]);
+        Assert.Equal(1, inspect.WaitForExit(TimeSpan.FromMinutes(2)));
+        Assert.Contains($"the folder is the cache of the test store, which fills as it is read: inspect the test store itself, " +
+                        $"or fetch the rest with `cmm data pull the test store --out {Cache}`", inspect.Output);
     }
 
     [Fact]

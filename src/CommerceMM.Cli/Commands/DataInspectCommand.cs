@@ -30,7 +30,10 @@ internal static class DataInspectCommand
             if (report.Problems.Count == 0) return 0;
             Console.Error.WriteLine($"cmm: data set problem: {report.Problems.Count} corrupt or missing file{(report.Problems.Count == 1 ? "" : "s")} in {files.Where}:");
             foreach (string p in report.Problems) Console.Error.WriteLine($"  {p}");
-            Console.Error.WriteLine("  rebuild it: cmm data build fashion --out DIR --overwrite (with the options it was built with)");
+            // A remote data set's cache folder was never whole: it fills as training reads it.
+            Console.Error.WriteLine(Data.Format.RemoteFolders.SourceOf(files.Root) is { } remote
+                ? $"  the folder is the cache of {remote}, which fills as it is read: inspect {remote} itself, or fetch the rest with `cmm data pull {remote} --out {files.Root}`"
+                : "  rebuild it: cmm data build fashion --out DIR --overwrite (with the options it was built with)");
             return 1;
         });
         return command;

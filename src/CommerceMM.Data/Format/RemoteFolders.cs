@@ -23,7 +23,17 @@ public interface IRemoteFiles
 /// <summary>The cache folders of this process's remote data sets, by full path: a shard missing from one is fetched through it.</summary>
 public static class RemoteFolders
 {
+    /// <summary>In a cache folder: the remote data set it is the cache of (azure:CONTAINER/PATH), for messages about it.</summary>
+    public const string SourceFile = ".remote-source";
+
     private static readonly ConcurrentDictionary<string, IRemoteFiles> ByFolder = new(StringComparer.Ordinal);
+
+    /// <summary>The remote data set whose cache <paramref name="folder"/> is (<see cref="SourceFile"/>), or null.</summary>
+    public static string? SourceOf(string folder)
+    {
+        string path = Path.Combine(folder, SourceFile);
+        return File.Exists(path) ? File.ReadAllText(path).Trim() : null;
+    }
 
     public static void Register(string folder, IRemoteFiles files) => ByFolder[Path.GetFullPath(folder)] = files;
 

@@ -30,8 +30,8 @@ public sealed class ShardReader : IDisposable
     {
         string tarPath = Path.Combine(root, info.File);
         string indexPath = Path.Combine(root, info.Index.File);
-        if (!File.Exists(tarPath)) throw new DatasetException($"shard '{info.File}' is missing from '{root}'; {Remedy}");
-        if (!File.Exists(indexPath)) throw new DatasetException($"index '{info.Index.File}' is missing from '{root}'; {Remedy}");
+        if (!File.Exists(tarPath)) throw new DatasetException($"shard '{info.File}' is missing from '{root}'; {MissingRemedy(root)}");
+        if (!File.Exists(indexPath)) throw new DatasetException($"index '{info.Index.File}' is missing from '{root}'; {MissingRemedy(root)}");
         if (verify)
         {
             Verify(root, info.File, info.Bytes, info.Sha256);
@@ -95,13 +95,19 @@ public sealed class ShardReader : IDisposable
             foreach (var (file, bytes) in new[] { (shard.File, shard.Bytes), (shard.Index.File, shard.Index.Bytes) })
             {
                 string path = Path.Combine(root, file);
-                if (!File.Exists(path)) throw new DatasetException($"'{file}' is missing from '{root}'; {Remedy}");
+                if (!File.Exists(path)) throw new DatasetException($"'{file}' is missing from '{root}'; {MissingRemedy(root)}");
                 CheckSize(root, file, bytes);
             }
     }
 
     /// <summary>What to do about a damaged data set, for every message that finds one.</summary>
     internal const string Remedy = "rebuild it (cmm data build … --out DIR --overwrite) or restore the folder from a copy";
+
+    /// <summary>What to do about a missing file: a remote data set's cache folder fills as it is read, it was never whole.</summary>
+    private static string MissingRemedy(string root) =>
+        RemoteFolders.SourceOf(root) is { } source
+            ? $"the folder is the cache of {source}, which fills as it is read: train on data.dir={source}, or fetch the rest with `cmm data pull {source} --out {root}`"
+            : Remedy;
 
     private static void CheckSize(string root, string name, long expectedBytes)
     {

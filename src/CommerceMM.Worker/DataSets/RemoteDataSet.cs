@@ -61,6 +61,7 @@ public sealed class RemoteDataSet : IRemoteFiles, IDisposable
             ?? throw new DatasetException($"{source} holds no {DatasetManifest.FileName}: no data set was pushed there, or its push did not finish (cmm data push DIR {source})");
         var manifest = DatasetManifest.Parse(manifestBytes, $"{source}/{DatasetManifest.FileName}");
         Directory.CreateDirectory(folder);
+        await File.WriteAllTextAsync(Path.Combine(folder, RemoteFolders.SourceFile), source, cancellationToken).ConfigureAwait(false);
         var remote = new RemoteDataSet(store, prefix, source, folder);
         var tokenizer = manifest.Tokenizer;
         await remote.FetchAsync(new FileRef(tokenizer.File, tokenizer.Bytes, tokenizer.Sha256)).ConfigureAwait(false);
