@@ -46,7 +46,7 @@ public sealed class WorkerRunner
     private DeviceSettings _device = DeviceSettings.Cpu;
     private IBlobStore _store = null!;
     private string? _metricsUrl;
-    /// <summary>Of <see cref="DataFolder.FetchedBytes"/>, what the steps so far reported.</summary>
+    /// <summary>Of <see cref="RemoteDataSet.ProcessFetchedBytes"/>, what the steps so far reported.</summary>
     private long _dataFetchedReported;
 
     private WorkerRunner(WorkerOptions options, ILoggerFactory loggers, LogIdentity identity)
@@ -400,7 +400,7 @@ public sealed class WorkerRunner
         /// <summary>What this process's remote data sets fetched since the last step's report (0 for a local data set).</summary>
         private long FetchedSinceLastStep()
         {
-            long total = DataFolder.FetchedBytes, since = total - owner._dataFetchedReported;
+            long total = RemoteDataSet.ProcessFetchedBytes, since = total - owner._dataFetchedReported;
             owner._dataFetchedReported = total;
             return since;
         }

@@ -119,17 +119,16 @@ public sealed class RemoteDataSetTests(SmallCorpus corpus) : IDisposable
         var store = await PushedStoreAsync();
         var manifest = DatasetManifest.Read(corpus.Directory);
         ShardInfo[] shards = [manifest.Streams[StreamNames.Pairs].Shards[0], manifest.Streams[StreamNames.Omni].Shards[0]];
-        FileRef Ref(ShardInfo s) => new(s.File, s.Bytes, s.Sha256);
         using (var first = await OpenAsync(store))
         {
-            first.Fetch(Ref(shards[0]));
-            first.Fetch(Ref(shards[1]));
+            first.Fetch(shards[0].Tar);
+            first.Fetch(shards[1].Tar);
         }
         File.WriteAllBytes(Path.Combine(Cache, shards[0].File), new byte[shards[0].Bytes]);   // damaged on this machine's disk
 
         using var again = await OpenAsync(store);
-        again.Fetch(Ref(shards[0]));
-        again.Fetch(Ref(shards[1]));
+        again.Fetch(shards[0].Tar);
+        again.Fetch(shards[1].Tar);
 
         Assert.Equal(1, again.Fetched);   // the damaged shard; the tokenizer and the whole shard were kept
         Assert.Equal(File.ReadAllBytes(Path.Combine(corpus.Directory, shards[0].File)), File.ReadAllBytes(Path.Combine(Cache, shards[0].File)));
@@ -140,7 +139,7 @@ public sealed class RemoteDataSetTests(SmallCorpus corpus) : IDisposable
     {
         var store = await PushedStoreAsync();
         var shard = DatasetManifest.Read(corpus.Directory).Streams[StreamNames.Omni].Shards[0];
-        var file = new FileRef(shard.File, shard.Bytes, shard.Sha256);
+        var file = shard.Tar;
         // Two openings of one cache folder stand for two workers' processes: the lock is a flock, taken per open file.
         using var first = await OpenAsync(store);
         using var second = await OpenAsync(store);

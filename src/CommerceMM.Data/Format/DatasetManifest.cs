@@ -56,7 +56,7 @@ public sealed record DatasetManifest
     /// <summary>Every file the data set consists of besides dataset.json: the tokenizer, then each stream's shards and their indexes.</summary>
     public IEnumerable<FileRef> Files() =>
         new[] { new FileRef(Tokenizer.File, Tokenizer.Bytes, Tokenizer.Sha256) }
-            .Concat(Streams.Values.SelectMany(s => s.Shards).SelectMany(shard => new[] { new FileRef(shard.File, shard.Bytes, shard.Sha256), shard.Index }));
+            .Concat(Streams.Values.SelectMany(s => s.Shards).SelectMany(shard => new[] { shard.Tar, shard.Index }));
 
     /// <param name="path">where the bytes come from, for messages</param>
     /// <exception cref="DatasetException">Unreadable, of another format, or of a newer version.</exception>
@@ -100,7 +100,11 @@ public sealed record TokenizerSpec(string File, string Type, int VocabSize, long
 public sealed record StreamInfo(SampleSchema Schema, long Samples, IReadOnlyList<ShardInfo> Shards);
 
 /// <summary>One tar shard and its random-access index; paths are relative to the data set folder.</summary>
-public sealed record ShardInfo(string File, long Samples, long Bytes, string Sha256, FileRef Index);
+public sealed record ShardInfo(string File, long Samples, long Bytes, string Sha256, FileRef Index)
+{
+    /// <summary>The shard's tar file as dataset.json lists it (name, size, SHA-256), as <see cref="Index"/> is its index.</summary>
+    public FileRef Tar => new(File, Bytes, Sha256);
+}
 
 public sealed record FileRef(string File, long Bytes, string Sha256);
 

@@ -9,9 +9,6 @@ namespace CommerceMM.Data.Format;
 /// </summary>
 public interface IRemoteFiles
 {
-    /// <summary>Where the files come from, for messages (azure:CONTAINER/PATH).</summary>
-    string Source { get; }
-
     /// <summary>Makes <paramref name="file"/> present in the cache folder, whole and matching its SHA-256; waits for it.</summary>
     /// <exception cref="DatasetException">The source lacks it, or (<see cref="ShardCorruptException"/>) holds other bytes.</exception>
     void Fetch(FileRef file);

@@ -38,7 +38,7 @@ internal sealed class ShardSet : IDisposable
     {
         if (_remote is null) return ShardReader.Open(_root, shard, _verify);
         _remote.Fetch(shard.Index);
-        _remote.Fetch(new FileRef(shard.File, shard.Bytes, shard.Sha256));
+        _remote.Fetch(shard.Tar);
         return ShardReader.Open(_root, shard, verify: false);   // the fetch checked both files' SHA-256
     }
 
@@ -57,7 +57,7 @@ internal sealed class ShardSet : IDisposable
             if (!seen.Add(shard) || _readers[shard].IsValueCreated) continue;
             var info = _shards[shard];
             files.Add(info.Index);
-            files.Add(new FileRef(info.File, info.Bytes, info.Sha256));
+            files.Add(info.Tar);
         }
         if (files.Count > 0) _remote.Prefetch(files);
     }

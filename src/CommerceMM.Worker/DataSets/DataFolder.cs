@@ -36,9 +36,6 @@ public static class DataFolder
         }
     }
 
-    /// <summary>Bytes the remote data sets of this process have fetched so far (the worker's cmm_data_fetched_bytes_total).</summary>
-    public static long FetchedBytes => Opened.Values.Where(o => o.IsValueCreated).Sum(o => o.Value.FetchedBytes);
-
     /// <summary>data.cache_dir, or by default a folder per data set under the system's temporary folder.</summary>
     public static string CacheOf(DataSection data)
     {

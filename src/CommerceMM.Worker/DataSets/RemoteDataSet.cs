@@ -46,9 +46,9 @@ public sealed class RemoteDataSet : IRemoteFiles, IDisposable
     public int Fetched => Volatile.Read(ref _fetched);
     private int _fetched;
 
-    /// <summary>Bytes of the files in <see cref="Fetched"/>.</summary>
-    public long FetchedBytes => Interlocked.Read(ref _fetchedBytes);
-    private long _fetchedBytes;
+    /// <summary>Bytes that every remote data set of this process has fetched (the worker's cmm_data_fetched_bytes_total).</summary>
+    public static long ProcessFetchedBytes => Interlocked.Read(ref _processFetchedBytes);
+    private static long _processFetchedBytes;
 
     /// <summary>Reads dataset.json and the tokenizer into <paramref name="folder"/>, and registers it (<see cref="RemoteFolders"/>).</summary>
     /// <param name="prefix">the key prefix of the data set's files ("PATH/")</param>
@@ -146,7 +146,7 @@ public sealed class RemoteDataSet : IRemoteFiles, IDisposable
                 throw new ShardCorruptException($"'{file.File}' in {Source} has {bytes:N0} bytes; its {DatasetManifest.FileName} says {file.Bytes:N0}: push the data set again (cmm data push DIR {Source})");
             File.Move(part, path, overwrite: true);
             Interlocked.Increment(ref _fetched);
-            Interlocked.Add(ref _fetchedBytes, bytes);
+            Interlocked.Add(ref _processFetchedBytes, bytes);
         }
         catch (BlobStoreException e) when (e.IsCorruptContent)
         {
